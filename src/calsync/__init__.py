@@ -1,0 +1,166 @@
+"""calsync: a calendar-and-contacts sync engine for studio-management hosts.
+
+A host implements :class:`ScheduleSource` (and :class:`ContactSource` for contact sync),
+chooses a :class:`StateStore`, and runs a :class:`SyncEngine` per profile against a
+calendar backend (Google, or in memory for tests)::
+
+    engine = SyncEngine(SqliteStateStore("calsync.sqlite3"), my_schedule, my_clients)
+    report = engine.sync(profile, calendar_backend, contacts_backend)
+    print(report.summary())
+"""
+
+from __future__ import annotations
+
+from calsync.backends import (
+    CalendarBackend,
+    ContactsBackend,
+    RemoteContact,
+    RemoteEvent,
+    RemoteListing,
+)
+from calsync.engine import SyncEngine, SyncReport
+from calsync.errors import (
+    AlreadyExists,
+    AuthError,
+    BackendError,
+    CalendarGone,
+    CalsyncError,
+    ConfigurationError,
+    InvalidHostItem,
+    InvalidRequest,
+    LeaseHeld,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    QuotaExceeded,
+    RateLimited,
+    SchemaVersionError,
+    SourceError,
+    StateError,
+    SyncTokenExpired,
+    TemplateError,
+    TransientError,
+)
+from calsync.model import (
+    AllDay,
+    ClientInfo,
+    Contact,
+    ContactFields,
+    Email,
+    EventFields,
+    ItemKind,
+    Marker,
+    Phone,
+    PostalAddress,
+    ScheduleItem,
+    Timed,
+    TimeRange,
+    When,
+)
+from calsync.policies import (
+    ConflictPolicy,
+    DeletionRules,
+    Direction,
+    FieldConflict,
+    FieldRules,
+    RemoteDeletion,
+    Side,
+    abstain,
+    google_wins,
+    host_wins,
+    merge_fields,
+    newest_wins,
+)
+from calsync.profile import (
+    Notifications,
+    ProfileStatus,
+    ProfileStore,
+    SyncOptions,
+    SyncProfile,
+    SyncWindow,
+)
+from calsync.sources import (
+    ContactSource,
+    ContactUpdate,
+    HostChanges,
+    ItemUpdate,
+    ScheduleSource,
+)
+from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
+from calsync.templates import ItemTemplate, Template, TemplateSet
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AllDay",
+    "AlreadyExists",
+    "AuthError",
+    "BackendError",
+    "CalendarBackend",
+    "CalendarGone",
+    "CalsyncError",
+    "ClientInfo",
+    "ConfigurationError",
+    "ConflictPolicy",
+    "Contact",
+    "ContactFields",
+    "ContactSource",
+    "ContactUpdate",
+    "ContactsBackend",
+    "DeletionRules",
+    "Direction",
+    "Email",
+    "EventFields",
+    "FieldConflict",
+    "FieldRules",
+    "HostChanges",
+    "InvalidHostItem",
+    "InvalidRequest",
+    "ItemKind",
+    "ItemTemplate",
+    "ItemUpdate",
+    "LeaseHeld",
+    "Marker",
+    "MemoryStateStore",
+    "NotFound",
+    "Notifications",
+    "PermissionDenied",
+    "Phone",
+    "PostalAddress",
+    "PreconditionFailed",
+    "ProfileStatus",
+    "ProfileStore",
+    "QuotaExceeded",
+    "RateLimited",
+    "RemoteContact",
+    "RemoteDeletion",
+    "RemoteEvent",
+    "RemoteListing",
+    "ScheduleItem",
+    "ScheduleSource",
+    "SchemaVersionError",
+    "Side",
+    "SourceError",
+    "SqliteStateStore",
+    "StateError",
+    "StateStore",
+    "SyncEngine",
+    "SyncOptions",
+    "SyncProfile",
+    "SyncReport",
+    "SyncTokenExpired",
+    "SyncWindow",
+    "Template",
+    "TemplateError",
+    "TemplateSet",
+    "TimeRange",
+    "Timed",
+    "TransientError",
+    "When",
+    "__version__",
+    "abstain",
+    "google_wins",
+    "host_wins",
+    "merge_fields",
+    "newest_wins",
+]

@@ -1,0 +1,316 @@
+"""The remote-side contracts: what a calendar and a contacts service must offer calsync.
+
+The Google backend (``calsync.google``) implements them on google-api-python-client; the
+in-memory backends in :mod:`calsync.testing` implement them for tests and honour the same
+preconditions Google does (stable ids, etags, 409 on a duplicate create).
+
+One backend instance serves one remote account (one user's credentials).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeAlias, TypeVar
+
+from attrs import field, frozen
+
+from calsync.errors import CalsyncError, NotFound
+from calsync.model import ContactFields, EventFields, Marker, TimeRange
+
+__all__ = [
+    "CalendarBackend",
+    "ContactsBackend",
+    "CreateContact",
+    "CreateEvent",
+    "DeleteContact",
+    "DeleteEvent",
+    "RemoteContact",
+    "RemoteEvent",
+    "RemoteListing",
+    "UpdateContact",
+    "UpdateEvent",
+    "WriteResult",
+]
+
+R = TypeVar("R")
+
+
+def _items(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+def _texts(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+@frozen
+class RemoteEvent:
+    """A calendar event as the remote side holds it.
+
+    ``fields`` is ``None`` for a deleted event (a tombstone). ``series_id`` is set on an
+    instance of a recurring series; ``event_type`` is the remote's kind of event
+    (``"default"`` for ordinary events).
+    """
+
+    id: str
+    etag: str
+    fields: EventFields | None
+    marker: Marker | None = None
+    deleted: bool = False
+    updated: datetime | None = None
+    series_id: str | None = None
+    event_type: str = "default"
+
+
+@frozen
+class RemoteContact:
+    """A contact as the remote side holds it. ``in_group`` says whether it carries the sync
+    group's label; ``fields`` is ``None`` for a deleted contact."""
+
+    id: str
+    etag: str
+    fields: ContactFields | None
+    marker: Marker | None = None
+    deleted: bool = False
+    in_group: bool = True
+    updated: datetime | None = None
+
+
+@frozen
+class RemoteListing(Generic[R]):
+    """One listing of the remote side.
+
+    Attributes:
+        items: the items listed.
+        complete: ``True`` for a full listing (of the window, or of the group): an item missing
+            from it *may* be deleted, and calsync confirms before acting. ``False`` for an
+            incremental listing: only what changed, deletions as tombstones.
+        cursor: the position to list from next time; stored only after the changes are applied.
+        warnings: items skipped because they could not be read (each names the item).
+        restarted: why an incremental listing became a full one (e.g. the token expired).
+    """
+
+    items: tuple[R, ...] = field(converter=_items)
+    complete: bool
+    cursor: str | None
+    warnings: tuple[str, ...] = field(default=(), converter=_texts)
+    restarted: str | None = None
+
+
+@frozen
+class CreateEvent:
+    event_id: str
+    fields: EventFields
+    marker: Marker
+
+
+@frozen
+class UpdateEvent:
+    event_id: str
+    fields: EventFields
+    marker: Marker | None
+    etag: str | None
+
+
+@frozen
+class DeleteEvent:
+    event_id: str
+    etag: str | None
+
+
+@frozen
+class CreateContact:
+    fields: ContactFields
+    marker: Marker
+
+
+@frozen
+class UpdateContact:
+    contact_id: str
+    fields: ContactFields
+    marker: Marker | None
+    etag: str
+
+
+@frozen
+class DeleteContact:
+    contact_id: str
+    keep: bool = False  # keep the contact, only remove the group label
+
+
+EventWrite: TypeAlias = CreateEvent | UpdateEvent | DeleteEvent
+ContactWrite: TypeAlias = CreateContact | UpdateContact | DeleteContact
+
+
+@frozen
+class WriteResult(Generic[R]):
+    """The outcome of one write: the item as it is now (``None`` after a delete), or the
+    error that stopped it."""
+
+    item: R | None = None
+    error: CalsyncError | None = None
+
+
+class CalendarBackend(abc.ABC):
+    """One remote account's calendars."""
+
+    @abc.abstractmethod
+    def list_events(
+        self, calendar_id: str, window: TimeRange, cursor: str | None
+    ) -> RemoteListing[RemoteEvent]:
+        """Events of ``calendar_id``: everything in ``window`` when ``cursor`` is ``None``,
+        else what changed since ``cursor`` (including deletions). Every page is read before
+        returning; the cursor comes from the last page. When ``cursor`` has expired the backend
+        lists in full and says so in ``restarted``. Recurring series are listed as instances.
+
+        Raises:
+            CalendarGone: the calendar no longer exists.
+            AuthError, TransientError: the listing failed; nothing may be inferred from it.
+        """
+
+    @abc.abstractmethod
+    def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent | None:
+        """The event (a tombstone if deleted), or ``None`` if there is no such event.
+
+        Raises:
+            CalendarGone: the calendar no longer exists.
+        """
+
+    @abc.abstractmethod
+    def create_event(
+        self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
+    ) -> RemoteEvent:
+        """Create an event with the caller-chosen ``event_id``. Idempotent: when ``event_id``
+        exists already (a retry after a crash, or a deleted event of ours), that event is
+        brought to ``fields`` (revived if deleted) and returned.
+
+        Raises:
+            AlreadyExists: the id is taken by an event calsync does not own.
+            InvalidRequest: the remote refused the event as malformed.
+            CalendarGone: the calendar no longer exists.
+        """
+
+    @abc.abstractmethod
+    def update_event(
+        self,
+        calendar_id: str,
+        event_id: str,
+        fields: EventFields,
+        marker: Marker | None,
+        etag: str | None,
+    ) -> RemoteEvent:
+        """Replace the event's synced fields (and set ``marker`` when given). With ``etag``,
+        only if the event is unchanged since.
+
+        Raises:
+            PreconditionFailed: the event changed since ``etag``.
+            NotFound: the event does not exist or is deleted.
+            CalendarGone: the calendar no longer exists.
+        """
+
+    @abc.abstractmethod
+    def delete_event(self, calendar_id: str, event_id: str, etag: str | None) -> None:
+        """Delete the event. Deleting a deleted or missing event succeeds.
+
+        Raises:
+            PreconditionFailed: the event changed since ``etag``.
+        """
+
+    def write_events(
+        self, calendar_id: str, writes: Sequence[EventWrite]
+    ) -> list[WriteResult[RemoteEvent]]:
+        """Apply ``writes`` and return one result per write, in order. Per-write failures are
+        returned, not raised. Built on the single calls; Google overrides it to batch."""
+        return [self._write_event(calendar_id, write) for write in writes]
+
+    def _write_event(self, calendar_id: str, write: EventWrite) -> WriteResult[RemoteEvent]:
+        try:
+            if isinstance(write, CreateEvent):
+                created = self.create_event(calendar_id, write.event_id, write.fields, write.marker)
+                return WriteResult(created)
+            if isinstance(write, UpdateEvent):
+                updated = self.update_event(
+                    calendar_id, write.event_id, write.fields, write.marker, write.etag
+                )
+                return WriteResult(updated)
+            self.delete_event(calendar_id, write.event_id, write.etag)
+            return WriteResult()
+        except CalsyncError as exc:
+            return WriteResult(error=exc)
+
+
+class ContactsBackend(abc.ABC):
+    """One remote account's address book."""
+
+    @abc.abstractmethod
+    def ensure_group(self, name: str) -> str:
+        """The id of the contact group called ``name``, created when missing."""
+
+    @abc.abstractmethod
+    def list_contacts(self, group_id: str, cursor: str | None) -> RemoteListing[RemoteContact]:
+        """With no cursor: every contact in the group (``complete=True``). With a cursor:
+        contacts changed since, including those that left the group (``in_group=False``) and
+        deleted ones. When the cursor expired the backend lists in full (``restarted``)."""
+
+    @abc.abstractmethod
+    def get_contact(self, contact_id: str) -> RemoteContact | None:
+        """The contact, or ``None`` when it does not exist (or was deleted). Its ``in_group``
+        says whether it is in any group this backend returned from :meth:`ensure_group`."""
+
+    @abc.abstractmethod
+    def create_contact(self, group_id: str, fields: ContactFields, marker: Marker) -> RemoteContact:
+        """Create a contact in the group. Not idempotent: the engine records its intent first
+        and looks for the marker after a crash."""
+
+    @abc.abstractmethod
+    def update_contact(
+        self,
+        group_id: str,
+        contact_id: str,
+        fields: ContactFields,
+        marker: Marker | None,
+        etag: str,
+    ) -> RemoteContact:
+        """Replace the contact's synced fields (and set ``marker`` when given), and make sure it
+        is in the group again if it left it.
+
+        Raises:
+            PreconditionFailed: the contact changed since ``etag``.
+            NotFound: the contact does not exist.
+        """
+
+    @abc.abstractmethod
+    def delete_contact(self, contact_id: str) -> None:
+        """Delete the contact; a missing contact is not an error."""
+
+    @abc.abstractmethod
+    def remove_from_group(self, contact_id: str, group_id: str) -> None:
+        """Remove the group label, keeping the contact."""
+
+    def write_contacts(
+        self, group_id: str, writes: Sequence[ContactWrite]
+    ) -> list[WriteResult[RemoteContact]]:
+        """Apply ``writes`` in order, one result each. Built on the single calls."""
+        return [self._write_contact(group_id, write) for write in writes]
+
+    def _write_contact(self, group_id: str, write: ContactWrite) -> WriteResult[RemoteContact]:
+        try:
+            if isinstance(write, CreateContact):
+                return WriteResult(self.create_contact(group_id, write.fields, write.marker))
+            if isinstance(write, UpdateContact):
+                updated = self.update_contact(
+                    group_id, write.contact_id, write.fields, write.marker, write.etag
+                )
+                return WriteResult(updated)
+            if write.keep:
+                self.remove_from_group(write.contact_id, group_id)
+            else:
+                self.delete_contact(write.contact_id)
+            return WriteResult()
+        except NotFound as exc:
+            # deleting what is already gone succeeded; anything else did not
+            return WriteResult() if isinstance(write, DeleteContact) else WriteResult(error=exc)
+        except CalsyncError as exc:
+            return WriteResult(error=exc)

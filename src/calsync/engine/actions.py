@@ -1,0 +1,173 @@
+"""The plan: frozen action records.
+
+The planner turns (host snapshot, remote snapshot, mapping, rules) into a tuple of these; the
+executor is the only code that performs them. A dry run is the plan itself. Every action names
+the host id and/or remote id it is about and describes itself in a sentence for reports.
+
+Fields are the channel's field record (:class:`~calsync.model.EventFields` or
+:class:`~calsync.model.ContactFields`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from attrs import frozen
+
+from calsync.policies import FieldConflict, Side
+from calsync.state.base import Channel
+
+__all__ = [
+    "Action",
+    "CreateHost",
+    "CreateRemote",
+    "DeleteHost",
+    "DeleteRemote",
+    "Forget",
+    "Link",
+    "ResolvedConflict",
+    "Update",
+]
+
+
+@frozen
+class ResolvedConflict:
+    """A field both sides changed, and which side the policy chose."""
+
+    conflict: FieldConflict
+    winner: Side
+
+
+@frozen
+class CreateRemote:
+    """Create the remote mirror of a host item.
+
+    ``remote_id`` is the deterministic id (calendar) — or the id of a deleted remote item
+    being restored — or ``None`` when the remote side chooses ids (contacts; an intent is
+    recorded first). ``restore`` marks the re-creation of an item deleted remotely.
+    """
+
+    channel: Channel
+    host_id: str
+    kind: str
+    fields: Any
+    remote_id: str | None
+    host_revision: str | None
+    restore: bool = False
+
+    def describe(self) -> str:
+        verb = "restore" if self.restore else "create"
+        return f"{verb} remote {self.channel.value} item for host {self.kind} {self.host_id}"
+
+
+@frozen
+class Update:
+    """Bring a synced pair to ``fields``: write the remote side when ``to_remote``, write the
+    host fields named in ``to_host``, then store ``fields`` as the new base.
+
+    ``replaces`` is the old host id when the pair moves to a converted item.
+    """
+
+    channel: Channel
+    host_id: str
+    remote_id: str
+    kind: str
+    fields: Any
+    to_remote: bool
+    to_host: frozenset[str]
+    etag: str | None
+    host_revision: str | None
+    conflicts: tuple[ResolvedConflict, ...] = ()
+    replaces: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.to_remote:
+            parts.append("remote")
+        if self.to_host:
+            parts.append("host (" + ", ".join(sorted(self.to_host)) + ")")
+        where = " and ".join(parts) or "nothing"
+        return f"update {where} for {self.kind} {self.host_id}"
+
+
+@frozen
+class DeleteRemote:
+    """Delete the remote item of a pair (the host item was deleted). ``keep`` keeps a contact
+    and only removes its group label."""
+
+    channel: Channel
+    host_id: str
+    remote_id: str
+    kind: str
+    etag: str | None
+    keep: bool = False
+
+    def describe(self) -> str:
+        verb = "unlabel" if self.keep else "delete"
+        return f"{verb} remote {self.channel.value} item {self.remote_id} (host {self.host_id})"
+
+
+@frozen
+class CreateHost:
+    """Bring a remote-made item into the host (an unlinked appointment, or a new client)."""
+
+    channel: Channel
+    remote_id: str
+    fields: Any
+    etag: str
+
+    def describe(self) -> str:
+        what = "unlinked appointment" if self.channel is Channel.CALENDAR else "client"
+        return f"create host {what} from remote {self.remote_id}"
+
+
+@frozen
+class DeleteHost:
+    """Delete a host item (calendar) or take a client out of the sync group (contacts),
+    because its remote item was deleted."""
+
+    channel: Channel
+    host_id: str
+    remote_id: str
+    kind: str
+
+    def describe(self) -> str:
+        if self.channel is Channel.CONTACTS:
+            return f"remove client {self.host_id} from the sync group"
+        return f"delete host {self.kind} {self.host_id}"
+
+
+@frozen
+class Link:
+    """Record a pair without writing either side: both already agree (an adopted item after a
+    re-setup, a converged edit, or an etag that moved without a content change)."""
+
+    channel: Channel
+    host_id: str
+    remote_id: str
+    kind: str
+    fields: Any
+    etag: str | None
+    host_revision: str | None
+    replaces: str | None = None
+    adopted: bool = False
+
+    def describe(self) -> str:
+        verb = "adopt" if self.adopted else "record"
+        return f"{verb} {self.kind} {self.host_id} ↔ remote {self.remote_id}"
+
+
+@frozen
+class Forget:
+    """Drop a pair from the mapping, touching neither side (it left the window, or the rules
+    say to unlink it)."""
+
+    channel: Channel
+    host_id: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"forget {self.host_id}: {self.reason}"
+
+
+Action: TypeAlias = CreateRemote | Update | DeleteRemote | CreateHost | DeleteHost | Link | Forget

@@ -1,0 +1,269 @@
+"""The executor: performs a plan, one item at a time, recording each result at once.
+
+* Remote writes go out in batches (``batch_size``); each result is committed to the state store
+  as soon as it is known, so a crash loses at most the in-flight batch — and deterministic ids
+  and create intents make replaying those safe.
+* Per-item failures are reported and never stop the run. Failures that concern the whole
+  profile (:class:`~calsync.errors.AuthError`, :class:`~calsync.errors.CalendarGone`) stop it.
+* A remote precondition failure (the item changed since it was read) re-reads the item and
+  plans that item again, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from calsync.engine.actions import (
+    Action,
+    CreateHost,
+    CreateRemote,
+    DeleteHost,
+    DeleteRemote,
+    Forget,
+    Link,
+    Update,
+)
+from calsync.engine.channel import ChannelAdapter, HostWrite
+from calsync.engine.fields import encode_base, fingerprint
+from calsync.engine.planner import Snapshot, plan
+from calsync.engine.report import ConflictNote, ItemError, display
+from calsync.errors import AuthError, CalendarGone, PreconditionFailed
+from calsync.policies import Side
+from calsync.state.base import MappingRow
+
+__all__ = ["Executor", "needs_remote_write"]
+
+logger = logging.getLogger(__name__)
+
+#: Errors that concern the whole profile, not one item: they stop the run.
+FATAL = (AuthError, CalendarGone)
+
+
+def needs_remote_write(action: Action) -> bool:
+    """True when ``action`` writes to the remote side."""
+    if isinstance(action, Update):
+        return action.to_remote
+    return isinstance(action, CreateRemote | DeleteRemote)
+
+
+def _batches(actions: Sequence[Action], size: int) -> list[Sequence[Action]]:
+    return [actions[i : i + size] for i in range(0, len(actions), size)]
+
+
+class Executor:
+    """Applies the actions of one channel's plan."""
+
+    def __init__(
+        self,
+        adapter: ChannelAdapter,
+        mapping: Mapping[str, MappingRow],
+        snapshot: Snapshot,
+        *,
+        replanning: bool = False,
+    ) -> None:
+        self.adapter = adapter
+        self.ctx = adapter.ctx
+        self.mapping = mapping
+        self.snapshot = snapshot
+        self.replanning = replanning
+        self.failed = 0
+
+    def run(self, actions: Sequence[Action]) -> None:
+        """Perform ``actions``; failures are counted in ``self.failed`` and reported."""
+        self._note_conflicts(actions)
+        remote = [a for a in actions if needs_remote_write(a)]
+        local = [a for a in actions if not needs_remote_write(a)]
+        for batch in _batches(remote, max(1, self.ctx.batch_size)):
+            self._remote_batch(batch)
+        for action in local:
+            self._guarded(action, self._local, action)
+
+    # -- remote writes -------------------------------------------------------------------
+
+    def _remote_batch(self, batch: Sequence[Action]) -> None:
+        self.adapter.record_intents(batch)
+        results = self.adapter.write_remote(batch)
+        for action, result in zip(batch, results, strict=True):
+            if result.error is None:
+                self._guarded(action, self._after_remote, action, result.item)
+            elif isinstance(result.error, FATAL):
+                raise result.error
+            elif isinstance(result.error, PreconditionFailed) and not self.replanning:
+                self._guarded(action, self._replan, action)
+            else:
+                self._fail(action, result.error)
+
+    def _after_remote(self, action: Action, item: Any) -> None:
+        channel = self.adapter.channel.value
+        if isinstance(action, CreateRemote):
+            record = self.adapter.remote_record(item)
+            op = "restored" if action.restore else "created"
+            logger.info("%s remote %s %s for %s", op, channel, record.id, action.host_id)
+            self._commit(
+                action.host_id,
+                record.id,
+                action.kind,
+                action.fields,
+                action.host_revision,
+                record.etag,
+            )
+            self._count(Side.REMOTE, op)
+        elif isinstance(action, Update):
+            record = self.adapter.remote_record(item)
+            logger.info("updated remote %s %s", channel, record.id)
+            self._count(Side.REMOTE, "updated")
+            self._finish_update(action, record.etag)
+        elif isinstance(action, DeleteRemote):
+            logger.info("deleted remote %s %s", channel, action.remote_id)
+            self._delete_mapping(action.host_id)
+            self._count(Side.REMOTE, "deleted")
+
+    def _replan(self, action: Action) -> None:
+        """The remote item changed under us: read it again and plan this one item afresh."""
+        host_id = getattr(action, "host_id", "")
+        remote_id = getattr(action, "remote_id", None) or ""
+        row = self.mapping.get(host_id) or self.mapping.get(getattr(action, "replaces", "") or "")
+        remote = self.adapter.fetch_remote(remote_id)
+        host = self.adapter.host_record(host_id, self.snapshot)
+        mini = Snapshot(
+            host={host_id: host} if host is not None else {},
+            host_deleted=self.snapshot.host_deleted & {host_id},
+            remote={remote_id: remote} if remote is not None else {},
+        )
+        mapping = {row.host_id: row} if row is not None else {}
+        retry = plan(mini, mapping, self.adapter.rules(), confirm_deletions=True)
+        logger.info(
+            "re-planned %s after a remote change: %d action(s)", host_id, len(retry.actions)
+        )
+        executor = Executor(self.adapter, mapping, mini, replanning=True)
+        executor.run(retry.actions)
+        self.failed += executor.failed
+
+    # -- host-side and bookkeeping actions -----------------------------------------------
+
+    def _local(self, action: Action) -> None:
+        if isinstance(action, Update):
+            self._finish_update(action, action.etag)
+        elif isinstance(action, CreateHost):
+            written = self.adapter.create_host(action)
+            logger.info("created host item %s from remote %s", written.host_id, action.remote_id)
+            self._commit(
+                written.host_id,
+                action.remote_id,
+                written.kind,
+                action.fields,
+                written.revision,
+                action.etag,
+            )
+            self._count(Side.HOST, "created")
+        elif isinstance(action, DeleteHost):
+            self.adapter.delete_host(action)
+            logger.info("deleted host item %s", action.host_id)
+            self._delete_mapping(action.host_id)
+            self._count(Side.HOST, "deleted")
+        elif isinstance(action, Link):
+            self._commit(
+                action.host_id,
+                action.remote_id,
+                action.kind,
+                action.fields,
+                action.host_revision,
+                action.etag,
+                action.replaces,
+            )
+            self.ctx.report.counts["adopted" if action.adopted else "linked"] += 1
+        elif isinstance(action, Forget):
+            self._delete_mapping(action.host_id)
+            self.ctx.report.counts["forgotten"] += 1
+
+    def _finish_update(self, action: Update, etag: str | None) -> None:
+        revision = action.host_revision
+        kind = action.kind
+        if action.to_host:
+            written: HostWrite = self.adapter.update_host(action)
+            revision, kind = written.revision, written.kind
+            logger.info(
+                "updated host item %s (%s)", action.host_id, ", ".join(sorted(action.to_host))
+            )
+            self._count(Side.HOST, "updated")
+        self._commit(
+            action.host_id, action.remote_id, kind, action.fields, revision, etag, action.replaces
+        )
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _commit(
+        self,
+        host_id: str,
+        remote_id: str,
+        kind: str,
+        fields: Any,
+        host_revision: str | None,
+        etag: str | None,
+        replaces: str | None = None,
+    ) -> None:
+        ctx = self.ctx
+        channel = self.adapter.channel
+        digest = fingerprint(fields)
+        row = MappingRow(
+            profile_id=ctx.profile.id,
+            channel=channel,
+            host_id=host_id,
+            remote_id=remote_id,
+            kind=kind,
+            base=encode_base(fields),
+            host_fingerprint=digest,
+            remote_fingerprint=digest,
+            host_revision=host_revision,
+            remote_etag=etag,
+            synced_at=ctx.now,
+        )
+        with ctx.store.transaction():
+            if replaces is not None:
+                ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
+            ctx.store.put_mapping(row)
+            ctx.store.remove_pending(ctx.profile.id, channel, host_id)
+
+    def _delete_mapping(self, host_id: str) -> None:
+        self.ctx.store.delete_mapping(self.ctx.profile.id, self.adapter.channel, host_id)
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def _guarded(self, action: Action, function: Callable[..., None], *args: Any) -> None:
+        try:
+            function(*args)
+        except FATAL:
+            raise
+        except Exception as exc:
+            self._fail(action, exc)
+
+    def _fail(self, action: Action, error: BaseException) -> None:
+        self.failed += 1
+        item = str(getattr(action, "host_id", None) or getattr(action, "remote_id", "?"))
+        message = str(error) or type(error).__name__
+        logger.warning("could not %s: %s", action.describe(), message)
+        self.ctx.report.errors.append(
+            ItemError(self.adapter.channel, item, action.describe(), message)
+        )
+
+    def _count(self, side: Side, operation: str) -> None:
+        self.ctx.report.counts[f"{side.value}.{operation}"] += 1
+
+    def _note_conflicts(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if not isinstance(action, Update):
+                continue
+            for resolved in action.conflicts:
+                conflict = resolved.conflict
+                self.ctx.report.conflicts.append(
+                    ConflictNote(
+                        self.adapter.channel,
+                        conflict.item_id,
+                        conflict.field,
+                        display(conflict.host),
+                        display(conflict.remote),
+                        resolved.winner,
+                    )
+                )

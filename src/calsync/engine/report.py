@@ -1,0 +1,190 @@
+"""The report of one sync run: what happened, what was held, what went wrong.
+
+Every run returns a :class:`SyncReport`. Hosts show it to the user; the processor mails it.
+``to_dict()`` gives a JSON-ready form; ``summary()`` a few readable lines.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, field, frozen
+
+from calsync.model import AllDay, Timed
+from calsync.policies import Side
+from calsync.state.base import Channel
+from calsync.timezones import zone_info
+
+__all__ = ["ConflictNote", "HeldDeletion", "ItemError", "SyncReport", "display"]
+
+
+def display(value: Any) -> str:
+    """A field value as people read it (times in the item's own zone)."""
+    if isinstance(value, Timed):
+        zone = zone_info(value.zone)
+        start, end = value.start.astimezone(zone), value.end.astimezone(zone)
+        end_text = end.strftime("%H:%M") if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+        return f"{start:%Y-%m-%d %H:%M}-{end_text} {value.zone}"
+    if isinstance(value, AllDay):
+        last = value.end - timedelta(days=1)
+        return f"{value.start} (all day)" if last == value.start else f"{value.start}..{last}"
+    if isinstance(value, tuple):
+        return ", ".join(display(v) for v in value)
+    if hasattr(value, "number"):
+        return str(value.number)
+    if hasattr(value, "address"):
+        return str(value.address)
+    return str(value)
+
+
+#: The operations counted per side.
+OPERATIONS = ("created", "updated", "deleted", "restored")
+
+
+@frozen
+class ItemError:
+    """One item that could not be synced this run (it is retried next run)."""
+
+    channel: Channel
+    item: str
+    action: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "channel": self.channel.value,
+            "item": self.item,
+            "action": self.action,
+            "message": self.message,
+        }
+
+
+@frozen
+class HeldDeletion:
+    """A deletion not performed because the run would delete too much of ``side``."""
+
+    channel: Channel
+    side: Side
+    item: str
+    description: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "channel": self.channel.value,
+            "side": self.side.value,
+            "item": self.item,
+            "description": self.description,
+        }
+
+
+@frozen
+class ConflictNote:
+    """A field both sides changed, both values, and who won."""
+
+    channel: Channel
+    item: str
+    field: str
+    host: str
+    remote: str
+    winner: Side
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "channel": self.channel.value,
+            "item": self.item,
+            "field": self.field,
+            "host": self.host,
+            "remote": self.remote,
+            "winner": self.winner.value,
+        }
+
+
+@define
+class SyncReport:
+    """What one run of one profile did.
+
+    ``counts`` is keyed ``"<side>.<operation>"`` (``"remote.created"``, ``"host.updated"``, …)
+    plus ``"adopted"``, ``"linked"`` and ``"forgotten"``, which write neither side.
+    """
+
+    profile_id: str
+    started_at: datetime
+    dry_run: bool = False
+    finished_at: datetime | None = None
+    counts: Counter[str] = field(factory=Counter)
+    conflicts: list[ConflictNote] = field(factory=list)
+    warnings: list[str] = field(factory=list)
+    errors: list[ItemError] = field(factory=list)
+    held: list[HeldDeletion] = field(factory=list)
+    planned: list[str] = field(factory=list)
+    fatal: str | None = None
+    calendar_gone: bool = False
+    needs_reauth: bool = False
+    initial_sync_completed: bool = False
+
+    def count(self, side: Side, operation: str) -> int:
+        """How many ``operation`` (created/updated/deleted/restored) happened on ``side``."""
+        return self.counts[f"{side.value}.{operation}"]
+
+    @property
+    def writes(self) -> int:
+        """Writes made to either side (state-only bookkeeping is not counted)."""
+        return sum(self.count(side, op) for side in Side for op in OPERATIONS)
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished with no error of any kind."""
+        return self.fatal is None and not self.errors
+
+    @property
+    def has_problems(self) -> bool:
+        """True when the user should hear about this run (errors, warnings, holds, conflicts)."""
+        return (
+            bool(self.fatal or self.errors or self.warnings or self.held or self.conflicts)
+            or self.calendar_gone
+            or self.needs_reauth
+        )
+
+    def summary(self) -> str:
+        """A few readable lines for people."""
+        lines = [f"Profile {self.profile_id}{' (dry run)' if self.dry_run else ''}:"]
+        for side, label in ((Side.REMOTE, "Google"), (Side.HOST, "studio")):
+            ops = ", ".join(f"{self.count(side, op)} {op}" for op in OPERATIONS)
+            lines.append(f"  {label}: {ops}")
+        lines.append(
+            f"  conflicts: {len(self.conflicts)}, warnings: {len(self.warnings)}, "
+            f"errors: {len(self.errors)}, held deletions: {len(self.held)}"
+        )
+        if self.fatal:
+            lines.append(f"  FAILED: {self.fatal}")
+        lines.extend(f"  warning: {w}" for w in self.warnings)
+        lines.extend(f"  error: {e.item}: {e.action}: {e.message}" for e in self.errors)
+        lines.extend(f"  held: {h.description}" for h in self.held)
+        lines.extend(
+            f"  conflict: {c.item} {c.field}: studio {c.host!r} vs Google {c.remote!r} "
+            f"-> {'studio' if c.winner is Side.HOST else 'Google'} kept"
+            for c in self.conflicts
+        )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form of the report."""
+        return {
+            "profile_id": self.profile_id,
+            "dry_run": self.dry_run,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "counts": dict(sorted(self.counts.items())),
+            "writes": self.writes,
+            "conflicts": [c.to_dict() for c in self.conflicts],
+            "warnings": list(self.warnings),
+            "errors": [e.to_dict() for e in self.errors],
+            "held_deletions": [h.to_dict() for h in self.held],
+            "planned": list(self.planned),
+            "fatal": self.fatal,
+            "calendar_gone": self.calendar_gone,
+            "needs_reauth": self.needs_reauth,
+            "initial_sync_completed": self.initial_sync_completed,
+        }

@@ -1,0 +1,187 @@
+"""The engine's entry point: sync one profile, both channels, and report.
+
+    engine = SyncEngine(store, schedule_source, contact_source)
+    report = engine.sync(profile, calendar_backend, contacts_backend)
+
+A run is snapshot → plan → apply → report, per channel. ``dry_run=True`` stops after the plan
+and writes nothing (not even state). ``confirm_deletions=True`` lets deletions through that
+the mass-deletion rule held back on an earlier run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from calsync.backends import CalendarBackend, ContactsBackend
+from calsync.engine.actions import DeleteHost, DeleteRemote
+from calsync.engine.calendar import CalendarSync
+from calsync.engine.channel import ChannelAdapter, RunContext
+from calsync.engine.contacts import ContactsSync
+from calsync.engine.executor import Executor
+from calsync.engine.planner import Plan, plan
+from calsync.engine.report import HeldDeletion, SyncReport
+from calsync.errors import AuthError, CalendarGone, CalsyncError
+from calsync.policies import Side
+from calsync.profile import SyncProfile
+from calsync.sources import ContactSource, ScheduleSource
+from calsync.state.base import StateStore
+
+__all__ = ["SyncEngine"]
+
+logger = logging.getLogger(__name__)
+
+REAUTHORISE = "Google refused the saved authorisation: re-authenticate Google in User Preferences"
+CALENDAR_GONE = (
+    "the Google calendar was deleted: choose a calendar in User Preferences to start over "
+    "(nothing in the studio was changed)"
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SyncEngine:
+    """Syncs profiles of one host.
+
+    Args:
+        store: where sync state lives.
+        schedule: the host's schedules.
+        contacts: the host's client groups (needed for profiles with contact sync on).
+        clock: returns the current time (aware); injectable for tests.
+        batch_size: remote writes per batch.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        schedule: ScheduleSource,
+        contacts: ContactSource | None = None,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        batch_size: int = 50,
+    ) -> None:
+        self.store = store
+        self.schedule = schedule
+        self.contacts = contacts
+        self.clock = clock
+        self.batch_size = batch_size
+
+    def sync(
+        self,
+        profile: SyncProfile,
+        calendar: CalendarBackend | None,
+        contacts: ContactsBackend | None = None,
+        *,
+        dry_run: bool = False,
+        confirm_deletions: bool = False,
+    ) -> SyncReport:
+        """Sync ``profile`` and return what happened. Never raises for sync problems: they are
+        in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``)."""
+        now = self.clock()
+        report = SyncReport(profile.id, now, dry_run)
+        ctx = RunContext(profile, self.store, report, now, self.batch_size)
+        try:
+            for adapter in self._adapters(ctx, calendar, contacts):
+                self._run_channel(adapter, dry_run, confirm_deletions)
+        except AuthError as exc:
+            logger.warning("profile %s: authorisation refused: %s", profile.id, exc)
+            report.needs_reauth = True
+            report.fatal = REAUTHORISE
+        report.initial_sync_completed = (
+            profile.options.initial_sync_pending
+            and not dry_run
+            and report.ok
+            and not report.held
+            and not report.calendar_gone
+        )
+        report.finished_at = self.clock()
+        logger.info(
+            "profile %s synced: %d writes, %d errors, %d held",
+            profile.id,
+            report.writes,
+            len(report.errors),
+            len(report.held),
+        )
+        return report
+
+    def _adapters(
+        self,
+        ctx: RunContext,
+        calendar: CalendarBackend | None,
+        contacts: ContactsBackend | None,
+    ) -> list[ChannelAdapter]:
+        adapters: list[ChannelAdapter] = []
+        profile = ctx.profile
+        if profile.calendar_id is not None and calendar is not None:
+            adapters.append(CalendarSync(ctx, self.schedule, calendar))
+        elif profile.calendar_id is None:
+            ctx.report.warnings.append("no Google calendar is chosen: the schedule was not synced")
+        if profile.options.contacts:
+            if contacts is None or self.contacts is None:
+                ctx.report.warnings.append("contact sync is on but no contacts service was given")
+            else:
+                adapters.append(ContactsSync(ctx, self.contacts, contacts))
+        return adapters
+
+    def _run_channel(self, adapter: ChannelAdapter, dry_run: bool, confirm: bool) -> None:
+        ctx, channel = adapter.ctx, adapter.channel
+        mapping = self.store.mappings(ctx.profile.id, channel)
+        full = adapter.needs_full_listing()
+        try:
+            snapshot = adapter.snapshot(mapping, full)
+            the_plan = plan(snapshot.snapshot, mapping, adapter.rules(), confirm_deletions=confirm)
+            self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
+            if dry_run:
+                return
+            executor = Executor(adapter, mapping, snapshot.snapshot)
+            executor.run(the_plan.actions)
+        except CalendarGone:
+            self._calendar_gone(adapter)
+            return
+        except AuthError:
+            raise
+        except CalsyncError as exc:
+            self._channel_failed(adapter, exc)
+            return
+        except Exception as exc:  # a host adapter failed: report, never crash the run
+            logger.exception("profile %s: %s sync failed", ctx.profile.id, channel.value)
+            self._channel_failed(adapter, exc)
+            return
+        held_sides = {h.side for h in ctx.report.held if h.channel is channel}
+        clean = executor.failed == 0
+        adapter.commit_cursors(
+            snapshot,
+            advance_host=clean and Side.REMOTE not in held_sides,
+            advance_remote=clean and Side.HOST not in held_sides,
+        )
+        adapter.finish(full and clean)
+
+    def _note_plan(
+        self, report: SyncReport, adapter: ChannelAdapter, the_plan: Plan, warnings: tuple[str, ...]
+    ) -> None:
+        report.warnings.extend(warnings)
+        report.warnings.extend(the_plan.warnings)
+        report.planned.extend(action.describe() for action in the_plan.actions)
+        for action in the_plan.held:
+            side = Side.REMOTE if isinstance(action, DeleteRemote) else Side.HOST
+            assert isinstance(action, DeleteRemote | DeleteHost)
+            report.held.append(
+                HeldDeletion(adapter.channel, side, action.host_id, action.describe())
+            )
+
+    def _calendar_gone(self, adapter: ChannelAdapter) -> None:
+        ctx = adapter.ctx
+        logger.warning("profile %s: the calendar is gone; starting over", ctx.profile.id)
+        adapter.forget()
+        ctx.report.calendar_gone = True
+        ctx.report.fatal = CALENDAR_GONE
+
+    def _channel_failed(self, adapter: ChannelAdapter, exc: BaseException) -> None:
+        ctx = adapter.ctx
+        what = "calendar" if adapter.channel.value == "calendar" else "contacts"
+        message = f"{what} sync failed, nothing was changed for it: {exc}"
+        logger.warning("profile %s: %s", ctx.profile.id, message)
+        ctx.report.fatal = message if ctx.report.fatal is None else f"{ctx.report.fatal}; {message}"

@@ -1,0 +1,151 @@
+"""calsync's exception tree.
+
+Every error calsync raises on purpose derives from :class:`CalsyncError`. Third-party errors
+(``googleapiclient.errors.HttpError``, ``google.auth`` errors, ``sqlite3`` errors) are mapped into
+this tree in exactly one place per boundary and re-raised with ``raise ... from exc``::
+
+    CalsyncError
+    ├── ConfigurationError          bad profile, template or option: fix the configuration
+    │   └── TemplateError           a template names a field outside the allow-list
+    ├── SourceError                 a host adapter failed
+    │   └── InvalidHostItem         a host item that cannot be synced (reported, never sent)
+    ├── StateError                  the state store failed
+    │   ├── SchemaVersionError      the store was written by an incompatible calsync
+    │   └── LeaseHeld               another runner holds this profile's lease
+    └── BackendError                the remote side (Google) failed
+        ├── AuthError               credentials revoked/invalid: the user must re-authorise
+        ├── PermissionDenied        the account may not do this (403 forbidden)
+        ├── NotFound                the resource does not exist
+        │   └── CalendarGone        the profile's calendar was deleted: start over
+        ├── AlreadyExists           a create hit an existing id (409)
+        ├── PreconditionFailed      an etag precondition failed (412 / FAILED_PRECONDITION)
+        ├── SyncTokenExpired        a sync token is no longer valid (410 / EXPIRED_SYNC_TOKEN)
+        ├── InvalidRequest          the request was rejected as malformed (400)
+        └── TransientError          worth retrying: 5xx, timeouts, connection resets
+            └── RateLimited         429 / 403 rate limits; ``retry_after`` when the server said
+                └── QuotaExceeded   403 quotaExceeded: the usage limit, not retryable soon
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExists",
+    "AuthError",
+    "BackendError",
+    "CalendarGone",
+    "CalsyncError",
+    "ConfigurationError",
+    "InvalidHostItem",
+    "InvalidRequest",
+    "LeaseHeld",
+    "NotFound",
+    "PermissionDenied",
+    "PreconditionFailed",
+    "QuotaExceeded",
+    "RateLimited",
+    "SchemaVersionError",
+    "SourceError",
+    "StateError",
+    "SyncTokenExpired",
+    "TemplateError",
+    "TransientError",
+]
+
+
+class CalsyncError(Exception):
+    """Base of every error calsync raises on purpose."""
+
+
+class ConfigurationError(CalsyncError):
+    """A profile, template or option is invalid. Raised when it is built, never mid-sync."""
+
+
+class TemplateError(ConfigurationError):
+    """A template is malformed or names a field outside the allow-list."""
+
+
+class SourceError(CalsyncError):
+    """A host adapter (``ScheduleSource``/``ContactSource``) failed."""
+
+
+class InvalidHostItem(SourceError):
+    """A host item cannot be synced as it is (e.g. an end before its start).
+
+    The item is reported and skipped; nothing is sent for it.
+    """
+
+
+class StateError(CalsyncError):
+    """The state store failed."""
+
+
+class SchemaVersionError(StateError):
+    """The state store's schema was written by an incompatible version of calsync."""
+
+
+class LeaseHeld(StateError):
+    """Another runner holds the profile's lease; the profile is skipped this round."""
+
+
+class BackendError(CalsyncError):
+    """The remote side failed. ``status`` and ``reason`` echo the server's answer when known."""
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class AuthError(BackendError):
+    """The credentials are revoked or invalid; the user has to authorise calsync again."""
+
+
+class PermissionDenied(BackendError):
+    """The account is not allowed to do this (e.g. a read-only calendar)."""
+
+
+class NotFound(BackendError):
+    """The resource does not exist (or the account cannot see it)."""
+
+
+class CalendarGone(NotFound):
+    """The profile's calendar no longer exists: the profile must start over."""
+
+
+class AlreadyExists(BackendError):
+    """A create used an id that is taken (HTTP 409 ``duplicate``)."""
+
+
+class PreconditionFailed(BackendError):
+    """The resource changed since it was read (etag mismatch)."""
+
+
+class SyncTokenExpired(BackendError):
+    """A sync token can no longer be used; a full listing is required."""
+
+
+class InvalidRequest(BackendError):
+    """The server rejected the request as malformed; retrying will not help."""
+
+
+class TransientError(BackendError):
+    """A failure worth retrying later: 5xx, timeouts, connection resets."""
+
+
+class RateLimited(TransientError):
+    """The server asked us to slow down. ``retry_after`` is in seconds when it said so."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, status=status, reason=reason)
+        self.retry_after = retry_after
+
+
+class QuotaExceeded(RateLimited):
+    """A usage limit (not a rate) was exceeded; retrying within minutes will not help."""

@@ -1,0 +1,317 @@
+"""calsync's domain values: frozen attrs classes in calsync's own vocabulary.
+
+Nothing here knows a Google field name. The Google backend translates its wire classes to and
+from these in one module (``calsync.google.translate``).
+
+Time is exact:
+
+* :class:`AllDay` spans dates, with an **exclusive** end (a one-day item on 1 March ends on
+  2 March), exactly as Google and RFC 5545 do.
+* :class:`Timed` spans two aware instants and keeps the IANA zone the item was made in, so a
+  round trip through Google never moves a session.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeAlias
+
+import attrs
+from attrs import field, frozen
+
+from calsync.timezones import canonical_zone
+
+__all__ = [
+    "AllDay",
+    "ClientInfo",
+    "Contact",
+    "ContactFields",
+    "Email",
+    "EventFields",
+    "ItemKind",
+    "Marker",
+    "Phone",
+    "PostalAddress",
+    "ScheduleItem",
+    "TimeRange",
+    "Timed",
+    "When",
+    "normalise_text",
+]
+
+
+def normalise_text(value: str) -> str:
+    """Canonical form of free text: ``\\r\\n`` folded to ``\\n``, trailing blanks removed.
+
+    Google and hosts disagree on line endings and trailing whitespace; neither is an edit.
+    """
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _aware(instance: Any, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{attribute.name} must be timezone-aware, got {value!r}")
+
+
+def _zone(name: str) -> str:
+    return canonical_zone(name)
+
+
+@frozen
+class AllDay:
+    """An all-day span: ``start`` inclusive, ``end`` exclusive (``end > start``)."""
+
+    start: date
+    end: date
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.start, datetime) or isinstance(self.end, datetime):
+            raise ValueError("AllDay takes dates, not datetimes")
+        if self.end <= self.start:
+            raise ValueError(f"all-day end {self.end} must be after start {self.start}")
+
+    @classmethod
+    def single(cls, day: date) -> AllDay:
+        """The span of one whole day."""
+        return cls(day, day + timedelta(days=1))
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The span as UTC instants (midnight to midnight), for window tests."""
+        return (
+            datetime.combine(self.start, datetime.min.time(), UTC),
+            datetime.combine(self.end, datetime.min.time(), UTC),
+        )
+
+
+@frozen
+class Timed:
+    """A timed span between two aware instants, made in the IANA zone ``zone``.
+
+    Equality is by instant and zone: 09:00+01:00 and 08:00Z in ``Europe/Paris`` are the same.
+    Legacy zone names are canonicalised (``Europe/Kiev`` becomes ``Europe/Kyiv``).
+    """
+
+    start: datetime = field(validator=_aware)
+    end: datetime = field(validator=_aware)
+    zone: str = field(default="UTC", converter=_zone)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The span as UTC instants."""
+        return self.start.astimezone(UTC), self.end.astimezone(UTC)
+
+
+When: TypeAlias = AllDay | Timed
+
+
+@frozen
+class TimeRange:
+    """A half-open range of instants ``[start, end)`` — the sync window."""
+
+    start: datetime = field(validator=_aware)
+    end: datetime = field(validator=_aware)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("a time range must end after it starts")
+
+    def overlaps(self, when: When) -> bool:
+        """True when ``when`` touches the range (Google's timeMin/timeMax semantics)."""
+        start, end = when.bounds()
+        return start < self.end and (end > self.start or (start == end and start >= self.start))
+
+    def ends_before(self, when: When) -> bool:
+        """True when ``when`` lies wholly before the range (it left the window)."""
+        return when.bounds()[1] <= self.start
+
+
+class ItemKind(enum.Enum):
+    """The three kinds of schedule item a studio host has."""
+
+    #: A booked shoot, linked to a client.
+    SESSION = "session"
+    #: Anything else made in the host.
+    APPOINTMENT = "appointment"
+    #: An item made in Google that came back to the host, not yet linked to a client.
+    UNLINKED = "unlinked"
+
+
+@frozen
+class ClientInfo:
+    """The client a session is linked to, as much of it as templates may show."""
+
+    id: str
+    name: str
+    phone: str = ""
+    email: str = ""
+
+
+@frozen
+class ScheduleItem:
+    """One item of a user's host schedule.
+
+    Attributes:
+        id: the host's id for the item, stable for its life.
+        kind: session, appointment or unlinked appointment.
+        when: all-day or timed span.
+        title, description, location: the host's own text (templates decide what Google shows).
+        client: the linked client; required for sessions.
+        session_type: e.g. "Wedding", "Portrait" (a template field).
+        status: the host's booking status text (a template field).
+        revision: an opaque value the host changes whenever anything a template can see changes
+            (including the linked client's name and phone). ``None`` means "unknown": calsync
+            then compares content fingerprints every run.
+        remote_id: for unlinked appointments, the remote event they were made from.
+        replaces: set on an item made by *converting* another item (an unlinked appointment
+            turned into a session): the host id of the item it replaces. calsync moves the
+            mapping to the new id and updates the same remote event in place.
+        updated: when the host last changed the item (used by ``newest_wins``), if known.
+    """
+
+    id: str
+    kind: ItemKind
+    when: When
+    title: str = ""
+    description: str = ""
+    location: str = ""
+    client: ClientInfo | None = None
+    session_type: str = ""
+    status: str = ""
+    revision: str | None = None
+    remote_id: str | None = None
+    replaces: str | None = None
+    updated: datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("a schedule item needs an id")
+        if self.kind is ItemKind.SESSION and self.client is None:
+            raise ValueError(f"session {self.id!r} is not linked to a client")
+
+
+@frozen
+class EventFields:
+    """The synced content of a calendar event, in calsync's vocabulary.
+
+    This is what fingerprints are computed over and what three-way merges compare, field by
+    field. Text is normalised on construction so that formatting noise is never an edit.
+    """
+
+    title: str = field(default="", converter=normalise_text)
+    description: str = field(default="", converter=normalise_text)
+    location: str = field(default="", converter=normalise_text)
+    when: When | None = None
+
+
+#: The names of the synced event fields, in a fixed order.
+EVENT_FIELDS: tuple[str, ...] = ("title", "description", "location", "when")
+
+
+def _strip(value: str) -> str:
+    return value.strip()
+
+
+@frozen
+class Phone:
+    """A phone number with its label (``mobile``, ``home``, ``work``, …)."""
+
+    number: str = field(converter=_strip)
+    label: str = "mobile"
+
+
+@frozen
+class Email:
+    """An email address with its label."""
+
+    address: str = field(converter=_strip)
+    label: str = "home"
+
+
+@frozen
+class PostalAddress:
+    """A postal address with its label."""
+
+    street: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    label: str = "home"
+
+
+def _phones(values: Iterable[Phone]) -> tuple[Phone, ...]:
+    return tuple(values)
+
+
+def _emails(values: Iterable[Email]) -> tuple[Email, ...]:
+    return tuple(values)
+
+
+def _addresses(values: Iterable[PostalAddress]) -> tuple[PostalAddress, ...]:
+    return tuple(values)
+
+
+@frozen
+class ContactFields:
+    """The synced content of a contact."""
+
+    given_name: str = field(default="", converter=normalise_text)
+    family_name: str = field(default="", converter=normalise_text)
+    organization: str = field(default="", converter=normalise_text)
+    phones: tuple[Phone, ...] = field(default=(), converter=_phones)
+    emails: tuple[Email, ...] = field(default=(), converter=_emails)
+    addresses: tuple[PostalAddress, ...] = field(default=(), converter=_addresses)
+    notes: str = field(default="", converter=normalise_text)
+
+
+#: The names of the synced contact fields, in a fixed order.
+CONTACT_FIELDS: tuple[str, ...] = (
+    "given_name",
+    "family_name",
+    "organization",
+    "phones",
+    "emails",
+    "addresses",
+    "notes",
+)
+
+
+@frozen
+class Contact:
+    """A host client as synced to Google Contacts.
+
+    Attributes:
+        id: the host's client id.
+        fields: the synced content.
+        revision: opaque, changes whenever the content changes (``None``: unknown).
+        remote_id: for clients made from a Google contact, the contact they were made from.
+        updated: when the host last changed the client, if known.
+    """
+
+    id: str
+    fields: ContactFields
+    revision: str | None = None
+    remote_id: str | None = None
+    updated: datetime | None = None
+
+
+@frozen
+class Marker:
+    """The ownership marker calsync stamps on everything it creates remotely.
+
+    ``namespace`` is the profile id; ``host_id`` the host item it mirrors.
+    """
+
+    namespace: str
+    host_id: str
+
+
+def evolve_fields(value: Any, changes: Mapping[str, Any]) -> Any:
+    """``attrs.evolve`` for the field records, typed loosely for the generic planner."""
+    return attrs.evolve(value, **changes)

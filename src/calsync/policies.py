@@ -1,0 +1,257 @@
+"""Conflict policies and deletion rules.
+
+A *conflict* is one field that both sides changed, to different values, since the last sync.
+A policy looks at a :class:`FieldConflict` and answers which side wins — or ``None`` to pass
+the decision on. Policies compose like tenacity's stop and wait policies::
+
+    policy = merge_fields(when=google_wins) | newest_wins | host_wins
+
+``a | b`` asks ``a`` first and falls back to ``b`` when ``a`` abstains. Any plain callable
+``(FieldConflict) -> Side | None`` is accepted wherever a policy is. Every conflict is reported,
+whoever wins.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from attrs import field, frozen
+
+__all__ = [
+    "ConflictPolicy",
+    "DeletionRules",
+    "Direction",
+    "FieldConflict",
+    "FieldRules",
+    "PolicyLike",
+    "RemoteDeletion",
+    "Side",
+    "abstain",
+    "as_policy",
+    "google_wins",
+    "host_wins",
+    "merge_fields",
+    "newest_wins",
+    "resolve",
+]
+
+
+class Side(enum.Enum):
+    """One side of a sync: the host application or the remote service (Google)."""
+
+    HOST = "host"
+    REMOTE = "remote"
+
+
+@frozen
+class FieldConflict:
+    """Both sides changed ``field`` of one item since the last sync.
+
+    ``host_updated``/``remote_updated`` are the sides' modification times when known.
+    """
+
+    item_id: str
+    field: str
+    base: Any
+    host: Any
+    remote: Any
+    host_updated: datetime | None = None
+    remote_updated: datetime | None = None
+
+
+PolicyLike: TypeAlias = "ConflictPolicy | Callable[[FieldConflict], Side | None]"
+
+
+class ConflictPolicy:
+    """Base class of conflict policies: subclass and implement ``__call__``."""
+
+    def __call__(self, conflict: FieldConflict) -> Side | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __or__(self, other: PolicyLike) -> ConflictPolicy:
+        return _Chain((self, as_policy(other)))
+
+    def __ror__(self, other: PolicyLike) -> ConflictPolicy:
+        return _Chain((as_policy(other), self))
+
+
+@frozen
+class _Chain(ConflictPolicy):
+    policies: tuple[ConflictPolicy, ...]
+
+    def __call__(self, conflict: FieldConflict) -> Side | None:
+        for policy in self.policies:
+            side = policy(conflict)
+            if side is not None:
+                return side
+        return None
+
+
+@frozen
+class _Fixed(ConflictPolicy):
+    side: Side | None
+    name: str
+
+    def __call__(self, conflict: FieldConflict) -> Side | None:
+        return self.side
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@frozen
+class _Callable(ConflictPolicy):
+    function: Callable[[FieldConflict], Side | None]
+
+    def __call__(self, conflict: FieldConflict) -> Side | None:
+        return self.function(conflict)
+
+
+class _NewestWins(ConflictPolicy):
+    """The side changed most recently wins; abstains when either time is unknown or equal."""
+
+    def __call__(self, conflict: FieldConflict) -> Side | None:
+        host, remote = conflict.host_updated, conflict.remote_updated
+        if host is None or remote is None or host == remote:
+            return None
+        return Side.HOST if host > remote else Side.REMOTE
+
+    def __repr__(self) -> str:
+        return "newest_wins"
+
+
+@frozen
+class _MergeFields(ConflictPolicy):
+    per_field: Mapping[str, ConflictPolicy]
+    fallback: ConflictPolicy | None
+
+    def __call__(self, conflict: FieldConflict) -> Side | None:
+        policy = self.per_field.get(conflict.field, self.fallback)
+        return policy(conflict) if policy is not None else None
+
+
+def as_policy(policy: PolicyLike) -> ConflictPolicy:
+    """Wrap a plain callable as a :class:`ConflictPolicy` (policies pass through)."""
+    if isinstance(policy, ConflictPolicy):
+        return policy
+    if callable(policy):
+        return _Callable(policy)
+    raise TypeError(f"not a conflict policy: {policy!r}")
+
+
+#: The host's value wins.
+host_wins: ConflictPolicy = _Fixed(Side.HOST, "host_wins")
+#: Google's value wins.
+google_wins: ConflictPolicy = _Fixed(Side.REMOTE, "google_wins")
+#: Never decides; the neutral element of ``|``.
+abstain: ConflictPolicy = _Fixed(None, "abstain")
+#: The most recently changed side wins; abstains when a time is unknown.
+newest_wins: ConflictPolicy = _NewestWins()
+
+
+def merge_fields(fallback: PolicyLike | None = None, **per_field: PolicyLike) -> ConflictPolicy:
+    """Decide per field: ``merge_fields(when=google_wins, title=host_wins, fallback=newest_wins)``.
+
+    Fields not named go to ``fallback`` (or abstain when there is none).
+    """
+    return _MergeFields(
+        {name: as_policy(p) for name, p in per_field.items()},
+        as_policy(fallback) if fallback is not None else None,
+    )
+
+
+def resolve(policy: PolicyLike, conflict: FieldConflict) -> Side:
+    """Ask ``policy``; when every policy abstains, the host wins (the safe default)."""
+    return as_policy(policy)(conflict) or Side.HOST
+
+
+class Direction(enum.Enum):
+    """Which way a field syncs."""
+
+    #: Host → Google only; a Google edit is put back to the host's value.
+    OUT = "out"
+    #: Both ways; an edit on either side travels, both edits are a conflict.
+    BOTH = "both"
+    #: Google → host only.
+    IN = "in"
+
+
+_TEMPLATED = {
+    "title": Direction.OUT,
+    "description": Direction.OUT,
+    "location": Direction.OUT,
+    "when": Direction.BOTH,
+}
+_TWO_WAY_EVENT = dict.fromkeys(_TEMPLATED, Direction.BOTH)
+
+
+def _directions(value: Mapping[str, Direction]) -> Mapping[str, Direction]:
+    return dict(value)
+
+
+@frozen
+class FieldRules:
+    """The direction of each synced field, per kind of item.
+
+    Defaults (DESIGN.md): host-made items have their text rendered from templates and sent out
+    only, their times two-way; unlinked appointments and contacts are two-way throughout. When
+    the user has inbound sync off, every field is out-only.
+    """
+
+    session: Mapping[str, Direction] = field(default=_TEMPLATED, converter=_directions)
+    appointment: Mapping[str, Direction] = field(default=_TEMPLATED, converter=_directions)
+    unlinked: Mapping[str, Direction] = field(default=_TWO_WAY_EVENT, converter=_directions)
+    contact: Mapping[str, Direction] = field(factory=dict, converter=_directions)
+
+    def direction(self, kind: str, name: str, inbound: bool) -> Direction:
+        """The direction of field ``name`` for an item of ``kind`` (``session``, …)."""
+        if not inbound:
+            return Direction.OUT
+        rules: Mapping[str, Direction] = getattr(self, kind)
+        return rules.get(name, Direction.BOTH)
+
+
+class RemoteDeletion(enum.Enum):
+    """What to do when an item is deleted in Google but still exists in the host."""
+
+    #: Put the event back in Google and warn the user.
+    RESTORE = "restore"
+    #: Delete the host item too.
+    DELETE_HOST = "delete_host"
+    #: Forget the link; the host item stays and is not sent again.
+    UNLINK = "unlink"
+
+
+@frozen
+class DeletionRules:
+    """Deletion rules per item kind, plus the mass-deletion hold.
+
+    Host deletions always delete the remote item calsync mirrors. A remote deletion follows
+    the rule for the host item's kind. Unlinked appointments are deleted in the host only when
+    inbound calendar sync is on; otherwise the link is dropped.
+
+    A run that would delete more than ``max_fraction`` of a side's mapped items *and* more than
+    ``min_count`` items — or every mapped item of a side — is held: the deletions are reported
+    and not executed until the host confirms them.
+    """
+
+    session: RemoteDeletion = RemoteDeletion.RESTORE
+    appointment: RemoteDeletion = RemoteDeletion.RESTORE
+    unlinked: RemoteDeletion = RemoteDeletion.DELETE_HOST
+    contact: RemoteDeletion = RemoteDeletion.RESTORE
+    #: What removing a client from the host group does to its Google contact:
+    #: ``True`` deletes the contact calsync made, ``False`` keeps it but removes the group label.
+    delete_removed_contacts: bool = True
+    max_fraction: float = 0.2
+    min_count: int = 5
+
+    def holds(self, deletions: int, mapped: int) -> bool:
+        """True when ``deletions`` of ``mapped`` items is a mass deletion to hold."""
+        if deletions == 0:
+            return False
+        if deletions >= mapped > 1:
+            return True
+        return deletions > self.min_count and deletions > self.max_fraction * mapped

@@ -1,0 +1,17 @@
+"""Persistent sync state: the contract and its implementations."""
+
+from __future__ import annotations
+
+from calsync.state.base import Channel, Lease, MappingRow, PendingCreate, StateStore
+from calsync.state.memory import MemoryStateStore
+from calsync.state.sqlite import SqliteStateStore
+
+__all__ = [
+    "Channel",
+    "Lease",
+    "MappingRow",
+    "MemoryStateStore",
+    "PendingCreate",
+    "SqliteStateStore",
+    "StateStore",
+]

@@ -1,0 +1,184 @@
+"""The state store contract: what calsync remembers between runs.
+
+Per profile, the store keeps
+
+* **mapping rows** — one per synced pair (host item ↔ remote item) with the last synced field
+  values (the *base* of the three-way merge), each side's fingerprint, and the host revision
+  and remote etag seen at that sync;
+* **cursors** — named opaque positions: the host change feed, the calendar and contacts sync
+  tokens, a digest of the options they were taken under;
+* **pending creates** — the intent recorded before a remote create that has no client-chosen
+  id (contacts), so a crash between the create and its mapping row cannot duplicate;
+* a **lease** — which runner syncs the profile now, until when.
+
+Implementations: :class:`~calsync.state.sqlite.SqliteStateStore` (the default, stdlib
+``sqlite3``) and :class:`~calsync.state.memory.MemoryStateStore`. The contract asks nothing a
+server database (PostgreSQL) could not give: row upserts, a transaction, and an atomic
+compare-and-set for the lease.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from attrs import frozen
+
+__all__ = ["Channel", "Lease", "MappingRow", "PendingCreate", "StateStore"]
+
+
+class Channel(enum.Enum):
+    """The two things a profile syncs."""
+
+    CALENDAR = "calendar"
+    CONTACTS = "contacts"
+
+
+@frozen
+class MappingRow:
+    """One synced pair.
+
+    Attributes:
+        profile_id, channel: whose pair.
+        host_id: the host item's id (unique per profile and channel).
+        remote_id: the remote item's id (unique per profile and channel).
+        kind: the host item's kind (``session``, ``appointment``, ``unlinked``, ``contact``).
+        base: the field values both sides agreed on at the last sync, serialised by the engine
+            (opaque text to the store).
+        host_fingerprint, remote_fingerprint: digests of each side's synced fields then.
+        host_revision: the host's revision seen then (``None`` when the host gives none).
+        remote_etag: the remote etag seen then.
+        synced_at: when the pair was last synced.
+    """
+
+    profile_id: str
+    channel: Channel
+    host_id: str
+    remote_id: str
+    kind: str
+    base: str
+    host_fingerprint: str
+    remote_fingerprint: str
+    host_revision: str | None
+    remote_etag: str | None
+    synced_at: datetime
+
+
+@frozen
+class PendingCreate:
+    """The intent to create a remote item for ``host_id``, recorded before the create."""
+
+    profile_id: str
+    channel: Channel
+    host_id: str
+    created_at: datetime
+
+
+@frozen
+class Lease:
+    """``holder`` syncs ``profile_id`` until ``expires_at``."""
+
+    profile_id: str
+    holder: str
+    expires_at: datetime
+
+
+class StateStore(abc.ABC):
+    """Persistent sync state. Every method is atomic on its own; :meth:`transaction` groups
+    several into one. Implementations must be safe to share between threads.
+
+    Every method raises :class:`~calsync.errors.StateError` when the store fails.
+    """
+
+    #: The schema version this implementation reads and writes.
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes: all of them happen, or none. Nested transactions join the outer one."""
+
+    # -- mapping -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
+        """All mapping rows of a profile's channel, by host id."""
+
+    @abc.abstractmethod
+    def put_mapping(self, row: MappingRow) -> None:
+        """Insert or replace the row for ``(profile_id, channel, host_id)``.
+
+        Raises:
+            StateError: another host id of the same profile and channel maps ``remote_id``.
+        """
+
+    @abc.abstractmethod
+    def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        """Remove a row; removing a missing row is not an error."""
+
+    # -- cursors -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def get_cursor(self, profile_id: str, name: str) -> str | None:
+        """The cursor called ``name``, or ``None``."""
+
+    @abc.abstractmethod
+    def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
+        """Store a cursor; ``None`` removes it."""
+
+    # -- pending creates -----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add_pending(self, pending: PendingCreate) -> None:
+        """Record the intent to create (replacing an older intent for the same host id)."""
+
+    @abc.abstractmethod
+    def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
+        """The recorded intents of a profile's channel, by host id."""
+
+    @abc.abstractmethod
+    def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        """Drop an intent; dropping a missing one is not an error."""
+
+    # -- leases --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def acquire_lease(
+        self, profile_id: str, holder: str, ttl: timedelta, now: datetime
+    ) -> Lease | None:
+        """Take or renew the profile's lease for ``ttl`` from ``now``, atomically.
+
+        Succeeds when there is no lease, when it expired, or when ``holder`` already holds it.
+
+        Returns:
+            The lease now held, or ``None`` when another holder's lease is still valid.
+        """
+
+    @abc.abstractmethod
+    def release_lease(self, profile_id: str, holder: str) -> None:
+        """Give the lease up, if ``holder`` holds it."""
+
+    @abc.abstractmethod
+    def get_lease(self, profile_id: str) -> Lease | None:
+        """The profile's lease (possibly expired), or ``None``."""
+
+    # -- whole profile -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def forget_profile(self, profile_id: str) -> None:
+        """Drop a profile's mappings, cursors and intents (start over). The lease stays."""
+
+    @abc.abstractmethod
+    def profile_ids(self) -> list[str]:
+        """Every profile with any mapping row or cursor."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to close by default
+        """Release resources. The default does nothing."""
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,226 @@
+"""An in-memory :class:`~calsync.state.base.StateStore`: for tests, examples and one-shot runs.
+
+Nothing survives the process. Transactions keep an undo log: every write records how to put
+back what it replaced, and an exception unwinds the log back to where the (nested) transaction
+began, so the cost of a transaction is proportional to what it wrote, not to the store's size.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import attrs
+
+from calsync.errors import StateError
+from calsync.state.base import Channel, Lease, MappingRow, PendingCreate, StateStore
+
+__all__ = ["MemoryStateStore"]
+
+logger = logging.getLogger(__name__)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_Scope = tuple[str, Channel]
+
+
+class MemoryStateStore(StateStore):
+    """State kept in dictionaries, guarded by one re-entrant lock.
+
+    A transaction holds the lock from start to end: other threads wait for it rather than see
+    its writes half done. Nested transactions join the outer one; an exception leaving a nested
+    transaction undoes that transaction's writes, and one leaving the outer undoes them all.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._mappings: dict[_Scope, dict[str, MappingRow]] = {}
+        self._remote_ids: dict[_Scope, dict[str, str]] = {}  # remote id -> host id
+        self._cursors: dict[str, dict[str, str]] = {}
+        self._pending: dict[_Scope, dict[str, PendingCreate]] = {}
+        self._leases: dict[str, Lease] = {}
+        self._undo: list[Callable[[], None]] | None = None  # set while a transaction runs
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all of them happen, or none. Nested transactions join the outer one."""
+        with self._lock:
+            outermost = self._undo is None
+            undo: list[Callable[[], None]] = [] if self._undo is None else self._undo
+            self._undo = undo
+            mark = len(undo)
+            try:
+                yield
+            except BaseException:
+                _unwind(undo, mark)
+                raise
+            finally:
+                if outermost:
+                    self._undo = None
+
+    # -- mapping -------------------------------------------------------------------------
+
+    def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
+        """All mapping rows of a profile's channel, by host id."""
+        with self._lock:
+            return dict(self._mappings.get((profile_id, channel), {}))
+
+    def put_mapping(self, row: MappingRow) -> None:
+        """Insert or replace the row for ``(profile_id, channel, host_id)``.
+
+        Raises:
+            StateError: another host id of the same profile and channel maps ``remote_id``.
+        """
+        row = _with_utc_synced_at(row)
+        scope = (row.profile_id, row.channel)
+        with self.transaction():
+            rows = self._mappings.setdefault(scope, {})
+            owners = self._remote_ids.setdefault(scope, {})
+            owner = owners.get(row.remote_id)
+            if owner is not None and owner != row.host_id:
+                raise StateError(
+                    f"remote id {row.remote_id!r} of profile {row.profile_id!r} "
+                    f"({row.channel.value}) is already mapped to host id {owner!r}"
+                )
+            previous = rows.get(row.host_id)
+            if previous is not None and previous.remote_id != row.remote_id:
+                self._assign(owners, previous.remote_id, None)
+            self._assign(owners, row.remote_id, row.host_id)
+            self._assign(rows, row.host_id, row)
+
+    def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        """Remove a row; removing a missing row is not an error."""
+        scope = (profile_id, channel)
+        with self.transaction():
+            previous = self._mappings.get(scope, {}).get(host_id)
+            if previous is None:
+                return
+            self._assign(self._remote_ids[scope], previous.remote_id, None)
+            self._assign(self._mappings[scope], host_id, None)
+
+    # -- cursors -------------------------------------------------------------------------
+
+    def get_cursor(self, profile_id: str, name: str) -> str | None:
+        """The cursor called ``name``, or ``None``."""
+        with self._lock:
+            return self._cursors.get(profile_id, {}).get(name)
+
+    def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
+        """Store a cursor; ``None`` removes it."""
+        with self.transaction():
+            self._assign(self._cursors.setdefault(profile_id, {}), name, value)
+
+    # -- pending creates -----------------------------------------------------------------
+
+    def add_pending(self, pending: PendingCreate) -> None:
+        """Record the intent to create (replacing an older intent for the same host id)."""
+        pending = attrs.evolve(pending, created_at=_as_utc(pending.created_at))
+        with self.transaction():
+            intents = self._pending.setdefault((pending.profile_id, pending.channel), {})
+            self._assign(intents, pending.host_id, pending)
+
+    def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
+        """The recorded intents of a profile's channel, by host id."""
+        with self._lock:
+            return dict(self._pending.get((profile_id, channel), {}))
+
+    def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        """Drop an intent; dropping a missing one is not an error."""
+        with self.transaction():
+            self._assign(self._pending.get((profile_id, channel), {}), host_id, None)
+
+    # -- leases --------------------------------------------------------------------------
+
+    def acquire_lease(
+        self, profile_id: str, holder: str, ttl: timedelta, now: datetime
+    ) -> Lease | None:
+        """Take or renew the profile's lease for ``ttl`` from ``now``, atomically.
+
+        Returns:
+            The lease now held, or ``None`` when another holder's lease is still valid.
+        """
+        now = _as_utc(now)
+        with self.transaction():
+            current = self._leases.get(profile_id)
+            if current is not None and current.holder != holder and now < current.expires_at:
+                logger.debug("lease of %s refused to %s: held by %s", profile_id, holder, current)
+                return None
+            lease = Lease(profile_id=profile_id, holder=holder, expires_at=now + ttl)
+            self._assign(self._leases, profile_id, lease)
+            return lease
+
+    def release_lease(self, profile_id: str, holder: str) -> None:
+        """Give the lease up, if ``holder`` holds it."""
+        with self.transaction():
+            current = self._leases.get(profile_id)
+            if current is not None and current.holder == holder:
+                self._assign(self._leases, profile_id, None)
+
+    def get_lease(self, profile_id: str) -> Lease | None:
+        """The profile's lease (possibly expired), or ``None``."""
+        with self._lock:
+            return self._leases.get(profile_id)
+
+    # -- whole profile -------------------------------------------------------------------
+
+    def forget_profile(self, profile_id: str) -> None:
+        """Drop a profile's mappings, cursors and intents (start over). The lease stays."""
+        with self.transaction():
+            for channel in Channel:
+                scope = (profile_id, channel)
+                self._clear(self._mappings.get(scope, {}))
+                self._clear(self._remote_ids.get(scope, {}))
+                self._clear(self._pending.get(scope, {}))
+            self._clear(self._cursors.get(profile_id, {}))
+        logger.debug("forgot the state of profile %s", profile_id)
+
+    def profile_ids(self) -> list[str]:
+        """Every profile with any mapping row or cursor."""
+        with self._lock:
+            with_rows = {profile for (profile, _), rows in self._mappings.items() if rows}
+            with_cursors = {profile for profile, cursors in self._cursors.items() if cursors}
+            return sorted(with_rows | with_cursors)
+
+    # -- journaled writes ----------------------------------------------------------------
+
+    def _assign(self, table: dict[_K, _V], key: _K, value: _V | None) -> None:
+        """Set ``table[key]`` (``None`` deletes it), logging how to undo it in a transaction."""
+        previous = table.get(key)
+        _put(table, key, value)
+        if self._undo is not None:
+            self._undo.append(lambda: _put(table, key, previous))
+
+    def _clear(self, table: dict[_K, _V]) -> None:
+        for key in list(table):
+            self._assign(table, key, None)
+
+
+def _put(table: dict[_K, _V], key: _K, value: _V | None) -> None:
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value
+
+
+def _unwind(undo: list[Callable[[], None]], mark: int) -> None:
+    """Undo the writes logged after ``mark``, newest first."""
+    while len(undo) > mark:
+        undo.pop()()
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC. Naive datetimes are refused: their zone is a guess."""
+    if moment.utcoffset() is None:
+        raise ValueError(f"the state store needs timezone-aware datetimes, not {moment!r}")
+    return moment.astimezone(UTC)
+
+
+def _with_utc_synced_at(row: MappingRow) -> MappingRow:
+    synced_at = _as_utc(row.synced_at)
+    return (
+        row if synced_at.tzinfo is row.synced_at.tzinfo else attrs.evolve(row, synced_at=synced_at)
+    )

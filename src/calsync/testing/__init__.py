@@ -1,0 +1,22 @@
+"""Test support that calsync ships for hosts: in-memory sources and backends, contract suites,
+and a Google emulator that the real google-api-python-client talks to over HTTP.
+
+* :class:`MemoryScheduleSource`, :class:`MemoryContactSource` — host adapters in memory.
+* :class:`MemoryCalendarBackend`, :class:`MemoryContactsBackend` — the remote side in memory,
+  with Google's preconditions (stable ids, etags, 409 on a duplicate create).
+
+* :mod:`calsync.testing.contracts` — pytest suites every adapter, backend and store passes.
+"""
+
+from __future__ import annotations
+
+from calsync.testing.host import MemoryContactSource, MemoryScheduleSource
+from calsync.testing.remote import MemoryCalendarBackend, MemoryContactsBackend, SimulatedCrash
+
+__all__ = [
+    "MemoryCalendarBackend",
+    "MemoryContactSource",
+    "MemoryContactsBackend",
+    "MemoryScheduleSource",
+    "SimulatedCrash",
+]

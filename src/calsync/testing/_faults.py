@@ -1,0 +1,135 @@
+"""What every in-memory fake shares: the clock type, scripted failures and crashes, call
+counting, and change logs with expiring cursors."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import ClassVar, Generic, TypeVar
+
+__all__ = ["ChangeLog", "Clock", "FaultHooks", "SimulatedCrash", "utc_now"]
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+K = TypeVar("K", bound=Hashable)
+
+
+def utc_now() -> datetime:
+    """The default clock of the in-memory fakes."""
+    return datetime.now(UTC)
+
+
+class SimulatedCrash(BaseException):
+    """The process "died" right after a write (raised by ``crash_after_next``).
+
+    A :class:`BaseException`, so ``except Exception`` in the code under test does not swallow
+    it, just as nothing catches a real crash.
+    """
+
+
+class FaultHooks:
+    """The lock, call counter and scripted failures every in-memory fake shares.
+
+    Subclasses name their contract methods in :attr:`contract_methods` and run each contract
+    call inside :meth:`_contract_call`.
+    """
+
+    #: The methods that are counted and can be made to fail or crash.
+    contract_methods: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        #: How many times each contract method was called (hooks are not counted).
+        self.calls: Counter[str] = Counter()
+        self._failures: dict[str, deque[BaseException]] = {}
+        self._crashes: set[str] = set()
+
+    def fail_next(self, method_name: str, error: BaseException, count: int = 1) -> None:
+        """Make the next ``count`` calls of ``method_name`` raise ``error`` (nothing is done)."""
+        self._check_method(method_name)
+        with self._lock:
+            self._failures.setdefault(method_name, deque()).extend([error] * count)
+
+    def crash_after_next(self, method_name: str) -> None:
+        """Make the next call of ``method_name`` do its work and then raise
+        :class:`SimulatedCrash`. A call that fails on its own consumes the crash."""
+        self._check_method(method_name)
+        with self._lock:
+            self._crashes.add(method_name)
+
+    def clear_faults(self) -> None:
+        """Drop every scripted failure and crash that has not happened yet."""
+        with self._lock:
+            self._failures.clear()
+            self._crashes.clear()
+
+    def _check_method(self, method_name: str) -> None:
+        if method_name not in self.contract_methods:
+            known = ", ".join(sorted(self.contract_methods))
+            raise ValueError(f"{method_name!r} is not a contract method; use one of {known}")
+
+    @contextmanager
+    def _contract_call(self, method_name: str) -> Iterator[None]:
+        with self._lock:
+            self.calls[method_name] += 1
+            failures = self._failures.get(method_name)
+            if failures:
+                error = failures.popleft()
+                logger.debug("%s fails on purpose: %r", method_name, error)
+                raise error
+            crash = method_name in self._crashes
+            self._crashes.discard(method_name)
+            yield
+            if crash:
+                logger.debug("simulated crash after %s", method_name)
+                raise SimulatedCrash(f"simulated crash after {method_name}")
+
+
+class ChangeLog(Generic[K]):
+    """Per-key logs of changed ids; a cursor is a position in one of them.
+
+    Each key has an *epoch* (random), and a cursor names its epoch: :meth:`expire` and
+    :meth:`reset` give keys new epochs, which makes every older cursor unknown.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[K, list[str]] = {}
+        self._epochs: dict[K, str] = {}
+
+    def record(self, key: K, item_id: str) -> None:
+        self._entries.setdefault(key, []).append(item_id)
+
+    def cursor(self, key: K) -> str:
+        return f"{self._epoch(key)}.{len(self._entries.get(key, ()))}"
+
+    def since(self, key: K, cursor: str) -> tuple[list[str], str]:
+        """The ids changed since ``cursor`` (each once) and the cursor of now.
+
+        Raises:
+            LookupError: the cursor is malformed, expired or of another key.
+        """
+        epoch, _, position = cursor.partition(".")
+        entries = self._entries.get(key, [])
+        if epoch != self._epoch(key) or not position.isdigit() or int(position) > len(entries):
+            raise LookupError(f"unknown or expired cursor {cursor!r}")
+        return list(dict.fromkeys(entries[int(position) :])), self.cursor(key)
+
+    def expire(self) -> None:
+        """Make every cursor handed out so far unknown."""
+        for key in self._epochs:
+            self._epochs[key] = secrets.token_hex(4)
+
+    def reset(self, key: K) -> None:
+        """Forget ``key``'s log and its cursors."""
+        self._entries.pop(key, None)
+        self._epochs[key] = secrets.token_hex(4)
+
+    def _epoch(self, key: K) -> str:
+        return self._epochs.setdefault(key, secrets.token_hex(4))

@@ -1,0 +1,115 @@
+"""IANA zone names: validation and canonicalisation of legacy aliases.
+
+Google rejects some legacy names (``Europe/Kiev`` answers 400, see sync-lessons #7) and renders
+others back under their canonical name, which would make a zone look edited when it was not. The
+table below is the tz database's ``backward`` links that hosts are known to emit; anything else
+must be a name that python-dateutil resolves.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from functools import lru_cache
+
+from dateutil import tz
+
+from calsync.errors import ConfigurationError
+
+__all__ = ["canonical_zone", "zone_info"]
+
+#: Legacy name → canonical name (tzdata ``backward`` file).
+LEGACY_ZONES: dict[str, str] = {
+    "Europe/Kiev": "Europe/Kyiv",
+    "Europe/Uzhgorod": "Europe/Kyiv",
+    "Europe/Zaporozhye": "Europe/Kyiv",
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Asia/Dacca": "Asia/Dhaka",
+    "Asia/Thimbu": "Asia/Thimphu",
+    "Asia/Ulan_Bator": "Asia/Ulaanbaatar",
+    "Asia/Chongqing": "Asia/Shanghai",
+    "Asia/Chungking": "Asia/Shanghai",
+    "Asia/Harbin": "Asia/Shanghai",
+    "Asia/Istanbul": "Europe/Istanbul",
+    "Asia/Tel_Aviv": "Asia/Jerusalem",
+    "Atlantic/Faeroe": "Atlantic/Faroe",
+    "America/Godthab": "America/Nuuk",
+    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "America/Indianapolis": "America/Indiana/Indianapolis",
+    "America/Louisville": "America/Kentucky/Louisville",
+    "Australia/ACT": "Australia/Sydney",
+    "Australia/NSW": "Australia/Sydney",
+    "Australia/Canberra": "Australia/Sydney",
+    "Australia/Victoria": "Australia/Melbourne",
+    "Australia/Queensland": "Australia/Brisbane",
+    "Australia/West": "Australia/Perth",
+    "Australia/South": "Australia/Adelaide",
+    "Australia/North": "Australia/Darwin",
+    "Australia/Tasmania": "Australia/Hobart",
+    "Pacific/Truk": "Pacific/Chuuk",
+    "Pacific/Ponape": "Pacific/Pohnpei",
+    "Pacific/Samoa": "Pacific/Pago_Pago",
+    "US/Eastern": "America/New_York",
+    "US/Central": "America/Chicago",
+    "US/Mountain": "America/Denver",
+    "US/Pacific": "America/Los_Angeles",
+    "US/Alaska": "America/Anchorage",
+    "US/Hawaii": "Pacific/Honolulu",
+    "US/Arizona": "America/Phoenix",
+    "US/Michigan": "America/Detroit",
+    "Canada/Eastern": "America/Toronto",
+    "Canada/Central": "America/Winnipeg",
+    "Canada/Mountain": "America/Edmonton",
+    "Canada/Pacific": "America/Vancouver",
+    "Canada/Atlantic": "America/Halifax",
+    "Canada/Newfoundland": "America/St_Johns",
+    "GB": "Europe/London",
+    "GB-Eire": "Europe/London",
+    "Eire": "Europe/Dublin",
+    "NZ": "Pacific/Auckland",
+    "Japan": "Asia/Tokyo",
+    "Singapore": "Asia/Singapore",
+    "Hongkong": "Asia/Hong_Kong",
+    "Israel": "Asia/Jerusalem",
+    "Turkey": "Europe/Istanbul",
+    "Poland": "Europe/Warsaw",
+    "Portugal": "Europe/Lisbon",
+    "Egypt": "Africa/Cairo",
+    "Etc/UTC": "UTC",
+    "Etc/UCT": "UTC",
+    "Etc/GMT": "UTC",
+    "Etc/Universal": "UTC",
+    "Etc/Zulu": "UTC",
+    "UCT": "UTC",
+    "GMT": "UTC",
+    "Universal": "UTC",
+    "Zulu": "UTC",
+}
+
+
+@lru_cache(maxsize=512)
+def canonical_zone(name: str) -> str:
+    """Return the canonical IANA name for ``name``.
+
+    Raises:
+        ConfigurationError: ``name`` is not a time zone python-dateutil knows.
+    """
+    canonical = LEGACY_ZONES.get(name.strip(), name.strip())
+    if not canonical or tz.gettz(canonical) is None:
+        raise ConfigurationError(f"unknown time zone {name!r}")
+    return canonical
+
+
+@lru_cache(maxsize=512)
+def zone_info(name: str) -> tzinfo:
+    """Return the tzinfo for a (possibly legacy) zone name.
+
+    Raises:
+        ConfigurationError: the zone is unknown.
+    """
+    zone = tz.gettz(canonical_zone(name))
+    if zone is None:  # pragma: no cover - canonical_zone already checked
+        raise ConfigurationError(f"unknown time zone {name!r}")
+    return zone

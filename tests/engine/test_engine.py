@@ -1,0 +1,528 @@
+"""The engine end to end on the in-memory fakes: every promise, named for what it proves."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from studio_world import (
+    ANN,
+    CAL,
+    GROUP,
+    USER,
+    World,
+    appointment,
+    client,
+    make_world,
+    session,
+    timed,
+)
+
+from calsync import (
+    CalendarGone,
+    DeletionRules,
+    EventFields,
+    ItemKind,
+    Marker,
+    MemoryStateStore,
+    RemoteDeletion,
+    Side,
+    TransientError,
+    google_wins,
+)
+from calsync.engine import event_id_for
+from calsync.state import Channel
+from calsync.testing import SimulatedCrash
+
+
+def seed(world: World, sessions: int = 3, appointments: int = 2) -> None:
+    for i in range(sessions):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    for i in range(appointments):
+        world.schedule.add(USER, appointment(f"a{i}", day=3 + i))
+
+
+def test_initial_sync_puts_every_item_in_the_calendar_under_deterministic_ids(world: World) -> None:
+    seed(world)
+
+    report = world.sync()
+
+    events = world.events()
+    assert report.count(Side.REMOTE, "created") == 5
+    assert set(events) == {event_id_for("studio.u7", f"s{i}") for i in range(3)} | {
+        event_id_for("studio.u7", f"a{i}") for i in range(2)
+    }
+    assert all(e.marker is not None and e.marker.namespace == "studio.u7" for e in events.values())
+    assert report.initial_sync_completed
+    assert report.ok
+
+
+def test_the_stock_session_template_shows_the_client_name_and_phone(world: World) -> None:
+    world.schedule.add(USER, session("s1"))
+
+    world.sync()
+
+    (event,) = world.events().values()
+    assert event.fields is not None
+    assert event.fields.title == "Wedding - Ann Smith"
+    assert ANN.phone in event.fields.description
+
+
+def test_a_second_run_with_nothing_changed_writes_nothing(world: World) -> None:
+    seed(world)
+    world.sync()
+    world.calendar.calls.clear()
+
+    report = world.sync()
+
+    assert report.writes == 0
+    assert report.counts == {}
+    assert world.calendar.calls["write_events"] == 0
+    assert world.calendar.calls["list_events"] == 1
+
+
+def test_a_host_edit_updates_the_same_event(world: World) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    world.schedule.edit(USER, "s1", when=timed(5, 14))
+
+    report = world.sync()
+
+    (event,) = world.events().values()
+    assert report.count(Side.REMOTE, "updated") == 1
+    assert event.fields is not None
+    assert event.fields.when == timed(5, 14)
+
+
+def test_a_google_time_change_to_a_session_comes_back_to_the_host(world: World) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    (event_id,) = world.events()
+    world.calendar.external_update(CAL, event_id, when=timed(6, 9))
+
+    report = world.sync()
+
+    assert report.count(Side.HOST, "updated") == 1
+    assert world.items()["s1"].when == timed(6, 9)
+    assert world.sync().writes == 0
+
+
+def test_a_google_title_edit_to_a_session_is_put_back(world: World) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    (event_id,) = world.events()
+    world.calendar.external_update(CAL, event_id, title="oops")
+
+    world.sync()
+
+    assert world.events()[event_id].fields.title == "Wedding - Ann Smith"  # type: ignore[union-attr]
+    assert world.items()["s1"].title == ""
+
+
+def test_a_google_made_event_comes_back_as_an_unlinked_appointment(world: World) -> None:
+    made = world.calendar.external_create(CAL, EventFields("Coffee with Ben", when=timed(2, 11)))
+
+    report = world.sync()
+
+    (item,) = world.items().values()
+    assert report.count(Side.HOST, "created") == 1
+    assert (item.kind, item.title, item.remote_id) == (
+        ItemKind.UNLINKED,
+        "Coffee with Ben",
+        made.id,
+    )
+    assert world.sync().writes == 0
+
+
+def test_google_made_events_stay_out_of_the_host_when_inbound_is_off() -> None:
+    world = make_world(MemoryStateStore(), inbound_calendar=False)
+    world.calendar.external_create(CAL, EventFields("Private", when=timed(2)))
+
+    world.sync()
+
+    assert world.items() == {}
+
+
+def test_converting_an_unlinked_appointment_keeps_the_same_event(world: World) -> None:
+    made = world.calendar.external_create(CAL, EventFields("Call Ann", when=timed(2, 11)))
+    world.sync()
+    (unlinked_id,) = world.items()
+    world.schedule.convert(USER, unlinked_id, client=ANN, session_type="Portrait")
+
+    report = world.sync()
+
+    events = world.events()
+    assert list(events) == [made.id]
+    event = events[made.id]
+    assert event.fields is not None
+    assert event.fields.title == "Portrait - Ann Smith"
+    (session_id,) = world.items()
+    assert event.marker == Marker("studio.u7", session_id)
+    assert report.count(Side.REMOTE, "created") == 0
+    assert report.count(Side.REMOTE, "deleted") == 0
+    assert world.sync().writes == 0
+
+
+def test_a_session_deleted_in_google_is_restored_and_the_user_warned(world: World) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    (event_id,) = world.events()
+    world.calendar.external_delete(CAL, event_id)
+
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "restored") == 1
+    assert any("deleted in Google" in w for w in report.warnings)
+    assert list(world.events()) == [event_id]
+    assert "s1" in world.items()
+
+
+def test_a_session_deleted_in_google_can_delete_the_host_item_when_configured(world: World) -> None:
+    world.options(deletion_rules=DeletionRules(session=RemoteDeletion.DELETE_HOST))
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    (event_id,) = world.events()
+    world.calendar.external_delete(CAL, event_id)
+
+    world.sync()
+
+    assert world.items() == {}
+
+
+def test_an_unlinked_appointment_deleted_in_google_is_deleted_in_the_host(world: World) -> None:
+    made = world.calendar.external_create(CAL, EventFields("Lunch", when=timed(2)))
+    world.sync()
+    world.calendar.external_delete(CAL, made.id)
+
+    report = world.sync()
+
+    assert report.count(Side.HOST, "deleted") == 1
+    assert world.items() == {}
+
+
+def test_a_host_deletion_deletes_the_event(world: World) -> None:
+    seed(world)
+    world.sync()
+    world.schedule.remove(USER, "s0")
+
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "deleted") == 1
+    assert event_id_for("studio.u7", "s0") not in world.events()
+    assert len(world.events()) == 4
+
+
+def test_a_mass_deletion_is_held_until_the_host_confirms(world: World) -> None:
+    seed(world, sessions=10, appointments=0)
+    world.sync()
+    for i in range(8):
+        world.schedule.remove(USER, f"s{i}")
+
+    held = world.sync()
+    again = world.sync()
+
+    assert len(held.held) == 8
+    assert len(again.held) == 8
+    assert len(world.events()) == 10
+    confirmed = world.sync(confirm_deletions=True)
+    assert confirmed.count(Side.REMOTE, "deleted") == 8
+    assert len(world.events()) == 2
+
+
+def test_an_item_leaving_the_window_is_forgotten_not_deleted(world: World) -> None:
+    world.schedule.add(USER, session("s1", day=1))
+    world.sync()
+
+    world.clock.advance(days=40)
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "deleted") == 0
+    assert report.counts["forgotten"] == 1
+    assert len(world.events()) == 1
+    assert "s1" in world.items()
+
+
+def test_a_failed_google_listing_deletes_nothing_and_is_reported(world: World) -> None:
+    seed(world)
+    world.sync()
+    world.calendar.fail_next("list_events", TransientError("503 backend error"))
+
+    report = world.sync()
+
+    assert report.fatal is not None
+    assert "nothing was changed" in report.fatal
+    assert len(world.events()) == 5
+    assert len(world.items()) == 5
+
+
+def test_an_expired_sync_token_lists_in_full_and_finds_deletions_by_direct_reads(
+    world: World,
+) -> None:
+    made = world.calendar.external_create(CAL, EventFields("Lunch", when=timed(2)))
+    world.sync()
+    world.calendar.external_delete(CAL, made.id)
+    world.calendar.expire_cursors()
+
+    report = world.sync()
+
+    assert report.count(Side.HOST, "deleted") == 1
+    assert world.items() == {}
+
+
+def test_a_crash_after_a_remote_create_before_the_state_commit_makes_no_duplicate(
+    world: World,
+) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.calendar.crash_after_next("create_event")
+    with pytest.raises(SimulatedCrash):
+        world.sync()
+
+    report = world.sync()  # a fresh engine over the same store
+
+    assert len(world.events()) == 1
+    assert len(world.calendar.events(CAL, include_deleted=True)) == 1
+    assert report.ok
+    assert world.sync().writes == 0
+
+
+def test_one_failing_host_write_is_reported_and_the_rest_still_sync(world: World) -> None:
+    a = world.calendar.external_create(CAL, EventFields("One", when=timed(2)))
+    b = world.calendar.external_create(CAL, EventFields("Two", when=timed(3)))
+    world.schedule.fail_next("create_unlinked", RuntimeError("database locked"))
+
+    report = world.sync()
+
+    assert len(report.errors) == 1
+    assert "database locked" in report.errors[0].message
+    assert len(world.items()) == 1
+    retry = world.sync()
+    assert retry.ok
+    assert {i.remote_id for i in world.items().values()} == {a.id, b.id}
+
+
+def test_a_dry_run_plans_but_writes_nothing(world: World) -> None:
+    seed(world)
+
+    report = world.sync(dry_run=True)
+
+    assert len(report.planned) == 5
+    assert world.events() == {}
+    assert world.store.mappings("studio.u7", Channel.CALENDAR) == {}
+    assert not report.initial_sync_completed
+
+
+def test_a_deleted_calendar_drops_the_mapping_and_leaves_the_host_alone(world: World) -> None:
+    seed(world)
+    world.sync()
+    world.calendar.delete_calendar(CAL)
+
+    report = world.sync()
+
+    assert report.calendar_gone
+    assert len(world.items()) == 5
+    new_calendar = world.calendar.add_calendar("fresh@group.calendar.google.com")
+    world.profile = attrs.evolve(world.profile, calendar_id=new_calendar)
+    world.sync()
+    assert len(world.calendar.events(new_calendar)) == 5
+
+
+def test_re_setup_after_losing_state_adopts_our_events_instead_of_duplicating(
+    world: World,
+) -> None:
+    seed(world)
+    world.sync()
+    world.store = MemoryStateStore()
+    world.options(initial_sync_pending=True)
+
+    report = world.sync()
+
+    assert len(world.events()) == 5
+    assert report.counts["adopted"] == 5
+    assert report.writes == 0
+
+
+def test_both_sides_changing_a_time_is_a_reported_conflict_that_the_host_wins(
+    world: World,
+) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    (event_id,) = world.events()
+    world.schedule.edit(USER, "s1", when=timed(5, 9))
+    world.calendar.external_update(CAL, event_id, when=timed(5, 15))
+
+    report = world.sync()
+
+    (conflict,) = report.conflicts
+    assert (conflict.field, conflict.winner) == ("when", Side.HOST)
+    assert world.events()[event_id].fields.when == timed(5, 9)  # type: ignore[union-attr]
+
+
+def test_the_google_wins_policy_brings_googles_time_to_the_host(world: World) -> None:
+    world.options(conflict_policy=google_wins)
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    (event_id,) = world.events()
+    world.schedule.edit(USER, "s1", when=timed(5, 9))
+    world.calendar.external_update(CAL, event_id, when=timed(5, 15))
+
+    world.sync()
+
+    assert world.items()["s1"].when == timed(5, 15)
+
+
+def test_changing_the_template_re_renders_every_event(world: World) -> None:
+    from calsync import ItemTemplate, TemplateSet
+
+    seed(world, sessions=2, appointments=0)
+    world.sync()
+    world.options(
+        templates=TemplateSet(session=ItemTemplate(title="{client.name} ({session_type})"))
+    )
+
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "updated") == 2
+    assert {e.fields.title for e in world.events().values()} == {"Ann Smith (Wedding)"}  # type: ignore[union-attr]
+
+
+def test_another_users_event_on_a_shared_calendar_is_not_imported(world: World) -> None:
+    world.calendar.external_create(
+        CAL, EventFields("Ben's shoot", when=timed(2)), marker=Marker("studio.u8", "s1")
+    )
+
+    world.sync()
+
+    assert world.items() == {}
+
+
+def test_out_of_office_and_other_special_events_are_skipped(world: World) -> None:
+    world.calendar.external_create(CAL, EventFields("OOO", when=timed(2)), event_type="outOfOffice")
+
+    world.sync()
+
+    assert world.items() == {}
+
+
+# -- contacts ------------------------------------------------------------------------------
+
+
+def contacts_world(**options: object) -> World:
+    values: dict[str, object] = {"contacts": True, "client_group": GROUP}
+    values.update(options)
+    world = make_world(MemoryStateStore(), **values)
+    return world
+
+
+def test_the_client_sync_group_goes_to_a_google_group_of_the_same_name() -> None:
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.clients.add(USER, client("c2", "Ben", "Jones"), groups=[GROUP])
+    world.clients.add(USER, client("c3", "Not", "Synced"))
+
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "created") == 2
+    assert GROUP in world.contacts.groups()
+    names = {c.fields.given_name for c in world.contacts.contacts().values()}  # type: ignore[union-attr]
+    assert names == {"Ann", "Ben"}
+    assert world.sync().writes == 0
+
+
+def test_an_empty_client_group_is_fine() -> None:
+    world = contacts_world()
+
+    report = world.sync()
+
+    assert report.ok
+    assert world.contacts.contacts() == {}
+
+
+def test_removing_a_client_from_the_group_deletes_the_contact_calsync_made() -> None:
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.sync()
+
+    world.clients.remove_from_group_by_user(USER, GROUP, "c1")
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "deleted") == 1
+    assert world.contacts.contacts() == {}
+    assert "c1" in world.clients.contacts(USER)
+
+
+def test_a_crash_after_a_contact_create_makes_no_duplicate() -> None:
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.contacts.crash_after_next("create_contact")
+    with pytest.raises(SimulatedCrash):
+        world.sync()
+
+    report = world.sync()
+
+    assert report.ok
+    assert len(world.contacts.contacts()) == 1
+    assert world.sync().writes == 0
+
+
+def test_a_contact_edit_in_google_comes_back_when_inbound_contacts_is_on() -> None:
+    world = contacts_world(inbound_contacts=True)
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.sync()
+    (contact_id,) = world.contacts.contacts()
+    world.contacts.external_update(contact_id, family_name="Smith-Jones")
+
+    report = world.sync()
+
+    assert report.count(Side.HOST, "updated") == 1
+    assert world.clients.contacts(USER)["c1"].fields.family_name == "Smith-Jones"
+
+
+def test_a_contact_deleted_in_google_is_restored() -> None:
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.sync()
+    (contact_id,) = world.contacts.contacts()
+    world.contacts.external_delete(contact_id)
+
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "restored") == 1
+    assert len(world.contacts.contacts()) == 1
+
+
+def test_a_new_contact_in_the_google_group_becomes_a_client_with_inbound_contacts() -> None:
+    from calsync import ContactFields
+
+    world = contacts_world(inbound_contacts=True)
+    world.sync()
+    world.contacts.external_create(ContactFields(given_name="Dora"), groups=[GROUP])
+
+    report = world.sync()
+
+    assert report.count(Side.HOST, "created") == 1
+    assert [c.fields.given_name for c in world.clients.contacts(USER).values()] == ["Dora"]
+    assert world.clients.members(USER, GROUP) == list(world.clients.contacts(USER))
+
+
+def test_an_unrelated_client_is_never_sent() -> None:
+    world = contacts_world()
+    world.clients.add(USER, client("c9", "Private", "Person"))
+
+    world.sync()
+
+    assert world.contacts.contacts() == {}
+
+
+def test_a_calendar_failure_does_not_stop_contact_sync() -> None:
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.calendar.fail_next("list_events", CalendarGone("gone", status=404))
+
+    report = world.sync()
+
+    assert report.calendar_gone
+    assert len(world.contacts.contacts()) == 1
+
+
+def test_sessions_need_a_client() -> None:
+    with pytest.raises(ValueError, match="not linked to a client"):
+        session("s1", client=None)
