@@ -23,7 +23,7 @@ import abc
 import enum
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from attrs import frozen
 
@@ -150,7 +150,10 @@ class StateStore(abc.ABC):
     ) -> Lease | None:
         """Take or renew the profile's lease for ``ttl`` from ``now``, atomically.
 
-        Succeeds when there is no lease, when it expired, or when ``holder`` already holds it.
+        Succeeds when there is no lease, when it expired (``now >= expires_at``), or when
+        ``holder`` already holds it. ``holder`` must be unique per runner (host, process and
+        a random part); runners on different machines compare their own clocks against
+        ``expires_at``, so their clocks must agree to well within ``ttl``.
 
         Returns:
             The lease now held, or ``None`` when another holder's lease is still valid.
@@ -172,12 +175,12 @@ class StateStore(abc.ABC):
 
     @abc.abstractmethod
     def profile_ids(self) -> list[str]:
-        """Every profile with any mapping row or cursor."""
+        """Every profile with any mapping row, cursor or pending create."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to close by default
         """Release resources. The default does nothing."""
 
-    def __enter__(self) -> StateStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -179,11 +179,12 @@ class MemoryStateStore(StateStore):
         logger.debug("forgot the state of profile %s", profile_id)
 
     def profile_ids(self) -> list[str]:
-        """Every profile with any mapping row or cursor."""
+        """Every profile with any mapping row, cursor or pending create."""
         with self._lock:
             with_rows = {profile for (profile, _), rows in self._mappings.items() if rows}
             with_cursors = {profile for profile, cursors in self._cursors.items() if cursors}
-            return sorted(with_rows | with_cursors)
+            with_pending = {profile for (profile, _), rows in self._pending.items() if rows}
+            return sorted(with_rows | with_cursors | with_pending)
 
     # -- journaled writes ----------------------------------------------------------------
 

@@ -293,10 +293,11 @@ class SqliteStateStore(StateStore):
         logger.debug("forgot the state of profile %s", profile_id)
 
     def profile_ids(self) -> list[str]:
-        """Every profile with any mapping row or cursor."""
+        """Every profile with any mapping row, cursor or pending create."""
         with self._reading() as conn:
             found = conn.execute(
-                "SELECT profile_id FROM mappings UNION SELECT profile_id FROM cursors ORDER BY 1"
+                "SELECT profile_id FROM mappings UNION SELECT profile_id FROM cursors "
+                "UNION SELECT profile_id FROM pending ORDER BY 1"
             ).fetchall()
         return [str(profile_id) for (profile_id,) in found]
 

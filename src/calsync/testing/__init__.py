@@ -1,7 +1,8 @@
 """Test support that calsync ships for hosts: in-memory sources and backends, contract suites,
 and a Google emulator that the real google-api-python-client talks to over HTTP.
 
-* :class:`MemoryScheduleSource`, :class:`MemoryContactSource` — host adapters in memory.
+* :class:`MemoryScheduleSource`, :class:`MemoryContactSource`, :class:`MemoryProfileStore` —
+  the host side in memory.
 * :class:`MemoryCalendarBackend`, :class:`MemoryContactsBackend` — the remote side in memory,
   with Google's preconditions (stable ids, etags, 409 on a duplicate create).
 
@@ -11,12 +12,14 @@ and a Google emulator that the real google-api-python-client talks to over HTTP.
 from __future__ import annotations
 
 from calsync.testing.host import MemoryContactSource, MemoryScheduleSource
+from calsync.testing.profiles import MemoryProfileStore
 from calsync.testing.remote import MemoryCalendarBackend, MemoryContactsBackend, SimulatedCrash
 
 __all__ = [
     "MemoryCalendarBackend",
     "MemoryContactSource",
     "MemoryContactsBackend",
+    "MemoryProfileStore",
     "MemoryScheduleSource",
     "SimulatedCrash",
 ]

@@ -403,15 +403,16 @@ class StateStoreContract:
 
         assert {"h1": again} == store.mappings("alice", CAL)
 
-    def test_profile_ids_lists_every_profile_with_a_mapping_row_or_a_cursor(
+    def test_profile_ids_lists_every_profile_with_a_mapping_row_a_cursor_or_an_intent(
         self, store: StateStore
     ) -> None:
         store.put_mapping(make_mapping_row("h1", profile_id="with-calendar-row"))
         store.put_mapping(make_mapping_row("h1", profile_id="with-contact-row", channel=CON))
         store.set_cursor("with-cursor", "host.feed", "1")
+        store.add_pending(make_pending("c1", profile_id="with-intent-only"))
         store.acquire_lease("with-lease-only", "runner-1", TTL, T0)
 
-        expected = ["with-calendar-row", "with-contact-row", "with-cursor"]
+        expected = ["with-calendar-row", "with-contact-row", "with-cursor", "with-intent-only"]
         assert expected == sorted(store.profile_ids())
 
     def test_a_profile_whose_last_row_and_cursor_are_gone_is_not_listed(

@@ -1,0 +1,277 @@
+"""The sync processor: keeps every user with sync on in sync, on a schedule.
+
+    processor = SyncProcessor(engine, profiles, connect, notifier=EmailNotifier(smtp))
+    runs = processor.run_once()               # one round over every eligible profile
+    processor.serve(interval=300)             # rounds until processor.stop()
+
+* Each profile is synced on its own: one profile's failure (authorisation revoked, calendar
+  gone, a bug in an adapter) is reported for that profile and never stops the others.
+* Two runners never sync the same user at once: a profile is synced under its lease in the
+  state store, renewed while the run lasts; a lease left by a crashed runner expires and is
+  taken over. A profile synced by anyone within the last half interval is skipped, so racing
+  runners sync each profile once per round.
+* Profiles run concurrently in a bounded thread pool (one Google connection per run, as
+  google-api-python-client's HTTP objects are not thread-safe), sequentially within a profile.
+* After a run the processor tells the host what only calsync can know (initial sync done,
+  re-authorisation needed, calendar gone) and sends the user's notifications.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+
+from attrs import frozen
+
+from calsync.backends import CalendarBackend, ContactsBackend
+from calsync.engine import SyncEngine, SyncReport
+from calsync.errors import AuthError
+from calsync.notify import Notifier
+from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
+from calsync.trace import trace_run
+
+__all__ = ["Connection", "ProfileRun", "SyncProcessor"]
+
+logger = logging.getLogger(__name__)
+
+LAST_RUN = "processor:last_run"
+
+
+@frozen
+class Connection:
+    """The remote side for one profile's run. ``close`` is called when the run ends (e.g. to
+    write refreshed tokens back)."""
+
+    calendar: CalendarBackend | None
+    contacts: ContactsBackend | None = None
+    close: Callable[[], None] | None = None
+
+
+#: Builds the remote side for a profile (raises ``AuthError`` when it cannot authorise).
+Connect = Callable[[SyncProfile], Connection]
+
+
+@frozen
+class ProfileRun:
+    """What happened to one profile in a round: its report, or why it was skipped."""
+
+    profile_id: str
+    report: SyncReport | None = None
+    skipped: str | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_holder() -> str:
+    """A runner id unique per host, process and instance."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SyncProcessor:
+    """Runs many profiles.
+
+    Args:
+        engine: the host's engine (its store holds the leases too).
+        profiles: the host's profiles.
+        connect: builds the remote side for a profile.
+        notifier: tells users about runs (``None``: nobody is told).
+        interval: seconds between two syncs of a profile when serving.
+        jitter: the fraction by which each profile's interval varies (0.25 = ±25%).
+        workers: profiles synced at once.
+        lease_ttl: how long a lease lasts without renewal (renewed every third of it).
+        holder: this runner's id (default: host, pid and a random part).
+        clock: the current time (aware), injectable for tests.
+    """
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        profiles: ProfileStore,
+        connect: Connect,
+        *,
+        notifier: Notifier | None = None,
+        interval: float = 300.0,
+        jitter: float = 0.25,
+        workers: int = 4,
+        lease_ttl: timedelta = timedelta(minutes=10),
+        holder: str | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if not 0 <= jitter < 1:
+            raise ValueError("jitter must be in [0, 1)")
+        self.engine = engine
+        self.store = engine.store
+        self.profiles = profiles
+        self.connect = connect
+        self.notifier = notifier
+        self.interval = interval
+        self.jitter = jitter
+        self.workers = max(1, workers)
+        self.lease_ttl = lease_ttl
+        self.holder = holder or default_holder()
+        self.clock = clock
+        self._stop = threading.Event()
+
+    # -- one round -----------------------------------------------------------------------
+
+    def eligible(self) -> list[SyncProfile]:
+        """The profiles to sync: sync on, nothing the user must do first, something to sync."""
+        return [
+            p
+            for p in self.profiles.profiles()
+            if p.enabled
+            and p.status is ProfileStatus.OK
+            and (p.calendar_id is not None or p.options.contacts)
+        ]
+
+    def run_once(self) -> dict[str, ProfileRun]:
+        """Sync every eligible profile once (concurrently) and return what happened to each."""
+        profiles = self.eligible()
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
+            runs = list(pool.map(self.run_profile, profiles))
+        return {run.profile_id: run for run in runs}
+
+    def run_profile(self, profile: SyncProfile, *, confirm_deletions: bool = False) -> ProfileRun:
+        """Sync one profile under its lease. Never raises for a profile's problems."""
+        with self._lease(profile.id) as held:
+            if not held:
+                return ProfileRun(profile.id, skipped="another runner is syncing this user")
+            if not confirm_deletions and self._synced_recently(profile.id):
+                return ProfileRun(profile.id, skipped="synced recently by another runner")
+            report, trace = self._sync(profile, confirm_deletions)
+            self.store.set_cursor(profile.id, LAST_RUN, self.clock().isoformat())
+        self._tell_host(profile, report)
+        self._notify(profile, report, trace)
+        return ProfileRun(profile.id, report)
+
+    def _sync(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, str]:
+        switches = profile.options.notifications
+        with trace_run(switches.verbose) as trace:
+            logger.info("syncing profile %s", profile.id)
+            report = self._sync_traced(profile, confirm)
+        return report, trace.text if trace is not None else ""
+
+    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> SyncReport:
+        try:
+            connection = self.connect(profile)
+        except AuthError as exc:
+            logger.warning("profile %s cannot authorise: %s", profile.id, exc)
+            report = SyncReport(profile.id, self.clock(), needs_reauth=True)
+            report.fatal = "Google refused the saved authorisation: re-authenticate Google"
+            return report
+        except Exception as exc:
+            logger.exception("profile %s: connecting to Google failed", profile.id)
+            return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}")
+        try:
+            return self.engine.sync(
+                profile, connection.calendar, connection.contacts, confirm_deletions=confirm
+            )
+        except Exception as exc:  # a bug: report it for this profile and go on
+            logger.exception("profile %s: sync crashed", profile.id)
+            return SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
+        finally:
+            if connection.close is not None:
+                with suppress(Exception):
+                    connection.close()
+
+    def _synced_recently(self, profile_id: str) -> bool:
+        last = self.store.get_cursor(profile_id, LAST_RUN)
+        if last is None:
+            return False
+        gap = self.clock() - datetime.fromisoformat(last)
+        return gap < timedelta(seconds=self.interval / 2)
+
+    def _tell_host(self, profile: SyncProfile, report: SyncReport) -> None:
+        try:
+            if report.initial_sync_completed:
+                self.profiles.initial_sync_done(profile.id)
+            if report.needs_reauth:
+                self.profiles.set_status(
+                    profile.id, ProfileStatus.NEEDS_REAUTH, report.fatal or "re-authorise"
+                )
+            elif report.calendar_gone:
+                self.profiles.set_status(
+                    profile.id, ProfileStatus.CALENDAR_GONE, report.fatal or "calendar gone"
+                )
+        except Exception:
+            logger.exception("profile %s: could not update the host's profile", profile.id)
+
+    def _notify(self, profile: SyncProfile, report: SyncReport, trace: str) -> None:
+        if self.notifier is None:
+            return
+        try:
+            self.notifier.notify(profile, report, trace)
+        except Exception:
+            logger.exception("profile %s: could not send the notification", profile.id)
+
+    # -- leases --------------------------------------------------------------------------
+
+    @contextmanager
+    def _lease(self, profile_id: str) -> Iterator[bool]:
+        lease = self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock())
+        if lease is None:
+            yield False
+            return
+        done = threading.Event()
+        keeper = threading.Thread(
+            target=self._keep_lease, args=(profile_id, done), daemon=True, name="calsync-lease"
+        )
+        keeper.start()
+        try:
+            yield True
+        finally:
+            done.set()
+            keeper.join()
+            self.store.release_lease(profile_id, self.holder)
+
+    def _keep_lease(self, profile_id: str, done: threading.Event) -> None:
+        period = self.lease_ttl.total_seconds() / 3
+        while not done.wait(period):
+            if self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock()):
+                continue
+            logger.error("profile %s: lost its lease while syncing", profile_id)
+            return
+
+    # -- serving -------------------------------------------------------------------------
+
+    def serve(self, *, rounds: int | None = None) -> None:
+        """Sync every eligible profile every ``interval`` (± jitter) until :meth:`stop`.
+
+        Each profile has its own due time, first spread over ``jitter * interval`` and then
+        re-drawn after every run, so users are not all synced at the same second. ``rounds``
+        stops after that many passes that synced something (for tests and one-shot jobs).
+        """
+        due: dict[str, float] = {}
+        passes = 0
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                profiles = self.eligible()
+                for profile in profiles:
+                    due.setdefault(profile.id, now + random.uniform(0, self.interval * self.jitter))
+                ready = [p for p in profiles if due[p.id] <= now]
+                if ready:
+                    list(pool.map(self.run_profile, ready))
+                    for profile in ready:
+                        spread = random.uniform(1 - self.jitter, 1 + self.jitter)
+                        due[profile.id] = time.monotonic() + self.interval * spread
+                    passes += 1
+                    if rounds is not None and passes >= rounds:
+                        return
+                next_due = min((due[p.id] for p in profiles), default=now + self.interval)
+                self._stop.wait(max(0.01, next_due - time.monotonic()))
+
+    def stop(self) -> None:
+        """Ask :meth:`serve` to stop after the runs in progress."""
+        self._stop.set()

@@ -1,0 +1,145 @@
+"""Notifications reach users through a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import logging
+import socket
+from collections.abc import Iterator
+from email.message import Message
+
+import attrs
+import pytest
+from aiosmtpd.controller import Controller
+from studio_world import CAL, NOW, Clock, session
+
+from calsync import (
+    MemoryStateStore,
+    Notifications,
+    SyncEngine,
+    SyncOptions,
+    SyncProfile,
+    SyncReport,
+)
+from calsync.notify import EmailNotifier, SmtpSettings, compose_message
+from calsync.processor import Connection, SyncProcessor
+from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, SmtpSettings]]:
+    inbox = Inbox()
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, SmtpSettings("127.0.0.1", port, security="none", sender="sync@studio.example")
+    finally:
+        controller.stop()
+
+
+def profile(**switches: bool) -> SyncProfile:
+    options = SyncOptions(notifications=Notifications(**switches))
+    return SyncProfile("studio.ann", "ann", CAL, options, email="ann@studio.example")
+
+
+def problem_report() -> SyncReport:
+    report = SyncReport("studio.ann", NOW, needs_reauth=True)
+    report.fatal = "Google refused the saved authorisation"
+    return report
+
+
+def test_a_run_with_problems_sends_one_digest_that_says_what_to_do(
+    smtp: tuple[Inbox, SmtpSettings],
+) -> None:
+    inbox, settings = smtp
+
+    EmailNotifier(settings).notify(profile(warnings_and_errors=True), problem_report(), "")
+
+    (message,) = inbox.messages
+    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert message["To"] == "ann@studio.example"
+    assert "problems" in message["Subject"]
+    assert "Re-authenticate Google in User Preferences" in body
+    assert "Full trace" not in body
+
+
+def test_a_clean_run_sends_nothing_without_verbose(smtp: tuple[Inbox, SmtpSettings]) -> None:
+    inbox, settings = smtp
+
+    EmailNotifier(settings).notify(
+        profile(warnings_and_errors=True), SyncReport("studio.ann", NOW), ""
+    )
+
+    assert inbox.messages == []
+
+
+def test_verbose_troubleshooting_sends_the_full_trace_of_every_run(
+    smtp: tuple[Inbox, SmtpSettings],
+) -> None:
+    inbox, settings = smtp
+
+    EmailNotifier(settings).notify(
+        profile(verbose=True), SyncReport("studio.ann", NOW), "line one\nline two"
+    )
+
+    (message,) = inbox.messages
+    assert "line two" in message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+def test_no_switch_on_means_no_email() -> None:
+    assert compose_message(profile(), problem_report(), "", "x@y") is None
+
+
+def test_the_deleted_calendar_message_tells_the_user_how_to_start_over() -> None:
+    report = SyncReport("studio.ann", NOW, calendar_gone=True)
+
+    message = compose_message(profile(warnings_and_errors=True), report, "", "x@y")
+
+    assert message is not None
+    assert "Choose a calendar in User Preferences to start over" in message.get_content()
+
+
+def test_the_processor_mails_a_verbose_trace_of_the_real_run(
+    smtp: tuple[Inbox, SmtpSettings],
+) -> None:
+    inbox, settings = smtp
+    clock = Clock(NOW)
+    schedule = MemoryScheduleSource(now=clock)
+    schedule.add("ann", session("s1"))
+    calendar = MemoryCalendarBackend(now=clock, calendars=[CAL])
+    profiles = MemoryProfileStore([profile(verbose=True)])
+    engine = SyncEngine(MemoryStateStore(), schedule, clock=clock)
+    processor = SyncProcessor(
+        engine,
+        profiles,
+        lambda p: Connection(calendar),
+        notifier=EmailNotifier(settings),
+        clock=clock,
+    )
+    logging.getLogger("calsync").setLevel(logging.WARNING)
+
+    processor.run_once()
+
+    (message,) = inbox.messages
+    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "created remote calendar" in body
+    assert "Google: 1 created" in body
+    assert logging.getLogger("calsync").level == logging.WARNING
+
+
+def test_the_smtp_password_never_shows_in_a_repr() -> None:
+    settings = attrs.evolve(SmtpSettings("mail.example"), password="hunter2")
+
+    assert "hunter2" not in repr(settings)

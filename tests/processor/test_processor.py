@@ -1,0 +1,198 @@
+"""The sync processor: isolation, leases, status write-back, scheduling."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+from studio_world import CAL, NOW, Clock, session
+
+from calsync import (
+    AuthError,
+    MemoryStateStore,
+    ProfileStatus,
+    SqliteStateStore,
+    SyncEngine,
+    SyncOptions,
+    SyncProfile,
+)
+from calsync.processor import Connection, SyncProcessor
+from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
+
+USERS = ["ann", "ben", "cara", "dan"]
+
+
+class Studio:
+    """Four users, each with their own in-memory Google calendar."""
+
+    def __init__(self, store: object | None = None) -> None:
+        self.clock = Clock(NOW)
+        self.schedule = MemoryScheduleSource(now=self.clock)
+        self.calendars = {u: MemoryCalendarBackend(now=self.clock, calendars=[CAL]) for u in USERS}
+        self.profiles = MemoryProfileStore(
+            SyncProfile(f"studio.{u}", u, CAL, SyncOptions()) for u in USERS
+        )
+        for user in USERS:
+            self.schedule.add(user, session(f"{user}-1"))
+        self.store = store or MemoryStateStore()
+        self.engine = SyncEngine(self.store, self.schedule, clock=self.clock)  # type: ignore[arg-type]
+        self.refuse: set[str] = set()
+        self.explode: set[str] = set()
+
+    def connect(self, profile: SyncProfile) -> Connection:
+        if profile.user_id in self.refuse:
+            raise AuthError("invalid_grant: token revoked")
+        if profile.user_id in self.explode:
+            raise RuntimeError("adapter bug")
+        return Connection(self.calendars[profile.user_id])
+
+    def processor(self, **kw: object) -> SyncProcessor:
+        values: dict[str, object] = {"clock": self.clock, "interval": 60.0}
+        values.update(kw)
+        return SyncProcessor(self.engine, self.profiles, self.connect, **values)  # type: ignore[arg-type]
+
+
+def test_run_once_syncs_every_profile_and_clears_the_first_time_switch() -> None:
+    studio = Studio()
+
+    runs = studio.processor().run_once()
+
+    assert sorted(runs) == [f"studio.{u}" for u in sorted(USERS)]
+    assert all(run.report is not None and run.report.ok for run in runs.values())
+    assert all(len(studio.calendars[u].events(CAL)) == 1 for u in USERS)
+    assert not any(p.options.initial_sync_pending for p in studio.profiles.profiles())
+
+
+def test_one_profiles_failure_never_stops_the_others() -> None:
+    studio = Studio()
+    studio.explode.add("ben")
+
+    runs = studio.processor().run_once()
+
+    assert runs["studio.ben"].report is not None
+    assert "could not connect" in (runs["studio.ben"].report.fatal or "")
+    assert all(len(studio.calendars[u].events(CAL)) == 1 for u in USERS if u != "ben")
+
+
+def test_a_revoked_authorisation_marks_the_profile_and_it_waits_for_the_user() -> None:
+    studio = Studio()
+    studio.refuse.add("cara")
+    processor = studio.processor()
+
+    first = processor.run_once()
+
+    assert first["studio.cara"].report is not None
+    assert first["studio.cara"].report.needs_reauth
+    assert studio.profiles.get("studio.cara").status is ProfileStatus.NEEDS_REAUTH
+    studio.clock.advance(minutes=5)
+    assert "studio.cara" not in processor.run_once()
+    # the user authorises again; the host sets the status back
+    studio.refuse.clear()
+    studio.profiles.put(attrs.evolve(studio.profiles.get("studio.cara"), status=ProfileStatus.OK))
+    studio.clock.advance(minutes=5)
+    again = processor.run_once()
+    assert again["studio.cara"].report is not None
+    assert again["studio.cara"].report.ok
+
+
+def test_a_deleted_calendar_tells_the_host_to_ask_for_a_new_one() -> None:
+    studio = Studio()
+    processor = studio.processor()
+    processor.run_once()
+    studio.calendars["dan"].delete_calendar(CAL)
+    studio.clock.advance(minutes=5)
+
+    processor.run_once()
+
+    dan = studio.profiles.get("studio.dan")
+    assert (dan.status, dan.calendar_id) == (ProfileStatus.CALENDAR_GONE, None)
+    assert dan.options.initial_sync_pending
+    studio.clock.advance(minutes=5)
+    assert "studio.dan" not in processor.run_once()
+
+
+def test_a_profile_whose_lease_another_runner_holds_is_skipped() -> None:
+    studio = Studio()
+    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)  # type: ignore[attr-defined]
+
+    runs = studio.processor().run_once()
+
+    assert runs["studio.ann"].skipped == "another runner is syncing this user"
+    assert studio.calendars["ann"].events(CAL) == {}
+
+
+def test_a_lease_left_by_a_crashed_runner_expires_and_is_taken_over() -> None:
+    studio = Studio()
+    studio.store.acquire_lease("studio.ann", "crashed", timedelta(minutes=5), NOW)  # type: ignore[attr-defined]
+    studio.clock.advance(minutes=6)
+
+    runs = studio.processor().run_once()
+
+    assert runs["studio.ann"].report is not None
+
+
+def test_two_processors_racing_sync_each_profile_exactly_once_per_round(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    studio = Studio(SqliteStateStore(path))
+    second_store = SqliteStateStore(path)
+    other = SyncEngine(second_store, studio.schedule, clock=studio.clock)
+    processors = [
+        studio.processor(holder="runner-a"),
+        SyncProcessor(
+            other,
+            studio.profiles,
+            studio.connect,
+            clock=studio.clock,
+            interval=60.0,
+            holder="runner-b",
+        ),
+    ]
+    barrier = threading.Barrier(2)
+    results: list[dict[str, object]] = []
+
+    def race(processor: SyncProcessor) -> None:
+        barrier.wait()
+        results.append(processor.run_once())  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=race, args=(p,)) for p in processors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    synced = [pid for runs in results for pid, run in runs.items() if run.report is not None]  # type: ignore[attr-defined]
+    assert sorted(synced) == sorted(f"studio.{u}" for u in USERS)
+    assert all(len(studio.calendars[u].events(CAL)) == 1 for u in USERS)
+    second_store.close()
+
+
+def test_serve_runs_rounds_on_a_schedule_until_stopped() -> None:
+    studio = Studio()
+    processor = studio.processor(interval=0.05, jitter=0.2)
+    studio.clock.now = NOW
+
+    thread = threading.Thread(target=processor.serve)
+    thread.start()
+    threading.Event().wait(0.3)
+    processor.stop()
+    thread.join(timeout=5)
+
+    assert not thread.is_alive()
+    assert all(len(studio.calendars[u].events(CAL)) == 1 for u in USERS)
+
+
+def test_serve_with_rounds_stops_by_itself() -> None:
+    studio = Studio()
+    processor = studio.processor(interval=0.01, jitter=0.0)
+
+    processor.serve(rounds=1)
+
+    assert all(len(studio.calendars[u].events(CAL)) == 1 for u in USERS)
+
+
+def test_jitter_outside_its_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="jitter"):
+        Studio().processor(jitter=1.5)
