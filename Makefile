@@ -34,6 +34,8 @@ test: lint typecheck docs pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_plan.py
+	$(BIN)/python benchmarks/state_store.py
+	$(BIN)/python benchmarks/emulator_batch.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

@@ -526,3 +526,28 @@ def test_a_calendar_failure_does_not_stop_contact_sync() -> None:
 def test_sessions_need_a_client() -> None:
     with pytest.raises(ValueError, match="not linked to a client"):
         session("s1", client=None)
+
+
+def test_a_failed_batch_is_reported_per_item_and_retried_next_run(world: World) -> None:
+    seed(world)
+    world.calendar.fail_next("write_events", TransientError("batch endpoint unavailable"))
+
+    report = world.sync()
+
+    assert len(report.errors) == 5
+    assert report.fatal is None
+    assert world.events() == {}
+    assert world.sync().count(Side.REMOTE, "created") == 5
+
+
+def test_progress_is_reported_while_actions_are_applied(world: World) -> None:
+    seed(world)
+    seen: list[tuple[str, str, int, int]] = []
+    engine = world.engine
+    engine.progress = lambda *args: seen.append(args)
+    engine.batch_size = 2
+
+    engine.sync(world.profile, world.calendar)
+
+    assert seen[-1] == ("studio.u7", "calendar", 5, 5)
+    assert [done for *_, done, _ in seen] == [2, 4, 5]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,10 @@ from calsync.engine.report import SyncReport
 from calsync.profile import SyncProfile
 from calsync.state.base import Channel, MappingRow, StateStore
 
-__all__ = ["ChannelAdapter", "ChannelSnapshot", "HostWrite", "RunContext"]
+__all__ = ["ChannelAdapter", "ChannelSnapshot", "HostWrite", "Progress", "RunContext"]
+
+#: A progress callback: ``(profile_id, channel, done, total)``.
+Progress = Callable[[str, str, int, int], None]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ class RunContext:
     report: SyncReport
     now: datetime
     batch_size: int = 50
+    #: called as ``progress(profile_id, channel, done, total)`` while actions are applied
+    progress: Progress | None = None
 
 
 @frozen

@@ -69,22 +69,35 @@ class Executor:
         self.snapshot = snapshot
         self.replanning = replanning
         self.failed = 0
+        self.done = 0
+        self.total = 0
 
     def run(self, actions: Sequence[Action]) -> None:
         """Perform ``actions``; failures are counted in ``self.failed`` and reported."""
         self._note_conflicts(actions)
+        self.total = len(actions)
         remote = [a for a in actions if needs_remote_write(a)]
         local = [a for a in actions if not needs_remote_write(a)]
         for batch in _batches(remote, max(1, self.ctx.batch_size)):
             self._remote_batch(batch)
         for action in local:
             self._guarded(action, self._local, action)
+            self._progress(1)
 
     # -- remote writes -------------------------------------------------------------------
 
     def _remote_batch(self, batch: Sequence[Action]) -> None:
         self.adapter.record_intents(batch)
-        results = self.adapter.write_remote(batch)
+        try:
+            results = self.adapter.write_remote(batch)
+        except FATAL:
+            raise
+        except Exception as exc:  # the whole batch failed: every item in it is retried later
+            for action in batch:
+                self._fail(action, exc)
+            return
+        finally:
+            self._progress(len(batch))
         for action, result in zip(batch, results, strict=True):
             if result.error is None:
                 self._guarded(action, self._after_remote, action, result.item)
@@ -247,6 +260,12 @@ class Executor:
         self.ctx.report.errors.append(
             ItemError(self.adapter.channel, item, action.describe(), message)
         )
+
+    def _progress(self, count: int) -> None:
+        self.done += count
+        progress = self.ctx.progress
+        if progress is not None and not self.replanning:
+            progress(self.ctx.profile.id, self.adapter.channel.value, self.done, self.total)
 
     def _count(self, side: Side, operation: str) -> None:
         self.ctx.report.counts[f"{side.value}.{operation}"] += 1

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine.actions import DeleteHost, DeleteRemote
 from calsync.engine.calendar import CalendarSync
-from calsync.engine.channel import ChannelAdapter, RunContext
+from calsync.engine.channel import ChannelAdapter, Progress, RunContext
 from calsync.engine.contacts import ContactsSync
 from calsync.engine.executor import Executor
 from calsync.engine.planner import Plan, plan
 from calsync.engine.report import HeldDeletion, SyncReport
-from calsync.errors import AuthError, CalendarGone, CalsyncError
+from calsync.errors import AuthError, CalendarGone
 from calsync.policies import Side
 from calsync.profile import SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
@@ -52,6 +52,8 @@ class SyncEngine:
         contacts: the host's client groups (needed for profiles with contact sync on).
         clock: returns the current time (aware); injectable for tests.
         batch_size: remote writes per batch.
+        progress: called as ``progress(profile_id, channel, done, total)`` while a run
+            applies its actions (for progress bars on long initial syncs).
     """
 
     def __init__(
@@ -62,12 +64,14 @@ class SyncEngine:
         *,
         clock: Callable[[], datetime] = _utcnow,
         batch_size: int = 50,
+        progress: Progress | None = None,
     ) -> None:
         self.store = store
         self.schedule = schedule
         self.contacts = contacts
         self.clock = clock
         self.batch_size = batch_size
+        self.progress = progress
 
     def sync(
         self,
@@ -82,7 +86,7 @@ class SyncEngine:
         in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``)."""
         now = self.clock()
         report = SyncReport(profile.id, now, dry_run)
-        ctx = RunContext(profile, self.store, report, now, self.batch_size)
+        ctx = RunContext(profile, self.store, report, now, self.batch_size, self.progress)
         try:
             for adapter in self._adapters(ctx, calendar, contacts):
                 self._run_channel(adapter, dry_run, confirm_deletions)
@@ -130,12 +134,14 @@ class SyncEngine:
         ctx, channel = adapter.ctx, adapter.channel
         mapping = self.store.mappings(ctx.profile.id, channel)
         full = adapter.needs_full_listing()
+        applying = False
         try:
             snapshot = adapter.snapshot(mapping, full)
             the_plan = plan(snapshot.snapshot, mapping, adapter.rules(), confirm_deletions=confirm)
             self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
             if dry_run:
                 return
+            applying = True
             executor = Executor(adapter, mapping, snapshot.snapshot)
             executor.run(the_plan.actions)
         except CalendarGone:
@@ -143,12 +149,11 @@ class SyncEngine:
             return
         except AuthError:
             raise
-        except CalsyncError as exc:
-            self._channel_failed(adapter, exc)
-            return
-        except Exception as exc:  # a host adapter failed: report, never crash the run
-            logger.exception("profile %s: %s sync failed", ctx.profile.id, channel.value)
-            self._channel_failed(adapter, exc)
+        except Exception as exc:  # a side failed as a whole: report, never crash the run
+            logger.warning(
+                "profile %s: %s sync failed", ctx.profile.id, channel.value, exc_info=True
+            )
+            self._channel_failed(adapter, exc, applying)
             return
         held_sides = {h.side for h in ctx.report.held if h.channel is channel}
         clean = executor.failed == 0
@@ -179,9 +184,12 @@ class SyncEngine:
         ctx.report.calendar_gone = True
         ctx.report.fatal = CALENDAR_GONE
 
-    def _channel_failed(self, adapter: ChannelAdapter, exc: BaseException) -> None:
+    def _channel_failed(self, adapter: ChannelAdapter, exc: BaseException, applying: bool) -> None:
         ctx = adapter.ctx
-        what = "calendar" if adapter.channel.value == "calendar" else "contacts"
-        message = f"{what} sync failed, nothing was changed for it: {exc}"
+        what = adapter.channel.value
+        if applying:
+            message = f"{what} sync stopped part-way (what was done is kept): {exc}"
+        else:
+            message = f"{what} sync failed, nothing was changed for it: {exc}"
         logger.warning("profile %s: %s", ctx.profile.id, message)
         ctx.report.fatal = message if ctx.report.fatal is None else f"{ctx.report.fatal}; {message}"

@@ -5,17 +5,19 @@ and a Google emulator that the real google-api-python-client talks to over HTTP.
   the host side in memory.
 * :class:`MemoryCalendarBackend`, :class:`MemoryContactsBackend` — the remote side in memory,
   with Google's preconditions (stable ids, etags, 409 on a duplicate create).
-
+* :class:`GoogleEmulator` — Calendar v3, People v1 and OAuth over HTTP on 127.0.0.1.
 * :mod:`calsync.testing.contracts` — pytest suites every adapter, backend and store passes.
 """
 
 from __future__ import annotations
 
+from calsync.testing.emulator import GoogleEmulator
 from calsync.testing.host import MemoryContactSource, MemoryScheduleSource
 from calsync.testing.profiles import MemoryProfileStore
 from calsync.testing.remote import MemoryCalendarBackend, MemoryContactsBackend, SimulatedCrash
 
 __all__ = [
+    "GoogleEmulator",
     "MemoryCalendarBackend",
     "MemoryContactSource",
     "MemoryContactsBackend",

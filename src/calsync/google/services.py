@@ -1,0 +1,128 @@
+"""Build real google-api-python-client services, for Google or for an emulator at a base URL.
+
+The client ignores ``client_options.api_endpoint`` when it builds batch requests (its batch URI
+comes from the discovery document's ``rootUrl``).  So for a base URL these helpers load the
+static discovery document shipped with the client, rewrite its ``rootUrl`` and build from it:
+normal calls go to ``{base_url}/calendar/v3/…`` and ``{base_url}/v1/…``, and
+``service.new_batch_http_request()`` goes to ``{base_url}/batch/calendar/v3`` and
+``{base_url}/batch``.  Without a base URL they build the production services from the same
+static documents (``static_discovery=True``, no network fetch).
+
+Example::
+
+    from google.oauth2.credentials import Credentials
+    from calsync.google.services import build_calendar_service, new_batch_request
+
+    calendar = build_calendar_service(Credentials(token="alice"), base_url=google.base_url)
+    batch = new_batch_request(calendar, callback=on_result)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Literal
+
+import google_auth_httplib2
+import httplib2
+from google.auth.credentials import Credentials
+from googleapiclient.discovery import Resource, build, build_from_document
+from googleapiclient.discovery_cache import get_static_doc
+from googleapiclient.http import BatchHttpRequest
+
+log = logging.getLogger(__name__)
+
+ApiName = Literal["calendar", "people"]
+BatchCallback = Callable[[str, Any, Exception | None], None]
+_VERSIONS: dict[ApiName, str] = {"calendar": "v3", "people": "v1"}
+
+__all__ = [
+    "BatchCallback",
+    "batch_uri",
+    "build_calendar_service",
+    "build_people_service",
+    "new_batch_request",
+]
+
+
+@cache
+def _static_document(api: ApiName) -> str:
+    document = get_static_doc(api, _VERSIONS[api])
+    if document is None:
+        raise RuntimeError(f"google-api-python-client ships no discovery document for {api}")
+    return str(document)
+
+
+def _document_for(api: ApiName, base_url: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(_static_document(api))
+    document["rootUrl"] = base_url.rstrip("/") + "/"
+    return document
+
+
+def _authorized_http(credentials: Credentials | None, http: httplib2.Http | None) -> Any:
+    if http is None:
+        return None
+    if credentials is None:
+        return http
+    return google_auth_httplib2.AuthorizedHttp(credentials, http=http)
+
+
+def _build(
+    api: ApiName,
+    credentials: Credentials | None,
+    base_url: str | None,
+    http: httplib2.Http | None,
+) -> Resource:
+    authorized = _authorized_http(credentials, http)
+    auth: dict[str, Any] = {"http": authorized} if authorized else {"credentials": credentials}
+    if base_url is None:
+        return build(api, _VERSIONS[api], static_discovery=True, cache_discovery=False, **auth)
+    log.debug("building %s service against %s", api, base_url)
+    return build_from_document(_document_for(api, base_url), **auth)
+
+
+def build_calendar_service(
+    credentials: Credentials | None,
+    *,
+    base_url: str | None = None,
+    http: httplib2.Http | None = None,
+) -> Resource:
+    """A Calendar v3 service; against ``base_url`` (an emulator) when given.
+
+    ``http`` is an optional ``httplib2.Http`` transport (e.g. with a timeout); the
+    credentials are applied on top of it.  Returns a googleapiclient ``Resource``.
+    """
+    return _build("calendar", credentials, base_url, http)
+
+
+def build_people_service(
+    credentials: Credentials | None,
+    *,
+    base_url: str | None = None,
+    http: httplib2.Http | None = None,
+) -> Resource:
+    """A People v1 service; against ``base_url`` (an emulator) when given.
+
+    Same arguments and return value as :func:`build_calendar_service`.
+    """
+    return _build("people", credentials, base_url, http)
+
+
+def batch_uri(api: ApiName, base_url: str | None = None) -> str:
+    """The batch endpoint of ``api`` at ``base_url`` (Google's when None)."""
+    document = json.loads(_static_document(api))
+    root = base_url.rstrip("/") + "/" if base_url else document["rootUrl"]
+    return str(root + document.get("batchPath", "batch"))
+
+
+def new_batch_request(
+    service: Resource, *, callback: BatchCallback | None = None
+) -> BatchHttpRequest:
+    """A batch for ``service``, sent to the same host as the service's own calls.
+
+    Services built by this module carry the right batch URI in their discovery document, so
+    this is ``service.new_batch_http_request``; it exists so callers need not know that.
+    """
+    return service.new_batch_http_request(callback=callback)

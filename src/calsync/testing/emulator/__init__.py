@@ -1,0 +1,67 @@
+"""A Google emulator: Calendar v3, People v1 and OAuth over HTTP for the real client.
+
+The unchanged google-api-python-client talks to it on loopback, so tests exercise the very
+requests production sends.  It depends on nothing else in calsync.
+
+Starting it
+-----------
+In process (a threaded server on an ephemeral port)::
+
+    from calsync.testing.emulator import GoogleEmulator
+
+    with GoogleEmulator() as google:
+        google.base_url            # "http://127.0.0.1:PORT"
+
+Standalone: ``python -m calsync.testing.emulator --port 0`` prints the base URL as the first
+line of stdout and serves until killed.
+
+Layout under ``base_url``
+-------------------------
+``/calendar/v3/...`` Calendar, ``/batch/calendar/v3`` its batch endpoint, ``/v1/...`` People,
+``/batch`` its batch endpoint, ``/token`` OAuth token endpoint (refresh-token and
+authorization-code grants), ``/o/oauth2/auth`` consent (granted at once), ``/revoke``, and the
+admin endpoints under ``/emulator/v1/`` (see :mod:`calsync.testing.emulator.admin`).
+Build clients with :mod:`calsync.google.services` so that batches reach the emulator too.
+
+Accounts
+--------
+Every distinct bearer token is its own account, created on first use with a primary calendar
+(id = the account email) and an empty address book: token ``alice`` acts as
+``alice@example.com``.  Tokens minted by :meth:`GoogleEmulator.issue_tokens` or ``/token``
+map to their account; a request without a token answers 401.
+
+Python API (stable)
+-------------------
+``GoogleEmulator(host="127.0.0.1", port=0, *, quota_per_window=None,
+quota_window_seconds=60.0, people_propagation_delay=0.0)``
+
+- ``start()`` / ``stop()`` / context manager; ``base_url``; ``port``.
+- ``stats()`` → ``{"http_requests", "api_calls", "batch_requests", "token_requests",
+  "faults_fired", "quota_rejections", "methods": {method_id: n}, "statuses": {code: n}}``
+  (a batch is one HTTP request and one API call per part); ``reset_stats()``.
+- ``expire_sync_tokens()``: Calendar then answers 410 ``fullSyncRequired``, People 400
+  ``FAILED_PRECONDITION``/``EXPIRED_SYNC_TOKEN``.
+- ``inject_fault(status=None, reason=None, *, count=1, rate=None, method=None,
+  api_method=None, path=None, latency=0.0, reset=False, scope="call", message=None,
+  retry_after=None, seed=None)`` → :class:`Fault`; ``clear_faults()``.
+- ``set_quota(calls, window_seconds=60.0, *, status=403)``: per-account sliding window over
+  API calls (batch parts count one each).
+- ``set_people_propagation_delay(seconds)``.
+- ``delete_calendar(token_or_account, calendar_id)``.
+- ``issue_tokens(account_email)`` → ``(access_token, refresh_token)``;
+  ``revoke_refresh_token(refresh_token)``; ``expire_access_tokens()``.
+- ``account(token_or_email)`` → :class:`AccountSnapshot` (calendars with every stored event,
+  cancelled ones included; contacts; deleted contacts; contact groups).
+- ``reset()``: no accounts, tokens, faults or counts; constructor quota and delay.
+
+All methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+from .core import EmulatorCore
+from .faults import Fault
+from .server import GoogleEmulator
+from .snapshot import AccountSnapshot, CalendarSnapshot
+
+__all__ = ["AccountSnapshot", "CalendarSnapshot", "EmulatorCore", "Fault", "GoogleEmulator"]

@@ -1,0 +1,186 @@
+"""The emulator's Python control surface, independent of the HTTP server around it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .calendars import delete_calendar
+from .errors import ApiError
+from .faults import Fault, FaultSet, Quota, Scope, Stats
+from .oauth import DEFAULT_SCOPES, TokenRegistry
+from .snapshot import AccountSnapshot, snapshot
+from .state import Account, EmulatorState, email_for_token
+
+log = logging.getLogger(__name__)
+
+MINTED_PREFIXES = ("ya29.emu-", "1//emu-")
+
+
+class EmulatorCore:
+    """State, tokens, faults, quota and statistics; every method is thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        quota_per_window: int | None = None,
+        quota_window_seconds: float = 60.0,
+        people_propagation_delay: float = 0.0,
+    ) -> None:
+        self._defaults = (quota_per_window, quota_window_seconds, people_propagation_delay)
+        self.state = EmulatorState(people_propagation_delay)
+        self.tokens = TokenRegistry()
+        self.faults = FaultSet()
+        self.quota = Quota(quota_per_window, quota_window_seconds)
+        self.counters = Stats()
+
+    # -- inspection ---------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: ``http_requests``, ``api_calls``, ``batch_requests``, ``methods`` …
+
+        A batch is one HTTP request and one API call per part; admin calls are not counted.
+        """
+        return self.counters.snapshot()
+
+    def reset_stats(self) -> None:
+        """Zero the counters."""
+        self.counters.reset()
+
+    def account(self, token_or_email: str) -> AccountSnapshot:
+        """A deep copy of the account behind a bearer token or an email (created if new)."""
+        with self.state.lock:
+            return snapshot(self._resolve(token_or_email))
+
+    # -- accounts and tokens ------------------------------------------------------------------
+
+    def _resolve(self, token_or_email: str) -> Account:
+        known, email = self.tokens.lookup(token_or_email)
+        if known and email is not None:
+            return self.state.account(email)
+        if "@" in token_or_email:
+            return self.state.account(token_or_email)
+        return self.state.account(email_for_token(token_or_email))
+
+    def account_for_token(self, token: str) -> Account | None:
+        """The account a bearer token acts as; None for a revoked or expired minted token."""
+        known, email = self.tokens.lookup(token)
+        if known:
+            return None if email is None else self.state.account(email)
+        if token.startswith(MINTED_PREFIXES):
+            return None
+        return self.state.account(email_for_token(token))
+
+    def issue_tokens(self, account_email: str, scopes: str = DEFAULT_SCOPES) -> tuple[str, str]:
+        """Mint ``(access_token, refresh_token)`` for an account; refresh works on ``/token``."""
+        with self.state.lock:
+            self.state.account(account_email)
+        return self.tokens.issue(account_email, scopes)
+
+    def revoke_refresh_token(self, refresh_token: str) -> bool:
+        """Revoke a refresh token: refreshing then answers 400 ``invalid_grant``."""
+        return self.tokens.revoke(refresh_token)
+
+    def expire_access_tokens(self) -> int:
+        """Make every minted access token answer 401 (clients then refresh)."""
+        return self.tokens.expire_access_tokens()
+
+    # -- faults, quota, expiry ----------------------------------------------------------------
+
+    def expire_sync_tokens(self) -> None:
+        """Expire every outstanding Calendar and People sync token (410 / 400 EXPIRED)."""
+        with self.state.lock:
+            self.state.epoch += 1
+
+    def inject_fault(
+        self,
+        status: int | None = None,
+        reason: str | None = None,
+        *,
+        count: int | None = 1,
+        rate: float | None = None,
+        method: str | None = None,
+        api_method: str | None = None,
+        path: str | None = None,
+        latency: float = 0.0,
+        reset: bool = False,
+        scope: Scope = "call",
+        message: str | None = None,
+        retry_after: int | None = None,
+        seed: int | None = None,
+    ) -> Fault:
+        """Make matching requests fail, stall or lose their connection; returns the rule.
+
+        - ``status``/``reason``/``message``: the error to answer; the reason defaults per
+          status (403 and 429 ``rateLimitExceeded``, 5xx ``backendError``).
+        - ``count``: how many matching requests it hits (None: unlimited; with a ``rate``
+          the default 1 also means unlimited). ``rate``: the probability it fires per match;
+          ``seed`` makes that repeatable.
+        - Filters: ``method`` (HTTP verb), ``api_method`` (discovery id such as
+          ``calendar.events.insert``) and ``path`` (a regex searched in the URL path).
+        - ``latency``: seconds slept before answering; ``reset``: drop the TCP connection
+          without an answer (a reset of one batch part resets the whole batch connection).
+        - ``scope``: ``"call"`` matches each API call, batch parts one by one; ``"http"``
+          matches whole HTTP requests (batches, ``/token``).
+        - ``retry_after``: a ``Retry-After`` header (seconds) on the error.
+
+        Raises ``ValueError`` for a rule with nothing to do or a rate outside [0, 1].
+        """
+        fault = Fault(
+            status=status,
+            reason=reason,
+            message=message,
+            count=count,
+            rate=rate,
+            method=method,
+            api_method=api_method,
+            path=path,
+            latency=latency,
+            reset=reset,
+            scope=scope,
+            retry_after=retry_after,
+        )
+        return self.faults.add(fault, seed)
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        self.faults.clear()
+
+    def set_quota(
+        self, calls: int | None, window_seconds: float = 60.0, *, status: int = 403
+    ) -> None:
+        """Limit each account to ``calls`` API calls per sliding window (None: no limit).
+
+        Over quota, Calendar answers 403 ``userRateLimitExceeded`` (or 429
+        ``rateLimitExceeded`` with ``status=429``); People answers 429 ``RESOURCE_EXHAUSTED``.
+        """
+        self.quota.configure(calls, window_seconds, status)
+
+    def set_people_propagation_delay(self, seconds: float) -> None:
+        """Delay before People changes appear in incremental (sync-token) listings."""
+        with self.state.lock:
+            self.state.people_propagation_delay = seconds
+
+    def delete_calendar(self, token_or_account: str, calendar_id: str) -> None:
+        """Delete a secondary calendar as its owner would.
+
+        Raises ``KeyError`` when the account has no such live calendar and ``ValueError`` for
+        the primary calendar, which Google never deletes.
+        """
+        with self.state.lock:
+            try:
+                delete_calendar(self.state, self._resolve(token_or_account), calendar_id)
+            except ApiError as exc:
+                if exc.code == 404:
+                    raise KeyError(calendar_id) from exc
+                raise ValueError(exc.message) from exc
+
+    def reset(self) -> None:
+        """Back to a fresh emulator: no accounts, tokens, faults or counts; default quota."""
+        calls, window, delay = self._defaults
+        self.state.reset()
+        self.set_people_propagation_delay(delay)
+        self.tokens.reset()
+        self.faults.clear()
+        self.quota.configure(calls, window)
+        self.counters.reset()

@@ -1,0 +1,145 @@
+"""Calendar v3 ``events``: get, insert, update, patch and delete (listing lives elsewhere)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from .calendars import calendar_of
+from .context import CallContext, Result, handler
+from .errors import deleted, duplicate, invalid, not_found, required
+from .event_model import (
+    cancel,
+    check_client_id,
+    check_if_match,
+    instance_resource,
+    merge_patch,
+    new_resource,
+    normalise,
+    render,
+    replace_fields,
+    stamp,
+)
+from .recurrence import Series, split_instance_id
+from .state import CalendarData, StoredEvent, new_id
+from .times import zone
+from .wire import ApiResponse
+
+log = logging.getLogger(__name__)
+
+
+def render_zone(ctx: CallContext, calendar: CalendarData) -> dt.tzinfo:
+    """The zone results are rendered in: the ``timeZone`` parameter, else the calendar's."""
+    name = ctx.param("timeZone")
+    if not name:
+        return calendar.tzinfo
+    found = zone(name)
+    if found is None:
+        raise invalid(f"Invalid time zone: {name}", location="timeZone")
+    return found
+
+
+def lookup(calendar: CalendarData, event_id: str) -> tuple[StoredEvent | None, dict[str, Any]]:
+    """A stored event, or a generated instance of a stored recurring master; 404 otherwise.
+
+    Returns the stored record (None for a generated instance) and the current resource.
+    """
+    stored = calendar.events.get(event_id)
+    if stored is not None:
+        return stored, stored.resource
+    split = split_instance_id(event_id)
+    master = calendar.events.get(split[0]) if split else None
+    if split is None or master is None or not master.resource.get("recurrence"):
+        raise not_found()
+    occurrence = Series(master.resource).occurrence_at(split[1])
+    if occurrence is None:
+        raise not_found()
+    generated = instance_resource(master.resource, occurrence)
+    return None, generated
+
+
+def _store(
+    calendar: CalendarData, stored: StoredEvent | None, resource: dict[str, Any]
+) -> StoredEvent:
+    if stored is None:
+        stored = StoredEvent(resource, 0)
+        calendar.events[resource["id"]] = stored
+    else:
+        stored.resource = resource
+    return stored
+
+
+@handler("calendar.events.get")
+def get_event(ctx: CallContext) -> Result:
+    """One event (cancelled ones too); ``If-None-Match`` with the current etag gives 304."""
+    calendar = calendar_of(ctx)
+    _, resource = lookup(calendar, ctx.path["eventId"])
+    if_none_match = ctx.header("If-None-Match")
+    if if_none_match is not None and if_none_match.strip() == resource.get("etag"):
+        return ApiResponse(304, b"", {"ETag": resource["etag"]})
+    return render(resource, render_zone(ctx, calendar))
+
+
+@handler("calendar.events.insert")
+def insert_event(ctx: CallContext) -> Result:
+    """Create an event; a client id already used (even by a deleted event) gives 409."""
+    calendar = calendar_of(ctx)
+    body: dict[str, Any] = ctx.body or {}
+    if "id" in body and body["id"] is not None:
+        event_id = check_client_id(body["id"])
+        if event_id in calendar.events:
+            raise duplicate()
+    else:
+        event_id = new_id()
+    fields = normalise(body)
+    fields.pop("id", None)
+    stored = _store(calendar, None, new_resource(ctx.state, calendar, event_id, fields))
+    stamp(ctx.state, stored)
+    log.debug("inserted event %s in %s", event_id, calendar.id)
+    return render(stored.resource, render_zone(ctx, calendar))
+
+
+@handler("calendar.events.update")
+def update_event(ctx: CallContext) -> Result:
+    """Replace an event's client fields (instances become stored exceptions)."""
+    if ctx.body is None:
+        raise required("Missing start time.", location="start")
+    return _modify(ctx, lambda resource: ctx.body)
+
+
+@handler("calendar.events.patch")
+def patch_event(ctx: CallContext) -> Result:
+    """Merge the body into the event: objects merge, ``null`` deletes, arrays replace."""
+    return _modify(ctx, lambda resource: merge_patch(resource, ctx.body or {}))
+
+
+def _modify(ctx: CallContext, new_body: Any) -> Result:
+    calendar = calendar_of(ctx)
+    stored, resource = lookup(calendar, ctx.path["eventId"])
+    check_if_match(resource, ctx.header("If-Match"))
+    is_instance = "recurringEventId" in resource
+    fields = normalise(new_body(resource), instance=is_instance)
+    fields.pop("id", None)
+    fields.setdefault("status", "confirmed")
+    stored = _store(calendar, stored, replace_fields(resource, fields))
+    stamp(ctx.state, stored)
+    return render(stored.resource, render_zone(ctx, calendar))
+
+
+@handler("calendar.events.delete")
+def delete_event(ctx: CallContext) -> Result:
+    """Cancel an event (a master cancels its exceptions); 410 when already deleted."""
+    calendar = calendar_of(ctx)
+    stored, resource = lookup(calendar, ctx.path["eventId"])
+    check_if_match(resource, ctx.header("If-Match"))
+    if resource.get("status") == "cancelled":
+        raise deleted()
+    stored = _store(calendar, stored, resource)
+    cancel(ctx.state, stored)
+    if resource.get("recurrence"):
+        for exception in calendar.exceptions_of(resource["id"]).values():
+            if not exception.cancelled:
+                cancel(ctx.state, exception)
+    log.debug("deleted event %s in %s", resource["id"], calendar.id)
+    return ApiResponse.empty()

@@ -1,0 +1,116 @@
+"""Paged and incremental listings shared by events, calendarList, connections and groups."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .context import CallContext
+from .errors import ApiError, expired_sync_token, full_sync_required, invalid, invalid_argument
+from .tokens import Key, PageState, SyncToken, fingerprint, keyset_page
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a listing call stands: its sync token (if incremental) and page position."""
+
+    sync: SyncToken | None
+    after: Key | None
+    high_water: int
+    digest: str
+
+
+def open_cursor(
+    ctx: CallContext,
+    scope: str,
+    *,
+    sync_param: str = "syncToken",
+    ttl: float | None = None,
+    high_water: int | None = None,
+) -> Cursor:
+    """Validate the sync and page tokens of a listing call.
+
+    Raises the API's expired-token error (Calendar 410 ``fullSyncRequired``, People 400
+    ``EXPIRED_SYNC_TOKEN``) for a token of another scope, an older epoch or past ``ttl``.
+    """
+    sync = _sync_token(ctx, scope, ctx.param(sync_param), ttl)
+    digest = fingerprint(ctx.query)
+    page_token = ctx.param("pageToken")
+    if not page_token:
+        mark = ctx.state.seq if high_water is None else high_water
+        return Cursor(sync, None, mark, digest)
+    state = PageState.parse(page_token)
+    if state is None or state.digest != digest:
+        raise _bad_page_token(ctx)
+    return Cursor(sync, state.after, state.high_water, digest)
+
+
+def _sync_token(
+    ctx: CallContext, scope: str, token: str | None, ttl: float | None
+) -> SyncToken | None:
+    if not token:
+        return None
+    parsed = SyncToken.parse(token)
+    if parsed is None:
+        if ctx.api == "people":
+            raise expired_sync_token()
+        raise invalid("Invalid sync token value.", location="syncToken")
+    if parsed.scope != scope or parsed.expired(ctx.state.epoch, ttl):
+        log.debug("sync token for %s is expired", scope)
+        raise expired_sync_token() if ctx.api == "people" else full_sync_required()
+    return parsed
+
+
+def _bad_page_token(ctx: CallContext) -> ApiError:
+    if ctx.api == "people":
+        return invalid_argument(
+            "Page token is invalid, or the request parameters differ from the first page."
+        )
+    return invalid("Invalid page token value.", location="pageToken")
+
+
+def page_through(
+    cursor: Cursor,
+    items: Sequence[T],
+    key: Callable[[T], Key],
+    size: int,
+) -> tuple[list[T], str | None]:
+    """One page of ``items`` after the cursor, and the next page token if more follow."""
+    page = keyset_page(items, key, cursor.after, size)
+    if page.more_after is None:
+        return page.items, None
+    state = PageState(page.more_after, cursor.high_water, cursor.digest)
+    return page.items, state.encode()
+
+
+def next_sync_token(
+    ctx: CallContext,
+    cursor: Cursor,
+    scope: str,
+    window: tuple[str | None, str | None] = (None, None),
+) -> str:
+    """The token for the next incremental call, covering changes after the first page."""
+    if cursor.sync is not None:
+        window = cursor.sync.window
+    token = SyncToken(scope, cursor.high_water, ctx.state.epoch, time.time(), window)
+    return token.encode()
+
+
+def finish(
+    body: dict[str, Any],
+    page_token: str | None,
+    sync_token: Callable[[], str] | None,
+) -> dict[str, Any]:
+    """Add ``nextPageToken`` or, on the last page only, ``nextSyncToken``."""
+    if page_token is not None:
+        body["nextPageToken"] = page_token
+    elif sync_token is not None:
+        body["nextSyncToken"] = sync_token()
+    return body

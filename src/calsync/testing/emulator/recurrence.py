@@ -1,0 +1,212 @@
+"""Recurring events: RRULE/EXRULE/RDATE/EXDATE expanded with ``dateutil.rrule``.
+
+Expansion without an upper bound stops at a horizon of :data:`HORIZON` after the later of now
+and the series start, and never yields more than :data:`MAX_INSTANCES` instances per series.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dateutil.rrule import rrule, rruleset, rrulestr
+
+from .errors import ApiError, invalid
+from .times import UTC, When, parse_when, zone
+
+log = logging.getLogger(__name__)
+
+HORIZON = dt.timedelta(days=730)
+MAX_INSTANCES = 5000
+_SUFFIX = re.compile(r"^(\d{8})(T\d{6}Z)?$")
+_UNTIL = re.compile(r"UNTIL=([0-9TZtz]+)")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One generated instance: its original start (its identity), start and end."""
+
+    original: When
+    start: When
+    end: When
+
+    @property
+    def suffix(self) -> str:
+        """The instance-id suffix: ``YYYYMMDD`` or ``YYYYMMDDTHHMMSSZ`` (UTC)."""
+        return instance_suffix(self.original)
+
+
+def instance_suffix(original: When) -> str:
+    """The id suffix Google derives from an instance's original start."""
+    if original.date is not None:
+        return original.date.strftime("%Y%m%d")
+    assert original.instant is not None
+    return original.instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def split_instance_id(event_id: str) -> tuple[str, When] | None:
+    """``master_20240102T090000Z`` -> (master id, original start), or None."""
+    master, sep, suffix = event_id.rpartition("_")
+    found = _SUFFIX.match(suffix)
+    if not sep or not master or not found:
+        return None
+    day = dt.datetime.strptime(found.group(1), "%Y%m%d")
+    if found.group(2) is None:
+        return master, When(day.date(), None, None)
+    clock = dt.datetime.strptime(found.group(2), "T%H%M%SZ").time()
+    return master, When(None, dt.datetime.combine(day.date(), clock, UTC), None)
+
+
+class Series:
+    """The expansion of one recurring master event."""
+
+    def __init__(self, master: dict[str, Any]) -> None:
+        self.start = parse_when(master["start"], "start")
+        self.end = parse_when(master["end"], "end")
+        self._tz = zone(self.start.zone_name) if self.start.zone_name else None
+        if self.start.all_day:
+            assert self.start.date is not None
+            assert self.end.date is not None
+            self._dtstart = dt.datetime.combine(self.start.date, dt.time())
+            self._span = self.end.date - self.start.date
+        else:
+            assert self.start.instant is not None
+            assert self.end.instant is not None
+            if self._tz is None:
+                raise invalid("Missing time zone definition for start time.")
+            self._dtstart = self.start.instant.astimezone(self._tz)
+            self._span = self.end.instant - self.start.instant
+        self._set = self._build(master.get("recurrence") or [])
+
+    def _build(self, lines: list[str]) -> rruleset:
+        rules = rruleset()
+        for line in lines:
+            try:
+                self._add_line(rules, str(line))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.debug("rejected recurrence line %r: %s", line, exc)
+                raise invalid("Invalid recurrence rule.") from None
+        return rules
+
+    def _add_line(self, rules: rruleset, line: str) -> None:
+        head, _, value = line.partition(":")
+        name, *params = head.upper().split(";")
+        if name in ("RRULE", "EXRULE"):
+            rule = rrulestr(self._fix_until(value), dtstart=self._dtstart)
+            if not isinstance(rule, rrule):
+                raise ValueError(line)
+            (rules.rrule if name == "RRULE" else rules.exrule)(rule)
+        elif name in ("RDATE", "EXDATE"):
+            for stamp in value.split(","):
+                moment = self._moment(stamp.strip(), params)
+                (rules.rdate if name == "RDATE" else rules.exdate)(moment)
+        else:
+            raise ValueError(f"unsupported recurrence line {name}")
+
+    def _fix_until(self, rule: str) -> str:
+        """Make UNTIL comparable with DTSTART (UTC for timed series, floating for all-day)."""
+        found = _UNTIL.search(rule.upper())
+        if not found:
+            return rule
+        until = self._moment(found.group(1), [])
+        if self._tz is None:
+            text = until.strftime("%Y%m%dT235959") if len(found.group(1)) == 8 else None
+            text = text or until.strftime("%Y%m%dT%H%M%S")
+        else:
+            if len(found.group(1)) == 8:
+                until = until.replace(hour=23, minute=59, second=59)
+            text = until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return rule[: found.start(1)] + text + rule[found.end(1) :]
+
+    def _moment(self, stamp: str, params: list[str]) -> dt.datetime:
+        zone_param = next((p[5:] for p in params if p.startswith("TZID=")), None)
+        day = dt.datetime.strptime(stamp[:8], "%Y%m%d")
+        if len(stamp) == 8:
+            clock = self._dtstart.time() if self._tz is not None else dt.time()
+            moment = dt.datetime.combine(day.date(), clock)
+        else:
+            moment = dt.datetime.strptime(stamp.upper().rstrip("Z"), "%Y%m%dT%H%M%S")
+        if self._tz is None:
+            return moment if len(stamp) == 8 else dt.datetime.combine(moment.date(), dt.time())
+        if stamp.upper().endswith("Z"):
+            return moment.replace(tzinfo=UTC).astimezone(self._tz)
+        tz = (zone(zone_param) if zone_param else None) or self._tz
+        return moment.replace(tzinfo=tz)
+
+    def occurrences(
+        self,
+        window_start: dt.datetime | None,
+        window_end: dt.datetime | None,
+        calendar_zone: dt.tzinfo,
+    ) -> Iterator[Occurrence]:
+        """Instances overlapping ``[window_start, window_end)`` (aware instants)."""
+        now = dt.datetime.now(UTC)
+        horizon = max(now, self.start.start_instant(calendar_zone)) + HORIZON
+        end = window_end or horizon
+        low = window_start - self._span if window_start else None
+        for count, moment in enumerate(self._iterate(low, end, calendar_zone)):
+            if count >= MAX_INSTANCES:
+                return
+            occurrence = self._occurrence(moment)
+            if window_start is None or self._ends_after(occurrence, window_start, calendar_zone):
+                yield occurrence
+
+    def _iterate(
+        self, low: dt.datetime | None, high: dt.datetime, calendar_zone: dt.tzinfo
+    ) -> Iterator[dt.datetime]:
+        if self._tz is None:
+            high = high.astimezone(calendar_zone).replace(tzinfo=None)
+            low = low.astimezone(calendar_zone).replace(tzinfo=None) if low else None
+        for moment in self._set:
+            if moment >= high:
+                return
+            if low is None or moment >= low:
+                yield moment
+
+    def _ends_after(self, item: Occurrence, start: dt.datetime, calendar_zone: dt.tzinfo) -> bool:
+        if item.end.date is not None:
+            return dt.datetime.combine(item.end.date, dt.time(), calendar_zone) > start
+        assert item.end.instant is not None
+        return item.end.instant > start
+
+    def _occurrence(self, moment: dt.datetime) -> Occurrence:
+        if self._tz is None:
+            day = moment.date()
+            first = When(day, None, self.start.zone_name)
+            return Occurrence(first, first, When(day + self._span, None, self.end.zone_name))
+        begin = moment.astimezone(UTC)
+        first = When(None, begin, self.start.zone_name)
+        return Occurrence(first, first, When(None, begin + self._span, self.end.zone_name))
+
+    def first(self) -> dt.datetime | None:
+        """The first generated start (``ValueError``/``TypeError`` for unusable rules)."""
+        return next(iter(self._set), None)
+
+    def occurrence_at(self, original: When) -> Occurrence | None:
+        """The instance whose original start is ``original``, if the series has one."""
+        if original.date is not None:
+            if self._tz is not None:
+                return None
+            moment = dt.datetime.combine(original.date, dt.time())
+        elif self._tz is None or original.instant is None:
+            return None
+        else:
+            moment = original.instant.astimezone(self._tz)
+        if any(m == moment for m in self._set.between(moment, moment, inc=True)):
+            return self._occurrence(moment)
+        return None
+
+
+def validate_series(master: dict[str, Any]) -> None:
+    """Raise ``ApiError`` if the master's recurrence cannot be expanded."""
+    try:
+        Series(master).first()
+    except ApiError:
+        raise
+    except (ValueError, TypeError) as exc:
+        log.debug("rejected recurrence: %s", exc)
+        raise invalid("Invalid recurrence rule.") from None

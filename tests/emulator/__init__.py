@@ -1,0 +1,1 @@
+"""Conformance suite for the Google emulator, driven by the real google-api-python-client."""
