@@ -20,6 +20,7 @@ from calsync.errors import CalsyncError, NotFound
 from calsync.model import ContactFields, EventFields, Marker, TimeRange
 
 __all__ = [
+    "SPECIAL_EVENT_TYPES",
     "CalendarBackend",
     "ContactsBackend",
     "CreateContact",
@@ -43,6 +44,14 @@ def _items(values: Iterable[Any]) -> tuple[Any, ...]:
 
 def _texts(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
+
+
+#: Remote event types that are not appointments (Google's out of office, focus time, working
+#: location, birthdays, events from Gmail): calendar backends leave them out of listings by
+#: default, so they never come back to the host.
+SPECIAL_EVENT_TYPES = frozenset(
+    {"outOfOffice", "focusTime", "workingLocation", "birthday", "fromGmail"}
+)
 
 
 @frozen
@@ -164,6 +173,8 @@ class CalendarBackend(abc.ABC):
         else what changed since ``cursor`` (including deletions). Every page is read before
         returning; the cursor comes from the last page. When ``cursor`` has expired the backend
         lists in full and says so in ``restarted``. Recurring series are listed as instances.
+        Events of the types the backend skips (by default :data:`SPECIAL_EVENT_TYPES`) are
+        left out.
 
         Raises:
             CalendarGone: the calendar no longer exists.

@@ -99,9 +99,7 @@ class CalendarSync(ChannelAdapter):
         self.warnings.extend(listing.warnings)
         if listing.restarted:
             logger.info("calendar %s listed in full: %s", self.calendar_id, listing.restarted)
-        remote = {
-            event.id: self.remote_record(event) for event in listing.items if self._wanted(event)
-        }
+        remote = {event.id: self.remote_record(event) for event in listing.items}
         forgotten: dict[str, str] = {}
         if listing.complete:
             self._confirm_remote_absences(mapping, remote, forgotten)
@@ -148,12 +146,6 @@ class CalendarSync(ChannelAdapter):
             replaces=item.replaces,
             origin=item.remote_id,
         )
-
-    def _wanted(self, event: RemoteEvent) -> bool:
-        if event.deleted or event.event_type == "default":
-            return True
-        logger.debug("skipping %s event %s", event.event_type, event.id)
-        return False
 
     def _confirm_remote_absences(
         self,

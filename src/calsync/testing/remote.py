@@ -20,7 +20,7 @@ import itertools
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ import attrs
 from attrs import frozen
 
 from calsync.backends import (
+    SPECIAL_EVENT_TYPES,
     CalendarBackend,
     ContactsBackend,
     ContactWrite,
@@ -92,9 +93,16 @@ class MemoryCalendarBackend(FaultHooks, CalendarBackend):
         {"list_events", "get_event", "create_event", "update_event", "delete_event", "write_events"}
     )
 
-    def __init__(self, *, now: Clock | None = None, calendars: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        now: Clock | None = None,
+        calendars: Iterable[str] = (),
+        skip_event_types: Collection[str] = SPECIAL_EVENT_TYPES,
+    ) -> None:
         super().__init__()
         self._now = now or utc_now
+        self.skip_event_types = frozenset(skip_event_types)
         self._calendars: dict[str, dict[str, RemoteEvent]] = {}
         self._log: ChangeLog[str] = ChangeLog()
         self._etags = itertools.count(1)
@@ -114,7 +122,8 @@ class MemoryCalendarBackend(FaultHooks, CalendarBackend):
                 changed, next_cursor = self._log.since(calendar_id, cursor)
             except LookupError:
                 return self._full_listing(calendar_id, window, "sync token expired")
-            return RemoteListing([events[i] for i in changed], complete=False, cursor=next_cursor)
+            listed = [events[i] for i in changed if self._listed(events[i])]
+            return RemoteListing(listed, complete=False, cursor=next_cursor)
 
     def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent | None:
         with self._contract_call("get_event"):
@@ -259,12 +268,15 @@ class MemoryCalendarBackend(FaultHooks, CalendarBackend):
         logger.debug("calendar %s: event %s is now %s", calendar_id, event.id, stamped.etag)
         return stamped
 
+    def _listed(self, event: RemoteEvent) -> bool:
+        return event.deleted or event.event_type not in self.skip_event_types
+
     def _full_listing(
         self, calendar_id: str, window: TimeRange, restarted: str | None
     ) -> RemoteListing[RemoteEvent]:
         events = self._events(calendar_id).values()
         return RemoteListing(
-            [event for event in events if _live_in(window, event)],
+            [event for event in events if _live_in(window, event) and self._listed(event)],
             complete=True,
             cursor=self._log.cursor(calendar_id),
             restarted=restarted,

@@ -1,0 +1,395 @@
+"""Connecting a user's Google account: scopes, the two OAuth flows, and where tokens live.
+
+Scopes — the narrowest that do the job (see ``docs/google.md``):
+
+* :data:`CALENDAR_EVENTS` — read and write events on the calendar the user chooses.
+* :data:`CALENDAR_LIST_READONLY` — list the user's calendars to choose from.
+* :data:`CALENDAR_APP_CREATED` — create a dedicated calendar (and manage only the calendars
+  this app created). ``https://www.googleapis.com/auth/calendar`` would also do all three but
+  lets the app delete and re-share every calendar the user has; calsync never asks for it.
+* :data:`CONTACTS` — read and write contacts (Google has no narrower scope that can write).
+
+Flows (both on google-auth-oauthlib, both with PKCE and ``access_type=offline``):
+
+* desktop: :func:`run_desktop_flow` opens the consent page in the browser and catches the
+  redirect on a loopback port;
+* hosted: :func:`start_web_flow` gives the URL to redirect the user to (and the state and
+  PKCE verifier to keep in the user's session); :func:`finish_web_flow` exchanges the code.
+
+Tokens: the host implements :class:`TokenStore` (or uses :class:`SqliteTokenStore`).
+:func:`load_credentials` returns credentials that write every refreshed token back to it. A
+refresh Google refuses (``invalid_grant``: revoked, expired, password changed) surfaces in a
+sync as :class:`~calsync.errors.AuthError`, and the report says the user must re-authorise.
+Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import logging
+import sqlite3
+import threading
+import webbrowser
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+from google.auth.transport import Request
+from google.oauth2.credentials import Credentials
+from google_auth_oauthlib.flow import Flow, InstalledAppFlow
+
+__all__ = [
+    "CALENDAR_APP_CREATED",
+    "CALENDAR_EVENTS",
+    "CALENDAR_LIST_READONLY",
+    "CONTACTS",
+    "DEFAULT_SCOPES",
+    "AuthorizationRequest",
+    "ClientConfig",
+    "MemoryTokenStore",
+    "SqliteTokenStore",
+    "StoredCredentials",
+    "StoredToken",
+    "TokenStore",
+    "finish_web_flow",
+    "load_credentials",
+    "run_desktop_flow",
+    "save_credentials",
+    "scopes_for",
+    "start_web_flow",
+]
+
+logger = logging.getLogger(__name__)
+
+CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events"
+CALENDAR_LIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
+CALENDAR_APP_CREATED = "https://www.googleapis.com/auth/calendar.app.created"
+CONTACTS = "https://www.googleapis.com/auth/contacts"
+
+GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
+def scopes_for(
+    *, choose_calendar: bool = True, create_calendar: bool = True, contacts: bool = True
+) -> tuple[str, ...]:
+    """The scopes for what the host offers: choosing an existing calendar, creating a
+    dedicated one, contact sync. A host that only ever uses a dedicated calendar needs only
+    :data:`CALENDAR_APP_CREATED` for the calendar side."""
+    scopes: list[str] = []
+    if choose_calendar:
+        scopes += [CALENDAR_EVENTS, CALENDAR_LIST_READONLY]
+    if create_calendar:
+        scopes.append(CALENDAR_APP_CREATED)
+    if contacts:
+        scopes.append(CONTACTS)
+    return tuple(scopes)
+
+
+#: Everything calsync offers: choose or create a calendar, and contacts.
+DEFAULT_SCOPES = scopes_for()
+
+
+@frozen
+class ClientConfig:
+    """The host's OAuth client (from the Google Cloud console)."""
+
+    client_id: str
+    client_secret: str
+    auth_uri: str = GOOGLE_AUTH_URI
+    token_uri: str = GOOGLE_TOKEN_URI
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ClientConfig:
+        """Read a ``client_secret_*.json`` downloaded from the console."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        entry = data.get("installed") or data.get("web") or data
+        return cls(
+            entry["client_id"],
+            entry["client_secret"],
+            entry.get("auth_uri", GOOGLE_AUTH_URI),
+            entry.get("token_uri", GOOGLE_TOKEN_URI),
+        )
+
+    def as_dict(self, kind: str, redirect_uris: Sequence[str] = ()) -> dict[str, Any]:
+        """The client in the JSON shape google-auth-oauthlib reads (``installed``/``web``)."""
+        entry: dict[str, Any] = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "auth_uri": self.auth_uri,
+            "token_uri": self.token_uri,
+        }
+        if redirect_uris:
+            entry["redirect_uris"] = list(redirect_uris)
+        return {kind: entry}
+
+
+# -- token storage -------------------------------------------------------------------------
+
+
+@frozen
+class StoredToken:
+    """What a :class:`TokenStore` keeps for one user (never the client secret)."""
+
+    refresh_token: str | None
+    access_token: str | None = None
+    expiry: datetime | None = None  # aware, UTC
+    scopes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # tokens stay out of logs and tracebacks
+        return f"StoredToken(scopes={self.scopes!r}, expiry={self.expiry!r})"
+
+
+class TokenStore(abc.ABC):
+    """Where a host keeps each user's Google tokens, by a key of its choice (e.g. the
+    profile id). Implementations must be safe to call from the thread that syncs the user."""
+
+    @abc.abstractmethod
+    def load(self, key: str) -> StoredToken | None:
+        """The token saved for ``key``, or ``None``."""
+
+    @abc.abstractmethod
+    def save(self, key: str, token: StoredToken) -> None:
+        """Save (replace) the token for ``key``; called again after every refresh."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Forget ``key``'s token (the user disconnected, or Google revoked it)."""
+
+
+class MemoryTokenStore(TokenStore):
+    """Tokens in a dict (tests, examples)."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, StoredToken] = {}
+        self._lock = threading.Lock()
+
+    def load(self, key: str) -> StoredToken | None:
+        with self._lock:
+            return self._tokens.get(key)
+
+    def save(self, key: str, token: StoredToken) -> None:
+        with self._lock:
+            self._tokens[key] = token
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
+
+
+class SqliteTokenStore(TokenStore):
+    """Tokens in a SQLite file (the desktop default). Protect the file like a password."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS calsync_google_tokens ("
+                " key TEXT PRIMARY KEY, refresh_token TEXT, access_token TEXT,"
+                " expiry TEXT, scopes TEXT NOT NULL, saved_at TEXT NOT NULL)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def load(self, key: str) -> StoredToken | None:
+        with self._lock, self._connect() as db:
+            row = db.execute(
+                "SELECT refresh_token, access_token, expiry, scopes"
+                " FROM calsync_google_tokens WHERE key = ?",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        expiry = datetime.fromisoformat(row[2]) if row[2] else None
+        return StoredToken(row[0], row[1], expiry, tuple(json.loads(row[3])))
+
+    def save(self, key: str, token: StoredToken) -> None:
+        expiry = token.expiry.isoformat() if token.expiry else None
+        saved = datetime.now(UTC).isoformat()
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO calsync_google_tokens VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    token.refresh_token,
+                    token.access_token,
+                    expiry,
+                    json.dumps(list(token.scopes)),
+                    saved,
+                ),
+            )
+
+    def delete(self, key: str) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM calsync_google_tokens WHERE key = ?", (key,))
+
+
+# -- credentials that write back -----------------------------------------------------------
+
+
+class StoredCredentials(Credentials):
+    """OAuth user credentials that save every refreshed token to their :class:`TokenStore`."""
+
+    store: TokenStore | None = None
+    key: str = ""
+
+    def refresh(self, request: Request) -> None:
+        super().refresh(request)  # type: ignore[no-untyped-call]  # untyped in google-auth
+        if self.store is not None:
+            self.store.save(self.key, token_of(self))
+            logger.debug("saved the refreshed Google token of %s", self.key)
+
+
+def token_of(credentials: Credentials) -> StoredToken:
+    """What to store of ``credentials``."""
+    expiry = credentials.expiry
+    if expiry is not None and expiry.tzinfo is None:  # google-auth keeps naive UTC
+        expiry = expiry.replace(tzinfo=UTC)
+    scopes = credentials.granted_scopes or credentials.scopes or ()
+    return StoredToken(credentials.refresh_token, credentials.token, expiry, tuple(scopes))
+
+
+def save_credentials(store: TokenStore, key: str, credentials: Credentials) -> None:
+    """Store the tokens of ``credentials`` (after a flow) under ``key``."""
+    store.save(key, token_of(credentials))
+
+
+def load_credentials(store: TokenStore, key: str, client: ClientConfig) -> StoredCredentials | None:
+    """Credentials for ``key`` that write refreshed tokens back, or ``None`` when the user
+    has not connected Google yet."""
+    token = store.load(key)
+    if token is None or not token.refresh_token:
+        return None
+    expiry = token.expiry.astimezone(UTC).replace(tzinfo=None) if token.expiry else None
+    credentials = StoredCredentials(  # type: ignore[no-untyped-call]  # untyped in google-auth
+        token.access_token,
+        refresh_token=token.refresh_token,
+        token_uri=client.token_uri,
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        scopes=list(token.scopes) or None,
+        expiry=expiry,
+    )
+    credentials.store, credentials.key = store, key
+    return credentials
+
+
+# -- the flows -----------------------------------------------------------------------------
+
+
+def run_desktop_flow(
+    client: ClientConfig,
+    store: TokenStore,
+    key: str,
+    *,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    port: int = 0,
+    open_url: Callable[[str], object] | None = None,
+    timeout_seconds: int | None = 300,
+    login_hint: str | None = None,
+) -> Credentials:
+    """The installed-app flow: show Google's consent page in the browser (``open_url``,
+    default the system browser), catch the redirect on ``http://localhost:<port>/``, and
+    store the tokens under ``key``.
+
+    Raises:
+        google_auth_oauthlib.flow.WSGITimeoutError: the user did not finish in time.
+    """
+    flow = InstalledAppFlow.from_client_config(client.as_dict("installed"), list(scopes))
+    extra: dict[str, Any] = {"prompt": "consent"}
+    if login_hint:
+        extra["login_hint"] = login_hint
+    browser = _register_browser(open_url) if open_url is not None else None
+    credentials: Credentials = flow.run_local_server(
+        port=port,
+        open_browser=True,
+        browser=browser,
+        authorization_prompt_message=None,
+        timeout_seconds=timeout_seconds,
+        **extra,
+    )
+    save_credentials(store, key, credentials)
+    return credentials
+
+
+class _CallbackBrowser(webbrowser.BaseBrowser):
+    def __init__(self, open_url: Callable[[str], object]) -> None:
+        super().__init__("calsync")
+        self._open_url = open_url
+
+    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+        self._open_url(url)
+        return True
+
+
+def _register_browser(open_url: Callable[[str], object]) -> str:
+    name = f"calsync-{id(open_url)}"
+    webbrowser.register(name, None, _CallbackBrowser(open_url))
+    return name
+
+
+@frozen
+class AuthorizationRequest:
+    """Where to send the user, and what to keep in their session until Google sends them
+    back (``state`` to check, ``code_verifier`` for PKCE)."""
+
+    url: str
+    state: str
+    code_verifier: str
+
+    def __repr__(self) -> str:
+        return f"AuthorizationRequest(state={self.state!r})"
+
+
+def start_web_flow(
+    client: ClientConfig,
+    redirect_uri: str,
+    *,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    login_hint: str | None = None,
+) -> AuthorizationRequest:
+    """The first half of the web-server flow (hosted edition): the consent URL."""
+    flow = Flow.from_client_config(
+        client.as_dict("web", [redirect_uri]), list(scopes), redirect_uri=redirect_uri
+    )
+    extra: dict[str, Any] = {"prompt": "consent", "include_granted_scopes": "true"}
+    if login_hint:
+        extra["login_hint"] = login_hint
+    url, state = flow.authorization_url(**extra)
+    return AuthorizationRequest(url, state, flow.code_verifier)
+
+
+def finish_web_flow(
+    client: ClientConfig,
+    redirect_uri: str,
+    request: AuthorizationRequest,
+    *,
+    code: str,
+    state: str,
+    store: TokenStore,
+    key: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+) -> Credentials:
+    """The second half: check ``state``, exchange ``code`` and store the tokens under ``key``.
+
+    Raises:
+        ValueError: ``state`` is not the one the request was made with.
+    """
+    if state != request.state:
+        raise ValueError("the OAuth state does not match this authorisation request")
+    flow = Flow.from_client_config(
+        client.as_dict("web", [redirect_uri]),
+        list(scopes),
+        redirect_uri=redirect_uri,
+        state=request.state,
+        code_verifier=request.code_verifier,
+    )
+    flow.fetch_token(code=code)
+    credentials: Credentials = flow.credentials
+    save_credentials(store, key, credentials)
+    return credentials

@@ -1,0 +1,422 @@
+"""The Calendar v3 backend: one user's Google calendars behind calsync's ``CalendarBackend``.
+
+* **Listing.** A full listing reads the profile's window (``timeMin``/``timeMax``) with
+  ``singleEvents=true``, so a recurring series made in Google arrives as its instances inside
+  the window (exceptions in place, cancelled instances absent); an incremental listing sends
+  only the ``syncToken`` (same ``singleEvents``) and returns deletions as tombstones. Every
+  page is read; the cursor is the ``nextSyncToken`` of the last page. A 410
+  ``fullSyncRequired`` turns the listing into a full one (``restarted`` says so).
+* **Writes.** ``write_events`` sends creates (``events.insert`` with the engine's
+  deterministic id and the marker in ``extendedProperties.private``), updates
+  (``events.patch`` with ``If-Match``) and deletes (with ``If-Match``) through the batch
+  endpoint, ``batch_size`` at a time; every call has ``sendUpdates=none``. A create that hits
+  409 adopts the existing event when it is ours or deleted, reviving it; a delete of an event
+  already gone succeeds.
+* **Skipped.** Events whose ``eventType`` is in ``skip_event_types`` (out of office, focus
+  time, working location, birthdays, Gmail events) and events that cannot be read are left
+  out of listings; the latter with a warning naming them.
+* **Split series.** When Google copies our marker onto a second event (a series split with
+  "this and following events"), the copy loses the marker and comes back as Google's own.
+* **Gone.** A 404 on the calendar itself is :class:`~calsync.errors.CalendarGone`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+import attrs
+import cattrs
+import tenacity
+from attrs import frozen
+
+from calsync.backends import (
+    SPECIAL_EVENT_TYPES,
+    CalendarBackend,
+    CreateEvent,
+    DeleteEvent,
+    EventWrite,
+    RemoteEvent,
+    RemoteListing,
+    UpdateEvent,
+    WriteResult,
+)
+from calsync.errors import (
+    AlreadyExists,
+    BackendError,
+    CalendarGone,
+    CalsyncError,
+    NotFound,
+    SyncTokenExpired,
+)
+from calsync.google import wire
+from calsync.google.calls import Caller, Outcome
+from calsync.google.pacing import QuotaPacer
+from calsync.google.retry import default_retrying
+from calsync.google.services import new_batch_request
+from calsync.google.split import find_split_copies
+from calsync.google.translate import (
+    Skipped,
+    event_body,
+    event_from_json,
+    event_marker,
+    marker_properties,
+    rfc3339,
+)
+from calsync.model import EventFields, Marker, TimeRange
+from calsync.timezones import canonical_zone
+
+__all__ = ["DEFAULT_SKIPPED_EVENT_TYPES", "CalendarInfo", "GoogleCalendarBackend"]
+
+logger = logging.getLogger(__name__)
+
+#: Google's special events, which are not appointments: left out of listings by default.
+DEFAULT_SKIPPED_EVENT_TYPES = SPECIAL_EVENT_TYPES
+#: ``events.patch`` costs three quota units (Google's patch reference).
+PATCH_COST = 3
+
+
+@frozen
+class CalendarInfo:
+    """A calendar the user can choose."""
+
+    id: str
+    summary: str
+    time_zone: str | None = None
+    primary: bool = False
+    access_role: str = "owner"
+
+
+class GoogleCalendarBackend(CalendarBackend):
+    """One user's Google calendars.
+
+    Args:
+        service: a Calendar v3 ``Resource`` (see :mod:`calsync.google.services`); not
+            thread-safe, so one backend per thread.
+        batch_factory: makes an empty batch request for ``service`` (default: the service's
+            own batch endpoint).
+        pacer: the user's :class:`~calsync.google.pacing.QuotaPacer`, shared with the
+            user's contacts backend (default: a pacer for 600 calls a minute).
+        retrying: the retry policy for transient errors (default:
+            :func:`~calsync.google.retry.default_retrying`).
+        batch_size: writes per batch request (at most the pacer's burst).
+        skip_event_types: ``eventType`` values left out of listings.
+        page_size: ``maxResults`` of listing pages (Google's maximum is 2500).
+    """
+
+    def __init__(
+        self,
+        service: Any,
+        *,
+        batch_factory: Callable[[], Any] | None = None,
+        pacer: QuotaPacer | None = None,
+        retrying: tenacity.Retrying | None = None,
+        batch_size: int = 50,
+        skip_event_types: Collection[str] = DEFAULT_SKIPPED_EVENT_TYPES,
+        page_size: int = 2500,
+    ) -> None:
+        self.service = service
+        self.batch_factory = batch_factory or (lambda: new_batch_request(service))
+        self.caller = Caller(pacer or QuotaPacer(), retrying or default_retrying())
+        self.batch_size = max(1, min(batch_size, 1000))
+        self.skip_event_types = frozenset(skip_event_types)
+        self.page_size = page_size
+        self._zones: dict[str, str] = {}
+
+    # -- calendars -----------------------------------------------------------------------
+
+    def list_writable_calendars(self) -> list[CalendarInfo]:
+        """The calendars the user may write to (owner or writer), primary first."""
+        calendars: list[CalendarInfo] = []
+        lists = self.service.calendarList()
+        request = lists.list(minAccessRole="writer", maxResults=250)
+        while request is not None:
+            page = self.caller.execute(request)
+            for data in page.get("items", []):
+                entry = wire.structure(data, wire.CalendarEntry)
+                if entry.id and not entry.deleted:
+                    calendars.append(_info(entry))
+            request = lists.list_next(request, page)
+        return sorted(calendars, key=lambda c: (not c.primary, c.summary.casefold(), c.id))
+
+    def create_calendar(self, summary: str, time_zone: str = "UTC") -> CalendarInfo:
+        """Create a dedicated (secondary) calendar owned by the user."""
+        body = {"summary": summary, "timeZone": canonical_zone(time_zone)}
+        data = self.caller.execute(self.service.calendars().insert(body=body), safe=False)
+        logger.info("created calendar %s", data.get("id"))
+        return _info(wire.structure(data, wire.CalendarEntry))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def list_events(
+        self, calendar_id: str, window: TimeRange, cursor: str | None
+    ) -> RemoteListing[RemoteEvent]:
+        if cursor is not None:
+            try:
+                return self._listing(calendar_id, {"syncToken": cursor}, complete=False)
+            except SyncTokenExpired as exc:
+                logger.info("sync token of %s expired (%s): listing in full", calendar_id, exc)
+                restarted = f"the sync token expired ({exc.reason or exc.status})"
+                return self._listing(calendar_id, _window(window), True, restarted)
+        return self._listing(calendar_id, _window(window), complete=True)
+
+    def _listing(
+        self,
+        calendar_id: str,
+        params: dict[str, Any],
+        complete: bool,
+        restarted: str | None = None,
+    ) -> RemoteListing[RemoteEvent]:
+        events = self.service.events()
+        request = events.list(
+            calendarId=calendar_id, singleEvents=True, maxResults=self.page_size, **params
+        )
+        items: list[RemoteEvent] = []
+        warnings: list[str] = []
+        token: str | None = None
+        while request is not None:
+            page = self._calendar_call(calendar_id, request)
+            if isinstance(page.get("timeZone"), str):
+                self._zones[calendar_id] = page["timeZone"]
+            for data in page.get("items", []):
+                self._collect(calendar_id, data, items, warnings)
+            token = page.get("nextSyncToken")
+            request = events.list_next(request, page)
+        items = self._repair_split_markers(calendar_id, items, warnings)
+        # (the attrs plugin types a ``converter=tuple`` field as ``Iterable[_T_co]``)
+        notes: Any = tuple(warnings)
+        return RemoteListing(items, complete, token, notes, restarted)
+
+    def _collect(
+        self, calendar_id: str, data: Any, items: list[RemoteEvent], warnings: list[str]
+    ) -> None:
+        event = event_from_json(data, calendar_zone=self._zones.get(calendar_id))
+        if isinstance(event, Skipped):
+            logger.warning("%s", event.warning("event"))
+            warnings.append(event.warning("event"))
+        elif not event.deleted and event.event_type in self.skip_event_types:
+            logger.debug("left out %s event %s", event.event_type, event.id)
+        else:
+            items.append(event)
+
+    def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent | None:
+        request = self.service.events().get(calendarId=calendar_id, eventId=event_id)
+        try:
+            data = self.caller.execute(request)
+        except NotFound:
+            self._check_calendar(calendar_id)
+            return None
+        return self._read(calendar_id, data)
+
+    def _read(self, calendar_id: str, data: Any) -> RemoteEvent:
+        event = event_from_json(data, calendar_zone=self._zones.get(calendar_id))
+        if isinstance(event, Skipped):
+            # a failed read is never evidence of a deletion: refuse rather than guess
+            raise BackendError(event.warning("event"))
+        return event
+
+    def _calendar_call(self, calendar_id: str, request: Any) -> Any:
+        try:
+            return self.caller.execute(request)
+        except CalendarGone:
+            raise
+        except NotFound as exc:
+            raise CalendarGone(
+                f"calendar {calendar_id} no longer exists", status=exc.status, reason=exc.reason
+            ) from exc
+
+    def _check_calendar(self, calendar_id: str) -> None:
+        """Raise :class:`CalendarGone` when the calendar itself is missing (one small list
+        call, which the events scope allows, unlike ``calendars.get``)."""
+        request = self.service.events().list(calendarId=calendar_id, maxResults=1)
+        self._calendar_call(calendar_id, request)
+
+    # -- single writes -------------------------------------------------------------------
+
+    def create_event(
+        self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
+    ) -> RemoteEvent:
+        request = self._insert(calendar_id, CreateEvent(event_id, fields, marker))
+        try:
+            data = self.caller.execute(request)
+        except AlreadyExists:
+            return self._adopt(calendar_id, event_id, fields, marker)
+        except NotFound as exc:
+            raise CalendarGone(f"calendar {calendar_id} no longer exists") from exc
+        return self._read(calendar_id, data)
+
+    def update_event(
+        self,
+        calendar_id: str,
+        event_id: str,
+        fields: EventFields,
+        marker: Marker | None,
+        etag: str | None,
+    ) -> RemoteEvent:
+        request = self._patch(calendar_id, UpdateEvent(event_id, fields, marker, etag))
+        try:
+            data = self.caller.execute(request, cost=PATCH_COST)
+        except NotFound:
+            self._check_calendar(calendar_id)
+            raise
+        return self._read(calendar_id, data)
+
+    def delete_event(self, calendar_id: str, event_id: str, etag: str | None) -> None:
+        try:
+            self.caller.execute(self._delete(calendar_id, DeleteEvent(event_id, etag)))
+        except NotFound as exc:  # gone already, which is what was asked
+            self._gone_already(calendar_id, event_id, exc)
+
+    def _gone_already(self, calendar_id: str, event_id: str, error: NotFound) -> None:
+        """A delete found nothing: fine for the event (410 deleted, 404 unknown), unless the
+        whole calendar is missing."""
+        if error.status == 404:
+            self._check_calendar(calendar_id)
+        logger.debug("event %s was already gone", event_id)
+
+    def _adopt(
+        self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
+    ) -> RemoteEvent:
+        """The id is taken: take the event over if it is ours or deleted, else refuse."""
+        request = self.service.events().get(calendarId=calendar_id, eventId=event_id)
+        data = self.caller.execute(request)
+        try:
+            existing = wire.structure(data, wire.Event)
+        except cattrs.BaseValidationError as exc:  # unreadable: not provably ours
+            raise AlreadyExists(f"event id {event_id} is taken by an unreadable event") from exc
+        if existing.status != "cancelled" and event_marker(existing) != marker:
+            raise AlreadyExists(
+                f"event id {event_id} is taken by an event calsync does not own",
+                status=409,
+                reason="duplicate",
+            )
+        if existing.status != "cancelled":
+            current = self._read(calendar_id, data)
+            if current.fields == fields:  # a create repeated after a crash: nothing to do
+                return current
+        logger.info("adopting existing event %s (%s)", event_id, existing.status)
+        body = event_body(fields, marker, confirm=True)
+        patch = self.service.events().patch(
+            calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
+        )
+        if existing.etag:
+            patch.headers["If-Match"] = existing.etag
+        return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
+
+    # -- batched writes ------------------------------------------------------------------
+
+    def write_events(
+        self, calendar_id: str, writes: Sequence[EventWrite]
+    ) -> list[WriteResult[RemoteEvent]]:
+        """Send ``writes`` through the batch endpoint; per-part failures are handled one by
+        one (409 adoption, gone-already deletes) and returned, never raised."""
+        size = max(1, min(self.batch_size, self.caller.pacer.burst))
+        results: list[WriteResult[RemoteEvent]] = []
+        for start in range(0, len(writes), size):
+            chunk = writes[start : start + size]
+            requests = [self._request(calendar_id, write) for write in chunk]
+            costs = [PATCH_COST if isinstance(w, UpdateEvent) else 1 for w in chunk]
+            outcomes = self.caller.batch(self.batch_factory, requests, costs)
+            results.extend(
+                self._result(calendar_id, w, o) for w, o in zip(chunk, outcomes, strict=True)
+            )
+        return results
+
+    def _result(
+        self, calendar_id: str, write: EventWrite, outcome: Outcome
+    ) -> WriteResult[RemoteEvent]:
+        try:
+            if isinstance(outcome, BackendError):
+                return self._failed(calendar_id, write, outcome)
+            if isinstance(write, DeleteEvent):
+                return WriteResult()
+            return WriteResult(self._read(calendar_id, outcome))
+        except CalsyncError as exc:
+            return WriteResult(error=exc)
+
+    def _failed(
+        self, calendar_id: str, write: EventWrite, error: BackendError
+    ) -> WriteResult[RemoteEvent]:
+        if isinstance(write, DeleteEvent) and isinstance(error, NotFound):
+            self._gone_already(calendar_id, write.event_id, error)
+            return WriteResult()
+        if isinstance(write, CreateEvent) and isinstance(error, AlreadyExists):
+            return WriteResult(self._adopt(calendar_id, write.event_id, write.fields, write.marker))
+        if isinstance(error, NotFound) and not isinstance(error, CalendarGone):
+            if isinstance(write, CreateEvent):
+                raise CalendarGone(f"calendar {calendar_id} no longer exists") from error
+            self._check_calendar(calendar_id)
+        return WriteResult(error=error)
+
+    def _request(self, calendar_id: str, write: EventWrite) -> Any:
+        if isinstance(write, CreateEvent):
+            return self._insert(calendar_id, write)
+        if isinstance(write, UpdateEvent):
+            return self._patch(calendar_id, write)
+        return self._delete(calendar_id, write)
+
+    def _insert(self, calendar_id: str, write: CreateEvent) -> Any:
+        body = event_body(write.fields, write.marker, event_id=write.event_id)
+        return self.service.events().insert(calendarId=calendar_id, body=body, sendUpdates="none")
+
+    def _patch(self, calendar_id: str, write: UpdateEvent) -> Any:
+        request = self.service.events().patch(
+            calendarId=calendar_id,
+            eventId=write.event_id,
+            body=event_body(write.fields, write.marker),
+            sendUpdates="none",
+        )
+        if write.etag:
+            request.headers["If-Match"] = write.etag
+        return request
+
+    def _delete(self, calendar_id: str, write: DeleteEvent) -> Any:
+        request = self.service.events().delete(
+            calendarId=calendar_id, eventId=write.event_id, sendUpdates="none"
+        )
+        if write.etag:
+            request.headers["If-Match"] = write.etag
+        return request
+
+    # -- split series --------------------------------------------------------------------
+
+    def _repair_split_markers(
+        self, calendar_id: str, events: list[RemoteEvent], warnings: list[str]
+    ) -> list[RemoteEvent]:
+        """Take our marker off series split off ours in Google (see :mod:`.split`), and list
+        their instances as Google's own events."""
+        for copy in find_split_copies(events):
+            if self._strip_marker(calendar_id, copy.root, copy.keeper, warnings):
+                for index in copy.indices:
+                    events[index] = attrs.evolve(events[index], marker=None)
+        return events
+
+    def _strip_marker(self, calendar_id: str, root: str, keeper: str, warnings: list[str]) -> bool:
+        body = {"extendedProperties": marker_properties(None)}
+        request = self.service.events().patch(
+            calendarId=calendar_id, eventId=root, body=body, sendUpdates="none"
+        )
+        try:
+            self.caller.execute(request, cost=PATCH_COST)
+        except CalsyncError as exc:
+            warnings.append(f"event {root} carries the marker of event {keeper}: {exc}")
+            return False
+        message = f"event {root} was split off event {keeper} in Google; it is now its own event"
+        logger.info("%s", message)
+        warnings.append(message)
+        return True
+
+
+def _window(window: TimeRange) -> dict[str, Any]:
+    return {"timeMin": rfc3339(window.start), "timeMax": rfc3339(window.end)}
+
+
+def _info(entry: wire.CalendarEntry) -> CalendarInfo:
+    return CalendarInfo(
+        id=entry.id or "",
+        summary=entry.summary_override or entry.summary or "",
+        time_zone=entry.time_zone,
+        primary=bool(entry.primary),
+        access_role=entry.access_role or "owner",
+    )

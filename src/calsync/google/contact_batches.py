@@ -1,0 +1,205 @@
+"""Batched contact writes: runs of creates, updates and deletes sent through People's batch
+methods, each write still getting its own outcome.
+
+People applies ``batchUpdateContacts`` and ``batchDeleteContacts`` atomically: one stale etag
+or one missing contact refuses the whole call. A batch refused as a whole is therefore
+replayed one contact at a time. A batch create that fails ambiguously (5xx, broken connection)
+is not replayed: it may have happened, and the engine's create intents settle that on the next
+run. Everything is sent in order, one request at a time (Google asks for sequential mutations
+per user).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from calsync.backends import (
+    ContactWrite,
+    CreateContact,
+    DeleteContact,
+    RemoteContact,
+    UpdateContact,
+    WriteResult,
+)
+from calsync.errors import (
+    BackendError,
+    CalsyncError,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+)
+from calsync.google.translate import PERSON_FIELDS, Skipped, person_body
+
+if TYPE_CHECKING:
+    from calsync.google.contacts import GoogleContactsBackend
+
+__all__ = ["BATCH_MUTATE_MAX", "MY_CONTACTS", "UPDATE_MASK", "ContactBatches"]
+
+logger = logging.getLogger(__name__)
+
+#: People's limit on batch create / update / getBatchGet.
+BATCH_MUTATE_MAX = 200
+MY_CONTACTS = "contactGroups/myContacts"
+UPDATE_MASK = ",".join(
+    (
+        "names",
+        "organizations",
+        "phoneNumbers",
+        "emailAddresses",
+        "addresses",
+        "biographies",
+        "memberships",
+        "clientData",
+    )
+)
+T = TypeVar("T")
+
+
+class ContactBatches:
+    """The writes of one ``write_contacts`` call."""
+
+    def __init__(self, backend: GoogleContactsBackend, group_id: str) -> None:
+        self.backend = backend
+        self.group_id = group_id
+        self.people = backend.service.people()
+        self.caller = backend.caller
+
+    def write(self, writes: Sequence[ContactWrite]) -> list[WriteResult[RemoteContact]]:
+        results: list[WriteResult[RemoteContact]] = []
+        size = max(1, min(self.backend.batch_size, self.caller.pacer.burst))
+        for run in _runs(writes, size):
+            first = run[0]
+            if isinstance(first, CreateContact):
+                results += self._creates(_only(run, CreateContact))
+            elif isinstance(first, UpdateContact):
+                results += self._updates(_only(run, UpdateContact))
+            else:
+                results += self._deletes(_only(run, DeleteContact))
+        return results
+
+    def _one(self, write: ContactWrite) -> WriteResult[RemoteContact]:
+        return self.backend.write_one(self.group_id, write)
+
+    # -- creates -------------------------------------------------------------------------
+
+    def _creates(self, writes: list[CreateContact]) -> list[WriteResult[RemoteContact]]:
+        if len(writes) == 1:
+            return [self._one(writes[0])]
+        groups = [MY_CONTACTS, self.group_id]
+        contacts = [
+            {"contactPerson": person_body(w.fields, marker=w.marker, groups=groups)} for w in writes
+        ]
+        request = self.people.batchCreateContacts(
+            body={"contacts": contacts, "readMask": PERSON_FIELDS}
+        )
+        try:
+            answer = self.caller.execute(request, cost=len(writes), safe=False)
+        except CalsyncError as exc:
+            return [WriteResult(error=exc) for _ in writes]
+        created = answer.get("createdPeople", [])
+        return [self._result(created[i] if i < len(created) else None) for i in range(len(writes))]
+
+    # -- updates -------------------------------------------------------------------------
+
+    def _updates(self, writes: list[UpdateContact]) -> list[WriteResult[RemoteContact]]:
+        if len(writes) == 1 or len({w.contact_id for w in writes}) != len(writes):
+            return [self._one(w) for w in writes]
+        self._prefetch(
+            [w.contact_id for w in writes if not self.backend.is_known(w.contact_id, w.etag)]
+        )
+        bodies: dict[str, Any] = {}
+        early: dict[int, WriteResult[RemoteContact]] = {}
+        for index, w in enumerate(writes):
+            try:
+                bodies[w.contact_id] = self.backend.update_body(
+                    self.group_id, w.contact_id, w.fields, w.marker, w.etag, fetch=False
+                )
+            except CalsyncError as exc:
+                early[index] = WriteResult(error=exc)
+        answer = self._send_updates(bodies) if bodies else {}
+        if answer is None:  # refused as a whole: give each its own outcome
+            return [early.get(i) or self._one(w) for i, w in enumerate(writes)]
+        return [
+            early.get(i) or self._result(answer.get(w.contact_id)) for i, w in enumerate(writes)
+        ]
+
+    def _send_updates(self, bodies: dict[str, Any]) -> dict[str, Any] | None:
+        body = {"contacts": bodies, "updateMask": UPDATE_MASK, "readMask": PERSON_FIELDS}
+        request = self.people.batchUpdateContacts(body=body)
+        try:
+            answer = self.caller.execute(request, cost=len(bodies))
+        except (PreconditionFailed, InvalidRequest, NotFound) as exc:
+            logger.info("batch update of %d contacts refused (%s): one at a time", len(bodies), exc)
+            return None
+        except CalsyncError as exc:
+            logger.info("batch update of %d contacts failed: %s", len(bodies), exc)
+            return dict.fromkeys(bodies, exc)
+        result: dict[str, Any] = answer.get("updateResult", {})
+        return result
+
+    def _prefetch(self, names: list[str]) -> None:
+        """Read the contacts about to be updated in one call (``people:batchGet``)."""
+        for start in range(0, len(names), BATCH_MUTATE_MAX):
+            chunk = names[start : start + BATCH_MUTATE_MAX]
+            request = self.people.getBatchGet(resourceNames=chunk, personFields=PERSON_FIELDS)
+            try:
+                answer = self.caller.execute(request)
+            except CalsyncError as exc:  # each update then reads its contact itself
+                logger.info("could not read %d contacts ahead of updating: %s", len(chunk), exc)
+                return
+            found = set()
+            for response in answer.get("responses", []):
+                if isinstance(response.get("person"), dict):
+                    contact = self.backend.remember(response["person"])
+                    if not isinstance(contact, Skipped):
+                        found.add(contact.id)
+            for name in set(chunk) - found:
+                self.backend.forget(name)
+
+    # -- deletes -------------------------------------------------------------------------
+
+    def _deletes(self, writes: list[DeleteContact]) -> list[WriteResult[RemoteContact]]:
+        doomed = [w.contact_id for w in writes if not w.keep]
+        if len(doomed) < 2 or len(set(doomed)) != len(doomed):
+            return [self._one(write) for write in writes]
+        request = self.people.batchDeleteContacts(body={"resourceNames": doomed})
+        try:
+            self.caller.execute(request, cost=len(doomed))
+        except CalsyncError as exc:  # atomic: one missing contact refuses all
+            logger.info("batch delete of %d contacts refused (%s): one at a time", len(doomed), exc)
+            return [self._one(write) for write in writes]
+        for name in doomed:
+            self.backend.forget(name)
+        return [WriteResult() if not w.keep else self._one(w) for w in writes]
+
+    def _result(self, response: Any) -> WriteResult[RemoteContact]:
+        if isinstance(response, CalsyncError):
+            return WriteResult(error=response)
+        if not isinstance(response, dict):
+            return WriteResult(error=BackendError("Google's batch answer omitted a contact"))
+        status = response.get("status") or {}
+        code = int(response.get("httpStatusCode") or 200)
+        if not isinstance(response.get("person"), dict) or status.get("code") or code >= 300:
+            message = status.get("message") or f"Google answered {code}"
+            return WriteResult(error=BackendError(f"contact not written: {message}", status=code))
+        try:
+            return WriteResult(self.backend.read(response["person"]))
+        except CalsyncError as exc:
+            return WriteResult(error=exc)
+
+
+def _runs(writes: Sequence[ContactWrite], size: int) -> list[list[ContactWrite]]:
+    """``writes`` cut into runs of one kind of write, each at most ``size`` long."""
+    runs: list[list[ContactWrite]] = []
+    for write in writes:
+        if runs and type(runs[-1][0]) is type(write) and len(runs[-1]) < size:
+            runs[-1].append(write)
+        else:
+            runs.append([write])
+    return runs
+
+
+def _only(run: Sequence[Any], kind: type[T]) -> list[T]:
+    return [w for w in run if isinstance(w, kind)]

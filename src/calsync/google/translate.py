@@ -1,0 +1,400 @@
+"""Google's JSON ↔ calsync's model: the one module that knows both vocabularies.
+
+Reading never raises for bad data: an event or person that cannot be read becomes a
+:class:`Skipped` naming it and saying why, which the backend turns into a warning of the
+listing. Writing builds the JSON bodies Google expects from model values.
+
+Conventions:
+
+* all-day items are ``{"date": ...}`` with an exclusive end date; timed items are a
+  ``dateTime`` with its offset plus the IANA ``timeZone`` they were made in (legacy names such
+  as ``Europe/Kiev`` are canonicalised both ways);
+* the ownership marker lives in ``extendedProperties.private`` of events and in ``clientData``
+  of contacts, under the keys :data:`MARKER_PROFILE` and :data:`MARKER_ITEM`;
+* bodies for ``events.patch`` name every key of ``start``/``end`` (``null`` for the unused
+  one), because a patch merges objects and would otherwise keep a stale ``dateTime`` next to
+  a new ``date``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import cattrs
+from attrs import frozen
+
+from calsync.backends import RemoteContact, RemoteEvent
+from calsync.errors import ConfigurationError
+from calsync.google import wire
+from calsync.model import (
+    AllDay,
+    ContactFields,
+    Email,
+    EventFields,
+    Marker,
+    Phone,
+    PostalAddress,
+    Timed,
+    When,
+)
+from calsync.timezones import canonical_zone, zone_info
+
+__all__ = [
+    "MARKER_ITEM",
+    "MARKER_PROFILE",
+    "PERSON_FIELDS",
+    "SYNCED_PERSON_FIELDS",
+    "Skipped",
+    "contact_from_json",
+    "event_body",
+    "event_from_json",
+    "event_marker",
+    "marker_properties",
+    "other_client_data",
+    "parse_time",
+    "person_body",
+    "person_groups",
+    "person_marker",
+    "rfc3339",
+]
+
+#: Keys of the ownership marker (``extendedProperties.private`` / ``clientData``); ≤ 44 chars.
+MARKER_PROFILE = "calsyncProfile"
+MARKER_ITEM = "calsyncItem"
+
+#: The person fields calsync synchronises (``updatePersonFields`` of an update).
+SYNCED_PERSON_FIELDS = (
+    "names",
+    "organizations",
+    "phoneNumbers",
+    "emailAddresses",
+    "addresses",
+    "biographies",
+)
+#: The person fields calsync reads (``personFields`` of a get or a listing).
+PERSON_FIELDS = ",".join((*SYNCED_PERSON_FIELDS, "memberships", "clientData", "metadata"))
+
+
+class _Malformed(Exception):
+    """Internal: the item cannot be read; the message says why."""
+
+
+@frozen
+class Skipped:
+    """An item that could not be read, and why."""
+
+    item_id: str
+    reason: str
+
+    def warning(self, what: str) -> str:
+        return f"skipped Google {what} {self.item_id}: {self.reason}"
+
+
+# -- time ----------------------------------------------------------------------------------
+
+
+def rfc3339(instant: datetime) -> str:
+    """An aware instant as RFC 3339 (what ``timeMin``/``timeMax`` want)."""
+    return instant.isoformat()
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An RFC 3339 timestamp (``updated``), or ``None`` when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _zone(name: str) -> str:
+    try:
+        return canonical_zone(name)
+    except ConfigurationError as exc:
+        raise _Malformed(f"unknown time zone {name!r}") from exc
+
+
+def _instant(value: wire.EventDateTime, zone: str) -> datetime:
+    assert value.date_time is not None
+    try:
+        moment = datetime.fromisoformat(value.date_time)
+    except ValueError as exc:
+        raise _Malformed(f"unreadable time {value.date_time!r}") from exc
+    if moment.tzinfo is None:  # allowed when timeZone says where
+        moment = moment.replace(tzinfo=zone_info(zone))
+    return moment
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise _Malformed(f"unreadable date {value!r}") from exc
+
+
+def _when(start: wire.EventDateTime | None, end: wire.EventDateTime | None, zone: str) -> When:
+    if start is None or end is None:
+        raise _Malformed("it has no start or no end")
+    if start.date and end.date and not (start.date_time or end.date_time):
+        first, last = _day(start.date), _day(end.date)
+        if last <= first:
+            raise _Malformed(f"its end {last} is not after its start {first}")
+        return AllDay(first, last)
+    if start.date_time and end.date_time and not (start.date or end.date):
+        name = _zone(start.time_zone or zone)
+        begins, ends = _instant(start, name), _instant(end, _zone(end.time_zone or name))
+        if ends < begins:
+            raise _Malformed("it ends before it starts")
+        return Timed(begins, ends, name)
+    raise _Malformed("its start and end are not both dates or both times")
+
+
+def _date_time(when: When, which: str) -> dict[str, Any]:
+    if isinstance(when, AllDay):
+        day = when.start if which == "start" else when.end
+        return {"date": day.isoformat(), "dateTime": None, "timeZone": None}
+    moment = when.start if which == "start" else when.end
+    local = moment.astimezone(zone_info(when.zone))
+    return {"date": None, "dateTime": local.isoformat(), "timeZone": when.zone}
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def _marker(entries: Iterable[tuple[str | None, str | None]]) -> Marker | None:
+    found = {key: value for key, value in entries if key in (MARKER_PROFILE, MARKER_ITEM)}
+    profile, item = found.get(MARKER_PROFILE), found.get(MARKER_ITEM)
+    return Marker(profile, item) if profile and item else None
+
+
+def event_marker(event: wire.Event) -> Marker | None:
+    """The ownership marker of an event, if it carries one."""
+    properties = event.extended_properties
+    private = properties.private if properties is not None else None
+    return _marker(private.items()) if private else None
+
+
+def marker_properties(marker: Marker | None) -> dict[str, Any]:
+    """``extendedProperties`` setting ``marker`` (``None``: removing it, for a patch)."""
+    if marker is None:
+        return {"private": {MARKER_PROFILE: None, MARKER_ITEM: None}}
+    return {"private": {MARKER_PROFILE: marker.namespace, MARKER_ITEM: marker.host_id}}
+
+
+def event_from_json(data: Any, *, calendar_zone: str | None = None) -> RemoteEvent | Skipped:
+    """One event of a listing or a get, read into a :class:`RemoteEvent`.
+
+    ``calendar_zone`` is the calendar's zone, used for times that carry none.
+    Cancelled events become tombstones (``deleted=True``, ``fields=None``).
+    """
+    event_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(event_id, str) or not event_id:
+        return Skipped("(without an id)", "it has no id")
+    try:
+        event = wire.structure(data, wire.Event)
+        return _remote_event(event_id, event, calendar_zone or "UTC")
+    except cattrs.BaseValidationError as exc:
+        details = "; ".join(str(e) for e in cattrs.transform_error(exc))
+        return Skipped(event_id, f"unexpected data ({details})")
+    except _Malformed as exc:
+        return Skipped(event_id, str(exc))
+
+
+def _remote_event(event_id: str, event: wire.Event, zone: str) -> RemoteEvent:
+    common: dict[str, Any] = {
+        "id": event_id,
+        "etag": event.etag or "",
+        "marker": event_marker(event),
+        "updated": parse_time(event.updated),
+        "series_id": event.recurring_event_id,
+        "event_type": event.event_type or "default",
+    }
+    if event.status == "cancelled":
+        return RemoteEvent(fields=None, deleted=True, **common)
+    fields = EventFields(
+        title=event.summary or "",
+        description=event.description or "",
+        location=event.location or "",
+        when=_when(event.start, event.end, zone),
+    )
+    return RemoteEvent(fields=fields, **common)
+
+
+def event_body(
+    fields: EventFields,
+    marker: Marker | None,
+    *,
+    event_id: str | None = None,
+    confirm: bool = False,
+) -> dict[str, Any]:
+    """The JSON body of an insert (with ``event_id``) or a patch.
+
+    ``marker=None`` leaves the event's marker as it is; ``confirm`` revives a cancelled event.
+    """
+    if fields.when is None:
+        raise ValueError("an event needs a date or time")
+    body: dict[str, Any] = {
+        "summary": fields.title,
+        "description": fields.description,
+        "location": fields.location,
+        "start": _date_time(fields.when, "start"),
+        "end": _date_time(fields.when, "end"),
+    }
+    if event_id is not None:
+        body["id"] = event_id
+        body["start"] = {k: v for k, v in body["start"].items() if v is not None}
+        body["end"] = {k: v for k, v in body["end"].items() if v is not None}
+    if marker is not None:
+        body["extendedProperties"] = marker_properties(marker)
+    if confirm:
+        body["status"] = "confirmed"
+    return body
+
+
+# -- contacts ------------------------------------------------------------------------------
+
+
+def person_marker(person: wire.Person) -> Marker | None:
+    """The ownership marker of a person, if it carries one."""
+    return _marker((entry.key, entry.value) for entry in person.client_data or ())
+
+
+def person_groups(person: wire.Person) -> list[str]:
+    """The contact groups (resource names) the person belongs to."""
+    groups = []
+    for membership in person.memberships or ():
+        group = membership.contact_group_membership
+        if group is not None and group.contact_group_resource_name:
+            groups.append(group.contact_group_resource_name)
+    return groups
+
+
+def contact_from_json(data: Any, group: str) -> RemoteContact | Skipped:
+    """One person read into a :class:`RemoteContact`; ``group`` is the sync group's resource
+    name. Deleted people (sync listings) become tombstones."""
+    name = data.get("resourceName") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        return Skipped("(without a resource name)", "it has no resource name")
+    try:
+        person = wire.structure(data, wire.Person)
+    except cattrs.BaseValidationError as exc:
+        details = "; ".join(str(e) for e in cattrs.transform_error(exc))
+        return Skipped(name, f"unexpected data ({details})")
+    metadata = person.metadata or wire.PersonMetadata()
+    common: dict[str, Any] = {
+        "id": name,
+        "etag": person.etag or "",
+        "marker": person_marker(person),
+        "updated": _person_updated(metadata),
+    }
+    if metadata.deleted:
+        return RemoteContact(fields=None, deleted=True, in_group=False, **common)
+    return RemoteContact(
+        fields=_contact_fields(person), in_group=group in person_groups(person), **common
+    )
+
+
+def _person_updated(metadata: wire.PersonMetadata) -> datetime | None:
+    for source in metadata.sources or ():
+        if source.type == "CONTACT":
+            return parse_time(source.update_time)
+    return None
+
+
+def _first(values: list[Any] | None) -> Any:
+    return values[0] if values else None
+
+
+def _contact_fields(person: wire.Person) -> ContactFields:
+    name = _first(person.names) or wire.Name()
+    organization = _first(person.organizations) or wire.Organization()
+    biography = _first(person.biographies) or wire.Biography()
+    phones = [Phone(p.value, p.type or "mobile") for p in person.phone_numbers or () if p.value]
+    emails = [Email(e.value, e.type or "home") for e in person.email_addresses or () if e.value]
+    addresses = [
+        PostalAddress(
+            a.street_address or "",
+            a.city or "",
+            a.region or "",
+            a.postal_code or "",
+            a.country or "",
+            a.type or "home",
+        )
+        for a in person.addresses or ()
+    ]
+    return ContactFields(
+        given_name=name.given_name or "",
+        family_name=name.family_name or "",
+        organization=organization.name or "",
+        phones=phones,
+        emails=emails,
+        addresses=addresses,
+        notes=biography.value or "",
+    )
+
+
+def person_body(
+    fields: ContactFields,
+    *,
+    marker: Marker | None = None,
+    groups: Iterable[str] | None = None,
+    other_client_data: Iterable[wire.ClientData] | None = None,
+    resource_name: str | None = None,
+    etag: str | None = None,
+) -> dict[str, Any]:
+    """The JSON of a person to create or update: the synced fields, plus the group
+    memberships when ``groups`` is given, plus ``clientData`` when a ``marker`` or
+    ``other_client_data`` is given (an update replaces the whole list, so other clients'
+    entries must be sent back with the marker)."""
+    client_data: list[wire.ClientData] | None = None
+    if marker is not None or other_client_data is not None:
+        client_data = list(other_client_data or ())
+    if marker is not None and client_data is not None:
+        client_data += [
+            wire.ClientData(MARKER_PROFILE, marker.namespace),
+            wire.ClientData(MARKER_ITEM, marker.host_id),
+        ]
+    memberships = (
+        None
+        if groups is None
+        else [wire.Membership(wire.ContactGroupMembership(g)) for g in dict.fromkeys(groups)]
+    )
+    person = wire.Person(
+        resource_name=resource_name,
+        etag=etag,
+        names=[wire.Name(fields.given_name or None, fields.family_name or None)]
+        if fields.given_name or fields.family_name
+        else [],
+        organizations=[wire.Organization(fields.organization)] if fields.organization else [],
+        phone_numbers=[wire.PhoneNumber(p.number, p.label) for p in fields.phones],
+        email_addresses=[wire.EmailAddress(e.address, e.label) for e in fields.emails],
+        addresses=[
+            wire.Address(
+                a.street or None,
+                a.city or None,
+                a.region or None,
+                a.postal_code or None,
+                a.country or None,
+                a.label,
+            )
+            for a in fields.addresses
+        ],
+        biographies=[wire.Biography(fields.notes, "TEXT_PLAIN")] if fields.notes else [],
+        memberships=memberships,
+        client_data=client_data,
+    )
+    body: dict[str, Any] = wire.unstructure(person)
+    return body
+
+
+def other_client_data(person: wire.Person) -> list[wire.ClientData]:
+    """The person's ``clientData`` entries that are not calsync's marker."""
+    return [
+        entry
+        for entry in person.client_data or ()
+        if entry.key not in (MARKER_PROFILE, MARKER_ITEM)
+    ]

@@ -1,0 +1,170 @@
+"""A studio user's client sync group synced with Google Contacts through the engine, on the
+emulator with the real google-api-python-client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from calsync import ContactFields, DeletionRules, Phone, Side
+from calsync.google.translate import MARKER_ITEM, MARKER_PROFILE
+
+pytestmark = pytest.mark.emulator
+
+
+def given_names(people: dict[str, dict[str, Any]]) -> list[str]:
+    return sorted(p.get("names", [{}])[0].get("givenName", "") for p in people.values())
+
+
+def marker_of(person: dict[str, Any]) -> dict[str, str]:
+    return {d["key"]: d["value"] for d in person.get("clientData", [])}
+
+
+def synced_world(world: Any, studio: Any, *names: str, **options: Any) -> Any:
+    w = world(**options)
+    for number, name in enumerate(names, 1):
+        w.clients.add(studio.USER, studio.client(f"c{number}", given=name), groups=[studio.GROUP])
+    report = w.sync()
+    assert report.ok, report.summary()
+    return w
+
+
+def test_initial_sync_puts_the_client_group_in_a_google_group_of_the_same_name(
+    world: Any, studio: Any
+) -> None:
+    w = world()
+    w.clients.add(studio.USER, studio.client("c1", "Ann"), groups=[studio.GROUP])
+    w.clients.add(studio.USER, studio.client("c2", "Bea"), groups=[studio.GROUP])
+    w.clients.add(studio.USER, studio.client("c3", "Cy"))  # not in the sync group
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert report.count(Side.REMOTE, "created") == 2
+    members = w.group_members()
+    assert given_names(members) == ["Ann", "Bea"]
+    assert sorted(marker_of(p)[MARKER_ITEM] for p in members.values()) == ["c1", "c2"]
+    assert {marker_of(p)[MARKER_PROFILE] for p in members.values()} == {"studio.u7"}
+
+    w.google.reset_stats()
+    quiet = w.sync()
+
+    assert (quiet.ok, quiet.writes) == (True, 0)
+    assert w.google.stats()["methods"] == {
+        "calendar.events.list": 1,
+        "people.people.connections.list": 1,
+    }
+
+
+def test_an_empty_client_group_makes_an_empty_google_group(world: Any) -> None:
+    w = world()
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert w.group_members() == {}
+
+
+def test_host_edits_go_out_and_google_edits_come_back(world: Any, studio: Any) -> None:
+    w = synced_world(world, studio, "Ann", "Bea", inbound_contacts=True)
+    [ann_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c1"]
+    [bea_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c2"]
+
+    w.clients.edit(studio.USER, "c1", phones=(Phone("+44 7700 900123"),))
+    w.contacts_user.external_update(bea_id, notes="Vegetarian")
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert (report.count(Side.REMOTE, "updated"), report.count(Side.HOST, "updated")) == (1, 1)
+    ann = w.contacts_user.contacts()[ann_id]
+    assert [p["value"] for p in ann["phoneNumbers"]] == ["+44 7700 900123"]
+    assert w.clients.contacts(studio.USER)["c2"].fields.notes == "Vegetarian"
+    assert w.sync().writes == 0
+
+
+def test_a_contact_added_to_the_google_group_comes_back_as_a_client(
+    world: Any, studio: Any
+) -> None:
+    w = synced_world(world, studio, "Ann", inbound_contacts=True)
+    group = w.account.contacts.ensure_group(studio.GROUP)
+
+    w.contacts_user.external_create(ContactFields(given_name="Dan"), groups=[group])
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    clients = w.clients.contacts(studio.USER)
+    [dan] = [c for c in clients.values() if c.fields.given_name == "Dan"]
+    assert dan.id in w.clients.members(studio.USER, studio.GROUP)
+
+
+def test_a_client_removed_from_the_host_group_deletes_the_contact_calsync_made(
+    world: Any, studio: Any
+) -> None:
+    w = synced_world(world, studio, "Ann", "Bea")
+
+    w.clients.remove_from_group_by_user(studio.USER, studio.GROUP, "c1")
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert given_names(w.group_members()) == ["Bea"]
+    assert given_names(w.contacts_user.contacts()) == ["Bea"]
+
+
+def test_a_client_removed_from_the_host_group_can_keep_its_contact_unlabelled(
+    world: Any, studio: Any
+) -> None:
+    rules = DeletionRules(delete_removed_contacts=False)
+    w = synced_world(world, studio, "Ann", "Bea", deletion_rules=rules)
+
+    w.clients.remove_from_group_by_user(studio.USER, studio.GROUP, "c1")
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert given_names(w.group_members()) == ["Bea"]
+    assert given_names(w.contacts_user.contacts()) == ["Ann", "Bea"]
+
+
+def test_a_contact_taken_out_of_the_google_group_is_put_back(world: Any, studio: Any) -> None:
+    w = synced_world(world, studio, "Ann")
+    [ann_id] = w.group_members()
+    group = w.account.contacts.ensure_group(studio.GROUP)
+
+    w.contacts_user.external_remove_from_group(ann_id, group)
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert list(w.group_members()) == [ann_id]
+
+
+def test_an_expired_people_sync_token_reconciles_in_full(world: Any, studio: Any) -> None:
+    w = synced_world(world, studio, "Ann", "Bea", inbound_contacts=True)
+    [ann_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c1"]
+    before = w.clients.contacts(studio.USER)
+
+    w.contacts_user.external_delete(ann_id)
+    w.google.expire_sync_tokens()
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert w.google.stats()["statuses"].get("400", 0) >= 1
+    assert any("restored" in warning for warning in report.warnings)
+    assert given_names(w.group_members()) == ["Ann", "Bea"]
+    assert w.clients.contacts(studio.USER).keys() == before.keys()
+    assert w.sync().writes == 0
+
+
+def test_many_contacts_go_out_in_batches_of_creates(world: Any, studio: Any) -> None:
+    w = world()
+    for number in range(120):
+        client = studio.client(f"c{number}", given=f"Client{number:03d}")
+        w.clients.add(studio.USER, attrs.evolve(client), groups=[studio.GROUP])
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert len(w.group_members()) == 120
+    methods = w.google.stats()["methods"]
+    assert methods["people.people.batchCreateContacts"] == 3  # the engine hands out 50 at a time
+    assert "people.people.createContact" not in methods
