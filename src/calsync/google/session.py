@@ -54,6 +54,12 @@ class GoogleAccount:
     contacts: GoogleContactsBackend
     pacer: QuotaPacer
 
+    def close(self) -> None:
+        """Close both services' HTTP connections: httplib2 keeps them open until the objects
+        are garbage-collected, so a server that connects per run would pile up sockets."""
+        self.calendar.service.close()
+        self.contacts.service.close()
+
 
 def connect(
     credentials: Credentials | None,

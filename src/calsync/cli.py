@@ -1,0 +1,291 @@
+"""The ``calsync`` command, for administrators and troubleshooting.
+
+    calsync --config calsync.toml run            # the sync processor, until interrupted
+    calsync --config calsync.toml run --once     # one round over every user
+    calsync --config calsync.toml status         # each profile's state
+    calsync --config calsync.toml dry-run ID     # what a sync of one profile would do
+    calsync --config calsync.toml sync ID        # sync one profile now
+    calsync --config calsync.toml reset ID       # start over: forget the profile's sync state
+    calsync --config calsync.toml authorize ID   # connect a user's Google account (browser)
+    calsync --config calsync.toml calendars ID   # the calendars the user can write to
+    calsync emulator --port 8765                 # serve the Google emulator
+
+See :mod:`calsync.config` for the configuration file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+from urllib.parse import urlsplit
+
+from calsync.config import Config, Host, google_connector
+from calsync.engine import SyncEngine, SyncReport
+from calsync.errors import CalsyncError, ConfigurationError
+from calsync.google.auth import ClientConfig, SqliteTokenStore, run_desktop_flow
+from calsync.google.calendar import GoogleCalendarBackend
+from calsync.processor import LAST_RUN, SyncProcessor
+from calsync.profile import SyncProfile
+from calsync.state import Channel, SqliteStateStore, StateStore
+from calsync.testing.emulator.__main__ import main as emulator_main
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+
+class Progress:
+    """Prints ``profile channel done/total`` lines, at most one per second per profile."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.last: dict[str, float] = {}
+
+    def __call__(self, profile_id: str, channel: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last.get(profile_id, 0.0) < 1.0:
+            return
+        self.last[profile_id] = now
+        print(f"  {profile_id} {channel}: {done}/{total}", file=self.out, flush=True)
+
+
+class App:
+    """The loaded configuration and what it opens."""
+
+    def __init__(self, config: Config, out: TextIO) -> None:
+        self.config = config
+        self.out = out
+        self.host: Host = config.open_host()
+        self.store: StateStore = SqliteStateStore(config.state)
+        self.engine = SyncEngine(
+            self.store, self.host.schedule, self.host.contacts, progress=Progress(sys.stderr)
+        )
+
+    def processor(self) -> SyncProcessor:
+        google = self.config.google
+        if google is None:
+            raise ConfigurationError("the configuration has no [google] section")
+        return SyncProcessor(
+            self.engine,
+            self.host.profiles,
+            google_connector(google),
+            notifier=self.config.notifier(),
+            interval=self.config.interval,
+            jitter=self.config.jitter,
+            workers=self.config.workers,
+        )
+
+    def profile(self, profile_id: str) -> SyncProfile:
+        for profile in self.host.profiles.profiles():
+            if profile.id == profile_id:
+                return profile
+        known = ", ".join(p.id for p in self.host.profiles.profiles()) or "none"
+        raise ConfigurationError(f"no profile {profile_id!r} (known: {known})")
+
+    def print_report(self, report: SyncReport) -> None:
+        print(report.summary(), file=self.out)
+
+
+def _run(app: App, args: argparse.Namespace) -> int:
+    processor = app.processor()
+    if args.once:
+        runs = processor.run_once()
+        for run in runs.values():
+            if run.report is not None:
+                app.print_report(run.report)
+            else:
+                print(f"Profile {run.profile_id}: skipped, {run.skipped}", file=app.out)
+        return 0 if all(r.report is None or r.report.ok for r in runs.values()) else 1
+    print(f"syncing every {app.config.interval:.0f}s; Ctrl-C to stop", file=app.out)
+    try:
+        processor.serve()
+    except KeyboardInterrupt:
+        processor.stop()
+    return 0
+
+
+def _sync(app: App, args: argparse.Namespace) -> int:
+    run = app.processor().run_profile(
+        app.profile(args.profile), confirm_deletions=args.confirm_deletions
+    )
+    if run.report is None:
+        print(f"skipped: {run.skipped}", file=app.out)
+        return 1
+    app.print_report(run.report)
+    return 0 if run.report.ok else 1
+
+
+def _dry_run(app: App, args: argparse.Namespace) -> int:
+    profile = app.profile(args.profile)
+    connection = app.processor().connect(profile)
+    report = app.engine.sync(profile, connection.calendar, connection.contacts, dry_run=True)
+    app.print_report(report)
+    for line in report.planned:
+        print(f"  would {line}", file=app.out)
+    return 0 if report.ok else 1
+
+
+def _status(app: App, args: argparse.Namespace) -> int:
+    rows = []
+    for profile in app.host.profiles.profiles():
+        lease = app.store.get_lease(profile.id)
+        rows.append(
+            {
+                "profile": profile.id,
+                "sync": "on" if profile.enabled else "off",
+                "status": profile.status.value,
+                "calendar": profile.calendar_id or "(none chosen)",
+                "events": len(app.store.mappings(profile.id, Channel.CALENDAR)),
+                "contacts": len(app.store.mappings(profile.id, Channel.CONTACTS)),
+                "last run": app.store.get_cursor(profile.id, LAST_RUN) or "never",
+                "lease": lease.holder if lease is not None else "-",
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2), file=app.out)
+        return 0
+    for row in rows:
+        print("  ".join(f"{key}: {value}" for key, value in row.items()), file=app.out)
+    return 0
+
+
+def _reset(app: App, args: argparse.Namespace) -> int:
+    profile = app.profile(args.profile)
+    app.store.forget_profile(profile.id)
+    print(
+        f"{profile.id}: sync state forgotten; the next sync lists both sides in full and "
+        "adopts the events already in Google",
+        file=app.out,
+    )
+    return 0
+
+
+def _client(app: App) -> tuple[ClientConfig, SqliteTokenStore]:
+    google = app.config.google
+    if google is None:
+        raise ConfigurationError("the configuration has no [google] section")
+    client = ClientConfig(google.client_id, google.client_secret)
+    if google.base_url:
+        base = google.base_url.rstrip("/")
+        client = ClientConfig(
+            google.client_id, google.client_secret, f"{base}/o/oauth2/auth", f"{base}/token"
+        )
+    return client, SqliteTokenStore(google.tokens)
+
+
+def _allow_loopback_http(base_url: str | None) -> None:
+    """oauthlib insists on https; an emulator on this machine speaks plain http."""
+    host = urlsplit(base_url or "").hostname
+    if host in {"127.0.0.1", "localhost", "::1"}:
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def _authorize(app: App, args: argparse.Namespace) -> int:
+    profile = app.profile(args.profile)
+    client, tokens = _client(app)
+    _allow_loopback_http(app.config.google.base_url if app.config.google else None)
+    show = None
+    if args.no_browser:
+
+        def show(url: str) -> None:
+            print(f"Open this address in a browser on this computer:\n{url}", file=app.out)
+            app.out.flush()
+
+    run_desktop_flow(
+        client, tokens, profile.id, port=args.port, login_hint=profile.email or None, open_url=show
+    )
+    print(f"{profile.id}: Google connected", file=app.out)
+    return 0
+
+
+def _calendars(app: App, args: argparse.Namespace) -> int:
+    profile = app.profile(args.profile)
+    connection = app.processor().connect(profile)
+    calendar = connection.calendar
+    if not isinstance(calendar, GoogleCalendarBackend):
+        raise ConfigurationError("listing calendars needs the Google backend")
+    if args.create:
+        info = calendar.create_calendar(args.create, args.zone)
+        print(f"created {info.id}  {info.summary}", file=app.out)
+        return 0
+    for info in calendar.list_writable_calendars():
+        mark = " (primary)" if info.primary else ""
+        print(f"{info.id}  {info.summary}{mark}", file=app.out)
+    return 0
+
+
+def _emulator(argv: Sequence[str]) -> int:
+    return emulator_main(list(argv))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="calsync", description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", default="calsync.toml", help="configuration file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log DEBUG to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the sync processor")
+    run.add_argument("--once", action="store_true", help="one round, then exit")
+    status = commands.add_parser("status", help="show each profile's state")
+    status.add_argument("--json", action="store_true")
+    for name, text in (
+        ("dry-run", "print the plan"),
+        ("reset", "start over"),
+        ("authorize", "connect Google"),
+        ("calendars", "list calendars"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("profile")
+        if name == "authorize":
+            sub.add_argument("--port", type=int, default=0, help="local redirect port")
+            sub.add_argument(
+                "--no-browser", action="store_true", help="print the consent address instead"
+            )
+        if name == "calendars":
+            sub.add_argument("--create", metavar="NAME", help="create a dedicated calendar")
+            sub.add_argument("--zone", default="UTC", help="time zone of a created calendar")
+    sync = commands.add_parser("sync", help="sync one profile now")
+    sync.add_argument("profile")
+    sync.add_argument("--confirm-deletions", action="store_true", help="let held deletions happen")
+    commands.add_parser("emulator", help="serve the Google emulator (its own options follow)")
+    return parser
+
+
+COMMANDS = {
+    "run": _run,
+    "status": _status,
+    "dry-run": _dry_run,
+    "sync": _sync,
+    "reset": _reset,
+    "authorize": _authorize,
+    "calendars": _calendars,
+}
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        return _emulator(argv[1:])
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    out = out or sys.stdout
+    try:
+        app = App(Config.load(args.config), out)
+        return COMMANDS[args.command](app, args)
+    except CalsyncError as exc:
+        print(f"calsync: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

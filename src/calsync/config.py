@@ -1,0 +1,236 @@
+"""The configuration file of the ``calsync`` command, and what it builds.
+
+A TOML file names the host's adapters (a factory the host ships), the state store, the Google
+OAuth client and token store (or an emulator), SMTP settings and the processor's schedule::
+
+    state = "calsync.sqlite3"                 # paths are relative to this file
+    host = "studio.adapters:open_host"        # callable(options) -> calsync.config.Host
+    host_path = "examples"                    # optional: added to sys.path first
+
+    [host_options]                            # passed to the factory as a dict
+    database = "studio.sqlite3"
+
+    [google]
+    client_secrets = "client_secret.json"     # or client_id / client_secret
+    tokens = "tokens.sqlite3"
+    base_url = "http://127.0.0.1:8765"        # optional: an emulator instead of Google
+    calls_per_minute = 600
+
+    [processor]
+    interval = 300
+    jitter = 0.25
+    workers = 4
+
+    [smtp]
+    host = "smtp.studio.example"
+    port = 587
+    security = "starttls"
+    username = "sync"
+    password_env = "CALSYNC_SMTP_PASSWORD"    # the password itself never goes in the file
+    sender = "sync@studio.example"
+
+Every mistake is a :class:`~calsync.errors.ConfigurationError` naming the key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from calsync.errors import AuthError, ConfigurationError
+from calsync.google.auth import ClientConfig, SqliteTokenStore, load_credentials
+from calsync.google.session import connect, shared_pacer
+from calsync.notify import EmailNotifier, SmtpSettings
+from calsync.processor import Connect, Connection
+from calsync.profile import ProfileStore, SyncProfile
+from calsync.sources import ContactSource, ScheduleSource
+
+__all__ = ["Config", "GoogleSettings", "Host", "google_connector"]
+
+
+@frozen
+class Host:
+    """What a host gives calsync: its adapters and its profiles."""
+
+    schedule: ScheduleSource
+    profiles: ProfileStore
+    contacts: ContactSource | None = None
+
+
+@frozen
+class GoogleSettings:
+    """The Google side: the OAuth client, where tokens live, and the endpoint."""
+
+    client_id: str
+    client_secret: str
+    tokens: Path
+    base_url: str | None = None
+    calls_per_minute: int = 600
+
+
+@frozen
+class Config:
+    """A loaded configuration file."""
+
+    path: Path
+    state: Path
+    host: str
+    host_options: Mapping[str, Any]
+    host_path: Path | None
+    google: GoogleSettings | None
+    smtp: SmtpSettings | None
+    interval: float = 300.0
+    jitter: float = 0.25
+    workers: int = 4
+
+    @classmethod
+    def load(cls, path: str | Path) -> Config:
+        """Read and check a configuration file.
+
+        Raises:
+            ConfigurationError: the file is missing, not TOML, or a key is wrong.
+        """
+        path = Path(path).resolve()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{path} is not valid TOML: {exc}") from exc
+        base = path.parent
+        processor = _table(data, "processor")
+        return cls(
+            path=path,
+            state=base / _text(data, "state", "calsync.sqlite3"),
+            host=_required(data, "host"),
+            host_options=_table(data, "host_options"),
+            host_path=base / data["host_path"] if "host_path" in data else None,
+            google=_google(data, base),
+            smtp=_smtp(data),
+            interval=float(processor.get("interval", 300)),
+            jitter=float(processor.get("jitter", 0.25)),
+            workers=int(processor.get("workers", 4)),
+        )
+
+    def open_host(self) -> Host:
+        """Import and call the host factory.
+
+        Raises:
+            ConfigurationError: the factory cannot be found or returns something else.
+        """
+        if self.host_path is not None and str(self.host_path) not in sys.path:
+            sys.path.insert(0, str(self.host_path))
+        module_name, _, attribute = self.host.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigurationError(f"host = {self.host!r}: {exc}") from exc
+        host = factory(dict(self.host_options, config_dir=str(self.path.parent)))
+        if not isinstance(host, Host):
+            raise ConfigurationError(f"host = {self.host!r} returned {type(host).__name__}")
+        return host
+
+    def notifier(self) -> EmailNotifier | None:
+        """The email notifier, when SMTP is configured."""
+        return EmailNotifier(self.smtp) if self.smtp is not None else None
+
+
+def _required(data: Mapping[str, Any], key: str) -> str:
+    if key not in data:
+        raise ConfigurationError(f"the configuration needs {key!r}")
+    return _text(data, key, "")
+
+
+def _text(data: Mapping[str, Any], key: str, default: str) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{key!r} must be text")
+    return value
+
+
+def _table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"[{key}] must be a table")
+    return value
+
+
+def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
+    table = _table(data, "google")
+    if not table:
+        return None
+    if "client_secrets" in table:
+        secrets = _client_secrets(base / _text(table, "client_secrets", ""))
+    elif "client_id" in table:
+        secrets = (_text(table, "client_id", ""), _text(table, "client_secret", ""))
+    else:
+        raise ConfigurationError("[google] needs client_secrets, or client_id and client_secret")
+    return GoogleSettings(
+        client_id=secrets[0],
+        client_secret=secrets[1],
+        tokens=base / _text(table, "tokens", "tokens.sqlite3"),
+        base_url=table.get("base_url"),
+        calls_per_minute=int(table.get("calls_per_minute", 600)),
+    )
+
+
+def _client_secrets(path: Path) -> tuple[str, str]:
+    try:
+        client = ClientConfig.from_file(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigurationError(f"[google] client_secrets {path}: {exc}") from exc
+    return client.client_id, client.client_secret
+
+
+def _smtp(data: Mapping[str, Any]) -> SmtpSettings | None:
+    table = _table(data, "smtp")
+    if not table:
+        return None
+    password = None
+    if "password_env" in table:
+        password = os.environ.get(_text(table, "password_env", ""))
+    try:
+        return SmtpSettings(
+            host=_required(table, "host"),
+            port=int(table.get("port", 587)),
+            security=_text(table, "security", "starttls"),
+            username=table.get("username"),
+            password=password,
+            sender=_text(table, "sender", "calsync@localhost"),
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"[smtp] {exc}") from exc
+
+
+def google_connector(google: GoogleSettings) -> Connect:
+    """A processor ``connect`` function: each profile's stored credentials, paced per user.
+
+    A profile without stored credentials raises :class:`~calsync.errors.AuthError`, so the
+    processor marks it as needing authorisation.
+    """
+    token_uri = f"{google.base_url.rstrip('/')}/token" if google.base_url else None
+    client = ClientConfig(google.client_id, google.client_secret)
+    if token_uri is not None:
+        client = ClientConfig(google.client_id, google.client_secret, token_uri=token_uri)
+    tokens = SqliteTokenStore(google.tokens)
+
+    def connect_profile(profile: SyncProfile) -> Connection:
+        credentials = load_credentials(tokens, profile.id, client)
+        if credentials is None:
+            raise AuthError(f"{profile.user_id} has not connected a Google account yet")
+        pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
+        account = connect(credentials, base_url=google.base_url, pacer=pacer)
+        return Connection(account.calendar, account.contacts, close=account.close)
+
+    return connect_profile
+
+
+#: What a host module exposes for the ``host`` key.
+HostFactory = Callable[[dict[str, Any]], Host]

@@ -1,0 +1,179 @@
+"""The ``calsync`` command against the emulator, with an in-memory host."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from calsync.cli import main
+from calsync.google.auth import SqliteTokenStore, StoredToken
+from calsync.testing import GoogleEmulator
+
+pytestmark = pytest.mark.emulator
+SUPPORT = Path(__file__).resolve().parents[1] / "support"
+
+
+@pytest.fixture(scope="module")
+def google() -> Iterator[GoogleEmulator]:
+    with GoogleEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def config(tmp_path: Path, google: GoogleEmulator, request: pytest.FixtureRequest) -> Path:
+    google.reset()
+    tokens = SqliteTokenStore(tmp_path / "tokens.sqlite3")
+    for user in ("ann", "ben"):
+        access, refresh = google.issue_tokens(f"{user}@studio.example")
+        tokens.save(f"cli.{user}", StoredToken(refresh, access))
+    path = tmp_path / "calsync.toml"
+    path.write_text(
+        f"""
+state = "state.sqlite3"
+host = "memory_host:open_host"
+
+[host_options]
+name = "{request.node.name}"
+
+[google]
+client_id = "demo-client"
+client_secret = "demo-secret"
+tokens = "tokens.sqlite3"
+base_url = "{google.base_url}"
+
+[processor]
+interval = 60
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(config: Path, *args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["--config", str(config), *args], out=out)
+    return code, out.getvalue()
+
+
+def test_run_once_syncs_every_user_and_prints_a_report(
+    config: Path, google: GoogleEmulator
+) -> None:
+    code, out = run(config, "run", "--once")
+
+    assert code == 0
+    assert "Profile cli.ann:" in out
+    assert "Google: 1 created" in out
+    assert len(google.account("ann@studio.example").calendar("primary").live_events()) == 1
+
+
+def test_status_shows_each_profile_after_a_run(config: Path) -> None:
+    run(config, "run", "--once")
+
+    code, out = run(config, "status", "--json")
+
+    rows = {row["profile"]: row for row in json.loads(out)}
+    assert code == 0
+    assert rows["cli.ann"]["events"] == 1
+    assert rows["cli.ann"]["last run"] != "never"
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(config: Path, google: GoogleEmulator) -> None:
+    code, out = run(config, "dry-run", "cli.ben")
+
+    assert code == 0
+    assert "would create remote calendar item for host session ben-1" in out
+    assert google.account("ben@studio.example").calendar("primary").live_events() == []
+
+
+def test_reset_then_sync_adopts_instead_of_duplicating(
+    config: Path, google: GoogleEmulator
+) -> None:
+    run(config, "sync", "cli.ann")
+
+    assert run(config, "reset", "cli.ann")[0] == 0
+    code, _ = run(config, "sync", "cli.ann")
+
+    assert code == 0
+    assert len(google.account("ann@studio.example").calendar("primary").live_events()) == 1
+
+
+def test_calendars_lists_and_creates_calendars(config: Path) -> None:
+    code, created = run(
+        config, "calendars", "cli.ann", "--create", "Studio sessions", "--zone", "Europe/Kiev"
+    )
+    assert code == 0
+    assert "created" in created
+
+    code, listed = run(config, "calendars", "cli.ann")
+
+    assert "Studio sessions" in listed
+    assert "(primary)" in listed
+
+
+def test_an_unknown_profile_is_a_clear_error(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run(config, "sync", "cli.nobody")
+
+    assert code == 2
+    assert "no profile 'cli.nobody'" in capsys.readouterr().err
+
+
+def test_a_broken_configuration_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('state = "s.sqlite3"\n', encoding="utf-8")
+
+    assert main(["--config", str(path), "status"]) == 2
+    assert "needs 'host'" in capsys.readouterr().err
+
+
+def test_authorize_runs_the_consent_flow_and_stores_the_token(
+    config: Path, google: GoogleEmulator, tmp_path: Path
+) -> None:
+    SqliteTokenStore(tmp_path / "tokens.sqlite3").delete("cli.ben")
+    env = {**os.environ, "PYTHONPATH": str(SUPPORT)}
+    command = [sys.executable, "-m", "calsync.cli", "--config", str(config)]
+    process = subprocess.Popen(
+        [*command, "authorize", "cli.ben", "--no-browser"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("Open this address")
+        consent = process.stdout.readline().strip()
+        # the user consents; Google redirects the browser back to calsync's local server
+        with urllib.request.urlopen(consent, timeout=30) as answer:
+            assert answer.status == 200
+        assert process.wait(timeout=30) == 0
+        assert "cli.ben: Google connected" in process.stdout.read()
+    finally:
+        process.kill()
+    token = SqliteTokenStore(tmp_path / "tokens.sqlite3").load("cli.ben")
+    assert token is not None
+    assert token.refresh_token
+
+
+def test_the_emulator_subcommand_prints_its_base_url_first() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "calsync.cli", "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("http://127.0.0.1:")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
