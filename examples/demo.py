@@ -1,178 +1,309 @@
-"""A demo studio synced in memory: three users, their sessions and appointments, a client group.
+"""The calsync demo: a studio synced with Google (the bundled emulator) by the sync processor.
 
-Run it with ``make demo`` (or ``python examples/demo.py``). It syncs, makes changes on both
-sides — including a Google-made appointment that comes back unlinked and is converted into a
-session — syncs again, and prints a readable report per user. ``--json`` prints the reports as
-JSON. A last run with nothing changed shows zero writes.
+Run it with ``make demo`` (or ``python examples/demo.py``; ``--json`` for a JSON report).
+
+Everything here is real except Google itself: the studio is the SQLite host in
+``examples/studio``, calsync keeps its state in SQLite, OAuth tokens live in a SQLite token store,
+and the unchanged google-api-python-client talks HTTP to ``calsync.testing.GoogleEmulator`` on
+127.0.0.1. The demo plays four rounds of the sync processor:
+
+1. the initial sync of three staff users: Ann (calendar plus her "Weddings 2027" client group in
+   Google Contacts), Ben (calendar synced both ways) and Cara (calendar out to Google only);
+2. changes on both sides: the studio moves a session, adds an appointment and changes a client's
+   phone; in Google, Ben adds an event and moves one, Ann deletes a session (calsync puts it
+   back and warns her); Cara revokes calsync's access to her Google account;
+3. Ben converts the Google-made (unlinked) appointment into a session for a client, which
+   updates the same Google event; Cara authorises Google again and catches up;
+4. nothing changed: zero writes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
-import attrs
+from google.oauth2.credentials import Credentials
+from studio.adapters import StudioClients, StudioProfiles, StudioSchedule
+from studio.db import Span, Studio
+from studio.seed import USERS, SeededStudio, seed_demo_studio
 
-from calsync import (
-    AllDay,
-    ClientInfo,
-    Contact,
-    ContactFields,
-    Email,
-    EventFields,
-    ItemKind,
-    MemoryStateStore,
-    Phone,
-    ScheduleItem,
-    SyncEngine,
-    SyncOptions,
-    SyncProfile,
-    SyncReport,
-    Timed,
-)
-from calsync.testing import (
-    MemoryCalendarBackend,
-    MemoryContactsBackend,
-    MemoryContactSource,
-    MemoryScheduleSource,
-)
+from calsync import Side, SqliteStateStore, SyncEngine, SyncProfile, SyncReport
+from calsync.config import GoogleSettings, google_connector
+from calsync.google import SqliteTokenStore, StoredToken, build_calendar_service
+from calsync.notify import EmailNotifier, SmtpSettings
+from calsync.processor import SyncProcessor
+from calsync.testing import GoogleEmulator
 
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-CLIENTS = [
-    ClientInfo("c1", "Ann Smith", "+44 20 7946 0001", "ann@example.com"),
-    ClientInfo("c2", "Ben Jones", "+1 212 555 0102", "ben@example.com"),
-    ClientInfo("c3", "Cara Diaz", "+34 91 555 0103", "cara@example.com"),
-]
+STUDIO_NAME = "lumen"
+OPERATIONS = ("created", "updated", "deleted", "restored")
 
 
-def at(days: int, hour: int, zone: str = "Europe/London", hours: int = 2) -> Timed:
-    start = NOW.replace(hour=hour) + timedelta(days=days)
-    return Timed(start, start + timedelta(hours=hours), zone)
-
-
-class DemoStudio:
-    """Three staff users, each with their own Google account, calendar and options."""
+class Outbox(EmailNotifier):
+    """The email notifier, composing the real messages; the demo has no mail server, so it
+    keeps them to print instead of sending them."""
 
     def __init__(self) -> None:
-        self.schedule = MemoryScheduleSource()
-        self.clients = MemoryContactSource()
-        self.store = MemoryStateStore()
-        self.engine = SyncEngine(self.store, self.schedule, self.clients)
-        self.google: dict[str, tuple[MemoryCalendarBackend, MemoryContactsBackend]] = {}
-        self.profiles = {
-            "ann": SyncProfile(
-                "demo.ann",
-                "ann",
-                "ann-calendar",
-                SyncOptions(contacts=True, client_group="Weddings"),
-            ),
-            "ben": SyncProfile(
-                "demo.ben", "ben", "ben-calendar", SyncOptions(inbound_calendar=True)
-            ),
-            "cara": SyncProfile("demo.cara", "cara", "cara-calendar"),
-        }
-        for user, profile in self.profiles.items():
-            assert profile.calendar_id is not None
-            self.google[user] = (
-                MemoryCalendarBackend(calendars=[profile.calendar_id]),
-                MemoryContactsBackend(),
-            )
-        self._seed()
+        super().__init__(SmtpSettings(host="localhost", sender="sync@lumen-studio.example"))
+        self.messages: list[EmailMessage] = []
 
-    def _seed(self) -> None:
-        for i, client in enumerate(CLIENTS):
-            fields = ContactFields(
-                given_name=client.name.split()[0],
-                family_name=client.name.split()[1],
-                phones=(Phone(client.phone),),
-                emails=(Email(client.email),),
-            )
-            groups = ["Weddings"] if i < 2 else []
-            self.clients.add("ann", Contact(client.id, fields), groups=groups)
-        for user, zone in (
-            ("ann", "Europe/London"),
-            ("ben", "America/New_York"),
-            ("cara", "Asia/Tokyo"),
-        ):
-            for day, client in enumerate(CLIENTS, start=1):
-                self.schedule.add(
-                    user,
-                    ScheduleItem(
-                        f"{user}-s{day}",
-                        ItemKind.SESSION,
-                        at(day, 10, zone),
-                        client=client,
-                        session_type="Wedding" if day == 1 else "Portrait",
-                        location="Studio A",
-                    ),
-                )
-            self.schedule.add(
-                user,
-                ScheduleItem(
-                    f"{user}-a1",
-                    ItemKind.APPOINTMENT,
-                    AllDay.single(NOW.date() + timedelta(days=5)),
-                    title="Equipment service",
-                ),
-            )
+    def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
 
-    def sync_all(self) -> dict[str, SyncReport]:
-        reports = {}
-        for user, profile in self.profiles.items():
-            calendar, contacts = self.google[user]
-            report = self.engine.sync(profile, calendar, contacts)
-            if report.initial_sync_completed:
-                options = attrs.evolve(profile.options, initial_sync_pending=False)
-                self.profiles[user] = attrs.evolve(profile, options=options)
-            reports[user] = report
-        return reports
 
-    def make_changes(self) -> None:
-        """Edits on both sides, as staff and Google users would make them."""
-        self.schedule.edit("ann", "ann-s2", when=at(2, 15))
-        self.schedule.remove("cara", "cara-a1")
-        ben_calendar, _ = self.google["ben"]
-        ben_calendar.external_create(
-            "ben-calendar",
-            EventFields("Call Cara about her shoot", when=at(4, 9, "America/New_York")),
+class Demo:
+    """The demo studio, its users' Google accounts and the processor that syncs them."""
+
+    def __init__(self, workdir: Path, google: GoogleEmulator) -> None:
+        self.google = google
+        self.studio = Studio(workdir / "studio.sqlite3")
+        self.now = datetime.now(UTC)
+        self.seeded: SeededStudio = seed_demo_studio(self.studio, now=self.now)
+        self.users = self.seeded.users  # short name -> studio user id
+        self.profiles = StudioProfiles(self.studio, STUDIO_NAME)
+        self.tokens = SqliteTokenStore(workdir / "tokens.sqlite3")
+        for name in self.users:
+            self.authorise(name)
+        engine = SyncEngine(
+            SqliteStateStore(workdir / "calsync.sqlite3"),
+            StudioSchedule(self.studio),
+            StudioClients(self.studio),
         )
-        self.clients.edit("ann", "c1", notes="Prefers morning shoots")
-
-    def convert_unlinked(self) -> str:
-        """Ben converts the Google-made appointment into a session for Cara."""
-        unlinked = [i for i in self.schedule.items("ben").values() if i.kind is ItemKind.UNLINKED]
-        session = self.schedule.convert(
-            "ben", unlinked[0].id, client=CLIENTS[2], session_type="Consultation"
+        settings = GoogleSettings(
+            client_id="lumen-desktop",
+            client_secret="demo-secret",
+            tokens=workdir / "tokens.sqlite3",
+            base_url=google.base_url,
         )
-        return session.id
+        self.outbox = Outbox()
+        self.processor = SyncProcessor(
+            engine, self.profiles, google_connector(settings), notifier=self.outbox, interval=0
+        )
 
+    # -- the people involved ---------------------------------------------------------------
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
-    args = parser.parse_args(argv)
-    studio = DemoStudio()
-    runs: list[tuple[str, dict[str, SyncReport]]] = [("initial sync", studio.sync_all())]
-    studio.make_changes()
-    runs.append(("changes on both sides", studio.sync_all()))
-    studio.convert_unlinked()
-    runs.append(("unlinked appointment converted to a session", studio.sync_all()))
-    runs.append(("nothing changed", studio.sync_all()))
-    if args.json:
-        out: list[dict[str, Any]] = [
-            {"run": name, "reports": {user: r.to_dict() for user, r in reports.items()}}
-            for name, reports in runs
+    def profile_id(self, name: str) -> str:
+        return self.profiles.profile_id(self.users[name])
+
+    def authorise(self, name: str) -> None:
+        """What "Authorise Google" in User Preferences does: store the user's new tokens."""
+        access, refresh = self.google.issue_tokens(USERS[name][1])
+        self.tokens.save(self.profile_id(name), StoredToken(refresh, access))
+
+    def revoke(self, name: str) -> None:
+        """The user removes calsync's access in their Google account settings."""
+        stored = self.tokens.load(self.profile_id(name))
+        if stored is None or stored.refresh_token is None:
+            raise LookupError(f"{name} has no stored authorisation")
+        self.google.revoke_refresh_token(stored.refresh_token)
+        self.google.expire_access_tokens()  # the other users' clients simply refresh
+
+    def in_google(self, name: str) -> Any:
+        """The user's Google Calendar, as they would edit it on their phone."""
+        access, _ = self.google.issue_tokens(USERS[name][1])
+        return build_calendar_service(Credentials(access), base_url=self.google.base_url)
+
+    def google_event(self, name: str, title: str) -> dict[str, Any]:
+        listing = self.in_google(name).events().list(calendarId="primary", q=title).execute()
+        return next(e for e in listing.get("items", []) if title in e.get("summary", ""))
+
+    # -- the story -------------------------------------------------------------------------
+
+    def changes_on_both_sides(self) -> list[str]:
+        ann = self.users["ann"]
+        engagement = self.seeded.sessions[0]  # Ann: Harriet's engagement
+        moved = self.studio.session(engagement)
+        assert moved is not None
+        self.studio.update_session(engagement, span=_later(moved.span, hours=1))
+        day = self.now.date() + timedelta(days=10)
+        self.studio.add_appointment(ann, "Print order pick-up", Span(day, day + timedelta(1)))
+        self.studio.update_client(self.seeded.clients["harriet"], phone="+44 20 7946 0999")
+
+        calendar = self.in_google("ben")
+        start = (self.now + timedelta(days=4)).replace(hour=15, minute=0, second=0, microsecond=0)
+        calendar.events().insert(
+            calendarId="primary",
+            body={
+                "summary": "Call Sofia about the engagement shoot",
+                "start": {"dateTime": start.isoformat(), "timeZone": "America/New_York"},
+                "end": {
+                    "dateTime": (start + timedelta(minutes=30)).isoformat(),
+                    "timeZone": "America/New_York",
+                },
+            },
+        ).execute()
+        service = self.google_event("ben", "Camera service")
+        first = datetime.fromisoformat(service["start"]["date"]).date() + timedelta(days=1)
+        calendar.events().patch(
+            calendarId="primary",
+            eventId=service["id"],
+            body={
+                "start": {"date": first.isoformat()},
+                "end": {"date": (first + timedelta(days=1)).isoformat()},
+            },
+        ).execute()
+        headshots = self.google_event("ann", "Headshots")
+        self.in_google("ann").events().delete(
+            calendarId="primary", eventId=headshots["id"]
+        ).execute()
+        self.revoke("cara")
+        return [
+            "studio: Ann's engagement session with Harriet moved an hour later",
+            "studio: Ann added an all-day 'Print order pick-up'",
+            "studio: Harriet's phone number changed (Ann's contacts; Ann's and Cara's sessions)",
+            "Google: Ben added 'Call Sofia about the engagement shoot'",
+            "Google: Ben moved 'Camera service' a day later",
+            "Google: Ann deleted her 'Headshots' session",
+            "Google: Cara revoked calsync's access to her account",
         ]
-        print(json.dumps(out, indent=2))
-        return
-    for name, reports in runs:
-        print(f"=== {name} ===")
-        for report in reports.values():
-            print(report.summary())
-        print()
+
+    def convert_and_reauthorise(self) -> list[str]:
+        ben = self.users["ben"]
+        first, last = self.now.date(), self.now.date() + timedelta(days=60)
+        unlinked = next(
+            a for a in self.studio.appointments_between(ben, first, last) if a.kind == "unlinked"
+        )
+        self.studio.convert_to_session(unlinked.id, self.seeded.clients["sofia"], "Consultation")
+        self.authorise("cara")
+        self.studio.set_sync_status(self.users["cara"], "ok", "")
+        return [
+            f"studio: Ben converted the unlinked '{unlinked.title}' into a session for Sofia",
+            "studio: Cara authorised Google again in User Preferences",
+        ]
+
+    def run(self, title: str, changes: list[str]) -> dict[str, Any]:
+        """One round of the processor, described per user."""
+        self.google.reset_stats()
+        mail_before = len(self.outbox.messages)
+        wall, cpu = time.perf_counter(), time.process_time()
+        runs = self.processor.run_once()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        stats = self.google.stats()
+        profiles = {p.id: p for p in self.profiles.profiles()}
+        users = {}
+        for name in self.users:
+            profile = profiles[self.profile_id(name)]
+            run = runs.get(profile.id)
+            users[name] = _user_view(profile, run.report if run else None, run and run.skipped)
+            account = self.google.account(USERS[name][1])
+            users[name]["in_google"] = {
+                "events": len(account.primary.live_events()),
+                "contacts": len(account.contacts),
+            }
+        mail = self.outbox.messages[mail_before:]
+        return {
+            "run": title,
+            "changes": changes,
+            "users": users,
+            "emails": [{"to": m["To"], "subject": m["Subject"]} for m in mail],
+            "emulator": {"http_requests": stats["http_requests"], "api_calls": stats["api_calls"]},
+            "seconds": {"wall": round(wall, 3), "cpu": round(cpu, 3)},
+        }
+
+    def play(self) -> list[dict[str, Any]]:
+        rounds = [self.run("initial sync", [])]
+        rounds.append(self.run("changes on both sides", self.changes_on_both_sides()))
+        rounds.append(self.run("conversion and re-authorisation", self.convert_and_reauthorise()))
+        rounds.append(self.run("nothing changed", []))
+        converted = self.google_event("ben", "Sofia")
+        rounds[2]["ben_event_after_conversion"] = converted["summary"]
+        return rounds
+
+
+def _later(span: Span, *, hours: int) -> Span:
+    step = timedelta(hours=hours)
+    return Span(span.start + step, span.end + step, span.time_zone)
+
+
+def _user_view(profile: SyncProfile, report: SyncReport | None, skipped: str | None) -> Any:
+    view: dict[str, Any] = {
+        "profile": profile.id,
+        "status": profile.status.value,
+        "skipped": skipped or (None if report else "not eligible: " + profile.status.value),
+    }
+    if report is None:
+        return view
+    view["google"] = {op: report.count(Side.REMOTE, op) for op in OPERATIONS}
+    view["studio"] = {op: report.count(Side.HOST, op) for op in OPERATIONS}
+    view["writes"] = report.writes
+    view["conflicts"] = [c.to_dict() for c in report.conflicts]
+    view["warnings"] = list(report.warnings)
+    view["errors"] = [e.to_dict() for e in report.errors]
+    view["held_deletions"] = len(report.held)
+    view["failed"] = report.fatal
+    view["needs_reauth"] = report.needs_reauth
+    view["initial_sync_completed"] = report.initial_sync_completed
+    return view
+
+
+def _counts(counts: dict[str, int]) -> str:
+    done = [f"{n} {op}" for op, n in counts.items() if n]
+    return ", ".join(done) or "nothing"
+
+
+def print_round(number: int, data: dict[str, Any], write: Callable[[str], None]) -> None:
+    write(f"== Round {number}: {data['run']} ==")
+    for change in data["changes"]:
+        write(f"  * {change}")
+    for name, user in data["users"].items():
+        write(f"  {USERS[name][0]} ({user['profile']}):")
+        if "google" not in user:
+            write(f"      not synced: {user['skipped']}")
+            continue
+        if user["failed"]:
+            write(f"      FAILED: {user['failed']} (status now: {user['status']})")
+        else:
+            write(f"      Google: {_counts(user['google'])}")
+            write(f"      studio: {_counts(user['studio'])}")
+        held = user["in_google"]
+        write(f"      in Google now: {held['events']} events, {held['contacts']} contacts")
+        for warning in user["warnings"]:
+            write(f"      warning: {warning}")
+        for error in user["errors"]:
+            write(f"      error: {error['item']}: {error['message']}")
+        for conflict in user["conflicts"]:
+            write(f"      conflict on {conflict['item']} {conflict['field']}: {conflict['winner']}")
+    for mail in data["emails"]:
+        write(f"  email to {mail['to']}: {mail['subject']}")
+    if "ben_event_after_conversion" in data:
+        write(f"  Ben's Google event is now: {data['ben_event_after_conversion']!r}")
+    google = data["emulator"]
+    write(
+        f"  Google: {google['http_requests']} HTTP requests, {google['api_calls']} API calls;"
+        f" {data['seconds']['wall']:.2f} s"
+    )
+    write("")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    # the report below says what went wrong; the log would only repeat it
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    with tempfile.TemporaryDirectory(prefix="calsync-demo-") as tmp, GoogleEmulator() as google:
+        demo = Demo(Path(tmp), google)
+        base_url = google.base_url
+        try:
+            rounds = demo.play()
+        finally:
+            demo.studio.close()
+    if args.json:
+        print(json.dumps(rounds, indent=2))
+    else:
+        print(f"calsync demo: studio {STUDIO_NAME!r}, Google emulator at {base_url}\n")
+        for number, data in enumerate(rounds, start=1):
+            print_round(number, data, print)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from calsync.errors import AuthError, ConfigurationError
 from calsync.google.auth import ClientConfig, SqliteTokenStore, load_credentials
@@ -70,7 +70,7 @@ class GoogleSettings:
 
     client_id: str
     client_secret: str
-    tokens: Path
+    tokens: Path = field(converter=Path)
     base_url: str | None = None
     calls_per_minute: int = 600
 

@@ -92,6 +92,28 @@ def _advice(report: SyncReport) -> list[str]:
     return advice
 
 
+def _subject(report: SyncReport) -> str:
+    if report.needs_reauth:
+        return "Google Sync problems: please re-authenticate Google"
+    if report.calendar_gone:
+        return "Google Sync problems: your Google calendar was deleted"
+    if report.fatal:
+        return "Google Sync problems: the last sync failed"
+    if report.has_problems:
+        found = [
+            f"{len(things)} {label}{'' if len(things) == 1 else 's'}"
+            for things, label in (
+                (report.errors, "error"),
+                (report.held, "held deletion"),
+                (report.conflicts, "conflict"),
+                (report.warnings, "warning"),
+            )
+            if things
+        ]
+        return "Google Sync problems: " + ", ".join(found)
+    return "Google Sync report"
+
+
 def compose_message(
     profile: SyncProfile, report: SyncReport, trace: str, sender: str
 ) -> EmailMessage | None:
@@ -100,9 +122,8 @@ def compose_message(
     digest = switches.warnings_and_errors and report.has_problems
     if not profile.email or not (digest or switches.verbose):
         return None
-    problem = "problems" if report.has_problems else "report"
     message = EmailMessage()
-    message["Subject"] = f"Google Sync {problem} for {profile.user_id}"
+    message["Subject"] = _subject(report)
     message["From"] = sender
     message["To"] = profile.email
     parts = [report.summary()]

@@ -480,17 +480,15 @@ class _Planner:
             return
         fields = host.view if host is not None else decode_base(row.base, self.fields_cls)
         revision = host.revision if host is not None else row.host_revision
-        what = "contact" if channel is Channel.CONTACTS else kind
+        what = f"{'contact' if channel is Channel.CONTACTS else kind} {_named(fields, row.host_id)}"
         if remote.deleted:
-            self.warnings.append(
-                f"the {what} {row.host_id} was deleted in Google; it has been restored"
-            )
+            self.warnings.append(f"the {what} was deleted in Google; it has been restored")
             remote_id = row.remote_id if channel is Channel.CALENDAR else None
             self.actions.append(
                 CreateRemote(channel, row.host_id, kind, fields, remote_id, revision, restore=True)
             )
             return
-        self.warnings.append(f"the {what} {row.host_id} left the Google group; it was put back")
+        self.warnings.append(f"the {what} left the Google group; it was put back")
         self.actions.append(
             Update(
                 channel,
@@ -516,3 +514,12 @@ class _Planner:
         if rule is RemoteDeletion.DELETE_HOST and not self.rules.inbound:
             return RemoteDeletion.RESTORE
         return rule
+
+
+def _named(fields: Any, host_id: str) -> str:
+    """``'Headshots - Priya Shah' (session-2)``: what a user recognises, then the id."""
+    name = getattr(fields, "title", None)
+    if name is None:
+        parts = (getattr(fields, a, "") for a in ("given_name", "family_name", "organization"))
+        name = " ".join(p for p in parts if p)
+    return f"{name!r} ({host_id})" if name else host_id
