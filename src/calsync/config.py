@@ -113,7 +113,7 @@ class Config:
             host_options=_table(data, "host_options"),
             host_path=base / data["host_path"] if "host_path" in data else None,
             google=_google(data, base),
-            smtp=_smtp(data),
+            smtp=_smtp(data, base),
             interval=float(processor.get("interval", 300)),
             jitter=float(processor.get("jitter", 0.25)),
             workers=int(processor.get("workers", 4)),
@@ -189,7 +189,7 @@ def _client_secrets(path: Path) -> tuple[str, str]:
     return client.client_id, client.client_secret
 
 
-def _smtp(data: Mapping[str, Any]) -> SmtpSettings | None:
+def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
     table = _table(data, "smtp")
     if not table:
         return None
@@ -204,6 +204,7 @@ def _smtp(data: Mapping[str, Any]) -> SmtpSettings | None:
             username=table.get("username"),
             password=password,
             sender=_text(table, "sender", "calsync@localhost"),
+            ca_file=str(base / table["ca_file"]) if "ca_file" in table else None,
         )
     except ValueError as exc:
         raise ConfigurationError(f"[smtp] {exc}") from exc

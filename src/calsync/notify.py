@@ -46,6 +46,9 @@ class SmtpSettings:
         username, password: login, when the server wants one.
         sender: the From address.
         timeout: seconds to wait for the server.
+        ca_file: a PEM file of extra certificate authorities to trust (a server with a
+            private CA); the system's authorities are trusted either way. Certificates are
+            always verified, host name included.
     """
 
     host: str
@@ -55,6 +58,7 @@ class SmtpSettings:
     password: str | None = None
     sender: str = "calsync@localhost"
     timeout: float = 30.0
+    ca_file: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.security not in {"starttls", "ssl", "none"}:
@@ -156,9 +160,11 @@ class EmailNotifier(Notifier):
             smtplib.SMTPException, OSError: the server could not be reached or refused it.
         """
         settings = self.settings
+        context = ssl.create_default_context()
+        if settings.ca_file:
+            context.load_verify_locations(cafile=settings.ca_file)
         smtp: smtplib.SMTP
         if settings.security == "ssl":
-            context = ssl.create_default_context()
             smtp = smtplib.SMTP_SSL(
                 settings.host, settings.port, timeout=settings.timeout, context=context
             )
@@ -166,7 +172,7 @@ class EmailNotifier(Notifier):
             smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         with smtp:
             if settings.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=context)
             if settings.username:
                 smtp.login(settings.username, settings.password or "")
             smtp.send_message(message)
