@@ -16,14 +16,13 @@ from typing import Any
 import attrs
 import pytest
 from google.oauth2.credentials import Credentials
+from studio_world import client as a_client
 
 from calsync import (
     AllDay,
     ClientInfo,
-    Contact,
     ItemKind,
     MemoryStateStore,
-    Phone,
     ScheduleItem,
     StateStore,
     SyncEngine,
@@ -46,7 +45,7 @@ from calsync.google.translate import (
     event_from_json,
     person_body,
 )
-from calsync.model import ContactFields, Email, EventFields, Marker
+from calsync.model import ContactFields, EventFields, Marker
 from calsync.testing import MemoryContactSource, MemoryScheduleSource
 from calsync.testing.emulator import GoogleEmulator
 
@@ -249,16 +248,6 @@ def a_session(item_id: str, day: int = 3, hour: int = 10, **kw: Any) -> Schedule
 def an_appointment(item_id: str, title: str = "Studio cleaning", day: int = 4) -> ScheduleItem:
     when = AllDay.single(NOW.date() + timedelta(days=day))
     return ScheduleItem(item_id, ItemKind.APPOINTMENT, when=when, title=title)
-
-
-def a_client(contact_id: str, given: str = "Ann", family: str = "Smith") -> Contact:
-    fields = ContactFields(
-        given_name=given,
-        family_name=family,
-        phones=(Phone("+44 20 7946 0001"),),
-        emails=(Email(f"{given.lower()}@example.com"),),
-    )
-    return Contact(contact_id, fields)
 
 
 @attrs.define
