@@ -165,6 +165,10 @@ class WriteResult(Generic[R]):
 class CalendarBackend(abc.ABC):
     """One remote account's calendars."""
 
+    #: How many writes the engine hands to one :meth:`write_events` call (and commits
+    #: together); the backend may split them further.
+    batch_size: int = 50
+
     @abc.abstractmethod
     def list_events(
         self, calendar_id: str, window: TimeRange, cursor: str | None
@@ -254,6 +258,10 @@ class CalendarBackend(abc.ABC):
 
 class ContactsBackend(abc.ABC):
     """One remote account's address book."""
+
+    #: How many writes the engine hands to one :meth:`write_contacts` call (and commits
+    #: together); the backend may split them further.
+    batch_size: int = 50
 
     @abc.abstractmethod
     def ensure_group(self, name: str) -> str:

@@ -122,6 +122,10 @@ class SyncProcessor:
         self.holder = holder or default_holder()
         self.clock = clock
         self._stop = threading.Event()
+        # the store's lease keeps other runners out; these keep this runner's own threads from
+        # syncing one profile twice at once (a lease is re-entrant for its holder)
+        self._syncing: dict[str, threading.Lock] = {}
+        self._syncing_lock = threading.Lock()
 
     # -- one round -----------------------------------------------------------------------
 
@@ -143,7 +147,22 @@ class SyncProcessor:
         return {run.profile_id: run for run in runs}
 
     def run_profile(self, profile: SyncProfile, *, confirm_deletions: bool = False) -> ProfileRun:
-        """Sync one profile under its lease. Never raises for a profile's problems."""
+        """Sync one profile under its lease. Never raises for a profile's problems.
+
+        When this processor is already syncing the profile (a scheduled round and a host's
+        call at once), a scheduled run is skipped and a ``confirm_deletions`` run waits for
+        the other to finish, so the confirmation is never dropped.
+        """
+        with self._syncing_lock:
+            guard = self._syncing.setdefault(profile.id, threading.Lock())
+        if not guard.acquire(blocking=confirm_deletions):
+            return ProfileRun(profile.id, skipped="already being synced by this runner")
+        try:
+            return self._run_leased(profile, confirm_deletions)
+        finally:
+            guard.release()
+
+    def _run_leased(self, profile: SyncProfile, confirm_deletions: bool) -> ProfileRun:
         with self._lease(profile.id) as held:
             if not held:
                 return ProfileRun(profile.id, skipped="another runner is syncing this user")

@@ -169,6 +169,45 @@ def test_two_processors_racing_sync_each_profile_exactly_once_per_round(tmp_path
     second_store.close()
 
 
+def test_one_runner_never_syncs_a_profile_twice_at_once_and_a_confirmation_waits() -> None:
+    studio = Studio()
+    processor = studio.processor()
+    entered, release = threading.Event(), threading.Event()
+    connections: list[str] = []
+    plain_connect = studio.connect
+
+    def slow_connect(profile: SyncProfile) -> Connection:
+        connections.append(profile.id)
+        if len(connections) == 1:
+            entered.set()
+            release.wait(5)
+        return plain_connect(profile)
+
+    processor.connect = slow_connect
+    ann = studio.profiles.get("studio.ann")
+    first: list[object] = []
+    runner = threading.Thread(target=lambda: first.append(processor.run_profile(ann)))
+    runner.start()
+    entered.wait(5)
+
+    second = processor.run_profile(ann)
+    confirming: list[object] = []
+    confirmer = threading.Thread(
+        target=lambda: confirming.append(processor.run_profile(ann, confirm_deletions=True))
+    )
+    confirmer.start()
+    confirmer.join(0.2)
+    waited = confirmer.is_alive()
+    release.set()
+    runner.join(5)
+    confirmer.join(5)
+
+    assert second.skipped == "already being synced by this runner"
+    assert waited  # the confirmation did not run alongside the first sync
+    assert connections == ["studio.ann", "studio.ann"]  # first run, then the confirmation
+    assert all(run.report is not None for run in (*first, *confirming))  # type: ignore[attr-defined]
+
+
 def test_serve_runs_rounds_on_a_schedule_until_stopped() -> None:
     studio = Studio()
     processor = studio.processor(interval=0.05, jitter=0.2)

@@ -250,6 +250,10 @@ class CalendarSync(ChannelAdapter):
 
     # -- writes --------------------------------------------------------------------------
 
+    @property
+    def remote_batch_size(self) -> int:
+        return self.backend.batch_size
+
     def write_remote(self, actions: Sequence[Action]) -> list[WriteResult[Any]]:
         writes = [self._event_write(action) for action in actions]
         return list(self.backend.write_events(self.calendar_id, writes))

@@ -39,7 +39,8 @@ class RunContext:
     store: StateStore
     report: SyncReport
     now: datetime
-    batch_size: int = 50
+    #: remote writes per batch; ``None``: as many as the backend takes (its ``batch_size``)
+    batch_size: int | None = None
     #: called as ``progress(profile_id, channel, done, total)`` while actions are applied
     progress: Progress | None = None
 
@@ -130,6 +131,11 @@ class ChannelAdapter(abc.ABC):
     @abc.abstractmethod
     def snapshot(self, mapping: Mapping[str, MappingRow], full: bool) -> ChannelSnapshot:
         """Read both sides (in full when ``full``) and confirm absences."""
+
+    @property
+    @abc.abstractmethod
+    def remote_batch_size(self) -> int:
+        """How many remote writes the backend takes at once."""
 
     @abc.abstractmethod
     def write_remote(self, actions: Sequence[Action]) -> list[WriteResult[Any]]:

@@ -214,6 +214,10 @@ class ContactsSync(ChannelAdapter):
                 intent = PendingCreate(self.profile_id, self.channel, action.host_id, self.ctx.now)
                 store.add_pending(intent)
 
+    @property
+    def remote_batch_size(self) -> int:
+        return self.backend.batch_size
+
     def write_remote(self, actions: Sequence[Action]) -> list[WriteResult[Any]]:
         writes = [self._contact_write(action) for action in actions]
         return list(self.backend.write_contacts(self.group_id, writes))

@@ -78,7 +78,8 @@ class Executor:
         self.total = len(actions)
         remote = [a for a in actions if needs_remote_write(a)]
         local = [a for a in actions if not needs_remote_write(a)]
-        for batch in _batches(remote, max(1, self.ctx.batch_size)):
+        size = self.ctx.batch_size or self.adapter.remote_batch_size
+        for batch in _batches(remote, max(1, size)):
             self._remote_batch(batch)
         for action in local:
             self._guarded(action, self._local, action)

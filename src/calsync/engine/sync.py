@@ -51,7 +51,8 @@ class SyncEngine:
         schedule: the host's schedules.
         contacts: the host's client groups (needed for profiles with contact sync on).
         clock: returns the current time (aware); injectable for tests.
-        batch_size: remote writes per batch.
+        batch_size: remote writes per batch (and per state commit); by default each
+            backend's own ``batch_size`` (50 calendar writes, 200 Google contacts).
         progress: called as ``progress(profile_id, channel, done, total)`` while a run
             applies its actions (for progress bars on long initial syncs).
     """
@@ -63,7 +64,7 @@ class SyncEngine:
         contacts: ContactSource | None = None,
         *,
         clock: Callable[[], datetime] = _utcnow,
-        batch_size: int = 50,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.store = store

@@ -31,7 +31,8 @@ import logging
 import sqlite3
 import threading
 import webbrowser
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -193,8 +194,15 @@ class SqliteTokenStore(TokenStore):
                 " expiry TEXT, scopes TEXT NOT NULL, saved_at TEXT NOT NULL)"
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one transaction, committed (or rolled back) and closed after."""
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
 
     def load(self, key: str) -> StoredToken | None:
         with self._lock, self._connect() as db:

@@ -1,0 +1,1 @@
+"""Helpers of ``examples/server.py``: the studios it serves (``server_host.studios``)."""
