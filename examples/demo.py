@@ -211,11 +211,21 @@ class Demo:
     def play(self) -> list[dict[str, Any]]:
         rounds = [self.run("initial sync", [])]
         rounds.append(self.run("changes on both sides", self.changes_on_both_sides()))
+        unlinked = self.unlinked_event_id("ben")
         rounds.append(self.run("conversion and re-authorisation", self.convert_and_reauthorise()))
+        converted = self.in_google("ben").events().get(calendarId="primary", eventId=unlinked)
+        rounds[2]["ben_event_after_conversion"] = converted.execute()["summary"]
         rounds.append(self.run("nothing changed", []))
-        converted = self.google_event("ben", "Sofia")
-        rounds[2]["ben_event_after_conversion"] = converted["summary"]
         return rounds
+
+    def unlinked_event_id(self, name: str) -> str:
+        """The Google event behind the user's unlinked appointment."""
+        first, last = self.now.date(), self.now.date() + timedelta(days=60)
+        appointments = self.studio.appointments_between(self.users[name], first, last)
+        found = next(a.google_event_id for a in appointments if a.kind == "unlinked")
+        if found is None:
+            raise LookupError("the unlinked appointment has no Google event")
+        return found
 
 
 def _later(span: Span, *, hours: int) -> Span:
