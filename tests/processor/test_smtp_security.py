@@ -70,44 +70,36 @@ def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return context
 
 
-@pytest.fixture
-def starttls_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
+def serve(**tls: Any) -> Iterator[tuple[Inbox, int]]:
+    """aiosmtpd on a free port, requiring login, with the TLS options given."""
     inbox = Inbox()
     port = free_port()
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
         port=port,
-        tls_context=server_context(certificate),
-        require_starttls=True,
         authenticator=inbox.authenticate,
         auth_required=True,
+        **tls,
     )
     controller.start()
     try:
         yield inbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def starttls_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
+    context = server_context(certificate)
+    yield from serve(tls_context=context, require_starttls=True)
 
 
 @pytest.fixture
 def ssl_server(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        ssl_context=server_context(certificate),
-        authenticator=inbox.authenticate,
-        auth_required=True,
-        auth_require_tls=False,  # the whole connection is TLS; aiosmtpd cannot tell
-    )
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    # the whole connection is TLS, which aiosmtpd cannot tell: allow AUTH without STARTTLS
+    context = server_context(certificate)
+    yield from serve(ssl_context=context, auth_require_tls=False)
 
 
 def warn_ann(settings: SmtpSettings) -> None:
