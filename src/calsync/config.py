@@ -28,6 +28,7 @@ OAuth client and token store (or an emulator), SMTP settings and the processor's
     username = "sync"
     password_env = "CALSYNC_SMTP_PASSWORD"    # the password itself never goes in the file
     sender = "sync@studio.example"
+    ca_file = "studio-ca.pem"                 # optional: a private CA to trust
 
 Every mistake is a :class:`~calsync.errors.ConfigurationError` naming the key.
 """
