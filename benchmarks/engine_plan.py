@@ -17,11 +17,12 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from calsync.engine import HostRecord, PlanRules, RemoteRecord, Snapshot, event_id_for, plan
+from calsync.engine import HostRecord, PlanRules, RemoteRecord, Snapshot, plan
 from calsync.engine.fields import encode_base, fingerprint
-from calsync.model import EventFields, Marker, Timed
+from calsync.ids import event_id_for
+from calsync.model import Channel, EventFields, Marker, Timed
 from calsync.policies import DeletionRules, FieldRules, host_wins
-from calsync.state.base import Channel, MappingRow
+from calsync.state.base import MappingRow
 
 NS = "bench.user"
 T0 = datetime(2027, 1, 1, tzinfo=UTC)

@@ -43,9 +43,9 @@ from calsync import (
     SyncReport,
     Timed,
 )
+from calsync.google.account import GoogleAccount, connect
 from calsync.google.pacing import QuotaPacer, unpaced
 from calsync.google.retry import no_wait_retrying
-from calsync.google.session import GoogleAccount, connect
 from calsync.testing import MemoryContactSource, MemoryScheduleSource
 from calsync.testing.emulator import GoogleEmulator
 

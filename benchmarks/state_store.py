@@ -21,7 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from calsync.state import Channel, MappingRow, SqliteStateStore
+from calsync.model import Channel
+from calsync.state import MappingRow, SqliteStateStore
 
 PROFILE = "studio-1/alice"
 SYNCED_AT = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)

@@ -43,6 +43,7 @@ from calsync.errors import (
 )
 from calsync.model import (
     AllDay,
+    Channel,
     ClientInfo,
     Contact,
     ContactFields,
@@ -57,6 +58,7 @@ from calsync.model import (
     TimeRange,
     When,
 )
+from calsync.notify import EmailNotifier, Notifier, SmtpSettings
 from calsync.policies import (
     ConflictPolicy,
     DeletionRules,
@@ -71,6 +73,7 @@ from calsync.policies import (
     merge_fields,
     newest_wins,
 )
+from calsync.processor import Connection, ProfileRun, SyncProcessor
 from calsync.profile import (
     Notifications,
     ProfileStatus,
@@ -88,6 +91,7 @@ from calsync.sources import (
 )
 from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
 from calsync.templates import ItemTemplate, Template, TemplateSet
+from calsync.tokens import MemoryTokenStore, SqliteTokenStore, StoredToken, TokenStore
 
 __version__ = "0.1.0.dev0"
 
@@ -99,9 +103,11 @@ __all__ = [
     "CalendarBackend",
     "CalendarGone",
     "CalsyncError",
+    "Channel",
     "ClientInfo",
     "ConfigurationError",
     "ConflictPolicy",
+    "Connection",
     "Contact",
     "ContactFields",
     "ContactSource",
@@ -110,6 +116,7 @@ __all__ = [
     "DeletionRules",
     "Direction",
     "Email",
+    "EmailNotifier",
     "EventFields",
     "FieldConflict",
     "FieldRules",
@@ -122,12 +129,15 @@ __all__ = [
     "LeaseHeld",
     "Marker",
     "MemoryStateStore",
+    "MemoryTokenStore",
     "NotFound",
     "Notifications",
+    "Notifier",
     "PermissionDenied",
     "Phone",
     "PostalAddress",
     "PreconditionFailed",
+    "ProfileRun",
     "ProfileStatus",
     "ProfileStore",
     "QuotaExceeded",
@@ -140,12 +150,16 @@ __all__ = [
     "ScheduleSource",
     "SchemaVersionError",
     "Side",
+    "SmtpSettings",
     "SourceError",
     "SqliteStateStore",
+    "SqliteTokenStore",
     "StateError",
     "StateStore",
+    "StoredToken",
     "SyncEngine",
     "SyncOptions",
+    "SyncProcessor",
     "SyncProfile",
     "SyncReport",
     "SyncTokenExpired",
@@ -155,6 +169,7 @@ __all__ = [
     "TemplateSet",
     "TimeRange",
     "Timed",
+    "TokenStore",
     "TransientError",
     "When",
     "__version__",

@@ -28,12 +28,13 @@ from urllib.parse import urlsplit
 from calsync.config import Config, Host, google_connector
 from calsync.engine import SyncEngine, SyncReport
 from calsync.errors import CalsyncError, ConfigurationError
-from calsync.google.auth import ClientConfig, SqliteTokenStore, run_desktop_flow
+from calsync.google.auth import ClientConfig, run_desktop_flow
 from calsync.google.calendar import GoogleCalendarBackend
+from calsync.model import Channel
 from calsync.processor import LAST_RUN, SyncProcessor
 from calsync.profile import SyncProfile
-from calsync.state import Channel, SqliteStateStore, StateStore
-from calsync.testing.emulator.__main__ import main as emulator_main
+from calsync.state import SqliteStateStore, StateStore
+from calsync.tokens import SqliteTokenStore
 
 __all__ = ["main"]
 
@@ -221,6 +222,9 @@ def _calendars(app: App, args: argparse.Namespace) -> int:
 
 
 def _emulator(argv: Sequence[str]) -> int:
+    # imported here: the emulator is test tooling, not loaded by every other command
+    from calsync.testing.emulator.__main__ import main as emulator_main  # noqa: PLC0415
+
     return emulator_main(list(argv))
 
 

@@ -46,12 +46,13 @@ from typing import Any
 from attrs import field, frozen
 
 from calsync.errors import AuthError, ConfigurationError
-from calsync.google.auth import ClientConfig, SqliteTokenStore, load_credentials
-from calsync.google.session import connect, shared_pacer
+from calsync.google.account import connect, shared_pacer
+from calsync.google.auth import ClientConfig, load_credentials
 from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connect, Connection
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
+from calsync.tokens import SqliteTokenStore
 
 __all__ = ["Config", "GoogleSettings", "Host", "google_connector"]
 

@@ -25,6 +25,7 @@ from calsync.timezones import canonical_zone
 
 __all__ = [
     "AllDay",
+    "Channel",
     "ClientInfo",
     "Contact",
     "ContactFields",
@@ -129,6 +130,13 @@ class TimeRange:
     def ends_before(self, when: When) -> bool:
         """True when ``when`` lies wholly before the range (it left the window)."""
         return when.bounds()[1] <= self.start
+
+
+class Channel(enum.Enum):
+    """The two things a profile syncs."""
+
+    CALENDAR = "calendar"
+    CONTACTS = "contacts"
 
 
 class ItemKind(enum.Enum):

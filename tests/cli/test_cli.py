@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from calsync.cli import main
-from calsync.google.auth import SqliteTokenStore, StoredToken
 from calsync.testing import GoogleEmulator
+from calsync.tokens import SqliteTokenStore, StoredToken
 
 pytestmark = pytest.mark.emulator
 SUPPORT = Path(__file__).resolve().parents[1] / "support"

@@ -29,8 +29,8 @@ from calsync import (
     TransientError,
     google_wins,
 )
-from calsync.engine import event_id_for
-from calsync.state import Channel
+from calsync.ids import event_id_for
+from calsync.model import Channel
 from calsync.testing import SimulatedCrash
 
 

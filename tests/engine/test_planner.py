@@ -18,11 +18,11 @@ from calsync.engine import (
     RemoteRecord,
     Snapshot,
     Update,
-    event_id_for,
     plan,
 )
 from calsync.engine.fields import encode_base, fingerprint
-from calsync.model import EventFields, Marker, Timed
+from calsync.ids import event_id_for
+from calsync.model import Channel, EventFields, Marker, Timed
 from calsync.policies import (
     DeletionRules,
     FieldRules,
@@ -32,7 +32,7 @@ from calsync.policies import (
     merge_fields,
     newest_wins,
 )
-from calsync.state.base import Channel, MappingRow
+from calsync.state.base import MappingRow
 
 NS = "studio.alice"
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)

@@ -39,8 +39,8 @@ from calsync import (
     merge_fields,
     newest_wins,
 )
-from calsync.engine import event_id_for
-from calsync.state import Channel
+from calsync.ids import event_id_for
+from calsync.model import Channel
 from calsync.testing import SimulatedCrash
 
 NS = "studio.u7"

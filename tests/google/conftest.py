@@ -32,12 +32,12 @@ from calsync import (
     Timed,
 )
 from calsync.backends import RemoteContact, RemoteEvent
+from calsync.google.account import GoogleAccount, connect
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.google.contacts import MY_CONTACTS, GoogleContactsBackend
 from calsync.google.pacing import QuotaPacer, unpaced
 from calsync.google.retry import no_wait_retrying
 from calsync.google.services import build_calendar_service, build_people_service
-from calsync.google.session import GoogleAccount, connect
 from calsync.google.translate import (
     Skipped,
     contact_from_json,

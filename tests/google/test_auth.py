@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import (
     CALENDAR_APP_CREATED,
     CALENDAR_EVENTS,
@@ -18,10 +19,6 @@ from calsync.google.auth import (
     CONTACTS,
     DEFAULT_SCOPES,
     ClientConfig,
-    MemoryTokenStore,
-    SqliteTokenStore,
-    StoredToken,
-    TokenStore,
     finish_web_flow,
     load_credentials,
     run_desktop_flow,
@@ -30,8 +27,8 @@ from calsync.google.auth import (
 )
 from calsync.google.pacing import unpaced
 from calsync.google.retry import no_wait_retrying
-from calsync.google.session import connect, shared_pacer
 from calsync.testing.emulator import GoogleEmulator
+from calsync.tokens import MemoryTokenStore, SqliteTokenStore, StoredToken, TokenStore
 
 TOKEN = StoredToken("1//refresh", "ya29.access", datetime(2031, 1, 1, 12, tzinfo=UTC), ("a", "b"))
 

@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calsync import AllDay, ItemKind, Side
-from calsync.engine.planner import event_id_for
 from calsync.google.translate import MARKER_ITEM, MARKER_PROFILE, event_body
-from calsync.model import EventFields, Marker, Timed
-from calsync.state.base import Channel
+from calsync.ids import event_id_for
+from calsync.model import Channel, EventFields, Marker, Timed
 
 pytestmark = pytest.mark.emulator
 

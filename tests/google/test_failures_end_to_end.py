@@ -12,11 +12,11 @@ from google.oauth2.credentials import Credentials
 
 from calsync import Side
 from calsync.backends import ContactWrite, EventWrite
+from calsync.google.account import connect
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.google.contacts import GoogleContactsBackend
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import no_wait_retrying
-from calsync.google.session import connect
 from calsync.testing import SimulatedCrash
 
 pytestmark = pytest.mark.emulator

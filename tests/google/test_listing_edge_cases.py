@@ -11,12 +11,12 @@ from typing import Any
 from googleapiclient.http import HttpMockSequence
 
 from calsync.backends import RemoteEvent
-from calsync.engine.planner import event_id_for
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.google.pacing import unpaced
 from calsync.google.retry import no_wait_retrying
 from calsync.google.services import build_calendar_service
 from calsync.google.split import find_split_copies
+from calsync.ids import event_id_for
 from calsync.model import EventFields, Marker, Timed, TimeRange
 
 WINDOW = TimeRange(datetime(2031, 3, 1, tzinfo=UTC), datetime(2031, 4, 1, tzinfo=UTC))

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calsync.errors import SchemaVersionError, StateError
-from calsync.state import Channel, MemoryStateStore, SqliteStateStore, StateStore
+from calsync.model import Channel
+from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
 from calsync.testing.contracts.state import (
     T0,
     TTL,

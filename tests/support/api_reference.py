@@ -14,19 +14,22 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 SECTIONS: list[tuple[str, str, list[str] | None]] = [
-    ("Engine", "calsync.engine", ["SyncEngine", "SyncReport", "plan", "event_id_for"]),
+    ("Engine", "calsync.engine", ["SyncEngine", "SyncReport", "plan"]),
+    ("Identities", "calsync.ids", None),
     ("Profiles and options", "calsync.profile", None),
     ("Model", "calsync.model", None),
     ("Policies", "calsync.policies", None),
     ("Templates", "calsync.templates", ["Template", "ItemTemplate", "TemplateSet"]),
+    ("What a host implements", "calsync.host", None),
     ("Host adapters", "calsync.sources", None),
     ("Remote backends", "calsync.backends", None),
     ("State stores", "calsync.state", None),
     ("Sync processor", "calsync.processor", None),
     ("Notifications", "calsync.notify", None),
     ("Configuration", "calsync.config", None),
-    ("Google", "calsync.google.session", None),
+    ("Google", "calsync.google.account", None),
     ("Google authorisation", "calsync.google.auth", None),
+    ("Token stores", "calsync.tokens", None),
     ("Testing", "calsync.testing", None),
     ("Errors", "calsync.errors", None),
 ]

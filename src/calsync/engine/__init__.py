@@ -19,7 +19,6 @@ from calsync.engine.planner import (
     PlanRules,
     RemoteRecord,
     Snapshot,
-    event_id_for,
     plan,
 )
 from calsync.engine.report import ConflictNote, HeldDeletion, ItemError, SyncReport
@@ -45,6 +44,5 @@ __all__ = [
     "SyncEngine",
     "SyncReport",
     "Update",
-    "event_id_for",
     "plan",
 ]

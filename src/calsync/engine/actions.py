@@ -14,8 +14,8 @@ from typing import Any, TypeAlias
 
 from attrs import frozen
 
+from calsync.model import Channel
 from calsync.policies import FieldConflict, Side
-from calsync.state.base import Channel
 
 __all__ = [
     "Action",

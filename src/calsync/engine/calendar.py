@@ -24,11 +24,11 @@ from calsync.engine.planner import (
     PlanRules,
     RemoteRecord,
     Snapshot,
-    event_id_for,
 )
-from calsync.model import EventFields, Marker, ScheduleItem, TimeRange
+from calsync.ids import event_id_for
+from calsync.model import Channel, EventFields, Marker, ScheduleItem, TimeRange
 from calsync.sources import ItemUpdate, ScheduleSource
-from calsync.state.base import Channel, MappingRow
+from calsync.state.base import MappingRow
 
 __all__ = ["CalendarSync", "check_item"]
 

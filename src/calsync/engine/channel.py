@@ -20,8 +20,9 @@ from calsync.backends import WriteResult
 from calsync.engine.actions import Action, CreateHost, DeleteHost, Update
 from calsync.engine.planner import HostRecord, PlanRules, RemoteRecord, Snapshot
 from calsync.engine.report import SyncReport
+from calsync.model import Channel
 from calsync.profile import SyncProfile
-from calsync.state.base import Channel, MappingRow, StateStore
+from calsync.state.base import MappingRow, StateStore
 
 __all__ = ["ChannelAdapter", "ChannelSnapshot", "HostWrite", "Progress", "RunContext"]
 

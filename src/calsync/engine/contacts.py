@@ -32,9 +32,9 @@ from calsync.engine.actions import (
 from calsync.engine.channel import ChannelAdapter, ChannelSnapshot, HostWrite, RunContext, digest
 from calsync.engine.planner import CONTACT, HostRecord, PlanRules, RemoteRecord, Snapshot
 from calsync.errors import NotFound
-from calsync.model import Contact, ContactFields, Marker
+from calsync.model import Channel, Contact, ContactFields, Marker
 from calsync.sources import ContactSource, ContactUpdate
-from calsync.state.base import Channel, MappingRow, PendingCreate
+from calsync.state.base import MappingRow, PendingCreate
 
 __all__ = ["ContactsSync"]
 

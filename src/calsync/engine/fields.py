@@ -14,8 +14,15 @@ from typing import Any
 
 import cattrs
 
-from calsync.model import CONTACT_FIELDS, EVENT_FIELDS, AllDay, ContactFields, EventFields, Timed
-from calsync.state.base import Channel
+from calsync.model import (
+    CONTACT_FIELDS,
+    EVENT_FIELDS,
+    AllDay,
+    Channel,
+    ContactFields,
+    EventFields,
+    Timed,
+)
 
 __all__ = ["decode_base", "encode_base", "field_names", "fingerprint"]
 

@@ -18,8 +18,6 @@ The planner never performs I/O; the executor does.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
@@ -39,7 +37,7 @@ from calsync.engine.actions import (
     Update,
 )
 from calsync.engine.fields import decode_base, field_names
-from calsync.model import ContactFields, EventFields, Marker
+from calsync.model import Channel, ContactFields, EventFields, Marker
 from calsync.policies import (
     ConflictPolicy,
     DeletionRules,
@@ -50,22 +48,12 @@ from calsync.policies import (
     Side,
     resolve,
 )
-from calsync.state.base import Channel, MappingRow
+from calsync.state.base import MappingRow
 
-__all__ = ["HostRecord", "Plan", "PlanRules", "RemoteRecord", "Snapshot", "event_id_for", "plan"]
+__all__ = ["HostRecord", "Plan", "PlanRules", "RemoteRecord", "Snapshot", "plan"]
 
 UNLINKED = "unlinked"
 CONTACT = "contact"
-
-
-def event_id_for(namespace: str, host_id: str) -> str:
-    """The deterministic remote event id of a host item: base32hex (``a-v0-9``), 52 chars.
-
-    The same profile and host item always give the same id, so a create repeated after a crash
-    hits Google's 409 instead of making a duplicate.
-    """
-    digest = hashlib.sha256(f"calsync\0{namespace}\0{host_id}".encode()).digest()
-    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
 
 
 @frozen

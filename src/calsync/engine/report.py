@@ -12,9 +12,8 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from calsync.model import AllDay, Timed
+from calsync.model import AllDay, Channel, Timed
 from calsync.policies import Side
-from calsync.state.base import Channel
 from calsync.timezones import zone_info
 
 __all__ = ["ConflictNote", "HeldDeletion", "ItemError", "SyncReport", "display"]

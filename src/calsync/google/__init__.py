@@ -13,14 +13,11 @@ See ``docs/google.md`` for scopes, quota pacing, batching and the error mapping.
 
 from __future__ import annotations
 
+from calsync.google.account import GoogleAccount, connect, shared_pacer
 from calsync.google.auth import (
     DEFAULT_SCOPES,
     AuthorizationRequest,
     ClientConfig,
-    MemoryTokenStore,
-    SqliteTokenStore,
-    StoredToken,
-    TokenStore,
     finish_web_flow,
     load_credentials,
     run_desktop_flow,
@@ -38,7 +35,7 @@ from calsync.google.services import (
     build_people_service,
     new_batch_request,
 )
-from calsync.google.session import GoogleAccount, connect, shared_pacer
+from calsync.tokens import MemoryTokenStore, SqliteTokenStore, StoredToken, TokenStore
 
 __all__ = [
     "DEFAULT_SCOPES",

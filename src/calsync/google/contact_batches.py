@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from calsync.backends import (
     ContactWrite,
@@ -30,10 +30,9 @@ from calsync.errors import (
     NotFound,
     PreconditionFailed,
 )
+from calsync.google.calls import Caller
 from calsync.google.translate import PERSON_FIELDS, Skipped, person_body
-
-if TYPE_CHECKING:
-    from calsync.google.contacts import GoogleContactsBackend
+from calsync.model import ContactFields, Marker
 
 __all__ = ["BATCH_MUTATE_MAX", "MY_CONTACTS", "UPDATE_MASK", "ContactBatches"]
 
@@ -57,10 +56,34 @@ UPDATE_MASK = ",".join(
 T = TypeVar("T")
 
 
+class ContactsAccess(Protocol):
+    """What the batches need from the contacts backend (which owns the contact cache)."""
+
+    service: Any
+    caller: Caller
+    batch_size: int
+
+    def write_one(self, group_id: str, write: ContactWrite) -> WriteResult[RemoteContact]: ...
+    def is_known(self, contact_id: str, etag: str) -> bool: ...
+    def update_body(
+        self,
+        group_id: str,
+        contact_id: str,
+        fields: ContactFields,
+        marker: Marker | None,
+        etag: str,
+        *,
+        fetch: bool = True,
+    ) -> dict[str, Any]: ...
+    def remember(self, data: Any) -> RemoteContact | Skipped: ...
+    def forget(self, contact_id: str) -> None: ...
+    def read(self, data: Any) -> RemoteContact: ...
+
+
 class ContactBatches:
     """The writes of one ``write_contacts`` call."""
 
-    def __init__(self, backend: GoogleContactsBackend, group_id: str) -> None:
+    def __init__(self, backend: ContactsAccess, group_id: str) -> None:
         self.backend = backend
         self.group_id = group_id
         self.people = backend.service.people()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from attrs import frozen
 
 from calsync.backends import RemoteEvent
-from calsync.engine.planner import event_id_for
+from calsync.ids import event_id_for
 from calsync.model import Marker
 
 __all__ = ["SplitCopy", "find_split_copies"]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from calsync.state.base import Channel, Lease, MappingRow, PendingCreate, StateStore
+from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
 from calsync.state.memory import MemoryStateStore
 from calsync.state.sqlite import SqliteStateStore
 
 __all__ = [
-    "Channel",
     "Lease",
     "MappingRow",
     "MemoryStateStore",

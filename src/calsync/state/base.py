@@ -20,21 +20,15 @@ compare-and-set for the lease.
 from __future__ import annotations
 
 import abc
-import enum
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import ClassVar, Self
 
 from attrs import frozen
 
+from calsync.model import Channel
+
 __all__ = ["Channel", "Lease", "MappingRow", "PendingCreate", "StateStore"]
-
-
-class Channel(enum.Enum):
-    """The two things a profile syncs."""
-
-    CALENDAR = "calendar"
-    CONTACTS = "contacts"
 
 
 @frozen

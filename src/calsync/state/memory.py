@@ -17,7 +17,8 @@ from typing import TypeVar
 import attrs
 
 from calsync.errors import StateError
-from calsync.state.base import Channel, Lease, MappingRow, PendingCreate, StateStore
+from calsync.model import Channel
+from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
 
 __all__ = ["MemoryStateStore"]
 

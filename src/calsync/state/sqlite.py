@@ -30,7 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from calsync.errors import SchemaVersionError, StateError
-from calsync.state.base import Channel, Lease, MappingRow, PendingCreate, StateStore
+from calsync.model import Channel
+from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
 
 __all__ = ["SqliteStateStore"]
 

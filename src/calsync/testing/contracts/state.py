@@ -31,7 +31,8 @@ import attrs
 import pytest
 
 from calsync.errors import StateError
-from calsync.state.base import Channel, Lease, MappingRow, PendingCreate, StateStore
+from calsync.model import Channel
+from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
 
 __all__ = ["T0", "TTL", "StateStoreContract", "make_mapping_row", "make_pending"]
 

@@ -1,0 +1,157 @@
+"""The import graph of calsync keeps its layers: no cycles, no upward or sideways edges."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+#: (importer prefix, imported prefix): an edge from the first to the second is forbidden.
+FORBIDDEN = [
+    ("calsync.engine", "calsync.google"),
+    ("calsync.engine", "calsync.testing"),
+    ("calsync.google", "calsync.engine"),
+    ("calsync.model", "calsync.engine"),
+    ("calsync.state", "calsync.engine"),
+    ("calsync.model", "calsync.state"),
+    ("calsync.ids", "calsync.engine"),
+]
+
+#: Imports from runtime code into calsync.testing that are allowed, and why.
+ALLOWED_TESTING_IMPORTS = {
+    # ``calsync emulator`` starts the emulator; imported inside that subcommand only.
+    ("calsync.cli", "calsync.testing.emulator.__main__"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_module(name: str) -> bool:
+    path = SRC.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _in_type_checking(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            return True
+    return False
+
+
+def imports_of(path: Path, *, top_level_only: bool) -> Iterator[str]:
+    """The calsync modules ``path`` imports (names as written; submodules included)."""
+    tree = ast.parse(path.read_text())
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    for node in nodes:
+        if _in_type_checking(node, parents):
+            continue
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name.startswith("calsync"))
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.startswith("calsync")
+        ):
+            # ``from calsync.google import wire`` imports the submodule wire
+            submodules = [f"{node.module}.{alias.name}" for alias in node.names]
+            found = [name for name in submodules if _is_module(name)]
+            yield from found or [node.module]
+
+
+def graph(*, top_level_only: bool) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {}
+    for path in sorted((SRC / "calsync").rglob("*.py")):
+        edges[module_name(path)] = set(imports_of(path, top_level_only=top_level_only))
+    return edges
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def test_no_module_uses_relative_imports() -> None:
+    relative = [
+        module_name(path)
+        for path in (SRC / "calsync").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    assert relative == []
+
+
+@pytest.mark.parametrize(("importer", "imported"), FORBIDDEN)
+def test_layers_never_import_against_the_flow(importer: str, imported: str) -> None:
+    offending = sorted(
+        (source, target)
+        for source, targets in graph(top_level_only=False).items()
+        for target in targets
+        if _within(source, importer) and _within(target, imported)
+    )
+    assert offending == []
+
+
+def test_runtime_code_never_imports_the_testing_package() -> None:
+    offending = sorted(
+        (source, target)
+        for source, targets in graph(top_level_only=False).items()
+        for target in targets
+        if not _within(source, "calsync.testing")
+        and _within(target, "calsync.testing")
+        and (source, target) not in ALLOWED_TESTING_IMPORTS
+    )
+    assert offending == []
+
+
+def test_module_imports_have_no_cycle() -> None:
+    edges = graph(top_level_only=True)
+    # an import of a package runs its __init__, and ``from pkg import sub`` names a submodule
+    resolved = {
+        source: {target for target in targets if target in edges and target != source}
+        for source, targets in edges.items()
+    }
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(resolved[node]):
+            if state.get(target) == 1:
+                cycles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(resolved):
+        if node not in state:
+            visit(node)
+    # a package importing its own submodules (its __init__ re-exporting them) is not a cycle
+    real = [c for c in cycles if not all(_within(n, c[0]) or _within(c[0], n) for n in c)]
+    assert real == []
+
+
+def test_importing_the_command_line_does_not_load_the_emulator() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, calsync.cli; print(any(m.startswith('calsync.testing') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
