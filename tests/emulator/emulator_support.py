@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
+import attrs
 import pytest
+from attrs import define
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
@@ -15,7 +16,7 @@ from calsync.google.services import build_calendar_service, build_people_service
 from calsync.testing.emulator import GoogleEmulator
 
 
-@dataclass
+@define
 class Target:
     """Where the suite sends its requests: the emulator or real Google."""
 
@@ -23,7 +24,7 @@ class Target:
     token: str
     base_url: str | None
     emulator: GoogleEmulator | None = None
-    cleanups: list[Any] = field(default_factory=list)
+    cleanups: list[Any] = attrs.field(factory=list)
 
     def calendar(self, token: str | None = None) -> Any:
         """A Calendar v3 service acting as ``token`` (default: the target's account)."""

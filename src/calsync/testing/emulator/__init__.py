@@ -59,9 +59,9 @@ All methods are thread-safe.
 
 from __future__ import annotations
 
-from .core import EmulatorCore
-from .faults import Fault
-from .server import GoogleEmulator
-from .snapshot import AccountSnapshot, CalendarSnapshot
+from calsync.testing.emulator.core import EmulatorCore
+from calsync.testing.emulator.faults import Fault
+from calsync.testing.emulator.server import GoogleEmulator
+from calsync.testing.emulator.snapshot import AccountSnapshot, CalendarSnapshot
 
 __all__ = ["AccountSnapshot", "CalendarSnapshot", "EmulatorCore", "Fault", "GoogleEmulator"]

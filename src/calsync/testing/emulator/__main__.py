@@ -13,9 +13,9 @@ import sys
 import threading
 from types import FrameType
 
-from .server import GoogleEmulator
+from calsync.testing.emulator.server import GoogleEmulator
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:

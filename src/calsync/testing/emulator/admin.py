@@ -18,19 +18,20 @@ Bad input answers 400 ``{"error": "…"}``; admin requests are never counted or 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .wire import ApiRequest, ApiResponse
+import attrs
+
+from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
-    from .core import EmulatorCore
+    from calsync.testing.emulator.core import EmulatorCore
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/emulator/v1/"
 FAULT_ARGS = frozenset(
@@ -125,7 +126,7 @@ class AdminEndpoints:
         return {"access_token": access, "refresh_token": refresh}
 
     def _account(self, key: str) -> dict[str, Any]:
-        return dataclasses.asdict(self.core.account(key))
+        return attrs.asdict(self.core.account(key))
 
 
 def _json(raw: bytes) -> dict[str, Any]:

@@ -10,19 +10,20 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from dataclasses import dataclass
 
-from .errors import bad_request
-from .wire import ApiRequest, ApiResponse
+from attrs import define
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.errors import bad_request
+from calsync.testing.emulator.wire import ApiRequest, ApiResponse
+
+logger = logging.getLogger(__name__)
 
 MAX_PARTS = 1000
 _BOUNDARY = re.compile(r'boundary=(?:"([^"]+)"|([^;\s]+))', re.IGNORECASE)
 _BLANK = re.compile(r"\r?\n\r?\n")
 
 
-@dataclass
+@define
 class BatchPart:
     """One inner request and the Content-ID it came with."""
 

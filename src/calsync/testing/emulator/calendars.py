@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .context import CallContext, Result, handler
-from .errors import ApiError, invalid, not_found, required
-from .listing import finish, next_sync_token, open_cursor, page_through
-from .state import Account, CalendarData, EmulatorState, StoredEvent, new_id
-from .times import zone
-from .wire import ApiResponse
+from calsync.testing.emulator.context import CallContext, Result, handler
+from calsync.testing.emulator.errors import ApiError, invalid, not_found, required
+from calsync.testing.emulator.listing import finish, next_sync_token, open_cursor, page_through
+from calsync.testing.emulator.state import Account, CalendarData, EmulatorState, StoredEvent, new_id
+from calsync.testing.emulator.times import zone
+from calsync.testing.emulator.wire import ApiResponse
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 CALENDAR_LIST_MAX = 250
 CALENDAR_LIST_DEFAULT = 100
@@ -41,7 +41,7 @@ def delete_calendar(state: EmulatorState, account: Account, calendar_id: str) ->
         raise ApiError(400, "cannotDeletePrimaryCalendar", "Cannot delete primary calendar.")
     calendar.deleted = True
     calendar.seq = state.next_seq()
-    log.debug("deleted calendar %s of %s", calendar.id, account.email)
+    logger.debug("deleted calendar %s of %s", calendar.id, account.email)
 
 
 def calendar_resource(calendar: CalendarData) -> dict[str, Any]:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .context import CallContext, Result, handler
-from .errors import already_exists, failed_precondition, invalid_argument, not_found
-from .listing import finish, next_sync_token, open_cursor, page_through
-from .people import find_person
-from .people_model import parse_mask, stamp_person
-from .state import Account, EmulatorState, StoredGroup, StoredPerson, new_id
-from .tokens import PEOPLE_SYNC_TTL
+from calsync.testing.emulator.context import CallContext, Result, handler
+from calsync.testing.emulator.errors import (
+    already_exists,
+    failed_precondition,
+    invalid_argument,
+    not_found,
+)
+from calsync.testing.emulator.listing import finish, next_sync_token, open_cursor, page_through
+from calsync.testing.emulator.people import find_person
+from calsync.testing.emulator.people_model import parse_mask, stamp_person
+from calsync.testing.emulator.state import Account, EmulatorState, StoredGroup, StoredPerson, new_id
+from calsync.testing.emulator.tokens import PEOPLE_SYNC_TTL
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 GROUP_FIELDS = frozenset({"clientData", "groupType", "memberCount", "metadata", "name"})
 UPDATE_FIELDS = frozenset({"clientData", "name"})

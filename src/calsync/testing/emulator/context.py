@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .errors import Api
-from .state import Account, EmulatorState
-from .wire import ApiResponse
+from attrs import define
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.errors import Api
+from calsync.testing.emulator.state import Account, EmulatorState
+from calsync.testing.emulator.wire import ApiResponse
+
+logger = logging.getLogger(__name__)
 
 #: A handler answers with a JSON payload (200) or a full response.
 Result = dict[str, Any] | ApiResponse
@@ -30,7 +31,7 @@ def handler(method_id: str) -> Callable[[Handler], Handler]:
     return register
 
 
-@dataclass
+@define
 class CallContext:
     """One authenticated API call, already routed and validated."""
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .calendars import delete_calendar
-from .errors import ApiError
-from .faults import Fault, FaultSet, Quota, Scope, Stats
-from .oauth import DEFAULT_SCOPES, TokenRegistry
-from .snapshot import AccountSnapshot, snapshot
-from .state import Account, EmulatorState, email_for_token
+from calsync.testing.emulator.calendars import delete_calendar
+from calsync.testing.emulator.errors import ApiError
+from calsync.testing.emulator.faults import Fault, FaultSet, Quota, Scope, Stats
+from calsync.testing.emulator.oauth import DEFAULT_SCOPES, TokenRegistry
+from calsync.testing.emulator.snapshot import AccountSnapshot, snapshot
+from calsync.testing.emulator.state import Account, EmulatorState, email_for_token
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MINTED_PREFIXES = ("ya29.emu-", "1//emu-")
 

@@ -11,13 +11,13 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from attrs import frozen
 from googleapiclient.discovery_cache import get_static_doc
 
-from .errors import (
+from calsync.testing.emulator.errors import (
     Api,
     invalid,
     invalid_argument,
@@ -26,12 +26,12 @@ from .errors import (
     unknown_parameter,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MAX_SCHEMA_DEPTH = 12
 
 
-@dataclass(frozen=True)
+@frozen
 class MethodSpec:
     """One discovery method: its id, HTTP verb, path pattern and parameters."""
 

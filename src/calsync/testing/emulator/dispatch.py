@@ -12,13 +12,19 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from . import calendars, contact_groups, event_listing, events, people  # noqa: F401 (handlers)
-from .admin import ADMIN_PREFIX, AdminEndpoints
-from .batch import format_batch, parse_batch
-from .context import HANDLERS, CallContext
-from .core import EmulatorCore
-from .discovery import BodyValidator, MethodSpec, calendar_spec, parse_query, people_spec
-from .errors import (
+from calsync.testing.emulator import calendars, contact_groups, event_listing, events, people  # noqa: F401 (handlers)
+from calsync.testing.emulator.admin import ADMIN_PREFIX, AdminEndpoints
+from calsync.testing.emulator.batch import format_batch, parse_batch
+from calsync.testing.emulator.context import HANDLERS, CallContext
+from calsync.testing.emulator.core import EmulatorCore
+from calsync.testing.emulator.discovery import (
+    BodyValidator,
+    MethodSpec,
+    calendar_spec,
+    parse_query,
+    people_spec,
+)
+from calsync.testing.emulator.errors import (
     Api,
     ApiError,
     invalid_parameter,
@@ -27,13 +33,13 @@ from .errors import (
     parse_error,
     unauthenticated,
 )
-from .faults import Fault, Scope
-from .fields import Selection, apply_fields, parse_fields
-from .oauth import authorize_endpoint, revoke_endpoint, token_endpoint
-from .state import Account
-from .wire import ApiRequest, ApiResponse
+from calsync.testing.emulator.faults import Fault, Scope
+from calsync.testing.emulator.fields import Selection, apply_fields, parse_fields
+from calsync.testing.emulator.oauth import authorize_endpoint, revoke_endpoint, token_endpoint
+from calsync.testing.emulator.state import Account
+from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 BATCH_PATHS: dict[str, Api] = {"/batch/calendar/v3": "calendar", "/batch": "people"}
 AUTH_PATHS = ("/o/oauth2/auth", "/o/oauth2/v2/auth")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 Api = Literal["calendar", "people"]
 

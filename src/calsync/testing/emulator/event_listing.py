@@ -10,21 +10,35 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .calendars import calendar_of
-from .context import CallContext, Result, handler
-from .errors import bad_request, invalid, not_found
-from .event_model import instance_resource, render_listed, span
-from .events import render_zone
-from .listing import Cursor, finish, next_sync_token, open_cursor, page_through
-from .recurrence import Series, instance_suffix
-from .state import CalendarData, EmulatorState
-from .times import format_datetime, parse_datetime, parse_query_time, parse_when, time_range_empty
-from .tokens import Key
+import attrs
+from attrs import define
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.calendars import calendar_of
+from calsync.testing.emulator.context import CallContext, Result, handler
+from calsync.testing.emulator.errors import bad_request, invalid, not_found
+from calsync.testing.emulator.event_model import instance_resource, render_listed, span
+from calsync.testing.emulator.events import render_zone
+from calsync.testing.emulator.listing import (
+    Cursor,
+    finish,
+    next_sync_token,
+    open_cursor,
+    page_through,
+)
+from calsync.testing.emulator.recurrence import Series, instance_suffix
+from calsync.testing.emulator.state import CalendarData, EmulatorState
+from calsync.testing.emulator.times import (
+    format_datetime,
+    parse_datetime,
+    parse_query_time,
+    parse_when,
+    time_range_empty,
+)
+from calsync.testing.emulator.tokens import Key
+
+logger = logging.getLogger(__name__)
 
 EVENTS_DEFAULT = 250
 EVENTS_MAX = 2500
@@ -51,7 +65,7 @@ NO_SYNC_TOKEN_WITH = (
 Resource = dict[str, Any]
 
 
-@dataclass
+@define
 class Filters:
     """The filters of a full listing, parsed and validated."""
 
@@ -63,8 +77,8 @@ class Filters:
     ical_uid: str | None = None
     text: str | None = None
     event_types: list[str] | None = None
-    private: list[tuple[str, str]] = field(default_factory=list)
-    shared: list[tuple[str, str]] = field(default_factory=list)
+    private: list[tuple[str, str]] = attrs.field(factory=list)
+    shared: list[tuple[str, str]] = attrs.field(factory=list)
 
     @classmethod
     def from_call(cls, ctx: CallContext) -> Filters:
@@ -179,7 +193,7 @@ def full_rows(calendar: CalendarData, filters: Filters) -> list[Resource]:
             expanded = expand(calendar, resource, filters.time_min, filters.time_max)
             rows.extend(row for row in expanded if _matches(row, filters, tz))
         elif _series_overlaps(calendar, resource, filters):
-            untimed = replace(filters, time_min=None, time_max=None)
+            untimed = attrs.evolve(filters, time_min=None, time_max=None)
             rows.extend([resource] if _matches(resource, untimed, tz) else [])
     return [row for row in rows if _visible(row, filters, masters)]
 

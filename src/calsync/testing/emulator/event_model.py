@@ -9,12 +9,12 @@ import logging
 import re
 from typing import Any
 
-from .errors import condition_not_met, invalid, required
-from .recurrence import Occurrence, validate_series
-from .state import CalendarData, EmulatorState, StoredEvent
-from .times import When, check_range, parse_when, render_when
+from calsync.testing.emulator.errors import condition_not_met, invalid, required
+from calsync.testing.emulator.recurrence import Occurrence, validate_series
+from calsync.testing.emulator.state import CalendarData, EmulatorState, StoredEvent
+from calsync.testing.emulator.times import When, check_range, parse_when, render_when
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 CLIENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 #: Fields Google sets itself; values sent by a client are ignored.

@@ -6,10 +6,10 @@ import datetime as dt
 import logging
 from typing import Any
 
-from .calendars import calendar_of
-from .context import CallContext, Result, handler
-from .errors import deleted, duplicate, invalid, not_found, required
-from .event_model import (
+from calsync.testing.emulator.calendars import calendar_of
+from calsync.testing.emulator.context import CallContext, Result, handler
+from calsync.testing.emulator.errors import deleted, duplicate, invalid, not_found, required
+from calsync.testing.emulator.event_model import (
     cancel,
     check_client_id,
     check_if_match,
@@ -21,12 +21,12 @@ from .event_model import (
     replace_fields,
     stamp,
 )
-from .recurrence import Series, split_instance_id
-from .state import CalendarData, StoredEvent, new_id
-from .times import zone
-from .wire import ApiResponse
+from calsync.testing.emulator.recurrence import Series, split_instance_id
+from calsync.testing.emulator.state import CalendarData, StoredEvent, new_id
+from calsync.testing.emulator.times import zone
+from calsync.testing.emulator.wire import ApiResponse
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def render_zone(ctx: CallContext, calendar: CalendarData) -> dt.tzinfo:
@@ -96,7 +96,7 @@ def insert_event(ctx: CallContext) -> Result:
     fields.pop("id", None)
     stored = _store(calendar, None, new_resource(ctx.state, calendar, event_id, fields))
     stamp(ctx.state, stored)
-    log.debug("inserted event %s in %s", event_id, calendar.id)
+    logger.debug("inserted event %s in %s", event_id, calendar.id)
     return render(stored.resource, render_zone(ctx, calendar))
 
 
@@ -141,5 +141,5 @@ def delete_event(ctx: CallContext) -> Result:
         for exception in calendar.exceptions_of(resource["id"]).values():
             if not exception.cancelled:
                 cancel(ctx.state, exception)
-    log.debug("deleted event %s in %s", resource["id"], calendar.id)
+    logger.debug("deleted event %s in %s", resource["id"], calendar.id)
     return ApiResponse.empty()

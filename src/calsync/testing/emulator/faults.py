@@ -13,12 +13,14 @@ import random
 import re
 import threading
 from collections import Counter, deque
-from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .errors import ApiError, reason_error
+import attrs
+from attrs import define
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.errors import ApiError, reason_error
+
+logger = logging.getLogger(__name__)
 
 Scope = Literal["call", "http"]
 
@@ -37,7 +39,7 @@ DEFAULT_REASONS = {
 }
 
 
-@dataclass
+@define
 class Fault:
     """One fault rule; see :meth:`GoogleEmulator.inject_fault` for the meaning of fields."""
 
@@ -55,9 +57,9 @@ class Fault:
     retry_after: int | None = None
     id: int = 0
     fired: int = 0
-    _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+    _rng: random.Random = attrs.field(factory=random.Random, repr=False, eq=False)
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         if self.status is None and not self.latency and not self.reset:
             raise ValueError("a fault needs a status, a latency or reset=True")
         if self.rate is not None and not 0.0 <= self.rate <= 1.0:
@@ -91,7 +93,7 @@ class Fault:
 
     def describe(self) -> dict[str, Any]:
         """A JSON-friendly description (admin endpoint)."""
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {k: v for k, v in attrs.asdict(self).items() if not k.startswith("_")}
 
 
 class FaultSet:

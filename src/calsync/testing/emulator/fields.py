@@ -6,9 +6,9 @@ import logging
 import re
 from typing import Any
 
-from .errors import Api, invalid_parameter
+from calsync.testing.emulator.errors import Api, invalid_parameter
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: A parsed selection: field name -> nested selection, or None for the whole value.
 Selection = dict[str, "Selection | None"]

@@ -5,19 +5,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .context import CallContext
-from .errors import ApiError, expired_sync_token, full_sync_required, invalid, invalid_argument
-from .tokens import Key, PageState, SyncToken, fingerprint, keyset_page
+from attrs import frozen
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.context import CallContext
+from calsync.testing.emulator.errors import (
+    ApiError,
+    expired_sync_token,
+    full_sync_required,
+    invalid,
+    invalid_argument,
+)
+from calsync.testing.emulator.tokens import Key, PageState, SyncToken, fingerprint, keyset_page
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@frozen
 class Cursor:
     """Where a listing call stands: its sync token (if incremental) and page position."""
 
@@ -63,7 +70,7 @@ def _sync_token(
             raise expired_sync_token()
         raise invalid("Invalid sync token value.", location="syncToken")
     if parsed.scope != scope or parsed.expired(ctx.state.epoch, ttl):
-        log.debug("sync token for %s is expired", scope)
+        logger.debug("sync token for %s is expired", scope)
         raise expired_sync_token() if ctx.api == "people" else full_sync_required()
     return parsed
 

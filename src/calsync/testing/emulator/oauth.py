@@ -13,19 +13,20 @@ import logging
 import secrets
 import threading
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any
 
-from .wire import ApiRequest, ApiResponse
+from attrs import define
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.wire import ApiRequest, ApiResponse
+
+logger = logging.getLogger(__name__)
 
 ACCESS_TTL = 3599
 DEFAULT_LOGIN = "user@example.com"
 DEFAULT_SCOPES = "https://www.googleapis.com/auth/calendar https://www.googleapis.com/auth/contacts"
 
 
-@dataclass
+@define
 class Grant:
     """What a refresh token or an authorization code stands for."""
 

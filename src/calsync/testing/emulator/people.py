@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .context import CallContext, Result, handler
-from .errors import failed_precondition, invalid_argument, not_found
-from .listing import finish, next_sync_token, open_cursor, page_through
-from .people_model import (
+from calsync.testing.emulator.context import CallContext, Result, handler
+from calsync.testing.emulator.errors import failed_precondition, invalid_argument, not_found
+from calsync.testing.emulator.listing import finish, next_sync_token, open_cursor, page_through
+from calsync.testing.emulator.people_model import (
     UPDATE_FIELDS,
     check_creatable,
     clean_input,
@@ -23,10 +23,10 @@ from .people_model import (
     source_id_of,
     stamp_person,
 )
-from .state import Account, EmulatorState, StoredPerson
-from .tokens import PEOPLE_SYNC_TTL, Key
+from calsync.testing.emulator.state import Account, EmulatorState, StoredPerson
+from calsync.testing.emulator.tokens import PEOPLE_SYNC_TTL, Key
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000

@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import ApiError, invalid_argument
-from .state import Account, EmulatorState, StoredPerson
+from calsync.testing.emulator.errors import ApiError, invalid_argument
+from calsync.testing.emulator.state import Account, EmulatorState, StoredPerson
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 UPDATE_FIELDS = frozenset(
     [

@@ -10,15 +10,15 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from attrs import frozen
 from dateutil.rrule import rrule, rruleset, rrulestr
 
-from .errors import ApiError, invalid
-from .times import UTC, When, parse_when, zone
+from calsync.testing.emulator.errors import ApiError, invalid
+from calsync.testing.emulator.times import UTC, When, parse_when, zone
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 HORIZON = dt.timedelta(days=730)
 MAX_INSTANCES = 5000
@@ -26,7 +26,7 @@ _SUFFIX = re.compile(r"^(\d{8})(T\d{6}Z)?$")
 _UNTIL = re.compile(r"UNTIL=([0-9TZtz]+)")
 
 
-@dataclass(frozen=True)
+@frozen
 class Occurrence:
     """One generated instance: its original start (its identity), start and end."""
 
@@ -88,7 +88,7 @@ class Series:
             try:
                 self._add_line(rules, str(line))
             except (ValueError, TypeError, KeyError) as exc:
-                log.debug("rejected recurrence line %r: %s", line, exc)
+                logger.debug("rejected recurrence line %r: %s", line, exc)
                 raise invalid("Invalid recurrence rule.") from None
         return rules
 
@@ -208,5 +208,5 @@ def validate_series(master: dict[str, Any]) -> None:
     except ApiError:
         raise
     except (ValueError, TypeError) as exc:
-        log.debug("rejected recurrence: %s", exc)
+        logger.debug("rejected recurrence: %s", exc)
         raise invalid("Invalid recurrence rule.") from None

@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from .core import EmulatorCore
-from .dispatch import Dispatcher, ResetConnection
-from .errors import reason_error
-from .wire import ApiRequest, ApiResponse
+from calsync.testing.emulator.core import EmulatorCore
+from calsync.testing.emulator.dispatch import Dispatcher, ResetConnection
+from calsync.testing.emulator.errors import reason_error
+from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 30.0
 #: Query parameters whose values never reach the log.
@@ -79,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         except Exception:
-            log.exception("emulator failed on %s %s", request.method, request.path)
+            logger.exception("emulator failed on %s %s", request.method, request.path)
             error = reason_error(500, "backendError")
             response = ApiResponse.json(500, error.body("calendar"))
         self._write(response)
@@ -104,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), _SECRETS.sub(r"\1=…", format % args))
+        logger.debug("%s %s", self.address_string(), _SECRETS.sub(r"\1=…", format % args))
 
 
 class GoogleEmulator(EmulatorCore):
@@ -145,7 +145,7 @@ class GoogleEmulator(EmulatorCore):
             daemon=True,
         )
         self._thread.start()
-        log.info("Google emulator serving on %s", self.base_url)
+        logger.info("Google emulator serving on %s", self.base_url)
         return self
 
     def stop(self) -> None:
@@ -158,7 +158,7 @@ class GoogleEmulator(EmulatorCore):
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        log.info("Google emulator stopped")
+        logger.info("Google emulator stopped")
 
     @property
     def port(self) -> int:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from .contact_groups import members_of
-from .event_model import render
-from .state import Account, CalendarData
+from attrs import frozen
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.contact_groups import members_of
+from calsync.testing.emulator.event_model import render
+from calsync.testing.emulator.state import Account, CalendarData
+
+logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@frozen
 class CalendarSnapshot:
     """A calendar and every stored event (cancelled tombstones and exceptions included).
 
@@ -34,7 +35,7 @@ class CalendarSnapshot:
         return [e for e in self.events.values() if e.get("status") != "cancelled"]
 
 
-@dataclass(frozen=True)
+@frozen
 class AccountSnapshot:
     """An account's calendars, contacts and contact groups at one moment."""
 

@@ -16,12 +16,14 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from .times import UTC, format_timestamp, zone
+import attrs
+from attrs import define
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.times import UTC, format_timestamp, zone
+
+logger = logging.getLogger(__name__)
 
 ETAG_BASE = 3_181_161_784_712_000
 _SIMPLE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -44,7 +46,7 @@ def email_for_token(token: str) -> str:
     return f"user-{digest}@example.com"
 
 
-@dataclass
+@define
 class StoredEvent:
     """One event resource (Google JSON, canonical times) and the sequence of its last change."""
 
@@ -57,7 +59,7 @@ class StoredEvent:
         return bool(self.resource.get("status") == "cancelled")
 
 
-@dataclass
+@define
 class CalendarData:
     """A calendar owned by one account, with its events (cancelled ones included)."""
 
@@ -69,7 +71,7 @@ class CalendarData:
     description: str | None = None
     location: str | None = None
     deleted: bool = False
-    events: dict[str, StoredEvent] = field(default_factory=dict)
+    events: dict[str, StoredEvent] = attrs.field(factory=dict)
 
     @property
     def tzinfo(self) -> dt.tzinfo:
@@ -85,7 +87,7 @@ class CalendarData:
         }
 
 
-@dataclass
+@define
 class StoredPerson:
     """A contact: its Person JSON, last change sequence and sync visibility time."""
 
@@ -95,7 +97,7 @@ class StoredPerson:
     deleted: bool = False
 
 
-@dataclass
+@define
 class StoredGroup:
     """A contact group: its ContactGroup JSON (without computed member fields)."""
 
@@ -109,14 +111,14 @@ class StoredGroup:
         return bool(self.resource.get("groupType") == "SYSTEM_CONTACT_GROUP")
 
 
-@dataclass
+@define
 class Account:
     """One Google account: its calendars and its address book."""
 
     email: str
-    calendars: dict[str, CalendarData] = field(default_factory=dict)
-    people: dict[str, StoredPerson] = field(default_factory=dict)
-    groups: dict[str, StoredGroup] = field(default_factory=dict)
+    calendars: dict[str, CalendarData] = attrs.field(factory=dict)
+    people: dict[str, StoredPerson] = attrs.field(factory=dict)
+    groups: dict[str, StoredGroup] = attrs.field(factory=dict)
 
     @property
     def primary(self) -> CalendarData:
@@ -177,7 +179,7 @@ class EmulatorState:
         if found is None:
             found = self._create_account(email)
             self.accounts[email] = found
-            log.debug("created emulated account %s", email)
+            logger.debug("created emulated account %s", email)
         return found
 
     def _create_account(self, email: str) -> Account:

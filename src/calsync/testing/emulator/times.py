@@ -10,13 +10,14 @@ import datetime as dt
 import logging
 import re
 import zoneinfo
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .errors import ApiError, bad_request, invalid, required
+from attrs import frozen
 
-log = logging.getLogger(__name__)
+from calsync.testing.emulator.errors import ApiError, bad_request, invalid, required
+
+logger = logging.getLogger(__name__)
 
 UTC = dt.UTC
 _RFC3339 = re.compile(
@@ -96,7 +97,7 @@ def format_timestamp(value: dt.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-@dataclass(frozen=True)
+@frozen
 class When:
     """A validated ``EventDateTime``: a date (all-day) or an aware instant, plus its zone."""
 

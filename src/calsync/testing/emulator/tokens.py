@@ -14,10 +14,11 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-log = logging.getLogger(__name__)
+from attrs import frozen
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Key = tuple[Any, ...]
@@ -49,7 +50,7 @@ def fingerprint(query: dict[str, list[str]]) -> str:
     return hashlib.sha1(repr(kept).encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
+@frozen
 class SyncToken:
     """A decoded sync token."""
 
@@ -96,7 +97,7 @@ class SyncToken:
         return self.epoch != epoch or too_old
 
 
-@dataclass(frozen=True)
+@frozen
 class PageState:
     """What a page token carries."""
 
@@ -120,7 +121,7 @@ class PageState:
             return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Page:
     """One page of a listing and the key of its last item when more follow."""
 

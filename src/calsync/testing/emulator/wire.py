@@ -5,23 +5,25 @@ from __future__ import annotations
 import json
 import logging
 import urllib.parse
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-log = logging.getLogger(__name__)
+import attrs
+from attrs import define
+
+logger = logging.getLogger(__name__)
 
 JSON_TYPE = "application/json; charset=UTF-8"
 
 
-@dataclass
+@define
 class ApiRequest:
     """One HTTP request (top-level or a batch part) with lower-cased header names."""
 
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = attrs.field(factory=dict)
     body: bytes = b""
 
     @classmethod
@@ -64,13 +66,13 @@ class ApiRequest:
         return None
 
 
-@dataclass
+@define
 class ApiResponse:
     """A response to one request: status, headers and raw body."""
 
     status: int
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = attrs.field(factory=dict)
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> ApiResponse:
