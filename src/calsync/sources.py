@@ -12,12 +12,19 @@ diffed by content fingerprints instead, which is always correct.
 Errors: any exception an adapter raises is reported against the item (writes) or the run (reads)
 and never loses data. Raise :class:`~calsync.errors.InvalidHostItem` to refuse an item with a
 message the user will read.
+
+Unreadable rows: a host row that cannot become an item (an unknown time zone, an end before
+its start, an empty all-day span, a timed item without a zone, an unparsable date) is returned
+as :class:`Unreadable` in its place — by listings, reads and change feeds alike — never dropped
+without a word and never raised for the whole listing. calsync reports it by id, sends nothing
+for it, and never takes it for a deletion: its Google event stays as it is until the row is
+readable again.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from attrs import field, frozen
@@ -30,9 +37,10 @@ __all__ = [
     "HostChanges",
     "ItemUpdate",
     "ScheduleSource",
+    "Unreadable",
 ]
 
-T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 def _items(values: Iterable[Any]) -> tuple[Any, ...]:
@@ -44,16 +52,26 @@ def _ids(values: Iterable[str]) -> tuple[str, ...]:
 
 
 @frozen
-class HostChanges(Generic[T]):
+class Unreadable:
+    """A host row the adapter could not read as an item: its id and why, in words for the user
+    (``"its end is before its start"``)."""
+
+    id: str
+    reason: str
+
+
+@frozen
+class HostChanges(Generic[T_co]):
     """What changed in the host since a cursor.
 
     Attributes:
-        changed: items created or modified since the cursor (their current state).
+        changed: items created or modified since the cursor (their current state), and
+            :class:`Unreadable` records for changed rows that cannot be read.
         deleted: ids of items deleted since the cursor.
         cursor: the cursor to ask from next time.
     """
 
-    changed: tuple[T, ...] = field(converter=_items)
+    changed: tuple[T_co, ...] = field(converter=_items)
     deleted: tuple[str, ...] = field(converter=_ids)
     cursor: str = ""
 
@@ -79,8 +97,9 @@ class ScheduleSource(abc.ABC):
     """A host's schedules, one per user."""
 
     @abc.abstractmethod
-    def list_items(self, user_id: str, window: TimeRange) -> Iterable[ScheduleItem]:
-        """Every item of ``user_id`` (all three kinds) whose span touches ``window``.
+    def list_items(self, user_id: str, window: TimeRange) -> Iterable[ScheduleItem | Unreadable]:
+        """Every item of ``user_id`` (all three kinds) whose span touches ``window``, with an
+        :class:`Unreadable` in place of each row in the window that cannot be read.
 
         The listing must be complete: calsync only treats an item as deleted after
         :meth:`get_item` confirms it, but an incomplete listing costs extra reads.
@@ -90,8 +109,9 @@ class ScheduleSource(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get_item(self, user_id: str, item_id: str) -> ScheduleItem | None:
-        """The item with ``item_id``, wherever it lies in time, or ``None`` if it was deleted.
+    def get_item(self, user_id: str, item_id: str) -> ScheduleItem | Unreadable | None:
+        """The item with ``item_id``, wherever it lies in time, or ``None`` if it was deleted
+        (:class:`Unreadable` when the row exists but cannot be read).
 
         For an item that was converted (it has a successor whose ``replaces`` names it), return
         the successor or ``None``; calsync follows the successor either way.
@@ -123,10 +143,12 @@ class ScheduleSource(abc.ABC):
         """Delete the item (an unlinked appointment deleted in Google). Deleting an item that
         is already gone is not an error."""
 
-    def get_items(self, user_id: str, item_ids: Sequence[str]) -> dict[str, ScheduleItem]:
+    def get_items(
+        self, user_id: str, item_ids: Sequence[str]
+    ) -> Mapping[str, ScheduleItem | Unreadable]:
         """The items among ``item_ids`` that still exist, by id. Built on :meth:`get_item`;
         override it when the host can fetch many at once."""
-        found: dict[str, ScheduleItem] = {}
+        found: dict[str, ScheduleItem | Unreadable] = {}
         for item_id in item_ids:
             item = self.get_item(user_id, item_id)
             if item is not None:
@@ -138,7 +160,7 @@ class ScheduleSource(abc.ABC):
         default). calsync asks for it *before* a full listing so nothing slips between."""
         return None
 
-    def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem]:
+    def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem | Unreadable]:
         """What changed since ``cursor`` (only called when :meth:`change_cursor` gave one).
 
         Raises:
@@ -151,13 +173,15 @@ class ContactSource(abc.ABC):
     """A host's client sync groups."""
 
     @abc.abstractmethod
-    def list_group(self, user_id: str, group: str) -> Iterable[Contact]:
-        """Every client in the sync group named ``group`` (possibly none). Must be complete:
-        a client missing here is treated as removed from the group."""
+    def list_group(self, user_id: str, group: str) -> Iterable[Contact | Unreadable]:
+        """Every client in the sync group named ``group`` (possibly none), with an
+        :class:`Unreadable` in place of a client row that cannot be read. Must be complete: a
+        client missing here is treated as removed from the group."""
 
     @abc.abstractmethod
-    def get_contact(self, user_id: str, contact_id: str) -> Contact | None:
-        """The client with ``contact_id``, or ``None`` when it no longer exists."""
+    def get_contact(self, user_id: str, contact_id: str) -> Contact | Unreadable | None:
+        """The client with ``contact_id``, or ``None`` when it no longer exists
+        (:class:`Unreadable` when its row cannot be read)."""
 
     @abc.abstractmethod
     def create_contact(
@@ -186,7 +210,9 @@ class ContactSource(abc.ABC):
         """The change-feed position of ``group``, or ``None`` when there is no feed."""
         return None
 
-    def changes_since(self, user_id: str, group: str, cursor: str) -> HostChanges[Contact]:
+    def changes_since(
+        self, user_id: str, group: str, cursor: str
+    ) -> HostChanges[Contact | Unreadable]:
         """Clients of ``group`` changed since ``cursor``; ``deleted`` lists clients that left
         the group or were deleted.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from calsync.backends import (
@@ -27,7 +27,7 @@ from calsync.engine.planner import (
 )
 from calsync.ids import event_id_for
 from calsync.model import Channel, EventFields, Marker, ScheduleItem, TimeRange
-from calsync.sources import ItemUpdate, ScheduleSource
+from calsync.sources import ItemUpdate, ScheduleSource, Unreadable
 from calsync.state.base import MappingRow
 
 __all__ = ["CalendarSync", "check_item"]
@@ -122,9 +122,13 @@ class CalendarSync(ChannelAdapter):
         items = self.source.list_items(self.user_id, self.window)
         return self._records(items), set(), new_cursor, True
 
-    def _records(self, items: Any) -> dict[str, HostRecord]:
+    def _records(self, items: Iterable[ScheduleItem | Unreadable]) -> dict[str, HostRecord]:
         records: dict[str, HostRecord] = {}
         for item in items:
+            if isinstance(item, Unreadable):
+                self.invalid.add(item.id)
+                self.warnings.append(f"item {item.id} could not be read: {item.reason}")
+                continue
             record = self.host_view(item)
             problem = check_item(record.view)
             if problem is not None:

@@ -33,7 +33,7 @@ from calsync.engine.channel import ChannelAdapter, ChannelSnapshot, HostWrite, R
 from calsync.engine.planner import CONTACT, HostRecord, PlanRules, RemoteRecord, Snapshot
 from calsync.errors import NotFound
 from calsync.model import Channel, Contact, ContactFields, Marker
-from calsync.sources import ContactSource, ContactUpdate
+from calsync.sources import ContactSource, ContactUpdate, Unreadable
 from calsync.state.base import MappingRow, PendingCreate
 
 __all__ = ["ContactsSync"]
@@ -57,6 +57,7 @@ class ContactsSync(ChannelAdapter):
         self.user_id = ctx.profile.user_id
         self.inbound = ctx.profile.options.inbound_contacts
         self._group_id: str | None = None
+        self.unreadable: dict[str, str] = {}
 
     def config_digest(self) -> str:
         return digest(self.group, self.inbound)
@@ -99,10 +100,18 @@ class ContactsSync(ChannelAdapter):
         if listing.complete:
             self._confirm_remote_absences(mapping, remote)
         if host_complete:
-            host_deleted.update(host_id for host_id in mapping if host_id not in host)
+            host_deleted.update(
+                host_id
+                for host_id in mapping
+                if host_id not in host and host_id not in self.unreadable
+            )
         self._resolve_unmapped(mapping, host, host_deleted, remote)
+        host_deleted.difference_update(self.unreadable)
         snapshot = Snapshot(host, frozenset(host_deleted), remote)
-        return ChannelSnapshot(snapshot, host_cursor, listing.cursor, tuple(listing.warnings))
+        warnings = [f"client {i} could not be read: {why}" for i, why in self.unreadable.items()]
+        return ChannelSnapshot(
+            snapshot, host_cursor, listing.cursor, (*listing.warnings, *warnings)
+        )
 
     def _list_remote(self, cursor: str | None) -> Any:
         try:
@@ -126,8 +135,14 @@ class ContactsSync(ChannelAdapter):
         contacts = self.source.list_group(self.user_id, self.group)
         return self._records(contacts), set(), new_cursor, True
 
-    def _records(self, contacts: Iterable[Contact]) -> dict[str, HostRecord]:
-        return {contact.id: self.host_view(contact) for contact in contacts}
+    def _records(self, contacts: Iterable[Contact | Unreadable]) -> dict[str, HostRecord]:
+        records: dict[str, HostRecord] = {}
+        for contact in contacts:
+            if isinstance(contact, Unreadable):
+                self.unreadable[contact.id] = contact.reason
+            else:
+                records[contact.id] = self.host_view(contact)
+        return records
 
     def host_view(self, contact: Contact) -> HostRecord:
         return HostRecord(
@@ -173,6 +188,8 @@ class ContactsSync(ChannelAdapter):
             contact = self.source.get_contact(self.user_id, host_id)
             if contact is None:
                 host_deleted.add(host_id)
+            elif isinstance(contact, Unreadable):
+                self.unreadable[host_id] = contact.reason
         for record in list(host.values()):
             origin = record.origin
             if (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -35,6 +35,7 @@ from calsync.sources import (
     HostChanges,
     ItemUpdate,
     ScheduleSource,
+    Unreadable,
 )
 from calsync.testing._faults import ChangeLog, Clock, FaultHooks, utc_now
 
@@ -123,7 +124,9 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
                 item_id = successors[item_id]
             return items[item_id]
 
-    def get_items(self, user_id: str, item_ids: Sequence[str]) -> dict[str, ScheduleItem]:
+    def get_items(
+        self, user_id: str, item_ids: Sequence[str]
+    ) -> Mapping[str, ScheduleItem | Unreadable]:
         """As the default (built on :meth:`get_item`, which counts too), counted on its own."""
         with self._contract_call("get_items"):
             return super().get_items(user_id, item_ids)
@@ -167,7 +170,7 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
         with self._contract_call("change_cursor"):
             return self._log.cursor(user_id) if self.change_feed else None
 
-    def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem]:
+    def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem | Unreadable]:
         with self._contract_call("changes_since"):
             if not self.change_feed:
                 return super().changes_since(user_id, cursor)
@@ -340,7 +343,9 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
         with self._contract_call("change_cursor"):
             return self._log.cursor((user_id, group)) if self.change_feed else None
 
-    def changes_since(self, user_id: str, group: str, cursor: str) -> HostChanges[Contact]:
+    def changes_since(
+        self, user_id: str, group: str, cursor: str
+    ) -> HostChanges[Contact | Unreadable]:
         with self._contract_call("changes_since"):
             if not self.change_feed:
                 return super().changes_since(user_id, group, cursor)

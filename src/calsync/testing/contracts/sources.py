@@ -178,7 +178,7 @@ class ScheduleSourceContract:
 
         found = h.source.get_item(h.user_id, item_id)
 
-        assert found is not None
+        assert isinstance(found, ScheduleItem)
         assert (item_id, "Far away") == (found.id, found.title)
 
     def test_get_item_of_a_removed_item_is_none(self, schedule_harness: ScheduleHarness) -> None:
@@ -199,7 +199,9 @@ class ScheduleSourceContract:
         found = h.source.get_items(h.user_id, [kept, removed, "contract-never-existed"])
 
         assert [kept] == list(found)
-        assert found[kept].title == "Kept"
+        kept_item = found[kept]
+        assert isinstance(kept_item, ScheduleItem)
+        assert kept_item.title == "Kept"
 
     def test_users_do_not_see_each_others_items(self, schedule_harness: ScheduleHarness) -> None:
         h = schedule_harness
@@ -235,7 +237,11 @@ class ScheduleSourceContract:
         again = self._unlinked(h, "origin1")
 
         assert first.id == again.id
-        listed = [i for i in h.source.list_items(h.user_id, WINDOW) if i.remote_id == "origin1"]
+        listed = [
+            i
+            for i in h.source.list_items(h.user_id, WINDOW)
+            if isinstance(i, ScheduleItem) and i.remote_id == "origin1"
+        ]
         assert [first.id] == [i.id for i in listed]
 
     def test_create_unlinked_from_another_origin_makes_another_item(
@@ -362,7 +368,9 @@ class ScheduleSourceContract:
         session = h.driver.convert(h.user_id, unlinked.id, client=CLIENT, session_type="Portrait")
 
         changed = {item.id: item for item in h.source.changes_since(h.user_id, cursor).changed}
-        assert unlinked.id == changed[session.id].replaces
+        converted = changed[session.id]
+        assert isinstance(converted, ScheduleItem)
+        assert unlinked.id == converted.replaces
 
     def test_the_change_feed_refuses_an_unknown_cursor(
         self, schedule_harness: ScheduleHarness
@@ -459,7 +467,11 @@ class ContactSourceContract:
 
         assert first.id == again.id
         assert first.id != other.id
-        listed = [c for c in h.source.list_group(h.user_id, h.group) if c.remote_id == "people/c1"]
+        listed = [
+            c
+            for c in h.source.list_group(h.user_id, h.group)
+            if isinstance(c, Contact) and c.remote_id == "people/c1"
+        ]
         assert [first.id] == [c.id for c in listed]
 
     def test_update_contact_applies_only_the_changed_fields(
@@ -468,7 +480,7 @@ class ContactSourceContract:
         h = contact_harness
         contact_id = self._add(h, client("contract-ann"), [h.group])
         before = h.source.get_contact(h.user_id, contact_id)
-        assert before is not None
+        assert isinstance(before, Contact)
         edit = ContactFields(given_name="Anne", family_name="ignored", notes="Call after 5")
 
         updated = h.source.update_contact(
