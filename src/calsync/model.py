@@ -35,6 +35,7 @@ __all__ = [
     "Marker",
     "Phone",
     "PostalAddress",
+    "RecordKind",
     "ScheduleItem",
     "TimeRange",
     "Timed",
@@ -148,6 +149,20 @@ class ItemKind(enum.Enum):
     APPOINTMENT = "appointment"
     #: An item made in Google that came back to the host, not yet linked to a client.
     UNLINKED = "unlinked"
+
+
+class RecordKind(enum.Enum):
+    """What a synced pair is about: a schedule item's kind, or a client (contacts channel)."""
+
+    SESSION = "session"
+    APPOINTMENT = "appointment"
+    UNLINKED = "unlinked"
+    CONTACT = "contact"
+
+    @classmethod
+    def of(cls, kind: ItemKind) -> RecordKind:
+        """The record kind of a schedule item kind."""
+        return cls(kind.value)
 
 
 @frozen
@@ -318,6 +333,19 @@ class Marker:
 
     namespace: str
     host_id: str
+
+    def is_well_formed(self) -> bool:
+        """True for a marker calsync could have written: a namespace and a host id of at most
+        :data:`MAX_MARKER_ID` printable characters. Anything else (a marker another tool
+        mangled, or an oversize one) is no marker: the item is the user's own."""
+        return all(
+            0 < len(part) <= MAX_MARKER_ID and part.isprintable()
+            for part in (self.namespace, self.host_id)
+        )
+
+
+#: The longest namespace or host id a well-formed marker holds.
+MAX_MARKER_ID = 256
 
 
 def evolve_fields(value: Any, changes: Mapping[str, Any]) -> Any:

@@ -112,7 +112,7 @@ class MemoryCalendarBackend(FaultHooks, CalendarBackend):
     # -- the contract --------------------------------------------------------------------
 
     def list_events(
-        self, calendar_id: str, window: TimeRange, cursor: str | None
+        self, calendar_id: str, window: TimeRange, cursor: str | None, *, read_only: bool = False
     ) -> RemoteListing[RemoteEvent]:
         with self._contract_call("list_events"):
             events = self._events(calendar_id)
@@ -338,6 +338,13 @@ class MemoryContactsBackend(FaultHooks, ContactsBackend):
         self._ids = itertools.count(1)
 
     # -- the contract --------------------------------------------------------------------
+
+    def find_group(self, name: str) -> str | None:
+        with self._contract_call("find_group"):
+            found = next((i for i, n in self._groups.items() if n == name), None)
+            if found is not None:
+                self._sync_groups.add(found)
+            return found
 
     def ensure_group(self, name: str) -> str:
         with self._contract_call("ensure_group"):
