@@ -5,7 +5,7 @@ contracts. Every change, whether calsync makes it through the contract or the "h
 it through a hook (``add``, ``edit``, ``remove``, ``convert``, …), gives the item a new
 ``revision`` and an ``updated`` time from the injectable clock. A change feed is optional
 (``change_feed=True``). ``fail_next``, ``crash_after_next`` and ``calls`` are as on the
-in-memory backends (:class:`~calsync.testing.remote.FaultHooks`). A schedule can also hold
+in-memory backends (:class:`~calsync.testing._faults.FaultHooks`). A schedule can also hold
 corrupt rows (``add_corrupt``): they are answered as :class:`~calsync.sources.Unreadable`, as the
 host contract asks, until ``repair`` makes them items again.
 """
