@@ -58,6 +58,13 @@ def _aware(instance: Any, attribute: attrs.Attribute[datetime], value: datetime)
         raise ValueError(f"{attribute.name} must be timezone-aware, got {value!r}")
 
 
+def _instant(moment: datetime) -> datetime:
+    """The UTC instant of an aware datetime. Equality of instants must go through it: Python
+    compares two datetimes of different ``tzinfo`` in the repeated hour of a DST change as
+    unequal whenever one has ``fold=1`` (PEP 495), even when they name the same instant."""
+    return moment.astimezone(UTC)
+
+
 def _zone(name: str) -> str:
     return canonical_zone(name)
 
@@ -92,16 +99,17 @@ class AllDay:
 class Timed:
     """A timed span between two aware instants, made in the IANA zone ``zone``.
 
-    Equality is by instant and zone: 09:00+01:00 and 08:00Z in ``Europe/Paris`` are the same.
+    Equality is by instant and zone: 09:00+01:00 and 08:00Z in ``Europe/Paris`` are the same,
+    also in the repeated hour of a DST change, whatever ``fold`` says.
     Legacy zone names are canonicalised (``Europe/Kiev`` becomes ``Europe/Kyiv``).
     """
 
-    start: datetime = field(validator=_aware)
-    end: datetime = field(validator=_aware)
+    start: datetime = field(validator=_aware, eq=_instant)
+    end: datetime = field(validator=_aware, eq=_instant)
     zone: str = field(default="UTC", converter=_zone)
 
     def __attrs_post_init__(self) -> None:
-        if self.end < self.start:
+        if _instant(self.end) < _instant(self.start):
             raise ValueError(f"end {self.end} is before start {self.start}")
 
     def bounds(self) -> tuple[datetime, datetime]:

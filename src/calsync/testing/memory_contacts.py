@@ -68,6 +68,7 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
 
     contract_methods = frozenset(
         {
+            "find_group",
             "ensure_group",
             "list_contacts",
             "get_contact",
