@@ -152,15 +152,24 @@ def plan(
 def _hold_mass_deletions(
     actions: list[Action], mapped: int, rules: DeletionRules, confirmed: bool
 ) -> tuple[list[Action], list[Action]]:
+    """Split off the deletions of each kind that exceed the mass-deletion limit.
+
+    Linear in the actions: held deletions are told apart by kind, never looked up by
+    (attrs) equality in a list, which made 16k held deletions take 20 s.
+    """
     if confirmed:
         return actions, []
     held: list[Action] = []
+    held_kinds: list[type] = []
     for kind in (DeleteRemote, DeleteHost):
         deletions = [a for a in actions if isinstance(a, kind)]
         if rules.holds(len(deletions), mapped):
             held.extend(deletions)
-    kept = [a for a in actions if a not in held] if held else actions
-    return kept, held
+            held_kinds.append(kind)
+    if not held:
+        return actions, []
+    kinds = tuple(held_kinds)
+    return [a for a in actions if not isinstance(a, kinds)], held
 
 
 class _Planner:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -53,6 +53,17 @@ def _check_names(changed: Iterable[str], allowed: Sequence[str]) -> None:
         raise ValueError(f"unknown fields {sorted(unknown)}; expected some of {list(allowed)}")
 
 
+class _TakenIds:
+    """The ids of a user's items and of the items they replaced, checked in O(1) without
+    copying either (``add`` used to rebuild a set of every id per call)."""
+
+    def __init__(self, items: Mapping[str, object], successors: Mapping[str, str]) -> None:
+        self._items, self._successors = items, successors
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._items or item_id in self._successors
+
+
 class _MemoryHost(FaultHooks, Generic[K]):
     """What both host fakes share: the clock, revisions, new ids and the optional feed."""
 
@@ -72,8 +83,7 @@ class _MemoryHost(FaultHooks, Generic[K]):
     def _stamp(self, value: V) -> V:
         return attrs.evolve(value, revision=str(next(self._revisions)), updated=self._now())
 
-    def _new_id(self, prefix: str, taken: Iterable[str]) -> str:
-        taken = set(taken)
+    def _new_id(self, prefix: str, taken: Container[str]) -> str:
         while True:
             candidate = f"{prefix}{next(self._numbers)}"
             if candidate not in taken:
@@ -256,8 +266,8 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
     def _user(self, user_id: str) -> dict[str, ScheduleItem]:
         return self._items.setdefault(user_id, {})
 
-    def _taken(self, user_id: str) -> set[str]:
-        return set(self._user(user_id)) | set(self._successors.get(user_id, {}))
+    def _taken(self, user_id: str) -> _TakenIds:
+        return _TakenIds(self._user(user_id), self._successors.get(user_id, {}))
 
     def _existing(self, user_id: str, item_id: str) -> ScheduleItem:
         item = self._user(user_id).get(item_id)
