@@ -101,7 +101,7 @@ class GoogleCalendarBackend(CalendarBackend):
             user's contacts backend (default: a pacer for 600 calls a minute).
         retrying: the retry policy for transient errors (default:
             :func:`~calsync.google.retry.default_retrying`).
-        batch_size: writes per batch request (at most the pacer's burst).
+        batch_size: writes per batch request (cut to the pacer's burst).
         skip_event_types: ``eventType`` values left out of listings.
         page_size: ``maxResults`` of listing pages (Google's maximum is 2500).
     """
@@ -120,7 +120,9 @@ class GoogleCalendarBackend(CalendarBackend):
         self.service = service
         self.batch_factory = batch_factory or (lambda: new_batch_request(service))
         self.caller = Caller(pacer or QuotaPacer(), retrying or default_retrying())
-        self.batch_size = max(1, min(batch_size, 1000))
+        # at most the pacer's burst, so the engine hands over whole batches (50 writes cut
+        # into 48 + 2 cost a request and a window's worth of quota packing per batch)
+        self.batch_size = max(1, min(batch_size, 1000, self.caller.pacer.burst))
         self.skip_event_types = frozenset(skip_event_types)
         self.page_size = page_size
         self._zones: dict[str, str] = {}

@@ -83,7 +83,7 @@ class GoogleContactsBackend(ContactsBackend):
         pacer: the user's :class:`~calsync.google.pacing.QuotaPacer`, shared with the
             user's calendar backend.
         retrying: the retry policy for transient errors.
-        batch_size: contacts per batch create/update (at most 200).
+        batch_size: contacts per batch create/update (at most 200, cut to the pacer's burst).
         page_size: ``pageSize`` of listing pages (at most 1000).
     """
 
@@ -98,7 +98,7 @@ class GoogleContactsBackend(ContactsBackend):
     ) -> None:
         self.service = service
         self.caller = Caller(pacer or QuotaPacer(), retrying or default_retrying())
-        self.batch_size = max(1, min(batch_size, BATCH_MUTATE_MAX))
+        self.batch_size = max(1, min(batch_size, BATCH_MUTATE_MAX, self.caller.pacer.burst))
         self.page_size = page_size
         #: the last state read or written of each contact (for merging updates)
         self._known: dict[str, wire.Person] = {}
