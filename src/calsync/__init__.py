@@ -29,6 +29,7 @@ from calsync.errors import (
     InvalidHostItem,
     InvalidRequest,
     LeaseHeld,
+    NotConnected,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
@@ -92,6 +93,7 @@ from calsync.sources import (
 from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
 from calsync.templates import ItemTemplate, Template, TemplateSet
 from calsync.tokens import MemoryTokenStore, SqliteTokenStore, StoredToken, TokenStore
+from calsync.wording import Wording
 
 __version__ = "0.1.0.dev0"
 
@@ -130,6 +132,7 @@ __all__ = [
     "Marker",
     "MemoryStateStore",
     "MemoryTokenStore",
+    "NotConnected",
     "NotFound",
     "Notifications",
     "Notifier",
@@ -172,6 +175,7 @@ __all__ = [
     "TokenStore",
     "TransientError",
     "When",
+    "Wording",
     "__version__",
     "abstain",
     "google_wins",

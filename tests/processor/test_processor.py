@@ -190,7 +190,7 @@ def test_one_runner_never_syncs_a_profile_twice_at_once_and_a_confirmation_waits
     runner.start()
     entered.wait(5)
 
-    second = processor.run_profile(ann)
+    second = processor.run_profile(ann, scheduled=True)
     confirming: list[object] = []
     confirmer = threading.Thread(
         target=lambda: confirming.append(processor.run_profile(ann, confirm_deletions=True))

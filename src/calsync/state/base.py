@@ -9,7 +9,9 @@ Per profile, the store keeps
   tokens, a digest of the options they were taken under;
 * **pending creates** — the intent recorded before a remote create that has no client-chosen
   id (contacts), so a crash between the create and its mapping row cannot duplicate;
-* a **lease** — which runner syncs the profile now, until when.
+* a **lease** — which runner syncs the profile now, until when;
+* the **notice sent** — what problem the user was last told about by email, and when (kept as
+  JSON under one cursor by default, so every store has it for free).
 
 Implementations: :class:`~calsync.state.sqlite.SqliteStateStore` (the default, stdlib
 ``sqlite3``) and :class:`~calsync.state.memory.MemoryStateStore`. The contract asks nothing a
@@ -20,15 +22,27 @@ compare-and-set for the lease.
 from __future__ import annotations
 
 import abc
+import json
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Self
 
 from attrs import frozen
 
 from calsync.model import Channel
 
-__all__ = ["Channel", "Lease", "MappingRow", "PendingCreate", "StateStore"]
+__all__ = [
+    "NOTICE_CURSOR",
+    "Channel",
+    "Lease",
+    "MappingRow",
+    "PendingCreate",
+    "SentNotice",
+    "StateStore",
+]
+
+#: The cursor the default :meth:`StateStore.sent_notice` keeps its JSON under.
+NOTICE_CURSOR = "notify:sent"
 
 
 @frozen
@@ -80,6 +94,23 @@ class Lease:
     expires_at: datetime
 
 
+@frozen
+class SentNotice:
+    """The problem a profile's user was last told about by email.
+
+    Attributes:
+        problem: a digest naming the problem (equal digests: the same problem).
+        sent_at: when the last email about it went out (the first one or a reminder).
+        lasting: the problem lasts until someone acts (a revoked authorisation, a failing
+            item), so a "resolved" note follows when it clears; one-off news (a conflict
+            settled, an event restored) is not followed by one.
+    """
+
+    problem: str
+    sent_at: datetime
+    lasting: bool = True
+
+
 class StateStore(abc.ABC):
     """Persistent sync state. Every method is atomic on its own; :meth:`transaction` groups
     several into one. Implementations must be safe to share between threads.
@@ -121,6 +152,40 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""
+
+    # -- the notice sent ---------------------------------------------------------------------
+
+    def sent_notice(self, profile_id: str) -> SentNotice | None:
+        """The problem the user was last told about, or ``None`` when nothing is outstanding.
+
+        The default reads JSON from the cursor :data:`NOTICE_CURSOR`; a store may override
+        this pair with a table of its own.
+        """
+        text = self.get_cursor(profile_id, NOTICE_CURSOR)
+        if text is None:
+            return None
+        data = json.loads(text)
+        return SentNotice(
+            data["problem"], datetime.fromisoformat(data["sent_at"]), bool(data["lasting"])
+        )
+
+    def set_sent_notice(self, profile_id: str, notice: SentNotice | None) -> None:
+        """Record what the user was told (``None``: nothing outstanding any more).
+
+        Raises:
+            ValueError: ``notice.sent_at`` is naive.
+        """
+        if notice is None:
+            self.set_cursor(profile_id, NOTICE_CURSOR, None)
+            return
+        if notice.sent_at.utcoffset() is None:
+            raise ValueError("sent_at must be an aware datetime")
+        data = {
+            "problem": notice.problem,
+            "sent_at": notice.sent_at.astimezone(UTC).isoformat(),
+            "lasting": notice.lasting,
+        }
+        self.set_cursor(profile_id, NOTICE_CURSOR, json.dumps(data, sort_keys=True))
 
     # -- pending creates -----------------------------------------------------------------
 
