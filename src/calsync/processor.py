@@ -69,8 +69,8 @@ Connect = Callable[[SyncProfile], Connection]
 
 @frozen
 class ProfileRun:
-    """What happened to one profile: its report, or why it was skipped, and the status the
-    run gave the profile (``None``: unchanged)."""
+    """What happened to one profile: its report, or why it was skipped, and the profile's
+    status after the run (``None`` when skipped)."""
 
     profile_id: str
     report: SyncReport | None = None
@@ -230,9 +230,9 @@ class SyncProcessor:
             outcome = self._sync(profile, confirm)
             if outcome.report.fatal is None:
                 self.store.set_cursor(profile.id, LAST_RUN, self.clock().isoformat())
-            status = self._tell_host(profile, outcome)
+            status = self._tell_host(profile, outcome) or profile.status
             # under the lease, so two runners never both send the same notice
-            self._notify(attrs.evolve(profile, status=status or profile.status), outcome)
+            self._notify(attrs.evolve(profile, status=status), outcome)
         return ProfileRun(profile.id, outcome.report, status=status)
 
     def _sync(self, profile: SyncProfile, confirm: bool) -> _Outcome:
