@@ -28,9 +28,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -40,6 +40,7 @@ from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
 from calsync.errors import AuthError, NotConnected
+from calsync.leases import ProfileLease
 from calsync.notices import DEFAULT_REMINDER, notice_due
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
@@ -90,7 +91,6 @@ class ProfileRun:
 class _Outcome:
     report: SyncReport
     trace: str
-    connected: bool  # the profile's Google account was reached (its authorisation works)
     status: ProfileStatus | None  # the status the run calls for (None: unchanged)
 
 
@@ -101,6 +101,21 @@ def _utcnow() -> datetime:
 def _who(profile: SyncProfile) -> str:
     """The user as an operator knows them (never their email address)."""
     return profile.name or f"user {profile.user_id}"
+
+
+def _status(
+    profile: SyncProfile, report: SyncReport, connected: bool | None
+) -> ProfileStatus | None:
+    """The status a run calls for (``None``: leave it as it is)."""
+    if connected is False:
+        return ProfileStatus.NOT_CONNECTED
+    if report.needs_reauth:
+        return ProfileStatus.NEEDS_REAUTH
+    if report.calendar_gone:
+        return ProfileStatus.CALENDAR_GONE
+    if connected and report.fatal is None and profile.status.waits_for_google_account:
+        return ProfileStatus.OK  # an explicit run got through: the account works again
+    return None
 
 
 def default_holder() -> str:
@@ -224,7 +239,10 @@ class SyncProcessor:
     ) -> ProfileRun:
         with self._lease(profile.id, 0.0 if scheduled else wait) as held:
             if not held:
-                return ProfileRun(profile.id, skipped="another runner is syncing this user")
+                why = "another runner is syncing this user"
+                if not scheduled:
+                    why += f" (waited {wait:.0f}s)"
+                return ProfileRun(profile.id, skipped=why)
             if scheduled and self._synced_recently(profile.id):
                 return ProfileRun(profile.id, skipped="synced recently by another runner")
             outcome = self._sync(profile, confirm)
@@ -244,18 +262,13 @@ class SyncProcessor:
         if report.fatal is not None:  # the engine's words for the host's screens, in the host's
             report.fatal = report.fatal.replace(REAUTHORISE, wording.reauthorise)
             report.fatal = report.fatal.replace(CALENDAR_GONE, wording.calendar_gone)
-        status = None
-        if not connected and not report.needs_reauth:
-            status = ProfileStatus.NOT_CONNECTED
-        elif report.needs_reauth:
-            status = ProfileStatus.NEEDS_REAUTH
-        elif report.calendar_gone:
-            status = ProfileStatus.CALENDAR_GONE
-        elif profile.status.waits_for_google_account:  # the account works again
-            status = ProfileStatus.OK
-        return _Outcome(report, trace.text if trace is not None else "", connected, status)
+        return _Outcome(
+            report, trace.text if trace is not None else "", _status(profile, report, connected)
+        )
 
-    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, bool]:
+    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, bool | None]:
+        """The run's report, and whether the user has a Google account connected (``None``:
+        connecting failed for another reason, so nobody knows)."""
         wording = profile.options.wording
         try:
             connection = self.connect(profile)
@@ -275,7 +288,7 @@ class SyncProcessor:
             return report, True
         except Exception as exc:
             logger.exception("profile %s: connecting to Google failed", profile.id)
-            return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}"), True
+            return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}"), None
         try:
             report = self.engine.sync(
                 profile, connection.calendar, connection.contacts, confirm_deletions=confirm
@@ -328,43 +341,9 @@ class SyncProcessor:
         except Exception:  # not recorded as sent: the next run tries again
             logger.exception("profile %s: could not send the notification", profile.id)
 
-    # -- leases --------------------------------------------------------------------------
-
-    def _acquire(self, profile_id: str, wait: float) -> bool:
-        """Take the profile's lease, trying for up to ``wait`` seconds."""
-        deadline = time.monotonic() + wait
-        while True:
-            if self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock()):
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            time.sleep(min(self.lease_poll, left))
-
-    @contextmanager
-    def _lease(self, profile_id: str, wait: float = 0.0) -> Iterator[bool]:
-        if not self._acquire(profile_id, wait):
-            yield False
-            return
-        done = threading.Event()
-        keeper = threading.Thread(
-            target=self._keep_lease, args=(profile_id, done), daemon=True, name="calsync-lease"
-        )
-        keeper.start()
-        try:
-            yield True
-        finally:
-            done.set()
-            keeper.join()
-            self.store.release_lease(profile_id, self.holder)
-
-    def _keep_lease(self, profile_id: str, done: threading.Event) -> None:
-        period = self.lease_ttl.total_seconds() / 3
-        while not done.wait(period):
-            if self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock()):
-                continue
-            logger.error("profile %s: lost its lease while syncing", profile_id)
-            return
+    def _lease(self, profile_id: str, wait: float) -> AbstractContextManager[bool]:
+        lease = ProfileLease(self.store, self.holder, self.lease_ttl, self.clock, self.lease_poll)
+        return lease.hold(profile_id, wait)
 
     # -- serving -------------------------------------------------------------------------
 
