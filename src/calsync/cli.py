@@ -31,7 +31,7 @@ from calsync.errors import CalsyncError, ConfigurationError
 from calsync.google.auth import ClientConfig, run_desktop_flow
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.model import Channel
-from calsync.processor import LAST_RUN, ProfileRun, SyncProcessor
+from calsync.processor import ProfileRun, SyncProcessor
 from calsync.profile import ProfileStatus, SyncProfile
 from calsync.state import SqliteStateStore, StateStore
 from calsync.tokens import SqliteTokenStore
@@ -141,6 +141,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
     rows = []
     for profile in app.host.profiles.profiles():
         lease = app.store.get_lease(profile.id)
+        last_run = app.store.get_last_run(profile.id)
         rows.append(
             {
                 "profile": profile.id,
@@ -150,7 +151,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
                 "calendar": profile.calendar_id or "(none chosen)",
                 "events": len(app.store.mappings(profile.id, Channel.CALENDAR)),
                 "contacts": len(app.store.mappings(profile.id, Channel.CONTACTS)),
-                "last run": app.store.get_cursor(profile.id, LAST_RUN) or "never",
+                "last run": last_run.isoformat() if last_run is not None else "never",
                 "lease": lease.holder if lease is not None else "-",
             }
         )

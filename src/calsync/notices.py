@@ -4,10 +4,10 @@ day while it lasts, and one note when it clears.
 A problem is named by a digest of what the run found wrong (the status calsync gave the
 profile, the failure, each failing item, each held deletion, each warning and conflict). The
 processor keeps the last notice sent per profile in the state store
-(:meth:`~calsync.state.base.StateStore.sent_notice`), under the profile's lease, so a restart or
+(:meth:`~calsync.state.base.StateStore.get_sent_notice`), under the profile's lease, so a restart or
 another runner does not send it again.
 
-    due = notice_due(store.sent_notice(profile.id), report, status, now, remind_every)
+    due = notice_due(store.get_sent_notice(profile.id), report, status, now, remind_every)
     notifier.notify(profile, report, trace, due.notice)
     if due.changed:
         store.set_sent_notice(profile.id, due.record)

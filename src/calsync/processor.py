@@ -50,8 +50,6 @@ __all__ = ["Connection", "ProfileRun", "SyncProcessor"]
 
 logger = logging.getLogger(__name__)
 
-LAST_RUN = "processor:last_run"
-
 
 @frozen
 class Connection:
@@ -247,7 +245,7 @@ class SyncProcessor:
                 return ProfileRun(profile.id, skipped="synced recently by another runner")
             outcome = self._sync(profile, confirm)
             if outcome.report.fatal is None:
-                self.store.set_cursor(profile.id, LAST_RUN, self.clock().isoformat())
+                self.store.set_last_run(profile.id, self.clock())
             status = self._tell_host(profile, outcome) or profile.status
             # under the lease, so two runners never both send the same notice
             self._notify(attrs.evolve(profile, status=status), outcome)
@@ -303,11 +301,8 @@ class SyncProcessor:
         return report, True
 
     def _synced_recently(self, profile_id: str) -> bool:
-        last = self.store.get_cursor(profile_id, LAST_RUN)
-        if last is None:
-            return False
-        gap = self.clock() - datetime.fromisoformat(last)
-        return gap < timedelta(seconds=self.interval / 2)
+        last = self.store.get_last_run(profile_id)
+        return last is not None and self.clock() - last < timedelta(seconds=self.interval / 2)
 
     def _tell_host(self, profile: SyncProfile, outcome: _Outcome) -> ProfileStatus | None:
         """Write back what the run learnt; returns the status given (``None``: unchanged)."""
@@ -329,7 +324,7 @@ class SyncProcessor:
         now = self.clock()
         try:
             due = notice_due(
-                self.store.sent_notice(profile.id),
+                self.store.get_sent_notice(profile.id),
                 outcome.report,
                 profile.status,
                 now,

@@ -106,6 +106,9 @@ class SyncOptions:
         notifications: the user's email switches.
         wording: the host's names for its screens in messages to the user (see
             :mod:`calsync.wording`).
+        cleanup_old_calendar: when the user switches to another Google calendar, delete the
+            events calsync made in the old one (never an event calsync did not create). Off by
+            default: the old calendar is left as it is.
     """
 
     inbound_calendar: bool = False
@@ -120,6 +123,7 @@ class SyncOptions:
     field_rules: FieldRules = FieldRules()
     notifications: Notifications = Notifications()
     wording: Wording = DEFAULT_WORDING
+    cleanup_old_calendar: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.contacts and not (self.client_group or "").strip():

@@ -107,3 +107,14 @@ def test_the_command_names_the_key_of_a_number_that_is_not_one(tmp_path: Path) -
 def test_the_documented_host_factory_is_the_studio_examples() -> None:
     assert 'host = "studio.host:open_host"' in (config_module.__doc__ or "")
     assert (EXAMPLES / "studio" / "host.py").read_text(encoding="utf-8").count("def open_host") == 1
+
+
+def test_the_google_event_types_to_skip_can_be_set_and_are_checked(tmp_path: Path) -> None:
+    base = 'host = "h:f"\n[google]\nclient_id = "i"\nclient_secret = "s"\n'
+
+    config = Config.load(write(tmp_path, base + "skip_event_types = []"))
+
+    assert config.google is not None
+    assert config.google.skip_event_types == ()
+    with pytest.raises(ConfigurationError, match="skip_event_types must be a list"):
+        Config.load(write(tmp_path, base + 'skip_event_types = "outOfOffice"'))
