@@ -223,19 +223,21 @@ class SyncProcessor:
         within the last half interval (a failed run does not count).
         """
         timeout = self.lease_ttl.total_seconds() if wait is None else wait
+        deadline = time.monotonic() + timeout
         with self._syncing_lock:
             guard = self._syncing.setdefault(profile.id, threading.Lock())
         if not guard.acquire(blocking=not scheduled, timeout=-1 if scheduled else timeout):
             return ProfileRun(profile.id, skipped="already being synced by this runner")
         try:
-            return self._run_leased(profile, confirm_deletions, scheduled, timeout)
+            left = max(0.0, deadline - time.monotonic())
+            return self._run_leased(profile, confirm_deletions, scheduled, left, timeout)
         finally:
             guard.release()
 
     def _run_leased(
-        self, profile: SyncProfile, confirm: bool, scheduled: bool, wait: float
+        self, profile: SyncProfile, confirm: bool, scheduled: bool, left: float, wait: float
     ) -> ProfileRun:
-        with self._lease(profile.id, 0.0 if scheduled else wait) as held:
+        with self._lease(profile.id, 0.0 if scheduled else left) as held:
             if not held:
                 why = "another runner is syncing this user"
                 if not scheduled:
