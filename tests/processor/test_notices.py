@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from studio_world import CAL, NOW, Clock, session
 
 from calsync import (
@@ -196,3 +198,39 @@ def test_the_same_problem_within_the_reminder_interval_keeps_the_record() -> Non
     again = notice_due(first.record, report, ProfileStatus.OK, NOW + DAY / 2)
 
     assert (again.notice, again.record, again.changed) == (None, first.record, False)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([None, "internal error: a", "internal error: b", "warning"]),
+            st.integers(min_value=1, max_value=30),  # hours since the previous run
+        ),
+        max_size=30,
+    )
+)
+def test_any_history_mails_each_change_at_once_and_the_same_problem_at_most_daily(
+    history: list[tuple[str | None, int]],
+) -> None:
+    now, record, before, mailed_at = NOW, None, (), NOW
+    for problem, hours in history:
+        now += timedelta(hours=hours)
+        report = SyncReport("p", now)
+        if problem == "warning":
+            report.warnings.append("the session s1 was restored")
+        elif problem is not None:
+            report.fatal = problem
+        found = tuple(problems_of(report))
+
+        due = notice_due(record, report, ProfileStatus.OK, now)
+
+        if not found:
+            lasting = bool(before) and before != ("warning: the session s1 was restored",)
+            assert due.notice is (Notice.RESOLVED if lasting else None)
+        elif found != before:
+            assert due.notice is Notice.PROBLEM
+        else:
+            assert due.notice is (Notice.REMINDER if now - mailed_at >= DAY else None)
+        if due.notice in {Notice.PROBLEM, Notice.REMINDER}:
+            mailed_at = now
+        record, before = (due.record if due.changed else record), found
