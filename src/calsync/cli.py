@@ -220,7 +220,9 @@ def _authorize(app: App, args: argparse.Namespace) -> int:
         open_url=show,
         profiles=app.host.profiles,
     )
-    print(f"{profile.id}: Google connected; the next round syncs this user", file=app.out)
+    status = app.profile(profile.id).status
+    after = "the next round syncs this user" if status is ProfileStatus.OK else status.value
+    print(f"{profile.id}: Google connected; {after}", file=app.out)
     return 0
 
 
