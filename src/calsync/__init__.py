@@ -59,6 +59,7 @@ from calsync.model import (
     TimeRange,
     When,
 )
+from calsync.notices import Notice
 from calsync.notify import EmailNotifier, Notifier, SmtpSettings
 from calsync.policies import (
     ConflictPolicy,
@@ -134,6 +135,7 @@ __all__ = [
     "MemoryTokenStore",
     "NotConnected",
     "NotFound",
+    "Notice",
     "Notifications",
     "Notifier",
     "PermissionDenied",
