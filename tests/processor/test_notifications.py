@@ -146,3 +146,17 @@ def test_the_smtp_password_never_shows_in_a_repr() -> None:
     settings = attrs.evolve(SmtpSettings("mail.example"), password="hunter2")
 
     assert "hunter2" not in repr(settings)
+
+
+def test_a_reminder_says_so_and_a_resolved_note_gives_no_advice() -> None:
+    switches = profile(warnings_and_errors=True)
+
+    reminder = compose_message(switches, problem_report(), "", "x@y", Notice.REMINDER)
+    resolved = compose_message(switches, SyncReport("studio.ann", NOW), "", "x@y", Notice.RESOLVED)
+
+    assert reminder is not None
+    assert resolved is not None
+    assert reminder["Subject"] == "Google Sync problems (reminder): please re-authenticate Google"
+    assert reminder.get_content().startswith("Reminder: the problem")
+    assert resolved["Subject"] == "Google Sync is working again"
+    assert "What you can do" not in resolved.get_content()
