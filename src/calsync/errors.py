@@ -14,6 +14,7 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
     │   └── LeaseHeld               another runner holds this profile's lease
     └── BackendError                the remote side (Google) failed
         ├── AuthError               credentials revoked/invalid: the user must re-authorise
+        │   └── NotConnected        no credentials at all: the user never connected Google
         ├── PermissionDenied        the account may not do this (403 forbidden)
         ├── NotFound                the resource does not exist
         │   └── CalendarGone        the profile's calendar was deleted: start over
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidHostItem",
     "InvalidRequest",
     "LeaseHeld",
+    "NotConnected",
     "NotFound",
     "PermissionDenied",
     "PreconditionFailed",
@@ -98,6 +100,11 @@ class BackendError(CalsyncError):
 
 class AuthError(BackendError):
     """The credentials are revoked or invalid; the user has to authorise calsync again."""
+
+
+class NotConnected(AuthError):
+    """No credentials are stored for the profile: the user never connected a Google account
+    (or the host deleted the tokens). The user has to connect one."""
 
 
 class PermissionDenied(BackendError):
