@@ -178,6 +178,26 @@ def test_an_older_file_is_migrated_step_by_step_to_the_current_version(path: Pat
         SqliteStateStore(path)
 
 
+def test_a_version_1_file_is_upgraded_with_a_push_channel_table_and_keeps_its_state(
+    path: Path,
+) -> None:
+    from calsync.testing.contracts.state import make_push_channel
+
+    class Version1Store(SqliteStateStore):
+        SCHEMA_VERSION = 1
+        _MIGRATIONS = SqliteStateStore._MIGRATIONS[:1]
+
+    with closing(Version1Store(path)) as old:
+        old.set_cursor("alice", "calendar.sync_token", "t1")
+
+    with SqliteStateStore(path) as store:
+        store.put_push_channel(make_push_channel())
+
+        assert store.get_cursor("alice", "calendar.sync_token") == "t1"
+        assert [make_push_channel()] == store.push_channels("alice")
+    assert _read_meta(path) == {"schema_version": "2"}
+
+
 def test_there_is_one_migration_step_per_schema_version() -> None:
     assert len(SqliteStateStore._MIGRATIONS) == SqliteStateStore.SCHEMA_VERSION
 
