@@ -14,6 +14,11 @@
   google-api-python-client's HTTP objects are not thread-safe), sequentially within a profile.
 * After a run the processor tells the host what only calsync can know (initial sync done,
   re-authorisation needed, calendar gone) and sends the user's notifications.
+* With push notifications (``push=PushChannels(...)``) the processor is also the
+  :class:`~calsync.push.SyncTrigger`: :meth:`SyncProcessor.request_sync` wakes :meth:`serve`,
+  which syncs the profile at once. Each run keeps the profile's channel open and renewed;
+  while it is healthy the profile is polled only every ``safety_interval`` (a safety net),
+  and at the normal ``interval`` as soon as it is not.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from calsync.engine import SyncEngine, SyncReport
 from calsync.errors import AuthError
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
+from calsync.push.channels import PushChannels
+from calsync.push.trigger import SyncTrigger
 from calsync.trace import trace_run
 
 __all__ = ["Connection", "ProfileRun", "SyncProcessor"]
@@ -78,7 +85,7 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class SyncProcessor:
+class SyncProcessor(SyncTrigger):
     """Runs many profiles.
 
     Args:
@@ -92,6 +99,9 @@ class SyncProcessor:
         lease_ttl: how long a lease lasts without renewal (renewed every third of it).
         holder: this runner's id (default: host, pid and a random part).
         clock: the current time (aware), injectable for tests.
+        push: the profiles' push channels (``None``: polling only).
+        safety_interval: seconds between two polls of a profile whose push channel is
+            healthy (with ``push``).
     """
 
     def __init__(
@@ -107,6 +117,8 @@ class SyncProcessor:
         lease_ttl: timedelta = timedelta(minutes=10),
         holder: str | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        push: PushChannels | None = None,
+        safety_interval: float = 3600.0,
     ) -> None:
         if not 0 <= jitter < 1:
             raise ValueError("jitter must be in [0, 1)")
@@ -126,6 +138,11 @@ class SyncProcessor:
         # syncing one profile twice at once (a lease is re-entrant for its holder)
         self._syncing: dict[str, threading.Lock] = {}
         self._syncing_lock = threading.Lock()
+        self.push = push
+        self.safety_interval = safety_interval
+        # profile id -> monotonic time from which a requested sync may start
+        self._requested: dict[str, float] = {}
+        self._wake = threading.Event()
 
     # -- one round -----------------------------------------------------------------------
 
@@ -142,31 +159,47 @@ class SyncProcessor:
     def run_once(self) -> dict[str, ProfileRun]:
         """Sync every eligible profile once (concurrently) and return what happened to each."""
         profiles = self.eligible()
+        self.retire_push(profiles)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             runs = list(pool.map(self.run_profile, profiles))
         return {run.profile_id: run for run in runs}
 
-    def run_profile(self, profile: SyncProfile, *, confirm_deletions: bool = False) -> ProfileRun:
+    def request_sync(self, profile_id: str) -> None:
+        """Sync ``profile_id`` as soon as possible in :meth:`serve` (a change notification).
+
+        The run is not skipped as "synced recently"; a request made while the profile is
+        syncing gives one more run after it, so the change is never missed.
+        """
+        with self._syncing_lock:
+            self._requested.setdefault(profile_id, time.monotonic())
+        self._wake.set()
+
+    def run_profile(
+        self, profile: SyncProfile, *, confirm_deletions: bool = False, requested: bool = False
+    ) -> ProfileRun:
         """Sync one profile under its lease. Never raises for a profile's problems.
 
         When this processor is already syncing the profile (a scheduled round and a host's
-        call at once), a scheduled run is skipped and a ``confirm_deletions`` run waits for
-        the other to finish, so the confirmation is never dropped.
+        call at once), a scheduled run is skipped, while a ``confirm_deletions`` run or a
+        ``requested`` one (a change notification) waits for the other to finish, so neither
+        the confirmation nor the change is dropped.
         """
         with self._syncing_lock:
             guard = self._syncing.setdefault(profile.id, threading.Lock())
-        if not guard.acquire(blocking=confirm_deletions):
+        if not guard.acquire(blocking=confirm_deletions or requested):
             return ProfileRun(profile.id, skipped="already being synced by this runner")
         try:
-            return self._run_leased(profile, confirm_deletions)
+            return self._run_leased(profile, confirm_deletions, requested)
         finally:
             guard.release()
 
-    def _run_leased(self, profile: SyncProfile, confirm_deletions: bool) -> ProfileRun:
+    def _run_leased(
+        self, profile: SyncProfile, confirm_deletions: bool, requested: bool = False
+    ) -> ProfileRun:
         with self._lease(profile.id) as held:
             if not held:
                 return ProfileRun(profile.id, skipped="another runner is syncing this user")
-            if not confirm_deletions and self._synced_recently(profile.id):
+            if not (confirm_deletions or requested) and self._synced_recently(profile.id):
                 return ProfileRun(profile.id, skipped="synced recently by another runner")
             report, trace = self._sync(profile, confirm_deletions)
             self.store.set_cursor(profile.id, LAST_RUN, self.clock().isoformat())
@@ -193,12 +226,16 @@ class SyncProcessor:
             logger.exception("profile %s: connecting to Google failed", profile.id)
             return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}")
         try:
-            return self.engine.sync(
+            report = self.engine.sync(
                 profile, connection.calendar, connection.contacts, confirm_deletions=confirm
             )
         except Exception as exc:  # a bug: report it for this profile and go on
             logger.exception("profile %s: sync crashed", profile.id)
             return SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
+        else:
+            if self.push is not None and connection.calendar is not None:
+                self.push.maintain(profile, connection.calendar, calendar_gone=report.calendar_gone)
+            return report
         finally:
             if connection.close is not None:
                 with suppress(Exception):
@@ -268,29 +305,129 @@ class SyncProcessor:
         """Sync every eligible profile every ``interval`` (± jitter) until :meth:`stop`.
 
         Each profile has its own due time, first spread over ``jitter * interval`` and then
-        re-drawn after every run, so users are not all synced at the same second. ``rounds``
-        stops after that many passes that synced something (for tests and one-shot jobs).
+        re-drawn after every run, so users are not all synced at the same second. A profile
+        whose push channel is healthy is due every ``safety_interval`` instead, or when its
+        channel needs renewal; a requested profile (:meth:`request_sync`) is synced at once.
+        ``rounds`` stops after that many passes that synced something (for tests and one-shot
+        jobs).
         """
-        due: dict[str, float] = {}
+        schedule = _Schedule(self.interval, self.jitter)
         passes = 0
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             while not self._stop.is_set():
+                self._wake.clear()
                 now = time.monotonic()
                 profiles = self.eligible()
-                for profile in profiles:
-                    due.setdefault(profile.id, now + random.uniform(0, self.interval * self.jitter))
-                ready = [p for p in profiles if due[p.id] <= now]
+                self.retire_push(profiles)
+                due = {p.id: self._due(p, schedule, now) for p in profiles}
+                requested = self._take_requests(now, set(due))
+                ready = [p for p in profiles if p.id in requested or due[p.id] <= now]
                 if ready:
-                    list(pool.map(self.run_profile, ready))
-                    for profile in ready:
-                        spread = random.uniform(1 - self.jitter, 1 + self.jitter)
-                        due[profile.id] = time.monotonic() + self.interval * spread
+                    flags = [p.id in requested for p in ready]
+                    runs = list(pool.map(self._run_due, ready, flags))
+                    for profile, run in zip(ready, runs, strict=True):
+                        schedule.ran(profile.id, time.monotonic())
+                        if profile.id in requested and run.report is None:
+                            self._request_later(profile.id, 1.0)  # another runner had it
                     passes += 1
                     if rounds is not None and passes >= rounds:
                         return
-                next_due = min((due[p.id] for p in profiles), default=now + self.interval)
-                self._stop.wait(max(0.01, next_due - time.monotonic()))
+                    continue
+                next_due = min(due.values(), default=now + self.interval)
+                self._wake.wait(min(MAX_IDLE, max(0.01, self._next_wake(next_due) - now)))
+
+    def _run_due(self, profile: SyncProfile, requested: bool) -> ProfileRun:
+        return self.run_profile(profile, requested=requested)
+
+    def _due(self, profile: SyncProfile, schedule: _Schedule, now: float) -> float:
+        """When the profile is due (monotonic seconds)."""
+        push = self.push
+        healthy = push is not None and push.healthy(profile)
+        due = schedule.due(profile.id, now, self.safety_interval if healthy else self.interval)
+        last = schedule.last.get(profile.id)
+        if push is None or last is None:
+            return due
+        due_in = push.due_in(profile)
+        if due_in is None:
+            return due
+        # channel upkeep (open, renew, stop) comes first, but never loops on a failing run
+        gap = min(self.interval, push.retry_after.total_seconds())
+        return min(due, max(now + due_in, last + gap))
+
+    def _take_requests(self, now: float, eligible: set[str]) -> set[str]:
+        with self._syncing_lock:
+            ready = {pid for pid, at in self._requested.items() if at <= now}
+            for pid in ready:
+                del self._requested[pid]
+        return ready & eligible
+
+    def _request_later(self, profile_id: str, delay: float) -> None:
+        with self._syncing_lock:
+            self._requested.setdefault(profile_id, time.monotonic() + delay)
+
+    def _next_wake(self, next_due: float) -> float:
+        with self._syncing_lock:
+            waiting = min(self._requested.values(), default=next_due)
+        return min(next_due, waiting)
+
+    def retire_push(self, eligible: list[SyncProfile]) -> None:
+        """Stop the push channels of profiles that no longer sync a calendar (sync off, a
+        status that stops them, no calendar, or gone from the host)."""
+        if self.push is None:
+            return
+        keep = {p.id for p in eligible if p.calendar_id is not None}
+        stale = {c.profile_id for c in self.push.store.push_channels()} - keep
+        if not stale:
+            return
+        known = {p.id: p for p in self.profiles.profiles()}
+        for profile_id in sorted(stale):
+            self._retire(profile_id, known.get(profile_id))
+
+    def _retire(self, profile_id: str, profile: SyncProfile | None) -> None:
+        assert self.push is not None
+        connection: Connection | None = None
+        if profile is not None:
+            try:
+                connection = self.connect(profile)
+            except Exception as exc:  # no credentials: the channels are only forgotten
+                logger.info("profile %s: cannot stop its push channels: %s", profile_id, exc)
+        try:
+            self.push.retire(profile_id, connection.calendar if connection else None)
+        finally:
+            if connection is not None and connection.close is not None:
+                with suppress(Exception):
+                    connection.close()
 
     def stop(self) -> None:
         """Ask :meth:`serve` to stop after the runs in progress."""
         self._stop.set()
+        self._wake.set()
+
+
+#: The longest :meth:`SyncProcessor.serve` sleeps before looking at the profiles again.
+MAX_IDLE = 10.0
+
+
+class _Schedule:
+    """Each profile's last run and its jitter, from which its next due time follows."""
+
+    def __init__(self, interval: float, jitter: float) -> None:
+        self.interval = interval
+        self.jitter = jitter
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.spread: dict[str, float] = {}
+
+    def due(self, profile_id: str, now: float, interval: float) -> float:
+        """When the profile is next due with ``interval`` between runs."""
+        last = self.last.get(profile_id)
+        if last is None:
+            return self.first.setdefault(
+                profile_id, now + random.uniform(0, self.interval * self.jitter)
+            )
+        return last + interval * self.spread[profile_id]
+
+    def ran(self, profile_id: str, now: float) -> None:
+        """The profile ran (ended) at ``now``: its spread is drawn again."""
+        self.last[profile_id] = now
+        self.spread[profile_id] = random.uniform(1 - self.jitter, 1 + self.jitter)
