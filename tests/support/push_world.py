@@ -30,12 +30,14 @@ from calsync.web import create_app
 
 
 @contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on an ephemeral loopback port; yields its base URL."""
+def serving(make_app: Callable[[str], Starlette]) -> Iterator[str]:
+    """Serve ``make_app(base_url)`` with uvicorn on an ephemeral loopback port; yields the
+    base URL (known before the app is made, for redirect URIs and notification addresses)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = make_app(base_url)
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -45,7 +47,7 @@ def serving(app: Starlette) -> Iterator[str]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield base_url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -136,7 +138,7 @@ class PushStudio:
         self.receiver = NotificationReceiver(
             self.store, self.processor, debounce=settings["debounce"]
         )
-        with serving(create_app(self.receiver)) as base_url:
+        with serving(lambda _: create_app(self.receiver)) as base_url:
             self.base_url = base_url
             self.processor.push = self.push = PushChannels(
                 self.store,

@@ -102,7 +102,10 @@ class WebAuthorization:
 
     def begin(self, profile_id: str, *, login_hint: str | None = None) -> AuthorizationRequest:
         """Start a flow for ``profile_id``: where to send the browser, and the ``state`` to
-        bind to it."""
+        bind to it. The login hint defaults to the profile's email."""
+        if login_hint is None:
+            emails = [p.email for p in self.profiles.profiles() if p.id == profile_id]
+            login_hint = emails[0] if emails and emails[0] else None
         request = start_web_flow(
             self.client, self.redirect_uri, scopes=self.scopes, login_hint=login_hint
         )
