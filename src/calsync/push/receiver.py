@@ -74,7 +74,7 @@ class NotificationReceiver:
         store: the state store holding the channels (shared with the processor).
         trigger: what starts a sync (the processor, or a task queue).
         debounce: seconds a burst is gathered before one sync is requested (0: at once).
-        clock: the current time (aware), injectable for tests.
+        clock: the current time (aware; default: now), injectable for tests.
     """
 
     def __init__(
@@ -83,11 +83,11 @@ class NotificationReceiver:
         trigger: SyncTrigger,
         *,
         debounce: float = 1.0,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.trigger: SyncTrigger = Debouncer(trigger, debounce) if debounce > 0 else trigger
-        self.clock = clock
+        self.clock = clock or _utcnow
 
     def handle(self, headers: Mapping[str, str]) -> Decision:
         """Decide on one notification from its HTTP headers (names in any case)."""
