@@ -1,0 +1,84 @@
+"""SyncProcessor as the push trigger: request_sync wakes serve, and no change is lost."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import attrs
+from push_world import wait_until
+
+from calsync import MemoryStateStore, SyncEngine, SyncOptions, SyncProfile
+from calsync.processor import LAST_RUN, Connection, SyncProcessor
+from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
+
+CAL = "studio"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.runs: list[str] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.inside = threading.Event()
+
+    def connect(self, profile: SyncProfile) -> Connection:
+        self.runs.append(profile.id)
+        self.inside.set()
+        self.gate.wait(5)
+        return Connection(MemoryCalendarBackend(calendars=[CAL]))
+
+
+@contextmanager
+def serving(recorder: Recorder, *profiles: SyncProfile) -> Iterator[SyncProcessor]:
+    store = MemoryStateStore()
+    engine = SyncEngine(store, MemoryScheduleSource())
+    processor = SyncProcessor(
+        engine, MemoryProfileStore(profiles), recorder.connect, interval=600, jitter=0.0
+    )
+    thread = threading.Thread(target=processor.serve, daemon=True)
+    thread.start()
+    try:
+        yield processor
+    finally:
+        processor.stop()
+        thread.join(timeout=10)
+
+
+ANN = SyncProfile("studio.ann", "ann", CAL, SyncOptions())
+
+
+def test_a_requested_sync_runs_at_once_even_right_after_another_runners_sync() -> None:
+    recorder = Recorder()
+    with serving(recorder, ANN) as processor:
+        wait_until(lambda: recorder.runs == ["studio.ann"])
+        processor.store.set_cursor(ANN.id, LAST_RUN, processor.clock().isoformat())
+
+        processor.request_sync(ANN.id)
+
+        wait_until(lambda: len(recorder.runs) == 2, timeout=2)
+
+
+def test_a_request_made_while_the_profile_syncs_gives_one_more_run_after_it() -> None:
+    recorder = Recorder()
+    recorder.gate.clear()
+    with serving(recorder, ANN) as processor:
+        recorder.inside.wait(5)
+        processor.request_sync(ANN.id)
+        processor.request_sync(ANN.id)
+        recorder.gate.set()
+
+        wait_until(lambda: len(recorder.runs) == 2, timeout=2)
+        wait_until(lambda: not processor._requested, timeout=2)
+
+    assert recorder.runs == ["studio.ann", "studio.ann"]
+
+
+def test_a_request_for_a_profile_with_sync_off_runs_nothing() -> None:
+    recorder = Recorder()
+    with serving(recorder, attrs.evolve(ANN, enabled=False)) as processor:
+        processor.request_sync(ANN.id)
+        wait_until(lambda: not processor._requested, timeout=2)
+
+    assert recorder.runs == []
