@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
 from google.oauth2.credentials import Credentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calsync.google.services import build_calendar_service
+from calsync.testing.emulator.freebusy import merge
 
 from .emulator_support import new_calendar, own_email, timed_event
 
@@ -97,3 +102,19 @@ def test_another_accounts_primary_calendar_is_visible(target, calendar):
     add(colleague, "primary", "09:00", "10:00")
     email = own_email(colleague)
     assert busy(calendar, email) == [("2030-01-07T09:00:00Z", "2030-01-07T10:00:00Z")]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 96), st.integers(1, 12)), max_size=12))
+def test_merged_intervals_are_disjoint_and_cover_exactly_the_busy_minutes(pairs):
+    base = dt.datetime(2030, 1, 7, tzinfo=dt.UTC)
+    quarter = dt.timedelta(minutes=15)
+    intervals = sorted((base + a * quarter, base + (a + n) * quarter) for a, n in pairs)
+    merged = merge(intervals)
+    assert all(end < after for (_, end), (after, _) in itertools.pairwise(merged))
+    covered = {a + i for a, n in pairs for i in range(n)}
+    assert {
+        int((start - base) / quarter) + i
+        for start, end in merged
+        for i in range(int((end - start) / quarter))
+    } == covered
