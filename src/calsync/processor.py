@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 import time
@@ -44,6 +43,7 @@ from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
 from calsync.push.channels import PushChannels
 from calsync.push.trigger import SyncTrigger
+from calsync.schedule import MAX_IDLE, Schedule
 from calsync.trace import trace_run
 
 __all__ = ["Connection", "ProfileRun", "SyncProcessor"]
@@ -311,7 +311,7 @@ class SyncProcessor(SyncTrigger):
         ``rounds`` stops after that many passes that synced something (for tests and one-shot
         jobs).
         """
-        schedule = _Schedule(self.interval, self.jitter)
+        schedule = Schedule(self.interval, self.jitter)
         passes = 0
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             while not self._stop.is_set():
@@ -339,7 +339,7 @@ class SyncProcessor(SyncTrigger):
     def _run_due(self, profile: SyncProfile, requested: bool) -> ProfileRun:
         return self.run_profile(profile, requested=requested)
 
-    def _due(self, profile: SyncProfile, schedule: _Schedule, now: float) -> float:
+    def _due(self, profile: SyncProfile, schedule: Schedule, now: float) -> float:
         """When the profile is due (monotonic seconds)."""
         push = self.push
         healthy = push is not None and push.healthy(profile)
@@ -402,32 +402,3 @@ class SyncProcessor(SyncTrigger):
         """Ask :meth:`serve` to stop after the runs in progress."""
         self._stop.set()
         self._wake.set()
-
-
-#: The longest :meth:`SyncProcessor.serve` sleeps before looking at the profiles again.
-MAX_IDLE = 10.0
-
-
-class _Schedule:
-    """Each profile's last run and its jitter, from which its next due time follows."""
-
-    def __init__(self, interval: float, jitter: float) -> None:
-        self.interval = interval
-        self.jitter = jitter
-        self.first: dict[str, float] = {}
-        self.last: dict[str, float] = {}
-        self.spread: dict[str, float] = {}
-
-    def due(self, profile_id: str, now: float, interval: float) -> float:
-        """When the profile is next due with ``interval`` between runs."""
-        last = self.last.get(profile_id)
-        if last is None:
-            return self.first.setdefault(
-                profile_id, now + random.uniform(0, self.interval * self.jitter)
-            )
-        return last + interval * self.spread[profile_id]
-
-    def ran(self, profile_id: str, now: float) -> None:
-        """The profile ran (ended) at ``now``: its spread is drawn again."""
-        self.last[profile_id] = now
-        self.spread[profile_id] = random.uniform(1 - self.jitter, 1 + self.jitter)

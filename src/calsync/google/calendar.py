@@ -110,6 +110,8 @@ class GoogleCalendarBackend(CalendarBackend):
         page_size: ``maxResults`` of listing pages (Google's maximum is 2500).
     """
 
+    supports_push = True
+
     def __init__(
         self,
         service: Any,
@@ -153,8 +155,6 @@ class GoogleCalendarBackend(CalendarBackend):
         return _info(wire.structure(data, wire.CalendarEntry))
 
     # -- push notifications --------------------------------------------------------------
-
-    supports_push = True
 
     def watch_events(
         self, calendar_id: str, channel_id: str, address: str, token: str, ttl: timedelta
