@@ -233,7 +233,11 @@ class SyncProcessor(SyncTrigger):
             logger.exception("profile %s: sync crashed", profile.id)
             return SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
         else:
-            if self.push is not None and connection.calendar is not None:
+            if (
+                self.push is not None
+                and connection.calendar is not None
+                and not report.needs_reauth
+            ):
                 self.push.maintain(profile, connection.calendar, calendar_gone=report.calendar_gone)
             return report
         finally:
@@ -381,16 +385,16 @@ class SyncProcessor(SyncTrigger):
             return
         known = {p.id: p for p in self.profiles.profiles()}
         for profile_id in sorted(stale):
-            self._retire(profile_id, known.get(profile_id))
+            # a profile the host removed is stood in for by its id, to reach its credentials
+            self._retire(profile_id, known.get(profile_id) or SyncProfile(profile_id, "", None))
 
-    def _retire(self, profile_id: str, profile: SyncProfile | None) -> None:
+    def _retire(self, profile_id: str, profile: SyncProfile) -> None:
         assert self.push is not None
         connection: Connection | None = None
-        if profile is not None:
-            try:
-                connection = self.connect(profile)
-            except Exception as exc:  # no credentials: the channels are only forgotten
-                logger.info("profile %s: cannot stop its push channels: %s", profile_id, exc)
+        try:
+            connection = self.connect(profile)
+        except Exception as exc:  # no credentials: the channels are only forgotten
+            logger.info("profile %s: cannot stop its push channels: %s", profile_id, exc)
         try:
             self.push.retire(profile_id, connection.calendar if connection else None)
         finally:

@@ -187,6 +187,20 @@ def test_a_failed_delivery_is_retried_with_backoff(
     assert receiver.states() == ["sync"]
 
 
+def test_delayed_deliveries_arrive_late(
+    emulator: GoogleEmulator, calendar: Any, receiver: Receiver
+) -> None:
+    watch(calendar, receiver.address)
+    receiver.wait_for(lambda r: len(r) == 1)
+    emulator.push.delay_deliveries(0.3)
+
+    start = time.monotonic()
+    calendar.events().insert(calendarId="primary", body=timed_event()).execute()
+    receiver.wait_for(lambda r: len(r) == 2)
+
+    assert time.monotonic() - start >= 0.3
+
+
 def test_admin_endpoints_list_expire_fail_and_delay(
     emulator: GoogleEmulator, calendar: Any, receiver: Receiver
 ) -> None:

@@ -144,6 +144,17 @@ def test_sync_off_stops_the_channel(google: GoogleEmulator) -> None:
     assert studio.store.push_channels() == []
 
 
+def test_a_user_removed_from_the_host_has_the_channel_stopped(google: GoogleEmulator) -> None:
+    studio = PushStudio(google)
+    with studio.running():
+        wait_until(studio.healthy)
+
+        studio.remove_user()
+        wait_until(lambda: google.push.channels() == [], timeout=3)
+
+    assert studio.store.push_channels() == []
+
+
 def test_a_deleted_calendar_is_noticed_at_once_and_its_channel_forgotten(
     google: GoogleEmulator,
 ) -> None:

@@ -119,7 +119,7 @@ class PushStudio:
 
     def connect(self, profile: SyncProfile) -> Connection:
         self.runs.append(profile.id)
-        account = self.account(profile.user_id)
+        account = self.account(profile.id.removeprefix("studio."))  # tokens by profile, as hosts do
         return Connection(account.calendar, close=account.close)
 
     @contextmanager
@@ -196,6 +196,10 @@ class PushStudio:
         self.profiles.put(attrs.evolve(profile, calendar_id=created.id, options=options))
         self.processor.request_sync(profile.id)  # what a host does after a settings change
         return str(created.id)
+
+    def remove_user(self, user: str = "u0") -> None:
+        self.profiles.remove(f"studio.{user}")
+        self.processor.request_sync(f"studio.{user}")
 
     def turn_sync_off(self, user: str = "u0") -> None:
         self.profiles.put(attrs.evolve(self.profile(user), enabled=False))
