@@ -9,10 +9,12 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from push_world import PushStudio, wait_until
 
+from calsync import SqliteStateStore
 from calsync.profile import ProfileStatus
 from calsync.testing.emulator import GoogleEmulator
 
@@ -28,10 +30,12 @@ def post(url: str, headers: dict[str, str]) -> int:
         return error.code
 
 
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_a_change_made_in_google_reaches_the_host_in_seconds_without_a_poll(
-    google: GoogleEmulator,
+    google: GoogleEmulator, kind: str, tmp_path: Path
 ) -> None:
-    studio = PushStudio(google)
+    store = SqliteStateStore(tmp_path / "state.db") if kind == "sqlite" else None
+    studio = PushStudio(google, store=store)
     with studio.running():
         wait_until(studio.healthy)
         runs_before = len(studio.runs)

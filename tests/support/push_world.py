@@ -16,7 +16,7 @@ import uvicorn
 from google.oauth2.credentials import Credentials
 from starlette.applications import Starlette
 
-from calsync import MemoryStateStore, SyncEngine, SyncOptions, SyncProfile
+from calsync import MemoryStateStore, StateStore, SyncEngine, SyncOptions, SyncProfile
 from calsync.google.account import connect
 from calsync.google.pacing import unpaced
 from calsync.google.retry import no_wait_retrying
@@ -86,9 +86,10 @@ class PushStudio:
         renew_before: timedelta = timedelta(minutes=1),
         retry_after: timedelta = timedelta(seconds=1),
         workers: int = 4,
+        store: StateStore | None = None,
     ) -> None:
         self.google = google
-        self.store = MemoryStateStore()
+        self.store = store or MemoryStateStore()
         self.schedule = MemoryScheduleSource()
         self.tokens = {f"u{n}": f"push-user-{n}-{id(self)}" for n in range(users)}
         self.profiles = MemoryProfileStore(self._profile(user) for user in self.tokens)

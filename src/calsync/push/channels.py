@@ -193,11 +193,12 @@ class PushChannels:
         with self._lock:
             self._failed.pop(profile.id, None)
         # the sync message may have confirmed the channel meanwhile: keep what the store has
-        stored = self.store.get_push_channel(pending.channel_id) or pending
-        opened = attrs.evolve(
-            stored, resource_id=watched.resource_id, expires_at=watched.expires_at
-        )
-        self.store.put_push_channel(opened)
+        with self.store.transaction():
+            stored = self.store.get_push_channel(pending.channel_id) or pending
+            opened = attrs.evolve(
+                stored, resource_id=watched.resource_id, expires_at=watched.expires_at
+            )
+            self.store.put_push_channel(opened)
         logger.info("profile %s: push channel open until %s", profile.id, watched.expires_at)
         return opened
 

@@ -107,8 +107,8 @@ class NotificationReceiver:
         if not token_ok or (channel.resource_id and resource != channel.resource_id):
             logger.warning("profile %s: forged push notification refused", channel.profile_id)
             return Decision(403, Verdict.REFUSED, channel.profile_id, "wrong token or resource")
-        if channel.confirmed_at is None:
-            self.store.put_push_channel(attrs.evolve(channel, confirmed_at=self.clock()))
+        if channel.confirmed_at is None and state != "not_exists":
+            self._confirm(channel_id)
         if state == "sync":
             logger.debug("profile %s: push channel %s confirmed", channel.profile_id, channel_id)
             return Decision(200, Verdict.ACKNOWLEDGED, channel.profile_id)
@@ -117,6 +117,13 @@ class NotificationReceiver:
         logger.debug("profile %s: calendar changed (%s), sync requested", channel.profile_id, state)
         self.trigger.request_sync(channel.profile_id)
         return Decision(200, Verdict.SYNC_REQUESTED, channel.profile_id)
+
+    def _confirm(self, channel_id: str) -> None:
+        # read again inside the transaction: the watch's answer may be written meanwhile
+        with self.store.transaction():
+            current = self.store.get_push_channel(channel_id)
+            if current is not None and current.confirmed_at is None:
+                self.store.put_push_channel(attrs.evolve(current, confirmed_at=self.clock()))
 
     def close(self) -> None:
         """Pass on the sync requests still gathering (and end the debounce thread)."""
