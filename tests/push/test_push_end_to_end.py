@@ -50,16 +50,19 @@ def test_a_change_made_in_google_reaches_the_host_in_seconds_without_a_poll(
 
 
 def test_a_burst_of_edits_gives_one_sync(google: GoogleEmulator) -> None:
-    studio = PushStudio(google, debounce=0.5)
+    studio = PushStudio(google, debounce=2.0)  # ten API calls take well under 2 s, even loaded
     with studio.running():
         wait_until(studio.healthy)
         runs_before = len(studio.runs)
 
+        start = time.monotonic()
         for n in range(10):
             studio.edit_in_google(f"Edit {n}")
-        wait_until(lambda: len(studio.host_titles()) == 10, timeout=5)
+        editing = time.monotonic() - start
+        wait_until(lambda: len(studio.host_titles()) == 10, timeout=8)
         time.sleep(0.3)
 
+    assert editing < 2.0
     assert len(studio.runs) == runs_before + 1
 
 
@@ -89,18 +92,18 @@ def test_a_forged_notification_is_refused_and_changes_nothing(google: GoogleEmul
 
 
 def test_an_expiring_channel_is_renewed_and_no_change_is_missed(google: GoogleEmulator) -> None:
-    studio = PushStudio(google, ttl=timedelta(seconds=2), renew_before=timedelta(seconds=1))
+    studio = PushStudio(google, ttl=timedelta(seconds=3), renew_before=timedelta(seconds=1.5))
     with studio.running():
         wait_until(studio.healthy)
         titles = [f"Edit {n}" for n in range(8)]
-        for title in titles:  # edits over three channel lifetimes
+        for title in titles:  # edits over two channel lifetimes
             studio.edit_in_google(title)
             time.sleep(0.4)
         wait_until(lambda: set(titles) <= studio.host_titles(), timeout=3)
         live = google.push.channels()
 
     delivered = {d.channel_id for d in google.push.deliveries() if d.outcome == "delivered"}
-    assert len(delivered) >= 3  # the edits came through successive channels
+    assert len(delivered) >= 2  # the edits came through successive channels
     assert len(live) <= 2  # each old channel was stopped once its successor was open
     assert not [d for d in google.push.deliveries() if d.outcome != "delivered"]
 

@@ -124,7 +124,7 @@ def test_ten_notifications_within_the_debounce_give_one_sync(store: MemoryStateS
     receiver.close()
 
     assert [p for p, _ in requested] == ["studio.ann", "studio.ann"]
-    assert 0.2 <= requested[0][1] - start < 0.3
+    assert 0.2 <= requested[0][1] - start < 0.5
 
 
 def test_a_debouncer_keeps_profiles_apart_and_survives_a_failing_target() -> None:
