@@ -170,8 +170,9 @@ class SyncProcessor(SyncTrigger):
         The run is not skipped as "synced recently"; a request made while the profile is
         syncing gives one more run after it, so the change is never missed.
         """
+        now = time.monotonic()
         with self._syncing_lock:
-            self._requested.setdefault(profile_id, time.monotonic())
+            self._requested[profile_id] = min(now, self._requested.get(profile_id, now))
         self._wake.set()
 
     def run_profile(
