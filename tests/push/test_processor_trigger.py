@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
+import pytest
 from push_world import wait_until
 
 from calsync import MemoryStateStore, SyncEngine, SyncOptions, SyncProfile
 from calsync.processor import LAST_RUN, Connection, SyncProcessor
+from calsync.push import PushChannels
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 CAL = "studio"
@@ -31,11 +35,12 @@ class Recorder:
 
 
 @contextmanager
-def serving(recorder: Recorder, *profiles: SyncProfile) -> Iterator[SyncProcessor]:
+def serving(recorder: Recorder, *profiles: SyncProfile, **options: Any) -> Iterator[SyncProcessor]:
     store = MemoryStateStore()
     engine = SyncEngine(store, MemoryScheduleSource())
+    options.setdefault("interval", 600)
     processor = SyncProcessor(
-        engine, MemoryProfileStore(profiles), recorder.connect, interval=600, jitter=0.0
+        engine, MemoryProfileStore(profiles), recorder.connect, jitter=0.0, **options
     )
     thread = threading.Thread(target=processor.serve, daemon=True)
     thread.start()
@@ -82,3 +87,37 @@ def test_a_request_for_a_profile_with_sync_off_runs_nothing() -> None:
         wait_until(lambda: not processor._requested, timeout=2)
 
     assert recorder.runs == []
+
+
+class SwitchablePush(PushChannels):
+    """Push channels whose health the test decides (no Google involved)."""
+
+    def __init__(self) -> None:
+        super().__init__(MemoryStateStore(), "https://sync.studio.example/google/notifications")
+        self.is_healthy = True
+
+    def healthy(self, profile: SyncProfile) -> bool:
+        return self.is_healthy
+
+    def due_in(self, profile: SyncProfile) -> float | None:
+        return None
+
+    def maintain(self, profile: SyncProfile, calendar: object, **kw: object) -> None:
+        pass
+
+
+def test_a_healthy_channel_stretches_the_poll_and_a_failed_one_restores_it_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("calsync.processor.MAX_IDLE", 0.05)
+    recorder, push = Recorder(), SwitchablePush()
+    with serving(recorder, ANN, interval=0.3, push=push, safety_interval=600):
+        wait_until(lambda: recorder.runs == ["studio.ann"])
+        time.sleep(0.8)  # more than two normal intervals
+        quiet = len(recorder.runs)
+
+        push.is_healthy = False
+        took = wait_until(lambda: len(recorder.runs) == 2, timeout=2)
+
+    assert quiet == 1
+    assert took < 0.3  # the last run is long past one normal interval: due at once
