@@ -148,6 +148,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
                 "contacts": len(app.store.mappings(profile.id, Channel.CONTACTS)),
                 "last run": app.store.get_cursor(profile.id, LAST_RUN) or "never",
                 "lease": lease.holder if lease is not None else "-",
+                "push": _push_state(app.store, profile.id),
             }
         )
     if args.json:
@@ -156,6 +157,16 @@ def _status(app: App, args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(f"{key}: {value}" for key, value in row.items()), file=app.out)
     return 0
+
+
+def _push_state(store: StateStore, profile_id: str) -> str:
+    """The profile's push channels in a few words ("-": none)."""
+    channels = store.push_channels(profile_id)
+    if not channels:
+        return "-"
+    latest = channels[-1]
+    confirmed = "" if latest.confirmed_at is not None else ", unconfirmed"
+    return f"channel until {latest.expires_at:%Y-%m-%d %H:%M}Z{confirmed}"
 
 
 def _reset(app: App, args: argparse.Namespace) -> int:

@@ -214,3 +214,6 @@ def test_the_web_subcommand_serves_notifications_and_opens_a_channel_per_user(
     accounts = sorted(c["account"] for c in google.push.channels())
     assert accounts == ["ann@studio.example", "ben@studio.example"]
     assert [d.state for d in delivered] == ["sync", "sync"]
+    rows = json.loads(run(config, "status", "--json")[1])
+    assert all(row["push"].startswith("channel until ") for row in rows)
+    assert not any(row["push"].endswith("unconfirmed") for row in rows)
