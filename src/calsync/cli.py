@@ -9,6 +9,9 @@
     calsync --config calsync.toml authorize ID   # connect a user's Google account (browser)
     calsync --config calsync.toml calendars ID   # the calendars the user can write to
     calsync emulator --port 8765                 # serve the Google emulator
+    calsync generate-key                         # a new token encryption key
+    calsync --config calsync.toml encrypt-tokens # encrypt tokens stored in plaintext
+    calsync --config calsync.toml rotate-keys    # re-encrypt every token with the newest key
 
 See :mod:`calsync.config` for the configuration file.
 """
@@ -34,7 +37,7 @@ from calsync.model import Channel
 from calsync.processor import LAST_RUN, SyncProcessor
 from calsync.profile import SyncProfile
 from calsync.state import SqliteStateStore, StateStore
-from calsync.tokens import SqliteTokenStore
+from calsync.tokens import EncryptingTokenStore, TokenStore
 
 __all__ = ["main"]
 
@@ -75,7 +78,7 @@ class App:
         return SyncProcessor(
             self.engine,
             self.host.profiles,
-            google_connector(google),
+            google_connector(google, self.config.token_store()),
             notifier=self.config.notifier(),
             interval=self.config.interval,
             jitter=self.config.jitter,
@@ -167,7 +170,18 @@ def _reset(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(app: App) -> tuple[ClientConfig, SqliteTokenStore]:
+def _reseal_tokens(app: App, args: argparse.Namespace) -> int:
+    tokens = app.config.token_store()
+    if not isinstance(tokens, EncryptingTokenStore):
+        raise ConfigurationError("this token store does not encrypt")
+    rotate = args.command == "rotate-keys"
+    changed = tokens.rotate_keys() if rotate else tokens.encrypt_plaintext()
+    done = "re-encrypted with the newest key" if rotate else "encrypted"
+    print(f"{changed} token(s) {done}", file=app.out)
+    return 0
+
+
+def _client(app: App) -> tuple[ClientConfig, TokenStore]:
     google = app.config.google
     if google is None:
         raise ConfigurationError("the configuration has no [google] section")
@@ -177,7 +191,7 @@ def _client(app: App) -> tuple[ClientConfig, SqliteTokenStore]:
         client = ClientConfig(
             google.client_id, google.client_secret, f"{base}/o/oauth2/auth", f"{base}/token"
         )
-    return client, SqliteTokenStore(google.tokens)
+    return client, app.config.token_store()
 
 
 def _allow_loopback_http(base_url: str | None) -> None:
@@ -257,6 +271,9 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("profile")
     sync.add_argument("--confirm-deletions", action="store_true", help="let held deletions happen")
     commands.add_parser("emulator", help="serve the Google emulator (its own options follow)")
+    commands.add_parser("generate-key", help="print a new token encryption key")
+    commands.add_parser("encrypt-tokens", help="encrypt tokens stored in plaintext")
+    commands.add_parser("rotate-keys", help="re-encrypt every token with the newest key")
     return parser
 
 
@@ -268,6 +285,8 @@ COMMANDS = {
     "reset": _reset,
     "authorize": _authorize,
     "calendars": _calendars,
+    "encrypt-tokens": _reseal_tokens,
+    "rotate-keys": _reseal_tokens,
 }
 
 
@@ -276,6 +295,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["emulator"]:
         return _emulator(argv[1:])
+    if argv[:1] == ["generate-key"]:
+        from calsync.crypto import generate_key  # noqa: PLC0415 - needs calsync[server]
+
+        print(generate_key(), file=out or sys.stdout)
+        return 0
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

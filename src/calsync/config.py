@@ -15,6 +15,12 @@ OAuth client and token store (or an emulator), SMTP settings and the processor's
     tokens = "tokens.sqlite3"
     base_url = "http://127.0.0.1:8765"        # optional: an emulator instead of Google
     calls_per_minute = 600
+    encrypt_tokens = true                     # Fernet keys in CALSYNC_TOKEN_KEYS (newest first)
+
+    [server]                                  # the hosted edition (needs calsync[server])
+    database = "postgresql://calsync@db/calsync"  # state and encrypted tokens in PostgreSQL
+    schema = "calsync"
+    redis = "redis://127.0.0.1:6379/0"        # one quota bucket per Google user, dedupe keys
 
     [processor]
     interval = 300
@@ -52,9 +58,9 @@ from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connect, Connection
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
-from calsync.tokens import SqliteTokenStore
+from calsync.tokens import SqliteTokenStore, TokenStore
 
-__all__ = ["Config", "GoogleSettings", "Host", "google_connector"]
+__all__ = ["Config", "GoogleSettings", "Host", "ServerSettings", "google_connector"]
 
 
 @frozen
@@ -75,6 +81,19 @@ class GoogleSettings:
     tokens: Path = field(converter=Path)
     base_url: str | None = None
     calls_per_minute: int = 600
+    encrypt_tokens: bool = False
+
+
+@frozen
+class ServerSettings:
+    """The hosted edition's services (``[server]``)."""
+
+    database: str | None = None
+    schema: str = "calsync"
+    redis: str | None = None
+
+    def __repr__(self) -> str:  # a database URL may carry a password
+        return f"ServerSettings(schema={self.schema!r})"
 
 
 @frozen
@@ -91,6 +110,7 @@ class Config:
     interval: float = 300.0
     jitter: float = 0.25
     workers: int = 4
+    server: ServerSettings | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
@@ -119,7 +139,32 @@ class Config:
             interval=float(processor.get("interval", 300)),
             jitter=float(processor.get("jitter", 0.25)),
             workers=int(processor.get("workers", 4)),
+            server=_server(data),
         )
+
+    def token_store(self) -> TokenStore:
+        """Where the users' tokens are: PostgreSQL (always encrypted) when ``[server]
+        database`` is set, else the SQLite file of ``[google] tokens`` (encrypted when
+        ``encrypt_tokens`` is on). The keys come from ``CALSYNC_TOKEN_KEYS``.
+
+        Raises:
+            ConfigurationError: no ``[google]`` section, or encryption without keys.
+        """
+        if self.server is not None and self.server.database:
+            # imported here: the server extra is not needed by the desktop edition
+            from calsync.crypto import TokenCipher  # noqa: PLC0415
+            from calsync.server.database import Database  # noqa: PLC0415
+            from calsync.server.tokens import PostgresTokenStore  # noqa: PLC0415
+
+            database = Database(self.server.database, schema=self.server.schema, max_size=2)
+            return PostgresTokenStore(database, TokenCipher.from_env())
+        if self.google is None:
+            raise ConfigurationError("the configuration has no [google] section")
+        if self.google.encrypt_tokens:
+            from calsync.crypto import TokenCipher  # noqa: PLC0415
+
+            return SqliteTokenStore(self.google.tokens, cipher=TokenCipher.from_env())
+        return SqliteTokenStore(self.google.tokens)
 
     def open_host(self) -> Host:
         """Import and call the host factory.
@@ -180,6 +225,18 @@ def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
         tokens=base / _text(table, "tokens", "tokens.sqlite3"),
         base_url=table.get("base_url"),
         calls_per_minute=int(table.get("calls_per_minute", 600)),
+        encrypt_tokens=bool(table.get("encrypt_tokens", False)),
+    )
+
+
+def _server(data: Mapping[str, Any]) -> ServerSettings | None:
+    table = _table(data, "server")
+    if not table:
+        return None
+    return ServerSettings(
+        database=table.get("database"),
+        schema=_text(table, "schema", "calsync"),
+        redis=table.get("redis"),
     )
 
 
@@ -212,17 +269,18 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
         raise ConfigurationError(f"[smtp] {exc}") from exc
 
 
-def google_connector(google: GoogleSettings) -> Connect:
+def google_connector(google: GoogleSettings, tokens: TokenStore | None = None) -> Connect:
     """A processor ``connect`` function: each profile's stored credentials, paced per user.
 
-    A profile without stored credentials raises :class:`~calsync.errors.AuthError`, so the
-    processor marks it as needing authorisation.
+    ``tokens`` is the token store (default: the SQLite file of ``google.tokens``). A profile
+    without stored credentials raises :class:`~calsync.errors.AuthError`, so the processor
+    marks it as needing authorisation.
     """
     token_uri = f"{google.base_url.rstrip('/')}/token" if google.base_url else None
     client = ClientConfig(google.client_id, google.client_secret)
     if token_uri is not None:
         client = ClientConfig(google.client_id, google.client_secret, token_uri=token_uri)
-    tokens = SqliteTokenStore(google.tokens)
+    tokens = tokens if tokens is not None else SqliteTokenStore(google.tokens)
 
     def connect_profile(profile: SyncProfile) -> Connection:
         credentials = load_credentials(tokens, profile.id, client)
