@@ -54,6 +54,7 @@ from attrs import field, frozen
 from calsync.errors import AuthError, ConfigurationError
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import ClientConfig, load_credentials
+from calsync.google.pacing import QuotaPacer
 from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connect, Connection
 from calsync.profile import ProfileStore, SyncProfile
@@ -269,10 +270,17 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
         raise ConfigurationError(f"[smtp] {exc}") from exc
 
 
-def google_connector(google: GoogleSettings, tokens: TokenStore | None = None) -> Connect:
+def google_connector(
+    google: GoogleSettings,
+    tokens: TokenStore | None = None,
+    *,
+    pacer_for: Callable[[SyncProfile], QuotaPacer] | None = None,
+) -> Connect:
     """A processor ``connect`` function: each profile's stored credentials, paced per user.
 
-    ``tokens`` is the token store (default: the SQLite file of ``google.tokens``). A profile
+    ``tokens`` is the token store (default: the SQLite file of ``google.tokens``);
+    ``pacer_for`` gives a profile's pacer (default: one per profile in this process, e.g. a
+    :class:`~calsync.google.redis_pacing.RedisQuotaPacer` on a server). A profile
     without stored credentials raises :class:`~calsync.errors.AuthError`, so the processor
     marks it as needing authorisation.
     """
@@ -286,7 +294,10 @@ def google_connector(google: GoogleSettings, tokens: TokenStore | None = None) -
         credentials = load_credentials(tokens, profile.id, client)
         if credentials is None:
             raise AuthError(f"{profile.user_id} has not connected a Google account yet")
-        pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
+        if pacer_for is not None:
+            pacer = pacer_for(profile)
+        else:
+            pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
         account = connect(credentials, base_url=google.base_url, pacer=pacer)
         return Connection(account.calendar, account.contacts, close=account.close)
 
