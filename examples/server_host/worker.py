@@ -32,6 +32,7 @@ from calsync import SqliteStateStore, StateStore, SyncEngine, SyncProfile
 from calsync.celery import Tenant, WorkerSetup
 from calsync.config import GoogleSettings, google_connector
 from calsync.google.redis_pacing import RedisQuotaPacer
+from calsync.metrics import MeteredPacer
 from calsync.tokens import SqliteTokenStore, TokenStore
 
 
@@ -71,9 +72,13 @@ def worker_setup() -> WorkerSetup:
     if tokens is None:
         tokens = SqliteTokenStore(google.tokens)
 
-    def pacer_for(profile: SyncProfile) -> RedisQuotaPacer:
-        # one bucket per Google user for every process: here a user is one profile
-        return RedisQuotaPacer(client, profile.id, google.calls_per_minute, prefix=config["prefix"])
+    def pacer_for(profile: SyncProfile) -> MeteredPacer:
+        # one bucket per Google user for every process (here a user is one profile), with
+        # its calls, requests and waits counted in this worker's metrics
+        shared = RedisQuotaPacer(
+            client, profile.id, google.calls_per_minute, prefix=config["prefix"]
+        )
+        return MeteredPacer(shared)
 
     connect = google_connector(google, tokens, pacer_for=pacer_for)
     tenants = []

@@ -23,7 +23,9 @@ Settings (environment): ``CALSYNC_BROKER_URL`` (default ``redis://127.0.0.1:6379
 ``amqp://`` URL for RabbitMQ works too), ``CALSYNC_SOFT_TIME_LIMIT`` (600 s),
 ``CALSYNC_TIME_LIMIT`` (660 s), ``CALSYNC_VISIBILITY_TIMEOUT`` (Redis broker: how long an
 unacknowledged task waits before it is delivered again; default the time limit + 60 s),
-``CALSYNC_DUE_EVERY`` (60 s), ``CALSYNC_QUEUE`` (the queue, ``calsync``),
+``CALSYNC_DUE_EVERY`` (60 s), ``CALSYNC_METRICS_PORT`` (serve Prometheus metrics from each
+worker process on the first free port from this one; off when unset; see
+:mod:`calsync.metrics`), ``CALSYNC_QUEUE`` (the queue, ``calsync``),
 ``CALSYNC_BROKER_TRANSPORT_OPTIONS`` (JSON merged into Celery's ``broker_transport_options``,
 e.g. ``{"global_keyprefix": "tenant-a:"}`` to share one Redis between deployments).
 
@@ -38,6 +40,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +49,7 @@ import redis
 from attrs import field, frozen
 from celery import Celery, Task
 
+from calsync import metrics
 from calsync.engine import SyncEngine
 from calsync.errors import ConfigurationError
 from calsync.notify import Notifier
@@ -192,6 +196,9 @@ def current_worker() -> Worker:
             _workers.clear()  # the parent's, inherited through the fork
             worker = _workers[pid] = Worker(_load_factory()())
             logger.info("worker %s: %d tenant(s)", pid, len(worker.processors))
+            port = os.environ.get("CALSYNC_METRICS_PORT")
+            if port:
+                metrics.serve(int(port))
         return worker
 
 
@@ -233,7 +240,9 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
         if processor is None or profile is None:
             logger.warning("sync_profile: no profile %s", profile_id)
             return {"profile_id": profile_id, "skipped": "no such profile"}
+        started = time.monotonic()
         run = processor.run_profile(profile, confirm_deletions=confirm_deletions)
+        metrics.observe_run(run, time.monotonic() - started)
         if run.skipped == LEASE_HELD and self.request.retries < (self.max_retries or 0):
             retrying = True
             raise self.retry(countdown=_lease_left(processor, profile_id))
@@ -260,7 +269,9 @@ def sync_due() -> list[str]:
     worker = current_worker()
     now = datetime.now(UTC)
     queued = []
+    seen: list[SyncProfile] = []
     for processor in worker.processors.values():
+        seen += processor.profiles.profiles()
         for profile in processor.eligible():
             if not _is_due(processor, profile.id, now):
                 continue
@@ -268,6 +279,7 @@ def sync_due() -> list[str]:
             if worker.setup.redis.set(key, now.isoformat(), nx=True, ex=worker.dedupe_ttl()):
                 sync_profile.delay(profile.id)
                 queued.append(profile.id)
+    metrics.observe_profiles(seen)
     logger.info("sync_due: %d profile(s) queued", len(queued))
     return queued
 

@@ -5,6 +5,8 @@ another worker."""
 from __future__ import annotations
 
 import json
+import socket
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,16 @@ ELIGIBLE = sorted(f"studio{s}.{u}" for s in (1, 2) for u in (1, 2, 3))
 LEASE_TTL = 3.0
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+METRICS_PORT = _free_port()
+
+
 class Cluster:
     def __init__(self, tmp: Path, google: GoogleEmulator, prefix: str) -> None:
         self.tmp, self.google, self.prefix = tmp, google, prefix
@@ -42,10 +54,12 @@ class Cluster:
         self.store = SqliteStateStore(tmp / "state.sqlite3")
         self.workers: list[WorkerProcess] = []
 
-    def env(self, broker: str = REDIS_URL, queue: str | None = None) -> dict[str, str]:
+    def env(
+        self, broker: str = REDIS_URL, queue: str | None = None, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
         return worker_environment(
             self.settings, broker=broker, queue=queue or self.prefix, prefix=self.prefix,
-            visibility_timeout=5,
+            visibility_timeout=5, extra=extra,
         )  # fmt: skip
 
     def start(self, name: str, **env: Any) -> WorkerProcess:
@@ -80,8 +94,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
         calsync_celery.setup_factory = worker_setup
         try:
-            for name in ("alpha", "beta"):
-                cluster.start(name)
+            cluster.start("alpha", extra={"CALSYNC_METRICS_PORT": str(METRICS_PORT)})
+            cluster.start("beta")
             for worker in cluster.workers:
                 worker.wait_ready()
             yield cluster
@@ -110,6 +124,17 @@ def test_sync_due_queues_every_due_profile_once_and_each_is_synced_once(
     assert synced == Counter(dict.fromkeys(ELIGIBLE, 1))
     assert all(w.synced() for w in cluster.workers[:2]), "both workers took tasks"
     assert calsync_celery.sync_due() == []  # synced just now: nothing is due
+
+
+def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
+    alpha = cluster.workers[0]
+    url = f"http://127.0.0.1:{METRICS_PORT}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    runs = len(alpha.synced())
+    assert f'calsync_runs_total{{outcome="ok"}} {runs}.0' in text
+    assert "calsync_google_api_calls_total" in text
+    assert "calsync_run_duration_seconds_count" in text
 
 
 def test_a_profile_leased_by_another_runner_is_retried_when_the_lease_expires(
