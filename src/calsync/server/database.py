@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, LiteralString
 
@@ -54,7 +54,8 @@ class Database:
             conninfo,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"options": f"-c search_path={schema}"},
+            # transactions are explicit (``conn.transaction()``); a statement alone commits
+            kwargs={"options": f"-c search_path={schema}", "autocommit": True},
             open=False,
             name=f"calsync-{schema}",
         )
@@ -73,13 +74,16 @@ class Database:
         """A pooled connection in one transaction: committed when the block ends, rolled back
         when it raises. psycopg errors become :class:`~calsync.errors.StateError`."""
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection() as conn, conn.transaction():
                 yield conn
         except psycopg.Error as exc:
             raise StateError(f"PostgreSQL: {exc}") from exc
 
     def execute(
-        self, conn: psycopg.Connection[Any], sql: LiteralString, params: Sequence[Any] = ()
+        self,
+        conn: psycopg.Connection[Any],
+        sql: LiteralString,
+        params: Sequence[Any] | Mapping[str, Any] = (),
     ) -> psycopg.Cursor[Any]:
         """Run one statement on ``conn`` and count it."""
         with self._count_lock:

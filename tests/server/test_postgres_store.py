@@ -1,0 +1,97 @@
+"""The PostgreSQL state store: the StateStore contract, plus what only a server store needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from services import POSTGRES_URL
+
+from calsync.errors import SchemaVersionError
+from calsync.model import Channel
+from calsync.server.database import Database
+from calsync.state import StateStore
+from calsync.state.postgres import PostgresStateStore
+from calsync.testing.contracts.state import T0, TTL, StateStoreContract, make_mapping_row
+
+
+@pytest.fixture
+def database(pg_schema: str) -> Iterator[Database]:
+    db = Database(POSTGRES_URL, schema=pg_schema, max_size=10)
+    yield db
+    db.close()
+
+
+class TestPostgresStateStore(StateStoreContract):
+    @pytest.fixture
+    def store(self, database: Database) -> Iterator[StateStore]:
+        with PostgresStateStore(database, clock="caller", migrate=True) as store:
+            yield store
+
+
+def test_tenants_never_see_each_others_state(database: Database) -> None:
+    a = PostgresStateStore(database, tenant="studio-a", migrate=True)
+    b = PostgresStateStore(database, tenant="studio-b")
+    a.put_mapping(make_mapping_row("h1"))
+    a.set_cursor("alice", "c", "1")
+    assert a.acquire_lease("alice", "r1", TTL, T0) is not None
+    assert b.mappings("alice", Channel.CALENDAR) == {}
+    assert b.get_cursor("alice", "c") is None
+    assert b.profile_ids() == []
+    assert b.acquire_lease("alice", "r2", TTL, T0) is not None  # the same id, another tenant
+    b.put_mapping(make_mapping_row("h1"))  # the same remote id, another tenant
+    assert a.profile_ids() == ["alice"]
+
+
+def test_lease_expiry_is_reckoned_by_the_database_clock(database: Database) -> None:
+    store = PostgresStateStore(database, migrate=True)
+    skewed = datetime(1999, 1, 1, tzinfo=UTC)  # a worker whose clock is far behind
+    lease = store.acquire_lease("alice", "r1", timedelta(seconds=30), skewed)
+    assert lease is not None
+    assert abs(lease.expires_at - (datetime.now(UTC) + timedelta(seconds=30))) < timedelta(
+        seconds=5
+    )
+    # a worker whose clock is far ahead cannot take it over early
+    ahead = datetime(2100, 1, 1, tzinfo=UTC)
+    assert store.acquire_lease("alice", "r2", timedelta(seconds=30), ahead) is None
+    short = store.acquire_lease("bob", "r1", timedelta(milliseconds=1), skewed)
+    assert short is not None
+    assert store.acquire_lease("bob", "r2", TTL, skewed) is not None  # expired by the database
+
+
+def test_a_store_refuses_a_schema_it_was_not_migrated_to(database: Database) -> None:
+    with pytest.raises(SchemaVersionError, match="calsync migrate"):
+        PostgresStateStore(database)
+    PostgresStateStore(database, migrate=True)
+    with database.transaction() as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaVersionError, match="newer"):
+        PostgresStateStore(database)
+
+
+def test_migrating_twice_and_concurrently_is_harmless(database: Database) -> None:
+    import threading
+
+    stores = []
+
+    def migrate() -> None:
+        stores.append(PostgresStateStore(database, migrate=True))
+
+    threads = [threading.Thread(target=migrate) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(stores) == 3
+    assert stores[0].schema_version() == PostgresStateStore.SCHEMA_VERSION
+
+
+def test_a_transaction_is_one_database_transaction_per_batch(database: Database) -> None:
+    store = PostgresStateStore(database, migrate=True)
+    before = store.queries
+    with store.transaction():
+        for n in range(50):
+            store.put_mapping(make_mapping_row(f"h{n}"))
+    assert store.queries - before == 50  # one statement per row, no savepoints
+    assert len(store.mappings("alice", Channel.CALENDAR)) == 50
