@@ -12,6 +12,7 @@
     calsync generate-key                         # a new token encryption key
     calsync --config calsync.toml encrypt-tokens # encrypt tokens stored in plaintext
     calsync --config calsync.toml rotate-keys    # re-encrypt every token with the newest key
+    calsync --config calsync.toml migrate        # bring the PostgreSQL schema up to date
 
 See :mod:`calsync.config` for the configuration file.
 """
@@ -36,7 +37,7 @@ from calsync.google.calendar import GoogleCalendarBackend
 from calsync.model import Channel
 from calsync.processor import LAST_RUN, SyncProcessor
 from calsync.profile import SyncProfile
-from calsync.state import SqliteStateStore, StateStore
+from calsync.state import StateStore
 from calsync.tokens import EncryptingTokenStore, TokenStore
 
 __all__ = ["main"]
@@ -66,7 +67,7 @@ class App:
         self.config = config
         self.out = out
         self.host: Host = config.open_host()
-        self.store: StateStore = SqliteStateStore(config.state)
+        self.store: StateStore = config.state_store()
         self.engine = SyncEngine(
             self.store, self.host.schedule, self.host.contacts, progress=Progress(sys.stderr)
         )
@@ -181,6 +182,16 @@ def _reseal_tokens(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(config: Config, out: TextIO) -> int:
+    store = config.state_store(migrate=True)
+    if config.server is not None and config.server.database:
+        tokens = config.token_store()
+        if hasattr(tokens, "migrate"):  # the PostgreSQL token store creates its table
+            tokens.migrate()
+    print(f"state schema at version {store.SCHEMA_VERSION}", file=out)
+    return 0
+
+
 def _client(app: App) -> tuple[ClientConfig, TokenStore]:
     google = app.config.google
     if google is None:
@@ -274,6 +285,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("generate-key", help="print a new token encryption key")
     commands.add_parser("encrypt-tokens", help="encrypt tokens stored in plaintext")
     commands.add_parser("rotate-keys", help="re-encrypt every token with the newest key")
+    commands.add_parser("migrate", help="bring the state schema up to date (PostgreSQL)")
     return parser
 
 
@@ -308,6 +320,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     out = out or sys.stdout
     try:
+        if args.command == "migrate":  # before App, which refuses a schema not yet current
+            return _migrate(Config.load(args.config), out)
         app = App(Config.load(args.config), out)
         return COMMANDS[args.command](app, args)
     except CalsyncError as exc:

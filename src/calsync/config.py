@@ -20,6 +20,7 @@ OAuth client and token store (or an emulator), SMTP settings and the processor's
     [server]                                  # the hosted edition (needs calsync[server])
     database = "postgresql://calsync@db/calsync"  # state and encrypted tokens in PostgreSQL
     schema = "calsync"
+    tenant = "default"                        # namespaces this host's profile ids
     redis = "redis://127.0.0.1:6379/0"        # one quota bucket per Google user, dedupe keys
 
     [processor]
@@ -59,6 +60,7 @@ from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connect, Connection
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
+from calsync.state import SqliteStateStore, StateStore
 from calsync.tokens import SqliteTokenStore, TokenStore
 
 __all__ = ["Config", "GoogleSettings", "Host", "ServerSettings", "google_connector"]
@@ -91,6 +93,7 @@ class ServerSettings:
 
     database: str | None = None
     schema: str = "calsync"
+    tenant: str = "default"
     redis: str | None = None
 
     def __repr__(self) -> str:  # a database URL may carry a password
@@ -142,6 +145,21 @@ class Config:
             workers=int(processor.get("workers", 4)),
             server=_server(data),
         )
+
+    def state_store(self, *, migrate: bool = False) -> StateStore:
+        """The state store: PostgreSQL when ``[server] database`` is set (its schema must be
+        current unless ``migrate``, which brings it up to date), else the SQLite file.
+
+        Raises:
+            SchemaVersionError: the PostgreSQL schema is not current (run ``calsync migrate``).
+        """
+        if self.server is not None and self.server.database:
+            from calsync.server.database import Database  # noqa: PLC0415 - server extra
+            from calsync.state.postgres import PostgresStateStore  # noqa: PLC0415
+
+            database = Database(self.server.database, schema=self.server.schema, max_size=4)
+            return PostgresStateStore(database, tenant=self.server.tenant, migrate=migrate)
+        return SqliteStateStore(self.state)
 
     def token_store(self) -> TokenStore:
         """Where the users' tokens are: PostgreSQL (always encrypted) when ``[server]
@@ -237,6 +255,7 @@ def _server(data: Mapping[str, Any]) -> ServerSettings | None:
     return ServerSettings(
         database=table.get("database"),
         schema=_text(table, "schema", "calsync"),
+        tenant=_text(table, "tenant", "default"),
         redis=table.get("redis"),
     )
 

@@ -95,3 +95,32 @@ def test_a_transaction_is_one_database_transaction_per_batch(database: Database)
             store.put_mapping(make_mapping_row(f"h{n}"))
     assert store.queries - before == 50  # one statement per row, no savepoints
     assert len(store.mappings("alice", Channel.CALENDAR)) == 50
+
+
+def _quiet_run_queries(database: Database, tenant: str, items: int, contacts: bool) -> int:
+    from studio_world import appointment, client, make_world
+
+    store = PostgresStateStore(database, tenant=tenant, migrate=True)
+    world = make_world(store, contacts=contacts, client_group="Weddings 2027" if contacts else None)
+    for n in range(items):
+        world.schedule.add("u7", appointment(f"a{n}", day=n % 20 + 1))
+        if contacts:
+            world.clients.add("u7", client(f"c{n}", given=f"Ann{n}"), groups=["Weddings 2027"])
+    assert world.sync().ok
+    assert world.sync().writes == 0
+    before = store.queries
+    report = world.sync()
+    assert (report.ok, report.writes) == (True, 0)
+    return store.queries - before
+
+
+@pytest.mark.parametrize("contacts", [False, True], ids=["calendar", "calendar+contacts"])
+def test_a_quiet_run_costs_the_same_queries_whatever_the_profile_holds(
+    database: Database, contacts: bool
+) -> None:
+    few = _quiet_run_queries(database, "few", 3, contacts)
+    many = _quiet_run_queries(database, "many", 60, contacts)
+    assert few == many
+    # today 7 statements for the calendar, 16 with contacts: cursors, one read of the
+    # mapping per channel, the last-run bookkeeping; never one per item
+    assert many <= 10 * (2 if contacts else 1)
