@@ -137,6 +137,28 @@ def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
     assert "calsync_run_duration_seconds_count" in text
 
 
+def test_one_profiles_failure_is_its_own_task_and_never_anothers(cluster: Cluster) -> None:
+    broken, fine = "studio1.3", "studio1.2"
+    SqliteTokenStore(cluster.tmp / "tokens.sqlite3").delete(broken)  # Google disconnected
+    for profile in (broken, fine):
+        cluster.store.set_cursor(profile, LAST_RUN, None)  # due again
+    before = cluster.last_runs()
+    tasks = {p: calsync_celery.sync_profile.delay(p) for p in (broken, fine)}
+
+    def logs() -> str:
+        return "".join(w.text() for w in cluster.workers)
+
+    # both end as reports, not crashes
+    done = [f"sync_profile[{task.id}] succeeded" for task in tasks.values()]
+    wait_for(lambda: all(line in logs() for line in done), 30, "both tasks")
+    assert all(cluster.store.get_cursor(p, LAST_RUN) != before[p] for p in tasks)
+    fine_outcome = logs().split(done[1], 1)[1].splitlines()[0]
+    assert "'ok': True" in fine_outcome
+    outcome = logs().split(done[0], 1)[1].splitlines()[0]
+    assert "'ok': False" in outcome
+    assert "re-authenticate" in outcome
+
+
 def test_a_profile_leased_by_another_runner_is_retried_when_the_lease_expires(
     cluster: Cluster,
 ) -> None:
@@ -172,6 +194,7 @@ def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
 ) -> None:
     profile = "studio1.1"
     before = cluster.store.get_cursor(profile, LAST_RUN)
+    synced_before = {w.name: w.synced().count(profile) for w in cluster.workers[:2]}
     cluster.store.forget_profile(profile)  # start over: a full, slow sync
     cluster.google.inject_fault(latency=0.4, count=None, api_method="calendar.events.list")
     task = calsync_celery.sync_profile.delay(profile)
@@ -188,4 +211,4 @@ def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
     # the killed worker never acknowledged the task: the broker delivered it again
     assert f"sync_profile[{task.id}] received" in victim.text()
     assert f"sync_profile[{task.id}] succeeded" in survivor.text()
-    assert survivor.synced().count(profile) == 2  # in the first test, and now
+    assert survivor.synced().count(profile) == synced_before[survivor.name] + 1
