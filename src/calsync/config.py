@@ -52,6 +52,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from calsync.backends import SPECIAL_EVENT_TYPES
 from calsync.errors import AuthError, ConfigurationError
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import ClientConfig, load_credentials
@@ -84,6 +85,9 @@ class GoogleSettings:
     tokens: Path = field(converter=Path)
     base_url: str | None = None
     calls_per_minute: int = 600
+    #: Google event types the backend leaves out of listings (an optimisation: the engine
+    #: never makes a studio item of any type but ``default`` either way).
+    skip_event_types: tuple[str, ...] = tuple(sorted(SPECIAL_EVENT_TYPES))
     encrypt_tokens: bool = False
 
 
@@ -244,6 +248,7 @@ def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
         tokens=base / _text(table, "tokens", "tokens.sqlite3"),
         base_url=table.get("base_url"),
         calls_per_minute=int(table.get("calls_per_minute", 600)),
+        skip_event_types=_event_types(table),
         encrypt_tokens=bool(table.get("encrypt_tokens", False)),
     )
 
@@ -258,6 +263,13 @@ def _server(data: Mapping[str, Any]) -> ServerSettings | None:
         tenant=_text(table, "tenant", "default"),
         redis=table.get("redis"),
     )
+
+
+def _event_types(table: Mapping[str, Any]) -> tuple[str, ...]:
+    value = table.get("skip_event_types", sorted(SPECIAL_EVENT_TYPES))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError("[google] skip_event_types must be a list of event types")
+    return tuple(value)
 
 
 def _client_secrets(path: Path) -> tuple[str, str]:
@@ -317,7 +329,12 @@ def google_connector(
             pacer = pacer_for(profile)
         else:
             pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
-        account = connect(credentials, base_url=google.base_url, pacer=pacer)
+        account = connect(
+            credentials,
+            base_url=google.base_url,
+            pacer=pacer,
+            skip_event_types=google.skip_event_types,
+        )
         return Connection(account.calendar, account.contacts, close=account.close)
 
     return connect_profile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from calsync.errors import SchemaVersionError
 from calsync.model import Channel
 from calsync.server.database import Database
 from calsync.state import StateStore
-from calsync.state.postgres import PostgresStateStore
+from calsync.state.postgres import PostgresStateStore, migrate_schema
 from calsync.testing.contracts.state import T0, TTL, StateStoreContract, make_mapping_row
 
 
@@ -55,8 +56,9 @@ def test_lease_expiry_is_reckoned_by_the_database_clock(database: Database) -> N
     # a worker whose clock is far ahead cannot take it over early
     ahead = datetime(2100, 1, 1, tzinfo=UTC)
     assert store.acquire_lease("alice", "r2", timedelta(seconds=30), ahead) is None
-    short = store.acquire_lease("bob", "r1", timedelta(milliseconds=1), skewed)
+    short = store.acquire_lease("bob", "r1", timedelta(milliseconds=10), skewed)
     assert short is not None
+    time.sleep(0.05)
     assert store.acquire_lease("bob", "r2", TTL, skewed) is not None  # expired by the database
 
 
@@ -124,3 +126,25 @@ def test_a_quiet_run_costs_the_same_queries_whatever_the_profile_holds(
     # today 7 statements for the calendar, 16 with contacts: cursors, one read of the
     # mapping per channel, the last-run bookkeeping; never one per item
     assert many <= 10 * (2 if contacts else 1)
+
+
+def test_an_upgrade_from_schema_version_1_keeps_every_row(database: Database) -> None:
+    """Version 1 kept two fingerprints per row; version 2 keeps one (the host side's, which
+    is the digest of the base both sides agreed on) and a base with each intent."""
+    assert migrate_schema(database, target=1) == 1  # as the previous calsync left it
+    with database.transaction() as conn:
+        conn.execute(
+            "INSERT INTO mappings VALUES ('t', 'alice', 'calendar', 'h1', 'r1', 'session',"
+            " '{}', 'fp-h1', 'fp-r1', 'rev', 'etag', %s)",
+            (T0,),
+        )
+        conn.execute("INSERT INTO pending VALUES ('t', 'alice', 'contacts', 'c1', %s)", (T0,))
+        conn.execute("INSERT INTO cursors VALUES ('t', 'alice', 'calendar.sync', 'tok')")
+    with pytest.raises(SchemaVersionError, match="version 1"):
+        PostgresStateStore(database, tenant="t")
+    upgraded = PostgresStateStore(database, tenant="t", migrate=True)
+    [row] = upgraded.mappings("alice", Channel.CALENDAR).values()
+    assert (row.remote_id, row.fingerprint, row.kind.value) == ("r1", "fp-h1", "session")
+    assert upgraded.pending("alice", Channel.CONTACTS)["c1"].base is None
+    assert upgraded.get_cursor("alice", "calendar.sync") == "tok"
+    assert upgraded.schema_version() == PostgresStateStore.SCHEMA_VERSION

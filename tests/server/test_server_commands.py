@@ -12,6 +12,7 @@ from services import POSTGRES_URL
 
 from calsync.cli import main
 from calsync.crypto import generate_key
+from calsync.state.postgres import PostgresStateStore
 from calsync.testing import GoogleEmulator
 
 
@@ -47,7 +48,10 @@ tenant = "studio-a"
         # before the migration, the server refuses to run on an old (here: empty) schema
         assert run("--config", str(config), "status")[0] == 2
         assert "calsync migrate" in capsys.readouterr().err
-        assert run("--config", str(config), "migrate") == (0, "state schema at version 1\n")
+        version = PostgresStateStore.SCHEMA_VERSION
+        assert run("--config", str(config), "migrate") == (
+            0, f"state schema at version {version}\n"
+        )  # fmt: skip
         code, out = run("--config", str(config), "status", "--json")
         assert code == 0
         assert {row["last run"] for row in json.loads(out)} == {"never"}

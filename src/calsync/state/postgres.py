@@ -39,11 +39,11 @@ from typing import Any, ClassVar, Literal, LiteralString
 import psycopg
 
 from calsync.errors import SchemaVersionError, StateError
-from calsync.model import Channel
+from calsync.model import Channel, RecordKind
 from calsync.server.database import Database
 from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
 
-__all__ = ["PostgresStateStore"]
+__all__ = ["PostgresStateStore", "migrate_schema", "schema_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,32 +96,33 @@ _MIGRATIONS: Sequence[Sequence[LiteralString]] = (
             PRIMARY KEY (tenant, profile_id)
         )""",
     ),
+    (  # version 2: one fingerprint per mapping row; the written base kept with an intent
+        "ALTER TABLE mappings RENAME COLUMN host_fingerprint TO fingerprint",
+        "ALTER TABLE mappings DROP COLUMN remote_fingerprint",
+        "ALTER TABLE pending ADD COLUMN base text",
+    ),
 )
 
 # -- mappings ----------------------------------------------------------------------------
 
 _SELECT_MAPPINGS: LiteralString = (
-    "SELECT host_id, remote_id, kind, base, host_fingerprint, remote_fingerprint,"
-    " host_revision, remote_etag, synced_at FROM mappings"
-    " WHERE tenant = %s AND profile_id = %s AND channel = %s"
+    "SELECT host_id, remote_id, kind, base, fingerprint, host_revision, remote_etag, synced_at"
+    " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
 )
 # The upsert, unless another host id of the profile's channel maps the remote id: then no row
 # is written (rowcount 0) and the caller's transaction goes on.
 _PUT_MAPPING: LiteralString = """
     INSERT INTO mappings (tenant, profile_id, channel, host_id, remote_id, kind, base,
-        host_fingerprint, remote_fingerprint, host_revision, remote_etag, synced_at)
+        fingerprint, host_revision, remote_etag, synced_at)
     SELECT %(tenant)s, %(profile_id)s, %(channel)s, %(host_id)s, %(remote_id)s, %(kind)s,
-        %(base)s, %(host_fingerprint)s, %(remote_fingerprint)s, %(host_revision)s,
-        %(remote_etag)s, %(synced_at)s
+        %(base)s, %(fingerprint)s, %(host_revision)s, %(remote_etag)s, %(synced_at)s
     WHERE NOT EXISTS (
         SELECT 1 FROM mappings WHERE tenant = %(tenant)s AND profile_id = %(profile_id)s
         AND channel = %(channel)s AND remote_id = %(remote_id)s AND host_id <> %(host_id)s)
     ON CONFLICT (tenant, profile_id, channel, host_id) DO UPDATE SET
         remote_id = excluded.remote_id, kind = excluded.kind, base = excluded.base,
-        host_fingerprint = excluded.host_fingerprint,
-        remote_fingerprint = excluded.remote_fingerprint,
-        host_revision = excluded.host_revision, remote_etag = excluded.remote_etag,
-        synced_at = excluded.synced_at
+        fingerprint = excluded.fingerprint, host_revision = excluded.host_revision,
+        remote_etag = excluded.remote_etag, synced_at = excluded.synced_at
 """
 _DELETE_MAPPING: LiteralString = (
     "DELETE FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s AND host_id = %s"
@@ -143,12 +144,13 @@ _DELETE_CURSOR: LiteralString = (
 # -- pending creates ---------------------------------------------------------------------
 
 _ADD_PENDING: LiteralString = (
-    "INSERT INTO pending (tenant, profile_id, channel, host_id, created_at)"
-    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (tenant, profile_id, channel, host_id)"
-    " DO UPDATE SET created_at = excluded.created_at"
+    "INSERT INTO pending (tenant, profile_id, channel, host_id, created_at, base)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant, profile_id, channel, host_id)"
+    " DO UPDATE SET created_at = excluded.created_at, base = excluded.base"
 )
 _SELECT_PENDING: LiteralString = (
-    "SELECT host_id, created_at FROM pending WHERE tenant = %s AND profile_id = %s AND channel = %s"
+    "SELECT host_id, created_at, base FROM pending WHERE tenant = %s AND profile_id = %s"
+    " AND channel = %s"
 )
 _REMOVE_PENDING: LiteralString = (
     "DELETE FROM pending WHERE tenant = %s AND profile_id = %s AND channel = %s AND host_id = %s"
@@ -288,9 +290,8 @@ class PostgresStateStore(StateStore):
         """
         params = {
             "tenant": self.tenant, "profile_id": row.profile_id, "channel": row.channel.value,
-            "host_id": row.host_id, "remote_id": row.remote_id, "kind": row.kind,
-            "base": row.base, "host_fingerprint": row.host_fingerprint,
-            "remote_fingerprint": row.remote_fingerprint, "host_revision": row.host_revision,
+            "host_id": row.host_id, "remote_id": row.remote_id, "kind": row.kind.value,
+            "base": row.base, "fingerprint": row.fingerprint, "host_revision": row.host_revision,
             "remote_etag": row.remote_etag, "synced_at": _as_utc(row.synced_at),
         }  # fmt: skip
         if self._run(_PUT_MAPPING, params) == 0:
@@ -322,15 +323,15 @@ class PostgresStateStore(StateStore):
     def add_pending(self, pending: PendingCreate) -> None:
         """Record the intent to create (replacing an older intent for the same host id)."""
         params = (self.tenant, pending.profile_id, pending.channel.value, pending.host_id,
-                  _as_utc(pending.created_at))  # fmt: skip
+                  _as_utc(pending.created_at), pending.base)  # fmt: skip
         self._run(_ADD_PENDING, params)
 
     def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
         """The recorded intents of a profile's channel, by host id."""
         found = self._rows(_SELECT_PENDING, (self.tenant, profile_id, channel.value))
         return {
-            host_id: PendingCreate(profile_id, channel, host_id, created_at.astimezone(UTC))
-            for host_id, created_at in found
+            host_id: PendingCreate(profile_id, channel, host_id, created_at.astimezone(UTC), base)
+            for host_id, created_at, base in found
         }
 
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
@@ -387,11 +388,8 @@ class PostgresStateStore(StateStore):
 
     def schema_version(self) -> int:
         """The schema's version; 0 for a schema without calsync's tables."""
-        found = self._rows("SELECT to_regclass('meta') IS NOT NULL", ())
-        if not found[0][0]:
-            return 0
-        version = self._rows("SELECT value FROM meta WHERE key = 'schema_version'", ())
-        return int(version[0][0]) if version else 0
+        with self._translated():
+            return schema_version(self.database)
 
     def check_schema(self) -> None:
         """Raise unless the schema is the version this calsync reads.
@@ -411,34 +409,58 @@ class PostgresStateStore(StateStore):
                 f"version {self.SCHEMA_VERSION} this calsync reads; upgrade calsync"
             )
 
-    def migrate(self, *, target: int | None = None) -> int:
-        """Bring the schema to ``target`` (default: this calsync's version), one migration
-        at a time in one transaction, under an advisory lock so concurrent migrators wait
-        for each other; returns the version reached.
+    def migrate(self) -> int:
+        """Bring the schema to this calsync's version (see :func:`migrate_schema`)."""
+        return migrate_schema(self.database)
 
-        Raises:
-            SchemaVersionError: the schema is newer than this calsync reads.
-        """
-        target = self.SCHEMA_VERSION if target is None else target
-        self.database.ensure_schema()
-        with self.transaction():
-            self._run("SELECT pg_advisory_xact_lock(hashtext(current_schema()))", ())
-            self._run(_META, ())
-            found = self.schema_version()
-            if found > self.SCHEMA_VERSION:
-                self.check_schema()
-            for version in range(found, target):
-                for statement in _MIGRATIONS[version]:
-                    self._run(statement, ())
-                logger.info("state schema %s migrated to version %d", self.database.schema,
-                            version + 1)  # fmt: skip
-            reached = max(found, target)
-            self._run(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(reached),),
+
+def schema_version(database: Database) -> int:
+    """The version of ``database``'s schema; 0 for a schema without calsync's tables."""
+    with database.transaction() as conn:
+        exists = database.execute(conn, "SELECT to_regclass('meta') IS NOT NULL").fetchone()
+        if exists is None or not exists[0]:
+            return 0
+        found = database.execute(
+            conn, "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def migrate_schema(database: Database, target: int | None = None) -> int:
+    """Bring ``database``'s schema to ``target`` (default: this calsync's version), one
+    migration at a time, all in one transaction, under an advisory lock so that concurrent
+    migrators wait for each other; returns the version reached.
+
+    Raises:
+        SchemaVersionError: the schema is newer than this calsync reads.
+        StateError: PostgreSQL failed (nothing was changed).
+    """
+    target = PostgresStateStore.SCHEMA_VERSION if target is None else target
+    database.ensure_schema()
+    with database.transaction() as conn:
+        database.execute(conn, "SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+        database.execute(conn, _META)
+        found = database.execute(
+            conn, "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+        version = int(found[0]) if found else 0
+        if version > PostgresStateStore.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"state schema {database.schema!r} has version {version}, newer than version "
+                f"{PostgresStateStore.SCHEMA_VERSION} this calsync reads; upgrade calsync"
             )
-        return reached
+        for step in range(version, target):
+            for statement in _MIGRATIONS[step]:
+                database.execute(conn, statement)
+            logger.info("state schema %s migrated to version %d", database.schema, step + 1)
+        reached = max(version, target)
+        database.execute(
+            conn,
+            "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(reached),),
+        )
+    return reached
 
 
 def _outcome(cursor: psycopg.Cursor[Any]) -> tuple[int, list[Any]]:
@@ -446,11 +468,14 @@ def _outcome(cursor: psycopg.Cursor[Any]) -> tuple[int, list[Any]]:
 
 
 def _mapping_row(profile_id: str, channel: Channel, record: Sequence[Any]) -> MappingRow:
-    host_id, remote_id, kind, base, host_fp, remote_fp, revision, etag, synced_at = record
+    host_id, remote_id, kind, base, fingerprint, revision, etag, synced_at = record
     return MappingRow(
-        profile_id, channel, host_id, remote_id, kind, base, host_fp, remote_fp, revision, etag,
-        synced_at.astimezone(UTC),
+        profile_id, channel, host_id, remote_id, _KINDS[kind], base, fingerprint, revision,
+        etag, synced_at.astimezone(UTC),
     )  # fmt: skip
+
+
+_KINDS = {kind.value: kind for kind in RecordKind}
 
 
 def _as_utc(moment: datetime) -> datetime:
