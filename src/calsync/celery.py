@@ -53,7 +53,7 @@ from calsync import metrics
 from calsync.engine import SyncEngine
 from calsync.errors import ConfigurationError
 from calsync.notify import Notifier
-from calsync.processor import LAST_RUN, Connect, ProfileRun, SyncProcessor
+from calsync.processor import Connect, ProfileRun, SyncProcessor
 from calsync.profile import ProfileStore, SyncProfile
 
 __all__ = ["Tenant", "WorkerSetup", "app", "current_worker", "sync_due", "sync_profile"]
@@ -287,9 +287,9 @@ def sync_due() -> list[str]:
 def _is_due(processor: SyncProcessor, profile_id: str, now: datetime) -> bool:
     """Due when the last run is older than the interval, varied per profile and run by up to
     ``jitter`` so that profiles spread out instead of all coming due in one beat."""
-    last = processor.store.get_cursor(profile_id, LAST_RUN)
+    last = processor.store.get_last_run(profile_id)
     if last is None:
         return True
-    digest = hashlib.sha256(f"{profile_id}|{last}".encode()).digest()
+    digest = hashlib.sha256(f"{profile_id}|{last.isoformat()}".encode()).digest()
     spread = 1 + processor.jitter * (2 * digest[0] / 255 - 1)
-    return now - datetime.fromisoformat(last) >= timedelta(seconds=processor.interval * spread)
+    return now - last >= timedelta(seconds=processor.interval * spread)
