@@ -148,3 +148,35 @@ def test_an_upgrade_from_schema_version_1_keeps_every_row(database: Database) ->
     assert upgraded.pending("alice", Channel.CONTACTS)["c1"].base is None
     assert upgraded.get_cursor("alice", "calendar.sync") == "tok"
     assert upgraded.schema_version() == PostgresStateStore.SCHEMA_VERSION
+
+
+def test_only_one_of_several_processes_racing_for_a_lease_gets_it(
+    database: Database, pg_schema: str
+) -> None:
+    import subprocess
+    import sys
+
+    PostgresStateStore(database, migrate=True)
+    code = (
+        "import sys, time\n"
+        "from datetime import UTC, datetime, timedelta\n"
+        "from calsync.server.database import Database\n"
+        "from calsync.state.postgres import PostgresStateStore\n"
+        f"store = PostgresStateStore(Database({POSTGRES_URL!r}, schema={pg_schema!r}))\n"
+        "start = float(sys.argv[1])\n"
+        "time.sleep(max(0.0, start - time.time()))\n"
+        "lease = store.acquire_lease('alice', sys.argv[2], timedelta(minutes=1),"
+        " datetime.now(UTC))\n"
+        "print('won' if lease else 'lost')\n"
+    )
+    start = time.time() + 3  # every process connected and waiting by then
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(start), f"runner-{n}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in racers)
+    assert outcomes == ["lost", "lost", "lost", "won"]
