@@ -115,6 +115,7 @@ def test_four_worker_processes_share_one_users_quota_without_a_refusal(
     # emulator's and the machine's, not the pacer's)
     elapsed = max(o["last_admitted"] for o in outs) - start
     throughput = calls / elapsed / (QUOTA / WINDOW)
+    print(f"shared quota: {calls} calls in {elapsed:.2f}s, {throughput:.0%} of the quota")
     assert [o["errors"] for o in outs] == [[]] * WORKERS
     assert [o["created"] for o in outs] == [ITEMS] * WORKERS
     assert sum(o["fallback_calls"] for o in outs) == 0
