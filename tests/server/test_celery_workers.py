@@ -213,3 +213,37 @@ def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
     assert f"sync_profile[{task.id}] received" in victim.text()
     assert f"sync_profile[{task.id}] succeeded" in survivor.text()
     assert survivor.synced().count(profile) == synced_before[survivor.name] + 1
+
+
+def test_a_change_notification_enqueues_one_sync_under_the_dedupe_key(cluster: Cluster) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    trigger = calsync_celery.CeleryTrigger(client, cluster.prefix)
+    profile = "studio1.1"
+    before = cluster.store.get_last_run(profile)
+
+    trigger.request_sync(profile)
+
+    wait_for(lambda: cluster.store.get_last_run(profile) != before, 30, "the pushed run")
+    wait_for(lambda: client.get(calsync_celery.queued_key(cluster.prefix, profile)) is None, 30,
+             "the dedupe key to be freed")  # fmt: skip
+
+
+def test_a_change_notified_while_a_run_is_in_progress_gets_one_more_run(cluster: Cluster) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    trigger = calsync_celery.CeleryTrigger(client, cluster.prefix)
+    profile = "studio1.2"
+    queued = calsync_celery.queued_key(cluster.prefix, profile)
+    client.set(queued, "a run in progress", ex=60)  # as while a task of the profile runs
+
+    trigger.request_sync(profile)  # not queued twice, but marked
+    assert client.get(calsync_celery.again_key(cluster.prefix, profile)) is not None
+    before = cluster.store.get_last_run(profile)
+    calsync_celery._finish(calsync_celery.current_worker(), profile)  # that task ends
+
+    wait_for(lambda: cluster.store.get_last_run(profile) != before, 30, "the run after it")
+    wait_for(lambda: client.get(queued) is None, 30, "the dedupe key to be freed")
+    assert client.get(calsync_celery.again_key(cluster.prefix, profile)) is None
