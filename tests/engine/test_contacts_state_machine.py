@@ -58,10 +58,15 @@ class ContactsMachine(RuleBasedStateMachine):
         #: copies of our contacts carrying our marker, made in Google
         self.copies: set[str] = set()
 
-    @initialize(policy=st.sampled_from(sorted(POLICIES)), batch=st.sampled_from([1, 2, 50]))
-    def choose(self, policy: str, batch: int) -> None:
+    @initialize(
+        policy=st.sampled_from(sorted(POLICIES)),
+        batch=st.sampled_from([1, 2, 50]),
+        feed=st.booleans(),
+    )
+    def choose(self, policy: str, batch: int, feed: bool) -> None:
         self.world.options(conflict_policy=POLICIES[policy])
         self.batch = batch
+        self.world.clients.change_feed = feed
 
     # -- the studio ----------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import attrs
 import pytest
 from studio_world import (
@@ -31,6 +33,7 @@ from calsync import (
 )
 from calsync.ids import event_id_for
 from calsync.model import Channel
+from calsync.state import MappingRow
 from calsync.testing import SimulatedCrash
 
 
@@ -551,3 +554,46 @@ def test_progress_is_reported_while_actions_are_applied(world: World) -> None:
 
     assert seen[-1] == ("studio.u7", "calendar", 5, 5)
     assert [done for *_, done, _ in seen] == [2, 4, 5]
+
+
+class CountingStore(MemoryStateStore):
+    """A memory store that counts full mapping reads and the ids of partial ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full_reads = 0
+        self.partial: list[set[str]] = []
+
+    def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
+        self.full_reads += 1
+        return super().mappings(profile_id, channel)
+
+    def mappings_of(
+        self,
+        profile_id: str,
+        channel: Channel,
+        host_ids: Collection[str] = (),
+        remote_ids: Collection[str] = (),
+    ) -> dict[str, MappingRow]:
+        self.partial.append(set(host_ids))
+        return super().mappings_of(profile_id, channel, host_ids, remote_ids)
+
+
+def test_with_change_feeds_on_both_sides_a_run_reads_only_the_rows_of_what_changed() -> None:
+    store = CountingStore()
+    world = make_world(store)
+    world.schedule.change_feed = True
+    for n in range(30):
+        world.schedule.add(USER, appointment(f"a{n}", day=n % 20 + 1))
+    world.sync()  # the first sync lists everything
+    world.sync()
+    store.full_reads, store.partial = 0, []
+
+    world.schedule.edit(USER, "a7", title="Moved")
+    report = world.sync()
+    quiet = world.sync()
+
+    assert (report.count(Side.REMOTE, "updated"), quiet.writes) == (1, 0)
+    assert store.full_reads == 0
+    assert "a7" in store.partial[0]
+    assert len(store.partial[0]) == 1

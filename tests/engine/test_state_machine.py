@@ -94,10 +94,15 @@ class EngineMachine(RuleBasedStateMachine):
         self.copies: set[str] = set()
         self.world.calendar.add_calendar(OTHER_CAL)
 
-    @initialize(policy=st.sampled_from(sorted(POLICIES)), batch=st.sampled_from([1, 3, 50]))
-    def choose_policy(self, policy: str, batch: int) -> None:
+    @initialize(
+        policy=st.sampled_from(sorted(POLICIES)),
+        batch=st.sampled_from([1, 3, 50]),
+        feed=st.booleans(),
+    )
+    def choose_policy(self, policy: str, batch: int, feed: bool) -> None:
         self.world.options(conflict_policy=POLICIES[policy])
         self.batch = batch
+        self.world.schedule.change_feed = feed  # a host with a change feed, or without
 
     # -- the host user -------------------------------------------------------------------
 

@@ -36,7 +36,14 @@ from calsync.profile import SyncProfile
 from calsync.sources import HostChanges, Unreadable
 from calsync.state.base import MappingRow, PendingCreate, StateStore
 
-__all__ = ["ChannelAdapter", "ChannelSnapshot", "HostWrite", "Progress", "RunContext"]
+__all__ = [
+    "ChannelAdapter",
+    "ChannelSnapshot",
+    "HostWrite",
+    "MappingLoader",
+    "Progress",
+    "RunContext",
+]
 
 #: A progress callback: ``(profile_id, channel, done, total)``.
 Progress = Callable[[str, str, int, int], None]
@@ -72,15 +79,39 @@ class RunContext:
 class ChannelSnapshot(Generic[F]):
     """A snapshot plus what to store once it has been applied.
 
-    ``read_failures`` counts items whose read failed: the cursors then stay where they were,
-    so the next run looks at those items again.
+    ``mapping`` holds the rows the run needs (every row after a full listing of either side;
+    with change feeds on both sides, only the rows of the items that changed), and ``mapped``
+    how many rows the channel has in all. ``read_failures`` counts items whose read failed:
+    the cursors then stay where they were, so the next run looks at those items again.
     """
 
     snapshot: Snapshot[F]
     host_cursor: str | None
     remote_cursor: str | None
+    mapping: Mapping[str, MappingRow]
+    mapped: int
     warnings: tuple[str, ...] = ()
     read_failures: int = 0
+
+
+class MappingLoader:
+    """Reads a channel's mapping rows: all of them once (cached), or only some."""
+
+    def __init__(self, store: StateStore, profile_id: str, channel: Channel, *, empty: bool):
+        self.store, self.profile_id, self.channel = store, profile_id, channel
+        self._all: dict[str, MappingRow] | None = {} if empty else None
+
+    def all(self) -> dict[str, MappingRow]:
+        if self._all is None:
+            self._all = self.store.mappings(self.profile_id, self.channel)
+        return self._all
+
+    def some(self, host_ids: set[str], remote_ids: set[str]) -> tuple[dict[str, MappingRow], int]:
+        """The rows of those ids, and how many rows there are in all."""
+        if self._all is not None:
+            return self._all, len(self._all)
+        rows = self.store.mappings_of(self.profile_id, self.channel, host_ids, remote_ids)
+        return rows, self.store.count_mappings(self.profile_id, self.channel)
 
 
 @frozen
@@ -102,6 +133,20 @@ class _HostRead(Generic[F]):
     #: mapped items present at the recorded revision: left out of the snapshot, as a change
     #: feed leaves them out (their view is never rendered)
     unchanged: set[str]
+
+
+def _ids_to_look_up(
+    host: Mapping[str, HostRecord[F]], deleted: set[str], remote: Mapping[str, RemoteRecord[F]]
+) -> tuple[set[str], set[str]]:
+    """The host and remote ids whose mapping rows a run over change feeds can touch: the
+    changed and deleted host items and the items they replace, the listed remote items, the
+    origins of host items, and the host items our markers name."""
+    host_ids = set(host) | deleted
+    host_ids.update(r.replaces for r in host.values() if r.replaces)
+    host_ids.update(r.marker.host_id for r in remote.values() if r.marker is not None)
+    remote_ids = set(remote)
+    remote_ids.update(r.origin for r in host.values() if r.origin)
+    return host_ids, remote_ids
 
 
 def _doubt_shared_intents(
@@ -197,15 +242,20 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
 
     # -- the snapshot skeleton -----------------------------------------------------------
 
-    def snapshot(self, mapping: Mapping[str, MappingRow], full: bool) -> ChannelSnapshot[F]:
+    def snapshot(self, rows: MappingLoader, full: bool) -> ChannelSnapshot[F]:
         """Read both sides (in full when ``full``) and confirm absences."""
         intents = self._intents()
-        host = self._read_host(full, mapping)
+        host = self._read_host(full, rows)
         listing = self.list_remote(None if full else self.cursor(Side.REMOTE))
         self.warnings.extend(listing.warnings)
         remote = {
             item.id: self._remote(item, intents) for item in listing.items if self.accepts(item)
         }
+        if host.complete or listing.complete:
+            mapping = rows.all()
+            mapped = len(mapping)
+        else:  # change feeds on both sides: only the rows of what changed
+            mapping, mapped = rows.some(*_ids_to_look_up(host.records, host.deleted, remote))
         forgotten: dict[str, str] = {}
         if listing.complete:
             self._confirm_remote_absences(mapping, remote, forgotten)
@@ -218,7 +268,13 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         snapshot = Snapshot(host.records, deleted, remote, forgotten, intents)
         warnings = [*self.warnings, *self._unreadable_warnings()]
         return ChannelSnapshot(
-            snapshot, host.cursor, listing.cursor, tuple(warnings), self.read_failures
+            snapshot,
+            host.cursor,
+            listing.cursor,
+            mapping,
+            mapped,
+            tuple(warnings),
+            self.read_failures,
         )
 
     def _intents(self) -> dict[str, F]:
@@ -229,7 +285,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
             if intent.base is not None
         }
 
-    def _read_host(self, full: bool, mapping: Mapping[str, MappingRow]) -> _HostRead[F]:
+    def _read_host(self, full: bool, rows: MappingLoader) -> _HostRead[F]:
         cursor = None if full else self.cursor(Side.HOST)
         if cursor is not None:
             try:
@@ -241,7 +297,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
                 return _HostRead(records, set(changes.deleted), changes.cursor, False, set())
         new_cursor = self.host_cursor()
         unchanged: set[str] = set()
-        records = self._records(self.host_listing(), mapping, unchanged)
+        records = self._records(self.host_listing(), rows.all(), unchanged)
         return _HostRead(records, set(), new_cursor, True, unchanged)
 
     def _records(

@@ -100,12 +100,18 @@ def plan(
     rules: PlanRules[F],
     *,
     confirm_deletions: bool = False,
+    mapped: int | None = None,
 ) -> Plan[F]:
-    """Plan one channel of one profile. Pure: same inputs, same plan."""
+    """Plan one channel of one profile. Pure: same inputs, same plan.
+
+    ``mapping`` may hold only the rows the snapshot's items can touch (a run over change
+    feeds); ``mapped`` is then how many rows the channel has in all (default: ``mapping``'s).
+    """
     planner = _Planner(snapshot, mapping, rules)
     planner.run()
+    total = len(mapping) if mapped is None else mapped
     actions, held = _hold_mass_deletions(
-        planner.actions, len(mapping), rules.deletion_rules, confirm_deletions
+        planner.actions, total, rules.deletion_rules, confirm_deletions
     )
     warnings = list(planner.warnings)
     if held:

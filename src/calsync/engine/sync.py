@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine.actions import DeleteRemote
 from calsync.engine.calendar import CalendarSync
-from calsync.engine.channel import ChannelAdapter, H, Progress, R, RunContext
+from calsync.engine.channel import ChannelAdapter, H, MappingLoader, Progress, R, RunContext
 from calsync.engine.contacts import ContactsSync
 from calsync.engine.executor import Executor
 from calsync.engine.planner import Plan, plan
@@ -142,10 +142,17 @@ class SyncEngine:
         applying = False
         try:
             fresh = adapter.prepare()
-            mapping = {} if fresh else self.store.mappings(ctx.profile.id, channel)
+            rows = MappingLoader(self.store, ctx.profile.id, channel, empty=fresh)
             full = fresh or adapter.needs_full_listing()
-            snapshot = adapter.snapshot(mapping, full)
-            the_plan = plan(snapshot.snapshot, mapping, adapter.rules(), confirm_deletions=confirm)
+            snapshot = adapter.snapshot(rows, full)
+            mapping = snapshot.mapping
+            the_plan = plan(
+                snapshot.snapshot,
+                mapping,
+                adapter.rules(),
+                confirm_deletions=confirm,
+                mapped=snapshot.mapped,
+            )
             self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
             if ctx.dry_run:
                 return

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import abc
 import json
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Self
@@ -182,6 +183,28 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
         """All mapping rows of a profile's channel, by host id."""
+
+    def mappings_of(
+        self,
+        profile_id: str,
+        channel: Channel,
+        host_ids: Collection[str] = (),
+        remote_ids: Collection[str] = (),
+    ) -> dict[str, MappingRow]:
+        """The rows whose host id is among ``host_ids`` or whose remote id is among
+        ``remote_ids``, by host id: what a run driven by change feeds needs, without reading
+        every row. The default filters :meth:`mappings`; stores override it with an indexed
+        read."""
+        hosts, remotes = set(host_ids), set(remote_ids)
+        return {
+            host_id: row
+            for host_id, row in self.mappings(profile_id, channel).items()
+            if host_id in hosts or row.remote_id in remotes
+        }
+
+    def count_mappings(self, profile_id: str, channel: Channel) -> int:
+        """How many rows a profile's channel has (the mass-deletion rule's denominator)."""
+        return len(self.mappings(profile_id, channel))
 
     @abc.abstractmethod
     def put_mapping(self, row: MappingRow) -> None:

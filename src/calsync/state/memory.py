@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -70,6 +70,26 @@ class MemoryStateStore(StateStore):
         """All mapping rows of a profile's channel, by host id."""
         with self._lock:
             return dict(self._mappings.get((profile_id, channel), {}))
+
+    def mappings_of(
+        self,
+        profile_id: str,
+        channel: Channel,
+        host_ids: Collection[str] = (),
+        remote_ids: Collection[str] = (),
+    ) -> dict[str, MappingRow]:
+        """The rows of those host or remote ids, by host id (lookups, no copy of the rest)."""
+        scope = (profile_id, channel)
+        with self._lock:
+            rows = self._mappings.get(scope, {})
+            by_remote = self._remote_ids.get(scope, {})
+            found = {h: rows[h] for h in host_ids if h in rows}
+            found.update((h, rows[h]) for r in remote_ids if (h := by_remote.get(r)) in rows)
+            return found
+
+    def count_mappings(self, profile_id: str, channel: Channel) -> int:
+        with self._lock:
+            return len(self._mappings.get((profile_id, channel), {}))
 
     def put_mapping(self, row: MappingRow) -> None:
         """Insert or replace the row for ``(profile_id, channel, host_id)``.

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, LiteralString
@@ -123,6 +123,12 @@ _MIGRATIONS: Sequence[Sequence[LiteralString]] = (
 _SELECT_MAPPINGS: LiteralString = (
     "SELECT host_id, remote_id, kind, base, fingerprint, host_revision, remote_etag, synced_at"
     " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
+)
+_SELECT_MAPPINGS_OF: LiteralString = (
+    _SELECT_MAPPINGS + " AND (host_id = ANY(%s) OR remote_id = ANY(%s))"
+)
+_COUNT_MAPPINGS: LiteralString = (
+    "SELECT count(*) FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
 )
 # The upsert, unless another host id of the profile's channel maps the remote id: then no row
 # is written (rowcount 0) and the caller's transaction goes on.
@@ -323,6 +329,24 @@ class PostgresStateStore(StateStore):
         """All mapping rows of a profile's channel, by host id (one query)."""
         found = self._rows(_SELECT_MAPPINGS, (self.tenant, profile_id, channel.value))
         return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
+
+    def mappings_of(
+        self,
+        profile_id: str,
+        channel: Channel,
+        host_ids: Collection[str] = (),
+        remote_ids: Collection[str] = (),
+    ) -> dict[str, MappingRow]:
+        """The rows of those host or remote ids, by host id (one indexed query)."""
+        if not host_ids and not remote_ids:
+            return {}
+        params = (self.tenant, profile_id, channel.value, list(host_ids), list(remote_ids))
+        found = self._rows(_SELECT_MAPPINGS_OF, params)
+        return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
+
+    def count_mappings(self, profile_id: str, channel: Channel) -> int:
+        found = self._rows(_COUNT_MAPPINGS, (self.tenant, profile_id, channel.value))
+        return int(found[0][0])
 
     def put_mapping(self, row: MappingRow) -> None:
         """Insert or replace the row for ``(profile_id, channel, host_id)``.

@@ -25,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -205,6 +205,34 @@ class SqliteStateStore(StateStore):
         with self._reading() as conn:
             found = conn.execute(_SELECT_MAPPINGS, (profile_id, channel.value)).fetchall()
         return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
+
+    def mappings_of(
+        self,
+        profile_id: str,
+        channel: Channel,
+        host_ids: Collection[str] = (),
+        remote_ids: Collection[str] = (),
+    ) -> dict[str, MappingRow]:
+        """The rows of those host or remote ids, by host id (indexed reads, in chunks)."""
+        found: dict[str, MappingRow] = {}
+        scope = (profile_id, channel.value)
+        with self._reading() as conn:
+            for column, ids in (("host_id", list(host_ids)), ("remote_id", list(remote_ids))):
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = ids[start : start + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    query = f"{_SELECT_MAPPINGS} AND {column} IN ({marks})"
+                    for record in conn.execute(query, (*scope, *chunk)):
+                        found[record[0]] = _mapping_row(profile_id, channel, record)
+        return found
+
+    def count_mappings(self, profile_id: str, channel: Channel) -> int:
+        with self._reading() as conn:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM mappings WHERE profile_id = ? AND channel = ?",
+                (profile_id, channel.value),
+            ).fetchone()
+        return int(count)
 
     def put_mapping(self, row: MappingRow) -> None:
         """Insert or replace the row for ``(profile_id, channel, host_id)``.
@@ -533,6 +561,8 @@ def _mapping_row(profile_id: str, channel: Channel, record: tuple[Any, ...]) -> 
 
 
 _KINDS = {kind.value: kind for kind in RecordKind}
+#: ids per ``IN (...)`` list (SQLite allows 32766 parameters; smaller chunks plan better)
+_CHUNK = 500
 
 
 def _push_channel(record: tuple[Any, ...]) -> PushChannel:

@@ -401,6 +401,29 @@ class StateStoreContract:
             store.get_last_run("alice"),
         ) == ([], ["h2"], {}, None, "token-3", None, None, T0)
 
+    def test_rows_are_read_by_host_id_or_by_remote_id_without_the_rest(
+        self, store: StateStore
+    ) -> None:
+        for n in range(5):
+            store.put_mapping(make_mapping_row(f"h{n}"))
+        store.put_mapping(make_mapping_row("h9", channel=CON))
+
+        found = store.mappings_of("alice", CAL, host_ids=["h1", "h7"], remote_ids=["r-h3", "r-x"])
+
+        assert found == {h: make_mapping_row(h) for h in ("h1", "h3")}
+        assert store.mappings_of("alice", CAL) == {}
+        assert (store.count_mappings("alice", CAL), store.count_mappings("alice", CON)) == (5, 1)
+        assert store.count_mappings("bob", CAL) == 0
+
+    def test_many_ids_are_read_at_once(self, store: StateStore) -> None:
+        with store.transaction():
+            for n in range(1200):
+                store.put_mapping(make_mapping_row(f"h{n}"))
+
+        found = store.mappings_of("alice", CAL, host_ids=[f"h{n}" for n in range(0, 1200, 2)])
+
+        assert len(found) == 600
+
     def test_a_pending_create_is_listed_by_host_id(self, store: StateStore) -> None:
         first, second = make_pending("c1"), make_pending("c2")
         store.add_pending(first)
