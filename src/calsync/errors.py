@@ -22,9 +22,9 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
         ├── PreconditionFailed      an etag precondition failed (412 / FAILED_PRECONDITION)
         ├── SyncTokenExpired        a sync token is no longer valid (410 / EXPIRED_SYNC_TOKEN)
         ├── InvalidRequest          the request was rejected as malformed (400)
+        ├── QuotaExceeded           403 quotaExceeded: a usage limit, not retryable within a run
         └── TransientError          worth retrying: 5xx, timeouts, connection resets
             └── RateLimited         429 / 403 rate limits; ``retry_after`` when the server said
-                └── QuotaExceeded   403 quotaExceeded: the usage limit, not retryable soon
 """
 
 from __future__ import annotations
@@ -154,5 +154,6 @@ class RateLimited(TransientError):
         self.retry_after = retry_after
 
 
-class QuotaExceeded(RateLimited):
-    """A usage limit (not a rate) was exceeded; retrying within minutes will not help."""
+class QuotaExceeded(BackendError):
+    """A usage limit (not a rate) was exceeded; retrying within minutes will not help, so it
+    is never retried within a run (the item is tried again next run)."""
