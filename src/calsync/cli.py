@@ -148,6 +148,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
     for profile in app.host.profiles.profiles():
         lease = app.store.get_lease(profile.id)
         last_run = app.store.get_last_run(profile.id)
+        notice = app.store.get_sent_notice(profile.id)
         rows.append(
             {
                 "profile": profile.id,
@@ -158,6 +159,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
                 "events": len(app.store.mappings(profile.id, Channel.CALENDAR)),
                 "contacts": len(app.store.mappings(profile.id, Channel.CONTACTS)),
                 "last run": last_run.isoformat() if last_run is not None else "never",
+                "problem mailed": notice.sent_at.isoformat() if notice is not None else "-",
                 "lease": lease.holder if lease is not None else "-",
                 "push": _push_state(app.store, profile.id),
             }

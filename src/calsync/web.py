@@ -17,7 +17,7 @@ Routes:
   returns its id, or ``None`` for 403) and redirects to Google, binding the flow's ``state``
   to the browser in an HttpOnly cookie.
 * ``GET /oauth/google/callback`` — checks ``state`` against the cookie and the pending flow,
-  exchanges the code (PKCE), stores the token and clears ``needs_reauth``.
+  exchanges the code (PKCE), stores the token and clears ``needs_reauth``/``not_connected``.
 
 Only this module imports Starlette; the core never imports it.
 """

@@ -147,10 +147,12 @@ def test_a_lasting_problem_is_mailed_once_and_its_end_once(demo: Demo, inbox: In
     delete_everything_of(demo, 1)  # a mass deletion: held until the user confirms it
 
     held = [demo.calsync("sync", ANN) for _ in range(2)]  # two runs, two processes
+    open_problem = demo.calsync("status").stdout.splitlines()[0]
     confirmed = demo.calsync("sync", ANN, "--confirm-deletions")
 
     assert all("held deletions: 6" in run.stdout for run in held)
     assert confirmed.returncode == 0, confirmed.stdout
+    assert "problem mailed: 20" in open_problem  # the operator sees the user was told
     problem, resolved = inbox.to(ACCOUNTS[ANN])
     assert problem["Subject"].startswith("Google Sync problems: 6 held deletions")
     assert resolved["Subject"] == "Google Sync is working again"

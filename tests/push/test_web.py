@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 from push_world import serving
 from starlette.applications import Starlette
@@ -145,3 +146,18 @@ def test_a_forged_state_and_a_signed_out_user_are_refused(hosted: Hosted) -> Non
     assert Browser().get(f"{hosted.base_url}/oauth/google/start")[0] == 403
     assert browser.get(f"{hosted.base_url}/oauth/google/callback?error=access_denied")[0] == 400
     assert hosted.tokens.load("studio.bea") is None
+
+
+def test_the_web_flow_brings_a_user_who_never_connected_into_the_next_round(
+    hosted: Hosted,
+) -> None:
+    never = attrs.evolve(PROFILE, id="studio.cy", email="cy@example.com")
+    hosted.profiles.put(attrs.evolve(never, status=ProfileStatus.NOT_CONNECTED))
+    browser = Browser()
+
+    _, headers, _ = browser.get(f"{hosted.base_url}/oauth/google/start?profile=studio.cy")
+    _, google_answer, _ = browser.get(headers["Location"])
+    done, _, _ = browser.get(google_answer["Location"])
+
+    assert done == 200
+    assert hosted.profiles.get("studio.cy").status is ProfileStatus.OK

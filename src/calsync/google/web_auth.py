@@ -13,7 +13,8 @@
   one that is not the state bound to the browser (CSRF: another site cannot make the user's
   browser finish a flow it started). It exchanges the code with the verifier, stores the
   token in the :class:`~calsync.tokens.TokenStore` under the profile id, sets a
-  ``NEEDS_REAUTH`` profile back to ``OK`` and calls ``on_authorised``.
+  ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` profile back to ``OK`` (``connect_account``) and
+  calls ``on_authorised``.
 
 :mod:`calsync.web` serves both steps over HTTP; hosts with their own framework call them from
 their routes.
@@ -37,7 +38,7 @@ from calsync.google.auth import (
     finish_web_flow,
     start_web_flow,
 )
-from calsync.profile import ProfileStatus, ProfileStore
+from calsync.profile import ProfileStore
 from calsync.tokens import TokenStore
 
 __all__ = ["AuthorizationRefused", "PendingAuthorization", "WebAuthorization"]
@@ -68,7 +69,7 @@ class WebAuthorization:
         client: the host's OAuth client (a "web application" client).
         redirect_uri: the callback URL registered with Google.
         tokens: where the tokens go (key: the profile id).
-        profiles: the host's profiles (a ``NEEDS_REAUTH`` status is cleared).
+        profiles: the host's profiles (a ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` status is cleared).
         scopes: the scopes asked for.
         ttl: seconds a started flow may take.
         on_authorised: called with the profile id after the token is stored (e.g. to
@@ -141,16 +142,11 @@ class WebAuthorization:
                 store=self.tokens,
                 key=pending.profile_id,
                 scopes=self.scopes,
+                profiles=self.profiles,  # needs_reauth / not_connected: OK again
             )
         except Exception as exc:
             raise AuthError(f"Google refused the authorisation code: {exc}") from exc
-        self._clear_reauth(pending.profile_id)
         logger.info("profile %s: Google authorised", pending.profile_id)
         if self.on_authorised is not None:
             self.on_authorised(pending.profile_id)
         return pending.profile_id
-
-    def _clear_reauth(self, profile_id: str) -> None:
-        for profile in self.profiles.profiles():
-            if profile.id == profile_id and profile.status is ProfileStatus.NEEDS_REAUTH:
-                self.profiles.set_status(profile_id, ProfileStatus.OK, "Google authorised again")
