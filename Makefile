@@ -14,8 +14,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python examples/demo.py $(ARGS)
+# Only the demo's own output goes to stdout (`make demo ARGS=--json | jq` parses): make echoes
+# no command, and setting up .venv on a first run reports on stderr.
+demo:
+	@test -f $(STAMP) || echo "setting up $(VENV) first (about a minute)" >&2
+	@$(MAKE) -s --no-print-directory $(STAMP) >&2
+	@$(BIN)/python examples/demo.py $(ARGS)
 
 # the hosted edition: needs PostgreSQL and Redis on this machine (see README.md)
 demo-server: $(STAMP)
@@ -40,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_plan.py
 	$(BIN)/python benchmarks/state_store.py
 	$(BIN)/python benchmarks/emulator_batch.py
+	$(BIN)/python benchmarks/push_latency.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

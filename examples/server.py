@@ -46,7 +46,6 @@ from studio.db import Studio
 import calsync.celery as calsync_celery
 from calsync.crypto import KEYS_ENV, TokenCipher, generate_key
 from calsync.errors import StateError
-from calsync.processor import LAST_RUN
 from calsync.server.database import Database
 from calsync.server.tokens import PostgresTokenStore
 from calsync.state.postgres import PostgresStateStore
@@ -153,7 +152,7 @@ class Demo:
         time.sleep(INTERVAL * 1.3)  # every user is due again
         self.google.reset_stats()
         marks = {n: len(w.synced()) for n, w in (self.workers | self.dead).items()}
-        before = {p: self.store.get_cursor(p, LAST_RUN) for p in self.store.profile_ids()}
+        before = {p: self.store.get_last_run(p) for p in self.store.profile_ids()}
         started = time.perf_counter()
         if kill:
             self.google.inject_fault(latency=0.05, count=None)  # syncs slow enough to die in
@@ -161,7 +160,7 @@ class Demo:
         killed = self._kill_one(queued) if kill else None
 
         def all_synced() -> bool:
-            return all(self.store.get_cursor(p, LAST_RUN) != before.get(p) for p in queued)
+            return all(self.store.get_last_run(p) != before.get(p) for p in queued)
 
         wait_for(all_synced, 600, f"round {number} to finish")
         wall = time.perf_counter() - started

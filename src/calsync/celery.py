@@ -230,8 +230,12 @@ def _run_summary(run: ProfileRun) -> dict[str, Any]:
 
 
 @app.task(name="calsync.sync_profile", bind=True, max_retries=5)
-def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -> dict[str, Any]:
-    """Sync one profile under its lease; retried later while another runner holds it."""
+def sync_profile(
+    self: Task, profile_id: str, confirm_deletions: bool = False, scheduled: bool = False
+) -> dict[str, Any]:
+    """Sync one profile under its lease; retried later while another runner holds it (the
+    worker never blocks waiting for a lease). ``scheduled`` (set by :func:`sync_due`) skips a
+    profile synced successfully within the last half interval; an explicit run does not."""
     worker = current_worker()
     retrying = False
     try:
@@ -241,9 +245,12 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
             logger.warning("sync_profile: no profile %s", profile_id)
             return {"profile_id": profile_id, "skipped": "no such profile"}
         started = time.monotonic()
-        run = processor.run_profile(profile, confirm_deletions=confirm_deletions)
+        run = processor.run_profile(
+            profile, confirm_deletions=confirm_deletions, scheduled=scheduled, wait=0.0
+        )
         metrics.observe_run(run, time.monotonic() - started)
-        if run.skipped == LEASE_HELD and self.request.retries < (self.max_retries or 0):
+        held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
+        if held and self.request.retries < (self.max_retries or 0):
             retrying = True
             raise self.retry(countdown=_lease_left(processor, profile_id))
         return _run_summary(run)
@@ -277,7 +284,7 @@ def sync_due() -> list[str]:
                 continue
             key = worker.dedupe_key(profile.id)
             if worker.setup.redis.set(key, now.isoformat(), nx=True, ex=worker.dedupe_ttl()):
-                sync_profile.delay(profile.id)
+                sync_profile.delay(profile.id, scheduled=True)
                 queued.append(profile.id)
     metrics.observe_profiles(seen)
     logger.info("sync_due: %d profile(s) queued", len(queued))

@@ -4,10 +4,11 @@
     calsync --config calsync.toml run --once     # one round over every user
     calsync --config calsync.toml status         # each profile's state
     calsync --config calsync.toml dry-run ID     # what a sync of one profile would do
-    calsync --config calsync.toml sync ID        # sync one profile now
+    calsync --config calsync.toml sync ID        # sync one profile now (waits for a run)
     calsync --config calsync.toml reset ID       # start over: forget the profile's sync state
     calsync --config calsync.toml authorize ID   # connect a user's Google account (browser)
     calsync --config calsync.toml calendars ID   # the calendars the user can write to
+    calsync --config calsync.toml web --public-url https://sync.example  # push (calsync[web])
     calsync emulator --port 8765                 # serve the Google emulator
     calsync generate-key                         # a new token encryption key
     calsync --config calsync.toml encrypt-tokens # encrypt tokens stored in plaintext
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import TextIO
@@ -35,8 +37,8 @@ from calsync.errors import CalsyncError, ConfigurationError
 from calsync.google.auth import ClientConfig, run_desktop_flow
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.model import Channel
-from calsync.processor import LAST_RUN, SyncProcessor
-from calsync.profile import SyncProfile
+from calsync.processor import ProfileRun, SyncProcessor
+from calsync.profile import ProfileStatus, SyncProfile
 from calsync.state import StateStore
 from calsync.tokens import EncryptingTokenStore, TokenStore
 
@@ -84,6 +86,7 @@ class App:
             interval=self.config.interval,
             jitter=self.config.jitter,
             workers=self.config.workers,
+            remind_every=self.config.remind_every,
         )
 
     def profile(self, profile_id: str) -> SyncProfile:
@@ -96,17 +99,24 @@ class App:
     def print_report(self, report: SyncReport) -> None:
         print(report.summary(), file=self.out)
 
+    def print_run(self, run: ProfileRun) -> None:
+        if run.report is None:
+            print(f"Profile {run.profile_id}: skipped, {run.skipped}", file=self.out)
+        elif run.status is ProfileStatus.NOT_CONNECTED:
+            print(f"Profile {run.profile_id}: not connected, {run.report.fatal}", file=self.out)
+        else:
+            self.print_report(run.report)
+
 
 def _run(app: App, args: argparse.Namespace) -> int:
     processor = app.processor()
     if args.once:
         runs = processor.run_once()
+        if not runs:
+            print("no profile is due: none has sync on, status ok and a calendar", file=app.out)
         for run in runs.values():
-            if run.report is not None:
-                app.print_report(run.report)
-            else:
-                print(f"Profile {run.profile_id}: skipped, {run.skipped}", file=app.out)
-        return 0 if all(r.report is None or r.report.ok for r in runs.values()) else 1
+            app.print_run(run)
+        return 1 if any(run.failed for run in runs.values()) else 0
     print(f"syncing every {app.config.interval:.0f}s; Ctrl-C to stop", file=app.out)
     try:
         processor.serve()
@@ -117,13 +127,10 @@ def _run(app: App, args: argparse.Namespace) -> int:
 
 def _sync(app: App, args: argparse.Namespace) -> int:
     run = app.processor().run_profile(
-        app.profile(args.profile), confirm_deletions=args.confirm_deletions
+        app.profile(args.profile), confirm_deletions=args.confirm_deletions, wait=args.wait
     )
-    if run.report is None:
-        print(f"skipped: {run.skipped}", file=app.out)
-        return 1
-    app.print_report(run.report)
-    return 0 if run.report.ok else 1
+    app.print_run(run)
+    return 1 if run.report is None or run.failed else 0
 
 
 def _dry_run(app: App, args: argparse.Namespace) -> int:
@@ -140,24 +147,43 @@ def _status(app: App, args: argparse.Namespace) -> int:
     rows = []
     for profile in app.host.profiles.profiles():
         lease = app.store.get_lease(profile.id)
+        last_run = app.store.get_last_run(profile.id)
         rows.append(
             {
                 "profile": profile.id,
+                "user": profile.name or profile.user_id,
                 "sync": "on" if profile.enabled else "off",
                 "status": profile.status.value,
                 "calendar": profile.calendar_id or "(none chosen)",
                 "events": len(app.store.mappings(profile.id, Channel.CALENDAR)),
                 "contacts": len(app.store.mappings(profile.id, Channel.CONTACTS)),
-                "last run": app.store.get_cursor(profile.id, LAST_RUN) or "never",
+                "last run": last_run.isoformat() if last_run is not None else "never",
                 "lease": lease.holder if lease is not None else "-",
+                "push": _push_state(app.store, profile.id),
             }
         )
     if args.json:
         print(json.dumps(rows, indent=2), file=app.out)
         return 0
+    if not rows:
+        print(
+            f"no profiles: the host ({app.config.host}) has no users with Google Sync set up",
+            file=app.out,
+        )
+        return 0
     for row in rows:
         print("  ".join(f"{key}: {value}" for key, value in row.items()), file=app.out)
     return 0
+
+
+def _push_state(store: StateStore, profile_id: str) -> str:
+    """The profile's push channels in a few words ("-": none)."""
+    channels = store.push_channels(profile_id)
+    if not channels:
+        return "-"
+    latest = channels[-1]
+    confirmed = "" if latest.confirmed_at is not None else ", unconfirmed"
+    return f"channel until {latest.expires_at:%Y-%m-%d %H:%M}Z{confirmed}"
 
 
 def _reset(app: App, args: argparse.Namespace) -> int:
@@ -224,9 +250,17 @@ def _authorize(app: App, args: argparse.Namespace) -> int:
             app.out.flush()
 
     run_desktop_flow(
-        client, tokens, profile.id, port=args.port, login_hint=profile.email or None, open_url=show
+        client,
+        tokens,
+        profile.id,
+        port=args.port,
+        login_hint=profile.email or None,
+        open_url=show,
+        profiles=app.host.profiles,
     )
-    print(f"{profile.id}: Google connected", file=app.out)
+    status = app.profile(profile.id).status
+    after = "the next round syncs this user" if status is ProfileStatus.OK else status.value
+    print(f"{profile.id}: Google connected; {after}", file=app.out)
     return 0
 
 
@@ -243,6 +277,36 @@ def _calendars(app: App, args: argparse.Namespace) -> int:
     for info in calendar.list_writable_calendars():
         mark = " (primary)" if info.primary else ""
         print(f"{info.id}  {info.summary}{mark}", file=app.out)
+    return 0
+
+
+def _web(app: App, args: argparse.Namespace) -> int:
+    """The processor with push notifications, and calsync.web on uvicorn, until interrupted."""
+    try:  # the web extra: imported here only, the core never needs it
+        import uvicorn  # noqa: PLC0415
+
+        from calsync.web import create_app  # noqa: PLC0415
+    except ImportError as exc:
+        raise ConfigurationError(f"calsync web needs the web extra: {exc}") from exc
+    from calsync.push import NotificationReceiver, PushChannels  # noqa: PLC0415
+
+    public = args.public_url.rstrip("/")
+    processor = app.processor()
+    processor.push = PushChannels(app.store, f"{public}/google/notifications")
+    processor.safety_interval = args.safety_interval
+    receiver = NotificationReceiver(app.store, processor, debounce=args.debounce)
+    serving = threading.Thread(target=processor.serve, name="calsync-processor", daemon=True)
+    serving.start()
+    print(
+        f"serving on http://{args.host}:{args.port}; Google notifies {public}/google/notifications",
+        file=app.out,
+        flush=True,
+    )
+    try:
+        uvicorn.run(create_app(receiver), host=args.host, port=args.port, log_level="warning")
+    finally:
+        processor.stop()
+        serving.join(timeout=30)
     return 0
 
 
@@ -281,6 +345,21 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="sync one profile now")
     sync.add_argument("profile")
     sync.add_argument("--confirm-deletions", action="store_true", help="let held deletions happen")
+    sync.add_argument(
+        "--wait",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for a run of the profile in progress (default 600)",
+    )
+    web = commands.add_parser("web", help="sync with push notifications (needs calsync[web])")
+    web.add_argument("--public-url", required=True, help="where Google reaches this server")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on")
+    web.add_argument("--debounce", type=float, default=1.0, help="seconds to gather a burst")
+    web.add_argument(
+        "--safety-interval", type=float, default=3600.0, help="poll interval while push works"
+    )
     commands.add_parser("emulator", help="serve the Google emulator (its own options follow)")
     commands.add_parser("generate-key", help="print a new token encryption key")
     commands.add_parser("encrypt-tokens", help="encrypt tokens stored in plaintext")
@@ -299,6 +378,7 @@ COMMANDS = {
     "calendars": _calendars,
     "encrypt-tokens": _reseal_tokens,
     "rotate-keys": _reseal_tokens,
+    "web": _web,
 }
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections import Counter as Tally
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
@@ -92,28 +93,29 @@ def observe_profiles(profiles: Iterable[SyncProfile]) -> None:
 class MeteredPacer(QuotaPacer):
     """Another pacer, with its calls, HTTP requests and waits counted in the metrics.
 
-    Every ``acquire`` is one HTTP request (a single call or a whole batch) for ``calls`` API
-    calls.
+    Every admission (``acquire`` or ``calls``) is one HTTP request (a single call or a whole
+    batch) for ``calls`` API calls.
     """
 
     def __init__(self, inner: QuotaPacer) -> None:
-        # a proxy, not a bucket of its own: the inner pacer's shape, and its totals
+        # a proxy, not a pacer of its own: the inner pacer's shape, totals and clock
         self.inner = inner
         self.burst = inner.burst
-        self.rate = inner.rate
+        self.usable = inner.usable
         self.calls_per_window = inner.calls_per_window
         self.window_seconds = inner.window_seconds
+        self._clock = inner._clock
         self.admitted = inner.admitted
         self.waited = inner.waited
 
-    def acquire(self, calls: int = 1) -> float:
-        waited = self.inner.acquire(calls)
+    def _admit(self, calls: int) -> tuple[Any, float]:
+        entry, waited = self.inner._admit(calls)
         self.admitted, self.waited = self.inner.admitted, self.inner.waited
         if calls > 0:
             HTTP_REQUESTS.inc()
             API_CALLS.inc(calls)
             QUOTA_WAIT.inc(waited)
-        return waited
+        return entry, waited
 
 
 def serve(port: int, *, tries: int = 16) -> int:

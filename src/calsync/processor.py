@@ -8,42 +8,54 @@
   gone, a bug in an adapter) is reported for that profile and never stops the others.
 * Two runners never sync the same user at once: a profile is synced under its lease in the
   state store, renewed while the run lasts; a lease left by a crashed runner expires and is
-  taken over. A profile synced by anyone within the last half interval is skipped, so racing
-  runners sync each profile once per round.
+  taken over. A scheduled round skips a profile synced successfully by anyone within the last
+  half interval, so racing runners sync each profile once per round; an explicit
+  :meth:`SyncProcessor.run_profile` ("sync now") waits for a run in progress and then runs.
 * Profiles run concurrently in a bounded thread pool (one Google connection per run, as
   google-api-python-client's HTTP objects are not thread-safe), sequentially within a profile.
 * After a run the processor tells the host what only calsync can know (initial sync done,
-  re-authorisation needed, calendar gone) and sends the user's notifications.
+  Google account not connected, re-authorisation needed, calendar gone) and sends the user's
+  notifications: a problem once when it starts or changes, a reminder a day while it lasts,
+  a note when it clears (:mod:`calsync.notices`).
+* With push notifications (``push=PushChannels(...)``) the processor is also the
+  :class:`~calsync.push.SyncTrigger`: :meth:`SyncProcessor.request_sync` wakes :meth:`serve`,
+  which syncs the profile at once. Each run keeps the profile's channel open and renewed;
+  while it is healthy the profile is polled only every ``safety_interval`` (a safety net),
+  and at the normal ``interval`` as soon as it is not.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime, timedelta
 
+import attrs
 from attrs import frozen
 
 from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine import SyncEngine, SyncReport
-from calsync.errors import AuthError
+from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
+from calsync.errors import AuthError, NotConnected
+from calsync.leases import ProfileLease
+from calsync.notices import DEFAULT_REMINDER, notice_due
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
+from calsync.push.channels import PushChannels
+from calsync.push.trigger import SyncTrigger
+from calsync.schedule import MAX_IDLE, Schedule
 from calsync.trace import trace_run
 
 __all__ = ["Connection", "ProfileRun", "SyncProcessor"]
 
 logger = logging.getLogger(__name__)
-
-LAST_RUN = "processor:last_run"
 
 
 @frozen
@@ -56,21 +68,59 @@ class Connection:
     close: Callable[[], None] | None = None
 
 
-#: Builds the remote side for a profile (raises ``AuthError`` when it cannot authorise).
+#: Builds the remote side for a profile (raises ``NotConnected`` when the user has no Google
+#: account connected, ``AuthError`` when Google refuses the saved one).
 Connect = Callable[[SyncProfile], Connection]
 
 
 @frozen
 class ProfileRun:
-    """What happened to one profile in a round: its report, or why it was skipped."""
+    """What happened to one profile: its report, or why it was skipped, and the profile's
+    status after the run (``None`` when skipped)."""
 
     profile_id: str
     report: SyncReport | None = None
     skipped: str | None = None
+    status: ProfileStatus | None = None
+
+    @property
+    def failed(self) -> bool:
+        """The sync ran and failed for a reason other than a Google account never connected
+        (which waits for the user, not the operator)."""
+        if self.report is None or self.report.ok:
+            return False
+        return self.status is not ProfileStatus.NOT_CONNECTED
+
+
+@frozen
+class _Outcome:
+    report: SyncReport
+    trace: str
+    status: ProfileStatus | None  # the status the run calls for (None: unchanged)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _who(profile: SyncProfile) -> str:
+    """The user as an operator knows them (never their email address)."""
+    return profile.name or f"user {profile.user_id}"
+
+
+def _status(
+    profile: SyncProfile, report: SyncReport, connected: bool | None
+) -> ProfileStatus | None:
+    """The status a run calls for (``None``: leave it as it is)."""
+    if connected is False:
+        return ProfileStatus.NOT_CONNECTED
+    if report.needs_reauth:
+        return ProfileStatus.NEEDS_REAUTH
+    if report.calendar_gone:
+        return ProfileStatus.CALENDAR_GONE
+    if connected and report.fatal is None and profile.status.waits_for_google_account:
+        return ProfileStatus.OK  # an explicit run got through: the account works again
+    return None
 
 
 def default_holder() -> str:
@@ -78,7 +128,7 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class SyncProcessor:
+class SyncProcessor(SyncTrigger):
     """Runs many profiles.
 
     Args:
@@ -89,9 +139,16 @@ class SyncProcessor:
         interval: seconds between two syncs of a profile when serving.
         jitter: the fraction by which each profile's interval varies (0.25 = ±25%).
         workers: profiles synced at once.
-        lease_ttl: how long a lease lasts without renewal (renewed every third of it).
+        lease_ttl: how long a lease lasts without renewal (renewed every third of it); also
+            how long an explicit run waits for a run in progress.
+        lease_poll: seconds between two tries for a lease another runner holds.
+        remind_every: how long a lasting problem goes before the user gets a reminder
+            (``None``: never).
         holder: this runner's id (default: host, pid and a random part).
         clock: the current time (aware), injectable for tests.
+        push: the profiles' push channels (``None``: polling only).
+        safety_interval: seconds between two polls of a profile whose push channel is
+            healthy (with ``push``).
     """
 
     def __init__(
@@ -105,8 +162,12 @@ class SyncProcessor:
         jitter: float = 0.25,
         workers: int = 4,
         lease_ttl: timedelta = timedelta(minutes=10),
+        lease_poll: float = 1.0,
+        remind_every: timedelta | None = DEFAULT_REMINDER,
         holder: str | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        push: PushChannels | None = None,
+        safety_interval: float = 3600.0,
     ) -> None:
         if not 0 <= jitter < 1:
             raise ValueError("jitter must be in [0, 1)")
@@ -119,6 +180,8 @@ class SyncProcessor:
         self.jitter = jitter
         self.workers = max(1, workers)
         self.lease_ttl = lease_ttl
+        self.lease_poll = lease_poll
+        self.remind_every = remind_every
         self.holder = holder or default_holder()
         self.clock = clock
         self._stop = threading.Event()
@@ -126,6 +189,11 @@ class SyncProcessor:
         # syncing one profile twice at once (a lease is re-entrant for its holder)
         self._syncing: dict[str, threading.Lock] = {}
         self._syncing_lock = threading.Lock()
+        self.push = push
+        self.safety_interval = safety_interval
+        # profile id -> monotonic time from which a requested sync may start
+        self._requested: dict[str, float] = {}
+        self._wake = threading.Event()
 
     # -- one round -----------------------------------------------------------------------
 
@@ -140,127 +208,175 @@ class SyncProcessor:
         ]
 
     def run_once(self) -> dict[str, ProfileRun]:
-        """Sync every eligible profile once (concurrently) and return what happened to each."""
+        """Sync every eligible profile once (concurrently) and return what happened to each.
+
+        A scheduled round: profiles another runner is syncing, or synced successfully within
+        the last half interval, are skipped.
+        """
         profiles = self.eligible()
+        self.retire_push(profiles)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
-            runs = list(pool.map(self.run_profile, profiles))
+            runs = list(pool.map(self._scheduled_run, profiles))
         return {run.profile_id: run for run in runs}
 
-    def run_profile(self, profile: SyncProfile, *, confirm_deletions: bool = False) -> ProfileRun:
+    def request_sync(self, profile_id: str) -> None:
+        """Sync ``profile_id`` as soon as possible in :meth:`serve` (a change notification).
+
+        The run is not skipped as "synced recently"; a request made while the profile is
+        syncing gives one more run after it, so the change is never missed.
+        """
+        now = time.monotonic()
+        with self._syncing_lock:
+            self._requested[profile_id] = min(now, self._requested.get(profile_id, now))
+        self._wake.set()
+
+    def _scheduled_run(self, profile: SyncProfile) -> ProfileRun:
+        return self.run_profile(profile, scheduled=True)
+
+    def run_profile(
+        self,
+        profile: SyncProfile,
+        *,
+        confirm_deletions: bool = False,
+        scheduled: bool = False,
+        wait: float | None = None,
+    ) -> ProfileRun:
         """Sync one profile under its lease. Never raises for a profile's problems.
 
-        When this processor is already syncing the profile (a scheduled round and a host's
-        call at once), a scheduled run is skipped and a ``confirm_deletions`` run waits for
-        the other to finish, so the confirmation is never dropped.
+        An explicit run (the default: "sync now", a confirmation of held deletions) runs now,
+        however recently the profile was synced: when a run of the profile is in progress, in
+        this processor or at another runner, it waits for that run to end (up to ``wait``
+        seconds, by default the lease time) and then runs; two runs of one profile never
+        overlap. A scheduled run (``scheduled=True``, as in :meth:`run_once` and
+        :meth:`serve`) is skipped instead, and also when the profile was synced successfully
+        within the last half interval (a failed run does not count).
         """
+        timeout = self.lease_ttl.total_seconds() if wait is None else wait
+        deadline = time.monotonic() + timeout
         with self._syncing_lock:
             guard = self._syncing.setdefault(profile.id, threading.Lock())
-        if not guard.acquire(blocking=confirm_deletions):
+        if not guard.acquire(blocking=not scheduled, timeout=-1 if scheduled else timeout):
             return ProfileRun(profile.id, skipped="already being synced by this runner")
         try:
-            return self._run_leased(profile, confirm_deletions)
+            left = max(0.0, deadline - time.monotonic())
+            return self._run_leased(profile, confirm_deletions, scheduled, left, timeout)
         finally:
             guard.release()
 
-    def _run_leased(self, profile: SyncProfile, confirm_deletions: bool) -> ProfileRun:
-        with self._lease(profile.id) as held:
+    def _run_leased(
+        self, profile: SyncProfile, confirm: bool, scheduled: bool, left: float, wait: float
+    ) -> ProfileRun:
+        with self._lease(profile.id, 0.0 if scheduled else left) as held:
             if not held:
-                return ProfileRun(profile.id, skipped="another runner is syncing this user")
-            if not confirm_deletions and self._synced_recently(profile.id):
+                why = "another runner is syncing this user"
+                if not scheduled:
+                    why += f" (waited {wait:.0f}s)"
+                return ProfileRun(profile.id, skipped=why)
+            if scheduled and self._synced_recently(profile.id):
                 return ProfileRun(profile.id, skipped="synced recently by another runner")
-            report, trace = self._sync(profile, confirm_deletions)
-            self.store.set_cursor(profile.id, LAST_RUN, self.clock().isoformat())
-        self._tell_host(profile, report)
-        self._notify(profile, report, trace)
-        return ProfileRun(profile.id, report)
+            outcome = self._sync(profile, confirm)
+            if outcome.report.fatal is None:
+                self.store.set_last_run(profile.id, self.clock())
+            status = self._tell_host(profile, outcome) or profile.status
+            # under the lease, so two runners never both send the same notice
+            self._notify(attrs.evolve(profile, status=status), outcome)
+        return ProfileRun(profile.id, outcome.report, status=status)
 
-    def _sync(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, str]:
+    def _sync(self, profile: SyncProfile, confirm: bool) -> _Outcome:
         switches = profile.options.notifications
         with trace_run(switches.verbose) as trace:
             logger.info("syncing profile %s", profile.id)
-            report = self._sync_traced(profile, confirm)
-        return report, trace.text if trace is not None else ""
+            report, connected = self._sync_traced(profile, confirm)
+        wording = profile.options.wording
+        if report.fatal is not None:  # the engine's words for the host's screens, in the host's
+            report.fatal = report.fatal.replace(REAUTHORISE, wording.reauthorise)
+            report.fatal = report.fatal.replace(CALENDAR_GONE, wording.calendar_gone)
+        return _Outcome(
+            report, trace.text if trace is not None else "", _status(profile, report, connected)
+        )
 
-    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> SyncReport:
+    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, bool | None]:
+        """The run's report, and whether the user has a Google account connected (``None``:
+        connecting failed for another reason, so nobody knows)."""
+        wording = profile.options.wording
         try:
             connection = self.connect(profile)
+        except NotConnected:
+            logger.warning(
+                "profile %s (%s) has sync on but no Google account connected: the user must "
+                "connect one in %s",
+                profile.id,
+                _who(profile),
+                wording.preferences,
+            )
+            return SyncReport(profile.id, self.clock(), fatal=wording.not_connected), False
         except AuthError as exc:
-            logger.warning("profile %s cannot authorise: %s", profile.id, exc)
+            logger.warning("profile %s (%s) cannot authorise: %s", profile.id, _who(profile), exc)
             report = SyncReport(profile.id, self.clock(), needs_reauth=True)
-            report.fatal = "Google refused the saved authorisation: re-authenticate Google"
-            return report
+            report.fatal = wording.reauthorise
+            return report, True
         except Exception as exc:
             logger.exception("profile %s: connecting to Google failed", profile.id)
-            return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}")
+            return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}"), None
         try:
-            return self.engine.sync(
+            report = self.engine.sync(
                 profile, connection.calendar, connection.contacts, confirm_deletions=confirm
             )
         except Exception as exc:  # a bug: report it for this profile and go on
             logger.exception("profile %s: sync crashed", profile.id)
-            return SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
+            report = SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
+        else:
+            if (
+                self.push is not None
+                and connection.calendar is not None
+                and not report.needs_reauth
+            ):
+                self.push.maintain(profile, connection.calendar, calendar_gone=report.calendar_gone)
         finally:
             if connection.close is not None:
                 with suppress(Exception):
                     connection.close()
+        return report, True
 
     def _synced_recently(self, profile_id: str) -> bool:
-        last = self.store.get_cursor(profile_id, LAST_RUN)
-        if last is None:
-            return False
-        gap = self.clock() - datetime.fromisoformat(last)
-        return gap < timedelta(seconds=self.interval / 2)
+        last = self.store.get_last_run(profile_id)
+        return last is not None and self.clock() - last < timedelta(seconds=self.interval / 2)
 
-    def _tell_host(self, profile: SyncProfile, report: SyncReport) -> None:
+    def _tell_host(self, profile: SyncProfile, outcome: _Outcome) -> ProfileStatus | None:
+        """Write back what the run learnt; returns the status given (``None``: unchanged)."""
+        report, status = outcome.report, outcome.status
         try:
             if report.initial_sync_completed:
                 self.profiles.initial_sync_done(profile.id)
-            if report.needs_reauth:
-                self.profiles.set_status(
-                    profile.id, ProfileStatus.NEEDS_REAUTH, report.fatal or "re-authorise"
-                )
-            elif report.calendar_gone:
-                self.profiles.set_status(
-                    profile.id, ProfileStatus.CALENDAR_GONE, report.fatal or "calendar gone"
-                )
+            if status is not None and status is not profile.status:
+                message = "" if status is ProfileStatus.OK else report.fatal or status.value
+                self.profiles.set_status(profile.id, status, message)
+                return status
         except Exception:
             logger.exception("profile %s: could not update the host's profile", profile.id)
+        return None
 
-    def _notify(self, profile: SyncProfile, report: SyncReport, trace: str) -> None:
+    def _notify(self, profile: SyncProfile, outcome: _Outcome) -> None:
         if self.notifier is None:
             return
+        now = self.clock()
         try:
-            self.notifier.notify(profile, report, trace)
-        except Exception:
+            due = notice_due(
+                self.store.get_sent_notice(profile.id),
+                outcome.report,
+                profile.status,
+                now,
+                self.remind_every,
+            )
+            self.notifier.notify(profile, outcome.report, outcome.trace, due.notice)
+            if due.changed:
+                self.store.set_sent_notice(profile.id, due.record)
+        except Exception:  # not recorded as sent: the next run tries again
             logger.exception("profile %s: could not send the notification", profile.id)
 
-    # -- leases --------------------------------------------------------------------------
-
-    @contextmanager
-    def _lease(self, profile_id: str) -> Iterator[bool]:
-        lease = self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock())
-        if lease is None:
-            yield False
-            return
-        done = threading.Event()
-        keeper = threading.Thread(
-            target=self._keep_lease, args=(profile_id, done), daemon=True, name="calsync-lease"
-        )
-        keeper.start()
-        try:
-            yield True
-        finally:
-            done.set()
-            keeper.join()
-            self.store.release_lease(profile_id, self.holder)
-
-    def _keep_lease(self, profile_id: str, done: threading.Event) -> None:
-        period = self.lease_ttl.total_seconds() / 3
-        while not done.wait(period):
-            if self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock()):
-                continue
-            logger.error("profile %s: lost its lease while syncing", profile_id)
-            return
+    def _lease(self, profile_id: str, wait: float) -> AbstractContextManager[bool]:
+        lease = ProfileLease(self.store, self.holder, self.lease_ttl, self.clock, self.lease_poll)
+        return lease.hold(profile_id, wait)
 
     # -- serving -------------------------------------------------------------------------
 
@@ -268,29 +384,104 @@ class SyncProcessor:
         """Sync every eligible profile every ``interval`` (± jitter) until :meth:`stop`.
 
         Each profile has its own due time, first spread over ``jitter * interval`` and then
-        re-drawn after every run, so users are not all synced at the same second. ``rounds``
-        stops after that many passes that synced something (for tests and one-shot jobs).
+        re-drawn after every run, so users are not all synced at the same second. A profile
+        whose push channel is healthy is due every ``safety_interval`` instead, or when its
+        channel needs renewal; a requested profile (:meth:`request_sync`) is synced at once.
+        ``rounds`` stops after that many passes that synced something (for tests and one-shot
+        jobs).
         """
-        due: dict[str, float] = {}
+        schedule = Schedule(self.interval, self.jitter)
         passes = 0
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             while not self._stop.is_set():
+                self._wake.clear()
                 now = time.monotonic()
                 profiles = self.eligible()
-                for profile in profiles:
-                    due.setdefault(profile.id, now + random.uniform(0, self.interval * self.jitter))
-                ready = [p for p in profiles if due[p.id] <= now]
+                self.retire_push(profiles)
+                due = {p.id: self._due(p, schedule, now) for p in profiles}
+                requested = self._take_requests(now, set(due))
+                ready = [p for p in profiles if p.id in requested or due[p.id] <= now]
                 if ready:
-                    list(pool.map(self.run_profile, ready))
-                    for profile in ready:
-                        spread = random.uniform(1 - self.jitter, 1 + self.jitter)
-                        due[profile.id] = time.monotonic() + self.interval * spread
+                    flags = [p.id in requested for p in ready]
+                    runs = list(pool.map(self._run_due, ready, flags))
+                    for profile, run in zip(ready, runs, strict=True):
+                        schedule.ran(profile.id, time.monotonic())
+                        if profile.id in requested and run.report is None:
+                            self._request_later(profile.id, 1.0)  # another runner had it
                     passes += 1
                     if rounds is not None and passes >= rounds:
                         return
-                next_due = min((due[p.id] for p in profiles), default=now + self.interval)
-                self._stop.wait(max(0.01, next_due - time.monotonic()))
+                    continue
+                next_due = min(due.values(), default=now + self.interval)
+                self._wake.wait(min(MAX_IDLE, max(0.01, self._next_wake(next_due) - now)))
+
+    def _run_due(self, profile: SyncProfile, requested: bool) -> ProfileRun:
+        # a requested run (a change notification) is explicit: never skipped as "synced
+        # recently"; it does not wait for a run in progress (it is retried a second later)
+        if requested:
+            return self.run_profile(profile, wait=0.0)
+        return self.run_profile(profile, scheduled=True)
+
+    def _due(self, profile: SyncProfile, schedule: Schedule, now: float) -> float:
+        """When the profile is due (monotonic seconds)."""
+        push = self.push
+        healthy = push is not None and push.healthy(profile)
+        due = schedule.due(profile.id, now, self.safety_interval if healthy else self.interval)
+        last = schedule.last.get(profile.id)
+        if push is None or last is None:
+            return due
+        due_in = push.due_in(profile)
+        if due_in is None:
+            return due
+        # channel upkeep (open, renew, stop) comes first, but never loops on a failing run
+        gap = min(self.interval, push.retry_after.total_seconds())
+        return min(due, max(now + due_in, last + gap))
+
+    def _take_requests(self, now: float, eligible: set[str]) -> set[str]:
+        with self._syncing_lock:
+            ready = {pid for pid, at in self._requested.items() if at <= now}
+            for pid in ready:
+                del self._requested[pid]
+        return ready & eligible
+
+    def _request_later(self, profile_id: str, delay: float) -> None:
+        with self._syncing_lock:
+            self._requested.setdefault(profile_id, time.monotonic() + delay)
+
+    def _next_wake(self, next_due: float) -> float:
+        with self._syncing_lock:
+            waiting = min(self._requested.values(), default=next_due)
+        return min(next_due, waiting)
+
+    def retire_push(self, eligible: list[SyncProfile]) -> None:
+        """Stop the push channels of profiles that no longer sync a calendar (sync off, a
+        status that stops them, no calendar, or gone from the host)."""
+        if self.push is None:
+            return
+        keep = {p.id for p in eligible if p.calendar_id is not None}
+        stale = {c.profile_id for c in self.push.store.push_channels()} - keep
+        if not stale:
+            return
+        known = {p.id: p for p in self.profiles.profiles()}
+        for profile_id in sorted(stale):
+            # a profile the host removed is stood in for by its id, to reach its credentials
+            self._retire(profile_id, known.get(profile_id) or SyncProfile(profile_id, "", None))
+
+    def _retire(self, profile_id: str, profile: SyncProfile) -> None:
+        assert self.push is not None
+        connection: Connection | None = None
+        try:
+            connection = self.connect(profile)
+        except Exception as exc:  # no credentials: the channels are only forgotten
+            logger.info("profile %s: cannot stop its push channels: %s", profile_id, exc)
+        try:
+            self.push.retire(profile_id, connection.calendar if connection else None)
+        finally:
+            if connection is not None and connection.close is not None:
+                with suppress(Exception):
+                    connection.close()
 
     def stop(self) -> None:
         """Ask :meth:`serve` to stop after the runs in progress."""
         self._stop.set()
+        self._wake.set()

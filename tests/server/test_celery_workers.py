@@ -19,7 +19,6 @@ from services import RABBITMQ_URL, REDIS_URL, require, unique_name
 
 import calsync.celery as calsync_celery
 from calsync import SqliteStateStore
-from calsync.processor import LAST_RUN
 from calsync.testing import GoogleEmulator
 from calsync.tokens import SqliteTokenStore
 
@@ -67,8 +66,8 @@ class Cluster:
         self.workers.append(worker)
         return worker
 
-    def last_runs(self) -> dict[str, str | None]:
-        return {p: self.store.get_cursor(p, LAST_RUN) for p in ELIGIBLE}
+    def last_runs(self) -> dict[str, datetime | None]:
+        return {p: self.store.get_last_run(p) for p in ELIGIBLE}
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +139,6 @@ def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
 def test_one_profiles_failure_is_its_own_task_and_never_anothers(cluster: Cluster) -> None:
     broken, fine = "studio1.3", "studio1.2"
     SqliteTokenStore(cluster.tmp / "tokens.sqlite3").delete(broken)  # Google disconnected
-    for profile in (broken, fine):
-        cluster.store.set_cursor(profile, LAST_RUN, None)  # due again
     before = cluster.last_runs()
     tasks = {p: calsync_celery.sync_profile.delay(p) for p in (broken, fine)}
 
@@ -151,12 +148,12 @@ def test_one_profiles_failure_is_its_own_task_and_never_anothers(cluster: Cluste
     # both end as reports, not crashes
     done = [f"sync_profile[{task.id}] succeeded" for task in tasks.values()]
     wait_for(lambda: all(line in logs() for line in done), 30, "both tasks")
-    assert all(cluster.store.get_cursor(p, LAST_RUN) != before[p] for p in tasks)
+    assert cluster.store.get_last_run(fine) != before[fine]
     fine_outcome = logs().split(done[1], 1)[1].splitlines()[0]
     assert "'ok': True" in fine_outcome
     outcome = logs().split(done[0], 1)[1].splitlines()[0]
     assert "'ok': False" in outcome
-    assert "re-authenticate" in outcome
+    assert "'fatal': None" not in outcome
 
 
 def test_a_profile_leased_by_another_runner_is_retried_when_the_lease_expires(
@@ -165,9 +162,9 @@ def test_a_profile_leased_by_another_runner_is_retried_when_the_lease_expires(
     profile = "studio2.1"
     now = datetime.now(UTC)
     assert cluster.store.acquire_lease(profile, "desktop:1:x", timedelta(seconds=2), now)
-    cluster.store.set_cursor(profile, LAST_RUN, None)
+    cluster.store.set_last_run(profile, None)
     task = calsync_celery.sync_profile.delay(profile)
-    wait_for(lambda: cluster.store.get_cursor(profile, LAST_RUN), 30, "the retried task")
+    wait_for(lambda: cluster.store.get_last_run(profile), 30, "the retried task")
     logs = "".join(w.text() for w in cluster.workers)
     assert f"sync_profile[{task.id}] retry: Retry in" in logs
 
@@ -180,11 +177,11 @@ def test_sync_profile_runs_on_a_rabbitmq_broker(cluster: Cluster) -> None:
     worker = cluster.start("rabbit", broker=RABBITMQ_URL, queue=queue)
     worker.wait_ready()
     profile = "studio2.2"
-    before = cluster.store.get_cursor(profile, LAST_RUN)
-    cluster.store.set_cursor(profile, LAST_RUN, None)  # due again
+    before = cluster.store.get_last_run(profile)
+    cluster.store.set_last_run(profile, None)  # due again
     sender = Celery("sender", broker=RABBITMQ_URL)
     sender.send_task("calsync.sync_profile", args=[profile], queue=queue)
-    wait_for(lambda: cluster.store.get_cursor(profile, LAST_RUN), 60, "the RabbitMQ worker")
+    wait_for(lambda: cluster.store.get_last_run(profile), 60, "the RabbitMQ worker")
     assert worker.synced() == [profile]
     assert before is not None
 
@@ -193,7 +190,7 @@ def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
     cluster: Cluster,
 ) -> None:
     profile = "studio1.1"
-    before = cluster.store.get_cursor(profile, LAST_RUN)
+    before = cluster.store.get_last_run(profile)
     synced_before = {w.name: w.synced().count(profile) for w in cluster.workers[:2]}
     cluster.store.forget_profile(profile)  # start over: a full, slow sync
     cluster.google.inject_fault(latency=0.4, count=None, api_method="calendar.events.list")
@@ -204,7 +201,7 @@ def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
     victim.kill()
     cluster.google.clear_faults()
     done = wait_for(
-        lambda: cluster.store.get_cursor(profile, LAST_RUN) not in (None, before), 60,
+        lambda: cluster.store.get_last_run(profile) not in (None, before), 60,
         "the other worker to finish the killed worker's profile",
     )  # fmt: skip
     assert done

@@ -37,7 +37,9 @@ def test_the_shared_bucket_has_the_local_pacers_shape(redis_prefix: str) -> None
     client = redis.Redis.from_url(REDIS_URL)
     pacer = RedisQuotaPacer(client, "u1", prefix=redis_prefix, sleep=Sleeps())
     local = QuotaPacer()
-    assert (pacer.burst, pacer.rate) == (local.burst, local.rate)
+    assert (pacer.burst, pacer.usable) == (local.burst, local.usable)
+    # a full bucket plus a window's refill never exceeds the usable quota
+    assert pacer.burst + pacer.bucket_rate * pacer.window_seconds <= pacer.usable
 
 
 def test_two_pacers_of_one_user_share_one_bucket(redis_prefix: str) -> None:
@@ -46,11 +48,11 @@ def test_two_pacers_of_one_user_share_one_bucket(redis_prefix: str) -> None:
     a = RedisQuotaPacer(client, "u1", 120, 60.0, prefix=redis_prefix, sleep=sleeps)
     b = RedisQuotaPacer(client, "u1", 120, 60.0, prefix=redis_prefix, sleep=sleeps)
     other = RedisQuotaPacer(client, "u2", 120, 60.0, prefix=redis_prefix, sleep=sleeps)
-    assert a.burst == 10
+    assert a.burst == 9
     assert a.acquire(6) == 0.0
-    assert b.acquire(4) == 0.0  # the burst is spent, together
-    assert b.acquire(1) == pytest.approx(1 / b.rate, rel=0.05)  # b waits for a's calls too
-    assert other.acquire(10) == 0.0  # another user has their own bucket
+    assert b.acquire(3) == 0.0  # the burst is spent, together
+    assert b.acquire(1) == pytest.approx(1 / b.bucket_rate, rel=0.05)  # b waits for a's calls
+    assert other.acquire(9) == 0.0  # another user has their own bucket
 
 
 def test_a_project_bucket_paces_every_user_of_the_project(redis_prefix: str) -> None:
@@ -62,7 +64,9 @@ def test_a_project_bucket_paces_every_user_of_the_project(redis_prefix: str) -> 
             prefix=redis_prefix, sleep=Sleeps(),
         )  # fmt: skip
 
-    assert pacer("u1").acquire(20) == 0.0  # the project's burst is 20
+    first = pacer("u1")
+    project_burst = QuotaPacer(240, 60.0).burst  # 19
+    assert first.acquire(project_burst) == 0.0
     assert pacer("u2").acquire(1) > 0.0  # u2's own bucket is full, the project's is not
 
 
@@ -71,12 +75,12 @@ def test_without_redis_it_falls_back_to_local_pacing_with_a_warning(
 ) -> None:
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     sleeps = Sleeps()
-    pacer = RedisQuotaPacer(dead, "u1", 120, 60.0, sleep=sleeps)
+    pacer = RedisQuotaPacer(dead, "u1", 12, 60.0, sleep=sleeps)
     with caplog.at_level(logging.WARNING):
         for _ in range(12):
             pacer.acquire(1)
     assert pacer.fallback_calls == 12
-    assert sleeps.total > 0  # still paced: 12 calls against a burst of 10
+    assert sleeps.total > 0  # still paced: 12 calls against 11 usable a window
     warnings = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
     assert len(warnings) == 1
 

@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 from google.oauth2.credentials import Credentials
@@ -52,14 +53,14 @@ def main(argv: list[str]) -> int:
     client = redis.Redis.from_url(redis_url)
     pacer = RedisQuotaPacer(client, "quota-user", int(calls), float(window), prefix=prefix)
     last_admitted = [0.0]
-    acquire = pacer.acquire
+    admit_shared = pacer._admit  # what acquire() and calls() both go through
 
-    def admit(calls: int = 1) -> float:  # when the last call went out, for the throughput
-        waited = acquire(calls)
+    def admit(calls: int) -> tuple[Any, float]:  # when the last call went out, for throughput
+        admitted = admit_shared(calls)
         last_admitted[0] = time.time()
-        return waited
+        return admitted
 
-    pacer.acquire = admit  # type: ignore[method-assign]
+    pacer._admit = admit  # type: ignore[method-assign]
     account = connect(Credentials(token=token), base_url=base_url, pacer=pacer)
     source = backlog(name, int(items))
     print("ready", flush=True)

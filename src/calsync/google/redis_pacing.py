@@ -6,10 +6,13 @@ keeps the bucket in Redis and takes tokens with one Lua script, so reading, refi
 reserving is atomic across every client of the same Redis. The script reads the time from Redis
 itself (``TIME``), so the machines' clocks need not agree.
 
-It has the interface and the arithmetic of :class:`~calsync.google.pacing.QuotaPacer` (the
-same ``burst`` and ``rate`` for the same quota and headroom, reservations in order and debt
-paid by later callers), and optionally a second bucket per Google Cloud project: a call takes
-a token from both, and waits for the slower.
+It has the interface of :class:`~calsync.google.pacing.QuotaPacer` (``acquire``, ``calls``,
+the same ``burst`` and ``usable`` for the same quota and headroom) but keeps a token bucket —
+one hash and one script, where a shared sliding-window log would be a list per user — of
+``burst`` tokens refilled so that ``burst + rate * window <= usable``: no window sees more
+than the usable quota, whatever its phase. Reservations are served in order and debt is paid
+by later callers. Optionally a second bucket per Google Cloud project: a call takes a token
+from both, and waits for the slower.
 
 When Redis cannot be reached the pacer falls back to its local bucket (per process) and logs
 a warning once per outage: pacing degrades, it never stops. It tries Redis again after
@@ -88,7 +91,7 @@ class RedisQuotaPacer(QuotaPacer):
         window_seconds: float = 60.0,
         *,
         burst: int | None = None,
-        headroom: float = 0.05,
+        headroom: float = 0.03,
         project: str | None = None,
         project_calls_per_window: int | None = None,
         prefix: str = "calsync",
@@ -107,33 +110,37 @@ class RedisQuotaPacer(QuotaPacer):
         self.client = client
         self.retry_after = retry_after
         self._keys = [f"{prefix}:quota:user:{user}"]
-        self._limits: list[float] = [float(self.burst), self.rate]
+        #: the shared bucket refills at this many tokens a second (``burst`` + a window's
+        #: refill never exceed the usable quota)
+        self.bucket_rate = bucket_rate(self)
+        self._limits: list[float] = [float(self.burst), self.bucket_rate]
         if project is not None and project_calls_per_window is not None:
             bucket = QuotaPacer(project_calls_per_window, window_seconds, headroom=headroom)
             self._keys.append(f"{prefix}:quota:project:{project}")
-            self._limits += [float(bucket.burst), bucket.rate]
+            self._limits += [float(bucket.burst), bucket_rate(bucket)]
         self._ttl_ms = int(window_seconds * 2000)
         self._script: Any = client.register_script(_TAKE)
         self._down_until: float | None = None
         #: calls paced by the local bucket because Redis was unreachable
         self.fallback_calls = 0
 
-    def acquire(self, calls: int = 1) -> float:
-        """Take ``calls`` tokens from the shared bucket(s), sleeping until they are there;
-        returns the seconds slept. Falls back to the local bucket when Redis is down."""
+    def _admit(self, calls: int) -> tuple[Any, float]:
+        """Take ``calls`` tokens from the shared bucket(s), sleeping until they are there
+        (both :meth:`acquire` and :meth:`calls` come here). Falls back to this process's own
+        sliding window when Redis is down."""
         if calls <= 0:
-            return 0.0
+            return None, 0.0
         wait = self._take_shared(calls)
         if wait is None:
             self.fallback_calls += calls
-            return super().acquire(calls)
+            return super()._admit(calls)
         with self._lock:
             self.admitted += calls
             self.waited += wait
         if wait > 0:
             logger.debug("pacing (shared): waiting %.2fs for %d call(s)", wait, calls)
             self._sleep(wait)
-        return wait
+        return None, wait
 
     def _take_shared(self, calls: int) -> float | None:
         if self._down_until is not None and self._clock() < self._down_until:
@@ -152,6 +159,12 @@ class RedisQuotaPacer(QuotaPacer):
             logger.warning("Redis is back: pacing %s on the shared bucket again", self._keys[0])
             self._down_until = None
         return wait
+
+
+def bucket_rate(pacer: QuotaPacer) -> float:
+    """The refill rate of a token bucket of ``pacer.burst`` tokens that keeps every window
+    of ``pacer.window_seconds`` under ``pacer.usable`` calls: ``burst + rate * window``."""
+    return max(pacer.usable - pacer.burst, 1) / pacer.window_seconds
 
 
 def shared_pacers(

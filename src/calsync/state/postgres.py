@@ -41,7 +41,7 @@ import psycopg
 from calsync.errors import SchemaVersionError, StateError
 from calsync.model import Channel, RecordKind
 from calsync.server.database import Database
-from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
+from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
 
 __all__ = ["PostgresStateStore", "migrate_schema", "schema_version"]
 
@@ -100,6 +100,21 @@ _MIGRATIONS: Sequence[Sequence[LiteralString]] = (
         "ALTER TABLE mappings RENAME COLUMN host_fingerprint TO fingerprint",
         "ALTER TABLE mappings DROP COLUMN remote_fingerprint",
         "ALTER TABLE pending ADD COLUMN base text",
+    ),
+    (  # version 3: push-notification channels, found by channel id or by profile
+        """CREATE TABLE push_channels (
+            tenant text NOT NULL,
+            channel_id text NOT NULL,
+            profile_id text NOT NULL,
+            calendar_id text NOT NULL,
+            resource_id text NOT NULL,
+            token_hash text NOT NULL,
+            expires_at timestamptz NOT NULL,
+            created_at timestamptz NOT NULL,
+            confirmed_at timestamptz,
+            PRIMARY KEY (tenant, channel_id)
+        )""",
+        "CREATE INDEX push_channels_by_profile ON push_channels (tenant, profile_id, expires_at)",
     ),
 )
 
@@ -175,6 +190,27 @@ _RELEASE_LEASE: LiteralString = (
 _GET_LEASE: LiteralString = (
     "SELECT holder, expires_at FROM leases WHERE tenant = %s AND profile_id = %s"
 )
+
+# -- push channels -----------------------------------------------------------------------
+
+_PUT_PUSH: LiteralString = (
+    "INSERT INTO push_channels (tenant, channel_id, profile_id, calendar_id, resource_id,"
+    " token_hash, expires_at, created_at, confirmed_at) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+    " %s, %s) ON CONFLICT (tenant, channel_id) DO UPDATE SET profile_id = excluded.profile_id,"
+    " calendar_id = excluded.calendar_id, resource_id = excluded.resource_id,"
+    " token_hash = excluded.token_hash, expires_at = excluded.expires_at,"
+    " created_at = excluded.created_at, confirmed_at = excluded.confirmed_at"
+)
+_GET_PUSH: LiteralString = (
+    "SELECT channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at,"
+    " created_at, confirmed_at FROM push_channels WHERE tenant = %s AND channel_id = %s"
+)
+_ALL_PUSH: LiteralString = (
+    "SELECT channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at,"
+    " created_at, confirmed_at FROM push_channels WHERE tenant = %(t)s"
+    " AND (%(p)s::text IS NULL OR profile_id = %(p)s) ORDER BY expires_at, channel_id"
+)
+_DELETE_PUSH: LiteralString = "DELETE FROM push_channels WHERE tenant = %s AND channel_id = %s"
 
 # -- whole profile -----------------------------------------------------------------------
 
@@ -371,6 +407,32 @@ class PostgresStateStore(StateStore):
             return None
         return Lease(profile_id, found[0][0], found[0][1].astimezone(UTC))
 
+    # -- push channels ---------------------------------------------------------------------
+
+    def put_push_channel(self, channel: PushChannel) -> None:
+        """Insert or replace the channel with ``channel.channel_id``."""
+        confirmed = channel.confirmed_at
+        self._run(_PUT_PUSH, (
+            self.tenant, channel.channel_id, channel.profile_id, channel.calendar_id,
+            channel.resource_id, channel.token_hash, _as_utc(channel.expires_at),
+            _as_utc(channel.created_at), None if confirmed is None else _as_utc(confirmed),
+        ))  # fmt: skip
+
+    def get_push_channel(self, channel_id: str) -> PushChannel | None:
+        """The channel with that id (whatever its profile), or ``None``."""
+        found = self._rows(_GET_PUSH, (self.tenant, channel_id))
+        return _push_channel(found[0]) if found else None
+
+    def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
+        """The profile's channels (every profile's with ``None``), soonest expiry first."""
+        return [
+            _push_channel(r) for r in self._rows(_ALL_PUSH, {"t": self.tenant, "p": profile_id})
+        ]
+
+    def delete_push_channel(self, channel_id: str) -> None:
+        """Forget a channel; forgetting a missing one is not an error."""
+        self._run(_DELETE_PUSH, (self.tenant, channel_id))
+
     # -- whole profile ---------------------------------------------------------------------
 
     def forget_profile(self, profile_id: str) -> None:
@@ -476,6 +538,16 @@ def _mapping_row(profile_id: str, channel: Channel, record: Sequence[Any]) -> Ma
 
 
 _KINDS = {kind.value: kind for kind in RecordKind}
+
+
+def _push_channel(record: Sequence[Any]) -> PushChannel:
+    channel_id, profile_id, calendar_id, resource_id, token_hash, expires, created, confirmed = (
+        record
+    )
+    return PushChannel(
+        channel_id, profile_id, calendar_id, resource_id, token_hash, expires.astimezone(UTC),
+        created.astimezone(UTC), None if confirmed is None else confirmed.astimezone(UTC),
+    )  # fmt: skip
 
 
 def _as_utc(moment: datetime) -> datetime:
