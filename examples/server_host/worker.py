@@ -47,11 +47,10 @@ def open_state(stack: ExitStack, state: dict[str, Any]) -> tuple[StateStore, Tok
     if "sqlite" in state:
         return stack.enter_context(SqliteStateStore(state["sqlite"])), None
     # the PostgreSQL stores, loaded only when configured
-    from calsync.state.postgres import PostgresStateStore  # noqa: PLC0415
-
     from calsync.crypto import TokenCipher  # noqa: PLC0415
     from calsync.server.database import Database  # noqa: PLC0415
     from calsync.server.tokens import PostgresTokenStore  # noqa: PLC0415
+    from calsync.state.postgres import PostgresStateStore  # noqa: PLC0415
 
     database = Database(state["postgres"], schema=state["schema"], max_size=4)
     stack.callback(database.close)

@@ -14,6 +14,8 @@ Tasks:
   task is delivered again (to another worker); soft and hard time limits; a profile whose lease
   another runner holds is retried when the lease would expire. One profile's failure is its own
   report, never another task's.
+* :class:`CeleryTrigger` is the push trigger of a server: a change notification received by
+  :mod:`calsync.web` enqueues ``sync_profile`` under the same dedupe key.
 * ``calsync.sync_due()``, run by beat every ``CALSYNC_DUE_EVERY`` seconds, enqueues every
   eligible profile whose last run is older than its jittered interval. A dedupe key in Redis
   (``{prefix}:queued:{profile_id}``, with a time to live) keeps a profile from being queued
@@ -55,8 +57,17 @@ from calsync.errors import ConfigurationError
 from calsync.notify import Notifier
 from calsync.processor import Connect, ProfileRun, SyncProcessor
 from calsync.profile import ProfileStore, SyncProfile
+from calsync.push.trigger import SyncTrigger
 
-__all__ = ["Tenant", "WorkerSetup", "app", "current_worker", "sync_due", "sync_profile"]
+__all__ = [
+    "CeleryTrigger",
+    "Tenant",
+    "WorkerSetup",
+    "app",
+    "current_worker",
+    "sync_due",
+    "sync_profile",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +182,7 @@ class Worker:
         return self.processors.get(profile_id.partition(".")[0])
 
     def dedupe_key(self, profile_id: str) -> str:
-        return f"{self.setup.prefix}:queued:{profile_id}"
+        return queued_key(self.setup.prefix, profile_id)
 
     def dedupe_ttl(self) -> int:
         return int(TIME_LIMIT + self.setup.interval)
@@ -229,6 +240,46 @@ def _run_summary(run: ProfileRun) -> dict[str, Any]:
     }
 
 
+def queued_key(prefix: str, profile_id: str) -> str:
+    """The dedupe key of a profile: set while one of its tasks is queued or running."""
+    return f"{prefix}:queued:{profile_id}"
+
+
+def again_key(prefix: str, profile_id: str) -> str:
+    """Set when a change notification came while the profile's task was queued or running:
+    the task enqueues one more run when it ends, so the change is never missed."""
+    return f"{prefix}:again:{profile_id}"
+
+
+class CeleryTrigger(SyncTrigger):
+    """The push trigger of a server: a change notification enqueues ``calsync.sync_profile``
+    (give it to :mod:`calsync.web` or :class:`~calsync.push.receiver.NotificationReceiver`).
+
+    It shares ``sync_due``'s dedupe key, so a profile is never queued twice; a notification
+    that arrives while the profile's task is queued or running marks it, and the task then
+    enqueues one more run as it ends.
+
+    Args:
+        redis: the Redis client of the workers' dedupe keys.
+        prefix: the workers' key prefix (``WorkerSetup.prefix``).
+        ttl: how long a dedupe key lives at most (seconds; the task deletes it when done).
+    """
+
+    def __init__(self, redis: Any, prefix: str, *, ttl: float = TIME_LIMIT + 300.0) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = int(ttl)
+
+    def request_sync(self, profile_id: str) -> None:
+        now = datetime.now(UTC).isoformat()
+        if self.redis.set(queued_key(self.prefix, profile_id), now, nx=True, ex=self.ttl):
+            sync_profile.delay(profile_id)
+            logger.info("push: queued a sync of %s", profile_id)
+        else:
+            self.redis.set(again_key(self.prefix, profile_id), now, ex=self.ttl)
+            logger.info("push: %s is queued or syncing; one more run after it", profile_id)
+
+
 @app.task(name="calsync.sync_profile", bind=True, max_retries=5)
 def sync_profile(
     self: Task, profile_id: str, confirm_deletions: bool = False, scheduled: bool = False
@@ -237,7 +288,9 @@ def sync_profile(
     worker never blocks waiting for a lease). ``scheduled`` (set by :func:`sync_due`) skips a
     profile synced successfully within the last half interval; an explicit run does not."""
     worker = current_worker()
+    prefix = worker.setup.prefix
     retrying = False
+    worker.setup.redis.delete(again_key(prefix, profile_id))  # this run covers them
     try:
         processor = worker.processor_of(profile_id)
         profile = _find(processor, profile_id) if processor is not None else None
@@ -245,9 +298,9 @@ def sync_profile(
             logger.warning("sync_profile: no profile %s", profile_id)
             return {"profile_id": profile_id, "skipped": "no such profile"}
         started = time.monotonic()
-        run = processor.run_profile(
-            profile, confirm_deletions=confirm_deletions, scheduled=scheduled, wait=0.0
-        )
+        # a task never waits for another runner's lease (it would hold a worker): it is
+        # retried when the lease would expire
+        run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
         metrics.observe_run(run, time.monotonic() - started)
         held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
         if held and self.request.retries < (self.max_retries or 0):
@@ -256,7 +309,18 @@ def sync_profile(
         return _run_summary(run)
     finally:
         if not retrying:
-            worker.setup.redis.delete(worker.dedupe_key(profile_id))
+            _finish(worker, profile_id)
+
+
+def _finish(worker: Worker, profile_id: str) -> None:
+    """Free the profile's dedupe key; enqueue one more run when a change came meanwhile."""
+    redis, prefix = worker.setup.redis, worker.setup.prefix
+    redis.delete(queued_key(prefix, profile_id))
+    if redis.getdel(again_key(prefix, profile_id)) is None:
+        return
+    if redis.set(queued_key(prefix, profile_id), "again", nx=True, ex=worker.dedupe_ttl()):
+        sync_profile.delay(profile_id)
+        logger.info("sync_profile: one more run of %s for a change made meanwhile", profile_id)
 
 
 def _find(processor: SyncProcessor, profile_id: str) -> SyncProfile | None:

@@ -376,9 +376,9 @@ COMMANDS = {
     "reset": _reset,
     "authorize": _authorize,
     "calendars": _calendars,
+    "web": _web,
     "encrypt-tokens": _reseal_tokens,
     "rotate-keys": _reseal_tokens,
-    "web": _web,
 }
 
 

@@ -352,8 +352,8 @@ def google_connector(
     ``tokens`` is the token store (default: the SQLite file of ``google.tokens``);
     ``pacer_for`` gives a profile's pacer (default: one per profile in this process, e.g. a
     :class:`~calsync.google.redis_pacing.RedisQuotaPacer` on a server). A profile without
-    stored credentials raises :class:`~calsync.errors.NotConnected`, so the processor marks it
-    ``NOT_CONNECTED`` (the user must connect a Google account).
+    stored credentials raises :class:`~calsync.errors.NotConnected`, so the processor marks
+    it ``NOT_CONNECTED`` (the user must connect a Google account).
     """
     token_uri = f"{google.base_url.rstrip('/')}/token" if google.base_url else None
     client = ClientConfig(google.client_id, google.client_secret)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter as Tally
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
@@ -93,12 +93,12 @@ def observe_profiles(profiles: Iterable[SyncProfile]) -> None:
 class MeteredPacer(QuotaPacer):
     """Another pacer, with its calls, HTTP requests and waits counted in the metrics.
 
-    Every admission (``acquire`` or ``calls``) is one HTTP request (a single call or a whole
-    batch) for ``calls`` API calls.
+    Every admission (:meth:`acquire` or :meth:`calls`) is one HTTP request (a single call or a
+    whole batch) for ``calls`` API calls.
     """
 
     def __init__(self, inner: QuotaPacer) -> None:
-        # a proxy, not a pacer of its own: the inner pacer's shape, totals and clock
+        # a proxy, not a pacer of its own: the inner pacer's shape, and its totals
         self.inner = inner
         self.burst = inner.burst
         self.usable = inner.usable
@@ -108,14 +108,23 @@ class MeteredPacer(QuotaPacer):
         self.admitted = inner.admitted
         self.waited = inner.waited
 
-    def _admit(self, calls: int) -> tuple[Any, float]:
-        entry, waited = self.inner._admit(calls)
+    def acquire(self, calls: int = 1) -> float:
+        waited = self.inner.acquire(calls)
+        self._count(calls, waited)
+        return waited
+
+    @contextmanager
+    def calls(self, calls: int = 1) -> Iterator[float]:
+        with self.inner.calls(calls) as waited:
+            self._count(calls, waited)
+            yield waited
+
+    def _count(self, calls: int, waited: float) -> None:
         self.admitted, self.waited = self.inner.admitted, self.inner.waited
         if calls > 0:
             HTTP_REQUESTS.inc()
             API_CALLS.inc(calls)
             QUOTA_WAIT.inc(waited)
-        return entry, waited
 
 
 def serve(port: int, *, tries: int = 16) -> int:

@@ -139,6 +139,8 @@ def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
 def test_one_profiles_failure_is_its_own_task_and_never_anothers(cluster: Cluster) -> None:
     broken, fine = "studio1.3", "studio1.2"
     SqliteTokenStore(cluster.tmp / "tokens.sqlite3").delete(broken)  # Google disconnected
+    for profile in (broken, fine):
+        cluster.store.set_last_run(profile, None)  # due again
     before = cluster.last_runs()
     tasks = {p: calsync_celery.sync_profile.delay(p) for p in (broken, fine)}
 
@@ -148,12 +150,14 @@ def test_one_profiles_failure_is_its_own_task_and_never_anothers(cluster: Cluste
     # both end as reports, not crashes
     done = [f"sync_profile[{task.id}] succeeded" for task in tasks.values()]
     wait_for(lambda: all(line in logs() for line in done), 30, "both tasks")
+    # a failed run is not a recent run: only the fine profile's last run moved
     assert cluster.store.get_last_run(fine) != before[fine]
+    assert cluster.store.get_last_run(broken) == before[broken]
     fine_outcome = logs().split(done[1], 1)[1].splitlines()[0]
     assert "'ok': True" in fine_outcome
     outcome = logs().split(done[0], 1)[1].splitlines()[0]
     assert "'ok': False" in outcome
-    assert "'fatal': None" not in outcome
+    assert "connect your Google account" in outcome
 
 
 def test_a_profile_leased_by_another_runner_is_retried_when_the_lease_expires(
@@ -209,3 +213,37 @@ def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
     assert f"sync_profile[{task.id}] received" in victim.text()
     assert f"sync_profile[{task.id}] succeeded" in survivor.text()
     assert survivor.synced().count(profile) == synced_before[survivor.name] + 1
+
+
+def test_a_change_notification_enqueues_one_sync_under_the_dedupe_key(cluster: Cluster) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    trigger = calsync_celery.CeleryTrigger(client, cluster.prefix)
+    profile = "studio1.1"
+    before = cluster.store.get_last_run(profile)
+
+    trigger.request_sync(profile)
+
+    wait_for(lambda: cluster.store.get_last_run(profile) != before, 30, "the pushed run")
+    wait_for(lambda: client.get(calsync_celery.queued_key(cluster.prefix, profile)) is None, 30,
+             "the dedupe key to be freed")  # fmt: skip
+
+
+def test_a_change_notified_while_a_run_is_in_progress_gets_one_more_run(cluster: Cluster) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    trigger = calsync_celery.CeleryTrigger(client, cluster.prefix)
+    profile = "studio1.2"
+    queued = calsync_celery.queued_key(cluster.prefix, profile)
+    client.set(queued, "a run in progress", ex=60)  # as while a task of the profile runs
+
+    trigger.request_sync(profile)  # not queued twice, but marked
+    assert client.get(calsync_celery.again_key(cluster.prefix, profile)) is not None
+    before = cluster.store.get_last_run(profile)
+    calsync_celery._finish(calsync_celery.current_worker(), profile)  # that task ends
+
+    wait_for(lambda: cluster.store.get_last_run(profile) != before, 30, "the run after it")
+    wait_for(lambda: client.get(queued) is None, 30, "the dedupe key to be freed")
+    assert client.get(calsync_celery.again_key(cluster.prefix, profile)) is None

@@ -58,10 +58,11 @@ def test_the_metered_pacer_counts_requests_calls_and_waits() -> None:
     requests = value("calsync_google_http_requests_total")
     waited = value("calsync_quota_wait_seconds_total")
     pacer.acquire(1)  # one call
-    with pacer.calls(11):  # a batch of eleven: one HTTP request, over the usable quota
+    pacer.acquire(5)  # a batch of five: one HTTP request
+    with pacer.calls(6):  # six more, past the window's room (11 calls): the pacer waits
         pass
     assert value("calsync_google_api_calls_total") == calls + 12
-    assert value("calsync_google_http_requests_total") == requests + 2
+    assert value("calsync_google_http_requests_total") == requests + 3
     assert value("calsync_quota_wait_seconds_total") == waited + sum(sleeps)
     assert sum(sleeps) > 0
     assert (pacer.admitted, pacer.burst) == (12, pacer.inner.burst)

@@ -53,10 +53,10 @@ def main(argv: list[str]) -> int:
     client = redis.Redis.from_url(redis_url)
     pacer = RedisQuotaPacer(client, "quota-user", int(calls), float(window), prefix=prefix)
     last_admitted = [0.0]
-    admit_shared = pacer._admit  # what acquire() and calls() both go through
+    admit_calls = pacer._admit
 
-    def admit(calls: int) -> tuple[Any, float]:  # when the last call went out, for throughput
-        admitted = admit_shared(calls)
+    def admit(calls: int) -> tuple[Any, float]:  # when the last call went out (throughput)
+        admitted = admit_calls(calls)
         last_admitted[0] = time.time()
         return admitted
 

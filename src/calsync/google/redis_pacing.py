@@ -30,8 +30,7 @@ from typing import Any
 
 import redis
 
-from calsync.google.pacing import QuotaPacer
-from calsync.profile import SyncProfile
+from calsync.google.pacing import QuotaPacer, _Entry
 
 __all__ = ["RedisQuotaPacer", "shared_pacers"]
 
@@ -66,6 +65,12 @@ for i, key in ipairs(KEYS) do
 end
 return tostring(wait)
 """
+
+
+def _refill_rate(pacer: QuotaPacer) -> float:
+    """The shared token bucket's refill per second for a pacer's quota: what is usable in a
+    window, less the burst the bucket starts with."""
+    return max(pacer.usable - pacer.burst, 1.0) / pacer.window_seconds
 
 
 class RedisQuotaPacer(QuotaPacer):
@@ -110,24 +115,23 @@ class RedisQuotaPacer(QuotaPacer):
         self.client = client
         self.retry_after = retry_after
         self._keys = [f"{prefix}:quota:user:{user}"]
-        #: the shared bucket refills at this many tokens a second (``burst`` + a window's
-        #: refill never exceed the usable quota)
-        self.bucket_rate = bucket_rate(self)
-        self._limits: list[float] = [float(self.burst), self.bucket_rate]
+        #: the shared bucket's refill, calls per second
+        self.rate = _refill_rate(self)
+        self._limits: list[float] = [float(self.burst), self.rate]
         if project is not None and project_calls_per_window is not None:
             bucket = QuotaPacer(project_calls_per_window, window_seconds, headroom=headroom)
             self._keys.append(f"{prefix}:quota:project:{project}")
-            self._limits += [float(bucket.burst), bucket_rate(bucket)]
+            self._limits += [float(bucket.burst), _refill_rate(bucket)]
         self._ttl_ms = int(window_seconds * 2000)
         self._script: Any = client.register_script(_TAKE)
         self._down_until: float | None = None
         #: calls paced by the local bucket because Redis was unreachable
         self.fallback_calls = 0
 
-    def _admit(self, calls: int) -> tuple[Any, float]:
-        """Take ``calls`` tokens from the shared bucket(s), sleeping until they are there
-        (both :meth:`acquire` and :meth:`calls` come here). Falls back to this process's own
-        sliding window when Redis is down."""
+    def _admit(self, calls: int) -> tuple[_Entry | None, float]:
+        """Take ``calls`` tokens from the shared bucket(s), sleeping until they are there (the
+        one hook of both :meth:`acquire` and :meth:`calls`). Falls back to the local pacer
+        when Redis is down."""
         if calls <= 0:
             return None, 0.0
         wait = self._take_shared(calls)

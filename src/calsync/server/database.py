@@ -100,8 +100,10 @@ class Database:
             cursor.executemany(sql, rows)
 
     def ensure_schema(self) -> None:
-        """Create the schema if it does not exist."""
+        """Create the schema if it does not exist. Concurrent callers take turns: PostgreSQL's
+        ``CREATE SCHEMA IF NOT EXISTS`` can fail with a unique violation when two race."""
         with self.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"schema:{self.schema}",))
             # the identifier was checked against _IDENTIFIER in __init__
             conn.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))

@@ -193,24 +193,30 @@ _GET_LEASE: LiteralString = (
 
 # -- push channels -----------------------------------------------------------------------
 
-_PUT_PUSH: LiteralString = (
-    "INSERT INTO push_channels (tenant, channel_id, profile_id, calendar_id, resource_id,"
-    " token_hash, expires_at, created_at, confirmed_at) VALUES (%s, %s, %s, %s, %s, %s, %s,"
-    " %s, %s) ON CONFLICT (tenant, channel_id) DO UPDATE SET profile_id = excluded.profile_id,"
-    " calendar_id = excluded.calendar_id, resource_id = excluded.resource_id,"
-    " token_hash = excluded.token_hash, expires_at = excluded.expires_at,"
-    " created_at = excluded.created_at, confirmed_at = excluded.confirmed_at"
+_PUSH_COLUMNS: LiteralString = (
+    "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at,"
+    " confirmed_at"
 )
-_GET_PUSH: LiteralString = (
-    "SELECT channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at,"
-    " created_at, confirmed_at FROM push_channels WHERE tenant = %s AND channel_id = %s"
+_PUT_PUSH_CHANNEL: LiteralString = """
+    INSERT INTO push_channels (tenant, channel_id, profile_id, calendar_id, resource_id,
+        token_hash, expires_at, created_at, confirmed_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (tenant, channel_id) DO UPDATE SET
+        profile_id = excluded.profile_id, calendar_id = excluded.calendar_id,
+        resource_id = excluded.resource_id, token_hash = excluded.token_hash,
+        expires_at = excluded.expires_at, created_at = excluded.created_at,
+        confirmed_at = excluded.confirmed_at
+"""
+_GET_PUSH_CHANNEL: LiteralString = (
+    "SELECT " + _PUSH_COLUMNS + " FROM push_channels WHERE tenant = %s AND channel_id = %s"
 )
-_ALL_PUSH: LiteralString = (
-    "SELECT channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at,"
-    " created_at, confirmed_at FROM push_channels WHERE tenant = %(t)s"
+_PUSH_CHANNELS: LiteralString = (
+    "SELECT " + _PUSH_COLUMNS + " FROM push_channels WHERE tenant = %(t)s"
     " AND (%(p)s::text IS NULL OR profile_id = %(p)s) ORDER BY expires_at, channel_id"
 )
-_DELETE_PUSH: LiteralString = "DELETE FROM push_channels WHERE tenant = %s AND channel_id = %s"
+_DELETE_PUSH_CHANNEL: LiteralString = (
+    "DELETE FROM push_channels WHERE tenant = %s AND channel_id = %s"
+)
 
 # -- whole profile -----------------------------------------------------------------------
 
@@ -411,27 +417,25 @@ class PostgresStateStore(StateStore):
 
     def put_push_channel(self, channel: PushChannel) -> None:
         """Insert or replace the channel with ``channel.channel_id``."""
-        confirmed = channel.confirmed_at
-        self._run(_PUT_PUSH, (
-            self.tenant, channel.channel_id, channel.profile_id, channel.calendar_id,
-            channel.resource_id, channel.token_hash, _as_utc(channel.expires_at),
-            _as_utc(channel.created_at), None if confirmed is None else _as_utc(confirmed),
-        ))  # fmt: skip
+        confirmed = None if channel.confirmed_at is None else _as_utc(channel.confirmed_at)
+        params = (self.tenant, channel.channel_id, channel.profile_id, channel.calendar_id,
+                  channel.resource_id, channel.token_hash, _as_utc(channel.expires_at),
+                  _as_utc(channel.created_at), confirmed)  # fmt: skip
+        self._run(_PUT_PUSH_CHANNEL, params)
 
     def get_push_channel(self, channel_id: str) -> PushChannel | None:
-        """The channel with that id (whatever its profile), or ``None``."""
-        found = self._rows(_GET_PUSH, (self.tenant, channel_id))
+        """The channel with that id (whatever its profile, in this tenant), or ``None``."""
+        found = self._rows(_GET_PUSH_CHANNEL, (self.tenant, channel_id))
         return _push_channel(found[0]) if found else None
 
     def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
-        """The profile's channels (every profile's with ``None``), soonest expiry first."""
-        return [
-            _push_channel(r) for r in self._rows(_ALL_PUSH, {"t": self.tenant, "p": profile_id})
-        ]
+        """The profile's channels, or every profile's of this tenant, soonest expiry first."""
+        found = self._rows(_PUSH_CHANNELS, {"t": self.tenant, "p": profile_id})
+        return [_push_channel(record) for record in found]
 
     def delete_push_channel(self, channel_id: str) -> None:
         """Forget a channel; forgetting a missing one is not an error."""
-        self._run(_DELETE_PUSH, (self.tenant, channel_id))
+        self._run(_DELETE_PUSH_CHANNEL, (self.tenant, channel_id))
 
     # -- whole profile ---------------------------------------------------------------------
 
