@@ -281,12 +281,8 @@ class CeleryTrigger(SyncTrigger):
 
 
 @app.task(name="calsync.sync_profile", bind=True, max_retries=5)
-def sync_profile(
-    self: Task, profile_id: str, confirm_deletions: bool = False, scheduled: bool = False
-) -> dict[str, Any]:
-    """Sync one profile under its lease; retried later while another runner holds it (the
-    worker never blocks waiting for a lease). ``scheduled`` (set by :func:`sync_due`) skips a
-    profile synced successfully within the last half interval; an explicit run does not."""
+def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -> dict[str, Any]:
+    """Sync one profile under its lease; retried later while another runner holds it."""
     worker = current_worker()
     prefix = worker.setup.prefix
     retrying = False
@@ -348,7 +344,7 @@ def sync_due() -> list[str]:
                 continue
             key = worker.dedupe_key(profile.id)
             if worker.setup.redis.set(key, now.isoformat(), nx=True, ex=worker.dedupe_ttl()):
-                sync_profile.delay(profile.id, scheduled=True)
+                sync_profile.delay(profile.id)
                 queued.append(profile.id)
     metrics.observe_profiles(seen)
     logger.info("sync_due: %d profile(s) queued", len(queued))

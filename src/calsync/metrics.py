@@ -104,7 +104,6 @@ class MeteredPacer(QuotaPacer):
         self.usable = inner.usable
         self.calls_per_window = inner.calls_per_window
         self.window_seconds = inner.window_seconds
-        self._clock = inner._clock
         self.admitted = inner.admitted
         self.waited = inner.waited
 

@@ -6,13 +6,10 @@ keeps the bucket in Redis and takes tokens with one Lua script, so reading, refi
 reserving is atomic across every client of the same Redis. The script reads the time from Redis
 itself (``TIME``), so the machines' clocks need not agree.
 
-It has the interface of :class:`~calsync.google.pacing.QuotaPacer` (``acquire``, ``calls``,
-the same ``burst`` and ``usable`` for the same quota and headroom) but keeps a token bucket —
-one hash and one script, where a shared sliding-window log would be a list per user — of
-``burst`` tokens refilled so that ``burst + rate * window <= usable``: no window sees more
-than the usable quota, whatever its phase. Reservations are served in order and debt is paid
-by later callers. Optionally a second bucket per Google Cloud project: a call takes a token
-from both, and waits for the slower.
+It has the interface and the arithmetic of :class:`~calsync.google.pacing.QuotaPacer` (the
+same ``burst`` and ``rate`` for the same quota and headroom, reservations in order and debt
+paid by later callers), and optionally a second bucket per Google Cloud project: a call takes
+a token from both, and waits for the slower.
 
 When Redis cannot be reached the pacer falls back to its local bucket (per process) and logs
 a warning once per outage: pacing degrades, it never stops. It tries Redis again after
@@ -31,6 +28,7 @@ from typing import Any
 import redis
 
 from calsync.google.pacing import QuotaPacer, _Entry
+from calsync.profile import SyncProfile
 
 __all__ = ["RedisQuotaPacer", "shared_pacers"]
 
@@ -96,7 +94,7 @@ class RedisQuotaPacer(QuotaPacer):
         window_seconds: float = 60.0,
         *,
         burst: int | None = None,
-        headroom: float = 0.03,
+        headroom: float = 0.05,
         project: str | None = None,
         project_calls_per_window: int | None = None,
         prefix: str = "calsync",
@@ -163,12 +161,6 @@ class RedisQuotaPacer(QuotaPacer):
             logger.warning("Redis is back: pacing %s on the shared bucket again", self._keys[0])
             self._down_until = None
         return wait
-
-
-def bucket_rate(pacer: QuotaPacer) -> float:
-    """The refill rate of a token bucket of ``pacer.burst`` tokens that keeps every window
-    of ``pacer.window_seconds`` under ``pacer.usable`` calls: ``burst + rate * window``."""
-    return max(pacer.usable - pacer.burst, 1) / pacer.window_seconds
 
 
 def shared_pacers(
