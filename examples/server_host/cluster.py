@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -69,14 +70,18 @@ def worker_environment(
 
 
 class WorkerProcess:
-    """One ``celery worker`` process (solo pool: it runs one task at a time, itself)."""
+    """One ``celery worker`` process. The solo pool runs one task at a time in the worker
+    process itself (so killing it kills the task); the prefork pool runs tasks in child
+    processes and is the one that enforces time limits."""
 
-    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, name: str, env: dict[str, str], log: Path, *, pool: str = "solo") -> None:
         self.name = name
         self.log = log
         command = [
-            sys.executable, "-m", "celery", "-A", "calsync.celery", "worker", "--pool=solo",
-            "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            sys.executable, "-m", "celery", "-A", "calsync.celery", "worker", f"--pool={pool}",
+            "--concurrency=1",
+            "-n", f"{name}-{uuid.uuid4().hex[:8]}@%h",  # never a name an earlier run used
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
             "-Q", env["CALSYNC_QUEUE"], "-l", "INFO",
         ]  # fmt: skip
         with log.open("w") as out:
@@ -92,7 +97,10 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        wait_for(lambda: " ready." in self.text(), timeout, f"worker {self.name} to start")
+        try:
+            wait_for(lambda: " ready." in self.text(), timeout, f"worker {self.name} to start")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; its log ends:\n{self.text()[-2000:]}") from None
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no acknowledgement, the lease left behind."""

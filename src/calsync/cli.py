@@ -81,7 +81,7 @@ class App:
         return SyncProcessor(
             self.engine,
             self.host.profiles,
-            google_connector(google, self.config.token_store()),
+            google_connector(google, self.config.token_store(), pacer_for=self.config.pacer_for()),
             notifier=self.config.notifier(),
             interval=self.config.interval,
             jitter=self.config.jitter,

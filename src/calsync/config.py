@@ -169,6 +169,19 @@ class Config:
             return PostgresStateStore(database, tenant=self.server.tenant, migrate=migrate)
         return SqliteStateStore(self.state)
 
+    def pacer_for(self) -> Callable[[SyncProfile], QuotaPacer] | None:
+        """With ``[server] redis``: each profile's pacer is a
+        :class:`~calsync.google.redis_pacing.RedisQuotaPacer` shared by every process (keyed by
+        the tenant and profile id); else ``None`` (one pacer per profile in this process)."""
+        if self.server is None or not self.server.redis:
+            return None
+        from calsync.google.redis_pacing import shared_pacers  # noqa: PLC0415 - server extra
+
+        calls = self.google.calls_per_minute if self.google is not None else 600
+        return shared_pacers(
+            self.server.redis, calls, prefix=f"calsync:{self.server.schema}:{self.server.tenant}"
+        )
+
     def token_store(self) -> TokenStore:
         """Where the users' tokens are: PostgreSQL (always encrypted) when ``[server]
         database`` is set, else the SQLite file of ``[google] tokens`` (encrypted when

@@ -55,3 +55,29 @@ tenant = "studio-a"
         code, out = run("--config", str(config), "status", "--json")
         assert code == 0
         assert {row["last run"] for row in json.loads(out)} == {"never"}
+
+
+def test_a_server_configuration_paces_every_profile_on_a_shared_redis_bucket(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    from services import REDIS_URL
+
+    from calsync.config import Config
+    from calsync.google.redis_pacing import RedisQuotaPacer
+    from calsync.profile import SyncProfile
+
+    config = tmp_path / "calsync.toml"
+    config.write_text(
+        f'host = "memory_host:open_host"\n[server]\nredis = "{REDIS_URL}"\n'
+        f'schema = "{redis_prefix}"\n',
+        encoding="utf-8",
+    )
+    pacer_for = Config.load(config).pacer_for()
+    assert pacer_for is not None
+    a = pacer_for(SyncProfile("s.1", "1", "c"))
+    b = pacer_for(SyncProfile("s.1", "1", "c"))
+    assert isinstance(a, RedisQuotaPacer)
+    assert a.acquire(a.burst) == 0.0
+    b._sleep = lambda seconds: None
+    assert b.acquire(1) > 0  # the same bucket, from another pacer
+    assert Config.load(tmp_path / "calsync.toml").server is not None

@@ -28,8 +28,9 @@ from typing import Any
 import redis
 
 from calsync.google.pacing import QuotaPacer, _Entry
+from calsync.profile import SyncProfile
 
-__all__ = ["RedisQuotaPacer"]
+__all__ = ["RedisQuotaPacer", "shared_pacers"]
 
 logger = logging.getLogger(__name__)
 
@@ -160,3 +161,16 @@ class RedisQuotaPacer(QuotaPacer):
             logger.warning("Redis is back: pacing %s on the shared bucket again", self._keys[0])
             self._down_until = None
         return wait
+
+
+def shared_pacers(
+    url: str, calls_per_minute: int = 600, *, prefix: str = "calsync"
+) -> Callable[[SyncProfile], QuotaPacer]:
+    """A ``pacer_for`` for :func:`~calsync.config.google_connector`: each profile's calls go
+    through the Redis bucket of its profile id (one Google user per profile), on one client."""
+    client = redis.Redis.from_url(url)
+
+    def pacer_for(profile: SyncProfile) -> QuotaPacer:
+        return RedisQuotaPacer(client, profile.id, calls_per_minute, prefix=prefix)
+
+    return pacer_for
