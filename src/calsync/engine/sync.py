@@ -28,16 +28,16 @@ from calsync.policies import Side
 from calsync.profile import SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
 from calsync.state.base import StateStore
+from calsync.wording import DEFAULT_WORDING
 
 __all__ = ["SyncEngine"]
 
 logger = logging.getLogger(__name__)
 
-REAUTHORISE = "Google refused the saved authorisation: re-authenticate Google in User Preferences"
-CALENDAR_GONE = (
-    "the Google calendar was deleted: choose a calendar in User Preferences to start over "
-    "(nothing in the studio was changed)"
-)
+# the host's screens are named in calsync.wording, the one place for them; the processor
+# swaps these defaults for the host's own wording
+REAUTHORISE = DEFAULT_WORDING.reauthorise
+CALENDAR_GONE = DEFAULT_WORDING.calendar_gone
 
 
 def _utcnow() -> datetime:
