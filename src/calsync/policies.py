@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from attrs import field, frozen
 
@@ -224,13 +224,21 @@ class FieldRules:
 
     def for_kind(self, kind: RecordKind) -> Mapping[str, Direction]:
         """The directions of an item of ``kind``, by field name."""
-        if kind is RecordKind.SESSION:
-            return self.session
-        if kind is RecordKind.APPOINTMENT:
-            return self.appointment
-        if kind is RecordKind.UNLINKED:
-            return self.unlinked
-        return self.contact
+        return _of_kind(kind, self.session, self.appointment, self.unlinked, self.contact)
+
+
+_T = TypeVar("_T")
+
+
+def _of_kind(kind: RecordKind, session: _T, appointment: _T, unlinked: _T, contact: _T) -> _T:
+    """The one of four per-kind settings that applies to ``kind``."""
+    by_kind = {
+        RecordKind.SESSION: session,
+        RecordKind.APPOINTMENT: appointment,
+        RecordKind.UNLINKED: unlinked,
+        RecordKind.CONTACT: contact,
+    }
+    return by_kind[kind]
 
 
 class RemoteDeletion(enum.Enum):
@@ -269,13 +277,7 @@ class DeletionRules:
 
     def for_kind(self, kind: RecordKind) -> RemoteDeletion:
         """The rule for a remote deletion of an item of ``kind``."""
-        if kind is RecordKind.SESSION:
-            return self.session
-        if kind is RecordKind.APPOINTMENT:
-            return self.appointment
-        if kind is RecordKind.UNLINKED:
-            return self.unlinked
-        return self.contact
+        return _of_kind(kind, self.session, self.appointment, self.unlinked, self.contact)
 
     def holds(self, deletions: int, mapped: int) -> bool:
         """True when ``deletions`` of ``mapped`` items is a mass deletion to hold."""

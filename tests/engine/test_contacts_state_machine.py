@@ -15,9 +15,9 @@ import contextlib
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from machines import machine_settings
 from studio_world import GROUP, USER, World, client, make_world
 
 from calsync import (
@@ -230,14 +230,7 @@ class ContactsMachine(RuleBasedStateMachine):
             assert contact_id in alive or contact_id in self.ever_mapped, contact_id
 
 
-_profile = settings.default
-ContactsMachine.TestCase.settings = settings(
-    _profile,
-    max_examples=_profile.max_examples if _profile.max_examples >= 1000 else 40,
-    stateful_step_count=max(_profile.stateful_step_count, 30),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+ContactsMachine.TestCase.settings = machine_settings(40)
 
 
 @pytest.mark.stateful

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -33,6 +32,7 @@ from hypothesis.stateful import (
     invariant,
     rule,
 )
+from machines import machine_settings
 from studio_world import ANN, CAL, USER, World, appointment, make_world, session, timed
 
 from calsync import (
@@ -343,15 +343,7 @@ class EngineMachine(RuleBasedStateMachine):
         return self.host_made
 
 
-# The loaded profile decides: ``thorough`` (2,000 examples) when asked for, else a modest run.
-_profile = settings.default
-EngineMachine.TestCase.settings = settings(
-    _profile,
-    max_examples=_profile.max_examples if _profile.max_examples >= 1000 else 50,
-    stateful_step_count=max(_profile.stateful_step_count, 30),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+EngineMachine.TestCase.settings = machine_settings(50)
 
 
 @pytest.mark.stateful
