@@ -37,7 +37,8 @@ from calsync.engine.actions import (
     DeleteRemote,
     Update,
 )
-from calsync.engine.channel import ChannelAdapter, HostWrite, RunContext, digest
+from calsync.engine.channel import ChannelAdapter
+from calsync.engine.context import HostWrite, RunContext, digest
 from calsync.engine.fields import decode_base
 from calsync.engine.planner import PlanRules
 from calsync.engine.records import HostRecord, RemoteRecord

@@ -28,7 +28,8 @@ from calsync.engine.actions import (
     Link,
     Update,
 )
-from calsync.engine.channel import FATAL, ChannelAdapter, H, HostWrite, R
+from calsync.engine.channel import ChannelAdapter
+from calsync.engine.context import FATAL, H, HostWrite, R
 from calsync.engine.fields import encode_base, fingerprint_of
 from calsync.engine.planner import plan
 from calsync.engine.records import F, Snapshot

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine.actions import DeleteRemote
 from calsync.engine.calendar import CalendarSync
-from calsync.engine.channel import ChannelAdapter, H, MappingLoader, Progress, R, RunContext
+from calsync.engine.channel import ChannelAdapter
 from calsync.engine.contacts import ContactsSync
+from calsync.engine.context import H, MappingLoader, Progress, R, RunContext
 from calsync.engine.executor import Executor
 from calsync.engine.planner import Plan, plan
 from calsync.engine.records import F

@@ -1,0 +1,166 @@
+"""What one run of a channel shares: its context, the snapshot it takes, the mapping rows it
+reads, and the helpers the channel core uses to establish them (see :mod:`.channel`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import attrs
+from attrs import define, frozen
+
+from calsync.backends import RemoteContact, RemoteEvent
+from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
+from calsync.engine.report import SyncReport
+from calsync.errors import AuthError, CalendarGone
+from calsync.model import Channel, Contact, Marker, RecordKind, ScheduleItem
+from calsync.profile import SyncProfile
+from calsync.state.base import MappingRow, StateStore
+
+__all__ = [
+    "FATAL",
+    "ChannelSnapshot",
+    "H",
+    "HostRead",
+    "HostWrite",
+    "MappingLoader",
+    "Progress",
+    "R",
+    "RunContext",
+    "digest",
+    "doubt_shared_intents",
+    "ids_to_look_up",
+]
+
+#: A progress callback: ``(profile_id, channel, done, total)``.
+Progress = Callable[[str, str, int, int], None]
+
+#: A channel's host item type.
+H = TypeVar("H", ScheduleItem, Contact)
+#: A channel's remote item type.
+R = TypeVar("R", RemoteEvent, RemoteContact)
+
+#: Errors that concern the whole profile, never one item.
+FATAL = (AuthError, CalendarGone)
+
+
+@define
+class RunContext:
+    """What every part of one run shares."""
+
+    profile: SyncProfile
+    store: StateStore
+    report: SyncReport
+    now: datetime
+    #: remote writes per batch; ``None``: as many as the backend takes (its ``batch_size``)
+    batch_size: int | None = None
+    #: called as ``progress(profile_id, channel, done, total)`` while actions are applied
+    progress: Progress | None = None
+    #: a dry run reads and plans, and writes nothing anywhere
+    dry_run: bool = False
+
+
+@frozen
+class ChannelSnapshot(Generic[F]):
+    """A snapshot plus what to store once it has been applied.
+
+    ``mapping`` holds the rows the run needs (every row after a full listing of either side;
+    with change feeds on both sides, only the rows of the items that changed), and ``mapped``
+    how many rows the channel has in all. ``read_failures`` counts items whose read failed:
+    the cursors then stay where they were, so the next run looks at those items again.
+    """
+
+    snapshot: Snapshot[F]
+    host_cursor: str | None
+    remote_cursor: str | None
+    mapping: Mapping[str, MappingRow]
+    mapped: int
+    warnings: tuple[str, ...] = ()
+    read_failures: int = 0
+
+
+class MappingLoader:
+    """Reads a channel's mapping rows: all of them once (cached), or only some."""
+
+    def __init__(self, store: StateStore, profile_id: str, channel: Channel, *, empty: bool):
+        self.store, self.profile_id, self.channel = store, profile_id, channel
+        self._all: dict[str, MappingRow] | None = {} if empty else None
+
+    def all(self) -> dict[str, MappingRow]:
+        if self._all is None:
+            self._all = self.store.mappings(self.profile_id, self.channel)
+        return self._all
+
+    def some(self, host_ids: set[str], remote_ids: set[str]) -> tuple[dict[str, MappingRow], int]:
+        """The rows of those ids, and how many rows there are in all."""
+        if self._all is not None:
+            return self._all, len(self._all)
+        rows = self.store.mappings_of(self.profile_id, self.channel, host_ids, remote_ids)
+        return rows, self.store.count_mappings(self.profile_id, self.channel)
+
+
+@frozen
+class HostWrite(Generic[F]):
+    """The host item after a host write: its id, revision and the view calsync derives."""
+
+    host_id: str
+    revision: str | None
+    view: F
+    kind: RecordKind
+
+
+@frozen
+class HostRead(Generic[F]):
+    records: dict[str, HostRecord[F]]
+    deleted: set[str]
+    cursor: str | None
+    complete: bool
+    #: mapped items present at the recorded revision: left out of the snapshot, as a change
+    #: feed leaves them out (their view is never rendered)
+    unchanged: set[str]
+
+
+def ids_to_look_up(
+    host: Mapping[str, HostRecord[F]], deleted: set[str], remote: Mapping[str, RemoteRecord[F]]
+) -> tuple[set[str], set[str]]:
+    """The host and remote ids whose mapping rows a run over change feeds can touch: the
+    changed and deleted host items and the items they replace, the listed remote items, the
+    origins of host items, and the host items our markers name."""
+    host_ids = set(host) | deleted
+    host_ids.update(r.replaces for r in host.values() if r.replaces)
+    host_ids.update(r.marker.host_id for r in remote.values() if r.marker is not None)
+    remote_ids = set(remote)
+    remote_ids.update(r.origin for r in host.values() if r.origin)
+    return host_ids, remote_ids
+
+
+def doubt_shared_intents(
+    remote: dict[str, RemoteRecord[F]],
+    intents: Mapping[str, F],
+    made_by_us: Callable[[str, Marker], bool],
+) -> None:
+    """An intent proves that calsync made *one* item for its host item. When several unmapped
+    items carry that marker (the user copied ours before the run that made it could record
+    it), none of them is proven, so none of them is ever deleted as an orphan."""
+    by_host: dict[str, list[str]] = {}
+    for record in remote.values():
+        marker = record.marker
+        if (
+            record.provably_ours
+            and marker is not None
+            and marker.host_id in intents
+            and not made_by_us(record.id, marker)
+        ):
+            by_host.setdefault(marker.host_id, []).append(record.id)
+    for ids in by_host.values():
+        if len(ids) > 1:
+            for remote_id in ids:
+                remote[remote_id] = attrs.evolve(remote[remote_id], provably_ours=False)
+
+
+def digest(*parts: object) -> str:
+    """A short stable digest of ``parts`` (for option fingerprints)."""
+    text = "\x1f".join(repr(p) for p in parts)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
