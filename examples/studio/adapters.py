@@ -49,6 +49,7 @@ from calsync import (
     When,
 )
 from calsync.model import CONTACT_FIELDS, EVENT_FIELDS
+from calsync.sources import Unreadable
 from studio.db import (
     Appointment,
     Client,
@@ -56,6 +57,7 @@ from studio.db import (
     Session,
     Span,
     Studio,
+    UnreadableRow,
     User,
     appointment_key,
     parse_item_key,
@@ -142,24 +144,31 @@ def _appointment_item(appointment: Appointment) -> ScheduleItem:
     )
 
 
+def _item(found: Session | Appointment | UnreadableRow) -> ScheduleItem | Unreadable:
+    """calsync's item for a studio row, or :class:`Unreadable` saying why there is none."""
+    if isinstance(found, UnreadableRow):
+        return Unreadable(found.key, found.reason)
+    try:
+        return _session_item(found) if isinstance(found, Session) else _appointment_item(found)
+    except ValueError as exc:  # a value calsync's model refuses
+        return Unreadable(found.key, str(exc))
+
+
 class StudioSchedule(ScheduleSource):
     """Every staff user's schedule, with a change feed from the studio's change log."""
 
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
 
-    def list_items(self, user_id: str, window: TimeRange) -> list[ScheduleItem]:
+    def list_items(self, user_id: str, window: TimeRange) -> list[ScheduleItem | Unreadable]:
         user = _studio_user(self.studio, user_id)
         # The studio stores local dates; a local date is within a day of the UTC date.
         first_day = (window.start - timedelta(days=1)).date()
         last_day = (window.end + timedelta(days=1)).date()
-        items = [
-            *map(_session_item, self.studio.sessions_between(user, first_day, last_day)),
-            *map(_appointment_item, self.studio.appointments_between(user, first_day, last_day)),
-        ]
-        return [item for item in items if window.overlaps(item.when)]
+        items = map(_item, self.studio.schedule_between(user, first_day, last_day))
+        return [i for i in items if isinstance(i, Unreadable) or window.overlaps(i.when)]
 
-    def get_item(self, user_id: str, item_id: str) -> ScheduleItem | None:
+    def get_item(self, user_id: str, item_id: str) -> ScheduleItem | Unreadable | None:
         user = _studio_user(self.studio, user_id)
         item = self._current(user, item_id)
         if item is not None:
@@ -167,24 +176,18 @@ class StudioSchedule(ScheduleSource):
         key = parse_item_key(item_id)
         if key is None or key[0] != "appointment":
             return None
-        successor = self.studio.session_replacing(key[1])
+        successor = self.studio.successor_of(key[1])
         if successor is None or successor.user_id != user:
             return None
-        return _session_item(successor)
+        return _item(successor)
 
-    def _current(self, user: int, item_id: str) -> ScheduleItem | None:
+    def _current(self, user: int, item_id: str) -> ScheduleItem | Unreadable | None:
         """The item with exactly this id on the user's schedule (no successors)."""
         key = parse_item_key(item_id)
-        if key is None:
+        found = self.studio.schedule_item(*key) if key is not None else None
+        if found is None or found.user_id != user:
             return None
-        table, row_id = key
-        if table == "session":
-            session = self.studio.session(row_id)
-            return _session_item(session) if session and session.user_id == user else None
-        appointment = self.studio.appointment(row_id)
-        if appointment is None or appointment.user_id != user:
-            return None
-        return _appointment_item(appointment)
+        return _item(found)
 
     def create_unlinked(self, user_id: str, fields: EventFields, origin: str) -> ScheduleItem:
         user = _studio_user(self.studio, user_id)
@@ -239,6 +242,8 @@ class StudioSchedule(ScheduleSource):
         item = self._current(user, item_id)
         if item is None:
             raise KeyError(item_id)
+        if isinstance(item, Unreadable):
+            raise InvalidHostItem(f"{item_id} cannot be read: {item.reason}")
         return item
 
     def delete_item(self, user_id: str, item_id: str) -> None:
@@ -258,13 +263,13 @@ class StudioSchedule(ScheduleSource):
         _studio_user(self.studio, user_id)
         return str(self.studio.change_position())
 
-    def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem]:
+    def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem | Unreadable]:
         user = _studio_user(self.studio, user_id)
         if not cursor.isdigit():
             raise LookupError(f"not a studio change position: {cursor!r}")
         changes, position = self.studio.changes_after(user, int(cursor))
         latest = {change.item_key: change for change in changes}  # the last change of each
-        changed: list[ScheduleItem] = []
+        changed: list[ScheduleItem | Unreadable] = []
         deleted: list[str] = []
         for key, change in latest.items():
             item = None if change.deleted else self._current(user, key)
@@ -450,6 +455,7 @@ class StudioProfiles(ProfileStore):
             email=user.email,
             enabled=prefs.sync_on,
             status=ProfileStatus(prefs.status),
+            name=user.name,
         )
 
     def _user(self, profile_id: str) -> int:

@@ -21,6 +21,7 @@ from studio.db import (
     session_key,
 )
 from studio.seed import WEDDINGS, SeededStudio, seed_demo_studio
+from studio_rows import corrupt_row
 
 from calsync import (
     AllDay,
@@ -47,6 +48,7 @@ from calsync.testing import MemoryCalendarBackend, MemoryContactsBackend
 from calsync.testing.contracts.sources import (
     ContactHarness,
     ContactSourceContract,
+    Defect,
     ScheduleHarness,
     ScheduleSourceContract,
 )
@@ -78,9 +80,10 @@ def _client_columns(fields: ContactFields) -> dict[str, str]:
 class StudioScheduleDriver:
     """What the contract suite needs staff to do, done through the studio's own methods."""
 
-    def __init__(self, studio: Studio, source: StudioSchedule) -> None:
+    def __init__(self, studio: Studio, source: StudioSchedule, path: Path | None = None) -> None:
         self.studio = studio
         self.source = source
+        self.path = path
 
     def add(self, user_id: str, item: ScheduleItem) -> ScheduleItem:
         user, span = int(user_id), span_of(item.when)
@@ -126,9 +129,16 @@ class StudioScheduleDriver:
         first, _, last = info.name.partition(" ")
         return self.studio.add_client(first, last, phone=info.phone, email=info.email)
 
+    def add_corrupt(self, user_id: str, item: ScheduleItem, defect: Defect) -> str:
+        existing = self.source.get_item(user_id, item.id) if parse_item_key(item.id) else None
+        key = item.id if existing is not None else self.add(user_id, item).id
+        assert self.path is not None, "corrupt rows need a studio file"
+        corrupt_row(self.path, key, defect)
+        return key
+
     def _get(self, user_id: str, key: str) -> ScheduleItem:
         item = self.source.get_item(user_id, key)
-        assert item is not None
+        assert isinstance(item, ScheduleItem)
         return item
 
 
@@ -150,12 +160,22 @@ class StudioClientDriver:
         self.studio.delete_client(int(contact_id.removeprefix("client-")))
 
 
+@pytest.fixture
+def studio_file(tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
+    """A studio on a file, so a test can also write to it as another program would."""
+    path = tmp_path / "studio.sqlite3"
+    with Studio(path) as db:
+        yield db, path
+
+
 class TestStudioScheduleContract(ScheduleSourceContract):
     @pytest.fixture
-    def schedule_harness(self, studio: Studio) -> ScheduleHarness:
+    def schedule_harness(self, studio_file: tuple[Studio, Path]) -> ScheduleHarness:
+        studio, path = studio_file
         ann, ben = studio.add_user("Ann"), studio.add_user("Ben")
         source = StudioSchedule(studio)
-        return ScheduleHarness(source, StudioScheduleDriver(studio, source), str(ann), str(ben))
+        driver = StudioScheduleDriver(studio, source, path)
+        return ScheduleHarness(source, driver, str(ann), str(ben))
 
 
 class TestStudioClientsContract(ContactSourceContract):

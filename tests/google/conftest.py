@@ -9,29 +9,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 import pytest
 from google.oauth2.credentials import Credentials
-from studio_world import client as a_client
+from studio_world import Clock, StudioBuilders, SyncedUser
 
 from calsync import (
-    AllDay,
-    ClientInfo,
-    ItemKind,
     MemoryStateStore,
-    ScheduleItem,
     StateStore,
-    SyncEngine,
     SyncOptions,
     SyncProfile,
-    SyncReport,
-    Timed,
 )
-from calsync.backends import RemoteContact, RemoteEvent
+from calsync.backends import CalendarBackend, ContactsBackend, RemoteContact, RemoteEvent
 from calsync.google.account import GoogleAccount, connect
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.google.contacts import MY_CONTACTS, GoogleContactsBackend
@@ -228,73 +220,36 @@ def contacts_backend(google: GoogleEmulator, token: str) -> GoogleContactsBacken
 
 # -- a studio user synced with Google through the engine -----------------------------------
 
-NOW = datetime(2031, 3, 2, 8, 0, tzinfo=UTC)
-USER = "u7"
-GROUP = "Weddings 2031"
-ANN = ClientInfo("c1", "Ann Smith", phone="+44 20 7946 0001", email="ann@example.com")
+#: The studio side of these tests is dated in 2031 (the emulator's calendars are empty then).
+STUDIO = StudioBuilders(datetime(2031, 3, 2, 8, 0, tzinfo=UTC), group="Weddings 2031")
 
 
-def timed(day: int, hour: int = 10, hours: int = 1, zone: str = "Europe/London") -> Timed:
-    start = NOW.replace(hour=hour) + timedelta(days=day)
-    return Timed(start, start + timedelta(hours=hours), zone)
-
-
-def a_session(item_id: str, day: int = 3, hour: int = 10, **kw: Any) -> ScheduleItem:
-    values: dict[str, Any] = {"client": ANN, "session_type": "Wedding", "when": timed(day, hour)}
-    values.update(kw)
-    return ScheduleItem(item_id, ItemKind.SESSION, **values)
-
-
-def an_appointment(item_id: str, title: str = "Studio cleaning", day: int = 4) -> ScheduleItem:
-    when = AllDay.single(NOW.date() + timedelta(days=day))
-    return ScheduleItem(item_id, ItemKind.APPOINTMENT, when=when, title=title)
-
-
-@attrs.define
-class GoogleWorld:
+@attrs.define(kw_only=True)
+class GoogleWorld(SyncedUser):
     """One studio user synced with an emulated Google account through the engine."""
 
     google: GoogleEmulator
     token: str
-    store: StateStore
-    schedule: MemoryScheduleSource
-    clients: MemoryContactSource
     account: GoogleAccount
-    profile: SyncProfile
     calendar_user: CalendarUser
     contacts_user: ContactsUser
-    clock: Callable[[], datetime] = lambda: NOW
 
     @property
     def calendar_id(self) -> str:
         assert self.profile.calendar_id is not None
         return self.profile.calendar_id
 
-    @property
-    def engine(self) -> SyncEngine:
-        return SyncEngine(self.store, self.schedule, self.clients, clock=self.clock)
-
-    def sync(self, **kw: Any) -> SyncReport:
-        report = self.engine.sync(self.profile, self.account.calendar, self.account.contacts, **kw)
-        if report.initial_sync_completed:
-            self.options(initial_sync_pending=False)
-        return report
-
-    def options(self, **changes: Any) -> None:
-        options = attrs.evolve(self.profile.options, **changes)
-        self.profile = attrs.evolve(self.profile, options=options)
+    def backends(self) -> tuple[CalendarBackend, ContactsBackend]:
+        return self.account.calendar, self.account.contacts
 
     def events(self) -> list[dict[str, Any]]:
         """The live events stored in the calendar (recurring masters, not instances)."""
         return self.calendar_user.live_events(self.calendar_id)
 
-    def items(self) -> dict[str, ScheduleItem]:
-        return self.schedule.items(USER)
-
     def group_members(self) -> dict[str, dict[str, Any]]:
         """Live contacts carrying the Google group's label, by resource name."""
         account = self.google.account(self.token)
-        [group] = [g for g in account.contact_groups.values() if g.get("name") == GROUP]
+        [group] = [g for g in account.contact_groups.values() if g.get("name") == STUDIO.group]
         name = group["resourceName"]
         return {
             key: person
@@ -320,33 +275,26 @@ def world(
         account = account_for(token)
         calendar = account.calendar.create_calendar("Studio", "Europe/London")
         options.setdefault("contacts", True)
-        options.setdefault("client_group", GROUP if options["contacts"] else None)
-        profile = SyncProfile("studio.u7", USER, calendar.id, SyncOptions(**options))
+        options.setdefault("client_group", STUDIO.group if options["contacts"] else None)
+        profile = SyncProfile("studio.u7", STUDIO.user, calendar.id, SyncOptions(**options))
+        clock = Clock(STUDIO.now)
         return GoogleWorld(
-            google,
-            token,
-            store or MemoryStateStore(),
-            MemoryScheduleSource(now=lambda: NOW),
-            MemoryContactSource(now=lambda: NOW),
-            account,
-            profile,
-            calendar_user,
-            contacts_user,
+            clock=clock,
+            store=store or MemoryStateStore(),
+            schedule=MemoryScheduleSource(now=clock),
+            clients=MemoryContactSource(now=clock),
+            profile=profile,
+            google=google,
+            token=token,
+            account=account,
+            calendar_user=calendar_user,
+            contacts_user=contacts_user,
         )
 
     return make
 
 
 @pytest.fixture
-def studio() -> SimpleNamespace:
+def studio() -> StudioBuilders:
     """Builders and constants for the studio side of end-to-end tests."""
-    return SimpleNamespace(
-        NOW=NOW,
-        USER=USER,
-        GROUP=GROUP,
-        ANN=ANN,
-        timed=timed,
-        session=a_session,
-        appointment=an_appointment,
-        client=a_client,
-    )
+    return STUDIO

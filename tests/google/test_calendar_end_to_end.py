@@ -29,9 +29,9 @@ def test_initial_sync_sends_sessions_and_appointments_and_a_second_run_writes_no
     world: Any, studio: Any
 ) -> None:
     w = world(contacts=False)
-    w.schedule.add(studio.USER, studio.session("s1", day=3))
-    w.schedule.add(studio.USER, studio.session("s2", day=5, session_type="Portrait"))
-    w.schedule.add(studio.USER, studio.appointment("a1", "Studio cleaning", day=4))
+    w.schedule.add(studio.user, studio.session("s1", day=3))
+    w.schedule.add(studio.user, studio.session("s2", day=5, session_type="Portrait"))
+    w.schedule.add(studio.user, studio.appointment("a1", "Studio cleaning", day=4))
 
     first = w.sync()
 
@@ -45,7 +45,7 @@ def test_initial_sync_sends_sessions_and_appointments_and_a_second_run_writes_no
     assert s1["extendedProperties"]["private"] == {MARKER_PROFILE: "studio.u7", MARKER_ITEM: "s1"}
     assert s1["start"]["timeZone"] == "Europe/London"
     assert events[event_id_for("studio.u7", "a1")]["start"] == {
-        "date": str(studio.NOW.date() + timedelta(days=4))
+        "date": str(studio.now.date() + timedelta(days=4))
     }
 
     w.google.reset_stats()
@@ -57,25 +57,25 @@ def test_initial_sync_sends_sessions_and_appointments_and_a_second_run_writes_no
 
 def test_host_edits_and_deletions_go_out_on_an_incremental_run(world: Any, studio: Any) -> None:
     w = world(contacts=False)
-    w.schedule.add(studio.USER, studio.session("s1", day=3))
-    w.schedule.add(studio.USER, studio.appointment("a1", day=4))
+    w.schedule.add(studio.user, studio.session("s1", day=3))
+    w.schedule.add(studio.user, studio.appointment("a1", day=4))
     w.sync()
 
-    w.schedule.edit(studio.USER, "s1", when=studio.timed(6, hour=14, hours=2))
-    w.schedule.remove(studio.USER, "a1")
+    w.schedule.edit(studio.user, "s1", when=studio.timed(6, hour=14, hours=2))
+    w.schedule.remove(studio.user, "a1")
     report = w.sync()
 
     assert report.ok, report.summary()
     assert (report.count(Side.REMOTE, "updated"), report.count(Side.REMOTE, "deleted")) == (1, 1)
     [event] = w.events()
-    assert event["start"]["dateTime"].startswith(str(studio.NOW.date() + timedelta(days=6)))
+    assert event["start"]["dateTime"].startswith(str(studio.now.date() + timedelta(days=6)))
 
 
 def test_google_edits_to_a_sessions_time_come_back_and_text_edits_are_put_back(
     world: Any, studio: Any
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.USER, studio.session("s1", day=3))
+    w.schedule.add(studio.user, studio.session("s1", day=3))
     w.sync()
     event_id = event_id_for("studio.u7", "s1")
     moved = studio.timed(3, hour=15)
@@ -95,7 +95,7 @@ def test_events_made_in_google_come_back_as_unlinked_appointments_and_follow_edi
     w = world(contacts=False, inbound_calendar=True)
     w.sync()
     fields = EventFields("Dentist", "bring forms", "High St", studio.timed(2, hour=9))
-    untitled = EventFields(when=AllDay.single(studio.NOW.date() + timedelta(days=8)))
+    untitled = EventFields(when=AllDay.single(studio.now.date() + timedelta(days=8)))
     dentist = w.calendar_user.external_create(w.calendar_id, fields)
     blank = w.calendar_user.external_create(w.calendar_id, untitled)
 
@@ -117,7 +117,7 @@ def test_events_made_in_google_come_back_as_unlinked_appointments_and_follow_edi
 
 def test_a_session_deleted_in_google_is_restored_with_a_warning(world: Any, studio: Any) -> None:
     w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.USER, studio.session("s1"))
+    w.schedule.add(studio.user, studio.session("s1"))
     w.sync()
     event_id = event_id_for("studio.u7", "s1")
 
@@ -139,7 +139,7 @@ def test_converting_an_unlinked_appointment_updates_the_same_event(world: Any, s
     w.sync()
     [item] = unlinked(w).values()
 
-    w.schedule.convert(studio.USER, item.id, client=studio.ANN, session_type="Portrait")
+    w.schedule.convert(studio.user, item.id, client=studio.ann, session_type="Portrait")
     report = w.sync()
 
     assert report.ok, report.summary()
@@ -196,7 +196,7 @@ def test_an_expired_sync_token_reconciles_by_absence_without_wiping_the_studio(
     world: Any, studio: Any
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.USER, studio.session("s1"))
+    w.schedule.add(studio.user, studio.session("s1"))
     w.sync()
     gone = w.calendar_user.external_create(w.calendar_id, EventFields("Gone", when=studio.timed(2)))
     w.sync()
@@ -214,14 +214,13 @@ def test_an_expired_sync_token_reconciles_by_absence_without_wiping_the_studio(
     assert w.sync().writes == 0
 
 
-def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: Any) -> None:
-    w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.USER, studio.session("s1", day=1))
-    w.sync()
+def split_a_series_in_google(w: Any, studio: Any) -> tuple[dict[str, Any], Timed]:
+    """The user makes session s1 weekly, then edits "this and following" from week 3: Google
+    copies the private marker onto the new series."""
     original = event_id_for("studio.u7", "s1")
     # the user makes the session weekly, then edits "this and following" from week 3
     w.calendar_user.patch(w.calendar_id, original, {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=6"]})
-    start = studio.NOW.replace(hour=10) + timedelta(days=1)
+    start = studio.now.replace(hour=10) + timedelta(days=1)
     until = (start + timedelta(days=13)).strftime("%Y%m%dT%H%M%SZ")
     w.calendar_user.patch(
         w.calendar_id, original, {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until}"]}
@@ -231,7 +230,14 @@ def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: An
     copy["recurrence"] = ["RRULE:FREQ=WEEKLY;COUNT=4"]
     for key in ("start", "end"):
         copy[key] = {name: value for name, value in copy[key].items() if value is not None}
-    split = w.calendar_user.insert_raw(w.calendar_id, copy)
+    return w.calendar_user.insert_raw(w.calendar_id, copy), later
+
+
+def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: Any) -> None:
+    w = world(contacts=False, inbound_calendar=True)
+    w.schedule.add(studio.user, studio.session("s1", day=1))
+    w.sync()
+    split, later = split_a_series_in_google(w, studio)
 
     report = w.sync()
 
@@ -252,8 +258,8 @@ def test_a_deleted_calendar_drops_the_mapping_and_a_new_calendar_starts_over(
     world: Any, studio: Any
 ) -> None:
     w = world(contacts=False)
-    w.schedule.add(studio.USER, studio.session("s1"))
-    w.schedule.add(studio.USER, studio.appointment("a1"))
+    w.schedule.add(studio.user, studio.session("s1"))
+    w.schedule.add(studio.user, studio.appointment("a1"))
     w.sync()
     before = w.items()
 
@@ -272,3 +278,21 @@ def test_a_deleted_calendar_drops_the_mapping_and_a_new_calendar_starts_over(
     assert restarted.ok, restarted.summary()
     assert restarted.count(Side.REMOTE, "created") == 2
     assert len(w.events()) == 2
+
+
+def test_a_dry_run_over_a_split_series_reports_the_repair_without_writing_it(
+    world: Any, studio: Any
+) -> None:
+    w = world(contacts=False, inbound_calendar=True)
+    w.schedule.add(studio.user, studio.session("s1", day=1))
+    w.sync()
+    split, _ = split_a_series_in_google(w, studio)
+    before = w.google.account(w.token)
+
+    report = w.sync(dry_run=True)
+
+    assert w.google.account(w.token) == before
+    stored = before.calendar(w.calendar_id).events[split["id"]]
+    assert MARKER_PROFILE in stored["extendedProperties"]["private"]
+    assert any("a real run makes it its own event" in warning for warning in report.warnings)
+    assert report.would["host.created"] == 4

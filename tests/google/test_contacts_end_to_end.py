@@ -25,7 +25,7 @@ def marker_of(person: dict[str, Any]) -> dict[str, str]:
 def synced_world(world: Any, studio: Any, *names: str, **options: Any) -> Any:
     w = world(**options)
     for number, name in enumerate(names, 1):
-        w.clients.add(studio.USER, studio.client(f"c{number}", given=name), groups=[studio.GROUP])
+        w.clients.add(studio.user, studio.client(f"c{number}", given=name), groups=[studio.group])
     report = w.sync()
     assert report.ok, report.summary()
     return w
@@ -35,9 +35,9 @@ def test_initial_sync_puts_the_client_group_in_a_google_group_of_the_same_name(
     world: Any, studio: Any
 ) -> None:
     w = world()
-    w.clients.add(studio.USER, studio.client("c1", "Ann"), groups=[studio.GROUP])
-    w.clients.add(studio.USER, studio.client("c2", "Bea"), groups=[studio.GROUP])
-    w.clients.add(studio.USER, studio.client("c3", "Cy"))  # not in the sync group
+    w.clients.add(studio.user, studio.client("c1", "Ann"), groups=[studio.group])
+    w.clients.add(studio.user, studio.client("c2", "Bea"), groups=[studio.group])
+    w.clients.add(studio.user, studio.client("c3", "Cy"))  # not in the sync group
 
     report = w.sync()
 
@@ -72,7 +72,7 @@ def test_host_edits_go_out_and_google_edits_come_back(world: Any, studio: Any) -
     [ann_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c1"]
     [bea_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c2"]
 
-    w.clients.edit(studio.USER, "c1", phones=(Phone("+44 7700 900123"),))
+    w.clients.edit(studio.user, "c1", phones=(Phone("+44 7700 900123"),))
     w.contacts_user.external_update(bea_id, notes="Vegetarian")
     report = w.sync()
 
@@ -80,7 +80,7 @@ def test_host_edits_go_out_and_google_edits_come_back(world: Any, studio: Any) -
     assert (report.count(Side.REMOTE, "updated"), report.count(Side.HOST, "updated")) == (1, 1)
     ann = w.contacts_user.contacts()[ann_id]
     assert [p["value"] for p in ann["phoneNumbers"]] == ["+44 7700 900123"]
-    assert w.clients.contacts(studio.USER)["c2"].fields.notes == "Vegetarian"
+    assert w.clients.contacts(studio.user)["c2"].fields.notes == "Vegetarian"
     assert w.sync().writes == 0
 
 
@@ -88,15 +88,15 @@ def test_a_contact_added_to_the_google_group_comes_back_as_a_client(
     world: Any, studio: Any
 ) -> None:
     w = synced_world(world, studio, "Ann", inbound_contacts=True)
-    group = w.account.contacts.ensure_group(studio.GROUP)
+    group = w.account.contacts.ensure_group(studio.group)
 
     w.contacts_user.external_create(ContactFields(given_name="Dan"), groups=[group])
     report = w.sync()
 
     assert report.ok, report.summary()
-    clients = w.clients.contacts(studio.USER)
+    clients = w.clients.contacts(studio.user)
     [dan] = [c for c in clients.values() if c.fields.given_name == "Dan"]
-    assert dan.id in w.clients.members(studio.USER, studio.GROUP)
+    assert dan.id in w.clients.members(studio.user, studio.group)
 
 
 def test_a_client_removed_from_the_host_group_deletes_the_contact_calsync_made(
@@ -104,7 +104,7 @@ def test_a_client_removed_from_the_host_group_deletes_the_contact_calsync_made(
 ) -> None:
     w = synced_world(world, studio, "Ann", "Bea")
 
-    w.clients.remove_from_group_by_user(studio.USER, studio.GROUP, "c1")
+    w.clients.remove_from_group_by_user(studio.user, studio.group, "c1")
     report = w.sync()
 
     assert report.ok, report.summary()
@@ -118,7 +118,7 @@ def test_a_client_removed_from_the_host_group_can_keep_its_contact_unlabelled(
     rules = DeletionRules(delete_removed_contacts=False)
     w = synced_world(world, studio, "Ann", "Bea", deletion_rules=rules)
 
-    w.clients.remove_from_group_by_user(studio.USER, studio.GROUP, "c1")
+    w.clients.remove_from_group_by_user(studio.user, studio.group, "c1")
     report = w.sync()
 
     assert report.ok, report.summary()
@@ -129,7 +129,7 @@ def test_a_client_removed_from_the_host_group_can_keep_its_contact_unlabelled(
 def test_a_contact_taken_out_of_the_google_group_is_put_back(world: Any, studio: Any) -> None:
     w = synced_world(world, studio, "Ann")
     [ann_id] = w.group_members()
-    group = w.account.contacts.ensure_group(studio.GROUP)
+    group = w.account.contacts.ensure_group(studio.group)
 
     w.contacts_user.external_remove_from_group(ann_id, group)
     report = w.sync()
@@ -141,7 +141,7 @@ def test_a_contact_taken_out_of_the_google_group_is_put_back(world: Any, studio:
 def test_an_expired_people_sync_token_reconciles_in_full(world: Any, studio: Any) -> None:
     w = synced_world(world, studio, "Ann", "Bea", inbound_contacts=True)
     [ann_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c1"]
-    before = w.clients.contacts(studio.USER)
+    before = w.clients.contacts(studio.user)
 
     w.contacts_user.external_delete(ann_id)
     w.google.expire_sync_tokens()
@@ -151,7 +151,7 @@ def test_an_expired_people_sync_token_reconciles_in_full(world: Any, studio: Any
     assert w.google.stats()["statuses"].get("400", 0) >= 1
     assert any("restored" in warning for warning in report.warnings)
     assert given_names(w.group_members()) == ["Ann", "Bea"]
-    assert w.clients.contacts(studio.USER).keys() == before.keys()
+    assert w.clients.contacts(studio.user).keys() == before.keys()
     assert w.sync().writes == 0
 
 
@@ -159,7 +159,7 @@ def test_many_contacts_go_out_in_batches_of_up_to_200_creates(world: Any, studio
     w = world()
     for number in range(450):
         client = studio.client(f"c{number}", given=f"Client{number:03d}")
-        w.clients.add(studio.USER, attrs.evolve(client), groups=[studio.GROUP])
+        w.clients.add(studio.user, attrs.evolve(client), groups=[studio.group])
 
     report = w.sync()
 

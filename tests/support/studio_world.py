@@ -1,4 +1,11 @@
-"""A small in-memory studio world for tests: host fakes, remote fakes, a store, a clock."""
+"""The studio side of tests, written once: builders of a studio user's items (dated from a
+``now`` of the test's choosing), a hand-moved clock, and a studio user synced through the
+engine — with in-memory Google backends here (:func:`make_world`), or with the emulator in
+``tests/google/conftest.py`` (which subclasses :class:`SyncedUser`).
+
+Module-level builders (``timed``, ``session``, ``appointment``) are dated from :data:`NOW`;
+``StudioBuilders(now=...)`` gives the same builders dated from another day.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from calsync import (
     SyncReport,
     Timed,
 )
+from calsync.backends import CalendarBackend, ContactsBackend, RemoteEvent
 from calsync.testing import (
     MemoryCalendarBackend,
     MemoryContactsBackend,
@@ -48,25 +56,6 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def timed(day: int, hour: int = 10, hours: int = 1, zone: str = "Europe/London") -> Timed:
-    start = NOW.replace(hour=hour) + timedelta(days=day)
-    return Timed(start, start + timedelta(hours=hours), zone)
-
-
-def session(item_id: str, day: int = 3, hour: int = 10, **kw: Any) -> ScheduleItem:
-    values: dict[str, Any] = {"client": ANN, "session_type": "Wedding", "when": timed(day, hour)}
-    values.update(kw)
-    return ScheduleItem(item_id, ItemKind.SESSION, **values)
-
-
-def appointment(
-    item_id: str, title: str = "Studio cleaning", day: int = 4, **kw: Any
-) -> ScheduleItem:
-    values: dict[str, Any] = {"when": AllDay.single(NOW.date() + timedelta(days=day))}
-    values.update(kw)
-    return ScheduleItem(item_id, ItemKind.APPOINTMENT, title=title, **values)
-
-
 def client(contact_id: str, given: str = "Ann", family: str = "Smith") -> Contact:
     fields = ContactFields(
         given_name=given,
@@ -77,24 +66,65 @@ def client(contact_id: str, given: str = "Ann", family: str = "Smith") -> Contac
     return Contact(contact_id, fields)
 
 
-@attrs.define
-class World:
-    """One studio user synced with one calendar and one contact group, all in memory."""
+@attrs.frozen
+class StudioBuilders:
+    """One studio user's items, ``day`` days after ``now`` (at ``hour`` in London)."""
+
+    now: datetime
+    user: str = USER
+    group: str = GROUP
+    ann: ClientInfo = ANN
+
+    def timed(self, day: int, hour: int = 10, hours: int = 1, zone: str = "Europe/London") -> Timed:
+        start = self.now.replace(hour=hour) + timedelta(days=day)
+        return Timed(start, start + timedelta(hours=hours), zone)
+
+    def session(self, item_id: str, day: int = 3, hour: int = 10, **kw: Any) -> ScheduleItem:
+        values: dict[str, Any] = {
+            "client": self.ann,
+            "session_type": "Wedding",
+            "when": self.timed(day, hour),
+        }
+        values.update(kw)
+        return ScheduleItem(item_id, ItemKind.SESSION, **values)
+
+    def appointment(
+        self, item_id: str, title: str = "Studio cleaning", day: int = 4, **kw: Any
+    ) -> ScheduleItem:
+        values: dict[str, Any] = {"when": AllDay.single(self.now.date() + timedelta(days=day))}
+        values.update(kw)
+        return ScheduleItem(item_id, ItemKind.APPOINTMENT, title=title, **values)
+
+    def client(self, contact_id: str, given: str = "Ann", family: str = "Smith") -> Contact:
+        return client(contact_id, given, family)
+
+
+_BUILDERS = StudioBuilders(NOW)
+timed = _BUILDERS.timed
+session = _BUILDERS.session
+appointment = _BUILDERS.appointment
+
+
+@attrs.define(kw_only=True)
+class SyncedUser:
+    """One studio user (in-memory host) synced through the engine; subclasses give the
+    Google side (:meth:`backends`)."""
 
     clock: Clock
     store: StateStore
     schedule: MemoryScheduleSource
     clients: MemoryContactSource
-    calendar: MemoryCalendarBackend
-    contacts: MemoryContactsBackend
     profile: SyncProfile
 
     @property
     def engine(self) -> SyncEngine:
         return SyncEngine(self.store, self.schedule, self.clients, clock=self.clock)
 
+    def backends(self) -> tuple[CalendarBackend, ContactsBackend]:
+        raise NotImplementedError
+
     def sync(self, **kw: Any) -> SyncReport:
-        report = self.engine.sync(self.profile, self.calendar, self.contacts, **kw)
+        report = self.engine.sync(self.profile, *self.backends(), **kw)
         if report.initial_sync_completed:
             self.options(initial_sync_pending=False)
         return report
@@ -103,23 +133,32 @@ class World:
         options = attrs.evolve(self.profile.options, **changes)
         self.profile = attrs.evolve(self.profile, options=options)
 
-    def events(self) -> dict[str, Any]:
-        return self.calendar.events(CAL)
-
     def items(self) -> dict[str, ScheduleItem]:
-        return self.schedule.items(USER)
+        return self.schedule.items(self.profile.user_id)
+
+
+@attrs.define(kw_only=True)
+class World(SyncedUser):
+    """One studio user synced with one calendar and one contact group, all in memory."""
+
+    calendar: MemoryCalendarBackend
+    contacts: MemoryContactsBackend
+
+    def backends(self) -> tuple[CalendarBackend, ContactsBackend]:
+        return self.calendar, self.contacts
+
+    def events(self) -> dict[str, RemoteEvent]:
+        return self.calendar.events(CAL)
 
 
 def make_world(store: StateStore, **options: Any) -> World:
     clock = Clock(NOW)
-    calendar = MemoryCalendarBackend(now=clock, calendars=[CAL])
-    profile = SyncProfile("studio.u7", USER, CAL, SyncOptions(**options))
     return World(
-        clock,
-        store,
-        MemoryScheduleSource(now=clock),
-        MemoryContactSource(now=clock),
-        calendar,
-        MemoryContactsBackend(now=clock),
-        profile,
+        clock=clock,
+        store=store,
+        schedule=MemoryScheduleSource(now=clock),
+        clients=MemoryContactSource(now=clock),
+        calendar=MemoryCalendarBackend(now=clock, calendars=[CAL]),
+        contacts=MemoryContactsBackend(now=clock),
+        profile=SyncProfile("studio.u7", USER, CAL, SyncOptions(**options)),
     )

@@ -17,13 +17,13 @@ from calsync.errors import (
     TransientError,
 )
 from calsync.model import ContactFields, EventFields, Marker, Timed, TimeRange
+from calsync.testing import MemoryCalendarBackend, MemoryContactsBackend, SimulatedCrash
 from calsync.testing.contracts.backends import (
     CalendarBackendContract,
     CalendarHarness,
     ContactsBackendContract,
     ContactsHarness,
 )
-from calsync.testing.remote import MemoryCalendarBackend, MemoryContactsBackend, SimulatedCrash
 
 CAL = "primary"
 T0 = datetime(2030, 5, 1, 9, tzinfo=UTC)

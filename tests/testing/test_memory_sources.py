@@ -19,6 +19,7 @@ from calsync.model import (
     TimeRange,
 )
 from calsync.sources import ContactUpdate, ItemUpdate
+from calsync.testing import SimulatedCrash
 from calsync.testing.contracts.sources import (
     ContactHarness,
     ContactSourceContract,
@@ -26,7 +27,6 @@ from calsync.testing.contracts.sources import (
     ScheduleSourceContract,
 )
 from calsync.testing.host import MemoryContactSource, MemoryScheduleSource
-from calsync.testing.remote import SimulatedCrash
 
 USER = "alice"
 T0 = datetime(2030, 5, 1, 9, tzinfo=UTC)

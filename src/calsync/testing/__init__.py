@@ -11,10 +11,12 @@ and a Google emulator that the real google-api-python-client talks to over HTTP.
 
 from __future__ import annotations
 
+from calsync.testing._faults import SimulatedCrash
 from calsync.testing.emulator import GoogleEmulator
 from calsync.testing.host import MemoryContactSource, MemoryScheduleSource
+from calsync.testing.memory_calendar import MemoryCalendarBackend
+from calsync.testing.memory_contacts import MemoryContactsBackend
 from calsync.testing.profiles import MemoryProfileStore
-from calsync.testing.remote import MemoryCalendarBackend, MemoryContactsBackend, SimulatedCrash
 
 __all__ = [
     "GoogleEmulator",

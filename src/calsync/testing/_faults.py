@@ -1,8 +1,10 @@
 """What every in-memory fake shares: the clock type, scripted failures and crashes, call
-counting, and change logs with expiring cursors."""
+counting, and change logs with expiring cursors; and what the two in-memory Google backends
+share on top (:class:`MemoryRemote`: clock, etags, one change log, expiring sync tokens)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import threading
@@ -12,7 +14,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import ClassVar, Generic, TypeVar
 
-__all__ = ["ChangeLog", "Clock", "FaultHooks", "SimulatedCrash", "utc_now"]
+from calsync.errors import PreconditionFailed
+
+__all__ = [
+    "ChangeLog",
+    "Clock",
+    "FaultHooks",
+    "MemoryRemote",
+    "SimulatedCrash",
+    "check_etag",
+    "utc_now",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -133,3 +145,32 @@ class ChangeLog(Generic[K]):
 
     def _epoch(self, key: K) -> str:
         return self._epochs.setdefault(key, secrets.token_hex(4))
+
+
+class MemoryRemote(FaultHooks):
+    """What both in-memory Google backends share: the clock, a counter of etags and one
+    change log (keyed by calendar, or one key for the address book) whose cursors are the
+    sync tokens."""
+
+    def __init__(self, *, now: Clock | None) -> None:
+        super().__init__()
+        self._now = now or utc_now
+        self._log: ChangeLog[str] = ChangeLog()
+        self._etags = itertools.count(1)
+
+    def expire_cursors(self) -> None:
+        """Expire every sync token handed out so far (Google's ``410 fullSyncRequired``,
+        People's ``EXPIRED_SYNC_TOKEN``)."""
+        with self._lock:
+            self._log.expire()
+
+    def _next_etag(self) -> int:
+        return next(self._etags)
+
+
+def check_etag(current_etag: str, etag: str | None, what: str) -> None:
+    """Google's ``412 conditionNotMet`` when ``etag`` is given and is not the current one."""
+    if etag is not None and etag != current_etag:
+        raise PreconditionFailed(
+            f"{what} changed since etag {etag}", status=412, reason="conditionNotMet"
+        )

@@ -5,7 +5,9 @@ contracts. Every change, whether calsync makes it through the contract or the "h
 it through a hook (``add``, ``edit``, ``remove``, ``convert``, …), gives the item a new
 ``revision`` and an ``updated`` time from the injectable clock. A change feed is optional
 (``change_feed=True``). ``fail_next``, ``crash_after_next`` and ``calls`` are as on the
-in-memory backends (:class:`~calsync.testing.remote.FaultHooks`).
+in-memory backends (:class:`~calsync.testing._faults.FaultHooks`). A schedule can also hold
+corrupt rows (``add_corrupt``): they are answered as :class:`~calsync.sources.Unreadable`, as the
+host contract asks, until ``repair`` makes them items again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Container, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -28,6 +30,7 @@ from calsync.model import (
     ItemKind,
     ScheduleItem,
     TimeRange,
+    When,
 )
 from calsync.sources import (
     ContactSource,
@@ -38,6 +41,9 @@ from calsync.sources import (
     Unreadable,
 )
 from calsync.testing._faults import ChangeLog, Clock, FaultHooks, utc_now
+
+if TYPE_CHECKING:
+    from calsync.testing.contracts.sources import Defect
 
 __all__ = ["MemoryContactSource", "MemoryScheduleSource"]
 
@@ -54,14 +60,14 @@ def _check_names(changed: Iterable[str], allowed: Sequence[str]) -> None:
 
 
 class _TakenIds:
-    """The ids of a user's items and of the items they replaced, checked in O(1) without
-    copying either (``add`` used to rebuild a set of every id per call)."""
+    """The ids of a user's items, of the items they replaced and of corrupt rows, checked in
+    O(1) without copying any (``add`` used to rebuild a set of every id per call)."""
 
-    def __init__(self, items: Mapping[str, object], successors: Mapping[str, str]) -> None:
-        self._items, self._successors = items, successors
+    def __init__(self, *ids: Mapping[str, object]) -> None:
+        self._ids = ids
 
     def __contains__(self, item_id: object) -> bool:
-        return item_id in self._items or item_id in self._successors
+        return any(item_id in ids for ids in self._ids)
 
 
 class _MemoryHost(FaultHooks, Generic[K]):
@@ -90,6 +96,15 @@ class _MemoryHost(FaultHooks, Generic[K]):
                 return candidate
 
 
+@attrs.frozen
+class _CorruptRow:
+    """A row that cannot be read: what the source answers for it, and where it lies in time
+    (a real host would find it by its stored, unreadable, columns)."""
+
+    unreadable: Unreadable
+    when: When
+
+
 class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
     """Users' schedules in memory. Thread-safe.
 
@@ -114,25 +129,28 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
     def __init__(self, *, now: Clock | None = None, change_feed: bool = False) -> None:
         super().__init__(now=now, change_feed=change_feed)
         self._items: dict[str, dict[str, ScheduleItem]] = {}
+        self._corrupt: dict[str, dict[str, _CorruptRow]] = {}
         self._successors: dict[str, dict[str, str]] = {}  # converted id -> its successor
 
     # -- the contract --------------------------------------------------------------------
 
-    def list_items(self, user_id: str, window: TimeRange) -> list[ScheduleItem]:
+    def list_items(self, user_id: str, window: TimeRange) -> list[ScheduleItem | Unreadable]:
         with self._contract_call("list_items"):
-            return [item for item in self._user(user_id).values() if window.overlaps(item.when)]
+            items = [item for item in self._user(user_id).values() if window.overlaps(item.when)]
+            rows = self._corrupt.get(user_id, {}).values()
+            return [*items, *(row.unreadable for row in rows if window.overlaps(row.when))]
 
-    def get_item(self, user_id: str, item_id: str) -> ScheduleItem | None:
+    def get_item(self, user_id: str, item_id: str) -> ScheduleItem | Unreadable | None:
         with self._contract_call("get_item"):
-            items = self._user(user_id)
+            items, corrupt = self._user(user_id), self._corrupt.get(user_id, {})
             successors = self._successors.get(user_id, {})
             seen: set[str] = set()
-            while item_id not in items:
+            while item_id not in items and item_id not in corrupt:
                 if item_id in seen or item_id not in successors:
                     return None
                 seen.add(item_id)
                 item_id = successors[item_id]
-            return items[item_id]
+            return items[item_id] if item_id in items else corrupt[item_id].unreadable
 
     def get_items(
         self, user_id: str, item_ids: Sequence[str]
@@ -173,7 +191,7 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
 
     def delete_item(self, user_id: str, item_id: str) -> None:
         with self._contract_call("delete_item"):
-            if item_id in self._user(user_id):
+            if item_id in self._user(user_id) or item_id in self._corrupt.get(user_id, {}):
                 self._drop(user_id, item_id)
 
     def change_cursor(self, user_id: str) -> str | None:
@@ -185,10 +203,10 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
             if not self.change_feed:
                 return super().changes_since(user_id, cursor)
             ids, next_cursor = self._log.since(user_id, cursor)
-            items = self._user(user_id)
-            changed = [items[i] for i in ids if i in items]
-            deleted = [i for i in ids if i not in items]
-            return HostChanges[ScheduleItem](changed, deleted, next_cursor)
+            items, corrupt = self._user(user_id), self._corrupt.get(user_id, {})
+            deleted = [i for i in ids if i not in items and i not in corrupt]
+            changed = [items.get(i) or corrupt[i].unreadable for i in ids if i not in deleted]
+            return HostChanges[ScheduleItem | Unreadable](changed, deleted, next_cursor)
 
     # -- what the host's staff do --------------------------------------------------------
 
@@ -256,6 +274,27 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
             self._successors.setdefault(user_id, {})[unlinked_id] = new_id
             return self._store(user_id, session)
 
+    def add_corrupt(self, user_id: str, item: ScheduleItem, defect: Defect | str) -> str:
+        """Store a row that cannot be read, where ``item`` is (or would be), as a bug or a hand
+        edit of a host's database leaves one; the source answers it as
+        :class:`~calsync.sources.Unreadable` with the defect as its reason. An item already on
+        the schedule under ``item.id`` becomes that corrupt row. Returns ``item.id``."""
+        reason = defect if isinstance(defect, str) else f"its row has {defect.value}"
+        with self._lock:
+            self._user(user_id).pop(item.id, None)
+            row = _CorruptRow(Unreadable(item.id, reason), item.when)
+            self._corrupt.setdefault(user_id, {})[item.id] = row
+            self._log.record(user_id, item.id)
+            logger.debug("host item %s of %s is corrupt: %s", item.id, user_id, reason)
+            return item.id
+
+    def repair(self, user_id: str, item: ScheduleItem) -> ScheduleItem:
+        """Staff fix a corrupt row: it is ``item`` again. Raises ``KeyError`` when there is no
+        corrupt row with its id."""
+        with self._lock:
+            del self._corrupt.get(user_id, {})[item.id]
+            return self._store(user_id, item)
+
     def items(self, user_id: str) -> dict[str, ScheduleItem]:
         """The user's items by id (a copy)."""
         with self._lock:
@@ -267,7 +306,11 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
         return self._items.setdefault(user_id, {})
 
     def _taken(self, user_id: str) -> _TakenIds:
-        return _TakenIds(self._user(user_id), self._successors.get(user_id, {}))
+        return _TakenIds(
+            self._user(user_id),
+            self._successors.get(user_id, {}),
+            self._corrupt.get(user_id, {}),
+        )
 
     def _existing(self, user_id: str, item_id: str) -> ScheduleItem:
         item = self._user(user_id).get(item_id)
@@ -283,7 +326,8 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
         return stamped
 
     def _drop(self, user_id: str, item_id: str) -> None:
-        del self._user(user_id)[item_id]
+        if self._corrupt.get(user_id, {}).pop(item_id, None) is None:
+            del self._user(user_id)[item_id]
         self._log.record(user_id, item_id)
         logger.debug("host item %s of %s deleted", item_id, user_id)
 

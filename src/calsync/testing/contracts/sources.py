@@ -14,13 +14,21 @@ convert), and the user ids (and group names) to test with::
 The driver may store items under ids of its own choosing: the suites always use the items the
 driver returns. Items are dated in 2031; every test gets a fresh harness. Change-feed tests are
 skipped when the adapter offers no feed (``change_cursor`` returns ``None``).
+
+Unreadable rows: to prove that a corrupt row comes back as
+:class:`~calsync.sources.Unreadable` (and never breaks or thins the listing), the schedule
+driver also implements :class:`CorruptRowDriver`: it stores an item with one :class:`Defect`
+in its row, the way a bug or a hand edit of the host's database would. A host whose storage
+cannot hold such a row at all says why in ``ScheduleHarness(no_corrupt_rows="...")``, and those
+tests are skipped with that reason.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 import pytest
@@ -38,12 +46,14 @@ from calsync.model import (
     Timed,
     TimeRange,
 )
-from calsync.sources import ContactSource, ContactUpdate, ItemUpdate, ScheduleSource
+from calsync.sources import ContactSource, ContactUpdate, ItemUpdate, ScheduleSource, Unreadable
 
 __all__ = [
     "ContactHarness",
     "ContactHostDriver",
     "ContactSourceContract",
+    "CorruptRowDriver",
+    "Defect",
     "ScheduleHarness",
     "ScheduleHostDriver",
     "ScheduleSourceContract",
@@ -75,6 +85,27 @@ class ScheduleHostDriver(Protocol):
         ...
 
 
+class Defect(enum.Enum):
+    """What is wrong with a corrupt schedule row (the value says it in words)."""
+
+    UNKNOWN_ZONE = "a time zone the tz database does not know"
+    END_BEFORE_START = "an end before its start"
+    EMPTY_ALL_DAY = "an all-day span that ends where it starts"
+    TIMED_WITHOUT_ZONE = "a time of day without a time zone"
+    UNREADABLE_START = "a start that is not a date or a time"
+
+
+@runtime_checkable
+class CorruptRowDriver(Protocol):
+    """What the schedule suite needs to plant a corrupt row in the host."""
+
+    def add_corrupt(self, user_id: str, item: ScheduleItem, defect: Defect) -> str:
+        """Store ``item`` (an appointment, on the user's schedule, at its time) with
+        ``defect`` in its row, bypassing the host's own checks; return the row's item id.
+        When the id is already on the schedule, that row becomes corrupt instead."""
+        ...
+
+
 class ContactHostDriver(Protocol):
     """What the contact suite needs the host's staff to do (the memory source does it)."""
 
@@ -95,6 +126,8 @@ class ScheduleHarness:
     driver: ScheduleHostDriver
     user_id: str = "contract-user-1"
     other_user_id: str = "contract-user-2"
+    #: why the host cannot hold a corrupt row at all ("" when its driver can plant one)
+    no_corrupt_rows: str = ""
 
 
 @frozen
@@ -321,6 +354,82 @@ class ScheduleSourceContract:
         assert found is None or found == session
         listed = {i.id for i in h.source.list_items(h.user_id, WINDOW)}
         assert (session.id in listed, unlinked.id in listed) == (True, False)
+
+    # -- unreadable rows -----------------------------------------------------------------
+
+    def _corrupt(self, h: ScheduleHarness, defect: Defect, title: str = "Broken") -> str:
+        if h.no_corrupt_rows:
+            pytest.skip(h.no_corrupt_rows)
+        if not isinstance(h.driver, CorruptRowDriver):
+            pytest.fail(
+                "the schedule driver has no add_corrupt: implement CorruptRowDriver, or say "
+                "why the host cannot hold a corrupt row in ScheduleHarness(no_corrupt_rows=...)"
+            )
+        return h.driver.add_corrupt(h.user_id, appointment(timed(14), title), defect)
+
+    @pytest.mark.parametrize("defect", list(Defect), ids=lambda d: d.name.lower())
+    def test_a_corrupt_row_is_listed_as_unreadable_with_its_id_and_the_rest_intact(
+        self, schedule_harness: ScheduleHarness, defect: Defect
+    ) -> None:
+        h = schedule_harness
+        before = self._add(h, appointment(timed(10), "Before"))
+        after = self._add(h, appointment(timed(20), "After"))
+        broken = self._corrupt(h, defect)
+
+        listed = list(h.source.list_items(h.user_id, WINDOW))
+
+        unreadable = [i for i in listed if isinstance(i, Unreadable)]
+        assert [broken] == [i.id for i in unreadable]
+        assert unreadable[0].reason.strip()
+        readable = {i.id: i for i in listed if isinstance(i, ScheduleItem)}
+        assert {before, after} == set(readable) & {before, after, broken}
+        assert (readable[before].title, readable[after].title) == ("Before", "After")
+
+    @pytest.mark.parametrize("defect", list(Defect), ids=lambda d: d.name.lower())
+    def test_get_item_of_a_corrupt_row_is_unreadable_with_its_id_and_a_reason(
+        self, schedule_harness: ScheduleHarness, defect: Defect
+    ) -> None:
+        h = schedule_harness
+        broken = self._corrupt(h, defect)
+
+        found = h.source.get_item(h.user_id, broken)
+        many = h.source.get_items(h.user_id, [broken])
+
+        assert isinstance(found, Unreadable)
+        assert (broken, True) == (found.id, bool(found.reason.strip()))
+        assert [broken] == list(many)
+        assert isinstance(many[broken], Unreadable)
+
+    def test_a_row_that_becomes_corrupt_reads_as_unreadable_under_its_old_id(
+        self, schedule_harness: ScheduleHarness
+    ) -> None:
+        h = schedule_harness
+        item = h.driver.add(h.user_id, appointment(timed(14), "Synced"))
+        if h.no_corrupt_rows:
+            pytest.skip(h.no_corrupt_rows)
+        if not isinstance(h.driver, CorruptRowDriver):
+            pytest.fail("the schedule driver has no add_corrupt (see CorruptRowDriver)")
+
+        broken = h.driver.add_corrupt(h.user_id, item, Defect.END_BEFORE_START)
+
+        assert broken == item.id
+        found = h.source.get_item(h.user_id, item.id)
+        assert isinstance(found, Unreadable)
+        listed = [i for i in h.source.list_items(h.user_id, WINDOW) if i.id == item.id]
+        assert [Unreadable] == [type(i) for i in listed]
+
+    def test_the_change_feed_reports_a_corrupt_row_as_unreadable(
+        self, schedule_harness: ScheduleHarness
+    ) -> None:
+        h = schedule_harness
+        cursor = self._cursor(h)
+        broken = self._corrupt(h, Defect.UNKNOWN_ZONE)
+
+        changes = h.source.changes_since(h.user_id, cursor)
+
+        reported = [i for i in changes.changed if i.id == broken]
+        assert [Unreadable] == [type(i) for i in reported]
+        assert broken not in changes.deleted
 
     # -- change feed ---------------------------------------------------------------------
 

@@ -1,0 +1,156 @@
+"""The studio's people: staff users, clients, client groups, and the clients made from a
+user's Google contacts."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from studio.database import StudioDatabase, insert
+from studio.records import Client, User, session_key
+from studio.schema import CLIENT_COLUMNS, CLIENT_SELECT
+
+__all__ = ["PeopleQueries"]
+
+logger = logging.getLogger(__name__)
+
+
+class PeopleQueries(StudioDatabase):
+    """Users, clients and client groups."""
+
+    # -- users -----------------------------------------------------------------------------
+
+    def add_user(self, name: str, email: str = "") -> int:
+        """Add a staff user (with Google Sync off) and return their id."""
+        with self._transaction() as db:
+            user_id = insert(db, "users", name=name, email=email)
+            db.execute("INSERT INTO google_prefs (user_id) VALUES (?)", (user_id,))
+        return user_id
+
+    def user(self, user_id: int) -> User | None:
+        with self._transaction(write=False) as db:
+            row = db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return User(row["id"], row["name"], row["email"]) if row else None
+
+    # -- clients and groups ----------------------------------------------------------------
+
+    def add_client(self, first_name: str, last_name: str = "", **details: str) -> int:
+        """Add a client; ``details`` are other client columns (``phone=...``, ``city=...``)."""
+        with self._transaction() as db:
+            return self._insert_client(db, first_name=first_name, last_name=last_name, **details)
+
+    def _insert_client(self, db: sqlite3.Connection, **columns: str) -> int:
+        _check_client_columns(columns)
+        return insert(db, "clients", updated_at=self._now(), **columns)
+
+    def client(self, client_id: int) -> Client | None:
+        with self._transaction(write=False) as db:
+            row = db.execute(f"SELECT {CLIENT_SELECT} FROM clients c WHERE c.id = ?", (client_id,))
+            found = row.fetchone()
+        return Client.from_row(found, prefix="c_") if found else None
+
+    def update_client(self, client_id: int, **changes: str) -> None:
+        """Change client columns. Sessions show the client's name and phone, so every session
+        linked to the client gets a new revision too (and appears in its user's change log).
+
+        Raises:
+            KeyError: no such client.
+        """
+        _check_client_columns(changes)
+        now = self._now()
+        with self._transaction() as db:
+            assignments = "".join(f", {name} = :{name}" for name in changes)
+            cursor = db.execute(
+                f"UPDATE clients SET revision = revision + 1, updated_at = :now{assignments}"
+                " WHERE id = :id",
+                {**changes, "now": now, "id": client_id},
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(client_id)
+            sessions = db.execute(
+                "SELECT id, user_id FROM sessions WHERE client_id = ?", (client_id,)
+            ).fetchall()
+            db.execute(
+                "UPDATE sessions SET revision = revision + 1, updated_at = ? WHERE client_id = ?",
+                (now, client_id),
+            )
+            for row in sessions:
+                self._log(db, row["user_id"], session_key(row["id"]))
+        logger.debug("client %s changed; %d sessions follow", client_id, len(sessions))
+
+    def delete_client(self, client_id: int) -> None:
+        """Delete a client (they leave every group).
+
+        Raises:
+            ValueError: the client still has sessions.
+        """
+        with self._transaction() as db:
+            booked = db.execute("SELECT 1 FROM sessions WHERE client_id = ?", (client_id,))
+            if booked.fetchone():
+                raise ValueError(f"client {client_id} has sessions; cancel them first")
+            db.execute("DELETE FROM clients WHERE id = ?", (client_id,))
+
+    def add_group(self, name: str) -> int:
+        with self._transaction() as db:
+            return insert(db, "client_groups", name=name)
+
+    def group_id(self, name: str) -> int | None:
+        with self._transaction(write=False) as db:
+            row = db.execute("SELECT id FROM client_groups WHERE name = ?", (name,)).fetchone()
+        return int(row["id"]) if row else None
+
+    def add_to_group(self, group_id: int, client_id: int) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO client_group_members (group_id, client_id) VALUES (?, ?)",
+                (group_id, client_id),
+            )
+
+    def remove_from_group(self, group_id: int, client_id: int) -> None:
+        """Take a client out of a group (the client stays); not a member is no error."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM client_group_members WHERE group_id = ? AND client_id = ?",
+                (group_id, client_id),
+            )
+
+    def group_members(self, group_id: int) -> list[Client]:
+        with self._transaction(write=False) as db:
+            rows = db.execute(
+                f"SELECT {CLIENT_SELECT} FROM clients c"
+                " JOIN client_group_members m ON m.client_id = c.id"
+                " WHERE m.group_id = ? ORDER BY c.id",
+                (group_id,),
+            ).fetchall()
+        return [Client.from_row(row, prefix="c_") for row in rows]
+
+    def add_client_from_google(
+        self, user_id: int, group_id: int, origin: str, **columns: str
+    ) -> int:
+        """Add a client made from contact ``origin`` of the user's Google account, in the group.
+        Idempotent per (user, origin): returns the client already made from it."""
+        with self._transaction() as db:
+            existing = db.execute(
+                "SELECT client_id FROM client_origins WHERE user_id = ? AND origin = ?",
+                (user_id, origin),
+            ).fetchone()
+            if existing:
+                return int(existing["client_id"])
+            client_id = self._insert_client(db, **columns)
+            insert(db, "client_group_members", group_id=group_id, client_id=client_id)
+            insert(db, "client_origins", user_id=user_id, origin=origin, client_id=client_id)
+        return client_id
+
+    def client_origins(self, user_id: int) -> dict[int, str]:
+        """The Google contact each client was made from in the user's account, by client id."""
+        with self._transaction(write=False) as db:
+            rows = db.execute(
+                "SELECT client_id, origin FROM client_origins WHERE user_id = ?", (user_id,)
+            ).fetchall()
+        return {int(row["client_id"]): str(row["origin"]) for row in rows}
+
+
+def _check_client_columns(columns: dict[str, str]) -> None:
+    unknown = set(columns) - set(CLIENT_COLUMNS)
+    if unknown:
+        raise TypeError(f"unknown client columns: {sorted(unknown)}")

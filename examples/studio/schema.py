@@ -1,0 +1,164 @@
+"""The studio database's tables (stdlib ``sqlite3``), and opening a connection on them.
+
+Conventions:
+
+* A timed item stores its wall-clock start and end as ISO text with their UTC offset, and the
+  IANA zone name in ``time_zone``; an all-day item stores dates with an **exclusive** end.
+* Sessions and appointments share these time columns and one schedule: their keys are
+  ``session-<id>`` and ``appointment-<id>`` (see :mod:`studio.records`).
+* Every change to a session, appointment or client bumps its ``revision`` and ``updated_at``,
+  and every change to a session or appointment appends to its user's change log.
+* Row ids are never reused (``AUTOINCREMENT``): they name items in Google for as long as a sync
+  lives.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+__all__ = ["CLIENT_COLUMNS", "CLIENT_SELECT", "SCHEMA_VERSION", "connect"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE clients (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    first_name TEXT NOT NULL DEFAULT '',
+    last_name TEXT NOT NULL DEFAULT '',
+    organization TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    street TEXT NOT NULL DEFAULT '',
+    city TEXT NOT NULL DEFAULT '',
+    region TEXT NOT NULL DEFAULT '',
+    postal_code TEXT NOT NULL DEFAULT '',
+    country TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    revision INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE client_groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE client_group_members (
+    group_id INTEGER NOT NULL REFERENCES client_groups (id) ON DELETE CASCADE,
+    client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, client_id)
+);
+-- Clients made from a contact in a user's Google account: origins are per account.
+CREATE TABLE client_origins (
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    origin TEXT NOT NULL,
+    client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, origin)
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    client_id INTEGER NOT NULL REFERENCES clients (id),
+    session_type TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'booked',
+    title TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    location TEXT NOT NULL DEFAULT '',
+    start TEXT NOT NULL,
+    "end" TEXT NOT NULL,
+    all_day INTEGER NOT NULL,
+    time_zone TEXT,
+    revision INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL,
+    replaces INTEGER  -- the unlinked appointment this session was converted from
+);
+CREATE INDEX sessions_by_user_start ON sessions (user_id, start);
+CREATE INDEX sessions_by_client ON sessions (client_id);
+CREATE UNIQUE INDEX sessions_by_replaced ON sessions (replaces) WHERE replaces IS NOT NULL;
+CREATE TABLE appointments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    kind TEXT NOT NULL CHECK (kind IN ('appointment', 'unlinked')),
+    title TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    location TEXT NOT NULL DEFAULT '',
+    start TEXT NOT NULL,
+    "end" TEXT NOT NULL,
+    all_day INTEGER NOT NULL,
+    time_zone TEXT,
+    google_event_id TEXT,  -- the Google event an unlinked appointment was made from
+    revision INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX appointments_by_user_start ON appointments (user_id, start);
+CREATE UNIQUE INDEX appointments_by_origin ON appointments (user_id, google_event_id)
+    WHERE google_event_id IS NOT NULL;
+CREATE TABLE change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    item_id TEXT NOT NULL,
+    deleted INTEGER NOT NULL
+);
+CREATE INDEX change_log_by_user ON change_log (user_id, seq);
+CREATE TABLE google_prefs (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    sync_on INTEGER NOT NULL DEFAULT 0,
+    calendar_id TEXT,
+    first_time INTEGER NOT NULL DEFAULT 1,
+    sync_back_calendar INTEGER NOT NULL DEFAULT 0,
+    sync_contacts INTEGER NOT NULL DEFAULT 0,
+    sync_back_contacts INTEGER NOT NULL DEFAULT 0,
+    notify_problems INTEGER NOT NULL DEFAULT 0,
+    verbose_troubleshooting INTEGER NOT NULL DEFAULT 0,
+    client_sync_group_id INTEGER REFERENCES client_groups (id),
+    status TEXT NOT NULL DEFAULT 'ok',
+    status_message TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+CLIENT_COLUMNS = (
+    "first_name",
+    "last_name",
+    "organization",
+    "phone",
+    "email",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "notes",
+)
+
+#: A client's columns in a query over ``clients c``, named ``c_<column>`` (``Client.from_row``
+#: reads them with ``prefix="c_"``), so they can join a session's columns.
+CLIENT_SELECT = ", ".join(f"c.{name} AS c_{name}" for name in ("id", *CLIENT_COLUMNS))
+CLIENT_SELECT += ", c.revision AS c_revision, c.updated_at AS c_updated_at"
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open the studio database on ``path`` (or ``":memory:"``), creating its tables on first
+    use. The connection runs in autocommit mode: callers open their own transactions.
+
+    Raises:
+        RuntimeError: the file holds another schema version.
+    """
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    if str(path) != ":memory:":
+        # the studio's screens and the sync job may run in different processes
+        db.execute("PRAGMA journal_mode = WAL")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
+        db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    elif version != SCHEMA_VERSION:
+        db.close()
+        raise RuntimeError(f"studio database schema {version}, expected {SCHEMA_VERSION}")
+    return db
