@@ -11,8 +11,8 @@ initial sync, the run after it (calsync's "echo": its remote cursor predates the
 so they are listed back once, as Google does), a quiet re-sync (nothing changed) and a sync of
 100 changed items, each timed as process CPU time; the child's peak RSS comes from
 ``os.wait4``. The sides are interleaved and each workload runs three times; the table shows the
-least of the three, and the ratios calsync ÷ vdirsyncer (below 1: calsync is faster or smaller). vdirsyncer has no change feed:
-the change-feed row compares with its only shape.
+least of the three, and the ratios calsync ÷ vdirsyncer (below 1: calsync is faster or
+smaller). vdirsyncer has no change feed: the change-feed row compares with its only shape.
 
 Run: ``python benchmarks/versus_vdirsyncer.py [--quick] [--rounds 3]`` (``--quick``: 10k
 items only). vdirsyncer comes with the ``bench`` extra (``pip install -e '.[bench]'``); without
