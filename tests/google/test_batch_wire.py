@@ -298,3 +298,27 @@ def _event(event_id: str) -> dict[str, Any]:
 
 def _renamed(seen: dict[str, Any], prefix: str) -> str:
     return repr(sorted(seen.items())).replace(prefix, "EVENT")
+
+
+# -- services sharing one parsed discovery document ------------------------------------------
+
+
+def test_services_for_two_hosts_share_the_parsed_document_and_keep_their_own_urls() -> None:
+    from calsync.google.services import batch_uri, build_people_service
+
+    first = build_calendar_service(Credentials(token="a"), base_url="http://127.0.0.1:1")
+    second = build_calendar_service(Credentials(token="b"), base_url="http://127.0.0.1:2/")
+    google = build_people_service(Credentials(token="c"))
+
+    requests = [s.events().get(calendarId="c", eventId="e") for s in (first, second)]
+    assert [r.uri.split("/calendar")[0] for r in requests] == [
+        "http://127.0.0.1:1",
+        "http://127.0.0.1:2",
+    ]
+    assert new_batch_request(second)._batch_uri == "http://127.0.0.1:2/batch/calendar/v3"
+    assert batch_uri("calendar") == "https://www.googleapis.com/batch/calendar/v3"
+    assert (
+        google.people()
+        .get(resourceName="people/me")
+        .uri.startswith("https://people.googleapis.com/v1/people/me")
+    )
