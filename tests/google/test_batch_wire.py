@@ -322,3 +322,26 @@ def test_services_for_two_hosts_share_the_parsed_document_and_keep_their_own_url
         .get(resourceName="people/me")
         .uri.startswith("https://people.googleapis.com/v1/people/me")
     )
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(body=st.dictionaries(st.text(max_size=10), json_values, max_size=6))
+def test_an_insert_given_a_new_body_is_the_request_the_client_builds(
+    events: Any, body: dict[str, Any]
+) -> None:
+    from calsync.google.batch import with_body
+
+    template = events.insert(calendarId="c@x", body={}, sendUpdates="none")
+
+    built = with_body(template, body)
+    client = events.insert(calendarId="c@x", body=body, sendUpdates="none")
+
+    assert vars(built) == vars(client)
+    assert built.headers is not template.headers
