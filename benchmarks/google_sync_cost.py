@@ -194,6 +194,11 @@ class RecordingPacer(QuotaPacer):
         super().__init__(*args, **kwargs)
         self.let_through: list[tuple[float, int]] = []
 
+    def acquire(self, calls: int = 1) -> float:  # (what calsync 0.1's backends called)
+        waited = super().acquire(calls)
+        self.let_through.append((time.monotonic(), calls))
+        return waited
+
     @contextmanager
     def calls(self, calls: int = 1) -> Iterator[float]:
         with super().calls(calls) as waited:

@@ -298,3 +298,50 @@ def _event(event_id: str) -> dict[str, Any]:
 
 def _renamed(seen: dict[str, Any], prefix: str) -> str:
     return repr(sorted(seen.items())).replace(prefix, "EVENT")
+
+
+# -- services sharing one parsed discovery document ------------------------------------------
+
+
+def test_services_for_two_hosts_share_the_parsed_document_and_keep_their_own_urls() -> None:
+    from calsync.google.services import batch_uri, build_people_service
+
+    first = build_calendar_service(Credentials(token="a"), base_url="http://127.0.0.1:1")
+    second = build_calendar_service(Credentials(token="b"), base_url="http://127.0.0.1:2/")
+    google = build_people_service(Credentials(token="c"))
+
+    requests = [s.events().get(calendarId="c", eventId="e") for s in (first, second)]
+    assert [r.uri.split("/calendar")[0] for r in requests] == [
+        "http://127.0.0.1:1",
+        "http://127.0.0.1:2",
+    ]
+    assert new_batch_request(second)._batch_uri == "http://127.0.0.1:2/batch/calendar/v3"
+    assert batch_uri("calendar") == "https://www.googleapis.com/batch/calendar/v3"
+    assert (
+        google.people()
+        .get(resourceName="people/me")
+        .uri.startswith("https://people.googleapis.com/v1/people/me")
+    )
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(body=st.dictionaries(st.text(max_size=10), json_values, max_size=6))
+def test_an_insert_given_a_new_body_is_the_request_the_client_builds(
+    events: Any, body: dict[str, Any]
+) -> None:
+    from calsync.google.batch import with_body
+
+    template = events.insert(calendarId="c@x", body={}, sendUpdates="none")
+
+    built = with_body(template, body)
+    client = events.insert(calendarId="c@x", body=body, sendUpdates="none")
+
+    assert vars(built) == vars(client)
+    assert built.headers is not template.headers

@@ -23,6 +23,7 @@ returns this class.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import urllib.parse
@@ -33,9 +34,9 @@ from typing import Any
 import httplib2
 from googleapiclient import _auth
 from googleapiclient.errors import BatchError, HttpError
-from googleapiclient.http import BatchHttpRequest
+from googleapiclient.http import BatchHttpRequest, HttpRequest
 
-__all__ = ["FastBatchHttpRequest", "decode_batch", "encode_batch"]
+__all__ = ["FastBatchHttpRequest", "decode_batch", "encode_batch", "with_body"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,21 @@ class FastBatchHttpRequest(BatchHttpRequest):  # type: ignore[misc]
         if responses is None:
             responses = _email_decode(self, resp, content)
         self._responses.update(responses)
+
+
+def with_body(template: Any, body: Any) -> Any:
+    """The client's request ``template`` with another JSON ``body``: the request the client's
+    own method builds for the same arguments (tested field by field), without checking and
+    expanding the arguments again (a tenth of a millisecond per insert)."""
+    return HttpRequest(
+        template.http,
+        template.postproc,
+        template.uri,
+        method=template.method,
+        body=json.dumps(body),
+        headers=dict(template.headers),
+        methodId=template.methodId,
+    )
 
 
 def encode_batch(

@@ -57,6 +57,7 @@ from calsync.errors import (
     SyncTokenExpired,
 )
 from calsync.google import wire
+from calsync.google.batch import with_body
 from calsync.google.calls import Caller, Outcome
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
@@ -133,6 +134,7 @@ class GoogleCalendarBackend(CalendarBackend):
         self.skip_event_types = frozenset(skip_event_types)
         self.page_size = page_size
         self._zones: dict[str, str] = {}
+        self._inserts: dict[str, Any] = {}  # calendar id -> an events.insert request
 
     # -- the client's resources, each built once (building one parses its whole discovery
     # description: it was most of the client's CPU when done per request) ------------------
@@ -426,7 +428,11 @@ class GoogleCalendarBackend(CalendarBackend):
 
     def _insert(self, calendar_id: str, write: CreateEvent) -> Any:
         body = event_body(write.fields, write.marker, event_id=write.event_id)
-        return self.events.insert(calendarId=calendar_id, body=body, sendUpdates="none")
+        template = self._inserts.get(calendar_id)
+        if template is None:  # the client's own request; later inserts differ in body only
+            template = self.events.insert(calendarId=calendar_id, body={}, sendUpdates="none")
+            self._inserts[calendar_id] = template
+        return with_body(template, body)
 
     def _patch(self, calendar_id: str, write: UpdateEvent) -> Any:
         request = self.events.patch(
