@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	MYPYPATH=tests/support:examples $(BIN)/mypy --explicit-package-bases --exclude '^tests/support/' tests
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q

@@ -233,6 +233,7 @@ class EngineMachine(RuleBasedStateMachine):
 
 # The loaded profile decides: ``thorough`` (2,000 examples) when asked for, else a modest run.
 _profile = settings.default
+assert _profile is not None
 EngineMachine.TestCase.settings = settings(
     _profile,
     max_examples=_profile.max_examples if _profile.max_examples >= 1000 else 50,

@@ -221,13 +221,13 @@ def test_a_clients_new_phone_gives_their_sessions_a_new_revision_and_a_place_in_
     engagement = session_key(seeded.sessions[0])
     before = schedule.get_item(ann, engagement)
     cursor = schedule.change_cursor(ann)
-    assert before is not None
+    assert isinstance(before, ScheduleItem)
     assert cursor is not None
 
     studio.update_client(seeded.clients["harriet"], phone="+44 20 7946 0999")
 
     after = schedule.get_item(ann, engagement)
-    assert after is not None
+    assert isinstance(after, ScheduleItem)
     assert after.client is not None
     assert after.client.phone == "+44 20 7946 0999"
     assert before.revision != after.revision
@@ -265,7 +265,7 @@ def test_a_converted_appointment_becomes_a_session_that_replaces_it(studio: Stud
     session_id = studio.convert_to_session(int(unlinked.id.split("-")[1]), client, "Consultation")
 
     session = schedule.get_item(str(ben), unlinked.id)
-    assert session is not None
+    assert isinstance(session, ScheduleItem)
     assert (session_key(session_id), ItemKind.SESSION, unlinked.id) == (
         session.id,
         session.kind,
@@ -317,7 +317,7 @@ def test_timed_items_keep_their_zone_and_wall_clock_time(
 
     portraits = schedule.get_item(str(seeded.users["ben"]), session_key(seeded.sessions[4]))
 
-    assert portraits is not None
+    assert isinstance(portraits, ScheduleItem)
     assert isinstance(portraits.when, Timed)
     assert portraits.when.zone == "America/New_York"
     local = portraits.when.start.astimezone(ZoneInfo(portraits.when.zone))

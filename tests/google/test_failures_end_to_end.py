@@ -37,7 +37,7 @@ class CrashingContacts(GoogleContactsBackend):
 
 
 def crash_into(backend: Any, kind: type) -> Any:
-    crashing = kind.__new__(kind)
+    crashing: Any = object.__new__(kind)
     crashing.__dict__.update(backend.__dict__)
     return crashing
 
