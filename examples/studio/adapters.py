@@ -5,7 +5,8 @@ mapped onto calsync's host contracts.
   Item ids are the studio's schedule keys (``session-12``, ``appointment-7``).
 * :class:`StudioClients` — the members of a client group, as contacts (ids ``client-5``).
   Clients and groups are shared by the whole studio; each user chooses the group they sync.
-* :class:`StudioProfiles` — one :class:`~calsync.SyncProfile` per user, from ``google_prefs``.
+* :class:`StudioProfiles` — one :class:`~calsync.SyncProfile` per user, from ``google_prefs``
+  (in :mod:`studio.profiles`, re-exported here).
 
 Host user ids are the studio's user ids as text (``"7"``).
 """
@@ -13,17 +14,13 @@ Host user ids are the studio's user ids as text (``"7"``).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
-import attrs
-
 from calsync import (
     AllDay,
     ClientInfo,
-    ConfigurationError,
     Contact,
     ContactFields,
     ContactSource,
@@ -34,16 +31,11 @@ from calsync import (
     InvalidHostItem,
     ItemKind,
     ItemUpdate,
-    Notifications,
     Phone,
     PostalAddress,
-    ProfileStatus,
-    ProfileStore,
     ScheduleItem,
     ScheduleSource,
     SourceError,
-    SyncOptions,
-    SyncProfile,
     Timed,
     TimeRange,
     When,
@@ -53,16 +45,15 @@ from calsync.sources import Unreadable
 from studio.db import (
     Appointment,
     Client,
-    GooglePrefs,
     Session,
     Span,
     Studio,
     UnreadableRow,
-    User,
     appointment_key,
     parse_item_key,
     session_key,
 )
+from studio.profiles import StudioProfiles
 
 __all__ = ["StudioClients", "StudioProfiles", "StudioSchedule", "client_key", "span_of", "when_of"]
 
@@ -400,77 +391,3 @@ class StudioClients(ContactSource):
         group_id, number = self.studio.group_id(group), _client_number(contact_id)
         if group_id is not None and number is not None:
             self.studio.remove_from_group(group_id, number)
-
-
-# -- profiles ----------------------------------------------------------------------------
-
-_STUDIO_NAME = re.compile(r"^[A-Za-z0-9_:@-][A-Za-z0-9._:@-]{0,150}$")
-
-
-class StudioProfiles(ProfileStore):
-    """Each staff user's Google Sync preferences as a :class:`~calsync.SyncProfile`.
-
-    Profile ids are ``"<studio_name>.<user id>"``: stable for the life of the sync, as calsync
-    requires (they seed the Google event ids). ``defaults`` carries what the studio sets for
-    everyone (window, templates, policies); each user's switches override it.
-    """
-
-    def __init__(
-        self, studio: Studio, studio_name: str, *, defaults: SyncOptions | None = None
-    ) -> None:
-        if not _STUDIO_NAME.match(studio_name):
-            raise ConfigurationError(f"studio name {studio_name!r}: use letters, digits, _:@-.")
-        self.studio = studio
-        self.studio_name = studio_name
-        self.defaults = defaults or SyncOptions()
-
-    def profile_id(self, user_id: int) -> str:
-        return f"{self.studio_name}.{user_id}"
-
-    def profiles(self) -> list[SyncProfile]:
-        profiles = []
-        for user, prefs in self.studio.all_google_prefs():
-            try:
-                profiles.append(self._profile(user, prefs))
-            except (ConfigurationError, ValueError) as exc:
-                # one user's broken preferences never stop the others
-                logger.error("user %s: Google Sync preferences unusable: %s", user.id, exc)
-        return profiles
-
-    def _profile(self, user: User, prefs: GooglePrefs) -> SyncProfile:
-        options = attrs.evolve(
-            self.defaults,
-            inbound_calendar=prefs.sync_back_calendar,
-            contacts=prefs.sync_contacts,
-            inbound_contacts=prefs.sync_back_contacts,
-            client_group=prefs.client_sync_group,
-            initial_sync_pending=prefs.first_time,
-            notifications=Notifications(prefs.notify_problems, prefs.verbose_troubleshooting),
-        )
-        return SyncProfile(
-            id=self.profile_id(user.id),
-            user_id=str(user.id),
-            calendar_id=prefs.calendar_id,
-            options=options,
-            email=user.email,
-            enabled=prefs.sync_on,
-            status=ProfileStatus(prefs.status),
-        )
-
-    def _user(self, profile_id: str) -> int:
-        prefix, _, number = profile_id.rpartition(".")
-        if prefix != self.studio_name or not number.isdigit():
-            raise KeyError(profile_id)
-        return int(number)
-
-    def initial_sync_done(self, profile_id: str) -> None:
-        self.studio.clear_first_time(self._user(profile_id))
-        logger.info("profile %s: initial sync done; first time switched off", profile_id)
-
-    def set_status(self, profile_id: str, status: ProfileStatus, message: str) -> None:
-        start_over = status is ProfileStatus.CALENDAR_GONE
-        self.studio.set_sync_status(
-            self._user(profile_id), status.value, message, start_over=start_over
-        )
-        if status is not ProfileStatus.OK:
-            logger.warning("profile %s cannot sync (%s): %s", profile_id, status.value, message)
