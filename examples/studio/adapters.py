@@ -14,7 +14,7 @@ Host user ids are the studio's user ids as text (``"7"``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -296,6 +296,12 @@ def _contact(client: Client, origin: str | None) -> Contact:
     )
 
 
+def _contact_of(found: Client | UnreadableRow, origins: Mapping[int, str]) -> Contact | Unreadable:
+    if isinstance(found, UnreadableRow):
+        return Unreadable(found.key, found.reason)
+    return _contact(found, origins.get(found.id))
+
+
 def _only_one(values: Sequence[object], what: str) -> None:
     if len(values) > 1:
         raise InvalidHostItem(f"the studio keeps one {what} per client; Google has {len(values)}")
@@ -341,21 +347,21 @@ class StudioClients(ContactSource):
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
 
-    def list_group(self, user_id: str, group: str) -> list[Contact]:
+    def list_group(self, user_id: str, group: str) -> list[Contact | Unreadable]:
         user = _studio_user(self.studio, user_id)
         group_id = self.studio.group_id(group)
         if group_id is None:
             return []
         origins = self.studio.client_origins(user)
-        return [_contact(c, origins.get(c.id)) for c in self.studio.group_members(group_id)]
+        return [_contact_of(c, origins) for c in self.studio.group_records(group_id)]
 
-    def get_contact(self, user_id: str, contact_id: str) -> Contact | None:
+    def get_contact(self, user_id: str, contact_id: str) -> Contact | Unreadable | None:
         user = _studio_user(self.studio, user_id)
         number = _client_number(contact_id)
-        client = self.studio.client(number) if number is not None else None
-        if client is None:
+        found = self.studio.client_record(number) if number is not None else None
+        if found is None:
             return None
-        return _contact(client, self.studio.client_origins(user).get(client.id))
+        return _contact_of(found, self.studio.client_origins(user))
 
     def create_contact(
         self, user_id: str, group: str, fields: ContactFields, origin: str
@@ -368,21 +374,24 @@ class StudioClients(ContactSource):
         client_id = self.studio.add_client_from_google(user, group_id, origin, **columns)
         logger.info("user %s: Google contact %s is client %s", user, origin, client_id)
         contact = self.get_contact(user_id, client_key(client_id))
-        assert contact is not None
+        assert isinstance(contact, Contact)
         return contact
 
     def update_contact(self, user_id: str, contact_id: str, update: ContactUpdate) -> Contact:
         _studio_user(self.studio, user_id)
         number = _client_number(contact_id)
-        if number is None or self.studio.client(number) is None:
+        found = self.studio.client_record(number) if number is not None else None
+        if found is None:
             raise KeyError(contact_id)
+        if isinstance(found, UnreadableRow):
+            raise InvalidHostItem(f"{contact_id} cannot be read: {found.reason}")
         unknown = update.changed - set(CONTACT_FIELDS)
         if unknown:
             raise InvalidHostItem(f"{contact_id}: calsync sent unknown fields {sorted(unknown)}")
-        self.studio.update_client(number, **_client_columns(update.fields, update.changed))
+        self.studio.update_client(found.id, **_client_columns(update.fields, update.changed))
         logger.debug("user %s: %s updated from Google (%s)", user_id, contact_id, update.changed)
         contact = self.get_contact(user_id, contact_id)
-        if contact is None:  # deleted by staff in between
+        if not isinstance(contact, Contact):  # deleted by staff in between
             raise KeyError(contact_id)
         return contact
 

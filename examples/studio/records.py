@@ -28,6 +28,8 @@ __all__ = [
     "User",
     "appointment_key",
     "parse_item_key",
+    "read_client",
+    "read_item",
     "session_key",
 ]
 
@@ -232,10 +234,11 @@ class Appointment:
 
 @dataclass(frozen=True)
 class UnreadableRow:
-    """A schedule row that exists but cannot be read as a session or appointment."""
+    """A row that exists but cannot be read as a record: its key (``appointment-7``,
+    ``client-5``), the user whose schedule it is on (``None`` for a client), and why."""
 
     key: str
-    user_id: int
+    user_id: int | None
     reason: str
 
 
@@ -246,6 +249,14 @@ def read_item(table: ItemTable, row: sqlite3.Row) -> Session | Appointment | Unr
         return record.from_row(row)
     except ValueError as exc:
         return UnreadableRow(f"{table}-{row['id']}", int(row["user_id"]), str(exc))
+
+
+def read_client(row: sqlite3.Row, prefix: str = "") -> Client | UnreadableRow:
+    """The client of a row (columns ``<prefix><column>``), or why it cannot be one."""
+    try:
+        return Client.from_row(row, prefix)
+    except ValueError as exc:
+        return UnreadableRow(f"client-{row[prefix + 'id']}", None, f"its row is damaged ({exc})")
 
 
 @dataclass(frozen=True)
