@@ -171,14 +171,16 @@ class CalendarBackend(abc.ABC):
 
     @abc.abstractmethod
     def list_events(
-        self, calendar_id: str, window: TimeRange, cursor: str | None
+        self, calendar_id: str, window: TimeRange, cursor: str | None, *, read_only: bool = False
     ) -> RemoteListing[RemoteEvent]:
         """Events of ``calendar_id``: everything in ``window`` when ``cursor`` is ``None``,
         else what changed since ``cursor`` (including deletions). Every page is read before
         returning; the cursor comes from the last page. When ``cursor`` has expired the backend
         lists in full and says so in ``restarted``. Recurring series are listed as instances.
         Events of the types the backend skips (by default :data:`SPECIAL_EVENT_TYPES`) are
-        left out.
+        left out. A listing may repair what it finds (a series split in Google that copied
+        calsync's marker); with ``read_only`` (a dry run) it writes nothing and lists the items
+        as the repair would leave them.
 
         Raises:
             CalendarGone: the calendar no longer exists.
@@ -262,6 +264,10 @@ class ContactsBackend(abc.ABC):
     #: How many writes the engine hands to one :meth:`write_contacts` call (and commits
     #: together); the backend may split them further.
     batch_size: int = 50
+
+    @abc.abstractmethod
+    def find_group(self, name: str) -> str | None:
+        """The id of the contact group called ``name``, or ``None``; writes nothing."""
 
     @abc.abstractmethod
     def ensure_group(self, name: str) -> str:

@@ -45,6 +45,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from calsync.backends import SPECIAL_EVENT_TYPES
 from calsync.errors import AuthError, ConfigurationError
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import ClientConfig, load_credentials
@@ -75,6 +76,9 @@ class GoogleSettings:
     tokens: Path = field(converter=Path)
     base_url: str | None = None
     calls_per_minute: int = 600
+    #: Google event types the backend leaves out of listings (an optimisation: the engine
+    #: never makes a studio item of any type but ``default`` either way).
+    skip_event_types: tuple[str, ...] = tuple(sorted(SPECIAL_EVENT_TYPES))
 
 
 @frozen
@@ -180,7 +184,15 @@ def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
         tokens=base / _text(table, "tokens", "tokens.sqlite3"),
         base_url=table.get("base_url"),
         calls_per_minute=int(table.get("calls_per_minute", 600)),
+        skip_event_types=_event_types(table),
     )
+
+
+def _event_types(table: Mapping[str, Any]) -> tuple[str, ...]:
+    value = table.get("skip_event_types", sorted(SPECIAL_EVENT_TYPES))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError("[google] skip_event_types must be a list of event types")
+    return tuple(value)
 
 
 def _client_secrets(path: Path) -> tuple[str, str]:
@@ -229,7 +241,12 @@ def google_connector(google: GoogleSettings) -> Connect:
         if credentials is None:
             raise AuthError(f"{profile.user_id} has not connected a Google account yet")
         pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
-        account = connect(credentials, base_url=google.base_url, pacer=pacer)
+        account = connect(
+            credentials,
+            base_url=google.base_url,
+            pacer=pacer,
+            skip_event_types=google.skip_event_types,
+        )
         return Connection(account.calendar, account.contacts, close=account.close)
 
     return connect_profile

@@ -35,6 +35,7 @@ __all__ = [
     "Marker",
     "Phone",
     "PostalAddress",
+    "RecordKind",
     "ScheduleItem",
     "TimeRange",
     "Timed",
@@ -55,6 +56,13 @@ def normalise_text(value: str) -> str:
 def _aware(instance: Any, attribute: attrs.Attribute[datetime], value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{attribute.name} must be timezone-aware, got {value!r}")
+
+
+def _instant(moment: datetime) -> datetime:
+    """The UTC instant of an aware datetime. Equality of instants must go through it: Python
+    compares two datetimes of different ``tzinfo`` in the repeated hour of a DST change as
+    unequal whenever one has ``fold=1`` (PEP 495), even when they name the same instant."""
+    return moment.astimezone(UTC)
 
 
 def _zone(name: str) -> str:
@@ -91,16 +99,17 @@ class AllDay:
 class Timed:
     """A timed span between two aware instants, made in the IANA zone ``zone``.
 
-    Equality is by instant and zone: 09:00+01:00 and 08:00Z in ``Europe/Paris`` are the same.
+    Equality is by instant and zone: 09:00+01:00 and 08:00Z in ``Europe/Paris`` are the same,
+    also in the repeated hour of a DST change, whatever ``fold`` says.
     Legacy zone names are canonicalised (``Europe/Kiev`` becomes ``Europe/Kyiv``).
     """
 
-    start: datetime = field(validator=_aware)
-    end: datetime = field(validator=_aware)
+    start: datetime = field(validator=_aware, eq=_instant)
+    end: datetime = field(validator=_aware, eq=_instant)
     zone: str = field(default="UTC", converter=_zone)
 
     def __attrs_post_init__(self) -> None:
-        if self.end < self.start:
+        if _instant(self.end) < _instant(self.start):
             raise ValueError(f"end {self.end} is before start {self.start}")
 
     def bounds(self) -> tuple[datetime, datetime]:
@@ -148,6 +157,20 @@ class ItemKind(enum.Enum):
     APPOINTMENT = "appointment"
     #: An item made in Google that came back to the host, not yet linked to a client.
     UNLINKED = "unlinked"
+
+
+class RecordKind(enum.Enum):
+    """What a synced pair is about: a schedule item's kind, or a client (contacts channel)."""
+
+    SESSION = "session"
+    APPOINTMENT = "appointment"
+    UNLINKED = "unlinked"
+    CONTACT = "contact"
+
+    @classmethod
+    def of(cls, kind: ItemKind) -> RecordKind:
+        """The record kind of a schedule item kind."""
+        return cls(kind.value)
 
 
 @frozen
@@ -318,6 +341,19 @@ class Marker:
 
     namespace: str
     host_id: str
+
+    def is_well_formed(self) -> bool:
+        """True for a marker calsync could have written: a namespace and a host id of at most
+        :data:`MAX_MARKER_ID` printable characters. Anything else (a marker another tool
+        mangled, or an oversize one) is no marker: the item is the user's own."""
+        return all(
+            0 < len(part) <= MAX_MARKER_ID and part.isprintable()
+            for part in (self.namespace, self.host_id)
+        )
+
+
+#: The longest namespace or host id a well-formed marker holds.
+MAX_MARKER_ID = 256
 
 
 def evolve_fields(value: Any, changes: Mapping[str, Any]) -> Any:

@@ -20,6 +20,8 @@ from typing import Any, TypeAlias
 
 from attrs import field, frozen
 
+from calsync.model import RecordKind
+
 __all__ = [
     "ConflictPolicy",
     "DeletionRules",
@@ -72,15 +74,23 @@ class ConflictPolicy:
         raise NotImplementedError
 
     def __or__(self, other: PolicyLike) -> ConflictPolicy:
-        return _Chain((self, as_policy(other)))
+        return _Chain((*_links(self), *_links(as_policy(other))))
 
     def __ror__(self, other: PolicyLike) -> ConflictPolicy:
-        return _Chain((as_policy(other), self))
+        return _Chain((*_links(as_policy(other)), *_links(self)))
+
+
+def _links(policy: ConflictPolicy) -> tuple[ConflictPolicy, ...]:
+    """A chain's policies, so ``a | b | c`` is one flat chain (as tenacity's ``stop_any``)."""
+    return policy.policies if isinstance(policy, _Chain) else (policy,)
 
 
 @frozen
 class _Chain(ConflictPolicy):
     policies: tuple[ConflictPolicy, ...]
+
+    def __repr__(self) -> str:
+        return " | ".join(repr(p) for p in self.policies)
 
     def __call__(self, conflict: FieldConflict) -> Side | None:
         for policy in self.policies:
@@ -206,12 +216,21 @@ class FieldRules:
     unlinked: Mapping[str, Direction] = field(default=_TWO_WAY_EVENT, converter=_directions)
     contact: Mapping[str, Direction] = field(factory=dict, converter=_directions)
 
-    def direction(self, kind: str, name: str, inbound: bool) -> Direction:
-        """The direction of field ``name`` for an item of ``kind`` (``session``, …)."""
+    def direction(self, kind: RecordKind, name: str, inbound: bool) -> Direction:
+        """The direction of field ``name`` for an item of ``kind``."""
         if not inbound:
             return Direction.OUT
-        rules: Mapping[str, Direction] = getattr(self, kind)
-        return rules.get(name, Direction.BOTH)
+        return self.for_kind(kind).get(name, Direction.BOTH)
+
+    def for_kind(self, kind: RecordKind) -> Mapping[str, Direction]:
+        """The directions of an item of ``kind``, by field name."""
+        if kind is RecordKind.SESSION:
+            return self.session
+        if kind is RecordKind.APPOINTMENT:
+            return self.appointment
+        if kind is RecordKind.UNLINKED:
+            return self.unlinked
+        return self.contact
 
 
 class RemoteDeletion(enum.Enum):
@@ -247,6 +266,16 @@ class DeletionRules:
     delete_removed_contacts: bool = True
     max_fraction: float = 0.2
     min_count: int = 5
+
+    def for_kind(self, kind: RecordKind) -> RemoteDeletion:
+        """The rule for a remote deletion of an item of ``kind``."""
+        if kind is RecordKind.SESSION:
+            return self.session
+        if kind is RecordKind.APPOINTMENT:
+            return self.appointment
+        if kind is RecordKind.UNLINKED:
+            return self.unlinked
+        return self.contact
 
     def holds(self, deletions: int, mapped: int) -> bool:
         """True when ``deletions`` of ``mapped`` items is a mass deletion to hold."""

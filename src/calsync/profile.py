@@ -96,6 +96,9 @@ class SyncOptions:
         deletion_rules: deletion behaviour and the mass-deletion hold.
         field_rules: the direction of each synced field per kind of item.
         notifications: the user's email switches.
+        cleanup_old_calendar: when the user switches to another Google calendar, delete the
+            events calsync made in the old one (never an event calsync did not create). Off by
+            default: the old calendar is left as it is.
     """
 
     inbound_calendar: bool = False
@@ -109,6 +112,7 @@ class SyncOptions:
     deletion_rules: DeletionRules = DeletionRules()
     field_rules: FieldRules = FieldRules()
     notifications: Notifications = Notifications()
+    cleanup_old_calendar: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.contacts and not (self.client_group or "").strip():

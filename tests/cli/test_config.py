@@ -63,3 +63,14 @@ def test_a_wrong_key_is_a_configuration_error_naming_it(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Config.load(write(tmp_path, text))
+
+
+def test_the_google_event_types_to_skip_can_be_set_and_are_checked(tmp_path: Path) -> None:
+    base = 'host = "h:f"\n[google]\nclient_id = "i"\nclient_secret = "s"\n'
+
+    config = Config.load(write(tmp_path, base + "skip_event_types = []"))
+
+    assert config.google is not None
+    assert config.google.skip_event_types == ()
+    with pytest.raises(ConfigurationError, match="skip_event_types must be a list"):
+        Config.load(write(tmp_path, base + 'skip_event_types = "outOfOffice"'))

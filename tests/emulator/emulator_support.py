@@ -66,3 +66,24 @@ def reasons(error: HttpError) -> set[str]:
 def error_body(error: HttpError) -> dict[str, Any]:
     """The decoded ``error`` object of an HttpError."""
     return dict(json.loads(error.content.decode("utf-8"))["error"])
+
+
+def new_calendar(target: Target, calendar: Any, summary: str = "Studio") -> dict[str, Any]:
+    """A secondary calendar of the target account, deleted again after a real-Google run."""
+    created = dict(calendar.calendars().insert(body={"summary": summary}).execute())
+    target.cleanups.append(lambda: calendar.calendars().delete(calendarId=created["id"]).execute())
+    return created
+
+
+def own_email(calendar: Any) -> str:
+    """The account's email: the id of its primary calendar."""
+    return str(calendar.calendars().get(calendarId="primary").execute()["id"])
+
+
+def insert_primary(target: Target, calendar: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Insert into the primary calendar, deleting the event again after a real-Google run."""
+    created = dict(calendar.events().insert(calendarId="primary", body=body).execute())
+    target.cleanups.append(
+        lambda: calendar.events().delete(calendarId="primary", eventId=created["id"]).execute()
+    )
+    return created

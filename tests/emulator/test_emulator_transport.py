@@ -91,7 +91,7 @@ def test_a_boolean_parameter_must_be_true_or_false(emulator):
 
 
 def test_a_method_google_has_but_the_emulator_lacks_answers_501(emulator):
-    status, body = raw(emulator.base_url + "/calendar/v3/colors")
+    status, body = raw(emulator.base_url + "/calendar/v3/calendars/primary/acl")
     assert status == 501
     assert body["error"]["errors"][0]["reason"] == "notImplemented"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from calsync.engine import (
@@ -22,7 +23,7 @@ from calsync.engine import (
 )
 from calsync.engine.fields import encode_base, fingerprint
 from calsync.ids import event_id_for
-from calsync.model import Channel, EventFields, Marker, Timed
+from calsync.model import Channel, EventFields, Marker, RecordKind, Timed
 from calsync.policies import (
     DeletionRules,
     FieldRules,
@@ -50,6 +51,7 @@ def fields(title: str = "Wedding - Ann", hour: int = 9, description: str = "") -
 def rules(**overrides: object) -> PlanRules:
     values: dict[str, object] = {
         "channel": Channel.CALENDAR,
+        "fields_cls": EventFields,
         "namespace": NS,
         "inbound": True,
         "field_rules": FieldRules(),
@@ -61,7 +63,9 @@ def rules(**overrides: object) -> PlanRules:
     return PlanRules(**values)  # type: ignore[arg-type]
 
 
-def row(host_id: str, base: EventFields, *, kind: str = "session", rev: str = "r1") -> MappingRow:
+def row(
+    host_id: str, base: EventFields, *, kind: RecordKind = RecordKind.SESSION, rev: str = "r1"
+) -> MappingRow:
     return MappingRow(
         profile_id=NS,
         channel=Channel.CALENDAR,
@@ -69,8 +73,7 @@ def row(host_id: str, base: EventFields, *, kind: str = "session", rev: str = "r
         remote_id=f"ev{host_id}",
         kind=kind,
         base=encode_base(base),
-        host_fingerprint=fingerprint(base),
-        remote_fingerprint=fingerprint(base),
+        fingerprint=fingerprint(base),
         host_revision=rev,
         remote_etag='"1"',
         synced_at=T0,
@@ -78,7 +81,12 @@ def row(host_id: str, base: EventFields, *, kind: str = "session", rev: str = "r
 
 
 def host(
-    host_id: str, view: EventFields, *, kind: str = "session", rev: str = "r1", **kw: object
+    host_id: str,
+    view: EventFields,
+    *,
+    kind: RecordKind = RecordKind.SESSION,
+    rev: str = "r1",
+    **kw: object,
 ) -> HostRecord:
     return HostRecord(id=host_id, kind=kind, view=view, revision=rev, **kw)  # type: ignore[arg-type]
 
@@ -102,7 +110,9 @@ def test_a_new_host_item_is_created_remotely_under_its_deterministic_id() -> Non
     result = plan(Snapshot(host={"s1": host("s1", fields())}), {}, rules())
 
     assert result.actions == (
-        CreateRemote(Channel.CALENDAR, "s1", "session", fields(), event_id_for(NS, "s1"), "r1"),
+        CreateRemote(
+            Channel.CALENDAR, "s1", RecordKind.SESSION, fields(), event_id_for(NS, "s1"), "r1"
+        ),
     )
 
 
@@ -222,13 +232,15 @@ def test_newest_wins_picks_the_side_changed_last(
 ) -> None:
     base = fields(title="a")
     snapshot = Snapshot(
-        host={"1": host("1", fields(title="b"), kind="unlinked", rev="r2", updated=host_time)},
+        host={
+            "1": host("1", fields(title="b"), kind=RecordKind.UNLINKED, rev="r2", updated=host_time)
+        },
         remote={"ev1": remote("ev1", fields(title="c"), etag='"2"', updated=remote_time)},
     )
 
     result = plan(
         snapshot,
-        {"1": row("1", base, kind="unlinked")},
+        {"1": row("1", base, kind=RecordKind.UNLINKED)},
         rules(conflict_policy=newest_wins | host_wins),
     )
 
@@ -238,13 +250,13 @@ def test_newest_wins_picks_the_side_changed_last(
 def test_merge_fields_decides_per_field_with_a_fallback() -> None:
     base = fields(title="a", hour=9)
     snapshot = Snapshot(
-        host={"1": host("1", fields(title="b", hour=10), kind="unlinked", rev="r2")},
+        host={"1": host("1", fields(title="b", hour=10), kind=RecordKind.UNLINKED, rev="r2")},
         remote={"ev1": remote("ev1", fields(title="c", hour=11), etag='"2"')},
     )
     policy = merge_fields(when=google_wins, fallback=host_wins)
 
     (action,) = plan(
-        snapshot, {"1": row("1", base, kind="unlinked")}, rules(conflict_policy=policy)
+        snapshot, {"1": row("1", base, kind=RecordKind.UNLINKED)}, rules(conflict_policy=policy)
     ).actions
 
     assert isinstance(action, Update)
@@ -256,13 +268,13 @@ def test_merge_fields_decides_per_field_with_a_fallback() -> None:
 def test_a_plain_callable_is_accepted_as_a_policy() -> None:
     base = fields(title="a")
     snapshot = Snapshot(
-        host={"1": host("1", fields(title="b"), kind="unlinked", rev="r2")},
+        host={"1": host("1", fields(title="b"), kind=RecordKind.UNLINKED, rev="r2")},
         remote={"ev1": remote("ev1", fields(title="c"), etag='"2"')},
     )
 
     result = plan(
         snapshot,
-        {"1": row("1", base, kind="unlinked")},
+        {"1": row("1", base, kind=RecordKind.UNLINKED)},
         rules(conflict_policy=lambda c: Side.REMOTE),
     )
 
@@ -278,7 +290,7 @@ def test_both_sides_making_the_same_edit_converge_without_writes() -> None:
 
     (action,) = plan(snapshot, {"1": row("1", base)}, rules()).actions
 
-    assert action == Link(Channel.CALENDAR, "1", "ev1", "session", same, '"2"', "r2")
+    assert action == Link(Channel.CALENDAR, "1", "ev1", RecordKind.SESSION, same, '"2"', "r2")
 
 
 def test_an_etag_bump_without_a_content_change_writes_nothing() -> None:
@@ -295,7 +307,7 @@ def test_a_confirmed_host_deletion_deletes_the_remote_event() -> None:
     snapshot = Snapshot(host={}, host_deleted=frozenset({"1"}))
 
     assert plan(snapshot, {"1": row("1", base)}, rules()).actions == (
-        DeleteRemote(Channel.CALENDAR, "1", "ev1", "session", '"1"'),
+        DeleteRemote(Channel.CALENDAR, "1", "ev1", RecordKind.SESSION, '"1"'),
     )
 
 
@@ -306,7 +318,7 @@ def test_a_session_deleted_in_google_is_restored_and_the_user_warned() -> None:
     result = plan(snapshot, {"1": row("1", base)}, rules())
 
     assert result.actions == (
-        CreateRemote(Channel.CALENDAR, "1", "session", base, "ev1", "r1", restore=True),
+        CreateRemote(Channel.CALENDAR, "1", RecordKind.SESSION, base, "ev1", "r1", restore=True),
     )
     assert any("deleted in Google" in w for w in result.warnings)
 
@@ -315,8 +327,8 @@ def test_an_unlinked_appointment_deleted_in_google_is_deleted_in_the_host() -> N
     base = fields(title="Dentist")
     snapshot = Snapshot(host={}, remote={"ev1": remote("ev1", None, deleted=True)})
 
-    assert plan(snapshot, {"1": row("1", base, kind="unlinked")}, rules()).actions == (
-        DeleteHost(Channel.CALENDAR, "1", "ev1", "unlinked"),
+    assert plan(snapshot, {"1": row("1", base, kind=RecordKind.UNLINKED)}, rules()).actions == (
+        DeleteHost(Channel.CALENDAR, "1", "ev1", RecordKind.UNLINKED),
     )
 
 
@@ -352,20 +364,73 @@ def test_an_event_of_ours_found_after_a_re_setup_is_adopted_not_duplicated() -> 
     )
 
     assert plan(snapshot, {}, rules()).actions == (
-        Link(Channel.CALENDAR, "s1", "e", "session", view, '"1"', "r1", adopted=True),
+        Link(Channel.CALENDAR, "s1", "e", RecordKind.SESSION, view, '"1"', "r1", adopted=True),
     )
 
 
-def test_an_orphan_event_of_ours_whose_host_item_is_gone_is_deleted() -> None:
+def test_an_orphan_event_calsync_provably_made_whose_host_item_is_gone_is_deleted() -> None:
     snapshot = Snapshot(
         host={},
         host_deleted=frozenset({"s1"}),
-        remote={"e": remote("e", fields(), marker=mine("s1"))},
+        remote={"e": remote("e", fields(), marker=mine("s1"), provably_ours=True)},
     )
 
     (action,) = plan(snapshot, {}, rules()).actions
 
-    assert action == DeleteRemote(Channel.CALENDAR, "s1", "e", "orphan", '"1"')
+    assert action == DeleteRemote(
+        Channel.CALENDAR, "s1", "e", RecordKind.SESSION, '"1"', orphan=True
+    )
+
+
+def test_a_foreign_event_carrying_our_marker_for_a_gone_item_is_left_with_a_warning() -> None:
+    snapshot = Snapshot(
+        host={},
+        host_deleted=frozenset({"s1"}),
+        remote={"copy": remote("copy", fields(), marker=mine("s1"), provably_ours=False)},
+    )
+
+    result = plan(snapshot, {}, rules())
+
+    assert result.actions == ()
+    assert ["copy" in w and "did not create it" in w for w in result.warnings] == [True]
+
+
+def test_an_item_adopted_after_a_crash_keeps_a_google_edit_made_since() -> None:
+    sent = fields(title="Wedding - Ann", hour=9)
+    edited_in_google = fields(title="Wedding - Ann", hour=11)
+    snapshot = Snapshot(
+        host={"s1": host("s1", sent)},
+        remote={"e": remote("e", edited_in_google, marker=mine("s1"), provably_ours=True)},
+        intents={"s1": sent},
+    )
+
+    (action,) = plan(snapshot, {}, rules()).actions
+
+    assert isinstance(action, Update)
+    assert (action.fields.when, action.to_host, action.to_remote) == (
+        edited_in_google.when,
+        frozenset({"when"}),
+        False,
+    )
+
+
+def test_an_etag_bump_with_the_recorded_fingerprint_is_recorded_without_a_merge() -> None:
+    base = fields()
+    snapshot = Snapshot(host={}, remote={"ev1": remote("ev1", base, etag='"2"')})
+
+    (action,) = plan(snapshot, {"1": row("1", base)}, rules()).actions
+
+    assert action == Link(Channel.CALENDAR, "1", "ev1", RecordKind.SESSION, base, '"2"', "r1")
+
+
+def test_a_host_without_revisions_and_unchanged_content_plans_nothing() -> None:
+    base = fields()
+    snapshot = Snapshot(host={"1": host("1", base, rev=None)})  # type: ignore[arg-type]
+
+    assert (
+        plan(snapshot, {"1": attrs.evolve(row("1", base), host_revision=None)}, rules()).actions
+        == ()
+    )
 
 
 def test_converting_an_unlinked_appointment_updates_the_same_event_in_place() -> None:
@@ -373,7 +438,7 @@ def test_converting_an_unlinked_appointment_updates_the_same_event_in_place() ->
     session = fields(title="Portrait - Ann")
     snapshot = Snapshot(host={"s7": host("s7", session, rev="r5", replaces="u1")})
 
-    (action,) = plan(snapshot, {"u1": row("u1", base, kind="unlinked")}, rules()).actions
+    (action,) = plan(snapshot, {"u1": row("u1", base, kind=RecordKind.UNLINKED)}, rules()).actions
 
     assert isinstance(action, Update)
     assert (action.host_id, action.remote_id, action.replaces) == ("s7", "evu1", "u1")

@@ -214,10 +214,9 @@ def test_an_expired_sync_token_reconciles_by_absence_without_wiping_the_studio(
     assert w.sync().writes == 0
 
 
-def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: Any) -> None:
-    w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.user, studio.session("s1", day=1))
-    w.sync()
+def split_a_series_in_google(w: Any, studio: Any) -> tuple[dict[str, Any], Timed]:
+    """The user makes session s1 weekly, then edits "this and following" from week 3: Google
+    copies the private marker onto the new series."""
     original = event_id_for("studio.u7", "s1")
     # the user makes the session weekly, then edits "this and following" from week 3
     w.calendar_user.patch(w.calendar_id, original, {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=6"]})
@@ -231,7 +230,14 @@ def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: An
     copy["recurrence"] = ["RRULE:FREQ=WEEKLY;COUNT=4"]
     for key in ("start", "end"):
         copy[key] = {name: value for name, value in copy[key].items() if value is not None}
-    split = w.calendar_user.insert_raw(w.calendar_id, copy)
+    return w.calendar_user.insert_raw(w.calendar_id, copy), later
+
+
+def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: Any) -> None:
+    w = world(contacts=False, inbound_calendar=True)
+    w.schedule.add(studio.user, studio.session("s1", day=1))
+    w.sync()
+    split, later = split_a_series_in_google(w, studio)
 
     report = w.sync()
 
@@ -272,3 +278,21 @@ def test_a_deleted_calendar_drops_the_mapping_and_a_new_calendar_starts_over(
     assert restarted.ok, restarted.summary()
     assert restarted.count(Side.REMOTE, "created") == 2
     assert len(w.events()) == 2
+
+
+def test_a_dry_run_over_a_split_series_reports_the_repair_without_writing_it(
+    world: Any, studio: Any
+) -> None:
+    w = world(contacts=False, inbound_calendar=True)
+    w.schedule.add(studio.user, studio.session("s1", day=1))
+    w.sync()
+    split, _ = split_a_series_in_google(w, studio)
+    before = w.google.account(w.token)
+
+    report = w.sync(dry_run=True)
+
+    assert w.google.account(w.token) == before
+    stored = before.calendar(w.calendar_id).events[split["id"]]
+    assert MARKER_PROFILE in stored["extendedProperties"]["private"]
+    assert any("a real run makes it its own event" in warning for warning in report.warnings)
+    assert report.would["host.created"] == 4

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calsync.errors import SchemaVersionError, StateError
-from calsync.model import Channel
+from calsync.model import Channel, RecordKind
 from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
 from calsync.testing.contracts.state import (
     T0,
@@ -176,6 +176,29 @@ def test_an_older_file_is_migrated_step_by_step_to_the_current_version(path: Pat
 
     with pytest.raises(SchemaVersionError):
         SqliteStateStore(path)
+
+
+def test_a_version_1_file_keeps_its_rows_and_intents_through_the_upgrade(path: Path) -> None:
+    class Version1Store(SqliteStateStore):
+        SCHEMA_VERSION = 1
+        _MIGRATIONS = SqliteStateStore._MIGRATIONS[:1]
+
+    with closing(Version1Store(path)) as old:
+        old._conn.execute(
+            "INSERT INTO mappings VALUES ('alice', 'calendar', 'h1', 'r1', 'session', '{}',"
+            " 'fp-1', 'fp-1', 'rev', 'etag', '2024-05-01T09:30:00.000000+00:00')"
+        )
+        old._conn.execute(
+            "INSERT INTO pending VALUES ('alice', 'contacts', 'c1',"
+            " '2024-05-01T09:30:00.000000+00:00')"
+        )
+
+    with SqliteStateStore(path) as store:
+        row = store.mappings("alice", Channel.CALENDAR)["h1"]
+        intent = store.pending("alice", Channel.CONTACTS)["c1"]
+
+    assert (row.fingerprint, row.kind, intent.base) == ("fp-1", RecordKind.SESSION, None)
+    assert _read_meta(path) == {"schema_version": "2"}
 
 
 def test_there_is_one_migration_step_per_schema_version() -> None:

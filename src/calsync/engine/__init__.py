@@ -13,14 +13,8 @@ from calsync.engine.actions import (
     ResolvedConflict,
     Update,
 )
-from calsync.engine.planner import (
-    HostRecord,
-    Plan,
-    PlanRules,
-    RemoteRecord,
-    Snapshot,
-    plan,
-)
+from calsync.engine.planner import Plan, PlanRules, plan
+from calsync.engine.records import HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import ConflictNote, HeldDeletion, ItemError, SyncReport
 from calsync.engine.sync import SyncEngine
 

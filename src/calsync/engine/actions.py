@@ -4,17 +4,18 @@ The planner turns (host snapshot, remote snapshot, mapping, rules) into a tuple 
 executor is the only code that performs them. A dry run is the plan itself. Every action names
 the host id and/or remote id it is about and describes itself in a sentence for reports.
 
-Fields are the channel's field record (:class:`~calsync.model.EventFields` or
-:class:`~calsync.model.ContactFields`).
+Actions that carry field values are generic over the channel's field record ``F``
+(:class:`~calsync.model.EventFields` or :class:`~calsync.model.ContactFields`).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Generic, TypeAlias
 
 from attrs import frozen
 
-from calsync.model import Channel
+from calsync.engine.records import F
+from calsync.model import Channel, RecordKind
 from calsync.policies import FieldConflict, Side
 
 __all__ = [
@@ -39,29 +40,30 @@ class ResolvedConflict:
 
 
 @frozen
-class CreateRemote:
+class CreateRemote(Generic[F]):
     """Create the remote mirror of a host item.
 
     ``remote_id`` is the deterministic id (calendar) — or the id of a deleted remote item
-    being restored — or ``None`` when the remote side chooses ids (contacts; an intent is
-    recorded first). ``restore`` marks the re-creation of an item deleted remotely.
+    being restored — or ``None`` when the remote side chooses ids (contacts). An intent is
+    journaled before every create. ``restore`` marks the re-creation of an item deleted
+    remotely.
     """
 
     channel: Channel
     host_id: str
-    kind: str
-    fields: Any
+    kind: RecordKind
+    fields: F
     remote_id: str | None
     host_revision: str | None
     restore: bool = False
 
     def describe(self) -> str:
         verb = "restore" if self.restore else "create"
-        return f"{verb} remote {self.channel.value} item for host {self.kind} {self.host_id}"
+        return f"{verb} remote {self.channel.value} item for host {self.kind.value} {self.host_id}"
 
 
 @frozen
-class Update:
+class Update(Generic[F]):
     """Bring a synced pair to ``fields``: write the remote side when ``to_remote``, write the
     host fields named in ``to_host``, then store ``fields`` as the new base.
 
@@ -71,8 +73,8 @@ class Update:
     channel: Channel
     host_id: str
     remote_id: str
-    kind: str
-    fields: Any
+    kind: RecordKind
+    fields: F
     to_remote: bool
     to_host: frozenset[str]
     etag: str | None
@@ -87,33 +89,36 @@ class Update:
         if self.to_host:
             parts.append("host (" + ", ".join(sorted(self.to_host)) + ")")
         where = " and ".join(parts) or "nothing"
-        return f"update {where} for {self.kind} {self.host_id}"
+        return f"update {where} for {self.kind.value} {self.host_id}"
 
 
 @frozen
 class DeleteRemote:
     """Delete the remote item of a pair (the host item was deleted). ``keep`` keeps a contact
-    and only removes its group label."""
+    and only removes its group label. ``orphan`` marks an unmapped remote item calsync
+    provably made for a host item that is gone."""
 
     channel: Channel
     host_id: str
     remote_id: str
-    kind: str
+    kind: RecordKind
     etag: str | None
     keep: bool = False
+    orphan: bool = False
 
     def describe(self) -> str:
         verb = "unlabel" if self.keep else "delete"
-        return f"{verb} remote {self.channel.value} item {self.remote_id} (host {self.host_id})"
+        what = "orphaned remote" if self.orphan else "remote"
+        return f"{verb} {what} {self.channel.value} item {self.remote_id} (host {self.host_id})"
 
 
 @frozen
-class CreateHost:
+class CreateHost(Generic[F]):
     """Bring a remote-made item into the host (an unlinked appointment, or a new client)."""
 
     channel: Channel
     remote_id: str
-    fields: Any
+    fields: F
     etag: str
 
     def describe(self) -> str:
@@ -129,24 +134,24 @@ class DeleteHost:
     channel: Channel
     host_id: str
     remote_id: str
-    kind: str
+    kind: RecordKind
 
     def describe(self) -> str:
         if self.channel is Channel.CONTACTS:
             return f"remove client {self.host_id} from the sync group"
-        return f"delete host {self.kind} {self.host_id}"
+        return f"delete host {self.kind.value} {self.host_id}"
 
 
 @frozen
-class Link:
+class Link(Generic[F]):
     """Record a pair without writing either side: both already agree (an adopted item after a
     re-setup, a converged edit, or an etag that moved without a content change)."""
 
     channel: Channel
     host_id: str
     remote_id: str
-    kind: str
-    fields: Any
+    kind: RecordKind
+    fields: F
     etag: str | None
     host_revision: str | None
     replaces: str | None = None
@@ -154,7 +159,7 @@ class Link:
 
     def describe(self) -> str:
         verb = "adopt" if self.adopted else "record"
-        return f"{verb} {self.kind} {self.host_id} ↔ remote {self.remote_id}"
+        return f"{verb} {self.kind.value} {self.host_id} ↔ remote {self.remote_id}"
 
 
 @frozen
@@ -170,4 +175,7 @@ class Forget:
         return f"forget {self.host_id}: {self.reason}"
 
 
-Action: TypeAlias = CreateRemote | Update | DeleteRemote | CreateHost | DeleteHost | Link | Forget
+#: One step of a plan over field record ``F``.
+Action: TypeAlias = (
+    CreateRemote[F] | Update[F] | DeleteRemote | CreateHost[F] | DeleteHost | Link[F] | Forget
+)

@@ -1,10 +1,23 @@
-"""The calendar channel: a user's host schedule ↔ one remote calendar."""
+"""The calendar channel: a user's host schedule ↔ one remote calendar.
+
+What it adds to the channel core: the sync window (items that leave it are forgotten, not
+deleted), templates (the host item's view is rendered), deterministic event ids, the rule that
+only ordinary events (type ``default``) are ever studio items, and the calendar switch:
+
+**A calendar switch is a new pairing.** The mapping belongs to the calendar it was made with.
+When the profile names another calendar, nothing is inferred from the old calendar's mapping
+in the new one: the old mapping is dropped (a dry run only pretends to), the schedule is
+written to the new calendar (adopting events that already carry our deterministic ids, so
+switching back never duplicates), and unlinked appointments that came from the old calendar
+stay in the studio untouched. calsync's events in the old calendar are left as they are,
+unless ``cleanup_old_calendar`` is on: then the events calsync provably made there (their id
+is the deterministic id of a host item they were mapped to) are deleted, and nothing else.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from calsync.backends import (
     CalendarBackend,
@@ -12,31 +25,45 @@ from calsync.backends import (
     DeleteEvent,
     EventWrite,
     RemoteEvent,
+    RemoteListing,
     UpdateEvent,
     WriteResult,
 )
-from calsync.engine.actions import Action, CreateHost, CreateRemote, DeleteHost, Update
-from calsync.engine.channel import ChannelAdapter, ChannelSnapshot, HostWrite, RunContext, digest
-from calsync.engine.fields import decode_base
-from calsync.engine.planner import (
-    UNLINKED,
-    HostRecord,
-    PlanRules,
-    RemoteRecord,
-    Snapshot,
+from calsync.engine.actions import (
+    Action,
+    CreateHost,
+    CreateRemote,
+    DeleteHost,
+    DeleteRemote,
+    Update,
 )
+from calsync.engine.channel import ChannelAdapter, HostWrite, RunContext, digest
+from calsync.engine.fields import decode_base
+from calsync.engine.planner import PlanRules
+from calsync.engine.records import HostRecord, RemoteRecord
+from calsync.errors import CalendarGone, CalsyncError
 from calsync.ids import event_id_for
-from calsync.model import Channel, EventFields, Marker, ScheduleItem, TimeRange
-from calsync.sources import ItemUpdate, ScheduleSource, Unreadable
+from calsync.model import (
+    Channel,
+    EventFields,
+    Marker,
+    RecordKind,
+    ScheduleItem,
+    TimeRange,
+)
+from calsync.sources import HostChanges, ItemUpdate, ScheduleSource, Unreadable
 from calsync.state.base import MappingRow
 
-__all__ = ["CalendarSync", "check_item"]
+__all__ = ["ORDINARY_EVENT_TYPE", "CalendarSync", "check_item"]
 
 logger = logging.getLogger(__name__)
 
 #: Google's limits on event text (characters); longer items are reported, never sent.
 MAX_TITLE = 1024
 MAX_DESCRIPTION = 8192
+#: The only remote event type that is ever a studio item (out of office, focus time, working
+#: location, birthdays and the like never are, whatever the backend lists).
+ORDINARY_EVENT_TYPE = "default"
 
 
 def check_item(fields: EventFields) -> str | None:
@@ -50,10 +77,11 @@ def check_item(fields: EventFields) -> str | None:
     return None
 
 
-class CalendarSync(ChannelAdapter):
+class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
     """The calendar channel of one profile."""
 
     channel = Channel.CALENDAR
+    fields_cls = EventFields
 
     def __init__(self, ctx: RunContext, source: ScheduleSource, backend: CalendarBackend) -> None:
         super().__init__(ctx)
@@ -63,12 +91,9 @@ class CalendarSync(ChannelAdapter):
         if profile.calendar_id is None:
             raise ValueError("the calendar channel needs a calendar")
         self.calendar_id = profile.calendar_id
-        self.user_id = profile.user_id
         self.options = profile.options
         self.window: TimeRange = self.options.window.resolve(ctx.now)
         self.templates_tag = digest(self.options.templates.digest())
-        self.invalid: set[str] = set()
-        self.warnings: list[str] = []
 
     def config_digest(self) -> str:
         options = self.options
@@ -76,11 +101,12 @@ class CalendarSync(ChannelAdapter):
             self.calendar_id, options.inbound_calendar, options.window, self.templates_tag
         )
 
-    def rules(self) -> PlanRules:
+    def rules(self) -> PlanRules[EventFields]:
         options = self.options
         namespace = self.profile_id
         return PlanRules(
             channel=self.channel,
+            fields_cls=EventFields,
             namespace=namespace,
             inbound=options.inbound_calendar,
             field_rules=options.field_rules,
@@ -89,61 +115,78 @@ class CalendarSync(ChannelAdapter):
             remote_id_for=lambda host_id: event_id_for(namespace, host_id),
         )
 
-    # -- snapshot ------------------------------------------------------------------------
+    # -- the calendar switch -------------------------------------------------------------
 
-    def snapshot(self, mapping: Mapping[str, MappingRow], full: bool) -> ChannelSnapshot:
-        host, host_deleted, host_cursor, host_complete = self._read_host(full)
-        listing = self.backend.list_events(
-            self.calendar_id, self.window, None if full else self.cursor("remote")
+    def prepare(self) -> bool:
+        store, pid = self.ctx.store, self.profile_id
+        paired = store.get_paired_calendar(pid)
+        if paired is None or paired == self.calendar_id:
+            if paired is None and not self.ctx.dry_run:
+                store.set_paired_calendar(pid, self.calendar_id)
+            return False
+        self.warnings.append(
+            f"the calendar changed from {paired} to {self.calendar_id}: the schedule is "
+            f"written to {self.calendar_id}; "
+            + (
+                f"calsync's events in {paired} are removed"
+                if self.options.cleanup_old_calendar
+                else f"the events in {paired} are left as they are"
+            )
         )
-        self.warnings.extend(listing.warnings)
-        if listing.restarted:
-            logger.info("calendar %s listed in full: %s", self.calendar_id, listing.restarted)
-        remote = {event.id: self.remote_record(event) for event in listing.items}
-        forgotten: dict[str, str] = {}
-        if listing.complete:
-            self._confirm_remote_absences(mapping, remote, forgotten)
-        if host_complete:
-            self._confirm_host_absences(mapping, host, host_deleted, forgotten)
-        self._resolve_unmapped(mapping, host, host_deleted, remote)
-        snapshot = Snapshot(host, frozenset(host_deleted), remote, forgotten)
-        return ChannelSnapshot(snapshot, host_cursor, listing.cursor, tuple(self.warnings))
+        if self.ctx.dry_run:
+            return True
+        old = store.mappings(pid, self.channel)
+        if self.options.cleanup_old_calendar:
+            self._clean_old_calendar(paired, old)
+        store.forget_channel(pid, self.channel)
+        store.set_paired_calendar(pid, self.calendar_id)
+        logger.info("profile %s: calendar switched from %s to %s", pid, paired, self.calendar_id)
+        return True
 
-    def _read_host(self, full: bool) -> tuple[dict[str, HostRecord], set[str], str | None, bool]:
-        cursor = None if full else self.cursor("host")
-        if cursor is not None:
-            try:
-                changes = self.source.changes_since(self.user_id, cursor)
-            except LookupError:
-                logger.info("host change cursor for %s expired; listing in full", self.user_id)
-            else:
-                return self._records(changes.changed), set(changes.deleted), changes.cursor, False
-        new_cursor = self.source.change_cursor(self.user_id)
-        items = self.source.list_items(self.user_id, self.window)
-        return self._records(items), set(), new_cursor, True
+    def _clean_old_calendar(self, calendar_id: str, old: Mapping[str, MappingRow]) -> None:
+        ours = [
+            DeleteEvent(row.remote_id, None)
+            for row in old.values()
+            if row.kind is not RecordKind.UNLINKED
+            and row.remote_id == event_id_for(self.profile_id, row.host_id)
+        ]
+        if not ours:
+            return
+        try:
+            results = self.backend.write_events(calendar_id, ours)
+        except CalendarGone:
+            return  # the old calendar is gone already: nothing left to clean
+        except CalsyncError as exc:
+            self.warnings.append(f"calsync's events in {calendar_id} were not removed: {exc}")
+            return
+        failed = [w.event_id for w, r in zip(ours, results, strict=True) if r.error is not None]
+        removed = len(ours) - len(failed)
+        self.warnings.append(f"removed {removed} of calsync's events from {calendar_id}")
+        if failed:
+            self.warnings.append(
+                f"{len(failed)} of calsync's events in {calendar_id} could not be removed"
+            )
 
-    def _records(self, items: Iterable[ScheduleItem | Unreadable]) -> dict[str, HostRecord]:
-        records: dict[str, HostRecord] = {}
-        for item in items:
-            if isinstance(item, Unreadable):
-                self.invalid.add(item.id)
-                self.warnings.append(f"item {item.id} could not be read: {item.reason}")
-                continue
-            record = self.host_view(item)
-            problem = check_item(record.view)
-            if problem is not None:
-                self.invalid.add(item.id)
-                self.warnings.append(f"{item.kind.value} {item.id} was not sent: {problem}")
-                continue
-            records[item.id] = record
-        return records
+    # -- reading -------------------------------------------------------------------------
 
-    def host_view(self, item: ScheduleItem) -> HostRecord:
+    def host_cursor(self) -> str | None:
+        return self.source.change_cursor(self.user_id)
+
+    def host_changes(self, cursor: str) -> HostChanges[ScheduleItem | Unreadable]:
+        return self.source.changes_since(self.user_id, cursor)
+
+    def host_listing(self) -> Iterable[ScheduleItem | Unreadable]:
+        return self.source.list_items(self.user_id, self.window)
+
+    def host_items(self, host_ids: Sequence[str]) -> Mapping[str, ScheduleItem | Unreadable]:
+        return self.source.get_items(self.user_id, host_ids)
+
+    def host_record(self, item: ScheduleItem) -> HostRecord[EventFields]:
         """The planner's record of a host item: its fields rendered through the templates."""
         revision = f"{item.revision}:{self.templates_tag}" if item.revision is not None else None
         return HostRecord(
             id=item.id,
-            kind=item.kind.value,
+            kind=RecordKind.of(item.kind),
             view=self.options.templates.render(item),
             revision=revision,
             updated=item.updated,
@@ -151,106 +194,43 @@ class CalendarSync(ChannelAdapter):
             origin=item.remote_id,
         )
 
-    def _confirm_remote_absences(
-        self,
-        mapping: Mapping[str, MappingRow],
-        remote: dict[str, RemoteRecord],
-        forgotten: dict[str, str],
-    ) -> None:
-        for row in mapping.values():
-            if row.remote_id in remote:
-                continue
-            if self._left_window(row):
-                forgotten[row.host_id] = "it left the sync window"
-                continue
-            event = self.backend.get_event(self.calendar_id, row.remote_id)
-            remote[row.remote_id] = (
-                self.remote_record(event)
-                if event is not None
-                else RemoteRecord(row.remote_id, "", None, deleted=True)
-            )
+    def refuse(self, record: HostRecord[EventFields]) -> str | None:
+        return check_item(record.view)
 
-    def _confirm_host_absences(
-        self,
-        mapping: Mapping[str, MappingRow],
-        host: dict[str, HostRecord],
-        deleted: set[str],
-        forgotten: dict[str, str],
-    ) -> None:
-        replaced = {record.replaces for record in host.values() if record.replaces}
-        missing = [
-            host_id
-            for host_id, row in mapping.items()
-            if host_id not in host and host_id not in replaced and host_id not in self.invalid
-        ]
-        to_check = []
-        for host_id in missing:
-            if self._left_window(mapping[host_id]):
-                forgotten[host_id] = "it left the sync window"
-            else:
-                to_check.append(host_id)
-        self._confirm_host_ids(to_check, host, deleted)
+    def list_remote(self, cursor: str | None) -> RemoteListing[RemoteEvent]:
+        listing = self.backend.list_events(
+            self.calendar_id, self.window, cursor, read_only=self.ctx.dry_run
+        )
+        if listing.restarted:
+            logger.info("calendar %s listed in full: %s", self.calendar_id, listing.restarted)
+        return listing
 
-    def _confirm_host_ids(
-        self, host_ids: list[str], host: dict[str, HostRecord], deleted: set[str]
-    ) -> None:
-        if not host_ids:
-            return
-        found = self.source.get_items(self.user_id, host_ids)
-        for host_id in host_ids:
-            item = found.get(host_id)
-            if item is None:
-                deleted.add(host_id)
-            else:
-                host.update(self._records([item]))
+    def get_remote(self, remote_id: str) -> RemoteEvent | None:
+        return self.backend.get_event(self.calendar_id, remote_id)
 
-    def _left_window(self, row: MappingRow) -> bool:
-        when = decode_base(row.base, EventFields).when
-        return when is not None and self.window.ends_before(when)
+    def accepts(self, item: RemoteEvent) -> bool:
+        return item.deleted or item.event_type == ORDINARY_EVENT_TYPE
 
-    def _resolve_unmapped(
-        self,
-        mapping: Mapping[str, MappingRow],
-        host: dict[str, HostRecord],
-        host_deleted: set[str],
-        remote: dict[str, RemoteRecord],
-    ) -> None:
-        """Fetch what adoption needs: host items named by our markers, remote origins."""
-        mapped_remote = {row.remote_id for row in mapping.values()}
-        claimed = [
-            r.marker.host_id
-            for r in remote.values()
-            if r.marker is not None
-            and r.marker.namespace == self.profile_id
-            and r.id not in mapped_remote
-            and r.marker.host_id not in host
-            and r.marker.host_id not in host_deleted
-        ]
-        self._confirm_host_ids(claimed, host, host_deleted)
-        for record in list(host.values()):
-            origin = record.origin
-            if record.id in mapping or origin is None or origin in remote:
-                continue
-            if origin in mapped_remote:
-                continue
-            event = self.backend.get_event(self.calendar_id, origin)
-            if event is not None:
-                remote[origin] = self.remote_record(event)
-
-    def remote_record(self, item: Any) -> RemoteRecord:
-        event: RemoteEvent = item
+    def remote_record(self, item: RemoteEvent) -> RemoteRecord[EventFields]:
         return RemoteRecord(
-            id=event.id,
-            etag=event.etag,
-            view=event.fields,
-            marker=event.marker,
-            deleted=event.deleted,
-            updated=event.updated,
+            id=item.id,
+            etag=item.etag,
+            view=item.fields,
+            marker=item.marker,
+            deleted=item.deleted,
+            updated=item.updated,
+            in_scope=item.deleted or item.event_type == ORDINARY_EVENT_TYPE,
         )
 
-    def fetch_remote(self, remote_id: str) -> RemoteRecord | None:
-        event = self.backend.get_event(self.calendar_id, remote_id)
-        return self.remote_record(event) if event is not None else None
+    def made_by_us(self, remote_id: str, marker: Marker) -> bool:
+        return remote_id == event_id_for(self.profile_id, marker.host_id)
+
+    def intended_remote_id(self, host_id: str) -> str | None:
+        return event_id_for(self.profile_id, host_id)
+
+    def left_window(self, row: MappingRow) -> bool:
+        when = decode_base(row.base, EventFields).when
+        return when is not None and self.window.ends_before(when)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -258,24 +238,29 @@ class CalendarSync(ChannelAdapter):
     def remote_batch_size(self) -> int:
         return self.backend.batch_size
 
-    def write_remote(self, actions: Sequence[Action]) -> list[WriteResult[Any]]:
+    def write_remote(
+        self, actions: Sequence[Action[EventFields]]
+    ) -> list[WriteResult[RemoteEvent]]:
         writes = [self._event_write(action) for action in actions]
         return list(self.backend.write_events(self.calendar_id, writes))
 
-    def _event_write(self, action: Action) -> EventWrite:
+    def _event_write(self, action: Action[EventFields]) -> EventWrite:
         if isinstance(action, CreateRemote):
             remote_id = action.remote_id or event_id_for(self.profile_id, action.host_id)
             return CreateEvent(remote_id, action.fields, Marker(self.profile_id, action.host_id))
         if isinstance(action, Update):
-            marker = None if action.kind == UNLINKED else Marker(self.profile_id, action.host_id)
+            unlinked = action.kind is RecordKind.UNLINKED
+            marker = None if unlinked else Marker(self.profile_id, action.host_id)
             return UpdateEvent(action.remote_id, action.fields, marker, action.etag)
-        return DeleteEvent(action.remote_id, action.etag)  # type: ignore[union-attr]
+        if isinstance(action, DeleteRemote):
+            return DeleteEvent(action.remote_id, action.etag)
+        raise TypeError(f"not a remote write: {action.describe()}")
 
-    def create_host(self, action: CreateHost) -> HostWrite:
+    def create_host(self, action: CreateHost[EventFields]) -> HostWrite[EventFields]:
         item = self.source.create_unlinked(self.user_id, action.fields, action.remote_id)
         return self._host_write(item, action.fields)
 
-    def update_host(self, action: Update) -> HostWrite:
+    def update_host(self, action: Update[EventFields]) -> HostWrite[EventFields]:
         update = ItemUpdate(action.fields, action.to_host)
         item = self.source.update_item(self.user_id, action.host_id, update)
         return self._host_write(item, action.fields)
@@ -283,8 +268,8 @@ class CalendarSync(ChannelAdapter):
     def delete_host(self, action: DeleteHost) -> None:
         self.source.delete_item(self.user_id, action.host_id)
 
-    def _host_write(self, item: ScheduleItem, expected: EventFields) -> HostWrite:
-        record = self.host_view(item)
+    def _host_write(self, item: ScheduleItem, expected: EventFields) -> HostWrite[EventFields]:
+        record = self.host_record(item)
         # A host that stored something else (truncated, reformatted) gets no trusted revision,
         # so the next run compares content and sends the host's version out once.
         revision = record.revision if record.view == expected else None

@@ -1,8 +1,14 @@
-"""What the engine needs from one channel (calendar or contacts) of one profile.
+"""The channel core: one skeleton for reading both sides of a channel, shared by the calendar
+and contacts channels.
 
-A channel adapter does the channel's I/O: it takes the snapshot (reading both sides and
-confirming every absence before it may count as a deletion), turns actions into writes on each
-side, and stores its cursors. The planner and executor are shared by both channels.
+A channel takes the snapshot — reads the host (its change feed or a full listing) and the
+remote side (a sync token or a full listing), confirms every absence before it may count as a
+deletion, and fetches what adoption needs — then turns actions into writes on each side. The
+skeleton lives here once; a channel supplies only what differs: its field record, its host
+and backend calls, and its scope rules (the window of the calendar, the group of contacts).
+
+Per-item read failures are per-item: an item whose read fails is reported by id and left out
+of this run (neither side is touched for it), and the rest of the run goes on.
 """
 
 from __future__ import annotations
@@ -10,24 +16,37 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import ClassVar, Generic, TypeVar
 
 from attrs import define, frozen
 
-from calsync.backends import WriteResult
-from calsync.engine.actions import Action, CreateHost, DeleteHost, Update
-from calsync.engine.planner import HostRecord, PlanRules, RemoteRecord, Snapshot
-from calsync.engine.report import SyncReport
-from calsync.model import Channel
+from calsync.backends import RemoteContact, RemoteEvent, RemoteListing, WriteResult
+from calsync.engine.actions import Action, CreateHost, CreateRemote, DeleteHost, Update
+from calsync.engine.fields import decode_base, encode_base
+from calsync.engine.planner import PlanRules
+from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
+from calsync.engine.report import ItemError, SyncReport
+from calsync.errors import AuthError, BackendError, CalendarGone
+from calsync.model import Channel, Contact, Marker, RecordKind, ScheduleItem
+from calsync.policies import Side
 from calsync.profile import SyncProfile
-from calsync.state.base import MappingRow, StateStore
+from calsync.sources import HostChanges, Unreadable
+from calsync.state.base import MappingRow, PendingCreate, StateStore
 
 __all__ = ["ChannelAdapter", "ChannelSnapshot", "HostWrite", "Progress", "RunContext"]
 
 #: A progress callback: ``(profile_id, channel, done, total)``.
 Progress = Callable[[str, str, int, int], None]
+
+#: A channel's host item type.
+H = TypeVar("H", ScheduleItem, Contact)
+#: A channel's remote item type.
+R = TypeVar("R", RemoteEvent, RemoteContact)
+
+#: Errors that concern the whole profile, never one item.
+FATAL = (AuthError, CalendarGone)
 
 logger = logging.getLogger(__name__)
 
@@ -44,26 +63,41 @@ class RunContext:
     batch_size: int | None = None
     #: called as ``progress(profile_id, channel, done, total)`` while actions are applied
     progress: Progress | None = None
+    #: a dry run reads and plans, and writes nothing anywhere
+    dry_run: bool = False
 
 
 @frozen
-class ChannelSnapshot:
-    """A snapshot plus what to store once it has been applied."""
+class ChannelSnapshot(Generic[F]):
+    """A snapshot plus what to store once it has been applied.
 
-    snapshot: Snapshot
+    ``read_failures`` counts items whose read failed: the cursors then stay where they were,
+    so the next run looks at those items again.
+    """
+
+    snapshot: Snapshot[F]
     host_cursor: str | None
     remote_cursor: str | None
     warnings: tuple[str, ...] = ()
+    read_failures: int = 0
 
 
 @frozen
-class HostWrite:
+class HostWrite(Generic[F]):
     """The host item after a host write: its id, revision and the view calsync derives."""
 
     host_id: str
     revision: str | None
-    view: Any
-    kind: str
+    view: F
+    kind: RecordKind
+
+
+@frozen
+class _HostRead(Generic[F]):
+    records: dict[str, HostRecord[F]]
+    deleted: set[str]
+    cursor: str | None
+    complete: bool
 
 
 def digest(*parts: object) -> str:
@@ -72,13 +106,24 @@ def digest(*parts: object) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-class ChannelAdapter(abc.ABC):
-    """One channel of one profile: its I/O, for the shared planner and executor."""
+class ChannelAdapter(abc.ABC, Generic[F, H, R]):
+    """One channel of one profile: the shared snapshot skeleton and the channel's I/O."""
 
-    channel: Channel
+    channel: ClassVar[Channel]
+    #: the channel's field record
+    fields_cls: type[F]
+    #: a complete host listing is authoritative: a mapped item missing from it is gone (a
+    #: client left the group) without a confirming read
+    host_listing_is_scope: ClassVar[bool] = False
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
+        self.user_id = ctx.profile.user_id
+        self.warnings: list[str] = []
+        self.unreadable: dict[str, str] = {}
+        #: mapped host ids whose remote item could not be read this run
+        self.unknown: set[str] = set()
+        self.read_failures = 0
 
     @property
     def profile_id(self) -> str:
@@ -86,38 +131,297 @@ class ChannelAdapter(abc.ABC):
 
     # -- cursors -------------------------------------------------------------------------
 
-    def cursor(self, side: str) -> str | None:
-        return self.ctx.store.get_cursor(self.profile_id, f"{side}:{self.channel.value}")
+    def cursor(self, side: Side) -> str | None:
+        return self.ctx.store.get_sync_cursor(self.profile_id, self.channel, side)
 
     def needs_full_listing(self) -> bool:
         """A full listing of both sides is needed: first sync, changed options, or intents."""
+        store = self.ctx.store
         if self.ctx.profile.options.initial_sync_pending:
             return True
-        return self.cursor("config") != self.config_digest()
+        if store.pending(self.profile_id, self.channel):
+            return True
+        return store.get_config_digest(self.profile_id, self.channel) != self.config_digest()
 
     def commit_cursors(
-        self, snapshot: ChannelSnapshot, *, advance_host: bool, advance_remote: bool
+        self, snapshot: ChannelSnapshot[F], *, advance_host: bool, advance_remote: bool
     ) -> None:
         """Store the cursors the snapshot was taken at, for the sides that were fully applied."""
-        store, pid, name = self.ctx.store, self.profile_id, self.channel.value
+        store, pid, channel = self.ctx.store, self.profile_id, self.channel
         with store.transaction():
             if advance_host:
-                store.set_cursor(pid, f"host:{name}", snapshot.host_cursor)
+                store.set_sync_cursor(pid, channel, Side.HOST, snapshot.host_cursor)
             if advance_remote:
-                store.set_cursor(pid, f"remote:{name}", snapshot.remote_cursor)
+                store.set_sync_cursor(pid, channel, Side.REMOTE, snapshot.remote_cursor)
             if advance_host and advance_remote:
-                store.set_cursor(pid, f"config:{name}", self.config_digest())
+                store.set_config_digest(pid, channel, self.config_digest())
 
     def forget(self) -> None:
-        """Drop this channel's mapping and cursors (start over)."""
-        store, pid, name = self.ctx.store, self.profile_id, self.channel.value
+        """Drop this channel's mapping, intents and cursors (start over)."""
+        self.ctx.store.forget_channel(self.profile_id, self.channel)
+
+    def prepare(self) -> bool:
+        """Called before the mapping is read. ``True``: plan as if nothing were mapped (a new
+        pairing; a real run has dropped the old mapping, a dry run only pretends to)."""
+        return False
+
+    # -- the snapshot skeleton -----------------------------------------------------------
+
+    def snapshot(self, mapping: Mapping[str, MappingRow], full: bool) -> ChannelSnapshot[F]:
+        """Read both sides (in full when ``full``) and confirm absences."""
+        intents = self._intents()
+        host = self._read_host(full)
+        listing = self.list_remote(None if full else self.cursor(Side.REMOTE))
+        self.warnings.extend(listing.warnings)
+        remote = {
+            item.id: self._remote(item, intents) for item in listing.items if self.accepts(item)
+        }
+        forgotten: dict[str, str] = {}
+        if listing.complete:
+            self._confirm_remote_absences(mapping, remote, forgotten)
+        if host.complete:
+            self._confirm_host_absences(mapping, host, forgotten)
+        self._resolve_unmapped(mapping, host, remote, intents)
+        self._leave_out_unknown(mapping, host, remote)
+        deleted = frozenset(host.deleted - self.unreadable.keys())
+        snapshot = Snapshot(host.records, deleted, remote, forgotten, intents)
+        warnings = [*self.warnings, *self._unreadable_warnings()]
+        return ChannelSnapshot(
+            snapshot, host.cursor, listing.cursor, tuple(warnings), self.read_failures
+        )
+
+    def _intents(self) -> dict[str, F]:
+        pending = self.ctx.store.pending(self.profile_id, self.channel)
+        return {
+            host_id: decode_base(intent.base, self.fields_cls)
+            for host_id, intent in pending.items()
+            if intent.base is not None
+        }
+
+    def _read_host(self, full: bool) -> _HostRead[F]:
+        cursor = None if full else self.cursor(Side.HOST)
+        if cursor is not None:
+            try:
+                changes = self.host_changes(cursor)
+            except LookupError:
+                logger.info("host change cursor of %s expired; listing in full", self.user_id)
+            else:
+                records = self._records(changes.changed)
+                return _HostRead(records, set(changes.deleted), changes.cursor, False)
+        new_cursor = self.host_cursor()
+        return _HostRead(self._records(self.host_listing()), set(), new_cursor, True)
+
+    def _records(self, items: Iterable[H | Unreadable]) -> dict[str, HostRecord[F]]:
+        records: dict[str, HostRecord[F]] = {}
+        for item in items:
+            if isinstance(item, Unreadable):
+                self.unreadable[item.id] = item.reason
+                continue
+            record = self.host_record(item)
+            problem = self.refuse(record)
+            if problem is not None:
+                self.unreadable[item.id] = f"it was not sent: {problem}"
+                continue
+            records[item.id] = record
+        return records
+
+    def _unreadable_warnings(self) -> list[str]:
+        what = "client" if self.channel is Channel.CONTACTS else "item"
+        return [
+            f"{what} {host_id} was skipped: {reason}"
+            if reason.startswith("it was not sent")
+            else f"{what} {host_id} could not be read, so it was skipped: {reason}"
+            for host_id, reason in self.unreadable.items()
+        ]
+
+    def _remote(self, item: R, intents: Mapping[str, F]) -> RemoteRecord[F]:
+        """The record of a remote item, with its marker checked and its ownership proven."""
+        record = self.remote_record(item)
+        marker = record.marker
+        if marker is None:
+            return record
+        if not marker.is_well_formed():
+            return RemoteRecord(
+                record.id,
+                record.etag,
+                record.view,
+                None,
+                record.deleted,
+                record.updated,
+                record.in_scope,
+            )
+        ours = marker.namespace == self.profile_id and (
+            marker.host_id in intents or self.made_by_us(record.id, marker)
+        )
+        return RemoteRecord(
+            record.id,
+            record.etag,
+            record.view,
+            marker,
+            record.deleted,
+            record.updated,
+            record.in_scope,
+            ours,
+        )
+
+    def _read_remote(
+        self, remote_id: str, host_id: str, intents: Mapping[str, F]
+    ) -> tuple[bool, RemoteRecord[F] | None]:
+        """Read one remote item: ``(True, record or None)``, or ``(False, None)`` when the
+        read failed (the failure is reported against ``host_id``)."""
+        try:
+            item = self.get_remote(remote_id)
+        except FATAL:
+            raise
+        except BackendError as exc:
+            self._read_failed(host_id, f"read remote {self.channel.value} item {remote_id}", exc)
+            return False, None
+        return True, None if item is None else self._remote(item, intents)
+
+    def _read_failed(self, item: str, what: str, error: BaseException) -> None:
+        self.read_failures += 1
+        message = str(error) or type(error).__name__
+        logger.warning("profile %s: could not %s: %s", self.profile_id, what, message)
+        self.ctx.report.errors.append(ItemError(self.channel, item, what, message))
+
+    def _confirm_remote_absences(
+        self,
+        mapping: Mapping[str, MappingRow],
+        remote: dict[str, RemoteRecord[F]],
+        forgotten: dict[str, str],
+    ) -> None:
+        for row in mapping.values():
+            if row.remote_id in remote:
+                continue
+            if self.left_window(row):
+                forgotten[row.host_id] = "it left the sync window"
+                continue
+            read, fetched = self._read_remote(row.remote_id, row.host_id, {})
+            if not read:
+                self.unknown.add(row.host_id)
+                continue
+            remote[row.remote_id] = (
+                fetched
+                if fetched is not None
+                else RemoteRecord(row.remote_id, "", None, deleted=True)
+            )
+
+    def _confirm_host_absences(
+        self, mapping: Mapping[str, MappingRow], host: _HostRead[F], forgotten: dict[str, str]
+    ) -> None:
+        replaced = {record.replaces for record in host.records.values() if record.replaces}
+        missing = [
+            host_id
+            for host_id in mapping
+            if host_id not in host.records
+            and host_id not in replaced
+            and host_id not in self.unreadable
+        ]
+        if self.host_listing_is_scope:
+            host.deleted.update(missing)
+            return
+        to_check = []
+        for host_id in missing:
+            if self.left_window(mapping[host_id]):
+                forgotten[host_id] = "it left the sync window"
+            else:
+                to_check.append(host_id)
+        self._confirm_host_ids(to_check, host)
+
+    def _confirm_host_ids(self, host_ids: Sequence[str], host: _HostRead[F]) -> None:
+        if not host_ids:
+            return
+        found = self.host_items(host_ids)
+        for host_id in host_ids:
+            item = found.get(host_id)
+            if item is None:
+                host.deleted.add(host_id)
+            elif isinstance(item, Unreadable) or not self.host_listing_is_scope:
+                host.records.update(self._records([item]))
+            # else: the item exists but its place in the scope is unknown this run
+
+    def _resolve_unmapped(
+        self,
+        mapping: Mapping[str, MappingRow],
+        host: _HostRead[F],
+        remote: dict[str, RemoteRecord[F]],
+        intents: Mapping[str, F],
+    ) -> None:
+        """Fetch what adoption needs: host items named by our markers, remote origins, and the
+        remote items of creates journaled before a crash."""
+        mapped_remote = {row.remote_id for row in mapping.values()}
+        claimed = [
+            r.marker.host_id
+            for r in remote.values()
+            if r.marker is not None
+            and r.marker.namespace == self.profile_id
+            and r.id not in mapped_remote
+            and r.marker.host_id not in host.records
+            and r.marker.host_id not in host.deleted
+            and r.marker.host_id not in self.unreadable
+        ]
+        self._confirm_host_ids(claimed, host)
+        for record in list(host.records.values()):
+            if record.id in mapping:
+                continue
+            wanted = record.origin
+            if wanted is None and record.id in intents:
+                wanted = self.intended_remote_id(record.id)
+            if wanted is None or wanted in remote or wanted in mapped_remote:
+                continue
+            read, fetched = self._read_remote(wanted, record.id, intents)
+            if not read:
+                del host.records[record.id]  # unknown this run: neither adopted nor created
+            elif fetched is not None:
+                remote[wanted] = fetched
+
+    def _leave_out_unknown(
+        self,
+        mapping: Mapping[str, MappingRow],
+        host: _HostRead[F],
+        remote: dict[str, RemoteRecord[F]],
+    ) -> None:
+        """Pairs whose remote item could not be read take no part in this run."""
+        for host_id in self.unknown:
+            host.records.pop(host_id, None)
+            host.deleted.discard(host_id)
+            row = mapping.get(host_id)
+            if row is not None:
+                remote.pop(row.remote_id, None)
+
+    # -- intents -------------------------------------------------------------------------
+
+    def record_intents(self, actions: Sequence[Action[F]]) -> None:
+        """Journal the creates about to be sent, with their fields (the adoption base)."""
+        creates = [a for a in actions if isinstance(a, CreateRemote)]
+        if not creates:
+            return
+        store, now = self.ctx.store, self.ctx.now
         with store.transaction():
-            for host_id in store.mappings(pid, self.channel):
-                store.delete_mapping(pid, self.channel, host_id)
-            for host_id in store.pending(pid, self.channel):
-                store.remove_pending(pid, self.channel, host_id)
-            for side in ("host", "remote", "config", "group"):
-                store.set_cursor(pid, f"{side}:{name}", None)
+            for action in creates:
+                base = encode_base(action.fields)
+                store.add_pending(
+                    PendingCreate(self.profile_id, self.channel, action.host_id, now, base)
+                )
+
+    def finish(self, complete: bool) -> None:
+        """After a complete listing was applied, older intents have done their work: every
+        item they announced was adopted or is gone. Intents of this run stay."""
+        if not complete:
+            return
+        store = self.ctx.store
+        for host_id, intent in store.pending(self.profile_id, self.channel).items():
+            if intent.created_at < self.ctx.now:
+                store.remove_pending(self.profile_id, self.channel, host_id)
+
+    def host_record_of(self, host_id: str, snapshot: Snapshot[F]) -> HostRecord[F] | None:
+        """The host record of ``host_id`` in ``snapshot``, if any."""
+        return snapshot.host.get(host_id)
+
+    def fetch_remote(self, remote_id: str) -> RemoteRecord[F] | None:
+        """Read one remote item again (after a precondition failure)."""
+        item = self.get_remote(remote_id)
+        return None if item is None else self._remote(item, {})
 
     # -- what each channel provides ------------------------------------------------------
 
@@ -126,12 +430,62 @@ class ChannelAdapter(abc.ABC):
         """A digest of the options the cursors depend on; a change forces a full listing."""
 
     @abc.abstractmethod
-    def rules(self) -> PlanRules:
+    def rules(self) -> PlanRules[F]:
         """The planner's rules for this channel."""
 
     @abc.abstractmethod
-    def snapshot(self, mapping: Mapping[str, MappingRow], full: bool) -> ChannelSnapshot:
-        """Read both sides (in full when ``full``) and confirm absences."""
+    def host_cursor(self) -> str | None:
+        """The host's change-feed position, taken before a full listing."""
+
+    @abc.abstractmethod
+    def host_changes(self, cursor: str) -> HostChanges[H | Unreadable]:
+        """What changed in the host since ``cursor`` (``LookupError``: list in full)."""
+
+    @abc.abstractmethod
+    def host_listing(self) -> Iterable[H | Unreadable]:
+        """Every host item in the channel's scope."""
+
+    @abc.abstractmethod
+    def host_items(self, host_ids: Sequence[str]) -> Mapping[str, H | Unreadable]:
+        """The host items among ``host_ids`` that still exist (wherever they are)."""
+
+    @abc.abstractmethod
+    def host_record(self, item: H) -> HostRecord[F]:
+        """The planner's record of a host item."""
+
+    def refuse(self, record: HostRecord[F]) -> str | None:
+        """Why a host item cannot be sent (it is reported and skipped), or ``None``."""
+        return None
+
+    @abc.abstractmethod
+    def list_remote(self, cursor: str | None) -> RemoteListing[R]:
+        """The remote listing: in full without ``cursor``, else the changes since."""
+
+    @abc.abstractmethod
+    def get_remote(self, remote_id: str) -> R | None:
+        """One remote item (a tombstone when deleted), or ``None`` when there is none."""
+
+    @abc.abstractmethod
+    def remote_record(self, item: R) -> RemoteRecord[F]:
+        """The planner's record of a remote item (ownership is proven by the core)."""
+
+    def accepts(self, item: R) -> bool:
+        """Whether a listed remote item belongs to this channel at all."""
+        return True
+
+    @abc.abstractmethod
+    def made_by_us(self, remote_id: str, marker: Marker) -> bool:
+        """Whether calsync provably created ``remote_id`` for ``marker``'s host item (beyond
+        a journaled intent, which the core checks)."""
+
+    def intended_remote_id(self, host_id: str) -> str | None:
+        """The remote id a journaled create for ``host_id`` used, when the channel chooses
+        ids (calendar); ``None`` when the remote side chooses them (contacts)."""
+        return None
+
+    def left_window(self, row: MappingRow) -> bool:
+        """Whether a mapped pair left the channel's scope in time (not a deletion)."""
+        return False
 
     @property
     @abc.abstractmethod
@@ -139,35 +493,17 @@ class ChannelAdapter(abc.ABC):
         """How many remote writes the backend takes at once."""
 
     @abc.abstractmethod
-    def write_remote(self, actions: Sequence[Action]) -> list[WriteResult[Any]]:
+    def write_remote(self, actions: Sequence[Action[F]]) -> list[WriteResult[R]]:
         """Perform the remote writes of ``actions``, one result each, in order."""
 
     @abc.abstractmethod
-    def fetch_remote(self, remote_id: str) -> RemoteRecord | None:
-        """Read one remote item again (after a precondition failure)."""
-
-    @abc.abstractmethod
-    def remote_record(self, item: Any) -> RemoteRecord:
-        """The planner's record of a remote item returned by a write."""
-
-    @abc.abstractmethod
-    def create_host(self, action: CreateHost) -> HostWrite:
+    def create_host(self, action: CreateHost[F]) -> HostWrite[F]:
         """Create the host item for a remote-made item."""
 
     @abc.abstractmethod
-    def update_host(self, action: Update) -> HostWrite:
+    def update_host(self, action: Update[F]) -> HostWrite[F]:
         """Apply the host part of ``action``."""
 
     @abc.abstractmethod
     def delete_host(self, action: DeleteHost) -> None:
         """Delete (or ungroup) a host item."""
-
-    def record_intents(self, actions: Sequence[Action]) -> None:  # noqa: B027 - optional
-        """Record create intents before remote creates without client-chosen ids."""
-
-    def finish(self, complete: bool) -> None:  # noqa: B027 - optional
-        """Called after the plan of a snapshot was applied (``complete``: a full listing)."""
-
-    def host_record(self, host_id: str, snapshot: Snapshot) -> HostRecord | None:
-        """The host record of ``host_id`` in ``snapshot``, if any."""
-        return snapshot.host.get(host_id)

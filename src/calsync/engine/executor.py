@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from functools import partial
+from typing import Generic
 
 from calsync.engine.actions import (
     Action,
@@ -25,11 +26,13 @@ from calsync.engine.actions import (
     Link,
     Update,
 )
-from calsync.engine.channel import ChannelAdapter, HostWrite
-from calsync.engine.fields import encode_base, fingerprint
-from calsync.engine.planner import Snapshot, plan
+from calsync.engine.channel import FATAL, ChannelAdapter, H, HostWrite, R
+from calsync.engine.fields import encode_base, fingerprint_of
+from calsync.engine.planner import plan
+from calsync.engine.records import F, Snapshot
 from calsync.engine.report import ConflictNote, ItemError, display
-from calsync.errors import AuthError, CalendarGone, PreconditionFailed
+from calsync.errors import PreconditionFailed
+from calsync.model import RecordKind
 from calsync.policies import Side
 from calsync.state.base import MappingRow
 
@@ -37,42 +40,39 @@ __all__ = ["Executor", "needs_remote_write"]
 
 logger = logging.getLogger(__name__)
 
-#: Errors that concern the whole profile, not one item: they stop the run.
-FATAL = (AuthError, CalendarGone)
 
-
-def needs_remote_write(action: Action) -> bool:
+def needs_remote_write(action: Action[F]) -> bool:
     """True when ``action`` writes to the remote side."""
     if isinstance(action, Update):
         return action.to_remote
     return isinstance(action, CreateRemote | DeleteRemote)
 
 
-def _batches(actions: Sequence[Action], size: int) -> list[Sequence[Action]]:
+def _batches(actions: Sequence[Action[F]], size: int) -> list[Sequence[Action[F]]]:
     return [actions[i : i + size] for i in range(0, len(actions), size)]
 
 
-class Executor:
+class Executor(Generic[F, H, R]):
     """Applies the actions of one channel's plan."""
 
     def __init__(
         self,
-        adapter: ChannelAdapter,
+        adapter: ChannelAdapter[F, H, R],
         mapping: Mapping[str, MappingRow],
-        snapshot: Snapshot,
+        snapshot: Snapshot[F],
         *,
         replanning: bool = False,
     ) -> None:
-        self.adapter = adapter
+        self.adapter: ChannelAdapter[F, H, R] = adapter
         self.ctx = adapter.ctx
         self.mapping = mapping
-        self.snapshot = snapshot
+        self.snapshot: Snapshot[F] = snapshot
         self.replanning = replanning
         self.failed = 0
         self.done = 0
         self.total = 0
 
-    def run(self, actions: Sequence[Action]) -> None:
+    def run(self, actions: Sequence[Action[F]]) -> None:
         """Perform ``actions``; failures are counted in ``self.failed`` and reported."""
         self._note_conflicts(actions)
         self.total = len(actions)
@@ -82,12 +82,12 @@ class Executor:
         for batch in _batches(remote, max(1, size)):
             self._remote_batch(batch)
         for action in local:
-            self._guarded(action, self._local, action)
+            self._guarded(action, partial(self._local, action))
             self._progress(1)
 
     # -- remote writes -------------------------------------------------------------------
 
-    def _remote_batch(self, batch: Sequence[Action]) -> None:
+    def _remote_batch(self, batch: Sequence[Action[F]]) -> None:
         self.adapter.record_intents(batch)
         try:
             results = self.adapter.write_remote(batch)
@@ -101,18 +101,25 @@ class Executor:
             self._progress(len(batch))
         for action, result in zip(batch, results, strict=True):
             if result.error is None:
-                self._guarded(action, self._after_remote, action, result.item)
+                self._guarded(action, partial(self._after_remote, action, result.item))
             elif isinstance(result.error, FATAL):
                 raise result.error
             elif isinstance(result.error, PreconditionFailed) and not self.replanning:
-                self._guarded(action, self._replan, action)
+                self._guarded(action, partial(self._replan, action))
             else:
                 self._fail(action, result.error)
 
-    def _after_remote(self, action: Action, item: Any) -> None:
+    def _after_remote(self, action: Action[F], item: R | None) -> None:
         channel = self.adapter.channel.value
-        if isinstance(action, CreateRemote):
+        if isinstance(action, CreateRemote | Update):
+            if item is None:
+                raise TypeError(f"the backend returned no item for: {action.describe()}")
             record = self.adapter.remote_record(item)
+            if isinstance(action, Update):
+                logger.info("updated remote %s %s", channel, record.id)
+                self._count(Side.REMOTE, "updated")
+                self._finish_update(action, record.etag)
+                return
             op = "restored" if action.restore else "created"
             logger.info("%s remote %s %s for %s", op, channel, record.id, action.host_id)
             self._commit(
@@ -124,23 +131,20 @@ class Executor:
                 record.etag,
             )
             self._count(Side.REMOTE, op)
-        elif isinstance(action, Update):
-            record = self.adapter.remote_record(item)
-            logger.info("updated remote %s %s", channel, record.id)
-            self._count(Side.REMOTE, "updated")
-            self._finish_update(action, record.etag)
         elif isinstance(action, DeleteRemote):
             logger.info("deleted remote %s %s", channel, action.remote_id)
             self._delete_mapping(action.host_id)
             self._count(Side.REMOTE, "deleted")
 
-    def _replan(self, action: Action) -> None:
+    def _replan(self, action: Action[F]) -> None:
         """The remote item changed under us: read it again and plan this one item afresh."""
-        host_id = getattr(action, "host_id", "")
-        remote_id = getattr(action, "remote_id", None) or ""
-        row = self.mapping.get(host_id) or self.mapping.get(getattr(action, "replaces", "") or "")
+        if not isinstance(action, Update | DeleteRemote):
+            raise TypeError(f"only updates and deletes are replanned: {action.describe()}")
+        host_id, remote_id = action.host_id, action.remote_id
+        replaces = action.replaces if isinstance(action, Update) else None
+        row = self.mapping.get(host_id) or (self.mapping.get(replaces) if replaces else None)
         remote = self.adapter.fetch_remote(remote_id)
-        host = self.adapter.host_record(host_id, self.snapshot)
+        host = self.adapter.host_record_of(host_id, self.snapshot)
         mini = Snapshot(
             host={host_id: host} if host is not None else {},
             host_deleted=self.snapshot.host_deleted & {host_id},
@@ -157,7 +161,7 @@ class Executor:
 
     # -- host-side and bookkeeping actions -----------------------------------------------
 
-    def _local(self, action: Action) -> None:
+    def _local(self, action: Action[F]) -> None:
         if isinstance(action, Update):
             self._finish_update(action, action.etag)
         elif isinstance(action, CreateHost):
@@ -192,11 +196,11 @@ class Executor:
             self._delete_mapping(action.host_id)
             self.ctx.report.counts["forgotten"] += 1
 
-    def _finish_update(self, action: Update, etag: str | None) -> None:
+    def _finish_update(self, action: Update[F], etag: str | None) -> None:
         revision = action.host_revision
         kind = action.kind
         if action.to_host:
-            written: HostWrite = self.adapter.update_host(action)
+            written: HostWrite[F] = self.adapter.update_host(action)
             revision, kind = written.revision, written.kind
             logger.info(
                 "updated host item %s (%s)", action.host_id, ", ".join(sorted(action.to_host))
@@ -212,24 +216,23 @@ class Executor:
         self,
         host_id: str,
         remote_id: str,
-        kind: str,
-        fields: Any,
+        kind: RecordKind,
+        fields: F,
         host_revision: str | None,
         etag: str | None,
         replaces: str | None = None,
     ) -> None:
         ctx = self.ctx
         channel = self.adapter.channel
-        digest = fingerprint(fields)
+        base = encode_base(fields)
         row = MappingRow(
             profile_id=ctx.profile.id,
             channel=channel,
             host_id=host_id,
             remote_id=remote_id,
             kind=kind,
-            base=encode_base(fields),
-            host_fingerprint=digest,
-            remote_fingerprint=digest,
+            base=base,
+            fingerprint=fingerprint_of(base),
             host_revision=host_revision,
             remote_etag=etag,
             synced_at=ctx.now,
@@ -245,17 +248,17 @@ class Executor:
 
     # -- reporting -----------------------------------------------------------------------
 
-    def _guarded(self, action: Action, function: Callable[..., None], *args: Any) -> None:
+    def _guarded(self, action: Action[F], step: Callable[[], None]) -> None:
         try:
-            function(*args)
+            step()
         except FATAL:
             raise
         except Exception as exc:
             self._fail(action, exc)
 
-    def _fail(self, action: Action, error: BaseException) -> None:
+    def _fail(self, action: Action[F], error: BaseException) -> None:
         self.failed += 1
-        item = str(getattr(action, "host_id", None) or getattr(action, "remote_id", "?"))
+        item = action.remote_id if isinstance(action, CreateHost) else action.host_id
         message = str(error) or type(error).__name__
         logger.warning("could not %s: %s", action.describe(), message)
         self.ctx.report.errors.append(
@@ -271,7 +274,7 @@ class Executor:
     def _count(self, side: Side, operation: str) -> None:
         self.ctx.report.counts[f"{side.value}.{operation}"] += 1
 
-    def _note_conflicts(self, actions: Sequence[Action]) -> None:
+    def _note_conflicts(self, actions: Sequence[Action[F]]) -> None:
         for action in actions:
             if not isinstance(action, Update):
                 continue

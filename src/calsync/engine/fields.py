@@ -2,29 +2,33 @@
 
 The *base* of a three-way merge is the field values both sides agreed on at the last sync. It
 is stored as canonical JSON (sorted keys, UTC instants) so that a fingerprint — a short digest
-of that JSON — changes exactly when the content changes, never with formatting or etags.
+of that JSON — changes exactly when the content changes, never with formatting or etags. The
+JSON is the one untyped boundary of the engine: :func:`decode_base` turns it back into the
+channel's field record at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+import attrs
 import cattrs
 
-from calsync.model import (
-    CONTACT_FIELDS,
-    EVENT_FIELDS,
-    AllDay,
-    Channel,
-    ContactFields,
-    EventFields,
-    Timed,
-)
+from calsync.engine.records import F, Fields
+from calsync.model import AllDay, Timed, evolve_fields
 
-__all__ = ["decode_base", "encode_base", "field_names", "fingerprint"]
+__all__ = [
+    "decode_base",
+    "encode_base",
+    "field_names",
+    "fingerprint",
+    "fingerprint_of",
+    "replace_values",
+]
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(datetime, lambda d: d.astimezone(UTC).isoformat())
@@ -33,7 +37,7 @@ _converter.register_unstructure_hook(date, lambda d: d.isoformat())
 _converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
 
 
-def _structure_when(value: Any, _: Any) -> AllDay | Timed | None:
+def _structure_when(value: Any, _: Any) -> AllDay | Timed | None:  # JSON boundary
     if value is None:
         return None
     if "zone" in value:
@@ -44,21 +48,33 @@ def _structure_when(value: Any, _: Any) -> AllDay | Timed | None:
 _converter.register_structure_hook(AllDay | Timed | None, _structure_when)
 
 
-def field_names(channel: Channel) -> tuple[str, ...]:
-    """The synced field names of a channel, in a fixed order."""
-    return EVENT_FIELDS if channel is Channel.CALENDAR else CONTACT_FIELDS
+def field_names(cls: type[Fields]) -> tuple[str, ...]:
+    """The synced field names of a field record, in a fixed order."""
+    return tuple(a.name for a in attrs.fields(cls))
 
 
-def encode_base(fields: EventFields | ContactFields) -> str:
+def replace_values(fields: F, changes: Mapping[str, object]) -> F:
+    """``fields`` with the named values replaced, each taken from a record of the same type
+    (the merge's one untyped step: attrs cannot type a keyword set chosen at run time)."""
+    replaced: F = evolve_fields(fields, changes)
+    return replaced
+
+
+def encode_base(fields: Fields) -> str:
     """Canonical JSON of ``fields``."""
     return json.dumps(_converter.unstructure(fields), sort_keys=True, separators=(",", ":"))
 
 
-def decode_base(text: str, cls: type[EventFields | ContactFields]) -> Any:
+def decode_base(text: str, cls: type[F]) -> F:
     """The fields stored by :func:`encode_base`."""
     return _converter.structure(json.loads(text), cls)
 
 
-def fingerprint(fields: EventFields | ContactFields) -> str:
+def fingerprint_of(base: str) -> str:
+    """A short digest of an encoded base."""
+    return hashlib.blake2b(base.encode(), digest_size=12).hexdigest()
+
+
+def fingerprint(fields: Fields) -> str:
     """A short digest of the canonical form of ``fields``."""
-    return hashlib.blake2b(encode_base(fields).encode(), digest_size=12).hexdigest()
+    return fingerprint_of(encode_base(fields))

@@ -6,11 +6,17 @@
   stored at the last sync: a field changed on one side travels to the other (as its direction
   allows); a field changed on both sides to different values is a conflict for the policy;
   equal values are converged whatever the base says;
-* the host revision and remote etag let unchanged pairs be skipped without decoding anything,
-  so a quiet run over 100k items costs dictionary lookups;
+* a side is unchanged when its revision (host) or etag (remote) is the one recorded, or when
+  its fields have the recorded fingerprint — so a quiet run costs lookups, and an etag or
+  revision that moved without a content change is recorded, never merged;
 * deletions are only ever taken from *explicit* evidence the snapshot collected (a tombstone,
   or an absence that a direct read confirmed); an item merely missing from a listing is not in
   the snapshot at all, so the planner cannot delete it;
+* a remote item carrying calsync's marker but no mapping is deleted only when calsync provably
+  made it (``RemoteRecord.provably_ours``) and its host item is gone; anything else is left
+  alone with a warning;
+* an item adopted after a crash is merged against the journaled intent's fields, so a remote
+  edit made since is an edit, not overwritten;
 * a run that would delete too much of one side has those deletions *held* (DeletionRules).
 
 The planner never performs I/O; the executor does.
@@ -19,11 +25,10 @@ The planner never performs I/O; the executor does.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Generic
 
-from attrs import field, frozen
+from attrs import frozen
 
 from calsync.engine.actions import (
     Action,
@@ -36,8 +41,15 @@ from calsync.engine.actions import (
     ResolvedConflict,
     Update,
 )
-from calsync.engine.fields import decode_base, field_names
-from calsync.model import Channel, ContactFields, EventFields, Marker
+from calsync.engine.fields import (
+    decode_base,
+    encode_base,
+    field_names,
+    fingerprint_of,
+    replace_values,
+)
+from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
+from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import (
     ConflictPolicy,
     DeletionRules,
@@ -50,61 +62,15 @@ from calsync.policies import (
 )
 from calsync.state.base import MappingRow
 
-__all__ = ["HostRecord", "Plan", "PlanRules", "RemoteRecord", "Snapshot", "plan"]
-
-UNLINKED = "unlinked"
-CONTACT = "contact"
+__all__ = ["Plan", "PlanRules", "plan"]
 
 
 @frozen
-class HostRecord:
-    """A host item as the planner sees it: ``view`` holds the fields Google should show."""
-
-    id: str
-    kind: str
-    view: Any
-    revision: str | None = None
-    updated: datetime | None = None
-    replaces: str | None = None
-    origin: str | None = None
-
-
-@frozen
-class RemoteRecord:
-    """A remote item as the planner sees it (``view`` is ``None`` for a tombstone)."""
-
-    id: str
-    etag: str
-    view: Any | None
-    marker: Marker | None = None
-    deleted: bool = False
-    updated: datetime | None = None
-    in_scope: bool = True
-
-
-@frozen
-class Snapshot:
-    """What the snapshot phase established about both sides.
-
-    Attributes:
-        host: host items to consider, by id (all of them, or only changed ones).
-        host_deleted: host ids confirmed deleted (by a change feed or a direct read).
-        remote: remote items seen, by id, tombstones included.
-        forgotten: mapped host ids to drop without touching either side, with the reason
-            (they left the window).
-    """
-
-    host: Mapping[str, HostRecord]
-    host_deleted: frozenset[str] = frozenset()
-    remote: Mapping[str, RemoteRecord] = field(factory=dict)
-    forgotten: Mapping[str, str] = field(factory=dict)
-
-
-@frozen
-class PlanRules:
-    """Everything the planner needs to know about the profile."""
+class PlanRules(Generic[F]):
+    """Everything the planner needs to know about the profile's channel."""
 
     channel: Channel
+    fields_cls: type[F]
     namespace: str
     inbound: bool
     field_rules: FieldRules
@@ -114,11 +80,11 @@ class PlanRules:
 
 
 @frozen
-class Plan:
+class Plan(Generic[F]):
     """The actions to perform, the deletions held back, and warnings for the user."""
 
-    actions: tuple[Action, ...]
-    held: tuple[Action, ...] = ()
+    actions: tuple[Action[F], ...]
+    held: tuple[DeleteRemote | DeleteHost, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -128,12 +94,12 @@ class Plan:
 
 
 def plan(
-    snapshot: Snapshot,
+    snapshot: Snapshot[F],
     mapping: Mapping[str, MappingRow],
-    rules: PlanRules,
+    rules: PlanRules[F],
     *,
     confirm_deletions: bool = False,
-) -> Plan:
+) -> Plan[F]:
     """Plan one channel of one profile. Pure: same inputs, same plan."""
     planner = _Planner(snapshot, mapping, rules)
     planner.run()
@@ -150,33 +116,40 @@ def plan(
 
 
 def _hold_mass_deletions(
-    actions: list[Action], mapped: int, rules: DeletionRules, confirmed: bool
-) -> tuple[list[Action], list[Action]]:
+    actions: list[Action[F]], mapped: int, rules: DeletionRules, confirmed: bool
+) -> tuple[list[Action[F]], list[DeleteRemote | DeleteHost]]:
+    """Hold each side's deletions when they are a mass deletion; linear in the actions."""
     if confirmed:
         return actions, []
-    held: list[Action] = []
-    for kind in (DeleteRemote, DeleteHost):
-        deletions = [a for a in actions if isinstance(a, kind)]
-        if rules.holds(len(deletions), mapped):
-            held.extend(deletions)
-    kept = [a for a in actions if a not in held] if held else actions
+    remote = [a for a in actions if isinstance(a, DeleteRemote)]
+    host = [a for a in actions if isinstance(a, DeleteHost)]
+    held_types: set[type] = set()
+    if rules.holds(len(remote), mapped):
+        held_types.add(DeleteRemote)
+    if rules.holds(len(host), mapped):
+        held_types.add(DeleteHost)
+    if not held_types:
+        return actions, []
+    kept = [a for a in actions if type(a) not in held_types]
+    held: list[DeleteRemote | DeleteHost] = []
+    if DeleteRemote in held_types:
+        held.extend(remote)
+    if DeleteHost in held_types:
+        held.extend(host)
     return kept, held
 
 
-class _Planner:
+class _Planner(Generic[F]):
     def __init__(
-        self, snapshot: Snapshot, mapping: Mapping[str, MappingRow], rules: PlanRules
+        self, snapshot: Snapshot[F], mapping: Mapping[str, MappingRow], rules: PlanRules[F]
     ) -> None:
-        self.snapshot = snapshot
+        self.snapshot: Snapshot[F] = snapshot
         self.mapping = mapping
-        self.rules = rules
-        self.fields_cls: type[EventFields | ContactFields] = (
-            EventFields if rules.channel is Channel.CALENDAR else ContactFields
-        )
-        self.names = field_names(rules.channel)
+        self.rules: PlanRules[F] = rules
+        self.names = field_names(rules.fields_cls)
         self.done_hosts: set[str] = set()
         self.done_remotes: set[str] = set()
-        self.actions: list[Action] = []
+        self.actions: list[Action[F]] = []
         self.warnings: list[str] = []
 
     @cached_property
@@ -185,16 +158,23 @@ class _Planner:
         return {row.remote_id: row for row in self.mapping.values()}
 
     @cached_property
-    def claimed_by_marker(self) -> dict[str, RemoteRecord]:
-        """Unmapped live remote items carrying this profile's marker, by the host id named."""
-        return {
-            r.marker.host_id: r
-            for r in self.snapshot.remote.values()
-            if r.marker is not None
-            and r.marker.namespace == self.rules.namespace
-            and not r.deleted
-            and r.id not in self.by_remote
-        }
+    def claimed_by_marker(self) -> dict[str, RemoteRecord[F]]:
+        """Unmapped live remote items carrying this profile's marker, by the host id named;
+        where two claim one host item, the one calsync provably made."""
+        claimed: dict[str, RemoteRecord[F]] = {}
+        for remote in self.snapshot.remote.values():
+            marker = remote.marker
+            if (
+                marker is None
+                or marker.namespace != self.rules.namespace
+                or remote.deleted
+                or remote.id in self.by_remote
+            ):
+                continue
+            known = claimed.get(marker.host_id)
+            if known is None or (remote.provably_ours and not known.provably_ours):
+                claimed[marker.host_id] = remote
+        return claimed
 
     def run(self) -> None:
         for host in self.snapshot.host.values():
@@ -211,7 +191,7 @@ class _Planner:
 
     # -- host side -----------------------------------------------------------------------
 
-    def _host_item(self, host: HostRecord) -> None:
+    def _host_item(self, host: HostRecord[F]) -> None:
         if host.id in self.done_hosts:
             return
         self.done_hosts.add(host.id)
@@ -228,30 +208,26 @@ class _Planner:
         self.done_remotes.add(row.remote_id)
         self._reconcile(host, self.snapshot.remote.get(row.remote_id), row, replaces)
 
-    def _unmapped_host_item(self, host: HostRecord) -> None:
+    def _create(self, host: HostRecord[F], remote_id: str | None) -> CreateRemote[F]:
+        return CreateRemote(
+            self.rules.channel, host.id, host.kind, host.view, remote_id, host.revision
+        )
+
+    def _unmapped_host_item(self, host: HostRecord[F]) -> None:
         remote = self._adoptable(host)
         if remote is None:
-            channel = self.rules.channel
-            remote_id = self.rules.remote_id_for(host.id)
-            self.actions.append(
-                CreateRemote(channel, host.id, host.kind, host.view, remote_id, host.revision)
-            )
+            self.actions.append(self._create(host, self.rules.remote_id_for(host.id)))
             return
         self.done_remotes.add(remote.id)
-        if remote.deleted and host.kind == UNLINKED and self.rules.inbound:
+        if remote.deleted and host.kind is RecordKind.UNLINKED and self.rules.inbound:
             self.actions.append(DeleteHost(self.rules.channel, host.id, remote.id, host.kind))
             return
-        if remote.deleted:
-            remote_id = self.rules.remote_id_for(host.id) or None
-            self.actions.append(
-                CreateRemote(
-                    self.rules.channel, host.id, host.kind, host.view, remote_id, host.revision
-                )
-            )
+        if remote.deleted or remote.view is None:
+            self.actions.append(self._create(host, self.rules.remote_id_for(host.id) or None))
             return
-        self._adopt(host, remote)
+        self._adopt(host, remote, remote.view)
 
-    def _adoptable(self, host: HostRecord) -> RemoteRecord | None:
+    def _adoptable(self, host: HostRecord[F]) -> RemoteRecord[F] | None:
         origin = host.origin
         if origin is not None and origin not in self.by_remote:
             remote = self.snapshot.remote.get(origin)
@@ -259,14 +235,18 @@ class _Planner:
                 return remote
         return self.claimed_by_marker.get(host.id)
 
-    def _adopt(self, host: HostRecord, remote: RemoteRecord) -> None:
-        values, to_host, _ = self._merge(host.kind, None, host.view, remote.view, host, remote)
-        fields = self.fields_cls(**values)
-        to_remote = fields != remote.view or self._needs_marker(host.kind, host.id, remote)
+    def _adopt(self, host: HostRecord[F], remote: RemoteRecord[F], remote_view: F) -> None:
+        # after a crash between a create and its record, the journaled fields are the base
+        base = self.snapshot.intents.get(host.id)
+        fields, to_host, conflicts = self._merge(
+            host.kind, base, host.view, remote_view, host, remote
+        )
+        to_remote = fields != remote_view or self._needs_marker(host.kind, host.id, remote)
+        channel = self.rules.channel
         if to_remote or to_host:
             self.actions.append(
                 Update(
-                    self.rules.channel,
+                    channel,
                     host.id,
                     remote.id,
                     host.kind,
@@ -275,12 +255,13 @@ class _Planner:
                     frozenset(to_host),
                     remote.etag,
                     host.revision,
+                    tuple(conflicts),
                 )
             )
             return
         self.actions.append(
             Link(
-                self.rules.channel,
+                channel,
                 host.id,
                 remote.id,
                 host.kind,
@@ -308,7 +289,7 @@ class _Planner:
 
     # -- remote side ---------------------------------------------------------------------
 
-    def _remote_item(self, remote: RemoteRecord) -> None:
+    def _remote_item(self, remote: RemoteRecord[F]) -> None:
         self.done_remotes.add(remote.id)
         row = self.by_remote.get(remote.id)
         if row is not None:
@@ -319,54 +300,84 @@ class _Planner:
         if remote.deleted or remote.view is None:
             return
         marker = remote.marker
-        if marker is not None:
-            if marker.namespace == self.rules.namespace and marker.host_id in (
-                self.snapshot.host_deleted
-            ):
-                self.warnings.append(
-                    f"removed remote item {remote.id}: its host item {marker.host_id} is gone"
-                )
+        if marker is None:
+            if self.rules.inbound and remote.in_scope:
                 self.actions.append(
-                    DeleteRemote(
-                        self.rules.channel, marker.host_id, remote.id, "orphan", remote.etag
-                    )
+                    CreateHost(self.rules.channel, remote.id, remote.view, remote.etag)
                 )
-            return  # ours but the host side is unknown, or another profile's item
-        if self.rules.inbound and remote.in_scope:
-            self.actions.append(CreateHost(self.rules.channel, remote.id, remote.view, remote.etag))
+            return
+        if marker.namespace == self.rules.namespace and marker.host_id in (
+            self.snapshot.host_deleted
+        ):
+            self._orphan(remote, marker)
+        # ours but the host side is unknown, or another profile's item: left alone
+
+    def _orphan(self, remote: RemoteRecord[F], marker: Marker) -> None:
+        if not remote.provably_ours:
+            self.warnings.append(
+                f"left remote item {remote.id} in place: it carries calsync's marker for "
+                f"{marker.host_id!r}, which is gone, but calsync did not create it"
+            )
+            return
+        self.warnings.append(
+            f"removed remote item {remote.id}: its host item {marker.host_id} is gone"
+        )
+        kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
+        self.actions.append(
+            DeleteRemote(
+                self.rules.channel, marker.host_id, remote.id, kind, remote.etag, orphan=True
+            )
+        )
 
     # -- pairs ---------------------------------------------------------------------------
 
+    def _unchanged(
+        self, revision: str | None, recorded: str | None, view: F, row: MappingRow
+    ) -> bool:
+        if revision is not None and revision == recorded:
+            return True
+        return fingerprint_of(encode_base(view)) == row.fingerprint
+
     def _reconcile(
         self,
-        host: HostRecord | None,
-        remote: RemoteRecord | None,
+        host: HostRecord[F] | None,
+        remote: RemoteRecord[F] | None,
         row: MappingRow,
         replaces: str | None,
     ) -> None:
-        if remote is not None and (remote.deleted or not remote.in_scope):
+        if remote is not None and (remote.deleted or not remote.in_scope or remote.view is None):
             self._remote_deleted(host, remote, row)
             return
         host_changed = host is not None and (
-            host.revision is None or host.revision != row.host_revision or replaces is not None
+            replaces is not None
+            or not self._unchanged(host.revision, row.host_revision, host.view, row)
         )
-        remote_changed = remote is not None and remote.etag != row.remote_etag
-        if not host_changed and not remote_changed:
-            return
-        base = decode_base(row.base, self.fields_cls)
-        host_view = host.view if host is not None else base
-        remote_view = remote.view if remote is not None else base
+        remote_changed = remote is not None and (
+            remote.view is not None
+            and not self._unchanged(remote.etag, row.remote_etag, remote.view, row)
+        )
+        etag = remote.etag if remote is not None else row.remote_etag
+        revision = host.revision if host is not None else row.host_revision
         kind = host.kind if host is not None else row.kind
         host_id = host.id if host is not None else row.host_id
-        values, to_host, conflicts = self._merge(kind, base, host_view, remote_view, host, remote)
-        fields = self.fields_cls(**values)
+        channel = self.rules.channel
+        if not host_changed and not remote_changed:
+            if replaces is None and etag == row.remote_etag and revision == row.host_revision:
+                return
+            if replaces is None:  # only an etag or revision moved: record it
+                fields = decode_base(row.base, self.rules.fields_cls)
+                self.actions.append(
+                    Link(channel, host_id, row.remote_id, kind, fields, etag, revision)
+                )
+                return
+        base = decode_base(row.base, self.rules.fields_cls)
+        host_view = host.view if host is not None else base
+        remote_view = remote.view if remote is not None and remote.view is not None else base
+        fields, to_host, conflicts = self._merge(kind, base, host_view, remote_view, host, remote)
         to_remote = fields != remote_view or (
             (remote is not None or replaces is not None)
             and self._needs_marker(kind, host_id, remote)
         )
-        etag = remote.etag if remote is not None else row.remote_etag
-        revision = host.revision if host is not None else row.host_revision
-        channel = self.rules.channel
         if to_remote or to_host:
             self.actions.append(
                 Update(
@@ -388,51 +399,48 @@ class _Planner:
                 Link(channel, host_id, row.remote_id, kind, fields, etag, revision, replaces)
             )
 
-    def _needs_marker(self, kind: str, host_id: str, remote: RemoteRecord | None) -> bool:
-        if kind == UNLINKED:
+    def _needs_marker(self, kind: RecordKind, host_id: str, remote: RemoteRecord[F] | None) -> bool:
+        if kind is RecordKind.UNLINKED:
             return False
         expected = Marker(self.rules.namespace, host_id)
         return remote is None or remote.marker != expected
 
     def _merge(
         self,
-        kind: str,
-        base: Any | None,
-        host_view: Any,
-        remote_view: Any,
-        host: HostRecord | None,
-        remote: RemoteRecord | None,
-    ) -> tuple[dict[str, Any], set[str], list[ResolvedConflict]]:
-        values: dict[str, Any] = {}
-        to_host: set[str] = set()
+        kind: RecordKind,
+        base: F | None,
+        host_view: F,
+        remote_view: F,
+        host: HostRecord[F] | None,
+        remote: RemoteRecord[F] | None,
+    ) -> tuple[F, set[str], list[ResolvedConflict]]:
+        """The merged fields, the names the host must take, and the conflicts resolved."""
+        taken: dict[str, object] = {}
         conflicts: list[ResolvedConflict] = []
         for name in self.names:
             host_value = getattr(host_view, name)
             remote_value = getattr(remote_view, name)
             if host_value == remote_value:
-                values[name] = host_value
                 continue
             direction = self.rules.field_rules.direction(kind, name, self.rules.inbound)
             winner = self._winner(direction, name, base, host_value, remote_value, host, remote)
             if isinstance(winner, ResolvedConflict):
                 conflicts.append(winner)
                 winner = winner.winner
-            if winner is Side.HOST:
-                values[name] = host_value
-            else:
-                values[name] = remote_value
-                to_host.add(name)
-        return values, to_host, conflicts
+            if winner is Side.REMOTE:
+                taken[name] = remote_value
+        merged = replace_values(host_view, taken) if taken else host_view
+        return merged, set(taken), conflicts
 
     def _winner(
         self,
         direction: Direction,
         name: str,
-        base: Any | None,
-        host_value: Any,
-        remote_value: Any,
-        host: HostRecord | None,
-        remote: RemoteRecord | None,
+        base: F | None,
+        host_value: object,
+        remote_value: object,
+        host: HostRecord[F] | None,
+        remote: RemoteRecord[F] | None,
     ) -> Side | ResolvedConflict:
         if direction is Direction.OUT or base is None:
             return Side.HOST
@@ -455,7 +463,7 @@ class _Planner:
         return ResolvedConflict(conflict, resolve(self.rules.conflict_policy, conflict))
 
     def _remote_deleted(
-        self, host: HostRecord | None, remote: RemoteRecord, row: MappingRow
+        self, host: HostRecord[F] | None, remote: RemoteRecord[F], row: MappingRow
     ) -> None:
         kind = host.kind if host is not None else row.kind
         rule = self._deletion_rule(kind)
@@ -466,10 +474,10 @@ class _Planner:
         if rule is RemoteDeletion.DELETE_HOST:
             self.actions.append(DeleteHost(channel, row.host_id, row.remote_id, kind))
             return
-        fields = host.view if host is not None else decode_base(row.base, self.fields_cls)
+        fields = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
         revision = host.revision if host is not None else row.host_revision
-        what = f"{'contact' if channel is Channel.CONTACTS else kind} {_named(fields, row.host_id)}"
-        if remote.deleted:
+        what = f"{kind.value} {_named(fields, row.host_id)}"
+        if remote.deleted or remote.view is None:
             self.warnings.append(f"the {what} was deleted in Google; it has been restored")
             remote_id = row.remote_id if channel is Channel.CALENDAR else None
             self.actions.append(
@@ -491,20 +499,17 @@ class _Planner:
             )
         )
 
-    def _deletion_rule(self, kind: str) -> RemoteDeletion:
+    def _deletion_rule(self, kind: RecordKind) -> RemoteDeletion:
         rules = self.rules.deletion_rules
-        if kind == UNLINKED:
-            return rules.unlinked if self.rules.inbound else RemoteDeletion.UNLINK
-        if kind == CONTACT:
-            rule = rules.contact
-        else:
-            rule = rules.session if kind == "session" else rules.appointment
+        if kind is RecordKind.UNLINKED and not self.rules.inbound:
+            return RemoteDeletion.UNLINK
+        rule = rules.for_kind(kind)
         if rule is RemoteDeletion.DELETE_HOST and not self.rules.inbound:
             return RemoteDeletion.RESTORE
         return rule
 
 
-def _named(fields: Any, host_id: str) -> str:
+def _named(fields: object, host_id: str) -> str:
     """``'Headshots - Priya Shah' (session-2)``: what a user recognises, then the id."""
     name = getattr(fields, "title", None)
     if name is None:

@@ -7,16 +7,27 @@ Every run returns a :class:`SyncReport`. Hosts show it to the user; the processo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import define, field, frozen
 
+from calsync.engine.actions import (
+    Action,
+    CreateHost,
+    CreateRemote,
+    DeleteHost,
+    DeleteRemote,
+    Link,
+    Update,
+)
+from calsync.engine.records import F
 from calsync.model import AllDay, Channel, Timed
 from calsync.policies import Side
 from calsync.timezones import zone_info
 
-__all__ = ["ConflictNote", "HeldDeletion", "ItemError", "SyncReport", "display"]
+__all__ = ["ConflictNote", "HeldDeletion", "ItemError", "SyncReport", "display", "would_count"]
 
 
 def display(value: Any) -> str:
@@ -40,6 +51,30 @@ def display(value: Any) -> str:
 
 #: The operations counted per side.
 OPERATIONS = ("created", "updated", "deleted", "restored")
+
+
+def would_count(actions: Iterable[Action[F]]) -> Counter[str]:
+    """What performing ``actions`` would count, keyed as :attr:`SyncReport.counts`."""
+    counts: Counter[str] = Counter()
+    for action in actions:
+        if isinstance(action, CreateRemote):
+            counts["remote.restored" if action.restore else "remote.created"] += 1
+        elif isinstance(action, Update):
+            if action.to_remote:
+                counts["remote.updated"] += 1
+            if action.to_host:
+                counts["host.updated"] += 1
+        elif isinstance(action, DeleteRemote):
+            counts["remote.deleted"] += 1
+        elif isinstance(action, CreateHost):
+            counts["host.created"] += 1
+        elif isinstance(action, DeleteHost):
+            counts["host.deleted"] += 1
+        elif isinstance(action, Link):
+            counts["adopted" if action.adopted else "linked"] += 1
+        else:
+            counts["forgotten"] += 1
+    return counts
 
 
 @frozen
@@ -113,6 +148,8 @@ class SyncReport:
     dry_run: bool = False
     finished_at: datetime | None = None
     counts: Counter[str] = field(factory=Counter)
+    #: in a dry run: what the run would have done, keyed as ``counts``
+    would: Counter[str] = field(factory=Counter)
     conflicts: list[ConflictNote] = field(factory=list)
     warnings: list[str] = field(factory=list)
     errors: list[ItemError] = field(factory=list)
@@ -150,8 +187,13 @@ class SyncReport:
         """A few readable lines for people."""
         lines = [f"Profile {self.profile_id}{' (dry run)' if self.dry_run else ''}:"]
         for side, label in ((Side.REMOTE, "Google"), (Side.HOST, "studio")):
-            ops = ", ".join(f"{self.count(side, op)} {op}" for op in OPERATIONS)
-            lines.append(f"  {label}: {ops}")
+            if self.dry_run:
+                would = (self.would[f"{side.value}.{op}"] for op in OPERATIONS)
+                ops = ", ".join(f"{n} {op}" for n, op in zip(would, OPERATIONS, strict=True))
+                lines.append(f"  {label}: would be {ops}")
+            else:
+                ops = ", ".join(f"{self.count(side, op)} {op}" for op in OPERATIONS)
+                lines.append(f"  {label}: {ops}")
         lines.append(
             f"  conflicts: {len(self.conflicts)}, warnings: {len(self.warnings)}, "
             f"errors: {len(self.errors)}, held deletions: {len(self.held)}"
@@ -176,6 +218,7 @@ class SyncReport:
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "counts": dict(sorted(self.counts.items())),
+            "would": dict(sorted(self.would.items())),
             "writes": self.writes,
             "conflicts": [c.to_dict() for c in self.conflicts],
             "warnings": list(self.warnings),

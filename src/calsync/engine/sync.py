@@ -15,13 +15,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from calsync.backends import CalendarBackend, ContactsBackend
-from calsync.engine.actions import DeleteHost, DeleteRemote
+from calsync.engine.actions import DeleteRemote
 from calsync.engine.calendar import CalendarSync
-from calsync.engine.channel import ChannelAdapter, Progress, RunContext
+from calsync.engine.channel import ChannelAdapter, H, Progress, R, RunContext
 from calsync.engine.contacts import ContactsSync
 from calsync.engine.executor import Executor
 from calsync.engine.planner import Plan, plan
-from calsync.engine.report import HeldDeletion, SyncReport
+from calsync.engine.records import F
+from calsync.engine.report import HeldDeletion, SyncReport, would_count
 from calsync.errors import AuthError, CalendarGone
 from calsync.policies import Side
 from calsync.profile import SyncProfile
@@ -87,10 +88,15 @@ class SyncEngine:
         in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``)."""
         now = self.clock()
         report = SyncReport(profile.id, now, dry_run)
-        ctx = RunContext(profile, self.store, report, now, self.batch_size, self.progress)
+        ctx = RunContext(
+            profile, self.store, report, now, self.batch_size, self.progress, dry_run=dry_run
+        )
         try:
             for adapter in self._adapters(ctx, calendar, contacts):
-                self._run_channel(adapter, dry_run, confirm_deletions)
+                if isinstance(adapter, CalendarSync):
+                    self._run_channel(adapter, confirm_deletions)
+                else:
+                    self._run_channel(adapter, confirm_deletions)
         except AuthError as exc:
             logger.warning("profile %s: authorisation refused: %s", profile.id, exc)
             report.needs_reauth = True
@@ -117,8 +123,8 @@ class SyncEngine:
         ctx: RunContext,
         calendar: CalendarBackend | None,
         contacts: ContactsBackend | None,
-    ) -> list[ChannelAdapter]:
-        adapters: list[ChannelAdapter] = []
+    ) -> list[CalendarSync | ContactsSync]:
+        adapters: list[CalendarSync | ContactsSync] = []
         profile = ctx.profile
         if profile.calendar_id is not None and calendar is not None:
             adapters.append(CalendarSync(ctx, self.schedule, calendar))
@@ -131,16 +137,17 @@ class SyncEngine:
                 adapters.append(ContactsSync(ctx, self.contacts, contacts))
         return adapters
 
-    def _run_channel(self, adapter: ChannelAdapter, dry_run: bool, confirm: bool) -> None:
+    def _run_channel(self, adapter: ChannelAdapter[F, H, R], confirm: bool) -> None:
         ctx, channel = adapter.ctx, adapter.channel
-        mapping = self.store.mappings(ctx.profile.id, channel)
-        full = adapter.needs_full_listing()
         applying = False
         try:
+            fresh = adapter.prepare()
+            mapping = {} if fresh else self.store.mappings(ctx.profile.id, channel)
+            full = fresh or adapter.needs_full_listing()
             snapshot = adapter.snapshot(mapping, full)
             the_plan = plan(snapshot.snapshot, mapping, adapter.rules(), confirm_deletions=confirm)
             self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
-            if dry_run:
+            if ctx.dry_run:
                 return
             applying = True
             executor = Executor(adapter, mapping, snapshot.snapshot)
@@ -157,7 +164,7 @@ class SyncEngine:
             self._channel_failed(adapter, exc, applying)
             return
         held_sides = {h.side for h in ctx.report.held if h.channel is channel}
-        clean = executor.failed == 0
+        clean = executor.failed == 0 and snapshot.read_failures == 0
         adapter.commit_cursors(
             snapshot,
             advance_host=clean and Side.REMOTE not in held_sides,
@@ -166,26 +173,34 @@ class SyncEngine:
         adapter.finish(full and clean)
 
     def _note_plan(
-        self, report: SyncReport, adapter: ChannelAdapter, the_plan: Plan, warnings: tuple[str, ...]
+        self,
+        report: SyncReport,
+        adapter: ChannelAdapter[F, H, R],
+        the_plan: Plan[F],
+        warnings: tuple[str, ...],
     ) -> None:
         report.warnings.extend(warnings)
         report.warnings.extend(the_plan.warnings)
         report.planned.extend(action.describe() for action in the_plan.actions)
+        if report.dry_run:
+            report.would.update(would_count(the_plan.actions))
         for action in the_plan.held:
             side = Side.REMOTE if isinstance(action, DeleteRemote) else Side.HOST
-            assert isinstance(action, DeleteRemote | DeleteHost)
             report.held.append(
                 HeldDeletion(adapter.channel, side, action.host_id, action.describe())
             )
 
-    def _calendar_gone(self, adapter: ChannelAdapter) -> None:
+    def _calendar_gone(self, adapter: ChannelAdapter[F, H, R]) -> None:
         ctx = adapter.ctx
         logger.warning("profile %s: the calendar is gone; starting over", ctx.profile.id)
-        adapter.forget()
+        if not ctx.dry_run:
+            adapter.forget()
         ctx.report.calendar_gone = True
         ctx.report.fatal = CALENDAR_GONE
 
-    def _channel_failed(self, adapter: ChannelAdapter, exc: BaseException, applying: bool) -> None:
+    def _channel_failed(
+        self, adapter: ChannelAdapter[F, H, R], exc: BaseException, applying: bool
+    ) -> None:
         ctx = adapter.ctx
         what = adapter.channel.value
         if applying:

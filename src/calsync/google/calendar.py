@@ -150,16 +150,20 @@ class GoogleCalendarBackend(CalendarBackend):
     # -- reading -------------------------------------------------------------------------
 
     def list_events(
-        self, calendar_id: str, window: TimeRange, cursor: str | None
+        self, calendar_id: str, window: TimeRange, cursor: str | None, *, read_only: bool = False
     ) -> RemoteListing[RemoteEvent]:
         if cursor is not None:
             try:
-                return self._listing(calendar_id, {"syncToken": cursor}, complete=False)
+                return self._listing(
+                    calendar_id, {"syncToken": cursor}, complete=False, read_only=read_only
+                )
             except SyncTokenExpired as exc:
                 logger.info("sync token of %s expired (%s): listing in full", calendar_id, exc)
                 restarted = f"the sync token expired ({exc.reason or exc.status})"
-                return self._listing(calendar_id, _window(window), True, restarted)
-        return self._listing(calendar_id, _window(window), complete=True)
+                return self._listing(
+                    calendar_id, _window(window), True, restarted, read_only=read_only
+                )
+        return self._listing(calendar_id, _window(window), complete=True, read_only=read_only)
 
     def _listing(
         self,
@@ -167,6 +171,8 @@ class GoogleCalendarBackend(CalendarBackend):
         params: dict[str, Any],
         complete: bool,
         restarted: str | None = None,
+        *,
+        read_only: bool = False,
     ) -> RemoteListing[RemoteEvent]:
         events = self.service.events()
         request = events.list(
@@ -183,7 +189,7 @@ class GoogleCalendarBackend(CalendarBackend):
                 self._collect(calendar_id, data, items, warnings)
             token = page.get("nextSyncToken")
             request = events.list_next(request, page)
-        items = self._repair_split_markers(calendar_id, items, warnings)
+        items = self._repair_split_markers(calendar_id, items, warnings, read_only=read_only)
         # (the attrs plugin types a ``converter=tuple`` field as ``Iterable[_T_co]``)
         notes: Any = tuple(warnings)
         return RemoteListing(items, complete, token, notes, restarted)
@@ -242,8 +248,9 @@ class GoogleCalendarBackend(CalendarBackend):
             data = self.caller.execute(request)
         except AlreadyExists:
             return self._adopt(calendar_id, event_id, fields, marker)
-        except NotFound as exc:
-            raise CalendarGone(f"calendar {calendar_id} no longer exists") from exc
+        except NotFound:
+            self._check_calendar(calendar_id)
+            raise
         return self._read(calendar_id, data)
 
     def update_event(
@@ -344,8 +351,8 @@ class GoogleCalendarBackend(CalendarBackend):
         if isinstance(write, CreateEvent) and isinstance(error, AlreadyExists):
             return WriteResult(self._adopt(calendar_id, write.event_id, write.fields, write.marker))
         if isinstance(error, NotFound) and not isinstance(error, CalendarGone):
-            if isinstance(write, CreateEvent):
-                raise CalendarGone(f"calendar {calendar_id} no longer exists") from error
+            # one part's 404 is that item's error; only a calendar-level call may say the
+            # calendar is gone (and raises CalendarGone here if it is)
             self._check_calendar(calendar_id)
         return WriteResult(error=error)
 
@@ -382,12 +389,23 @@ class GoogleCalendarBackend(CalendarBackend):
     # -- split series --------------------------------------------------------------------
 
     def _repair_split_markers(
-        self, calendar_id: str, events: list[RemoteEvent], warnings: list[str]
+        self,
+        calendar_id: str,
+        events: list[RemoteEvent],
+        warnings: list[str],
+        *,
+        read_only: bool = False,
     ) -> list[RemoteEvent]:
         """Take our marker off series split off ours in Google (see :mod:`.split`), and list
-        their instances as Google's own events."""
+        their instances as Google's own events. ``read_only`` (a dry run) lists them so
+        without writing the repair."""
         for copy in find_split_copies(events):
-            if self._strip_marker(calendar_id, copy.root, copy.keeper, warnings):
+            if read_only:
+                warnings.append(
+                    f"event {copy.root} was split off event {copy.keeper} in Google; "
+                    "a real run makes it its own event"
+                )
+            if read_only or self._strip_marker(calendar_id, copy.root, copy.keeper, warnings):
                 for index in copy.indices:
                     events[index] = attrs.evolve(events[index], marker=None)
         return events

@@ -106,13 +106,13 @@ class GoogleContactsBackend(ContactsBackend):
     # -- the group -----------------------------------------------------------------------
 
     def ensure_group(self, name: str) -> str:
-        found = self._find_group(name)
+        found = self.find_group(name)
         if found is None:
             body = {"contactGroup": {"name": name}}
             try:
                 data = self.caller.execute(self.service.contactGroups().create(body=body))
             except AlreadyExists:  # made meanwhile (another runner, or the user)
-                found = self._find_group(name)
+                found = self.find_group(name)
                 if found is None:
                     raise
             else:
@@ -121,7 +121,7 @@ class GoogleContactsBackend(ContactsBackend):
         self._group = found
         return found
 
-    def _find_group(self, name: str) -> str | None:
+    def find_group(self, name: str) -> str | None:
         groups = self.service.contactGroups()
         request = groups.list(pageSize=1000, groupFields="name,groupType")
         while request is not None:

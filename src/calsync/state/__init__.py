@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
+from calsync.state.base import Lease, MappingRow, PendingCreate, RemoteGroup, StateStore
 from calsync.state.memory import MemoryStateStore
 from calsync.state.sqlite import SqliteStateStore
 
@@ -11,6 +11,7 @@ __all__ = [
     "MappingRow",
     "MemoryStateStore",
     "PendingCreate",
+    "RemoteGroup",
     "SqliteStateStore",
     "StateStore",
 ]

@@ -3,10 +3,13 @@
 Per profile, the store keeps
 
 * **mapping rows** — one per synced pair (host item ↔ remote item) with the last synced field
-  values (the *base* of the three-way merge), each side's fingerprint, and the host revision
-  and remote etag seen at that sync;
-* **cursors** — named opaque positions: the host change feed, the calendar and contacts sync
-  tokens, a digest of the options they were taken under;
+  values (the *base* of the three-way merge), its fingerprint (the planner's "unchanged"
+  test), and the host revision and remote etag seen at that sync;
+* **cursors** — named opaque positions: the host change feed and the calendar and contacts
+  sync tokens, plus a few named values kept the same way (a digest of the options the
+  cursors were taken under, the remote contact group, the last run). Each has its own
+  accessor below, built on :meth:`StateStore.get_cursor` / :meth:`StateStore.set_cursor`, so
+  the names live here and nowhere else;
 * **pending creates** — the intent recorded before a remote create that has no client-chosen
   id (contacts), so a crash between the create and its mapping row cannot duplicate;
 * a **lease** — which runner syncs the profile now, until when.
@@ -20,15 +23,17 @@ compare-and-set for the lease.
 from __future__ import annotations
 
 import abc
+import json
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import ClassVar, Self
 
 from attrs import frozen
 
-from calsync.model import Channel
+from calsync.model import Channel, RecordKind
+from calsync.policies import Side
 
-__all__ = ["Channel", "Lease", "MappingRow", "PendingCreate", "StateStore"]
+__all__ = ["Lease", "MappingRow", "PendingCreate", "RemoteGroup", "StateStore"]
 
 
 @frozen
@@ -39,10 +44,11 @@ class MappingRow:
         profile_id, channel: whose pair.
         host_id: the host item's id (unique per profile and channel).
         remote_id: the remote item's id (unique per profile and channel).
-        kind: the host item's kind (``session``, ``appointment``, ``unlinked``, ``contact``).
+        kind: what the pair is about (session, appointment, unlinked appointment, client).
         base: the field values both sides agreed on at the last sync, serialised by the engine
             (opaque text to the store).
-        host_fingerprint, remote_fingerprint: digests of each side's synced fields then.
+        fingerprint: a digest of ``base``; a side whose fields have this fingerprint has not
+            changed since the last sync, whatever its revision or etag says.
         host_revision: the host's revision seen then (``None`` when the host gives none).
         remote_etag: the remote etag seen then.
         synced_at: when the pair was last synced.
@@ -52,23 +58,37 @@ class MappingRow:
     channel: Channel
     host_id: str
     remote_id: str
-    kind: str
+    kind: RecordKind
     base: str
-    host_fingerprint: str
-    remote_fingerprint: str
+    fingerprint: str
     host_revision: str | None
     remote_etag: str | None
     synced_at: datetime
 
 
 @frozen
+class RemoteGroup:
+    """The remote contact group a profile's client sync group is written to."""
+
+    name: str
+    id: str
+
+
+@frozen
 class PendingCreate:
-    """The intent to create a remote item for ``host_id``, recorded before the create."""
+    """The intent to create a remote item for ``host_id``, recorded before the create.
+
+    ``base`` is the field values being written (serialised by the engine, like a mapping
+    row's base): when a crash leaves the create unrecorded, the next run adopts the remote
+    item with this as the base of its three-way merge, so an edit made remotely since is seen
+    as an edit, not overwritten.
+    """
 
     profile_id: str
     channel: Channel
     host_id: str
     created_at: datetime
+    base: str | None = None
 
 
 @frozen
@@ -121,6 +141,74 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""
+
+    # -- named values kept as cursors --------------------------------------------------------
+
+    def get_sync_cursor(self, profile_id: str, channel: Channel, side: Side) -> str | None:
+        """Where ``side``'s change feed of ``channel`` was last read up to (a host change
+        cursor or a Google sync token), or ``None`` for a full listing."""
+        return self.get_cursor(profile_id, f"{side.value}:{channel.value}")
+
+    def set_sync_cursor(
+        self, profile_id: str, channel: Channel, side: Side, value: str | None
+    ) -> None:
+        """Store (``None``: drop) ``side``'s change cursor of ``channel``."""
+        self.set_cursor(profile_id, f"{side.value}:{channel.value}", value)
+
+    def get_config_digest(self, profile_id: str, channel: Channel) -> str | None:
+        """The digest of the options ``channel``'s cursors were taken under."""
+        return self.get_cursor(profile_id, f"config:{channel.value}")
+
+    def set_config_digest(self, profile_id: str, channel: Channel, digest: str | None) -> None:
+        """Store (``None``: drop) the options digest of ``channel``."""
+        self.set_cursor(profile_id, f"config:{channel.value}", digest)
+
+    def get_remote_group(self, profile_id: str) -> RemoteGroup | None:
+        """The remote contact group the profile's sync group was last written to."""
+        value = self.get_cursor(profile_id, "group:contacts")
+        if value is None:
+            return None
+        data = json.loads(value)
+        return RemoteGroup(str(data["name"]), str(data["id"]))
+
+    def set_remote_group(self, profile_id: str, group: RemoteGroup | None) -> None:
+        """Remember (``None``: forget) the profile's remote contact group."""
+        value = None if group is None else json.dumps({"name": group.name, "id": group.id})
+        self.set_cursor(profile_id, "group:contacts", value)
+
+    def get_last_run(self, profile_id: str) -> datetime | None:
+        """When the profile's last successful run finished, if any."""
+        value = self.get_cursor(profile_id, "processor:last_run")
+        return None if value is None else datetime.fromisoformat(value)
+
+    def set_last_run(self, profile_id: str, when: datetime | None) -> None:
+        """Record (``None``: clear) when the profile's last successful run finished."""
+        self.set_cursor(
+            profile_id, "processor:last_run", None if when is None else when.isoformat()
+        )
+
+    def get_paired_calendar(self, profile_id: str) -> str | None:
+        """The remote calendar the profile's calendar mapping belongs to."""
+        return self.get_cursor(profile_id, "calendar:paired")
+
+    def set_paired_calendar(self, profile_id: str, calendar_id: str | None) -> None:
+        """Record (``None``: forget) which remote calendar the calendar mapping belongs to."""
+        self.set_cursor(profile_id, "calendar:paired", calendar_id)
+
+    def forget_channel(self, profile_id: str, channel: Channel) -> None:
+        """Drop a channel's mapping rows, intents, cursors and named values (start over)."""
+        with self.transaction():
+            for host_id in self.mappings(profile_id, channel):
+                self.delete_mapping(profile_id, channel, host_id)
+            for host_id in self.pending(profile_id, channel):
+                self.remove_pending(profile_id, channel, host_id)
+            for side in Side:
+                self.set_sync_cursor(profile_id, channel, side, None)
+            self.set_config_digest(profile_id, channel, None)
+            if channel is Channel.CONTACTS:
+                self.set_remote_group(profile_id, None)
+            else:
+                self.set_paired_calendar(profile_id, None)
 
     # -- pending creates -----------------------------------------------------------------
 

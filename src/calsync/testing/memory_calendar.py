@@ -76,7 +76,7 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
     # -- the contract --------------------------------------------------------------------
 
     def list_events(
-        self, calendar_id: str, window: TimeRange, cursor: str | None
+        self, calendar_id: str, window: TimeRange, cursor: str | None, *, read_only: bool = False
     ) -> RemoteListing[RemoteEvent]:
         with self._contract_call("list_events"):
             events = self._events(calendar_id)

@@ -68,6 +68,7 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
 
     contract_methods = frozenset(
         {
+            "find_group",
             "ensure_group",
             "list_contacts",
             "get_contact",
@@ -87,6 +88,13 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
         self._ids = itertools.count(1)
 
     # -- the contract --------------------------------------------------------------------
+
+    def find_group(self, name: str) -> str | None:
+        with self._contract_call("find_group"):
+            found = next((i for i, n in self._groups.items() if n == name), None)
+            if found is not None:
+                self._sync_groups.add(found)
+            return found
 
     def ensure_group(self, name: str) -> str:
         with self._contract_call("ensure_group"):

@@ -31,8 +31,9 @@ import attrs
 import pytest
 
 from calsync.errors import StateError
-from calsync.model import Channel
-from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
+from calsync.model import Channel, RecordKind
+from calsync.policies import Side
+from calsync.state.base import Lease, MappingRow, PendingCreate, RemoteGroup, StateStore
 
 __all__ = ["T0", "TTL", "StateStoreContract", "make_mapping_row", "make_pending"]
 
@@ -58,10 +59,9 @@ def make_mapping_row(
         channel=channel,
         host_id=host_id,
         remote_id=remote_id if remote_id is not None else f"r-{host_id}",
-        kind="session",
+        kind=RecordKind.SESSION,
         base='{"title": "Portrait session"}',
-        host_fingerprint=f"hf-{host_id}",
-        remote_fingerprint=f"rf-{host_id}",
+        fingerprint=f"fp-{host_id}",
         host_revision="rev-1",
         remote_etag='"etag-1"',
         synced_at=T0,
@@ -137,10 +137,9 @@ class StateStoreContract:
         newer = make_mapping_row(
             "h1",
             "r1",
-            kind="appointment",
+            kind=RecordKind.APPOINTMENT,
             base="{}",
-            host_fingerprint="hf-2",
-            remote_fingerprint="rf-2",
+            fingerprint="fp-2",
             host_revision=None,
             remote_etag=None,
             synced_at=T0 + timedelta(hours=1),
@@ -220,10 +219,9 @@ class StateStoreContract:
         row = make_mapping_row(
             "höst/1 'quoted' \"double\"",
             "rémote;--",
-            kind="unlinked",
+            kind=RecordKind.UNLINKED,
             base="Zoë's 📷 session\n\ttab " + "x" * 100_000,
-            host_fingerprint="",
-            remote_fingerprint=" ",
+            fingerprint="",
         )
         store.put_mapping(row)
 
@@ -271,12 +269,77 @@ class StateStoreContract:
 
     # -- pending creates -------------------------------------------------------------------
 
+    def test_each_named_value_is_read_back_and_kept_apart_from_the_others(
+        self, store: StateStore
+    ) -> None:
+        later = T0 + timedelta(minutes=5)
+        store.set_sync_cursor("alice", CAL, Side.HOST, "host-7")
+        store.set_sync_cursor("alice", CAL, Side.REMOTE, "token-3")
+        store.set_sync_cursor("alice", CON, Side.REMOTE, "people-1")
+        store.set_config_digest("alice", CAL, "d1")
+        store.set_remote_group("alice", RemoteGroup("Weddings 2027", "contactGroups/abc"))
+        store.set_last_run("alice", later)
+
+        assert (
+            store.get_sync_cursor("alice", CAL, Side.HOST),
+            store.get_sync_cursor("alice", CAL, Side.REMOTE),
+            store.get_sync_cursor("alice", CON, Side.REMOTE),
+            store.get_sync_cursor("alice", CON, Side.HOST),
+            store.get_config_digest("alice", CAL),
+            store.get_config_digest("alice", CON),
+            store.get_remote_group("alice"),
+            store.get_last_run("alice"),
+            store.get_last_run("bob"),
+        ) == (
+            "host-7",
+            "token-3",
+            "people-1",
+            None,
+            "d1",
+            None,
+            RemoteGroup("Weddings 2027", "contactGroups/abc"),
+            later,
+            None,
+        )
+
+    def test_forgetting_a_channel_drops_its_rows_intents_and_named_values_only(
+        self, store: StateStore
+    ) -> None:
+        store.put_mapping(make_mapping_row("h1", channel=CON))
+        store.put_mapping(make_mapping_row("h2", channel=CAL))
+        store.add_pending(make_pending("c1"))
+        store.set_sync_cursor("alice", CON, Side.REMOTE, "people-1")
+        store.set_sync_cursor("alice", CAL, Side.REMOTE, "token-3")
+        store.set_config_digest("alice", CON, "d2")
+        store.set_remote_group("alice", RemoteGroup("Clients", "contactGroups/x"))
+        store.set_last_run("alice", T0)
+
+        store.forget_channel("alice", CON)
+
+        assert (
+            list(store.mappings("alice", CON)),
+            list(store.mappings("alice", CAL)),
+            store.pending("alice", CON),
+            store.get_sync_cursor("alice", CON, Side.REMOTE),
+            store.get_sync_cursor("alice", CAL, Side.REMOTE),
+            store.get_config_digest("alice", CON),
+            store.get_remote_group("alice"),
+            store.get_last_run("alice"),
+        ) == ([], ["h2"], {}, None, "token-3", None, None, T0)
+
     def test_a_pending_create_is_listed_by_host_id(self, store: StateStore) -> None:
         first, second = make_pending("c1"), make_pending("c2")
         store.add_pending(first)
         store.add_pending(second)
 
         assert {"c1": first, "c2": second} == store.pending("alice", CON)
+
+    def test_a_pending_create_keeps_the_fields_being_written(self, store: StateStore) -> None:
+        intent = attrs.evolve(make_pending("c1"), base='{"given_name": "Ann"}')
+
+        store.add_pending(intent)
+
+        assert {"c1": intent} == store.pending("alice", CON)
 
     def test_adding_a_pending_create_again_replaces_the_older_intent(
         self, store: StateStore
@@ -455,7 +518,7 @@ class StateStoreContract:
         before = self._snapshot(store, "alice")
 
         with _rolled_back(store):
-            store.put_mapping(make_mapping_row("h1", "r-new", kind="appointment"))
+            store.put_mapping(make_mapping_row("h1", "r-new", kind=RecordKind.APPOINTMENT))
             store.put_mapping(make_mapping_row("h9"))
             store.delete_mapping("alice", CON, "c1")
             store.set_cursor("alice", "calendar.sync_token", "newer-token")

@@ -1,4 +1,4 @@
-"""Calendar v3 ``calendars`` and ``calendarList`` resources."""
+"""Calendar v3 ``calendars``: secondary calendars and the metadata of every calendar."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ from typing import Any
 
 from calsync.testing.emulator.context import CallContext, Result, handler
 from calsync.testing.emulator.errors import ApiError, invalid, not_found, required
-from calsync.testing.emulator.listing import finish, next_sync_token, open_cursor, page_through
 from calsync.testing.emulator.state import Account, CalendarData, EmulatorState, StoredEvent, new_id
 from calsync.testing.emulator.times import zone
 from calsync.testing.emulator.wire import ApiResponse
 
 logger = logging.getLogger(__name__)
 
-CALENDAR_LIST_MAX = 250
-CALENDAR_LIST_DEFAULT = 100
 _CONFERENCE = {"allowedConferenceSolutionTypes": ["hangoutsMeet"]}
 
 
@@ -58,25 +55,6 @@ def calendar_resource(calendar: CalendarData) -> dict[str, Any]:
         out["description"] = calendar.description
     if calendar.location is not None:
         out["location"] = calendar.location
-    return out
-
-
-def list_entry(calendar: CalendarData) -> dict[str, Any]:
-    """The ``CalendarListEntry`` JSON (``deleted: true`` for a deleted calendar)."""
-    out = calendar_resource(calendar)
-    out.update(
-        kind="calendar#calendarListEntry",
-        colorId="14",
-        backgroundColor="#9fe1e7",
-        foregroundColor="#000000",
-        selected=True,
-        accessRole="owner",
-        defaultReminders=[],
-    )
-    if calendar.primary:
-        out["primary"] = True
-    if calendar.deleted:
-        out["deleted"] = True
     return out
 
 
@@ -150,37 +128,3 @@ def _cancel(state: EmulatorState, stored: StoredEvent) -> None:
     stored.resource.update(
         status="cancelled", etag=EmulatorState.calendar_etag(stored.seq), updated=state.timestamp()
     )
-
-
-@handler("calendar.calendarList.get")
-def get_list_entry(ctx: CallContext) -> Result:
-    """One calendar list entry."""
-    return list_entry(calendar_of(ctx))
-
-
-@handler("calendar.calendarList.list")
-def list_calendar_list(ctx: CallContext) -> Result:
-    """The user's calendar list, paged, with incremental sync over entries."""
-    scope = f"calendarList|{ctx.account.email}"
-    if ctx.param("syncToken"):
-        for name in ("minAccessRole", "showOwnOrganizationOnly"):
-            if name in ctx.params:
-                raise invalid(f"{name} cannot be used with syncToken.", location=name)
-        if ctx.param("showDeleted") is False:
-            raise invalid("showDeleted cannot be false with syncToken.", location="showDeleted")
-    cursor = open_cursor(ctx, scope)
-    calendars = list(ctx.account.calendars.values())
-    if cursor.sync is not None:
-        since = cursor.sync.seq
-        chosen = [c for c in calendars if since < c.seq <= cursor.high_water]
-    else:
-        show_deleted = bool(ctx.param("showDeleted", False))
-        chosen = [c for c in calendars if show_deleted or not c.deleted]
-    size = min(int(ctx.param("maxResults", CALENDAR_LIST_DEFAULT)), CALENDAR_LIST_MAX)
-    items, page_token = page_through(cursor, chosen, lambda c: (c.id,), size)
-    body: dict[str, Any] = {
-        "kind": "calendar#calendarList",
-        "etag": EmulatorState.calendar_etag(cursor.high_water),
-        "items": [list_entry(c) for c in items],
-    }
-    return finish(body, page_token, lambda: next_sync_token(ctx, cursor, scope))

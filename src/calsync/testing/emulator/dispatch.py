@@ -12,7 +12,17 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from calsync.testing.emulator import calendars, contact_groups, event_listing, events, people  # noqa: F401 (handlers)
+from calsync.testing.emulator import (  # noqa: F401 (modules that register handlers)
+    calendar_list,
+    calendars,
+    contact_groups,
+    event_listing,
+    event_transfer,
+    events,
+    freebusy,
+    people,
+    user_settings,
+)
 from calsync.testing.emulator.admin import ADMIN_PREFIX, AdminEndpoints
 from calsync.testing.emulator.batch import format_batch, parse_batch
 from calsync.testing.emulator.context import HANDLERS, CallContext

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from calsync.testing.emulator.errors import condition_not_met, invalid, required
+from calsync.testing.emulator.event_people import creator_for, fill_people, organizer_for
 from calsync.testing.emulator.recurrence import Occurrence, validate_series
 from calsync.testing.emulator.state import CalendarData, EmulatorState, StoredEvent
 from calsync.testing.emulator.times import When, check_range, parse_when, render_when
@@ -111,13 +112,18 @@ def merge_patch(base: Any, patch: Any) -> Any:
 
 
 def new_resource(
-    state: EmulatorState, calendar: CalendarData, event_id: str, fields: dict[str, Any]
+    state: EmulatorState,
+    calendar: CalendarData,
+    event_id: str,
+    fields: dict[str, Any],
+    *,
+    creator: str,
 ) -> dict[str, Any]:
-    """A new event: the client fields plus the ones Google sets on insert."""
+    """A new event: the client fields plus the ones Google sets on insert.
+
+    ``creator`` is the email of the calling account; the calendar is the organizer.
+    """
     now = state.timestamp()
-    person = {"email": calendar.id, "self": True}
-    if not calendar.primary:
-        person["displayName"] = calendar.summary
     resource: dict[str, Any] = {
         "kind": "calendar#event",
         "id": event_id,
@@ -125,14 +131,15 @@ def new_resource(
         "htmlLink": html_link(event_id, calendar.id),
         "created": now,
         "updated": now,
-        "creator": dict(person),
-        "organizer": dict(person),
+        "creator": creator_for(creator),
+        "organizer": organizer_for(calendar),
         "iCalUID": f"{event_id}@google.com",
         "sequence": 0,
         "reminders": {"useDefault": True},
         "eventType": "default",
     }
     resource.update(fields)
+    fill_people(resource, calendar)
     return resource
 
 

@@ -21,6 +21,7 @@ from calsync.testing.emulator.event_model import (
     replace_fields,
     stamp,
 )
+from calsync.testing.emulator.event_people import fill_people
 from calsync.testing.emulator.recurrence import Series, split_instance_id
 from calsync.testing.emulator.state import CalendarData, StoredEvent, new_id
 from calsync.testing.emulator.times import zone
@@ -59,9 +60,19 @@ def lookup(calendar: CalendarData, event_id: str) -> tuple[StoredEvent | None, d
     return None, generated
 
 
-def _store(
+def find_by_ical_uid(calendar: CalendarData, ical_uid: str) -> StoredEvent | None:
+    """The stored event (cancelled ones too, instances never) with ``ical_uid``, if any."""
+    for stored in calendar.events.values():
+        resource = stored.resource
+        if resource.get("iCalUID") == ical_uid and "recurringEventId" not in resource:
+            return stored
+    return None
+
+
+def store(
     calendar: CalendarData, stored: StoredEvent | None, resource: dict[str, Any]
 ) -> StoredEvent:
+    """Keep ``resource`` as ``stored`` (a new record in ``calendar`` when None)."""
     if stored is None:
         stored = StoredEvent(resource, 0)
         calendar.events[resource["id"]] = stored
@@ -83,7 +94,7 @@ def get_event(ctx: CallContext) -> Result:
 
 @handler("calendar.events.insert")
 def insert_event(ctx: CallContext) -> Result:
-    """Create an event; a client id already used (even by a deleted event) gives 409."""
+    """Create an event; a client id or ``iCalUID`` already used (even deleted) gives 409."""
     calendar = calendar_of(ctx)
     body: dict[str, Any] = ctx.body or {}
     if "id" in body and body["id"] is not None:
@@ -94,7 +105,10 @@ def insert_event(ctx: CallContext) -> Result:
         event_id = new_id()
     fields = normalise(body)
     fields.pop("id", None)
-    stored = _store(calendar, None, new_resource(ctx.state, calendar, event_id, fields))
+    if fields.get("iCalUID") and find_by_ical_uid(calendar, fields["iCalUID"]) is not None:
+        raise duplicate()
+    resource = new_resource(ctx.state, calendar, event_id, fields, creator=ctx.account.email)
+    stored = store(calendar, None, resource)
     stamp(ctx.state, stored)
     logger.debug("inserted event %s in %s", event_id, calendar.id)
     return render(stored.resource, render_zone(ctx, calendar))
@@ -122,7 +136,9 @@ def _modify(ctx: CallContext, new_body: Any) -> Result:
     fields = normalise(new_body(resource), instance=is_instance)
     fields.pop("id", None)
     fields.setdefault("status", "confirmed")
-    stored = _store(calendar, stored, replace_fields(resource, fields))
+    replaced = replace_fields(resource, fields)
+    fill_people(replaced, calendar)
+    stored = store(calendar, stored, replaced)
     stamp(ctx.state, stored)
     return render(stored.resource, render_zone(ctx, calendar))
 
@@ -135,7 +151,7 @@ def delete_event(ctx: CallContext) -> Result:
     check_if_match(resource, ctx.header("If-Match"))
     if resource.get("status") == "cancelled":
         raise deleted()
-    stored = _store(calendar, stored, resource)
+    stored = store(calendar, stored, resource)
     cancel(ctx.state, stored)
     if resource.get("recurrence"):
         for exception in calendar.exceptions_of(resource["id"]).values():

@@ -72,6 +72,12 @@ class CalendarData:
     location: str | None = None
     deleted: bool = False
     events: dict[str, StoredEvent] = attrs.field(factory=dict)
+    #: Whether the calendar is in its owner's calendar list (``calendarList.delete`` clears it).
+    listed: bool = True
+    #: The owner's calendar-list settings (colour, ``hidden``, ``summaryOverride``, …).
+    entry: dict[str, Any] = attrs.field(factory=dict)
+    #: The change sequence of the last calendar-list change of this calendar.
+    entry_seq: int = 0
 
     @property
     def tzinfo(self) -> dt.tzinfo:
