@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from studio.schema import CLIENT_COLUMNS
@@ -22,6 +22,7 @@ __all__ = [
     "Change",
     "Client",
     "GooglePrefs",
+    "ScheduleRecord",
     "Session",
     "Span",
     "UnreadableRow",
@@ -157,23 +158,11 @@ class Client:
         )
 
 
-def _item_columns(row: sqlite3.Row) -> dict[str, Any]:
-    """What every schedule row has: the columns sessions and appointments share."""
-    return {
-        "id": int(row["id"]),
-        "user_id": int(row["user_id"]),
-        "title": str(row["title"]),
-        "notes": str(row["notes"]),
-        "location": str(row["location"]),
-        "span": Span.from_row(row),
-        "revision": int(row["revision"]),
-        "updated_at": datetime.fromisoformat(row["updated_at"]),
-    }
-
-
 @dataclass(frozen=True)
-class Session:
-    """A booked shoot, with its client."""
+class ScheduleRecord:
+    """What sessions and appointments share: one schedule, the same time and text columns."""
+
+    table: ClassVar[ItemTable]
 
     id: int
     user_id: int
@@ -183,20 +172,43 @@ class Session:
     span: Span
     revision: int
     updated_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The schedule key (``session-12``, ``appointment-7``)."""
+        return f"{self.table}-{self.id}"
+
+    @staticmethod
+    def shared_columns(row: sqlite3.Row) -> dict[str, Any]:
+        """The shared columns of a row, read (``ValueError`` when they cannot be)."""
+        return {
+            "id": int(row["id"]),
+            "user_id": int(row["user_id"]),
+            "title": str(row["title"]),
+            "notes": str(row["notes"]),
+            "location": str(row["location"]),
+            "span": Span.from_row(row),
+            "revision": int(row["revision"]),
+            "updated_at": datetime.fromisoformat(row["updated_at"]),
+        }
+
+
+@dataclass(frozen=True)
+class Session(ScheduleRecord):
+    """A booked shoot, with its client."""
+
+    table: ClassVar[ItemTable] = "session"
+
     client: Client
     session_type: str
     status: str
     replaces: int | None
 
-    @property
-    def key(self) -> str:
-        return session_key(self.id)
-
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
         """A ``sessions`` row joined with its client (columns ``c_*``)."""
         return cls(
-            **_item_columns(row),
+            **cls.shared_columns(row),
             client=Client.from_row(row, prefix="c_"),
             session_type=str(row["session_type"]),
             status=str(row["status"]),
@@ -205,28 +217,18 @@ class Session:
 
 
 @dataclass(frozen=True)
-class Appointment:
+class Appointment(ScheduleRecord):
     """Anything else on a user's schedule; ``kind="unlinked"`` ones came from Google."""
 
-    id: int
-    user_id: int
-    title: str
-    notes: str
-    location: str
-    span: Span
-    revision: int
-    updated_at: datetime
+    table: ClassVar[ItemTable] = "appointment"
+
     kind: Literal["appointment", "unlinked"]
     google_event_id: str | None
-
-    @property
-    def key(self) -> str:
-        return appointment_key(self.id)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Appointment:
         return cls(
-            **_item_columns(row),
+            **cls.shared_columns(row),
             kind="unlinked" if row["kind"] == "unlinked" else "appointment",
             google_event_id=row["google_event_id"],
         )
