@@ -364,7 +364,7 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
             for contact in clients.values():
                 if contact.remote_id == origin:
                     return contact
-            contact_id = self._new_id("c", clients)
+            contact_id = self._new_id("c", [*clients, *self._corrupt.get(user_id, {})])
             stored = self._store(user_id, Contact(contact_id, fields, remote_id=origin))
             self._join(user_id, group, contact_id)
             return stored
@@ -414,9 +414,15 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
                 self._join(user_id, group, contact.id)
             return stored
 
-    def add_corrupt(self, user_id: str, contact: Contact, groups: Iterable[str] = ()) -> str:
+    def add_corrupt(
+        self,
+        user_id: str,
+        contact: Contact,
+        groups: Iterable[str] = (),
+        reason: str = "its row is damaged",
+    ) -> str:
         """Add a client (in ``groups``) whose row cannot be read; the source answers it as
-        :class:`~calsync.sources.Unreadable`. Returns its id.
+        :class:`~calsync.sources.Unreadable` with ``reason``. Returns its id.
 
         Raises:
             ValueError: the id is taken.
@@ -424,7 +430,6 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
         with self._lock:
             if contact.id in self._user(user_id) or contact.id in self._corrupt.get(user_id, {}):
                 raise ValueError(f"client id {contact.id!r} is taken")
-            reason = "its row is damaged"
             self._corrupt.setdefault(user_id, {})[contact.id] = Unreadable(contact.id, reason)
             for group in groups:
                 self._join(user_id, group, contact.id)
