@@ -218,9 +218,10 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
             return self._store(user_id, attrs.evolve(self._existing(user_id, item_id), **changes))
 
     def remove(self, user_id: str, item_id: str) -> None:
-        """Delete an item. Raises ``KeyError`` when there is no such item."""
+        """Delete an item (or a corrupt row). Raises ``KeyError`` when there is no such item."""
         with self._lock:
-            self._existing(user_id, item_id)
+            if item_id not in self._corrupt.get(user_id, {}):
+                self._existing(user_id, item_id)
             self._drop(user_id, item_id)
 
     def convert(
