@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from studio_world import CAL, NOW, Clock, session
@@ -177,7 +178,7 @@ class Traces(Notifier):
     def __init__(self) -> None:
         self.traces: dict[str, str] = {}
 
-    def notify(self, profile: SyncProfile, report: SyncReport, trace: str) -> None:
+    def notify(self, profile: SyncProfile, report: SyncReport, trace: str, *more: Any) -> None:
         self.traces[profile.id] = trace
 
 
