@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from google.oauth2.credentials import Credentials
@@ -18,6 +18,10 @@ from calsync.google.contacts import GoogleContactsBackend
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import no_wait_retrying
 from calsync.testing import SimulatedCrash
+
+if TYPE_CHECKING:
+    from studio_world import StudioBuilders
+    from tests.google.conftest import MakeWorld
 
 pytestmark = pytest.mark.emulator
 
@@ -43,7 +47,7 @@ def crash_into(backend: Any, kind: type) -> Any:
 
 
 def test_a_crash_after_creating_before_the_state_commit_duplicates_nothing(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world()
     for number in range(3):
@@ -67,7 +71,7 @@ def test_a_crash_after_creating_before_the_state_commit_duplicates_nothing(
 
 
 def test_rate_limits_and_server_errors_are_retried_and_the_run_completes(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world()
     for number in range(8):
@@ -95,7 +99,7 @@ def test_rate_limits_and_server_errors_are_retried_and_the_run_completes(
 
 
 def test_an_ambiguous_failure_of_a_contact_create_is_settled_on_the_next_run(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world()
     for number in range(5):
@@ -111,7 +115,9 @@ def test_an_ambiguous_failure_of_a_contact_create_is_settled_on_the_next_run(
     assert w.sync().writes == 0
 
 
-def test_a_quota_exceeded_run_reports_and_loses_nothing(world: Any, studio: Any) -> None:
+def test_a_quota_exceeded_run_reports_and_loses_nothing(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False)
     for number in range(4):
         w.schedule.add(studio.user, studio.session(f"s{number}", day=number + 1))
@@ -125,7 +131,9 @@ def test_a_quota_exceeded_run_reports_and_loses_nothing(world: Any, studio: Any)
     assert len(w.events()) == 4
 
 
-def test_a_revoked_authorisation_asks_the_user_to_reauthorise(world: Any, studio: Any) -> None:
+def test_a_revoked_authorisation_asks_the_user_to_reauthorise(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world()
     w.schedule.add(studio.user, studio.session("s1"))
     access, refresh = w.google.issue_tokens(f"{w.token}@example.com")
@@ -153,7 +161,9 @@ def test_a_revoked_authorisation_asks_the_user_to_reauthorise(world: Any, studio
     assert access not in report.summary()
 
 
-def test_a_large_sync_paced_under_the_quota_is_never_refused(world: Any, studio: Any) -> None:
+def test_a_large_sync_paced_under_the_quota_is_never_refused(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False)
     for number in range(150):
         w.schedule.add(studio.user, studio.session(f"s{number}", day=1 + number % 300))
