@@ -14,8 +14,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python examples/demo.py $(ARGS)
+# Only the demo's own output goes to stdout (`make demo ARGS=--json | jq` parses): make echoes
+# no command, and setting up .venv on a first run reports on stderr.
+demo:
+	@test -f $(STAMP) || echo "setting up $(VENV) first (about a minute)" >&2
+	@$(MAKE) -s --no-print-directory $(STAMP) >&2
+	@$(BIN)/python examples/demo.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks

@@ -38,7 +38,7 @@ from studio.seed import USERS, SeededStudio, seed_demo_studio
 
 from calsync import Side, SqliteStateStore, SyncEngine, SyncProfile, SyncReport
 from calsync.config import GoogleSettings, google_connector
-from calsync.google import SqliteTokenStore, StoredToken, build_calendar_service
+from calsync.google import SqliteTokenStore, build_calendar_service, connect_account
 from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import SyncProcessor
 from calsync.testing import GoogleEmulator
@@ -94,9 +94,11 @@ class Demo:
         return self.profiles.profile_id(self.users[name])
 
     def authorise(self, name: str) -> None:
-        """What "Authorise Google" in User Preferences does: store the user's new tokens."""
+        """What "Authorise Google" in User Preferences does once Google said yes: one call
+        stores the user's new tokens and sets a "re-authorise" status back to OK."""
         access, refresh = self.google.issue_tokens(USERS[name][1])
-        self.tokens.save(self.profile_id(name), StoredToken(refresh, access))
+        credentials = Credentials(access, refresh_token=refresh)  # what the OAuth flow returns
+        connect_account(self.tokens, self.profile_id(name), credentials, self.profiles)
 
     def revoke(self, name: str) -> None:
         """The user removes calsync's access in their Google account settings."""
@@ -173,7 +175,6 @@ class Demo:
         )
         self.studio.convert_to_session(unlinked.id, self.seeded.clients["sofia"], "Consultation")
         self.authorise("cara")
-        self.studio.set_sync_status(self.users["cara"], "ok", "")
         return [
             f"studio: Ben converted the unlinked '{unlinked.title}' into a session for Sofia",
             "studio: Cara authorised Google again in User Preferences",

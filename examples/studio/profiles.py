@@ -75,6 +75,7 @@ class StudioProfiles(ProfileStore):
             email=user.email,
             enabled=prefs.sync_on,
             status=ProfileStatus(prefs.status),
+            name=user.name,
         )
 
     def _user(self, profile_id: str) -> int:

@@ -29,6 +29,7 @@ from calsync.errors import (
     InvalidHostItem,
     InvalidRequest,
     LeaseHeld,
+    NotConnected,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
@@ -58,6 +59,7 @@ from calsync.model import (
     TimeRange,
     When,
 )
+from calsync.notices import Notice
 from calsync.notify import EmailNotifier, Notifier, SmtpSettings
 from calsync.policies import (
     ConflictPolicy,
@@ -92,6 +94,7 @@ from calsync.sources import (
 from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
 from calsync.templates import ItemTemplate, Template, TemplateSet
 from calsync.tokens import MemoryTokenStore, SqliteTokenStore, StoredToken, TokenStore
+from calsync.wording import Wording
 
 __version__ = "0.1.0.dev0"
 
@@ -130,7 +133,9 @@ __all__ = [
     "Marker",
     "MemoryStateStore",
     "MemoryTokenStore",
+    "NotConnected",
     "NotFound",
+    "Notice",
     "Notifications",
     "Notifier",
     "PermissionDenied",
@@ -172,6 +177,7 @@ __all__ = [
     "TokenStore",
     "TransientError",
     "When",
+    "Wording",
     "__version__",
     "abstain",
     "google_wins",

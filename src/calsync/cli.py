@@ -4,7 +4,7 @@
     calsync --config calsync.toml run --once     # one round over every user
     calsync --config calsync.toml status         # each profile's state
     calsync --config calsync.toml dry-run ID     # what a sync of one profile would do
-    calsync --config calsync.toml sync ID        # sync one profile now
+    calsync --config calsync.toml sync ID        # sync one profile now (waits for a run)
     calsync --config calsync.toml reset ID       # start over: forget the profile's sync state
     calsync --config calsync.toml authorize ID   # connect a user's Google account (browser)
     calsync --config calsync.toml calendars ID   # the calendars the user can write to
@@ -31,8 +31,8 @@ from calsync.errors import CalsyncError, ConfigurationError
 from calsync.google.auth import ClientConfig, run_desktop_flow
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.model import Channel
-from calsync.processor import LAST_RUN, SyncProcessor
-from calsync.profile import SyncProfile
+from calsync.processor import ProfileRun, SyncProcessor
+from calsync.profile import ProfileStatus, SyncProfile
 from calsync.state import SqliteStateStore, StateStore
 from calsync.tokens import SqliteTokenStore
 
@@ -80,6 +80,7 @@ class App:
             interval=self.config.interval,
             jitter=self.config.jitter,
             workers=self.config.workers,
+            remind_every=self.config.remind_every,
         )
 
     def profile(self, profile_id: str) -> SyncProfile:
@@ -92,17 +93,24 @@ class App:
     def print_report(self, report: SyncReport) -> None:
         print(report.summary(), file=self.out)
 
+    def print_run(self, run: ProfileRun) -> None:
+        if run.report is None:
+            print(f"Profile {run.profile_id}: skipped, {run.skipped}", file=self.out)
+        elif run.status is ProfileStatus.NOT_CONNECTED:
+            print(f"Profile {run.profile_id}: not connected, {run.report.fatal}", file=self.out)
+        else:
+            self.print_report(run.report)
+
 
 def _run(app: App, args: argparse.Namespace) -> int:
     processor = app.processor()
     if args.once:
         runs = processor.run_once()
+        if not runs:
+            print("no profile is due: none has sync on, status ok and a calendar", file=app.out)
         for run in runs.values():
-            if run.report is not None:
-                app.print_report(run.report)
-            else:
-                print(f"Profile {run.profile_id}: skipped, {run.skipped}", file=app.out)
-        return 0 if all(r.report is None or r.report.ok for r in runs.values()) else 1
+            app.print_run(run)
+        return 1 if any(run.failed for run in runs.values()) else 0
     print(f"syncing every {app.config.interval:.0f}s; Ctrl-C to stop", file=app.out)
     try:
         processor.serve()
@@ -113,13 +121,10 @@ def _run(app: App, args: argparse.Namespace) -> int:
 
 def _sync(app: App, args: argparse.Namespace) -> int:
     run = app.processor().run_profile(
-        app.profile(args.profile), confirm_deletions=args.confirm_deletions
+        app.profile(args.profile), confirm_deletions=args.confirm_deletions, wait=args.wait
     )
-    if run.report is None:
-        print(f"skipped: {run.skipped}", file=app.out)
-        return 1
-    app.print_report(run.report)
-    return 0 if run.report.ok else 1
+    app.print_run(run)
+    return 1 if run.report is None or run.failed else 0
 
 
 def _dry_run(app: App, args: argparse.Namespace) -> int:
@@ -136,20 +141,28 @@ def _status(app: App, args: argparse.Namespace) -> int:
     rows = []
     for profile in app.host.profiles.profiles():
         lease = app.store.get_lease(profile.id)
+        last_run = app.store.get_last_run(profile.id)
         rows.append(
             {
                 "profile": profile.id,
+                "user": profile.name or profile.user_id,
                 "sync": "on" if profile.enabled else "off",
                 "status": profile.status.value,
                 "calendar": profile.calendar_id or "(none chosen)",
                 "events": len(app.store.mappings(profile.id, Channel.CALENDAR)),
                 "contacts": len(app.store.mappings(profile.id, Channel.CONTACTS)),
-                "last run": app.store.get_cursor(profile.id, LAST_RUN) or "never",
+                "last run": last_run.isoformat() if last_run is not None else "never",
                 "lease": lease.holder if lease is not None else "-",
             }
         )
     if args.json:
         print(json.dumps(rows, indent=2), file=app.out)
+        return 0
+    if not rows:
+        print(
+            f"no profiles: the host ({app.config.host}) has no users with Google Sync set up",
+            file=app.out,
+        )
         return 0
     for row in rows:
         print("  ".join(f"{key}: {value}" for key, value in row.items()), file=app.out)
@@ -199,9 +212,17 @@ def _authorize(app: App, args: argparse.Namespace) -> int:
             app.out.flush()
 
     run_desktop_flow(
-        client, tokens, profile.id, port=args.port, login_hint=profile.email or None, open_url=show
+        client,
+        tokens,
+        profile.id,
+        port=args.port,
+        login_hint=profile.email or None,
+        open_url=show,
+        profiles=app.host.profiles,
     )
-    print(f"{profile.id}: Google connected", file=app.out)
+    status = app.profile(profile.id).status
+    after = "the next round syncs this user" if status is ProfileStatus.OK else status.value
+    print(f"{profile.id}: Google connected; {after}", file=app.out)
     return 0
 
 
@@ -256,6 +277,13 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="sync one profile now")
     sync.add_argument("profile")
     sync.add_argument("--confirm-deletions", action="store_true", help="let held deletions happen")
+    sync.add_argument(
+        "--wait",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for a run of the profile in progress (default 600)",
+    )
     commands.add_parser("emulator", help="serve the Google emulator (its own options follow)")
     return parser
 

@@ -4,7 +4,7 @@ A TOML file names the host's adapters (a factory the host ships), the state stor
 OAuth client and token store (or an emulator), SMTP settings and the processor's schedule::
 
     state = "calsync.sqlite3"                 # paths are relative to this file
-    host = "studio.adapters:open_host"        # callable(options) -> calsync.config.Host
+    host = "studio.host:open_host"            # callable(options) -> calsync.config.Host
     host_path = "examples"                    # optional: added to sys.path first
 
     [host_options]                            # passed to the factory as a dict
@@ -20,6 +20,7 @@ OAuth client and token store (or an emulator), SMTP settings and the processor's
     interval = 300
     jitter = 0.25
     workers = 4
+    remind_every_hours = 24                   # problem email reminders; 0: never remind
 
     [smtp]
     host = "smtp.studio.example"
@@ -40,13 +41,14 @@ import os
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from attrs import field, frozen
 
 from calsync.backends import SPECIAL_EVENT_TYPES
-from calsync.errors import AuthError, ConfigurationError
+from calsync.errors import ConfigurationError, NotConnected
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import ClientConfig, load_credentials
 from calsync.notify import EmailNotifier, SmtpSettings
@@ -95,6 +97,7 @@ class Config:
     interval: float = 300.0
     jitter: float = 0.25
     workers: int = 4
+    remind_every: timedelta | None = timedelta(days=1)
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
@@ -120,9 +123,10 @@ class Config:
             host_path=base / data["host_path"] if "host_path" in data else None,
             google=_google(data, base),
             smtp=_smtp(data, base),
-            interval=float(processor.get("interval", 300)),
-            jitter=float(processor.get("jitter", 0.25)),
-            workers=int(processor.get("workers", 4)),
+            interval=_number(processor, "interval", 300.0, "processor"),
+            jitter=_number(processor, "jitter", 0.25, "processor"),
+            workers=int(_number(processor, "workers", 4, "processor", whole=True)),
+            remind_every=_hours(_number(processor, "remind_every_hours", 24, "processor")),
         )
 
     def open_host(self) -> Host:
@@ -161,6 +165,29 @@ def _text(data: Mapping[str, Any], key: str, default: str) -> str:
     return value
 
 
+def _number(
+    data: Mapping[str, Any], key: str, default: float, table: str, *, whole: bool = False
+) -> float:
+    """A number at ``[table] key``: TOML integers and floats, or text that reads as one."""
+    value = data.get(key, default)
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(value)
+        if whole and isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        number = int(value) if whole else float(value)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigurationError(f"[{table}] {key} must be {kind}, not {value!r}") from None
+    if number < 0:
+        raise ConfigurationError(f"[{table}] {key} must not be negative, not {value!r}")
+    return number
+
+
+def _hours(hours: float) -> timedelta | None:
+    return timedelta(hours=hours) if hours > 0 else None
+
+
 def _table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -183,7 +210,7 @@ def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
         client_secret=secrets[1],
         tokens=base / _text(table, "tokens", "tokens.sqlite3"),
         base_url=table.get("base_url"),
-        calls_per_minute=int(table.get("calls_per_minute", 600)),
+        calls_per_minute=int(_number(table, "calls_per_minute", 600, "google", whole=True)),
         skip_event_types=_event_types(table),
     )
 
@@ -213,7 +240,7 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
     try:
         return SmtpSettings(
             host=_required(table, "host"),
-            port=int(table.get("port", 587)),
+            port=int(_number(table, "port", 587, "smtp", whole=True)),
             security=_text(table, "security", "starttls"),
             username=table.get("username"),
             password=password,
@@ -227,8 +254,8 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
 def google_connector(google: GoogleSettings) -> Connect:
     """A processor ``connect`` function: each profile's stored credentials, paced per user.
 
-    A profile without stored credentials raises :class:`~calsync.errors.AuthError`, so the
-    processor marks it as needing authorisation.
+    A profile without stored credentials raises :class:`~calsync.errors.NotConnected`, so the
+    processor marks it ``NOT_CONNECTED`` (the user must connect a Google account).
     """
     token_uri = f"{google.base_url.rstrip('/')}/token" if google.base_url else None
     client = ClientConfig(google.client_id, google.client_secret)
@@ -239,7 +266,7 @@ def google_connector(google: GoogleSettings) -> Connect:
     def connect_profile(profile: SyncProfile) -> Connection:
         credentials = load_credentials(tokens, profile.id, client)
         if credentials is None:
-            raise AuthError(f"{profile.user_id} has not connected a Google account yet")
+            raise NotConnected(f"profile {profile.id} has no Google account connected")
         pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
         account = connect(
             credentials,

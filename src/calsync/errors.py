@@ -14,6 +14,7 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
     │   └── LeaseHeld               another runner holds this profile's lease
     └── BackendError                the remote side (Google) failed
         ├── AuthError               credentials revoked/invalid: the user must re-authorise
+        │   └── NotConnected        no credentials at all: the user never connected Google
         ├── PermissionDenied        the account may not do this (403 forbidden)
         ├── NotFound                the resource does not exist
         │   └── CalendarGone        the profile's calendar was deleted: start over
@@ -21,9 +22,9 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
         ├── PreconditionFailed      an etag precondition failed (412 / FAILED_PRECONDITION)
         ├── SyncTokenExpired        a sync token is no longer valid (410 / EXPIRED_SYNC_TOKEN)
         ├── InvalidRequest          the request was rejected as malformed (400)
+        ├── QuotaExceeded           403 quotaExceeded: a usage limit, not retryable within a run
         └── TransientError          worth retrying: 5xx, timeouts, connection resets
             └── RateLimited         429 / 403 rate limits; ``retry_after`` when the server said
-                └── QuotaExceeded   403 quotaExceeded: the usage limit, not retryable soon
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidHostItem",
     "InvalidRequest",
     "LeaseHeld",
+    "NotConnected",
     "NotFound",
     "PermissionDenied",
     "PreconditionFailed",
@@ -100,6 +102,11 @@ class AuthError(BackendError):
     """The credentials are revoked or invalid; the user has to authorise calsync again."""
 
 
+class NotConnected(AuthError):
+    """No credentials are stored for the profile: the user never connected a Google account
+    (or the host deleted the tokens). The user has to connect one."""
+
+
 class PermissionDenied(BackendError):
     """The account is not allowed to do this (e.g. a read-only calendar)."""
 
@@ -147,5 +154,6 @@ class RateLimited(TransientError):
         self.retry_after = retry_after
 
 
-class QuotaExceeded(RateLimited):
-    """A usage limit (not a rate) was exceeded; retrying within minutes will not help."""
+class QuotaExceeded(BackendError):
+    """A usage limit (not a rate) was exceeded; retrying within minutes will not help, so it
+    is never retried within a run (the item is tried again next run)."""

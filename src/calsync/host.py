@@ -6,7 +6,8 @@ A host embeds calsync by implementing these contracts (each documented on its cl
 * :class:`ContactSource` — the clients of the user's sync group (contact sync only);
 * :class:`ProfileStore` — which users sync, with what options, and where calsync reports back;
 * :class:`TokenStore` — where each user's Google tokens live (or use :class:`SqliteTokenStore`);
-* :class:`Notifier` — how warnings and errors reach the user (or use :class:`EmailNotifier`).
+* :class:`Notifier` — how warnings and errors reach the user (or use :class:`EmailNotifier`);
+  it is told which :class:`Notice` is due.
 
 Each contract has a contract test suite in :mod:`calsync.testing.contracts` for the host's
 implementation to subclass.
@@ -14,6 +15,7 @@ implementation to subclass.
 
 from __future__ import annotations
 
+from calsync.notices import Notice
 from calsync.notify import Notifier
 from calsync.profile import ProfileStore
 from calsync.sources import ContactSource, ContactUpdate, HostChanges, ItemUpdate, ScheduleSource
@@ -24,6 +26,7 @@ __all__ = [
     "ContactUpdate",
     "HostChanges",
     "ItemUpdate",
+    "Notice",
     "Notifier",
     "ProfileStore",
     "ScheduleSource",

@@ -1,9 +1,11 @@
 """Telling users about their sync: warnings and errors by email, and verbose traces.
 
-Each profile has two switches (``SyncOptions.notifications``): *warnings and errors* sends one
-digest for every run that had any; *verbose* sends the full trace of every run. Email goes
-through the host's SMTP settings (:class:`SmtpSettings`). Messages say what happened and what
-the user can do about it.
+Each profile has two switches (``SyncOptions.notifications``): *warnings and errors* sends a
+digest when a problem starts or changes, one reminder a day while it lasts and one note when it
+clears (:mod:`calsync.notices` decides which); *verbose* sends the full trace of every run.
+Email goes through the host's SMTP settings (:class:`SmtpSettings`). Messages say what happened
+and what the user can do about it, naming the host's screens in the profile's
+:class:`~calsync.wording.Wording`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from email.message import EmailMessage
 from attrs import frozen
 
 from calsync.engine.report import SyncReport
-from calsync.profile import SyncProfile
+from calsync.notices import Notice
+from calsync.profile import ProfileStatus, SyncProfile
 
 __all__ = ["EmailNotifier", "Notifier", "SmtpSettings", "compose_message"]
 
@@ -28,8 +31,15 @@ class Notifier(abc.ABC):
     """Tells a user about one sync run."""
 
     @abc.abstractmethod
-    def notify(self, profile: SyncProfile, report: SyncReport, trace: str) -> None:
+    def notify(
+        self, profile: SyncProfile, report: SyncReport, trace: str, notice: Notice | None
+    ) -> None:
         """Send what the profile's switches ask for (possibly nothing).
+
+        ``notice`` is the problem notice due after this run (a new or changed problem, a
+        reminder, or a "resolved" note), ``None`` when the user has already been told; the
+        processor remembers it as sent once this returns. ``trace`` is the run's log (verbose
+        switch), ``profile.status`` the status the run left the profile in.
 
         Raises:
             Exception: sending failed; the processor logs it and goes on.
@@ -68,24 +78,17 @@ class SmtpSettings:
         return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r})"
 
 
-def _advice(report: SyncReport) -> list[str]:
+def _advice(profile: SyncProfile, report: SyncReport) -> list[str]:
+    wording = profile.options.wording
     advice = []
+    if profile.status is ProfileStatus.NOT_CONNECTED:
+        advice.append(wording.not_connected_advice)
     if report.needs_reauth:
-        advice.append(
-            "Google no longer accepts calsync's authorisation. Re-authenticate Google in "
-            "User Preferences; syncing resumes after that."
-        )
+        advice.append(wording.reauthorise_advice)
     if report.calendar_gone:
-        advice.append(
-            "Your Google calendar was deleted. Choose a calendar in User Preferences to start "
-            "over; nothing in the studio was changed."
-        )
+        advice.append(wording.calendar_gone_advice)
     if report.held:
-        advice.append(
-            f"{len(report.held)} deletions were held back because they would remove a large "
-            "part of your items. If they are intended, confirm them in the studio's Google "
-            "Sync settings; otherwise restore the missing items."
-        )
+        advice.append(wording.held_advice(len(report.held)))
     if report.conflicts:
         advice.append(
             "Some items were changed both in the studio and in Google; the value kept is shown "
@@ -96,42 +99,65 @@ def _advice(report: SyncReport) -> list[str]:
     return advice
 
 
-def _subject(report: SyncReport) -> str:
+def _problem(profile: SyncProfile, report: SyncReport) -> str:
+    if profile.status is ProfileStatus.NOT_CONNECTED:
+        return "please connect your Google account"
     if report.needs_reauth:
-        return "Google Sync problems: please re-authenticate Google"
+        return "please re-authenticate Google"
     if report.calendar_gone:
-        return "Google Sync problems: your Google calendar was deleted"
+        return "your Google calendar was deleted"
     if report.fatal:
-        return "Google Sync problems: the last sync failed"
-    if report.has_problems:
-        found = [
-            f"{len(things)} {label}{'' if len(things) == 1 else 's'}"
-            for things, label in (
-                (report.errors, "error"),
-                (report.held, "held deletion"),
-                (report.conflicts, "conflict"),
-                (report.warnings, "warning"),
-            )
-            if things
-        ]
-        return "Google Sync problems: " + ", ".join(found)
-    return "Google Sync report"
+        return "the last sync failed"
+    found = [
+        f"{len(things)} {label}{'' if len(things) == 1 else 's'}"
+        for things, label in (
+            (report.errors, "error"),
+            (report.held, "held deletion"),
+            (report.conflicts, "conflict"),
+            (report.warnings, "warning"),
+        )
+        if things
+    ]
+    return ", ".join(found)
+
+
+def _subject(profile: SyncProfile, report: SyncReport, notice: Notice | None) -> str:
+    if notice is Notice.RESOLVED:
+        return "Google Sync is working again"
+    if not report.has_problems and profile.status is ProfileStatus.OK:
+        return "Google Sync report"
+    reminder = " (reminder)" if notice is Notice.REMINDER else ""
+    return f"Google Sync problems{reminder}: {_problem(profile, report)}"
+
+
+_OPENING = {
+    Notice.RESOLVED: "The problem Google Sync wrote to you about has cleared: the last sync "
+    "went through.",
+    Notice.REMINDER: "Reminder: the problem Google Sync wrote to you about is still there.",
+}
 
 
 def compose_message(
-    profile: SyncProfile, report: SyncReport, trace: str, sender: str
+    profile: SyncProfile, report: SyncReport, trace: str, sender: str, notice: Notice | None
 ) -> EmailMessage | None:
-    """The email for ``profile`` about ``report``, or ``None`` when its switches ask for none."""
+    """The email for ``profile`` about ``report``, or ``None`` when none is due.
+
+    ``notice`` is the problem notice the run calls for (:func:`calsync.notices.notice_due`);
+    it is sent when the profile's "warnings and errors" switch is on. The "verbose" switch
+    sends every run's trace, with the notice's content when one is due. ``profile.status`` is
+    the status the run left the profile in.
+    """
     switches = profile.options.notifications
-    digest = switches.warnings_and_errors and report.has_problems
-    if not profile.email or not (digest or switches.verbose):
+    told = notice if switches.warnings_and_errors else None
+    if not profile.email or not (told or switches.verbose):
         return None
     message = EmailMessage()
-    message["Subject"] = _subject(report)
+    message["Subject"] = _subject(profile, report, told)
     message["From"] = sender
     message["To"] = profile.email
-    parts = [report.summary()]
-    advice = _advice(report)
+    parts = [_OPENING[told]] if told in _OPENING else []
+    parts.append(report.summary())
+    advice = _advice(profile, report) if told is not Notice.RESOLVED else []
     if advice:
         parts.append("What you can do:\n" + "\n".join(f"- {line}" for line in advice))
     if switches.verbose:
@@ -146,12 +172,18 @@ class EmailNotifier(Notifier):
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 
-    def notify(self, profile: SyncProfile, report: SyncReport, trace: str) -> None:
-        message = compose_message(profile, report, trace, self.settings.sender)
+    def notify(
+        self, profile: SyncProfile, report: SyncReport, trace: str, notice: Notice | None
+    ) -> None:
+        message = compose_message(profile, report, trace, self.settings.sender, notice)
         if message is None:
             return
         self.send(message)
-        logger.info("sent a sync notification for profile %s", profile.id)
+        logger.info(
+            "sent a sync notification (%s) for profile %s",
+            notice.value if notice else "trace",
+            profile.id,
+        )
 
     def send(self, message: EmailMessage) -> None:
         """Deliver one message.

@@ -8,12 +8,15 @@
   gone, a bug in an adapter) is reported for that profile and never stops the others.
 * Two runners never sync the same user at once: a profile is synced under its lease in the
   state store, renewed while the run lasts; a lease left by a crashed runner expires and is
-  taken over. A profile synced by anyone within the last half interval is skipped, so racing
-  runners sync each profile once per round.
+  taken over. A scheduled round skips a profile synced successfully by anyone within the last
+  half interval, so racing runners sync each profile once per round; an explicit
+  :meth:`SyncProcessor.run_profile` ("sync now") waits for a run in progress and then runs.
 * Profiles run concurrently in a bounded thread pool (one Google connection per run, as
   google-api-python-client's HTTP objects are not thread-safe), sequentially within a profile.
 * After a run the processor tells the host what only calsync can know (initial sync done,
-  re-authorisation needed, calendar gone) and sends the user's notifications.
+  Google account not connected, re-authorisation needed, calendar gone) and sends the user's
+  notifications: a problem once when it starts or changes, a reminder a day while it lasts,
+  a note when it clears (:mod:`calsync.notices`).
 """
 
 from __future__ import annotations
@@ -25,16 +28,20 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime, timedelta
 
+import attrs
 from attrs import frozen
 
 from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine import SyncEngine, SyncReport
-from calsync.errors import AuthError
+from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
+from calsync.errors import AuthError, NotConnected
+from calsync.leases import ProfileLease
+from calsync.notices import DEFAULT_REMINDER, notice_due
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
 from calsync.trace import trace_run
@@ -42,8 +49,6 @@ from calsync.trace import trace_run
 __all__ = ["Connection", "ProfileRun", "SyncProcessor"]
 
 logger = logging.getLogger(__name__)
-
-LAST_RUN = "processor:last_run"
 
 
 @frozen
@@ -56,21 +61,59 @@ class Connection:
     close: Callable[[], None] | None = None
 
 
-#: Builds the remote side for a profile (raises ``AuthError`` when it cannot authorise).
+#: Builds the remote side for a profile (raises ``NotConnected`` when the user has no Google
+#: account connected, ``AuthError`` when Google refuses the saved one).
 Connect = Callable[[SyncProfile], Connection]
 
 
 @frozen
 class ProfileRun:
-    """What happened to one profile in a round: its report, or why it was skipped."""
+    """What happened to one profile: its report, or why it was skipped, and the profile's
+    status after the run (``None`` when skipped)."""
 
     profile_id: str
     report: SyncReport | None = None
     skipped: str | None = None
+    status: ProfileStatus | None = None
+
+    @property
+    def failed(self) -> bool:
+        """The sync ran and failed for a reason other than a Google account never connected
+        (which waits for the user, not the operator)."""
+        if self.report is None or self.report.ok:
+            return False
+        return self.status is not ProfileStatus.NOT_CONNECTED
+
+
+@frozen
+class _Outcome:
+    report: SyncReport
+    trace: str
+    status: ProfileStatus | None  # the status the run calls for (None: unchanged)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _who(profile: SyncProfile) -> str:
+    """The user as an operator knows them (never their email address)."""
+    return profile.name or f"user {profile.user_id}"
+
+
+def _status(
+    profile: SyncProfile, report: SyncReport, connected: bool | None
+) -> ProfileStatus | None:
+    """The status a run calls for (``None``: leave it as it is)."""
+    if connected is False:
+        return ProfileStatus.NOT_CONNECTED
+    if report.needs_reauth:
+        return ProfileStatus.NEEDS_REAUTH
+    if report.calendar_gone:
+        return ProfileStatus.CALENDAR_GONE
+    if connected and report.fatal is None and profile.status.waits_for_google_account:
+        return ProfileStatus.OK  # an explicit run got through: the account works again
+    return None
 
 
 def default_holder() -> str:
@@ -89,7 +132,11 @@ class SyncProcessor:
         interval: seconds between two syncs of a profile when serving.
         jitter: the fraction by which each profile's interval varies (0.25 = ±25%).
         workers: profiles synced at once.
-        lease_ttl: how long a lease lasts without renewal (renewed every third of it).
+        lease_ttl: how long a lease lasts without renewal (renewed every third of it); also
+            how long an explicit run waits for a run in progress.
+        lease_poll: seconds between two tries for a lease another runner holds.
+        remind_every: how long a lasting problem goes before the user gets a reminder
+            (``None``: never).
         holder: this runner's id (default: host, pid and a random part).
         clock: the current time (aware), injectable for tests.
     """
@@ -105,6 +152,8 @@ class SyncProcessor:
         jitter: float = 0.25,
         workers: int = 4,
         lease_ttl: timedelta = timedelta(minutes=10),
+        lease_poll: float = 1.0,
+        remind_every: timedelta | None = DEFAULT_REMINDER,
         holder: str | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -119,6 +168,8 @@ class SyncProcessor:
         self.jitter = jitter
         self.workers = max(1, workers)
         self.lease_ttl = lease_ttl
+        self.lease_poll = lease_poll
+        self.remind_every = remind_every
         self.holder = holder or default_holder()
         self.clock = clock
         self._stop = threading.Event()
@@ -140,127 +191,156 @@ class SyncProcessor:
         ]
 
     def run_once(self) -> dict[str, ProfileRun]:
-        """Sync every eligible profile once (concurrently) and return what happened to each."""
+        """Sync every eligible profile once (concurrently) and return what happened to each.
+
+        A scheduled round: profiles another runner is syncing, or synced successfully within
+        the last half interval, are skipped.
+        """
         profiles = self.eligible()
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
-            runs = list(pool.map(self.run_profile, profiles))
+            runs = list(pool.map(self._scheduled_run, profiles))
         return {run.profile_id: run for run in runs}
 
-    def run_profile(self, profile: SyncProfile, *, confirm_deletions: bool = False) -> ProfileRun:
+    def _scheduled_run(self, profile: SyncProfile) -> ProfileRun:
+        return self.run_profile(profile, scheduled=True)
+
+    def run_profile(
+        self,
+        profile: SyncProfile,
+        *,
+        confirm_deletions: bool = False,
+        scheduled: bool = False,
+        wait: float | None = None,
+    ) -> ProfileRun:
         """Sync one profile under its lease. Never raises for a profile's problems.
 
-        When this processor is already syncing the profile (a scheduled round and a host's
-        call at once), a scheduled run is skipped and a ``confirm_deletions`` run waits for
-        the other to finish, so the confirmation is never dropped.
+        An explicit run (the default: "sync now", a confirmation of held deletions) runs now,
+        however recently the profile was synced: when a run of the profile is in progress, in
+        this processor or at another runner, it waits for that run to end (up to ``wait``
+        seconds, by default the lease time) and then runs; two runs of one profile never
+        overlap. A scheduled run (``scheduled=True``, as in :meth:`run_once` and
+        :meth:`serve`) is skipped instead, and also when the profile was synced successfully
+        within the last half interval (a failed run does not count).
         """
+        timeout = self.lease_ttl.total_seconds() if wait is None else wait
+        deadline = time.monotonic() + timeout
         with self._syncing_lock:
             guard = self._syncing.setdefault(profile.id, threading.Lock())
-        if not guard.acquire(blocking=confirm_deletions):
+        if not guard.acquire(blocking=not scheduled, timeout=-1 if scheduled else timeout):
             return ProfileRun(profile.id, skipped="already being synced by this runner")
         try:
-            return self._run_leased(profile, confirm_deletions)
+            left = max(0.0, deadline - time.monotonic())
+            return self._run_leased(profile, confirm_deletions, scheduled, left, timeout)
         finally:
             guard.release()
 
-    def _run_leased(self, profile: SyncProfile, confirm_deletions: bool) -> ProfileRun:
-        with self._lease(profile.id) as held:
+    def _run_leased(
+        self, profile: SyncProfile, confirm: bool, scheduled: bool, left: float, wait: float
+    ) -> ProfileRun:
+        with self._lease(profile.id, 0.0 if scheduled else left) as held:
             if not held:
-                return ProfileRun(profile.id, skipped="another runner is syncing this user")
-            if not confirm_deletions and self._synced_recently(profile.id):
+                why = "another runner is syncing this user"
+                if not scheduled:
+                    why += f" (waited {wait:.0f}s)"
+                return ProfileRun(profile.id, skipped=why)
+            if scheduled and self._synced_recently(profile.id):
                 return ProfileRun(profile.id, skipped="synced recently by another runner")
-            report, trace = self._sync(profile, confirm_deletions)
-            self.store.set_cursor(profile.id, LAST_RUN, self.clock().isoformat())
-        self._tell_host(profile, report)
-        self._notify(profile, report, trace)
-        return ProfileRun(profile.id, report)
+            outcome = self._sync(profile, confirm)
+            if outcome.report.fatal is None:
+                self.store.set_last_run(profile.id, self.clock())
+            status = self._tell_host(profile, outcome) or profile.status
+            # under the lease, so two runners never both send the same notice
+            self._notify(attrs.evolve(profile, status=status), outcome)
+        return ProfileRun(profile.id, outcome.report, status=status)
 
-    def _sync(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, str]:
+    def _sync(self, profile: SyncProfile, confirm: bool) -> _Outcome:
         switches = profile.options.notifications
         with trace_run(switches.verbose) as trace:
             logger.info("syncing profile %s", profile.id)
-            report = self._sync_traced(profile, confirm)
-        return report, trace.text if trace is not None else ""
+            report, connected = self._sync_traced(profile, confirm)
+        wording = profile.options.wording
+        if report.fatal is not None:  # the engine's words for the host's screens, in the host's
+            report.fatal = report.fatal.replace(REAUTHORISE, wording.reauthorise)
+            report.fatal = report.fatal.replace(CALENDAR_GONE, wording.calendar_gone)
+        return _Outcome(
+            report, trace.text if trace is not None else "", _status(profile, report, connected)
+        )
 
-    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> SyncReport:
+    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, bool | None]:
+        """The run's report, and whether the user has a Google account connected (``None``:
+        connecting failed for another reason, so nobody knows)."""
+        wording = profile.options.wording
         try:
             connection = self.connect(profile)
+        except NotConnected:
+            logger.warning(
+                "profile %s (%s) has sync on but no Google account connected: the user must "
+                "connect one in %s",
+                profile.id,
+                _who(profile),
+                wording.preferences,
+            )
+            return SyncReport(profile.id, self.clock(), fatal=wording.not_connected), False
         except AuthError as exc:
-            logger.warning("profile %s cannot authorise: %s", profile.id, exc)
+            logger.warning("profile %s (%s) cannot authorise: %s", profile.id, _who(profile), exc)
             report = SyncReport(profile.id, self.clock(), needs_reauth=True)
-            report.fatal = "Google refused the saved authorisation: re-authenticate Google"
-            return report
+            report.fatal = wording.reauthorise
+            return report, True
         except Exception as exc:
             logger.exception("profile %s: connecting to Google failed", profile.id)
-            return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}")
+            return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}"), None
         try:
-            return self.engine.sync(
+            report = self.engine.sync(
                 profile, connection.calendar, connection.contacts, confirm_deletions=confirm
             )
         except Exception as exc:  # a bug: report it for this profile and go on
             logger.exception("profile %s: sync crashed", profile.id)
-            return SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
+            report = SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
         finally:
             if connection.close is not None:
                 with suppress(Exception):
                     connection.close()
+        return report, True
 
     def _synced_recently(self, profile_id: str) -> bool:
-        last = self.store.get_cursor(profile_id, LAST_RUN)
-        if last is None:
-            return False
-        gap = self.clock() - datetime.fromisoformat(last)
-        return gap < timedelta(seconds=self.interval / 2)
+        last = self.store.get_last_run(profile_id)
+        return last is not None and self.clock() - last < timedelta(seconds=self.interval / 2)
 
-    def _tell_host(self, profile: SyncProfile, report: SyncReport) -> None:
+    def _tell_host(self, profile: SyncProfile, outcome: _Outcome) -> ProfileStatus | None:
+        """Write back what the run learnt; returns the status given (``None``: unchanged)."""
+        report, status = outcome.report, outcome.status
         try:
             if report.initial_sync_completed:
                 self.profiles.initial_sync_done(profile.id)
-            if report.needs_reauth:
-                self.profiles.set_status(
-                    profile.id, ProfileStatus.NEEDS_REAUTH, report.fatal or "re-authorise"
-                )
-            elif report.calendar_gone:
-                self.profiles.set_status(
-                    profile.id, ProfileStatus.CALENDAR_GONE, report.fatal or "calendar gone"
-                )
+            if status is not None and status is not profile.status:
+                message = "" if status is ProfileStatus.OK else report.fatal or status.value
+                self.profiles.set_status(profile.id, status, message)
+                return status
         except Exception:
             logger.exception("profile %s: could not update the host's profile", profile.id)
+        return None
 
-    def _notify(self, profile: SyncProfile, report: SyncReport, trace: str) -> None:
+    def _notify(self, profile: SyncProfile, outcome: _Outcome) -> None:
         if self.notifier is None:
             return
+        now = self.clock()
         try:
-            self.notifier.notify(profile, report, trace)
-        except Exception:
+            due = notice_due(
+                self.store.get_sent_notice(profile.id),
+                outcome.report,
+                profile.status,
+                now,
+                self.remind_every,
+            )
+            self.notifier.notify(profile, outcome.report, outcome.trace, due.notice)
+            if due.changed:
+                self.store.set_sent_notice(profile.id, due.record)
+        except Exception:  # not recorded as sent: the next run tries again
             logger.exception("profile %s: could not send the notification", profile.id)
 
-    # -- leases --------------------------------------------------------------------------
-
-    @contextmanager
-    def _lease(self, profile_id: str) -> Iterator[bool]:
-        lease = self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock())
-        if lease is None:
-            yield False
-            return
-        done = threading.Event()
-        keeper = threading.Thread(
-            target=self._keep_lease, args=(profile_id, done), daemon=True, name="calsync-lease"
-        )
-        keeper.start()
-        try:
-            yield True
-        finally:
-            done.set()
-            keeper.join()
-            self.store.release_lease(profile_id, self.holder)
-
-    def _keep_lease(self, profile_id: str, done: threading.Event) -> None:
-        period = self.lease_ttl.total_seconds() / 3
-        while not done.wait(period):
-            if self.store.acquire_lease(profile_id, self.holder, self.lease_ttl, self.clock()):
-                continue
-            logger.error("profile %s: lost its lease while syncing", profile_id)
-            return
+    def _lease(self, profile_id: str, wait: float) -> AbstractContextManager[bool]:
+        lease = ProfileLease(self.store, self.holder, self.lease_ttl, self.clock, self.lease_poll)
+        return lease.hold(profile_id, wait)
 
     # -- serving -------------------------------------------------------------------------
 
@@ -281,7 +361,7 @@ class SyncProcessor:
                     due.setdefault(profile.id, now + random.uniform(0, self.interval * self.jitter))
                 ready = [p for p in profiles if due[p.id] <= now]
                 if ready:
-                    list(pool.map(self.run_profile, ready))
+                    list(pool.map(self._scheduled_run, ready))
                     for profile in ready:
                         spread = random.uniform(1 - self.jitter, 1 + self.jitter)
                         due[profile.id] = time.monotonic() + self.interval * spread

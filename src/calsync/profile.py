@@ -21,6 +21,7 @@ from calsync.policies import (
     host_wins,
 )
 from calsync.templates import DEFAULT_TEMPLATES, TemplateSet
+from calsync.wording import DEFAULT_WORDING, Wording
 
 __all__ = [
     "Notifications",
@@ -64,6 +65,13 @@ class ProfileStatus(enum.Enum):
     NEEDS_REAUTH = "needs_reauth"
     #: The calendar was deleted: the user must choose a calendar to start over.
     CALENDAR_GONE = "calendar_gone"
+    #: Sync is on but the user never connected a Google account: the user must connect one.
+    NOT_CONNECTED = "not_connected"
+
+    @property
+    def waits_for_google_account(self) -> bool:
+        """The user must connect (or re-connect) Google before the profile syncs again."""
+        return self in {ProfileStatus.NEEDS_REAUTH, ProfileStatus.NOT_CONNECTED}
 
 
 @frozen
@@ -96,6 +104,8 @@ class SyncOptions:
         deletion_rules: deletion behaviour and the mass-deletion hold.
         field_rules: the direction of each synced field per kind of item.
         notifications: the user's email switches.
+        wording: the host's names for its screens in messages to the user (see
+            :mod:`calsync.wording`).
         cleanup_old_calendar: when the user switches to another Google calendar, delete the
             events calsync made in the old one (never an event calsync did not create). Off by
             default: the old calendar is left as it is.
@@ -112,6 +122,7 @@ class SyncOptions:
     deletion_rules: DeletionRules = DeletionRules()
     field_rules: FieldRules = FieldRules()
     notifications: Notifications = Notifications()
+    wording: Wording = DEFAULT_WORDING
     cleanup_old_calendar: bool = False
 
     def __attrs_post_init__(self) -> None:
@@ -134,7 +145,9 @@ class SyncProfile:
         options: what the user chose.
         email: where notifications go.
         enabled: the user's "sync on" switch.
-        status: set by calsync when a profile cannot sync (re-authorise, choose a calendar).
+        status: set by calsync when a profile cannot sync (connect or re-authorise Google,
+            choose a calendar).
+        name: the user's name as the host shows it, for logs and the operator (optional).
     """
 
     id: str
@@ -144,6 +157,7 @@ class SyncProfile:
     email: str = ""
     enabled: bool = True
     status: ProfileStatus = ProfileStatus.OK
+    name: str = ""
 
     def __attrs_post_init__(self) -> None:
         if not _PROFILE_ID.match(self.id):
@@ -157,7 +171,7 @@ class ProfileStore(abc.ABC):
 
     The sync processor reads the profiles from here and writes back the two things only calsync
     can know: that the initial sync succeeded, and that a profile cannot sync until the user
-    acts (re-authorise, choose a calendar again).
+    acts (connect or re-authorise Google, choose a calendar again).
     """
 
     @abc.abstractmethod
@@ -174,6 +188,25 @@ class ProfileStore(abc.ABC):
 
         ``CALENDAR_GONE`` means the user must choose a calendar: the host should clear the
         profile's calendar and set its "first time" switch, so the next sync re-populates.
-        ``NEEDS_REAUTH`` means the user must authorise Google again; the host sets the status
-        back to ``OK`` once they have.
+        ``NEEDS_REAUTH`` means the user must authorise Google again, ``NOT_CONNECTED`` that
+        they never connected a Google account; :meth:`account_connected` sets either back to
+        ``OK`` once they have (``calsync.google.auth.connect_account`` calls it).
         """
+
+    def account_connected(self, profile_id: str) -> None:
+        """The user connected Google (again): a ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` status
+        goes back to ``OK``, so the next round syncs them. Any other status is kept
+        (``CALENDAR_GONE`` waits for a calendar to be chosen).
+
+        The default reads the status from :meth:`profiles` and calls :meth:`set_status`;
+        override it when the host can do that in one step.
+
+        Raises:
+            KeyError: there is no profile ``profile_id``.
+        """
+        for profile in self.profiles():
+            if profile.id == profile_id:
+                if profile.status.waits_for_google_account:
+                    self.set_status(profile_id, ProfileStatus.OK, "")
+                return
+        raise KeyError(profile_id)

@@ -177,3 +177,30 @@ def test_the_emulator_subcommand_prints_its_base_url_first() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_user_without_a_token_is_told_in_the_hosts_own_words(
+    config: Path, tmp_path: Path
+) -> None:
+    SqliteTokenStore(tmp_path / "tokens.sqlite3").delete("cli.ben")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("[host_options]\n", '[host_options]\npreferences = "My Account"\n'),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(SUPPORT)}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "calsync.cli", "--config", str(config), "run", "--once"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout
+    assert (
+        "Profile cli.ben: not connected, no Google account is connected: connect your Google "
+        "account in My Account"
+    ) in done.stdout
+    assert "Profile cli.ann:\n  Google: 1 created" in done.stdout

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from calsync import config as config_module
 from calsync.config import Config
 from calsync.errors import ConfigurationError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -56,13 +63,50 @@ ca_file = "certs/studio-ca.pem"
         ('host = "h:f"\n[smtp]\nhost = "m"\nsecurity = "tls"', "security must be"),
         ('host = "h:f"\nstate = 3', "'state' must be text"),
         ("host = ", "not valid TOML"),
+        ('host = "h:f"\n[processor]\ninterval = "often"', "[processor] interval must be a number"),
+        ('host = "h:f"\n[processor]\nworkers = 2.5', "[processor] workers must be a whole"),
+        ('host = "h:f"\n[processor]\njitter = -1', "[processor] jitter must not be negative"),
+        ('host = "h:f"\n[smtp]\nhost = "m"\nport = "smtp"', "[smtp] port must be a whole"),
+        (
+            'host = "h:f"\n[google]\nclient_id = "i"\ncalls_per_minute = true',
+            "[google] calls_per_minute must be a whole",
+        ),
     ],
 )
 def test_a_wrong_key_is_a_configuration_error_naming_it(
     tmp_path: Path, text: str, message: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
         Config.load(write(tmp_path, text))
+
+
+def test_reminders_are_daily_unless_configured_and_zero_means_never(tmp_path: Path) -> None:
+    default = Config.load(write(tmp_path, 'host = "h:f"'))
+    hourly = Config.load(write(tmp_path, 'host = "h:f"\n[processor]\nremind_every_hours = 1'))
+    never = Config.load(write(tmp_path, 'host = "h:f"\n[processor]\nremind_every_hours = 0'))
+
+    assert default.remind_every == timedelta(days=1)
+    assert hourly.remind_every == timedelta(hours=1)
+    assert never.remind_every is None
+
+
+def test_the_command_names_the_key_of_a_number_that_is_not_one(tmp_path: Path) -> None:
+    path = write(tmp_path, 'host = "h:f"\n[processor]\ninterval = "often"\n')
+
+    done = subprocess.run(
+        [sys.executable, "-m", "calsync.cli", "-c", str(path), "status"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr == "calsync: [processor] interval must be a number, not 'often'\n"
+
+
+def test_the_documented_host_factory_is_the_studio_examples() -> None:
+    assert 'host = "studio.host:open_host"' in (config_module.__doc__ or "")
+    assert (EXAMPLES / "studio" / "host.py").read_text(encoding="utf-8").count("def open_host") == 1
 
 
 def test_the_google_event_types_to_skip_can_be_set_and_are_checked(tmp_path: Path) -> None:

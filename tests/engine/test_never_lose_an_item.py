@@ -318,3 +318,20 @@ def test_special_event_types_never_become_studio_items_whatever_the_backend_list
     world.sync()
 
     assert world.items() == {}
+
+
+def test_a_contact_carrying_our_marker_that_calsync_did_not_create_is_never_deleted(
+    world: World,
+) -> None:
+    world.options(contacts=True, client_group=GROUP)
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.sync()
+    [ours] = world.contacts.contacts().values()
+    assert ours.fields is not None
+    copy = world.contacts.external_create(ours.fields, groups=[GROUP], marker=Marker(NS, "c1"))
+
+    world.clients.remove_from_group(USER, GROUP, "c1")
+    report = world.sync()
+
+    assert set(world.contacts.contacts()) == {copy.id}
+    assert any(copy.id in w and "did not create it" in w for w in report.warnings)

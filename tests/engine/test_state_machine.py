@@ -1,10 +1,14 @@
-"""A hypothesis state machine over the whole engine.
+"""A hypothesis state machine over the whole engine (the calendar channel; the contacts channel
+has its own machine in ``test_contacts_state_machine.py``).
 
 Random host and Google edits, creates, deletes and conversions; random conflict policies;
-failing writes; and crashes between a remote write and its state commit (the process is gone:
-the next run is a fresh engine over the same store). After every clean sync the invariants
-hold: both sides agree under the mapping, no remote duplicates, nothing deleted that no one
-deleted, held deletions never executed, and a re-run writes nothing.
+failing writes and reads; crashes between a remote write and its state commit (the process is
+gone: the next run is a fresh engine over the same store), followed by edits on either side;
+calendar switches back and forth; Google copies of our events carrying our marker and events
+with garbage markers; times in the repeated and skipped hours of DST changes in several zones.
+After every clean sync the invariants hold: both sides agree under the mapping, no remote
+duplicates, nothing deleted that no one deleted (studio items, and Google events calsync did
+not make), held deletions never executed, and a re-run writes nothing.
 
 The default run uses a modest number of examples; ``pytest -m stateful
 --hypothesis-profile=thorough`` runs at least 2,000.
@@ -13,7 +17,9 @@ The default run uses a modest number of examples; ``pytest -m stateful
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -32,7 +38,9 @@ from studio_world import ANN, CAL, USER, World, appointment, make_world, session
 from calsync import (
     EventFields,
     ItemKind,
+    Marker,
     MemoryStateStore,
+    Timed,
     TransientError,
     google_wins,
     host_wins,
@@ -52,6 +60,16 @@ POLICIES = {
 }
 TITLES = st.sampled_from(["Lunch", "Call", "Review", "Edit proofs", ""])
 REMOTE_WRITES = ["create_event", "update_event", "delete_event"]
+OTHER_CAL = "other@group.calendar.google.com"
+#: wall-clock starts in the repeated (fold) and skipped (gap) hours of DST changes
+DST_STARTS = [
+    (datetime(2027, 10, 31, 2, 30), "Europe/Berlin", 1),
+    (datetime(2027, 10, 31, 2, 30), "Europe/Berlin", 0),
+    (datetime(2027, 3, 28, 2, 30), "Europe/Berlin", 0),
+    (datetime(2027, 11, 7, 1, 30), "America/New_York", 1),
+    (datetime(2027, 3, 14, 2, 30), "America/New_York", 0),
+    (datetime(2027, 4, 4, 2, 30), "Australia/Sydney", 1),
+]
 HOST_WRITES = ["create_unlinked", "update_item", "delete_item"]
 
 
@@ -68,6 +86,13 @@ class EngineMachine(RuleBasedStateMachine):
         self.remote_deleted_by_user: set[str] = set()
         #: host items the host user made
         self.host_made: set[str] = set()
+        #: events the Google user made: calsync deletes one only after it was synced
+        self.google_made: set[tuple[str, str]] = set()
+        #: (calendar, event) pairs ever in the mapping
+        self.ever_mapped: set[tuple[str, str]] = set()
+        #: copies of our events made in Google, carrying our marker
+        self.copies: set[str] = set()
+        self.world.calendar.add_calendar(OTHER_CAL)
 
     @initialize(policy=st.sampled_from(sorted(POLICIES)), batch=st.sampled_from([1, 3, 50]))
     def choose_policy(self, policy: str, batch: int) -> None:
@@ -97,6 +122,18 @@ class EngineMachine(RuleBasedStateMachine):
             return
         self.world.schedule.edit(USER, item_id, when=timed(day, hour), title=title)
 
+    @rule(target=host_items, start=st.sampled_from(DST_STARTS), minutes=st.sampled_from([30, 90]))
+    def host_creates_in_a_dst_change(self, start: tuple[datetime, str, int], minutes: int) -> str:
+        naive, zone, fold = start
+        begin = naive.replace(tzinfo=ZoneInfo(zone), fold=fold)
+        self.counter += 1
+        item_id = f"h{self.counter}"
+        self.host_made.add(item_id)
+        end = begin.astimezone(UTC) + timedelta(minutes=minutes)  # elapsed, not wall time
+        when = Timed(begin, end, zone)
+        self.world.schedule.add(USER, appointment(item_id, day=1, when=when))
+        return item_id
+
     @rule(item_id=consumes(host_items))
     def host_deletes(self, item_id: str) -> None:
         if item_id in self.world.items():
@@ -115,26 +152,59 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- the Google user -----------------------------------------------------------------
 
-    @rule(day=st.integers(1, 20), hour=st.integers(8, 18), title=TITLES)
-    def google_creates(self, day: int, hour: int, title: str) -> None:
+    @property
+    def cal(self) -> str:
+        calendar_id = self.world.profile.calendar_id
+        assert calendar_id is not None
+        return calendar_id
+
+    def events(self) -> dict[str, Any]:
+        return self.world.calendar.events(self.cal)
+
+    @rule(day=st.integers(1, 20), hour=st.integers(8, 18), title=TITLES, garbage=st.booleans())
+    def google_creates(self, day: int, hour: int, title: str, garbage: bool) -> None:
         self.counter += 1  # deterministic ids keep hypothesis's replays identical
         event = EventFields(title, when=timed(day, hour))
-        self.world.calendar.external_create(CAL, event, event_id=f"gmade{self.counter:05d}")
+        # an event another tool stamped with a mangled marker is still the user's own
+        marker = Marker(NS, "x" * 300) if garbage else None
+        event_id = f"gmade{self.counter:05d}"
+        self.world.calendar.external_create(self.cal, event, event_id=event_id, marker=marker)
+        self.google_made.add((self.cal, event_id))
+
+    @rule(data=st.data())
+    def google_copies_one_of_ours_with_its_marker(self, data: st.DataObject) -> None:
+        ours = {i: e for i, e in self.events().items() if e.marker is not None and e.fields}
+        if ours:
+            original = ours[data.draw(st.sampled_from(sorted(ours)))]
+            self.counter += 1
+            copy_id = f"gcopy{self.counter:05d}"
+            self.world.calendar.external_create(
+                self.cal, original.fields, event_id=copy_id, marker=original.marker
+            )
+            self.copies.add(copy_id)
+            self.google_made.add((self.cal, copy_id))
 
     @rule(data=st.data(), day=st.integers(1, 20), hour=st.integers(8, 18), title=TITLES)
     def google_edits(self, data: st.DataObject, day: int, hour: int, title: str) -> None:
-        events = sorted(self.world.events())
+        events = sorted(self.events())
         if events:
             event_id = data.draw(st.sampled_from(events))
-            self.world.calendar.external_update(CAL, event_id, when=timed(day, hour), title=title)
+            self.world.calendar.external_update(
+                self.cal, event_id, when=timed(day, hour), title=title
+            )
 
     @rule(data=st.data())
     def google_deletes(self, data: st.DataObject) -> None:
-        events = sorted(self.world.events())
+        events = sorted(self.events())
         if events:
             event_id = data.draw(st.sampled_from(events))
-            self.world.calendar.external_delete(CAL, event_id)
+            self.world.calendar.external_delete(self.cal, event_id)
             self.remote_deleted_by_user.add(event_id)
+
+    @rule()
+    def user_switches_calendar(self) -> None:
+        target = OTHER_CAL if self.cal == CAL else CAL
+        self.world.profile = attrs.evolve(self.world.profile, calendar_id=target)
 
     @rule()
     def google_expires_sync_tokens(self) -> None:
@@ -142,7 +212,10 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- failures ------------------------------------------------------------------------
 
-    @rule(method=st.sampled_from([*REMOTE_WRITES, "list_events"]), count=st.integers(1, 3))
+    @rule(
+        method=st.sampled_from([*REMOTE_WRITES, "list_events", "get_event"]),
+        count=st.integers(1, 3),
+    )
     def google_fails_next_calls(self, method: str, count: int) -> None:
         self.world.calendar.fail_next(method, TransientError("503 backend error"), count)
 
@@ -167,11 +240,13 @@ class EngineMachine(RuleBasedStateMachine):
         report = engine.sync(self.world.profile, self.world.calendar, None, **kw)
         if report.initial_sync_completed:
             self.world.options(initial_sync_pending=False)
+        rows = self.world.store.mappings(NS, Channel.CALENDAR).values()
+        self.ever_mapped.update((self.cal, row.remote_id) for row in rows)
         return report
 
     @rule()
     def sync(self) -> None:
-        before_host, before_remote = set(self.world.items()), set(self.world.events())
+        before_host, before_remote = set(self.world.items()), set(self.events())
         report = self.sync_once()
         self.check_held_deletions_not_executed(report, before_host, before_remote)
 
@@ -181,7 +256,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.world.schedule.clear_faults()
         report = self.sync_once()
         if report.held:
-            before_host, before_remote = set(self.world.items()), set(self.world.events())
+            before_host, before_remote = set(self.world.items()), set(self.events())
             self.check_held_deletions_not_executed(self.sync_once(), before_host, before_remote)
             self.sync_once(confirm_deletions=True)
         settle = self.sync_once()
@@ -198,24 +273,46 @@ class EngineMachine(RuleBasedStateMachine):
         for held in report.held:
             if held.side.value == "remote":
                 row_remote = event_id_for(NS, held.item)
-                assert row_remote not in before_remote or row_remote in self.world.events()
+                assert row_remote not in before_remote or row_remote in self.events()
             else:
                 assert held.item not in before_host or held.item in self.world.items()
 
     def check_agreement(self) -> None:
         world = self.world
         items = world.items()
-        events = world.events()
+        events = self.events()
         mapping = world.store.mappings(NS, Channel.CALENDAR)
         templates = world.profile.options.templates
         # both sides agree under the mapping, and the mapping is a bijection of live items
         assert set(mapping) == set(items), (sorted(mapping), sorted(items))
-        assert {row.remote_id for row in mapping.values()} == set(events)
+        # every live event is mapped, but those calsync may not delete: copies of ours, and
+        # events carrying our marker for a host item that is gone, which calsync cannot prove
+        # it made (e.g. a Google event converted into a session, found again after a switch)
+        mapped = {row.remote_id for row in mapping.values()}
+        left_alone = {
+            event_id
+            for event_id, event in events.items()
+            if event_id not in mapped
+            and (
+                event_id in self.copies
+                or (
+                    event.marker is not None
+                    and event.marker.namespace == NS
+                    and event.marker.host_id not in items
+                    and event_id != event_id_for(NS, event.marker.host_id)
+                )
+            )
+        }
+        assert mapped == set(events) - left_alone
         for host_id, row in mapping.items():
             event = events[row.remote_id]
             assert event.fields == templates.render(items[host_id]), host_id
         # no duplicates: one live event per host item carrying our marker
-        markers = [e.marker for e in events.values() if e.marker is not None]
+        markers = [
+            e.marker
+            for e in events.values()
+            if e.marker is not None and e.id not in self.copies and e.marker.is_well_formed()
+        ]
         owners = [marker.host_id for marker in markers if marker.namespace == NS]
         assert len(owners) == len(set(owners))
 
@@ -226,6 +323,16 @@ class EngineMachine(RuleBasedStateMachine):
             if item_id in items or item_id in self.host_gone_by_user:
                 continue
             raise AssertionError(f"host item {item_id} vanished without anyone deleting it")
+
+    @invariant()
+    def no_google_event_calsync_did_not_make_is_deleted_unless_it_was_synced(self) -> None:
+        for calendar_id, event_id in self.google_made:
+            if event_id in self.remote_deleted_by_user:
+                continue
+            if (calendar_id, event_id) in self.ever_mapped:
+                continue  # a synced pair: deleting it follows the studio's deletion
+            alive = self.world.calendar.events(calendar_id)
+            assert event_id in alive, f"{event_id} in {calendar_id} vanished"
 
     def host_ids_ever_made(self) -> set[str]:
         return self.host_made

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.oauth2.credentials import Credentials
 
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import (
@@ -19,6 +20,7 @@ from calsync.google.auth import (
     CONTACTS,
     DEFAULT_SCOPES,
     ClientConfig,
+    connect_account,
     finish_web_flow,
     load_credentials,
     run_desktop_flow,
@@ -27,6 +29,8 @@ from calsync.google.auth import (
 )
 from calsync.google.pacing import unpaced
 from calsync.google.retry import no_wait_retrying
+from calsync.profile import ProfileStatus, SyncProfile
+from calsync.testing import MemoryProfileStore
 from calsync.testing.emulator import GoogleEmulator
 from calsync.tokens import MemoryTokenStore, SqliteTokenStore, StoredToken, TokenStore
 
@@ -200,3 +204,53 @@ def test_one_pacer_per_user_for_the_whole_process() -> None:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+# -- connecting an account brings a waiting profile back -------------------------------------
+
+
+def _waiting(profile_id: str, status: ProfileStatus) -> MemoryProfileStore:
+    return MemoryProfileStore([SyncProfile(profile_id, "u1", "primary", status=status)])
+
+
+@pytest.mark.emulator
+def test_the_web_flow_with_the_profiles_sets_a_reauthorised_profile_back_to_ok(
+    google: GoogleEmulator, client: ClientConfig
+) -> None:
+    profiles = _waiting("studio.bea", ProfileStatus.NEEDS_REAUTH)
+    redirect_uri = "https://studio.example/oauth/google"
+    request = start_web_flow(client, redirect_uri, login_hint="bea@example.com")
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        urllib.request.build_opener(_NoRedirect()).open(request.url, timeout=10)
+    location = urllib.parse.urlparse(redirected.value.headers["Location"])
+    answer = urllib.parse.parse_qs(location.query)
+
+    finish_web_flow(
+        client,
+        redirect_uri,
+        request,
+        code=answer["code"][0],
+        state=answer["state"][0],
+        store=MemoryTokenStore(),
+        key="studio.bea",
+        profiles=profiles,
+    )
+
+    assert profiles.get("studio.bea").status is ProfileStatus.OK
+
+
+@pytest.mark.emulator
+def test_connect_account_stores_the_tokens_and_sets_the_profile_back_to_ok(
+    google: GoogleEmulator, client: ClientConfig
+) -> None:
+    profiles = _waiting("studio.ann", ProfileStatus.NOT_CONNECTED)
+    tokens = MemoryTokenStore()
+    access, refresh = google.issue_tokens("ann@example.com")
+
+    connect_account(tokens, "studio.ann", Credentials(access, refresh_token=refresh), profiles)
+
+    saved = tokens.load("studio.ann")
+    assert saved is not None
+    assert saved.refresh_token == refresh
+    assert profiles.get("studio.ann").status is ProfileStatus.OK
+    assert load_credentials(tokens, "studio.ann", client) is not None

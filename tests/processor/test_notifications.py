@@ -22,6 +22,7 @@ from calsync import (
     SyncProfile,
     SyncReport,
 )
+from calsync.notices import Notice
 from calsync.notify import EmailNotifier, SmtpSettings, compose_message
 from calsync.processor import Connection, SyncProcessor
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
@@ -74,7 +75,9 @@ def test_a_run_with_problems_sends_one_digest_that_says_what_to_do(
 ) -> None:
     inbox, settings = smtp
 
-    EmailNotifier(settings).notify(profile(warnings_and_errors=True), problem_report(), "")
+    EmailNotifier(settings).notify(
+        profile(warnings_and_errors=True), problem_report(), "", Notice.PROBLEM
+    )
 
     (message,) = inbox.messages
     body = body_of(message)
@@ -88,7 +91,7 @@ def test_a_clean_run_sends_nothing_without_verbose(smtp: tuple[Inbox, SmtpSettin
     inbox, settings = smtp
 
     EmailNotifier(settings).notify(
-        profile(warnings_and_errors=True), SyncReport("studio.ann", NOW), ""
+        profile(warnings_and_errors=True), SyncReport("studio.ann", NOW), "", None
     )
 
     assert inbox.messages == []
@@ -100,7 +103,7 @@ def test_verbose_troubleshooting_sends_the_full_trace_of_every_run(
     inbox, settings = smtp
 
     EmailNotifier(settings).notify(
-        profile(verbose=True), SyncReport("studio.ann", NOW), "line one\nline two"
+        profile(verbose=True), SyncReport("studio.ann", NOW), "line one\nline two", None
     )
 
     (message,) = inbox.messages
@@ -108,13 +111,13 @@ def test_verbose_troubleshooting_sends_the_full_trace_of_every_run(
 
 
 def test_no_switch_on_means_no_email() -> None:
-    assert compose_message(profile(), problem_report(), "", "x@y") is None
+    assert compose_message(profile(), problem_report(), "", "x@y", Notice.PROBLEM) is None
 
 
 def test_the_deleted_calendar_message_tells_the_user_how_to_start_over() -> None:
     report = SyncReport("studio.ann", NOW, calendar_gone=True)
 
-    message = compose_message(profile(warnings_and_errors=True), report, "", "x@y")
+    message = compose_message(profile(warnings_and_errors=True), report, "", "x@y", Notice.PROBLEM)
 
     assert message is not None
     assert "Choose a calendar in User Preferences to start over" in message.get_content()
@@ -152,3 +155,17 @@ def test_the_smtp_password_never_shows_in_a_repr() -> None:
     settings = attrs.evolve(SmtpSettings("mail.example"), password="hunter2")
 
     assert "hunter2" not in repr(settings)
+
+
+def test_a_reminder_says_so_and_a_resolved_note_gives_no_advice() -> None:
+    switches = profile(warnings_and_errors=True)
+
+    reminder = compose_message(switches, problem_report(), "", "x@y", Notice.REMINDER)
+    resolved = compose_message(switches, SyncReport("studio.ann", NOW), "", "x@y", Notice.RESOLVED)
+
+    assert reminder is not None
+    assert resolved is not None
+    assert reminder["Subject"] == "Google Sync problems (reminder): please re-authenticate Google"
+    assert reminder.get_content().startswith("Reminder: the problem")
+    assert resolved["Subject"] == "Google Sync is working again"
+    assert "What you can do" not in resolved.get_content()

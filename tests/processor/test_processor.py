@@ -192,7 +192,7 @@ def test_one_runner_never_syncs_a_profile_twice_at_once_and_a_confirmation_waits
     runner.start()
     entered.wait(5)
 
-    second = processor.run_profile(ann)
+    second = processor.run_profile(ann, scheduled=True)
     confirming: list[ProfileRun] = []
     confirmer = threading.Thread(
         target=lambda: confirming.append(processor.run_profile(ann, confirm_deletions=True))
@@ -237,3 +237,64 @@ def test_serve_with_rounds_stops_by_itself() -> None:
 def test_jitter_outside_its_range_is_refused() -> None:
     with pytest.raises(ValueError, match="jitter"):
         Studio().processor(jitter=1.5)
+
+
+def test_sync_now_waits_for_another_runners_run_and_then_runs() -> None:
+    studio = Studio()
+    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)
+    processor = studio.processor(lease_poll=0.02)
+    runs: list[ProfileRun] = []
+    waiting = threading.Thread(
+        target=lambda: runs.append(processor.run_profile(studio.profiles.get("studio.ann")))
+    )
+
+    waiting.start()
+    waiting.join(0.3)
+    waited = waiting.is_alive()
+    studio.store.release_lease("studio.ann", "other-runner")
+    waiting.join(5)
+
+    assert waited
+    assert runs[0].report is not None
+    assert len(studio.calendars["ann"].events(CAL)) == 1
+
+
+def test_sync_now_gives_up_when_the_other_run_outlasts_the_wait() -> None:
+    studio = Studio()
+    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)
+
+    run = studio.processor(lease_poll=0.02).run_profile(studio.profiles.get("studio.ann"), wait=0.1)
+
+    assert run.skipped == "another runner is syncing this user (waited 0s)"
+
+
+def test_rounds_skip_a_profile_synced_moments_ago_unless_that_run_failed() -> None:
+    studio = Studio()
+    processor = studio.processor()
+    studio.explode.add("ben")
+    processor.run_once()
+    studio.explode.clear()
+    studio.clock.advance(seconds=10)
+
+    runs = processor.run_once()
+
+    assert runs["studio.ann"].skipped == "synced recently by another runner"
+    assert runs["studio.ben"].report is not None
+    assert runs["studio.ben"].report.ok
+
+
+def test_an_explicit_run_that_gets_through_sets_a_waiting_profile_back_to_ok() -> None:
+    studio = Studio()
+    for user in ("ann", "ben"):
+        waiting = attrs.evolve(
+            studio.profiles.get(f"studio.{user}"), status=ProfileStatus.NEEDS_REAUTH
+        )
+        studio.profiles.put(waiting)
+    studio.explode.add("ben")  # ben's connection fails for another reason: nobody knows
+    processor = studio.processor()
+
+    ann = processor.run_profile(studio.profiles.get("studio.ann"))
+    ben = processor.run_profile(studio.profiles.get("studio.ben"))
+
+    assert (ann.status, ben.status) == (ProfileStatus.OK, ProfileStatus.NEEDS_REAUTH)
+    assert studio.profiles.get("studio.ann").status is ProfileStatus.OK

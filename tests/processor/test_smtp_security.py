@@ -20,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from studio_world import CAL, NOW
 
 from calsync import Notifications, SyncOptions, SyncProfile, SyncReport
+from calsync.notices import Notice
 from calsync.notify import EmailNotifier, SmtpSettings
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
@@ -106,7 +107,7 @@ def warn_ann(settings: SmtpSettings) -> None:
     options = SyncOptions(notifications=Notifications(warnings_and_errors=True))
     profile = SyncProfile("studio.ann", "ann", CAL, options, email="ann@studio.example")
     report = SyncReport("studio.ann", NOW, warnings=["the session s1 was restored"])
-    EmailNotifier(settings).notify(profile, report, "")
+    EmailNotifier(settings).notify(profile, report, "", Notice.PROBLEM)
 
 
 def test_starttls_with_login_delivers_the_digest(

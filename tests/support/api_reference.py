@@ -26,6 +26,8 @@ SECTIONS: list[tuple[str, str, list[str] | None]] = [
     ("State stores", "calsync.state", None),
     ("Sync processor", "calsync.processor", None),
     ("Notifications", "calsync.notify", None),
+    ("Problem notices", "calsync.notices", None),
+    ("Wording", "calsync.wording", None),
     ("Configuration", "calsync.config", None),
     ("Google", "calsync.google.account", None),
     ("Google authorisation", "calsync.google.auth", None),

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
+import attrs
 from attrs import define, frozen
 
 from calsync.backends import RemoteContact, RemoteEvent, RemoteListing, WriteResult
@@ -100,6 +101,30 @@ class _HostRead(Generic[F]):
     complete: bool
 
 
+def _doubt_shared_intents(
+    remote: dict[str, RemoteRecord[F]],
+    intents: Mapping[str, F],
+    made_by_us: Callable[[str, Marker], bool],
+) -> None:
+    """An intent proves that calsync made *one* item for its host item. When several unmapped
+    items carry that marker (the user copied ours before the run that made it could record
+    it), none of them is proven, so none of them is ever deleted as an orphan."""
+    by_host: dict[str, list[str]] = {}
+    for record in remote.values():
+        marker = record.marker
+        if (
+            record.provably_ours
+            and marker is not None
+            and marker.host_id in intents
+            and not made_by_us(record.id, marker)
+        ):
+            by_host.setdefault(marker.host_id, []).append(record.id)
+    for ids in by_host.values():
+        if len(ids) > 1:
+            for remote_id in ids:
+                remote[remote_id] = attrs.evolve(remote[remote_id], provably_ours=False)
+
+
 def digest(*parts: object) -> str:
     """A short stable digest of ``parts`` (for option fingerprints)."""
     text = "\x1f".join(repr(p) for p in parts)
@@ -124,6 +149,8 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         #: mapped host ids whose remote item could not be read this run
         self.unknown: set[str] = set()
         self.read_failures = 0
+        #: host ids whose creates this run journaled
+        self.journaled: set[str] = set()
 
     @property
     def profile_id(self) -> str:
@@ -183,6 +210,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
             self._confirm_host_absences(mapping, host, forgotten)
         self._resolve_unmapped(mapping, host, remote, intents)
         self._leave_out_unknown(mapping, host, remote)
+        _doubt_shared_intents(remote, intents, self.made_by_us)
         deleted = frozenset(host.deleted - self.unreadable.keys())
         snapshot = Snapshot(host.records, deleted, remote, forgotten, intents)
         warnings = [*self.warnings, *self._unreadable_warnings()]
@@ -397,6 +425,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         if not creates:
             return
         store, now = self.ctx.store, self.ctx.now
+        self.journaled.update(action.host_id for action in creates)
         with store.transaction():
             for action in creates:
                 base = encode_base(action.fields)
@@ -406,12 +435,12 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
 
     def finish(self, complete: bool) -> None:
         """After a complete listing was applied, older intents have done their work: every
-        item they announced was adopted or is gone. Intents of this run stay."""
+        item they announced was adopted or is gone. Intents journaled by this run stay."""
         if not complete:
             return
         store = self.ctx.store
-        for host_id, intent in store.pending(self.profile_id, self.channel).items():
-            if intent.created_at < self.ctx.now:
+        for host_id in store.pending(self.profile_id, self.channel):
+            if host_id not in self.journaled:
                 store.remove_pending(self.profile_id, self.channel, host_id)
 
     def host_record_of(self, host_id: str, snapshot: Snapshot[F]) -> HostRecord[F] | None:

@@ -233,7 +233,12 @@ class _Planner(Generic[F]):
             remote = self.snapshot.remote.get(origin)
             if remote is not None:
                 return remote
-        return self.claimed_by_marker.get(host.id)
+        claimed = self.claimed_by_marker.get(host.id)
+        if claimed is None and host.replaces is not None:
+            # converted while unpaired (e.g. after a calendar switch): the event of the item
+            # it replaces follows it, as a conversion always does
+            claimed = self.claimed_by_marker.get(host.replaces)
+        return claimed
 
     def _adopt(self, host: HostRecord[F], remote: RemoteRecord[F], remote_view: F) -> None:
         # after a crash between a create and its record, the journaled fields are the base
@@ -477,6 +482,14 @@ class _Planner(Generic[F]):
         fields = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
         revision = host.revision if host is not None else row.host_revision
         what = f"{kind.value} {_named(fields, row.host_id)}"
+        restored = self.claimed_by_marker.get(row.host_id)
+        if restored is not None and restored.view is not None:
+            # restored already (by a run that crashed before recording it), or re-setup
+            # finds our item: adopting it is never a loss, creating another is a duplicate
+            self.done_remotes.add(restored.id)
+            current = host or HostRecord(row.host_id, kind, fields, revision)
+            self._adopt(current, restored, restored.view)
+            return
         if remote.deleted or remote.view is None:
             self.warnings.append(f"the {what} was deleted in Google; it has been restored")
             remote_id = row.remote_id if channel is Channel.CALENDAR else None

@@ -7,9 +7,13 @@
     report = engine.sync(profile, google.calendar, google.contacts)
 
 Each backend gets its own ``httplib2.Http`` (which is not thread-safe): use one
-:class:`GoogleAccount` per thread. Both backends of a user share one
-:class:`~calsync.google.pacing.QuotaPacer`; :func:`shared_pacer` keeps one per user for the
-whole process, so consecutive runs of a user stay under the quota together.
+:class:`GoogleAccount` per thread. An account may be kept between runs of its user (its
+resources, connections and remembered contacts are reused), as long as no two threads use it at
+once: the processor's leases guarantee one run of a user at a time.
+
+Both backends of a user share one :class:`~calsync.google.pacing.QuotaPacer`;
+:func:`shared_pacer` keeps one per user for the whole process, so consecutive runs of a user
+stay under the quota together.
 """
 
 from __future__ import annotations

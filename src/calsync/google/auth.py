@@ -16,6 +16,11 @@ Flows (both on google-auth-oauthlib, both with PKCE and ``access_type=offline``)
 * hosted: :func:`start_web_flow` gives the URL to redirect the user to (and the state and
   PKCE verifier to keep in the user's session); :func:`finish_web_flow` exchanges the code.
 
+Connecting an account is one call: :func:`connect_account` stores the tokens and tells the
+host's :class:`~calsync.profile.ProfileStore` (``account_connected``), which sets a
+``NEEDS_REAUTH`` or ``NOT_CONNECTED`` profile back to ``OK`` so the next round syncs the user.
+Both flows make that call when given ``profiles=``.
+
 Tokens: the host implements :class:`TokenStore` (or uses :class:`SqliteTokenStore`).
 :func:`load_credentials` returns credentials that write every refreshed token back to it. A
 refresh Google refuses (``invalid_grant``: revoked, expired, password changed) surfaces in a
@@ -38,6 +43,7 @@ from google.auth.transport import Request
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow, InstalledAppFlow
 
+from calsync.profile import ProfileStore
 from calsync.tokens import StoredToken, TokenStore
 
 __all__ = [
@@ -49,6 +55,7 @@ __all__ = [
     "AuthorizationRequest",
     "ClientConfig",
     "StoredCredentials",
+    "connect_account",
     "finish_web_flow",
     "load_credentials",
     "run_desktop_flow",
@@ -152,6 +159,26 @@ def save_credentials(store: TokenStore, key: str, credentials: Credentials) -> N
     store.save(key, token_of(credentials))
 
 
+def connect_account(
+    store: TokenStore,
+    key: str,
+    credentials: Credentials,
+    profiles: ProfileStore | None = None,
+) -> None:
+    """What a host's "Authenticate Google" button does once Google said yes: store the tokens
+    of ``credentials`` under the profile id ``key`` and tell ``profiles`` the account is
+    connected (:meth:`~calsync.profile.ProfileStore.account_connected`), which sets a
+    ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` status back to ``OK``; the next round syncs the user.
+
+    Raises:
+        KeyError: ``profiles`` has no profile ``key`` (the tokens are stored all the same).
+    """
+    save_credentials(store, key, credentials)
+    logger.info("profile %s: Google account connected", key)
+    if profiles is not None:
+        profiles.account_connected(key)
+
+
 def load_credentials(store: TokenStore, key: str, client: ClientConfig) -> StoredCredentials | None:
     """Credentials for ``key`` that write refreshed tokens back, or ``None`` when the user
     has not connected Google yet."""
@@ -185,10 +212,12 @@ def run_desktop_flow(
     open_url: Callable[[str], object] | None = None,
     timeout_seconds: int | None = 300,
     login_hint: str | None = None,
+    profiles: ProfileStore | None = None,
 ) -> Credentials:
     """The installed-app flow: show Google's consent page in the browser (``open_url``,
     default the system browser), catch the redirect on ``http://localhost:<port>/``, and
-    store the tokens under ``key``.
+    store the tokens under ``key`` — with ``profiles``, through :func:`connect_account`, so a
+    profile waiting for its user to (re-)connect Google syncs again.
 
     Raises:
         google_auth_oauthlib.flow.WSGITimeoutError: the user did not finish in time.
@@ -206,7 +235,7 @@ def run_desktop_flow(
         timeout_seconds=timeout_seconds,
         **extra,
     )
-    save_credentials(store, key, credentials)
+    connect_account(store, key, credentials, profiles)
     return credentials
 
 
@@ -267,8 +296,11 @@ def finish_web_flow(
     store: TokenStore,
     key: str,
     scopes: Sequence[str] = DEFAULT_SCOPES,
+    profiles: ProfileStore | None = None,
 ) -> Credentials:
-    """The second half: check ``state``, exchange ``code`` and store the tokens under ``key``.
+    """The second half: check ``state``, exchange ``code`` and store the tokens under ``key``
+    — with ``profiles``, through :func:`connect_account`, so a profile waiting for its user
+    to (re-)connect Google syncs again.
 
     Raises:
         ValueError: ``state`` is not the one the request was made with.
@@ -284,5 +316,5 @@ def finish_web_flow(
     )
     flow.fetch_token(code=code)
     credentials: Credentials = flow.credentials
-    save_credentials(store, key, credentials)
+    connect_account(store, key, credentials, profiles)
     return credentials

@@ -63,9 +63,8 @@ class Caller:
         """
 
         def attempt() -> Any:
-            self.pacer.acquire(cost)
             try:
-                with google_errors():
+                with self.pacer.calls(cost), google_errors():
                     return request.execute()
             except TransientError as exc:
                 if safe or isinstance(exc, RateLimited):
@@ -121,9 +120,8 @@ class Caller:
         batch = factory()
         for index in indices:
             batch.add(requests[index], callback=store, request_id=str(index))
-        self.pacer.acquire(sum(costs[i] for i in indices))
         try:
-            with google_errors():
+            with self.pacer.calls(sum(costs[i] for i in indices)), google_errors():
                 batch.execute()
         except KeyError:  # the client found no answer for a part it sent
             exc = TransientError("Google's batch answer omitted a part")

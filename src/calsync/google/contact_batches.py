@@ -59,9 +59,12 @@ T = TypeVar("T")
 class ContactsAccess(Protocol):
     """What the batches need from the contacts backend (which owns the contact cache)."""
 
-    service: Any
     caller: Caller
     batch_size: int
+
+    @property
+    def people(self) -> Any:
+        """The service's ``people()`` resource, built once per backend."""
 
     def write_one(self, group_id: str, write: ContactWrite) -> WriteResult[RemoteContact]: ...
     def is_known(self, contact_id: str, etag: str) -> bool: ...
@@ -86,7 +89,7 @@ class ContactBatches:
     def __init__(self, backend: ContactsAccess, group_id: str) -> None:
         self.backend = backend
         self.group_id = group_id
-        self.people = backend.service.people()
+        self.people = backend.people
         self.caller = backend.caller
 
     def write(self, writes: Sequence[ContactWrite]) -> list[WriteResult[RemoteContact]]:

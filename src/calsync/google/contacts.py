@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import tenacity
@@ -82,7 +83,7 @@ class GoogleContactsBackend(ContactsBackend):
         pacer: the user's :class:`~calsync.google.pacing.QuotaPacer`, shared with the
             user's calendar backend.
         retrying: the retry policy for transient errors.
-        batch_size: contacts per batch create/update (at most 200).
+        batch_size: contacts per batch create/update (at most 200, cut to the pacer's burst).
         page_size: ``pageSize`` of listing pages (at most 1000).
     """
 
@@ -97,11 +98,34 @@ class GoogleContactsBackend(ContactsBackend):
     ) -> None:
         self.service = service
         self.caller = Caller(pacer or QuotaPacer(), retrying or default_retrying())
-        self.batch_size = max(1, min(batch_size, BATCH_MUTATE_MAX))
+        self.batch_size = max(1, min(batch_size, BATCH_MUTATE_MAX, self.caller.pacer.burst))
         self.page_size = page_size
         #: the last state read or written of each contact (for merging updates)
         self._known: dict[str, wire.Person] = {}
         self._group: str | None = None
+
+    # -- the client's resources, each built once (building one parses its whole discovery
+    # description: it was most of the client's CPU when done per request) ------------------
+
+    @cached_property
+    def people(self) -> Any:
+        """The service's ``people()`` resource."""
+        return self.service.people()
+
+    @cached_property
+    def connections(self) -> Any:
+        """The service's ``people().connections()`` resource."""
+        return self.people.connections()
+
+    @cached_property
+    def contact_groups(self) -> Any:
+        """The service's ``contactGroups()`` resource."""
+        return self.service.contactGroups()
+
+    @cached_property
+    def members(self) -> Any:
+        """The service's ``contactGroups().members()`` resource."""
+        return self.contact_groups.members()
 
     # -- the group -----------------------------------------------------------------------
 
@@ -110,7 +134,7 @@ class GoogleContactsBackend(ContactsBackend):
         if found is None:
             body = {"contactGroup": {"name": name}}
             try:
-                data = self.caller.execute(self.service.contactGroups().create(body=body))
+                data = self.caller.execute(self.contact_groups.create(body=body))
             except AlreadyExists:  # made meanwhile (another runner, or the user)
                 found = self.find_group(name)
                 if found is None:
@@ -122,7 +146,7 @@ class GoogleContactsBackend(ContactsBackend):
         return found
 
     def find_group(self, name: str) -> str | None:
-        groups = self.service.contactGroups()
+        groups = self.contact_groups
         request = groups.list(pageSize=1000, groupFields="name,groupType")
         while request is not None:
             page = self.caller.execute(request)
@@ -153,7 +177,7 @@ class GoogleContactsBackend(ContactsBackend):
         complete: bool,
         restarted: str | None = None,
     ) -> RemoteListing[RemoteContact]:
-        connections = self.service.people().connections()
+        connections = self.connections
         request = connections.list(
             resourceName=ME,
             personFields=PERSON_FIELDS,
@@ -189,7 +213,7 @@ class GoogleContactsBackend(ContactsBackend):
         return contact
 
     def get_contact(self, contact_id: str) -> RemoteContact | None:
-        request = self.service.people().get(resourceName=contact_id, personFields=PERSON_FIELDS)
+        request = self.people.get(resourceName=contact_id, personFields=PERSON_FIELDS)
         try:
             data = self.caller.execute(request)
         except NotFound:
@@ -208,7 +232,7 @@ class GoogleContactsBackend(ContactsBackend):
     def create_contact(self, group_id: str, fields: ContactFields, marker: Marker) -> RemoteContact:
         self._group = group_id
         body = person_body(fields, marker=marker, groups=[MY_CONTACTS, group_id])
-        request = self.service.people().createContact(body=body, personFields=PERSON_FIELDS)
+        request = self.people.createContact(body=body, personFields=PERSON_FIELDS)
         return self._read(self.caller.execute(request, safe=False))
 
     def update_contact(
@@ -221,7 +245,7 @@ class GoogleContactsBackend(ContactsBackend):
     ) -> RemoteContact:
         self._group = group_id
         body = self.update_body(group_id, contact_id, fields, marker, etag)
-        request = self.service.people().updateContact(
+        request = self.people.updateContact(
             resourceName=contact_id,
             updatePersonFields=UPDATE_MASK,
             personFields=PERSON_FIELDS,
@@ -269,7 +293,7 @@ class GoogleContactsBackend(ContactsBackend):
     def _current(self, contact_id: str, etag: str, fetch: bool) -> wire.Person:
         known = self._known.get(contact_id)
         if known is None or (known.etag != etag and fetch):
-            request = self.service.people().get(resourceName=contact_id, personFields=PERSON_FIELDS)
+            request = self.people.get(resourceName=contact_id, personFields=PERSON_FIELDS)
             known = wire.structure(self.caller.execute(request), wire.Person)
             self._known[contact_id] = known
         if known.etag != etag:
@@ -281,7 +305,7 @@ class GoogleContactsBackend(ContactsBackend):
         return known
 
     def delete_contact(self, contact_id: str) -> None:
-        request = self.service.people().deleteContact(resourceName=contact_id)
+        request = self.people.deleteContact(resourceName=contact_id)
         try:
             self.caller.execute(request)
         except NotFound:
@@ -299,7 +323,7 @@ class GoogleContactsBackend(ContactsBackend):
         self, group_id: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
     ) -> list[str]:
         body = {"resourceNamesToAdd": list(add), "resourceNamesToRemove": list(remove)}
-        members = self.service.contactGroups().members()
+        members = self.members
         answer = self.caller.execute(members.modify(resourceName=group_id, body=body))
         return list(answer.get("canNotRemoveLastContactGroupResourceNames", []))
 

@@ -20,7 +20,7 @@ import tenacity
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
 
-from calsync.errors import QuotaExceeded, RateLimited, TransientError
+from calsync.errors import RateLimited, TransientError
 
 __all__ = ["default_retrying", "is_retryable", "no_wait_retrying", "wait_for_server"]
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 def is_retryable(exc: BaseException) -> bool:
     """True for errors worth trying again within the run."""
-    return isinstance(exc, TransientError) and not isinstance(exc, QuotaExceeded)
+    return isinstance(exc, TransientError)
 
 
 # lower-case, like tenacity's own wait policies (wait_none, wait_random_exponential …)

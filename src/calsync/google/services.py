@@ -6,7 +6,11 @@ static discovery document shipped with the client, rewrite its ``rootUrl`` and b
 normal calls go to ``{base_url}/calendar/v3/…`` and ``{base_url}/v1/…``, and
 ``service.new_batch_http_request()`` goes to ``{base_url}/batch/calendar/v3`` and
 ``{base_url}/batch``.  Without a base URL they build the production services from the same
-static documents (``static_discovery=True``, no network fetch).
+static documents (no network fetch).  Each document is parsed once per process and shared by
+every service built from it; build a user's services once and keep them (see
+:class:`~calsync.google.account.GoogleAccount`): building is cheap, but each resource of a
+service (``service.events()``) parses its part of the document, so the backends build each
+resource once too.
 
 Example::
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal
@@ -28,11 +33,13 @@ from typing import Any, Literal
 import google_auth_httplib2
 import httplib2
 from google.auth.credentials import Credentials
-from googleapiclient.discovery import Resource, build, build_from_document
+from googleapiclient.discovery import Resource, build_from_document, fix_method_name
 from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.http import BatchHttpRequest
 
-log = logging.getLogger(__name__)
+from calsync.google.batch import FastBatchHttpRequest
+
+logger = logging.getLogger(__name__)
 
 ApiName = Literal["calendar", "people"]
 BatchCallback = Callable[[str, Any, Exception | None], None]
@@ -55,10 +62,39 @@ def _static_document(api: ApiName) -> str:
     return str(document)
 
 
-def _document_for(api: ApiName, base_url: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(_static_document(api))
-    document["rootUrl"] = base_url.rstrip("/") + "/"
-    return document
+_parsed: dict[ApiName, dict[str, Any]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _parsed_document(api: ApiName) -> dict[str, Any]:
+    """The static discovery document of ``api``, parsed once per process and shared.
+
+    The client fixes up each method's description in place the first time it builds the
+    method (it adds the common parameters): to share the document between threads, every
+    resource is built once here, under the lock, so later builds only re-assign what is
+    there and never resize a dict another thread is reading.
+    """
+    with _parsed_lock:
+        document = _parsed.get(api)
+        if document is None:
+            document = json.loads(_static_document(api))
+            _build_every_resource(build_from_document(document, http=httplib2.Http()))
+            _parsed[api] = document
+        return document
+
+
+def _build_every_resource(resource: Any) -> None:
+    desc: dict[str, Any] = resource._resourceDesc
+    for name in desc.get("resources", {}):
+        _build_every_resource(getattr(resource, fix_method_name(name))())
+
+
+def _document_for(api: ApiName, base_url: str | None) -> dict[str, Any]:
+    document = _parsed_document(api)
+    if base_url is None:
+        return document
+    # a shallow copy: only ``rootUrl`` differs, the (settled) descriptions are shared
+    return {**document, "rootUrl": base_url.rstrip("/") + "/"}
 
 
 def _authorized_http(credentials: Credentials | None, http: httplib2.Http | None) -> Any:
@@ -77,9 +113,7 @@ def _build(
 ) -> Resource:
     authorized = _authorized_http(credentials, http)
     auth: dict[str, Any] = {"http": authorized} if authorized else {"credentials": credentials}
-    if base_url is None:
-        return build(api, _VERSIONS[api], static_discovery=True, cache_discovery=False, **auth)
-    log.debug("building %s service against %s", api, base_url)
+    logger.debug("building %s service against %s", api, base_url or "Google")
     return build_from_document(_document_for(api, base_url), **auth)
 
 
@@ -112,8 +146,8 @@ def build_people_service(
 
 def batch_uri(api: ApiName, base_url: str | None = None) -> str:
     """The batch endpoint of ``api`` at ``base_url`` (Google's when None)."""
-    document = json.loads(_static_document(api))
-    root = base_url.rstrip("/") + "/" if base_url else document["rootUrl"]
+    document = _document_for(api, base_url)
+    root = document["rootUrl"]
     return str(root + document.get("batchPath", "batch"))
 
 
@@ -122,7 +156,9 @@ def new_batch_request(
 ) -> BatchHttpRequest:
     """A batch for ``service``, sent to the same host as the service's own calls.
 
-    Services built by this module carry the right batch URI in their discovery document, so
-    this is ``service.new_batch_http_request``; it exists so callers need not know that.
+    Services built by this module carry the right batch URI in their discovery document. The
+    batch is a :class:`~calsync.google.batch.FastBatchHttpRequest`: the client's batch, with
+    the same bytes on the wire, written and read without the stdlib ``email`` package.
     """
-    return service.new_batch_http_request(callback=callback)
+    uri = service.new_batch_http_request()._batch_uri
+    return FastBatchHttpRequest(callback=callback, batch_uri=uri)

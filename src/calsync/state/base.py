@@ -12,7 +12,9 @@ Per profile, the store keeps
   the names live here and nowhere else;
 * **pending creates** — the intent recorded before a remote create that has no client-chosen
   id (contacts), so a crash between the create and its mapping row cannot duplicate;
-* a **lease** — which runner syncs the profile now, until when.
+* a **lease** — which runner syncs the profile now, until when;
+* the **notice sent** — what problem the user was last told about by email, and when (kept as
+  JSON under one cursor by default, so every store has it for free).
 
 Implementations: :class:`~calsync.state.sqlite.SqliteStateStore` (the default, stdlib
 ``sqlite3``) and :class:`~calsync.state.memory.MemoryStateStore`. The contract asks nothing a
@@ -25,7 +27,7 @@ from __future__ import annotations
 import abc
 import json
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Self
 
 from attrs import frozen
@@ -33,7 +35,7 @@ from attrs import frozen
 from calsync.model import Channel, RecordKind
 from calsync.policies import Side
 
-__all__ = ["Lease", "MappingRow", "PendingCreate", "RemoteGroup", "StateStore"]
+__all__ = ["Lease", "MappingRow", "PendingCreate", "RemoteGroup", "SentNotice", "StateStore"]
 
 
 @frozen
@@ -98,6 +100,23 @@ class Lease:
     profile_id: str
     holder: str
     expires_at: datetime
+
+
+@frozen
+class SentNotice:
+    """The problem a profile's user was last told about by email.
+
+    Attributes:
+        problem: a digest naming the problem (equal digests: the same problem).
+        sent_at: when the last email about it went out (the first one or a reminder).
+        lasting: the problem lasts until someone acts (a revoked authorisation, a failing
+            item), so a "resolved" note follows when it clears; one-off news (a conflict
+            settled, an event restored) is not followed by one.
+    """
+
+    problem: str
+    sent_at: datetime
+    lasting: bool = True
 
 
 class StateStore(abc.ABC):
@@ -186,6 +205,38 @@ class StateStore(abc.ABC):
         self.set_cursor(
             profile_id, "processor:last_run", None if when is None else when.isoformat()
         )
+
+    def get_sent_notice(self, profile_id: str) -> SentNotice | None:
+        """The problem the user was last told about, or ``None`` when nothing is outstanding.
+
+        Kept as JSON in the cursor ``notify:sent``; a store may override the pair with a
+        table of its own.
+        """
+        text = self.get_cursor(profile_id, "notify:sent")
+        if text is None:
+            return None
+        data = json.loads(text)
+        return SentNotice(
+            data["problem"], datetime.fromisoformat(data["sent_at"]), bool(data["lasting"])
+        )
+
+    def set_sent_notice(self, profile_id: str, notice: SentNotice | None) -> None:
+        """Record what the user was told (``None``: nothing outstanding any more).
+
+        Raises:
+            ValueError: ``notice.sent_at`` is naive.
+        """
+        if notice is None:
+            self.set_cursor(profile_id, "notify:sent", None)
+            return
+        if notice.sent_at.utcoffset() is None:
+            raise ValueError("sent_at must be an aware datetime")
+        data = {
+            "problem": notice.problem,
+            "sent_at": notice.sent_at.astimezone(UTC).isoformat(),
+            "lasting": notice.lasting,
+        }
+        self.set_cursor(profile_id, "notify:sent", json.dumps(data, sort_keys=True))
 
     def get_paired_calendar(self, profile_id: str) -> str | None:
         """The remote calendar the profile's calendar mapping belongs to."""

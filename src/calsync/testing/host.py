@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -59,6 +59,17 @@ def _check_names(changed: Iterable[str], allowed: Sequence[str]) -> None:
         raise ValueError(f"unknown fields {sorted(unknown)}; expected some of {list(allowed)}")
 
 
+class _TakenIds:
+    """The ids of a user's items, of the items they replaced and of corrupt rows, checked in
+    O(1) without copying any (``add`` used to rebuild a set of every id per call)."""
+
+    def __init__(self, *ids: Mapping[str, object]) -> None:
+        self._ids = ids
+
+    def __contains__(self, item_id: object) -> bool:
+        return any(item_id in ids for ids in self._ids)
+
+
 class _MemoryHost(FaultHooks, Generic[K]):
     """What both host fakes share: the clock, revisions, new ids and the optional feed."""
 
@@ -78,8 +89,7 @@ class _MemoryHost(FaultHooks, Generic[K]):
     def _stamp(self, value: V) -> V:
         return attrs.evolve(value, revision=str(next(self._revisions)), updated=self._now())
 
-    def _new_id(self, prefix: str, taken: Iterable[str]) -> str:
-        taken = set(taken)
+    def _new_id(self, prefix: str, taken: Container[str]) -> str:
         while True:
             candidate = f"{prefix}{next(self._numbers)}"
             if candidate not in taken:
@@ -296,9 +306,12 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
     def _user(self, user_id: str) -> dict[str, ScheduleItem]:
         return self._items.setdefault(user_id, {})
 
-    def _taken(self, user_id: str) -> set[str]:
-        corrupt = self._corrupt.get(user_id, {})
-        return set(self._user(user_id)) | set(self._successors.get(user_id, {})) | set(corrupt)
+    def _taken(self, user_id: str) -> _TakenIds:
+        return _TakenIds(
+            self._user(user_id),
+            self._successors.get(user_id, {}),
+            self._corrupt.get(user_id, {}),
+        )
 
     def _existing(self, user_id: str, item_id: str) -> ScheduleItem:
         item = self._user(user_id).get(item_id)

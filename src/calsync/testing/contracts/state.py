@@ -33,7 +33,14 @@ import pytest
 from calsync.errors import StateError
 from calsync.model import Channel, RecordKind
 from calsync.policies import Side
-from calsync.state.base import Lease, MappingRow, PendingCreate, RemoteGroup, StateStore
+from calsync.state.base import (
+    Lease,
+    MappingRow,
+    PendingCreate,
+    RemoteGroup,
+    SentNotice,
+    StateStore,
+)
 
 __all__ = ["T0", "TTL", "StateStoreContract", "make_mapping_row", "make_pending"]
 
@@ -266,6 +273,48 @@ class StateStoreContract:
         store.set_cursor("alice", "host.feed", "")
 
         assert store.get_cursor("alice", "host.feed") == ""
+
+    # -- the notice sent --------------------------------------------------------------------
+
+    def test_no_notice_was_sent_to_a_new_profile(self, store: StateStore) -> None:
+        assert store.get_sent_notice("alice") is None
+
+    def test_a_notice_recorded_is_read_back_in_utc_and_replaced_by_the_next(
+        self, store: StateStore
+    ) -> None:
+        store.set_sent_notice("alice", SentNotice("digest-1", T0, lasting=False))
+        first = store.get_sent_notice("alice")
+        store.set_sent_notice(
+            "alice", SentNotice("digest-2", T0.astimezone(timezone(timedelta(hours=-5))))
+        )
+        second = store.get_sent_notice("alice")
+
+        assert first == SentNotice("digest-1", T0, lasting=False)
+        assert second == SentNotice("digest-2", T0, lasting=True)
+        assert second is not None
+        assert second.sent_at.utcoffset() == timedelta(0)
+
+    def test_clearing_the_notice_forgets_it_for_that_profile_only(self, store: StateStore) -> None:
+        store.set_sent_notice("alice", SentNotice("digest-1", T0))
+        store.set_sent_notice("bob", SentNotice("digest-2", T0))
+
+        store.set_sent_notice("alice", None)
+        store.set_sent_notice("carol", None)
+
+        assert store.get_sent_notice("alice") is None
+        assert store.get_sent_notice("bob") == SentNotice("digest-2", T0)
+
+    def test_a_notice_with_a_naive_time_is_refused(self, store: StateStore) -> None:
+        with pytest.raises(ValueError, match="aware"):
+            store.set_sent_notice("alice", SentNotice("digest-1", T0.replace(tzinfo=None)))
+
+    def test_a_notice_recorded_in_a_transaction_that_rolls_back_is_not_kept(
+        self, store: StateStore
+    ) -> None:
+        with _rolled_back(store):
+            store.set_sent_notice("alice", SentNotice("digest-1", T0))
+
+        assert store.get_sent_notice("alice") is None
 
     # -- pending creates -------------------------------------------------------------------
 

@@ -1,0 +1,123 @@
+"""What the operator-flow tests share: the demo studio set up as docs/cli.md does, the
+``calsync`` command run as a subprocess, a mail server on loopback, and the consent step."""
+
+from __future__ import annotations
+
+import email
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from calsync.testing import GoogleEmulator
+from calsync.tokens import SqliteTokenStore, StoredToken
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+#: The demo studio's users (``examples/studio/seed.py``), by profile id.
+ACCOUNTS = {
+    "lumen.1": "ann@lumen-studio.example",
+    "lumen.2": "ben@lumen-studio.example",
+    "lumen.3": "cara@lumen-studio.example",
+}
+
+
+class Inbox:
+    """The messages an SMTP server on 127.0.0.1 received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+    @staticmethod
+    def body(message: Message) -> str:
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        return payload.decode()
+
+
+@contextmanager
+def mail_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+class Demo:
+    """The demo studio in ``directory``, set up by ``examples/init_demo.py``."""
+
+    def __init__(self, directory: Path, google: GoogleEmulator) -> None:
+        from init_demo import init_demo
+
+        self.directory = directory
+        self.google = google
+        self.profiles = init_demo(directory, google.base_url)
+        self.config = directory / "calsync.toml"
+        self.tokens = SqliteTokenStore(directory / "tokens.sqlite3")
+
+    def add_to_config(self, text: str) -> None:
+        with self.config.open("a", encoding="utf-8") as config:
+            config.write(text)
+
+    def send_mail_to(self, port: int) -> None:
+        self.add_to_config(
+            f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+            'sender = "sync@lumen-studio.example"\n'
+        )
+
+    def connect(self, profile_id: str) -> None:
+        """What the user's consent would store, without the browser."""
+        access, refresh = self.google.issue_tokens(ACCOUNTS[profile_id])
+        self.tokens.save(profile_id, StoredToken(refresh, access))
+
+    def events(self, profile_id: str) -> int:
+        return len(self.google.account(ACCOUNTS[profile_id]).primary.live_events())
+
+    def calsync(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """``calsync -c calsync.toml ARGS``, as the administrator types it."""
+        return subprocess.run(
+            [sys.executable, "-m", "calsync.cli", "-c", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "calsync.cli", "-c", str(self.config), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+def consent(process: subprocess.Popen[str]) -> str:
+    """Play the user at ``calsync authorize --no-browser``: open the address it prints (the
+    emulator approves at once and redirects to calsync's local server); its other output."""
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("Open this address")
+    address = process.stdout.readline().strip()
+    with urllib.request.urlopen(address, timeout=30) as answer:
+        assert answer.status == 200
+    out, _ = process.communicate(timeout=60)
+    return out
