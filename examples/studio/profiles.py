@@ -15,14 +15,24 @@ from calsync import (
     Notifications,
     ProfileStatus,
     ProfileStore,
+    SourceError,
     SyncOptions,
     SyncProfile,
 )
 from studio.db import GooglePrefs, Studio, User
 
-__all__ = ["StudioProfiles"]
+__all__ = ["StudioProfiles", "studio_user"]
 
 logger = logging.getLogger(__name__)
+
+
+def studio_user(studio: Studio, user_id: str) -> int:
+    """The studio's id of calsync's ``user_id``; a user that does not exist is an error, never
+    an empty schedule (that would read as "everything was deleted")."""
+    if user_id.isdigit() and studio.user(int(user_id)) is not None:
+        return int(user_id)
+    raise SourceError(f"there is no studio user {user_id!r}")
+
 
 _STUDIO_NAME = re.compile(r"^[A-Za-z0-9_:@-][A-Za-z0-9._:@-]{0,150}$")
 
