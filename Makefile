@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_plan.py
 	$(BIN)/python benchmarks/state_store.py
 	$(BIN)/python benchmarks/emulator_batch.py
+	$(BIN)/python benchmarks/push_latency.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def imports_of(path: Path, *, top_level_only: bool) -> Iterator[str]:
             yield from found or [node.module]
 
 
+@functools.cache
 def graph(*, top_level_only: bool) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for path in sorted((SRC / "calsync").rglob("*.py")):
@@ -155,3 +157,54 @@ def test_importing_the_command_line_does_not_load_the_emulator() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+#: Modules allowed to import the ``web`` extra (Starlette, uvicorn), and how.
+WEB_EXTRA = ("starlette", "uvicorn")
+
+
+def _third_party_imports(path: Path) -> tuple[set[str], set[str]]:
+    """The top-level package names ``path`` imports: (anywhere, at import time)."""
+    tree = ast.parse(path.read_text())
+    anywhere: set[str] = set()
+    at_import: set[str] = set()
+    for node in ast.walk(tree):
+        names: set[str] = set()
+        if isinstance(node, ast.Import):
+            names = {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = {node.module.split(".")[0]}
+        anywhere |= names
+        if node in tree.body:
+            at_import |= names
+    return anywhere, at_import
+
+
+def test_only_calsync_web_imports_the_web_extra_and_the_cli_only_lazily() -> None:
+    everywhere, top_level = graph(top_level_only=False), graph(top_level_only=True)
+    offending = []
+    for path in sorted((SRC / "calsync").rglob("*.py")):
+        name = module_name(path)
+        anywhere, at_import = (found & set(WEB_EXTRA) for found in _third_party_imports(path))
+        if name == "calsync.web":
+            continue
+        if name == "calsync.cli":
+            if at_import or "calsync.web" in top_level[name]:
+                offending.append(name)
+        elif anywhere or "calsync.web" in everywhere[name]:
+            offending.append(name)
+    assert offending == []
+
+
+def test_importing_the_core_and_the_command_line_does_not_load_starlette_or_uvicorn() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, calsync, calsync.cli, calsync.push, calsync.processor, calsync.google; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'starlette', 'uvicorn'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

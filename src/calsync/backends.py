@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from attrs import field, frozen
@@ -32,6 +32,7 @@ __all__ = [
     "RemoteListing",
     "UpdateContact",
     "UpdateEvent",
+    "WatchChannel",
     "WriteResult",
 ]
 
@@ -162,12 +163,48 @@ class WriteResult(Generic[R]):
     error: CalsyncError | None = None
 
 
+@frozen
+class WatchChannel:
+    """A push-notification channel the remote opened on a calendar's events."""
+
+    channel_id: str
+    #: The remote's id of the watched resource (needed to stop the channel).
+    resource_id: str
+    #: When the remote ends the channel (it may be sooner than asked for).
+    expires_at: datetime
+
+
 class CalendarBackend(abc.ABC):
     """One remote account's calendars."""
 
     #: How many writes the engine hands to one :meth:`write_events` call (and commits
     #: together); the backend may split them further.
     batch_size: int = 50
+    #: Whether :meth:`watch_events` works: the remote pushes change notifications.
+    supports_push: bool = False
+
+    def watch_events(
+        self, calendar_id: str, channel_id: str, address: str, token: str, ttl: timedelta
+    ) -> WatchChannel:
+        """Ask the remote to POST a notification to ``address`` whenever the calendar's events
+        change, on a new channel ``channel_id`` carrying ``token``, for about ``ttl``.
+
+        Raises:
+            NotImplementedError: the backend has no push notifications (``supports_push``
+                is false; the default).
+            CalendarGone: the calendar no longer exists.
+            InvalidRequest: the remote refused the channel (e.g. the address).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no push notifications")
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> None:
+        """Stop a channel: no notification is sent on it after this. Stopping a channel the
+        remote no longer knows (expired, stopped, its calendar deleted) succeeds.
+
+        Raises:
+            NotImplementedError: the backend has no push notifications (the default).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no push notifications")
 
     @abc.abstractmethod
     def list_events(

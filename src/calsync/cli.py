@@ -8,6 +8,7 @@
     calsync --config calsync.toml reset ID       # start over: forget the profile's sync state
     calsync --config calsync.toml authorize ID   # connect a user's Google account (browser)
     calsync --config calsync.toml calendars ID   # the calendars the user can write to
+    calsync --config calsync.toml web --public-url https://sync.example  # push (calsync[web])
     calsync emulator --port 8765                 # serve the Google emulator
 
 See :mod:`calsync.config` for the configuration file.
@@ -20,6 +21,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import TextIO
@@ -153,6 +155,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
                 "contacts": len(app.store.mappings(profile.id, Channel.CONTACTS)),
                 "last run": last_run.isoformat() if last_run is not None else "never",
                 "lease": lease.holder if lease is not None else "-",
+                "push": _push_state(app.store, profile.id),
             }
         )
     if args.json:
@@ -167,6 +170,16 @@ def _status(app: App, args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(f"{key}: {value}" for key, value in row.items()), file=app.out)
     return 0
+
+
+def _push_state(store: StateStore, profile_id: str) -> str:
+    """The profile's push channels in a few words ("-": none)."""
+    channels = store.push_channels(profile_id)
+    if not channels:
+        return "-"
+    latest = channels[-1]
+    confirmed = "" if latest.confirmed_at is not None else ", unconfirmed"
+    return f"channel until {latest.expires_at:%Y-%m-%d %H:%M}Z{confirmed}"
 
 
 def _reset(app: App, args: argparse.Namespace) -> int:
@@ -242,6 +255,36 @@ def _calendars(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def _web(app: App, args: argparse.Namespace) -> int:
+    """The processor with push notifications, and calsync.web on uvicorn, until interrupted."""
+    try:  # the web extra: imported here only, the core never needs it
+        import uvicorn  # noqa: PLC0415
+
+        from calsync.web import create_app  # noqa: PLC0415
+    except ImportError as exc:
+        raise ConfigurationError(f"calsync web needs the web extra: {exc}") from exc
+    from calsync.push import NotificationReceiver, PushChannels  # noqa: PLC0415
+
+    public = args.public_url.rstrip("/")
+    processor = app.processor()
+    processor.push = PushChannels(app.store, f"{public}/google/notifications")
+    processor.safety_interval = args.safety_interval
+    receiver = NotificationReceiver(app.store, processor, debounce=args.debounce)
+    serving = threading.Thread(target=processor.serve, name="calsync-processor", daemon=True)
+    serving.start()
+    print(
+        f"serving on http://{args.host}:{args.port}; Google notifies {public}/google/notifications",
+        file=app.out,
+        flush=True,
+    )
+    try:
+        uvicorn.run(create_app(receiver), host=args.host, port=args.port, log_level="warning")
+    finally:
+        processor.stop()
+        serving.join(timeout=30)
+    return 0
+
+
 def _emulator(argv: Sequence[str]) -> int:
     # imported here: the emulator is test tooling, not loaded by every other command
     from calsync.testing.emulator.__main__ import main as emulator_main  # noqa: PLC0415
@@ -284,6 +327,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for a run of the profile in progress (default 600)",
     )
+    web = commands.add_parser("web", help="sync with push notifications (needs calsync[web])")
+    web.add_argument("--public-url", required=True, help="where Google reaches this server")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on")
+    web.add_argument("--debounce", type=float, default=1.0, help="seconds to gather a burst")
+    web.add_argument(
+        "--safety-interval", type=float, default=3600.0, help="poll interval while push works"
+    )
     commands.add_parser("emulator", help="serve the Google emulator (its own options follow)")
     return parser
 
@@ -296,6 +347,7 @@ COMMANDS = {
     "reset": _reset,
     "authorize": _authorize,
     "calendars": _calendars,
+    "web": _web,
 }
 
 

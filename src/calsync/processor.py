@@ -17,13 +17,17 @@
   Google account not connected, re-authorisation needed, calendar gone) and sends the user's
   notifications: a problem once when it starts or changes, a reminder a day while it lasts,
   a note when it clears (:mod:`calsync.notices`).
+* With push notifications (``push=PushChannels(...)``) the processor is also the
+  :class:`~calsync.push.SyncTrigger`: :meth:`SyncProcessor.request_sync` wakes :meth:`serve`,
+  which syncs the profile at once. Each run keeps the profile's channel open and renewed;
+  while it is healthy the profile is polled only every ``safety_interval`` (a safety net),
+  and at the normal ``interval`` as soon as it is not.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 import time
@@ -44,6 +48,9 @@ from calsync.leases import ProfileLease
 from calsync.notices import DEFAULT_REMINDER, notice_due
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
+from calsync.push.channels import PushChannels
+from calsync.push.trigger import SyncTrigger
+from calsync.schedule import MAX_IDLE, Schedule
 from calsync.trace import trace_run
 
 __all__ = ["Connection", "ProfileRun", "SyncProcessor"]
@@ -121,7 +128,7 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class SyncProcessor:
+class SyncProcessor(SyncTrigger):
     """Runs many profiles.
 
     Args:
@@ -139,6 +146,9 @@ class SyncProcessor:
             (``None``: never).
         holder: this runner's id (default: host, pid and a random part).
         clock: the current time (aware), injectable for tests.
+        push: the profiles' push channels (``None``: polling only).
+        safety_interval: seconds between two polls of a profile whose push channel is
+            healthy (with ``push``).
     """
 
     def __init__(
@@ -156,6 +166,8 @@ class SyncProcessor:
         remind_every: timedelta | None = DEFAULT_REMINDER,
         holder: str | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        push: PushChannels | None = None,
+        safety_interval: float = 3600.0,
     ) -> None:
         if not 0 <= jitter < 1:
             raise ValueError("jitter must be in [0, 1)")
@@ -177,6 +189,11 @@ class SyncProcessor:
         # syncing one profile twice at once (a lease is re-entrant for its holder)
         self._syncing: dict[str, threading.Lock] = {}
         self._syncing_lock = threading.Lock()
+        self.push = push
+        self.safety_interval = safety_interval
+        # profile id -> monotonic time from which a requested sync may start
+        self._requested: dict[str, float] = {}
+        self._wake = threading.Event()
 
     # -- one round -----------------------------------------------------------------------
 
@@ -197,9 +214,21 @@ class SyncProcessor:
         the last half interval, are skipped.
         """
         profiles = self.eligible()
+        self.retire_push(profiles)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             runs = list(pool.map(self._scheduled_run, profiles))
         return {run.profile_id: run for run in runs}
+
+    def request_sync(self, profile_id: str) -> None:
+        """Sync ``profile_id`` as soon as possible in :meth:`serve` (a change notification).
+
+        The run is not skipped as "synced recently"; a request made while the profile is
+        syncing gives one more run after it, so the change is never missed.
+        """
+        now = time.monotonic()
+        with self._syncing_lock:
+            self._requested[profile_id] = min(now, self._requested.get(profile_id, now))
+        self._wake.set()
 
     def _scheduled_run(self, profile: SyncProfile) -> ProfileRun:
         return self.run_profile(profile, scheduled=True)
@@ -296,6 +325,13 @@ class SyncProcessor:
         except Exception as exc:  # a bug: report it for this profile and go on
             logger.exception("profile %s: sync crashed", profile.id)
             report = SyncReport(profile.id, self.clock(), fatal=f"internal error: {exc!r}")
+        else:
+            if (
+                self.push is not None
+                and connection.calendar is not None
+                and not report.needs_reauth
+            ):
+                self.push.maintain(profile, connection.calendar, calendar_gone=report.calendar_gone)
         finally:
             if connection.close is not None:
                 with suppress(Exception):
@@ -348,29 +384,104 @@ class SyncProcessor:
         """Sync every eligible profile every ``interval`` (± jitter) until :meth:`stop`.
 
         Each profile has its own due time, first spread over ``jitter * interval`` and then
-        re-drawn after every run, so users are not all synced at the same second. ``rounds``
-        stops after that many passes that synced something (for tests and one-shot jobs).
+        re-drawn after every run, so users are not all synced at the same second. A profile
+        whose push channel is healthy is due every ``safety_interval`` instead, or when its
+        channel needs renewal; a requested profile (:meth:`request_sync`) is synced at once.
+        ``rounds`` stops after that many passes that synced something (for tests and one-shot
+        jobs).
         """
-        due: dict[str, float] = {}
+        schedule = Schedule(self.interval, self.jitter)
         passes = 0
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             while not self._stop.is_set():
+                self._wake.clear()
                 now = time.monotonic()
                 profiles = self.eligible()
-                for profile in profiles:
-                    due.setdefault(profile.id, now + random.uniform(0, self.interval * self.jitter))
-                ready = [p for p in profiles if due[p.id] <= now]
+                self.retire_push(profiles)
+                due = {p.id: self._due(p, schedule, now) for p in profiles}
+                requested = self._take_requests(now, set(due))
+                ready = [p for p in profiles if p.id in requested or due[p.id] <= now]
                 if ready:
-                    list(pool.map(self._scheduled_run, ready))
-                    for profile in ready:
-                        spread = random.uniform(1 - self.jitter, 1 + self.jitter)
-                        due[profile.id] = time.monotonic() + self.interval * spread
+                    flags = [p.id in requested for p in ready]
+                    runs = list(pool.map(self._run_due, ready, flags))
+                    for profile, run in zip(ready, runs, strict=True):
+                        schedule.ran(profile.id, time.monotonic())
+                        if profile.id in requested and run.report is None:
+                            self._request_later(profile.id, 1.0)  # another runner had it
                     passes += 1
                     if rounds is not None and passes >= rounds:
                         return
-                next_due = min((due[p.id] for p in profiles), default=now + self.interval)
-                self._stop.wait(max(0.01, next_due - time.monotonic()))
+                    continue
+                next_due = min(due.values(), default=now + self.interval)
+                self._wake.wait(min(MAX_IDLE, max(0.01, self._next_wake(next_due) - now)))
+
+    def _run_due(self, profile: SyncProfile, requested: bool) -> ProfileRun:
+        # a requested run (a change notification) is explicit: never skipped as "synced
+        # recently"; it does not wait for a run in progress (it is retried a second later)
+        if requested:
+            return self.run_profile(profile, wait=0.0)
+        return self.run_profile(profile, scheduled=True)
+
+    def _due(self, profile: SyncProfile, schedule: Schedule, now: float) -> float:
+        """When the profile is due (monotonic seconds)."""
+        push = self.push
+        healthy = push is not None and push.healthy(profile)
+        due = schedule.due(profile.id, now, self.safety_interval if healthy else self.interval)
+        last = schedule.last.get(profile.id)
+        if push is None or last is None:
+            return due
+        due_in = push.due_in(profile)
+        if due_in is None:
+            return due
+        # channel upkeep (open, renew, stop) comes first, but never loops on a failing run
+        gap = min(self.interval, push.retry_after.total_seconds())
+        return min(due, max(now + due_in, last + gap))
+
+    def _take_requests(self, now: float, eligible: set[str]) -> set[str]:
+        with self._syncing_lock:
+            ready = {pid for pid, at in self._requested.items() if at <= now}
+            for pid in ready:
+                del self._requested[pid]
+        return ready & eligible
+
+    def _request_later(self, profile_id: str, delay: float) -> None:
+        with self._syncing_lock:
+            self._requested.setdefault(profile_id, time.monotonic() + delay)
+
+    def _next_wake(self, next_due: float) -> float:
+        with self._syncing_lock:
+            waiting = min(self._requested.values(), default=next_due)
+        return min(next_due, waiting)
+
+    def retire_push(self, eligible: list[SyncProfile]) -> None:
+        """Stop the push channels of profiles that no longer sync a calendar (sync off, a
+        status that stops them, no calendar, or gone from the host)."""
+        if self.push is None:
+            return
+        keep = {p.id for p in eligible if p.calendar_id is not None}
+        stale = {c.profile_id for c in self.push.store.push_channels()} - keep
+        if not stale:
+            return
+        known = {p.id: p for p in self.profiles.profiles()}
+        for profile_id in sorted(stale):
+            # a profile the host removed is stood in for by its id, to reach its credentials
+            self._retire(profile_id, known.get(profile_id) or SyncProfile(profile_id, "", None))
+
+    def _retire(self, profile_id: str, profile: SyncProfile) -> None:
+        assert self.push is not None
+        connection: Connection | None = None
+        try:
+            connection = self.connect(profile)
+        except Exception as exc:  # no credentials: the channels are only forgotten
+            logger.info("profile %s: cannot stop its push channels: %s", profile_id, exc)
+        try:
+            self.push.retire(profile_id, connection.calendar if connection else None)
+        finally:
+            if connection is not None and connection.close is not None:
+                with suppress(Exception):
+                    connection.close()
 
     def stop(self) -> None:
         """Ask :meth:`serve` to stop after the runs in progress."""
         self._stop.set()
+        self._wake.set()

@@ -204,3 +204,43 @@ def test_a_user_without_a_token_is_told_in_the_hosts_own_words(
         "account in My Account"
     ) in done.stdout
     assert "Profile cli.ann:\n  Google: 1 created" in done.stdout
+
+
+def test_the_web_subcommand_serves_notifications_and_opens_a_channel_per_user(
+    config: Path, google: GoogleEmulator
+) -> None:
+    import socket
+    import time
+
+    config.write_text(config.read_text().replace("interval = 60", "interval = 60\njitter = 0"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(SUPPORT)}
+    command = [sys.executable, "-m", "calsync.cli", "--config", str(config), "web"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--public-url", f"http://127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith(f"serving on http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            delivered = [d for d in google.push.deliveries() if d.outcome == "delivered"]
+            if len(delivered) == 2:
+                break
+            time.sleep(0.05)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            assert json.loads(answer.read()) == {"status": "ok"}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    accounts = sorted(c["account"] for c in google.push.channels())
+    assert accounts == ["ann@studio.example", "ben@studio.example"]
+    assert [d.state for d in delivered] == ["sync", "sync"]
+    rows = json.loads(run(config, "status", "--json")[1])
+    assert all(row["push"].startswith("channel until ") for row in rows)
+    assert not any(row["push"].endswith("unconfirmed") for row in rows)

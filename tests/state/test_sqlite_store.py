@@ -178,7 +178,11 @@ def test_an_older_file_is_migrated_step_by_step_to_the_current_version(path: Pat
         SqliteStateStore(path)
 
 
-def test_a_version_1_file_keeps_its_rows_and_intents_through_the_upgrade(path: Path) -> None:
+def test_a_version_1_file_keeps_its_rows_intents_and_cursors_through_the_upgrades(
+    path: Path,
+) -> None:
+    from calsync.testing.contracts.state import make_push_channel
+
     class Version1Store(SqliteStateStore):
         SCHEMA_VERSION = 1
         _MIGRATIONS = SqliteStateStore._MIGRATIONS[:1]
@@ -192,13 +196,17 @@ def test_a_version_1_file_keeps_its_rows_and_intents_through_the_upgrade(path: P
             "INSERT INTO pending VALUES ('alice', 'contacts', 'c1',"
             " '2024-05-01T09:30:00.000000+00:00')"
         )
+        old.set_cursor("alice", "calendar.sync_token", "t1")
 
     with SqliteStateStore(path) as store:
         row = store.mappings("alice", Channel.CALENDAR)["h1"]
         intent = store.pending("alice", Channel.CONTACTS)["c1"]
+        store.put_push_channel(make_push_channel())
 
-    assert (row.fingerprint, row.kind, intent.base) == ("fp-1", RecordKind.SESSION, None)
-    assert _read_meta(path) == {"schema_version": "2"}
+        assert (row.fingerprint, row.kind, intent.base) == ("fp-1", RecordKind.SESSION, None)
+        assert store.get_cursor("alice", "calendar.sync_token") == "t1"
+        assert [make_push_channel()] == store.push_channels("alice")
+    assert _read_meta(path) == {"schema_version": str(SqliteStateStore.SCHEMA_VERSION)}
 
 
 def test_there_is_one_migration_step_per_schema_version() -> None:

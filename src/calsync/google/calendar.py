@@ -18,12 +18,16 @@
 * **Split series.** When Google copies our marker onto a second event (a series split with
   "this and following events"), the copy loses the marker and comes back as Google's own.
 * **Gone.** A 404 on the calendar itself is :class:`~calsync.errors.CalendarGone`.
+* **Push.** ``watch_events`` opens a ``web_hook`` channel (``events.watch`` with
+  ``params.ttl``); ``stop_channel`` stops one (``channels.stop``; a channel Google no longer
+  knows counts as stopped).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -41,6 +45,7 @@ from calsync.backends import (
     RemoteEvent,
     RemoteListing,
     UpdateEvent,
+    WatchChannel,
     WriteResult,
 )
 from calsync.errors import (
@@ -106,6 +111,8 @@ class GoogleCalendarBackend(CalendarBackend):
         page_size: ``maxResults`` of listing pages (Google's maximum is 2500).
     """
 
+    supports_push = True
+
     def __init__(
         self,
         service: Any,
@@ -167,6 +174,39 @@ class GoogleCalendarBackend(CalendarBackend):
         data = self.caller.execute(self.calendars.insert(body=body), safe=False)
         logger.info("created calendar %s", data.get("id"))
         return _info(wire.structure(data, wire.CalendarEntry))
+
+    # -- push notifications --------------------------------------------------------------
+
+    def watch_events(
+        self, calendar_id: str, channel_id: str, address: str, token: str, ttl: timedelta
+    ) -> WatchChannel:
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(max(1, int(ttl.total_seconds())))},
+        }
+        request = self.service.events().watch(calendarId=calendar_id, body=body)
+        try:
+            # not retried blindly: a lost answer may hide an open channel (the id is then taken)
+            data = self.caller.execute(request, safe=False)
+        except CalendarGone:
+            raise
+        except NotFound as exc:
+            raise CalendarGone(
+                f"calendar {calendar_id} no longer exists", status=exc.status, reason=exc.reason
+            ) from exc
+        expires = datetime.fromtimestamp(int(data["expiration"]) / 1000, UTC)
+        logger.debug("opened push channel %s on %s until %s", channel_id, calendar_id, expires)
+        return WatchChannel(str(data["id"]), str(data["resourceId"]), expires)
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> None:
+        request = self.service.channels().stop(body={"id": channel_id, "resourceId": resource_id})
+        try:
+            self.caller.execute(request)
+        except NotFound:
+            logger.debug("push channel %s was already gone", channel_id)
 
     # -- reading -------------------------------------------------------------------------
 

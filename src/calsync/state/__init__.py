@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from calsync.state.base import Lease, MappingRow, PendingCreate, RemoteGroup, StateStore
+from calsync.state.base import (
+    Lease,
+    MappingRow,
+    PendingCreate,
+    PushChannel,
+    RemoteGroup,
+    SentNotice,
+    StateStore,
+)
 from calsync.state.memory import MemoryStateStore
 from calsync.state.sqlite import SqliteStateStore
 
@@ -11,7 +19,9 @@ __all__ = [
     "MappingRow",
     "MemoryStateStore",
     "PendingCreate",
+    "PushChannel",
     "RemoteGroup",
+    "SentNotice",
     "SqliteStateStore",
     "StateStore",
 ]

@@ -15,6 +15,9 @@ Per profile, the store keeps
 * a **lease** — which runner syncs the profile now, until when;
 * the **notice sent** — what problem the user was last told about by email, and when (kept as
   JSON under one cursor by default, so every store has it for free).
+* **push channels** — the Google watch channels open on the profile's calendar (id, Google's
+  resource id, expiry, a hash of the channel's secret token), found again by channel id when
+  a notification arrives.
 
 Implementations: :class:`~calsync.state.sqlite.SqliteStateStore` (the default, stdlib
 ``sqlite3``) and :class:`~calsync.state.memory.MemoryStateStore`. The contract asks nothing a
@@ -35,7 +38,15 @@ from attrs import frozen
 from calsync.model import Channel, RecordKind
 from calsync.policies import Side
 
-__all__ = ["Lease", "MappingRow", "PendingCreate", "RemoteGroup", "SentNotice", "StateStore"]
+__all__ = [
+    "Lease",
+    "MappingRow",
+    "PendingCreate",
+    "PushChannel",
+    "RemoteGroup",
+    "SentNotice",
+    "StateStore",
+]
 
 
 @frozen
@@ -117,6 +128,39 @@ class SentNotice:
     problem: str
     sent_at: datetime
     lasting: bool = True
+
+
+@frozen
+class PushChannel:
+    """One push-notification (watch) channel open on a profile's calendar.
+
+    Not to be confused with :class:`~calsync.model.Channel` (calendar or contacts): this is
+    Google's notification channel, named after Google's API.
+
+    Attributes:
+        channel_id: the id calsync chose when opening it; unique across every profile, since
+            notifications are routed to their profile by it (``X-Goog-Channel-ID``).
+        profile_id: whose calendar is watched.
+        calendar_id: the watched calendar.
+        resource_id: Google's id of the watched resource, needed to stop the channel; ``""``
+            while the watch request is in flight (the row is written before it, so that a
+            notification that overtakes Google's answer still finds its channel).
+        token_hash: the hex SHA-256 of the channel's secret token; the token itself is never
+            stored.
+        expires_at: when Google ends the channel (aware).
+        created_at: when calsync opened it (aware).
+        confirmed_at: when its first message (``sync``) arrived, proving that notifications
+            reach the host; ``None`` until then.
+    """
+
+    channel_id: str
+    profile_id: str
+    calendar_id: str
+    resource_id: str
+    token_hash: str
+    expires_at: datetime
+    created_at: datetime
+    confirmed_at: datetime | None = None
 
 
 class StateStore(abc.ABC):
@@ -300,11 +344,32 @@ class StateStore(abc.ABC):
     def get_lease(self, profile_id: str) -> Lease | None:
         """The profile's lease (possibly expired), or ``None``."""
 
+    # -- push channels -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_push_channel(self, channel: PushChannel) -> None:
+        """Insert or replace the channel with ``channel.channel_id``."""
+
+    @abc.abstractmethod
+    def get_push_channel(self, channel_id: str) -> PushChannel | None:
+        """The channel with that id (whatever its profile), or ``None``."""
+
+    @abc.abstractmethod
+    def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
+        """The profile's channels, or every profile's with ``None``, soonest expiry first
+        (ties by channel id)."""
+
+    @abc.abstractmethod
+    def delete_push_channel(self, channel_id: str) -> None:
+        """Forget a channel; forgetting a missing one is not an error."""
+
     # -- whole profile -------------------------------------------------------------------
 
     @abc.abstractmethod
     def forget_profile(self, profile_id: str) -> None:
-        """Drop a profile's mappings, cursors and intents (start over). The lease stays."""
+        """Drop a profile's mappings, cursors and intents (start over). The lease and the push
+        channels stay: channels are open at Google and must be stopped there before they are
+        forgotten (:mod:`calsync.push` does both)."""
 
     @abc.abstractmethod
     def profile_ids(self) -> list[str]:

@@ -18,7 +18,7 @@ import attrs
 
 from calsync.errors import StateError
 from calsync.model import Channel
-from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
+from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
 
 __all__ = ["MemoryStateStore"]
 
@@ -44,6 +44,7 @@ class MemoryStateStore(StateStore):
         self._cursors: dict[str, dict[str, str]] = {}
         self._pending: dict[_Scope, dict[str, PendingCreate]] = {}
         self._leases: dict[str, Lease] = {}
+        self._push: dict[str, PushChannel] = {}
         self._undo: list[Callable[[], None]] | None = None  # set while a transaction runs
 
     @contextmanager
@@ -165,6 +166,36 @@ class MemoryStateStore(StateStore):
         """The profile's lease (possibly expired), or ``None``."""
         with self._lock:
             return self._leases.get(profile_id)
+
+    # -- push channels -------------------------------------------------------------------
+
+    def put_push_channel(self, channel: PushChannel) -> None:
+        """Insert or replace the channel with ``channel.channel_id``."""
+        confirmed = channel.confirmed_at
+        channel = attrs.evolve(
+            channel,
+            expires_at=_as_utc(channel.expires_at),
+            created_at=_as_utc(channel.created_at),
+            confirmed_at=None if confirmed is None else _as_utc(confirmed),
+        )
+        with self.transaction():
+            self._assign(self._push, channel.channel_id, channel)
+
+    def get_push_channel(self, channel_id: str) -> PushChannel | None:
+        """The channel with that id (whatever its profile), or ``None``."""
+        with self._lock:
+            return self._push.get(channel_id)
+
+    def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
+        """The profile's channels (every profile's with ``None``), soonest expiry first."""
+        with self._lock:
+            found = [c for c in self._push.values() if profile_id in (None, c.profile_id)]
+        return sorted(found, key=lambda c: (c.expires_at, c.channel_id))
+
+    def delete_push_channel(self, channel_id: str) -> None:
+        """Forget a channel; forgetting a missing one is not an error."""
+        with self.transaction():
+            self._assign(self._push, channel_id, None)
 
     # -- whole profile -------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
   together, so :meth:`SqliteStateStore.mappings` reads one range instead of 100k lookups.
 * The ``meta`` table records the schema version. ``_MIGRATIONS[n]`` upgrades version ``n`` to
   ``n + 1`` (version 0 is an empty file); a file written by a newer calsync is refused.
+  Version 2 added the ``push_channels`` table.
 * Datetimes are stored as fixed-width ISO-8601 UTC text (``2024-05-01T09:30:00.000000+00:00``),
   so text order is time order and the lease check can compare them in SQL.
 * ``sqlite3.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only.
@@ -31,7 +32,7 @@ from typing import Any, ClassVar
 
 from calsync.errors import SchemaVersionError, StateError
 from calsync.model import Channel, RecordKind
-from calsync.state.base import Lease, MappingRow, PendingCreate, StateStore
+from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
 
 __all__ = ["SqliteStateStore"]
 
@@ -111,6 +112,31 @@ def _one_fingerprint_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE pending ADD COLUMN base TEXT")
 
 
+# Version 3: push-notification channels, found by channel id (notifications) or by profile.
+_SCHEMA_V2 = (
+    """CREATE TABLE push_channels (
+        channel_id TEXT PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        calendar_id TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT
+    ) WITHOUT ROWID""",
+    "CREATE INDEX push_channels_by_profile ON push_channels (profile_id, expires_at)",
+)
+_PUSH_COLUMNS = (
+    "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at, "
+    "confirmed_at"
+)
+
+
+def _add_push_channels(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V2:
+        conn.execute(statement)
+
+
 class SqliteStateStore(StateStore):
     """State in a SQLite file (or ``":memory:"``, private to this store).
 
@@ -124,7 +150,11 @@ class SqliteStateStore(StateStore):
     """
 
     #: ``_MIGRATIONS[n]`` brings a file from schema version ``n`` to ``n + 1``.
-    _MIGRATIONS: ClassVar[Sequence[Migration]] = (_create_v1, _one_fingerprint_v2)
+    _MIGRATIONS: ClassVar[Sequence[Migration]] = (
+        _create_v1,
+        _one_fingerprint_v2,
+        _add_push_channels,
+    )
     SCHEMA_VERSION: ClassVar[int] = len(_MIGRATIONS)
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
@@ -293,6 +323,51 @@ class SqliteStateStore(StateStore):
             ).fetchone()
         return None if found is None else Lease(profile_id, found[0], _from_text(found[1]))
 
+    # -- push channels -------------------------------------------------------------------
+
+    def put_push_channel(self, channel: PushChannel) -> None:
+        """Insert or replace the channel with ``channel.channel_id``."""
+        confirmed = channel.confirmed_at
+        params = (
+            channel.channel_id,
+            channel.profile_id,
+            channel.calendar_id,
+            channel.resource_id,
+            channel.token_hash,
+            _to_text(channel.expires_at),
+            _to_text(channel.created_at),
+            None if confirmed is None else _to_text(confirmed),
+        )
+        with self._writing() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO push_channels ({_PUSH_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                params,
+            )
+
+    def get_push_channel(self, channel_id: str) -> PushChannel | None:
+        """The channel with that id (whatever its profile), or ``None``."""
+        with self._reading() as conn:
+            found = conn.execute(
+                f"SELECT {_PUSH_COLUMNS} FROM push_channels WHERE channel_id = ?", (channel_id,)
+            ).fetchone()
+        return None if found is None else _push_channel(found)
+
+    def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
+        """The profile's channels (every profile's with ``None``), soonest expiry first."""
+        query = f"SELECT {_PUSH_COLUMNS} FROM push_channels"
+        params: tuple[str, ...] = ()
+        if profile_id is not None:
+            query, params = f"{query} WHERE profile_id = ?", (profile_id,)
+        with self._reading() as conn:
+            found = conn.execute(f"{query} ORDER BY expires_at, channel_id", params).fetchall()
+        return [_push_channel(record) for record in found]
+
+    def delete_push_channel(self, channel_id: str) -> None:
+        """Forget a channel; forgetting a missing one is not an error."""
+        with self._writing() as conn:
+            conn.execute("DELETE FROM push_channels WHERE channel_id = ?", (channel_id,))
+
     # -- whole profile -------------------------------------------------------------------
 
     def forget_profile(self, profile_id: str) -> None:
@@ -458,6 +533,23 @@ def _mapping_row(profile_id: str, channel: Channel, record: tuple[Any, ...]) -> 
 
 
 _KINDS = {kind.value: kind for kind in RecordKind}
+
+
+def _push_channel(record: tuple[Any, ...]) -> PushChannel:
+    """A channel from the columns of ``_PUSH_COLUMNS``, in order."""
+    channel_id, profile_id, calendar_id, resource_id, token_hash, expires, created, confirmed = (
+        record
+    )
+    return PushChannel(
+        channel_id,
+        profile_id,
+        calendar_id,
+        resource_id,
+        token_hash,
+        _from_text(expires),
+        _from_text(created),
+        None if confirmed is None else _from_text(confirmed),
+    )
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:

@@ -45,6 +45,11 @@ class MemoryProfileStore(ProfileStore):
         with self._lock:
             self._profiles[profile.id] = profile
 
+    def remove(self, profile_id: str) -> None:
+        """Forget a profile (the host deleted the user)."""
+        with self._lock:
+            self._profiles.pop(profile_id, None)
+
     def get(self, profile_id: str) -> SyncProfile:
         """The profile with ``profile_id``."""
         with self._lock:

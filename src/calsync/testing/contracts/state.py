@@ -37,12 +37,20 @@ from calsync.state.base import (
     Lease,
     MappingRow,
     PendingCreate,
+    PushChannel,
     RemoteGroup,
     SentNotice,
     StateStore,
 )
 
-__all__ = ["T0", "TTL", "StateStoreContract", "make_mapping_row", "make_pending"]
+__all__ = [
+    "T0",
+    "TTL",
+    "StateStoreContract",
+    "make_mapping_row",
+    "make_pending",
+    "make_push_channel",
+]
 
 CAL = Channel.CALENDAR
 CON = Channel.CONTACTS
@@ -81,6 +89,22 @@ def make_pending(
 ) -> PendingCreate:
     """An intent to create a remote item for ``host_id``."""
     return PendingCreate(profile_id=profile_id, channel=channel, host_id=host_id, created_at=T0)
+
+
+def make_push_channel(
+    channel_id: str = "ch-1", *, profile_id: str = "alice", expires_in: float = 7, **changes: Any
+) -> PushChannel:
+    """A push channel on the profile's calendar expiring ``expires_in`` days after ``T0``."""
+    channel = PushChannel(
+        channel_id=channel_id,
+        profile_id=profile_id,
+        calendar_id=f"{profile_id}-studio@group.calendar.google.com",
+        resource_id=f"res-{channel_id}",
+        token_hash="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        expires_at=T0 + timedelta(days=expires_in),
+        created_at=T0,
+    )
+    return attrs.evolve(channel, **changes)
 
 
 class _Abort(Exception):
@@ -129,6 +153,7 @@ class StateStoreContract:
         assert store.get_cursor("alice", "calendar.sync_token") is None
         assert store.get_lease("alice") is None
         assert store.profile_ids() == []
+        assert store.push_channels() == []
 
     def test_a_mapping_row_put_is_read_back_by_host_id(self, store: StateStore) -> None:
         first, second = make_mapping_row("h1"), make_mapping_row("h2")
@@ -861,3 +886,80 @@ class StateStoreContract:
             for a in range(attempts)
         }
         assert dict.fromkeys(kept, "set") == {k: v for k, v in cursors.items() if v}
+
+    # -- push channels ---------------------------------------------------------------------
+
+    def test_a_push_channel_put_is_found_by_its_id_whatever_its_profile(
+        self, store: StateStore
+    ) -> None:
+        mine, theirs = make_push_channel("ch-1"), make_push_channel("ch-2", profile_id="bob")
+        store.put_push_channel(mine)
+        store.put_push_channel(theirs)
+
+        assert (mine, theirs) == (store.get_push_channel("ch-1"), store.get_push_channel("ch-2"))
+        assert store.get_push_channel("ch-unknown") is None
+
+    def test_putting_a_push_channel_again_replaces_it(self, store: StateStore) -> None:
+        store.put_push_channel(make_push_channel(resource_id=""))
+        confirmed = make_push_channel(resource_id="res-9", confirmed_at=T0 + TTL)
+
+        store.put_push_channel(confirmed)
+
+        assert [confirmed] == store.push_channels("alice")
+
+    def test_push_channels_are_listed_per_profile_or_all_soonest_expiry_first(
+        self, store: StateStore
+    ) -> None:
+        late, soon = (
+            make_push_channel("a-late", expires_in=6),
+            make_push_channel("z-soon", expires_in=1),
+        )
+        other = make_push_channel("b-other", profile_id="bob", expires_in=3)
+        for channel in (late, soon, other):
+            store.put_push_channel(channel)
+
+        assert [soon, late] == store.push_channels("alice")
+        assert [soon, other, late] == store.push_channels()
+        assert store.push_channels("carol") == []
+
+    def test_push_channel_datetimes_come_back_as_aware_utc(self, store: StateStore) -> None:
+        paris = timezone(timedelta(hours=2))
+        store.put_push_channel(make_push_channel(confirmed_at=T0.astimezone(paris)))
+
+        found = store.get_push_channel("ch-1")
+
+        assert found is not None
+        assert found.confirmed_at is not None
+        assert (found.confirmed_at, found.confirmed_at.utcoffset()) == (T0, timedelta(0))
+        assert (found.expires_at, found.created_at) == (T0 + timedelta(days=7), T0)
+
+    def test_deleting_a_push_channel_forgets_only_it_and_a_missing_one_is_fine(
+        self, store: StateStore
+    ) -> None:
+        store.put_push_channel(make_push_channel("ch-1"))
+        store.put_push_channel(make_push_channel("ch-2"))
+
+        store.delete_push_channel("ch-1")
+        store.delete_push_channel("ch-1")
+
+        assert [c.channel_id for c in store.push_channels()] == ["ch-2"]
+
+    def test_forgetting_a_profile_keeps_its_push_channels(self, store: StateStore) -> None:
+        store.put_push_channel(make_push_channel())
+        store.set_cursor("alice", "calendar.sync_token", "t")
+
+        store.forget_profile("alice")
+
+        assert [make_push_channel()] == store.push_channels("alice")
+        assert store.profile_ids() == []
+
+    def test_an_exception_in_a_transaction_undoes_push_channel_writes(
+        self, store: StateStore
+    ) -> None:
+        store.put_push_channel(make_push_channel("ch-1"))
+
+        with _rolled_back(store):
+            store.delete_push_channel("ch-1")
+            store.put_push_channel(make_push_channel("ch-2"))
+
+        assert [c.channel_id for c in store.push_channels()] == ["ch-1"]

@@ -53,6 +53,9 @@ quota_window_seconds=60.0, people_propagation_delay=0.0)``
 - ``account(token_or_email)`` → :class:`AccountSnapshot` (calendars with every stored event,
   cancelled ones included; contacts; deleted contacts; contact groups).
 - ``reset()``: no accounts, tokens, faults or counts; constructor quota and delay.
+- ``push``: Calendar push notifications (:class:`~calsync.testing.emulator.push.PushHub`):
+  ``channels()``, ``expire(channel_id)``, ``fail_deliveries(n, drop=False)``,
+  ``delay_deliveries(seconds)``, ``deliveries()``. A loopback ``http://`` address is accepted.
 
 All methods are thread-safe.
 """

@@ -12,6 +12,11 @@
 - ``POST people-propagation-delay``: ``{"seconds": s}``.
 - ``GET accounts/{token or email}``: the account snapshot as JSON.
 - ``POST reset``: back to a fresh emulator.
+- Push notifications: ``GET push/channels`` (the live watch channels), ``GET push/deliveries``
+  (every delivery attempt), ``POST push/expire`` ``{"channel_id": id}`` (end it now),
+  ``POST push/fail-deliveries`` ``{"count": n, "drop": false}`` (the next n attempts fail and
+  are retried; with ``drop`` the next n messages are lost), ``POST push/delay-deliveries``
+  ``{"seconds": s}``.
 
 Bad input answers 400 ``{"error": "…"}``; admin requests are never counted or faulted.
 """
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from calsync.testing.emulator.push import admin_routes as push_admin_routes
 from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
@@ -83,6 +89,7 @@ class AdminEndpoints:
             ),
             ("POST", "reset"): lambda _: core.reset(),
         }
+        self._routes.update(push_admin_routes(core.push))
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one admin request with JSON."""

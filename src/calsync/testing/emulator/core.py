@@ -9,6 +9,7 @@ from calsync.testing.emulator.calendars import delete_calendar
 from calsync.testing.emulator.errors import ApiError
 from calsync.testing.emulator.faults import Fault, FaultSet, Quota, Scope, Stats
 from calsync.testing.emulator.oauth import DEFAULT_SCOPES, TokenRegistry
+from calsync.testing.emulator.push import PushHub
 from calsync.testing.emulator.snapshot import AccountSnapshot, snapshot
 from calsync.testing.emulator.state import Account, EmulatorState, email_for_token
 
@@ -33,6 +34,8 @@ class EmulatorCore:
         self.faults = FaultSet()
         self.quota = Quota(quota_per_window, quota_window_seconds)
         self.counters = Stats()
+        #: Calendar push notifications: channels, deliveries and their faults.
+        self.push = PushHub(self.state)
 
     # -- inspection ---------------------------------------------------------------------------
 
@@ -184,3 +187,4 @@ class EmulatorCore:
         self.faults.clear()
         self.quota.configure(calls, window)
         self.counters.reset()
+        self.push.reset()

@@ -21,6 +21,7 @@ from calsync.testing.emulator import (  # noqa: F401 (modules that register hand
     events,
     freebusy,
     people,
+    push,
     user_settings,
 )
 from calsync.testing.emulator.admin import ADMIN_PREFIX, AdminEndpoints

@@ -153,6 +153,7 @@ class GoogleEmulator(EmulatorCore):
         server, self._server = self._server, None
         if server is None:
             return
+        self.push.close()
         server.shutdown()
         server.drop_connections()
         server.server_close()

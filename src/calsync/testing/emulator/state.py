@@ -16,12 +16,16 @@ import os
 import re
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import define
 
 from calsync.testing.emulator.times import UTC, format_timestamp, zone
+
+if TYPE_CHECKING:
+    from calsync.testing.emulator.push import PushHub
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +145,10 @@ class EmulatorState:
         self.accounts: dict[str, Account] = {}
         self.seq = 0
         self.epoch = 0
+        #: The push notification hub (:mod:`calsync.testing.emulator.push`).
+        self.push: PushHub | None = None
+        #: Called on every change (under the lock); wakes the push hub.
+        self.on_change: Callable[[], None] | None = None
 
     def reset(self) -> None:
         """Forget every account; the sequence keeps growing so old tokens stay invalid."""
@@ -151,6 +159,8 @@ class EmulatorState:
     def next_seq(self) -> int:
         """The next change sequence number."""
         self.seq += 1
+        if self.on_change is not None:
+            self.on_change()
         return self.seq
 
     @staticmethod

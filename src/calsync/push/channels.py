@@ -1,0 +1,240 @@
+"""The life of push channels: one per profile's calendar, opened, renewed, stopped.
+
+:class:`PushChannels` keeps, for every profile with a calendar, one Google watch channel whose
+notifications go to the host's public ``address``. The sync processor calls
+:meth:`PushChannels.maintain` at the end of each profile's run (under the profile's lease,
+with the run's connection), and :meth:`PushChannels.retire` for channels whose profile no
+longer syncs. What it does:
+
+* **Open**: a channel gets a fresh id and a secret token (32 random bytes); the state store
+  keeps the id, Google's resource id, the expiry and the token's SHA-256, never the token. The
+  row is written *before* the watch request, so a notification overtaking Google's answer
+  still finds its channel.
+* **Renew**: from ``renew_before`` ahead of expiry (at most half the channel's life) a new
+  channel is opened first and the old one stopped after, so no change falls in a gap.
+* **Stop**: channels on another calendar than the profile's (the user switched), of a profile
+  whose sync is off, whose status stops it or that the host forgot, are stopped at Google and
+  forgotten; channels of a deleted calendar are just forgotten (Google ended them).
+* **Health**: a profile's push is *healthy* while a channel on its current calendar is open,
+  not expired, and confirmed (its ``sync`` message arrived). The processor polls a healthy
+  profile only every ``safety_interval``; anything else falls back to the normal interval.
+
+A failed watch is retried after ``retry_after`` (the processor polls meanwhile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from calsync.backends import CalendarBackend
+from calsync.errors import CalendarGone, CalsyncError
+from calsync.profile import SyncProfile
+from calsync.state.base import PushChannel, StateStore
+
+__all__ = ["PushChannels", "token_hash"]
+
+logger = logging.getLogger(__name__)
+
+
+def token_hash(token: str) -> str:
+    """The hex SHA-256 of a channel token: what the state store keeps."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PushChannels:
+    """Opens, renews and stops the push channels of every profile.
+
+    Args:
+        store: where channels are kept (the engine's state store).
+        address: the public HTTPS URL of the notification endpoint
+            (``https://sync.studio.example/google/notifications``).
+        ttl: the life asked of Google for each channel (Google may give less).
+        renew_before: how long before expiry a channel is replaced (at most half its life).
+        retry_after: how long after a failed watch the next attempt is made.
+        clock: the current time (aware), injectable for tests.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        address: str,
+        *,
+        ttl: timedelta = timedelta(days=7),
+        renew_before: timedelta = timedelta(days=1),
+        retry_after: timedelta = timedelta(minutes=5),
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.store = store
+        self.address = address
+        self.ttl = ttl
+        self.renew_before = renew_before
+        self.retry_after = retry_after
+        self.clock = clock
+        self._failed: dict[str, datetime] = {}  # profile id -> when its last watch failed
+        self._lock = threading.Lock()
+
+    # -- what the processor asks ------------------------------------------------------------
+
+    def healthy(self, profile: SyncProfile) -> bool:
+        """Whether notifications for the profile's calendar are flowing: a confirmed channel
+        on it is open and not expired."""
+        now = self.clock()
+        return any(
+            c.confirmed_at is not None and c.resource_id and c.expires_at > now
+            for c in self._on_calendar(profile)
+        )
+
+    def due_in(self, profile: SyncProfile) -> float | None:
+        """Seconds until the profile's channels need :meth:`maintain` (0: now), or ``None``
+        when nothing is needed before the next ordinary run."""
+        if profile.calendar_id is None:
+            return None
+        now = self.clock()
+        channels = self.store.push_channels(profile.id)
+        if any(c.calendar_id != profile.calendar_id for c in channels):
+            return 0.0
+        live = [c for c in channels if c.resource_id and c.expires_at > now]
+        if not live:
+            return self._retry_in(profile.id, now)
+        renew_at = max(self._renew_at(c) for c in live)
+        return max(0.0, (renew_at - now).total_seconds())
+
+    def maintain(
+        self, profile: SyncProfile, calendar: CalendarBackend, *, calendar_gone: bool = False
+    ) -> None:
+        """Bring the profile's channels in order: open or renew the one on its calendar, stop
+        the others. Never raises: a failure is logged and retried later."""
+        try:
+            self._maintain(profile, calendar, calendar_gone)
+        except Exception:
+            logger.exception("profile %s: push channel upkeep failed", profile.id)
+
+    def retire(self, profile_id: str, calendar: CalendarBackend | None) -> None:
+        """Stop (with ``calendar``, the profile's backend) and forget every channel of a
+        profile whose sync is off or that is gone. Without a backend the channels are only
+        forgotten: Google ends them at their expiry, and their notifications are refused."""
+        for channel in self.store.push_channels(profile_id):
+            if calendar is not None:
+                self._stop(channel, calendar)
+            else:
+                self.store.delete_push_channel(channel.channel_id)
+        with self._lock:
+            self._failed.pop(profile_id, None)
+
+    # -- the work -----------------------------------------------------------------------------
+
+    def _maintain(self, profile: SyncProfile, calendar: CalendarBackend, gone: bool) -> None:
+        now = self.clock()
+        current: list[PushChannel] = []
+        for channel in self.store.push_channels(profile.id):
+            if channel.calendar_id != profile.calendar_id:
+                self._stop(channel, calendar)
+            elif gone or channel.expires_at <= now or self._abandoned(channel, now):
+                self.store.delete_push_channel(channel.channel_id)
+            else:
+                current.append(channel)
+        if gone or profile.calendar_id is None:
+            return
+        if not calendar.supports_push:
+            with self._lock:  # asked again only after retry_after
+                self._failed[profile.id] = now
+            return
+        fresh = [c for c in current if self._renew_at(c) > now and c.resource_id]
+        if not fresh:
+            if self._retry_in(profile.id, now) != 0.0:
+                return
+            opened = self._open(profile, profile.calendar_id, calendar)
+            if opened is None:
+                return
+            fresh = [opened]
+        for old in current:
+            if old not in fresh:
+                self._stop(old, calendar)
+
+    def _open(
+        self, profile: SyncProfile, calendar_id: str, calendar: CalendarBackend
+    ) -> PushChannel | None:
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        pending = PushChannel(
+            channel_id=f"calsync-{uuid.uuid4().hex}",
+            profile_id=profile.id,
+            calendar_id=calendar_id,
+            resource_id="",
+            token_hash=token_hash(token),
+            expires_at=now + self.ttl,
+            created_at=now,
+        )
+        self.store.put_push_channel(pending)
+        try:
+            watched = calendar.watch_events(
+                calendar_id, pending.channel_id, self.address, token, self.ttl
+            )
+        except (CalsyncError, NotImplementedError) as exc:
+            self.store.delete_push_channel(pending.channel_id)
+            with self._lock:
+                self._failed[profile.id] = now
+            if isinstance(exc, CalendarGone):
+                return None
+            logger.warning("profile %s: could not open a push channel: %s", profile.id, exc)
+            return None
+        with self._lock:
+            self._failed.pop(profile.id, None)
+        # the sync message may have confirmed the channel meanwhile: keep what the store has
+        with self.store.transaction():
+            stored = self.store.get_push_channel(pending.channel_id) or pending
+            opened = attrs.evolve(
+                stored, resource_id=watched.resource_id, expires_at=watched.expires_at
+            )
+            self.store.put_push_channel(opened)
+        logger.info("profile %s: push channel open until %s", profile.id, watched.expires_at)
+        return opened
+
+    def _stop(self, channel: PushChannel, calendar: CalendarBackend) -> None:
+        if channel.resource_id and channel.expires_at > self.clock():
+            try:
+                calendar.stop_channel(channel.channel_id, channel.resource_id)
+            except (CalsyncError, NotImplementedError) as exc:
+                logger.warning(
+                    "profile %s: could not stop push channel %s: %s",
+                    channel.profile_id,
+                    channel.channel_id,
+                    exc,
+                )
+        self.store.delete_push_channel(channel.channel_id)
+        logger.info("profile %s: push channel %s stopped", channel.profile_id, channel.channel_id)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _on_calendar(self, profile: SyncProfile) -> list[PushChannel]:
+        if profile.calendar_id is None:
+            return []
+        channels = self.store.push_channels(profile.id)
+        return [c for c in channels if c.calendar_id == profile.calendar_id]
+
+    def _renew_at(self, channel: PushChannel) -> datetime:
+        life = channel.expires_at - channel.created_at
+        return channel.expires_at - min(self.renew_before, life / 2)
+
+    def _abandoned(self, channel: PushChannel, now: datetime) -> bool:
+        """A row left by a watch that never got its answer (a crash mid-request)."""
+        return not channel.resource_id and now - channel.created_at > timedelta(minutes=10)
+
+    def _retry_in(self, profile_id: str, now: datetime) -> float:
+        with self._lock:
+            failed = self._failed.get(profile_id)
+        if failed is None:
+            return 0.0
+        return max(0.0, (failed + self.retry_after - now).total_seconds())

@@ -1,0 +1,131 @@
+"""Receiving Google's notifications, independent of any web framework: headers in, a
+:class:`Decision` out.
+
+    receiver = NotificationReceiver(store, processor)          # processor: a SyncTrigger
+    decision = receiver.handle(request.headers)                # any str -> str mapping
+    return Response(status=decision.status)
+
+What it decides:
+
+* no ``X-Goog-Channel-ID``, or an unknown state → 400;
+* a channel the state store does not know → 404; a wrong ``X-Goog-Channel-Token`` (compared
+  as SHA-256 digests in constant time) or another ``X-Goog-Resource-ID`` → 403. Nothing is
+  written and nothing is synced for a refused notification;
+* ``sync`` (the channel's first message) → 200, the channel is marked confirmed, no sync;
+* ``exists`` → 200 and a sync request for the channel's profile; ``not_exists`` (the calendar
+  was deleted) → 200, the channel is forgotten and a sync requested (which finds the calendar
+  gone and tells the user).
+
+Sync requests go through a :class:`~calsync.push.trigger.Debouncer`: a burst of notifications
+for one profile gives one sync, started ``debounce`` seconds after the first.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+import attrs
+from attrs import frozen
+
+from calsync.push.channels import token_hash
+from calsync.push.trigger import Debouncer, SyncTrigger
+from calsync.state.base import StateStore
+
+__all__ = ["Decision", "NotificationReceiver", "Verdict"]
+
+logger = logging.getLogger(__name__)
+
+_NO_TOKEN_HASH = token_hash("")
+
+
+class Verdict(enum.Enum):
+    """What became of a notification."""
+
+    #: A change: a sync of the profile was requested.
+    SYNC_REQUESTED = "sync_requested"
+    #: The channel's opening message: noted, nothing to sync.
+    ACKNOWLEDGED = "acknowledged"
+    #: Not a notification calsync accepts (unknown channel, wrong token, malformed).
+    REFUSED = "refused"
+
+
+@frozen
+class Decision:
+    """The answer to one notification: the HTTP status to send Google and what happened."""
+
+    status: int
+    verdict: Verdict
+    profile_id: str | None = None
+    reason: str = ""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotificationReceiver:
+    """Turns Google's push notifications into sync requests.
+
+    Args:
+        store: the state store holding the channels (shared with the processor).
+        trigger: what starts a sync (the processor, or a task queue).
+        debounce: seconds a burst is gathered before one sync is requested (0: at once).
+        clock: the current time (aware; default: now), injectable for tests.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        trigger: SyncTrigger,
+        *,
+        debounce: float = 1.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.trigger: SyncTrigger = Debouncer(trigger, debounce) if debounce > 0 else trigger
+        self.clock = clock or _utcnow
+
+    def handle(self, headers: Mapping[str, str]) -> Decision:
+        """Decide on one notification from its HTTP headers (names in any case)."""
+        lowered = {name.lower(): value for name, value in headers.items()}
+        channel_id = lowered.get("x-goog-channel-id", "")
+        state = lowered.get("x-goog-resource-state", "")
+        if not channel_id or state not in ("sync", "exists", "not_exists"):
+            return Decision(400, Verdict.REFUSED, reason="not a Calendar notification")
+        channel = self.store.get_push_channel(channel_id)
+        offered = token_hash(lowered.get("x-goog-channel-token", ""))
+        expected = channel.token_hash if channel is not None else _NO_TOKEN_HASH
+        token_ok = hmac.compare_digest(offered.encode(), expected.encode())
+        if channel is None:
+            logger.debug("notification for unknown channel %s refused", channel_id)
+            return Decision(404, Verdict.REFUSED, reason="unknown channel")
+        resource = lowered.get("x-goog-resource-id", "")
+        if not token_ok or (channel.resource_id and resource != channel.resource_id):
+            logger.warning("profile %s: forged push notification refused", channel.profile_id)
+            return Decision(403, Verdict.REFUSED, channel.profile_id, "wrong token or resource")
+        if channel.confirmed_at is None and state != "not_exists":
+            self._confirm(channel_id)
+        if state == "sync":
+            logger.debug("profile %s: push channel %s confirmed", channel.profile_id, channel_id)
+            return Decision(200, Verdict.ACKNOWLEDGED, channel.profile_id)
+        if state == "not_exists":
+            self.store.delete_push_channel(channel_id)
+        logger.debug("profile %s: calendar changed (%s), sync requested", channel.profile_id, state)
+        self.trigger.request_sync(channel.profile_id)
+        return Decision(200, Verdict.SYNC_REQUESTED, channel.profile_id)
+
+    def _confirm(self, channel_id: str) -> None:
+        # read again inside the transaction: the watch's answer may be written meanwhile
+        with self.store.transaction():
+            current = self.store.get_push_channel(channel_id)
+            if current is not None and current.confirmed_at is None:
+                self.store.put_push_channel(attrs.evolve(current, confirmed_at=self.clock()))
+
+    def close(self) -> None:
+        """Pass on the sync requests still gathering (and end the debounce thread)."""
+        if isinstance(self.trigger, Debouncer):
+            self.trigger.close()
