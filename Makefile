@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck typecheck-tests pytest docs bench clean
+.PHONY: demo demo-server test lint typecheck typecheck-tests pytest docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo:
 	@test -f $(STAMP) || echo "setting up $(VENV) first (about a minute)" >&2
 	@$(MAKE) -s --no-print-directory $(STAMP) >&2
 	@$(BIN)/python examples/demo.py $(ARGS)
+
+# the hosted edition: needs PostgreSQL and Redis on this machine (see README.md)
+demo-server: $(STAMP)
+	$(BIN)/python examples/server.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks

@@ -1,227 +1,272 @@
-"""A server-style host: many studios and users, synced by racing runners on one state store.
+"""The hosted edition with real processes: Celery workers on Redis, state and encrypted tokens in
+PostgreSQL, one Google quota bucket per user in Redis, against the bundled Google emulator.
 
-The hosted edition runs one server for many studios. Each studio has its own database (the
-``studio`` example's ``Studio``); calsync's state for every studio lives in one shared
-``SqliteStateStore`` file; Google is the bundled emulator, reached over HTTP by the real
-google-api-python-client with each user's stored tokens.
+    make demo-server                   # or: python examples/server.py [options] [--json]
 
-Several runners (server nodes) each run a ``SyncProcessor`` per studio, all at once, in
-threads. They race for the same users on purpose: a user is synced under their lease in the
-shared store, and a user another runner synced within half the interval is skipped, so every
-user is synced exactly once per round, by whichever runner gets there first.
+Needs PostgreSQL (127.0.0.1:5432, user postgres, database ``test``) and Redis
+(127.0.0.1:6379) running; ``--postgres`` and ``--redis`` point elsewhere. Everything the demo
+creates lives in its own PostgreSQL schema and under its own Redis prefix, dropped at the end.
 
-    python examples/server.py [--studios 4] [--users 5] [--workers 4] [--rounds 4]
-                              [--runners 2] [--json]
+It seeds ``--studios`` studios of ``--users`` staff each (each studio its own database, each
+user their own Google account with tokens encrypted in PostgreSQL), starts two ``celery
+worker`` processes, and plays the part of celery beat: each round it calls ``sync_due``, which
+queues every due user once, and waits until the workers synced them all. Round 1 is the
+initial sync; the middle rounds follow changes staff made in every studio and events users
+added in Google; in round ``--kill-round`` one worker is killed with SIGKILL in the middle of a
+sync, its task is delivered again and the other worker finishes it (a replacement worker is
+started for the next round, as a supervisor would); the last round finds nothing to do.
 
-Round 1 is the initial sync, the middle rounds follow a few changes staff made in every
-studio, and the last round finds nothing to do and writes nothing.
+The report shows per round: users synced (each exactly once), duplicates in Google (must be
+0), quota refusals (must be 0), HTTP requests and API calls, and the killed worker's users.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
+import os
+import sys
+import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from time import perf_counter, process_time
+from tempfile import TemporaryDirectory
+from typing import Any
 
-from server_host.studios import (
-    SYNC_BACK_STAFF,
-    add_google_event,
-    email_of,
-    make_changes,
-    seed_studio,
-)
-from studio.adapters import StudioClients, StudioProfiles, StudioSchedule
+import psycopg
+import redis
+from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
+from server_host.studios import SYNC_BACK_STAFF, add_google_event, email_of, make_changes
+from server_host.worker import worker_setup
 from studio.db import Studio
 
-from calsync import SqliteStateStore, SyncEngine, SyncReport
-from calsync.config import GoogleSettings, google_connector
-from calsync.google import SqliteTokenStore, StoredToken
-from calsync.processor import Connect, ProfileRun, SyncProcessor
+import calsync.celery as calsync_celery
+from calsync.crypto import KEYS_ENV, TokenCipher, generate_key
+from calsync.errors import StateError
+from calsync.server.database import Database
+from calsync.server.tokens import PostgresTokenStore
+from calsync.state.postgres import PostgresStateStore
 from calsync.testing import GoogleEmulator
 
-INTERVAL = 300.0  # seconds between two syncs of a user, as a server would run
-
-# -- the runners -------------------------------------------------------------------------
-
-
-class JumpingClock:
-    """Real time plus an offset that :meth:`jump` moves on, so that every user is due again
-    in the next round without waiting five minutes. A server uses the real clock."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def jump(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
+INTERVAL = 1.0  # seconds between two syncs of a user: every user is due again each round
 
 
 @dataclass
-class Runner:
-    """One server node: its own connections to the shared state store and to each studio's
-    database, and a processor per studio."""
-
-    name: str
-    processors: list[SyncProcessor]
-
-    def run_round(self) -> list[ProfileRun]:
-        return [run for processor in self.processors for run in processor.run_once().values()]
-
-
-def open_runner(
-    stack: ExitStack, node: str, studios: dict[str, Path], state: Path, connect: Connect,
-    *, workers: int, clock: Callable[[], datetime],
-) -> Runner:  # fmt: skip
-    store = stack.enter_context(SqliteStateStore(state))  # shared by this node's threads
-    processors = []
-    for name, path in studios.items():
-        studio = stack.enter_context(Studio(path))
-        engine = SyncEngine(store, StudioSchedule(studio), StudioClients(studio))
-        # A lease holder names one processor: two processors under one name would both be
-        # granted a user's lease. (The default, host:pid:random, is unique per processor.)
-        processor = SyncProcessor(
-            engine, StudioProfiles(studio, name), connect,
-            interval=INTERVAL, workers=workers, holder=f"{node}:{name}", clock=clock,
-        )  # fmt: skip
-        processors.append(processor)
-    return Runner(node, processors)
-
-
-# -- one round ---------------------------------------------------------------------------
+class Killed:
+    worker: str
+    in_flight: list[str]  # the users it was syncing when it died
+    finished_by: dict[str, str]  # user -> the worker that finished it
 
 
 @dataclass
 class RoundSummary:
     round: int
     name: str
-    eligible: int
+    queued: int
     synced: int
-    synced_by_runner: dict[str, int]
-    skipped: dict[str, int]  # by reason
-    google_writes: int
-    studio_writes: int
-    errors: int
+    synced_by_worker: dict[str, int]
+    synced_twice: list[str]  # users synced more than once this round (must be empty)
+    not_synced: list[str]  # users queued but never synced (must be empty)
+    duplicates_in_google: int
+    quota_refusals: int
     http_requests: int
     api_calls: int
     wall_seconds: float
-    cpu_seconds: float  # the whole process: runners and the emulator's server threads
-    eligible_profiles: list[str]
-    synced_profiles: list[str]  # one entry per sync: a user synced twice would show twice
-    problems: list[str]
+    killed: Killed | None = None
+    problems: list[str] = field(default_factory=list)
 
 
-def writes_to(side: str, reports: list[SyncReport]) -> int:
-    """Writes to ``"remote"`` (Google) or ``"host"`` (the studio)."""
-    return sum(n for r in reports for key, n in r.counts.items() if key.startswith(f"{side}."))
+class Demo:
+    """The running server: emulator, stores, workers, and the studios' own screens."""
+
+    def __init__(self, stack: ExitStack, args: argparse.Namespace) -> None:
+        self.args = args
+        self.prefix = f"calsync_demo_{uuid.uuid4().hex[:8]}"
+        self.workdir = Path(stack.enter_context(TemporaryDirectory(prefix="calsync-server-")))
+        self.google = stack.enter_context(GoogleEmulator(quota_per_window=600))
+        os.environ.setdefault(KEYS_ENV, generate_key())  # a demo key; a server has its own
+        self.database = Database(args.postgres, schema=self.prefix, max_size=4)
+        stack.callback(self._drop_everything)
+        self.store = PostgresStateStore(self.database, migrate=True)
+        tokens = PostgresTokenStore(self.database, TokenCipher.from_env())
+        tokens.migrate()
+        today = datetime.now(UTC).date()
+        studios = seed_studios(self.workdir, self.google, tokens, args.studios, args.users, today)
+        self.screens = [stack.enter_context(Studio(path)) for path in studios.values()]
+        settings = {
+            "studios": studios, "base_url": self.google.base_url,
+            "state": {"postgres": args.postgres, "schema": self.prefix},
+            "redis": args.redis, "prefix": self.prefix, "interval": INTERVAL,
+            "lease_ttl": 3, "calls_per_minute": 600,
+        }  # fmt: skip
+        settings_path = self.workdir / "settings.json"
+        settings_path.write_text(json.dumps(settings))
+        self.env = worker_environment(
+            settings_path, broker=args.redis, queue=self.prefix, prefix=self.prefix,
+            visibility_timeout=5,
+        )  # fmt: skip
+        self._enqueue_from_here()
+        self.workers: dict[str, WorkerProcess] = {}
+        self.dead: dict[str, WorkerProcess] = {}
+        stack.callback(self._stop_workers)
+        for name in ("worker-1", "worker-2"):
+            self.start_worker(name)
+        for worker in self.workers.values():
+            worker.wait_ready()
+        self.today = today
+
+    def _enqueue_from_here(self) -> None:
+        """This process plays celery beat: it runs ``sync_due`` with the workers' setup."""
+        os.environ.update(self.env)
+        calsync_celery.app.conf.update(
+            broker_url=self.args.redis, task_default_queue=self.prefix,
+            broker_transport_options=json.loads(self.env["CALSYNC_BROKER_TRANSPORT_OPTIONS"]),
+        )  # fmt: skip
+        calsync_celery.setup_factory = worker_setup
+
+    def start_worker(self, name: str) -> WorkerProcess:
+        worker = WorkerProcess(name, self.env, self.workdir / f"{name}.log")
+        self.workers[name] = worker
+        return worker
+
+    def _stop_workers(self) -> None:
+        for worker in self.workers.values():
+            worker.process.terminate()
+        for worker in self.workers.values():
+            worker.stop()
+
+    def _drop_everything(self) -> None:
+        self.database.drop_schema()
+        self.database.close()
+        client = redis.Redis.from_url(self.args.redis)
+        keys = list(client.scan_iter(f"{self.prefix}*"))
+        if keys:
+            client.delete(*keys)
+
+    # -- one round -------------------------------------------------------------------------
+
+    def run_round(self, number: int, name: str, kill: bool) -> RoundSummary:
+        time.sleep(INTERVAL * 1.3)  # every user is due again
+        self.google.reset_stats()
+        marks = {n: len(w.synced()) for n, w in (self.workers | self.dead).items()}
+        before = {p: self.store.get_last_run(p) for p in self.store.profile_ids()}
+        started = time.perf_counter()
+        if kill:
+            self.google.inject_fault(latency=0.05, count=None)  # syncs slow enough to die in
+        queued = calsync_celery.sync_due()
+        killed = self._kill_one(queued) if kill else None
+
+        def all_synced() -> bool:
+            return all(self.store.get_last_run(p) != before.get(p) for p in queued)
+
+        wait_for(all_synced, 600, f"round {number} to finish")
+        wall = time.perf_counter() - started
+        stats = self.google.stats()
+        everyone = self.workers | self.dead
+        synced = {n: w.synced()[marks.get(n, 0) :] for n, w in everyone.items()}
+        counts = Counter(p for users in synced.values() for p in users)
+        if killed is not None:
+            killed.finished_by = {
+                p: n for p in killed.in_flight for n, users in synced.items()
+                if p in users and n != killed.worker
+            }  # fmt: skip
+        return RoundSummary(
+            round=number, name=name, queued=len(queued), synced=sum(counts.values()),
+            synced_by_worker={n: len(users) for n, users in synced.items()},
+            synced_twice=sorted(p for p, n in counts.items() if n > 1 and not _killed(killed, p)),
+            not_synced=sorted(set(queued) - set(counts)),
+            duplicates_in_google=self.duplicates_in_google(),
+            quota_refusals=stats["quota_rejections"], http_requests=stats["http_requests"],
+            api_calls=stats["api_calls"], wall_seconds=round(wall, 2), killed=killed,
+        )  # fmt: skip
+
+    def _kill_one(self, queued: list[str]) -> Killed:
+        """SIGKILL the worker that holds a lease first (it is mid-sync), then bring up a
+        replacement, as a process supervisor would."""
+
+        def mid_sync() -> tuple[str, list[str]] | None:
+            for name, worker in self.workers.items():
+                held = [p for p in queued if _holds(self.store, p, worker.pid)]
+                if held:
+                    return name, held
+            return None
+
+        name, in_flight = wait_for(mid_sync, 60, "a worker to be mid-sync")
+        self.workers[name].kill()
+        self.google.clear_faults()
+        self.dead[name] = self.workers.pop(name)
+        self.start_worker(f"{name}-replacement").wait_ready()
+        return Killed(name, in_flight, {})
+
+    def duplicates_in_google(self) -> int:
+        """Items of one host item present twice in a user's calendar or contacts."""
+        duplicates = 0
+        for number in range(1, self.args.studios + 1):
+            for staff in range(1, self.args.users + 1):
+                account = self.google.account(email_of(number, staff))
+                markers = Counter(_marker(e) for c in account.calendars.values()
+                                  for e in c.live_events())  # fmt: skip
+                markers.update(_contact_marker(c) for c in account.contacts.values())
+                duplicates += sum(n - 1 for m, n in markers.items() if m is not None and n > 1)
+        return duplicates
+
+    def change_both_sides(self, round_number: int) -> None:
+        for number, studio in enumerate(self.screens, start=1):
+            make_changes(studio, self.today, round_number)
+            if self.args.users >= SYNC_BACK_STAFF:
+                add_google_event(self.google, email_of(number, SYNC_BACK_STAFF), self.today)
 
 
-def problems_of(report: SyncReport) -> list[str]:
-    found = [report.fatal] if report.fatal else []
-    found += [f"{error.item}: {error.message}" for error in report.errors]
-    return [f"{report.profile_id}: {text}" for text in found]
+def _holds(store: PostgresStateStore, profile_id: str, pid: int) -> bool:
+    lease = store.get_lease(profile_id)
+    return lease is not None and f":{pid}:" in lease.holder
 
 
-def run_round(
-    number: int, name: str, runners: list[Runner], google: GoogleEmulator
-) -> RoundSummary:
-    """Every runner runs all of its processors at once; count what happened."""
-    eligible = sorted(p.id for processor in runners[0].processors for p in processor.eligible())
-    google.reset_stats()
-    wall, cpu = perf_counter(), process_time()
-    with ThreadPoolExecutor(len(runners), thread_name_prefix="runner") as pool:
-        results = dict(
-            zip([r.name for r in runners], pool.map(Runner.run_round, runners), strict=True)
-        )
-    wall, cpu = perf_counter() - wall, process_time() - cpu
-    stats = google.stats()
-    runs = [run for node_runs in results.values() for run in node_runs]
-    reports = [run.report for run in runs if run.report is not None]
-    problems = [problem for report in reports for problem in problems_of(report)]
-    return RoundSummary(
-        round=number,
-        name=name,
-        eligible=len(eligible),
-        synced=len(reports),
-        synced_by_runner={
-            node: sum(run.report is not None for run in node_runs)
-            for node, node_runs in results.items()
-        },
-        skipped=dict(sorted(Counter(run.skipped for run in runs if run.skipped).items())),
-        google_writes=writes_to("remote", reports),
-        studio_writes=writes_to("host", reports),
-        errors=len(problems),
-        http_requests=stats["http_requests"],
-        api_calls=stats["api_calls"],
-        wall_seconds=round(wall, 3),
-        cpu_seconds=round(cpu, 3),
-        eligible_profiles=eligible,
-        synced_profiles=sorted(report.profile_id for report in reports),
-        problems=problems,
-    )
+def _killed(killed: Killed | None, profile_id: str) -> bool:
+    """A user the killed worker was syncing is synced again by the other: that is expected."""
+    return killed is not None and profile_id in killed.in_flight
+
+
+def _marker(event: dict[str, Any]) -> tuple[str, str] | None:
+    private = event.get("extendedProperties", {}).get("private", {})
+    if "calsyncItem" not in private:
+        return None
+    return private.get("calsyncProfile", ""), private["calsyncItem"]
+
+
+def _contact_marker(contact: dict[str, Any]) -> tuple[str, str] | None:
+    data = {d.get("key"): d.get("value") for d in contact.get("clientData", [])}
+    if "calsyncItem" not in data:
+        return None
+    return str(data.get("calsyncProfile", "")), str(data["calsyncItem"])
 
 
 def print_round(summary: RoundSummary) -> None:
-    by_runner = ", ".join(f"{node}: {n}" for node, n in summary.synced_by_runner.items())
+    by_worker = ", ".join(f"{n}: {k}" for n, k in summary.synced_by_worker.items())
     print(f"=== round {summary.round}: {summary.name} ===")
-    print(f"  users:    {summary.synced} of {summary.eligible} eligible synced ({by_runner})")
-    for reason, count in summary.skipped.items():
-        print(f"  skipped:  {count} ({reason})")
-    print(f"  writes:   {summary.google_writes} to Google, {summary.studio_writes} to studios")
-    print(f"  errors:   {summary.errors}")
-    print(f"  emulator: {summary.http_requests} HTTP requests, {summary.api_calls} API calls")
-    print(f"  time:     {summary.wall_seconds:.2f}s wall, {summary.cpu_seconds:.2f}s CPU")
-    for problem in summary.problems:
-        print(f"  problem:  {problem}")
+    print(
+        f"  users:      {summary.queued} queued by sync_due, {summary.synced} syncs ({by_worker})"
+    )
+    twice = ", ".join(summary.synced_twice) or "none"
+    print(f"  exactly once: synced twice: {twice}; never synced: {len(summary.not_synced)}")
+    print(f"  Google:     {summary.duplicates_in_google} duplicates, "
+          f"{summary.quota_refusals} quota refusals")  # fmt: skip
+    print(f"  emulator:   {summary.http_requests} HTTP requests, {summary.api_calls} API calls")
+    print(f"  time:       {summary.wall_seconds:.2f}s")
+    if summary.killed is not None:
+        k = summary.killed
+        finished = ", ".join(f"{p} by {w}" for p, w in k.finished_by.items()) or "none"
+        print(f"  killed:     {k.worker} (SIGKILL) while syncing {', '.join(k.in_flight)}; "
+              f"finished: {finished}")  # fmt: skip
 
 
-# -- the server --------------------------------------------------------------------------
-
-
-def create_studios(
-    workdir: Path, args: argparse.Namespace, google: GoogleEmulator
-) -> dict[str, Path]:
-    """One database per studio, and every user's Google tokens saved under their profile id,
-    as after the OAuth consent."""
-    tokens = SqliteTokenStore(workdir / "tokens.sqlite3")
-    studios: dict[str, Path] = {}
-    for number in range(1, args.studios + 1):
-        name, path = f"studio{number}", workdir / f"studio{number}.sqlite3"
-        with Studio(path) as studio:
-            profiles = StudioProfiles(studio, name)
-            for user, email in seed_studio(studio, number, args.users, args.today).items():
-                access, refresh = google.issue_tokens(email)
-                tokens.save(profiles.profile_id(user), StoredToken(refresh, access))
-        studios[name] = path
-    return studios
-
-
-def serve(workdir: Path, args: argparse.Namespace, google: GoogleEmulator) -> list[RoundSummary]:
-    """Seed the studios, start the runners, and run the rounds."""
-    studios = create_studios(workdir, args, google)
-    settings = GoogleSettings(
-        client_id="server-example", client_secret="emulated", tokens=workdir / "tokens.sqlite3",
-        base_url=google.base_url, calls_per_minute=6000,
-    )  # fmt: skip
-    connect = google_connector(settings)  # each user's stored tokens, paced per user
-    clock = JumpingClock()
-    summaries: list[RoundSummary] = []
+def serve(args: argparse.Namespace) -> list[RoundSummary]:
+    summaries = []
     with ExitStack() as stack:
-        runners = [
-            open_runner(stack, f"node-{k}", studios, workdir / "calsync.sqlite3", connect,
-                        workers=args.workers, clock=clock)
-            for k in range(1, args.runners + 1)
-        ]  # fmt: skip
-        screens = [stack.enter_context(Studio(path)) for path in studios.values()]  # staff's
+        demo = Demo(stack, args)
         for number in range(1, args.rounds + 1):
             if number == 1:
                 name = "initial sync"
@@ -229,36 +274,36 @@ def serve(workdir: Path, args: argparse.Namespace, google: GoogleEmulator) -> li
                 name = "nothing changed"
             else:
                 name = "after changes in the studios and in Google"
-                for studio_number, studio in enumerate(screens, start=1):
-                    make_changes(studio, args.today, number)
-                    if args.users >= SYNC_BACK_STAFF:
-                        email = email_of(studio_number, SYNC_BACK_STAFF)
-                        add_google_event(google, email, args.today)
-            summaries.append(run_round(number, name, runners, google))
+                demo.change_both_sides(number)
+            summary = demo.run_round(number, name, kill=number == args.kill_round)
+            summaries.append(summary)
             if not args.json:
-                print_round(summaries[-1])
-            clock.jump(INTERVAL)  # every user is due again in the next round
+                print_round(summary)
     return summaries
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--studios", type=int, default=4, help="studios served (default 4)")
+    parser.add_argument("--studios", type=int, default=20, help="studios served (20)")
     parser.add_argument("--users", type=int, default=5, help="staff users per studio (5)")
-    parser.add_argument("--workers", type=int, default=4, help="users at once per processor (4)")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds, at least 2 (4)")
-    parser.add_argument("--runners", type=int, default=2, help="racing server nodes (2)")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds, at least 3 (4)")
+    parser.add_argument("--kill-round", type=int, default=2, help="the round a worker dies in")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--json", action="store_true", help="print the rounds as JSON")
     args = parser.parse_args(argv)
-    if args.rounds < 2 or min(args.studios, args.users, args.workers, args.runners) < 1:
-        parser.error("needs at least 2 rounds and 1 studio, user, worker and runner")
-    args.today = datetime.now(UTC).date()
-    with tempfile.TemporaryDirectory(prefix="calsync-server-") as tmp, GoogleEmulator() as google:
-        summaries = serve(Path(tmp), args, google)
+    if args.rounds < 3 or not 1 <= args.kill_round <= args.rounds:
+        parser.error("needs at least 3 rounds and a kill round among them")
+    try:
+        summaries = serve(args)
+    except (StateError, psycopg.OperationalError, redis.ConnectionError) as exc:
+        print(f"server demo: a service is not reachable: {exc}", file=sys.stderr)
+        return 2
     if args.json:
-        setup = {k: getattr(args, k) for k in ("studios", "users", "workers", "runners")}
+        setup = {k: getattr(args, k) for k in ("studios", "users", "kill_round")}
         print(json.dumps({**setup, "rounds": [asdict(s) for s in summaries]}, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -208,3 +208,38 @@ def test_importing_the_core_and_the_command_line_does_not_load_starlette_or_uvic
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+#: The server extra, less cryptography: google-auth imports that itself (it is its dependency).
+SERVER_EXTRA = ("psycopg", "psycopg_pool", "celery", "kombu", "redis", "prometheus_client")
+#: Modules of calsync that may import the server extra (each documents it).
+SERVER_MODULES = ("calsync.server", "calsync.celery", "calsync.metrics", "calsync.state.postgres",
+                  "calsync.google.redis_pacing", "calsync.crypto")  # fmt: skip
+
+
+@pytest.mark.parametrize("module", ["calsync", "calsync.cli", "calsync.google", "calsync.config"])
+def test_the_core_works_without_the_server_extra(module: str) -> None:
+    """With every package of the extra made unimportable, the core still imports."""
+    import subprocess
+    import sys
+
+    code = f"import sys\nfor name in {SERVER_EXTRA!r}: sys.modules[name] = None\nimport {module}"
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_only_server_modules_import_the_server_extra_or_cryptography() -> None:
+    extra = (*SERVER_EXTRA, "cryptography")
+    offending = []
+    for path in sorted((SRC / "calsync").rglob("*.py")):
+        name = module_name(path)
+        if any(_within(name, allowed) for allowed in SERVER_MODULES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            offending += [(name, n) for n in names if n.split(".")[0] in extra]
+    assert offending == []

@@ -10,6 +10,10 @@
     calsync --config calsync.toml calendars ID   # the calendars the user can write to
     calsync --config calsync.toml web --public-url https://sync.example  # push (calsync[web])
     calsync emulator --port 8765                 # serve the Google emulator
+    calsync generate-key                         # a new token encryption key
+    calsync --config calsync.toml encrypt-tokens # encrypt tokens stored in plaintext
+    calsync --config calsync.toml rotate-keys    # re-encrypt every token with the newest key
+    calsync --config calsync.toml migrate        # bring the PostgreSQL schema up to date
 
 See :mod:`calsync.config` for the configuration file.
 """
@@ -35,8 +39,8 @@ from calsync.google.calendar import GoogleCalendarBackend
 from calsync.model import Channel
 from calsync.processor import ProfileRun, SyncProcessor
 from calsync.profile import ProfileStatus, SyncProfile
-from calsync.state import SqliteStateStore, StateStore
-from calsync.tokens import SqliteTokenStore
+from calsync.state import StateStore
+from calsync.tokens import EncryptingTokenStore, TokenStore
 
 __all__ = ["main"]
 
@@ -65,7 +69,7 @@ class App:
         self.config = config
         self.out = out
         self.host: Host = config.open_host()
-        self.store: StateStore = SqliteStateStore(config.state)
+        self.store: StateStore = config.state_store()
         self.engine = SyncEngine(
             self.store, self.host.schedule, self.host.contacts, progress=Progress(sys.stderr)
         )
@@ -77,7 +81,7 @@ class App:
         return SyncProcessor(
             self.engine,
             self.host.profiles,
-            google_connector(google),
+            google_connector(google, self.config.token_store()),
             notifier=self.config.notifier(),
             interval=self.config.interval,
             jitter=self.config.jitter,
@@ -193,7 +197,28 @@ def _reset(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(app: App) -> tuple[ClientConfig, SqliteTokenStore]:
+def _reseal_tokens(app: App, args: argparse.Namespace) -> int:
+    tokens = app.config.token_store()
+    if not isinstance(tokens, EncryptingTokenStore):
+        raise ConfigurationError("this token store does not encrypt")
+    rotate = args.command == "rotate-keys"
+    changed = tokens.rotate_keys() if rotate else tokens.encrypt_plaintext()
+    done = "re-encrypted with the newest key" if rotate else "encrypted"
+    print(f"{changed} token(s) {done}", file=app.out)
+    return 0
+
+
+def _migrate(config: Config, out: TextIO) -> int:
+    store = config.state_store(migrate=True)
+    if config.server is not None and config.server.database:
+        tokens = config.token_store()
+        if hasattr(tokens, "migrate"):  # the PostgreSQL token store creates its table
+            tokens.migrate()
+    print(f"state schema at version {store.SCHEMA_VERSION}", file=out)
+    return 0
+
+
+def _client(app: App) -> tuple[ClientConfig, TokenStore]:
     google = app.config.google
     if google is None:
         raise ConfigurationError("the configuration has no [google] section")
@@ -203,7 +228,7 @@ def _client(app: App) -> tuple[ClientConfig, SqliteTokenStore]:
         client = ClientConfig(
             google.client_id, google.client_secret, f"{base}/o/oauth2/auth", f"{base}/token"
         )
-    return client, SqliteTokenStore(google.tokens)
+    return client, app.config.token_store()
 
 
 def _allow_loopback_http(base_url: str | None) -> None:
@@ -336,6 +361,10 @@ def _parser() -> argparse.ArgumentParser:
         "--safety-interval", type=float, default=3600.0, help="poll interval while push works"
     )
     commands.add_parser("emulator", help="serve the Google emulator (its own options follow)")
+    commands.add_parser("generate-key", help="print a new token encryption key")
+    commands.add_parser("encrypt-tokens", help="encrypt tokens stored in plaintext")
+    commands.add_parser("rotate-keys", help="re-encrypt every token with the newest key")
+    commands.add_parser("migrate", help="bring the state schema up to date (PostgreSQL)")
     return parser
 
 
@@ -348,6 +377,8 @@ COMMANDS = {
     "authorize": _authorize,
     "calendars": _calendars,
     "web": _web,
+    "encrypt-tokens": _reseal_tokens,
+    "rotate-keys": _reseal_tokens,
 }
 
 
@@ -356,6 +387,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["emulator"]:
         return _emulator(argv[1:])
+    if argv[:1] == ["generate-key"]:
+        from calsync.crypto import generate_key  # noqa: PLC0415 - needs calsync[server]
+
+        print(generate_key(), file=out or sys.stdout)
+        return 0
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -364,6 +400,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     out = out or sys.stdout
     try:
+        if args.command == "migrate":  # before App, which refuses a schema not yet current
+            return _migrate(Config.load(args.config), out)
         app = App(Config.load(args.config), out)
         return COMMANDS[args.command](app, args)
     except CalsyncError as exc:

@@ -15,6 +15,13 @@ OAuth client and token store (or an emulator), SMTP settings and the processor's
     tokens = "tokens.sqlite3"
     base_url = "http://127.0.0.1:8765"        # optional: an emulator instead of Google
     calls_per_minute = 600
+    encrypt_tokens = true                     # Fernet keys in CALSYNC_TOKEN_KEYS (newest first)
+
+    [server]                                  # the hosted edition (needs calsync[server])
+    database = "postgresql://calsync@db/calsync"  # state and encrypted tokens in PostgreSQL
+    schema = "calsync"
+    tenant = "default"                        # namespaces this host's profile ids
+    redis = "redis://127.0.0.1:6379/0"        # one quota bucket per Google user, dedupe keys
 
     [processor]
     interval = 300
@@ -51,13 +58,15 @@ from calsync.backends import SPECIAL_EVENT_TYPES
 from calsync.errors import ConfigurationError, NotConnected
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import ClientConfig, load_credentials
+from calsync.google.pacing import QuotaPacer
 from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connect, Connection
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
-from calsync.tokens import SqliteTokenStore
+from calsync.state import SqliteStateStore, StateStore
+from calsync.tokens import SqliteTokenStore, TokenStore
 
-__all__ = ["Config", "GoogleSettings", "Host", "google_connector"]
+__all__ = ["Config", "GoogleSettings", "Host", "ServerSettings", "google_connector"]
 
 
 @frozen
@@ -81,6 +90,20 @@ class GoogleSettings:
     #: Google event types the backend leaves out of listings (an optimisation: the engine
     #: never makes a studio item of any type but ``default`` either way).
     skip_event_types: tuple[str, ...] = tuple(sorted(SPECIAL_EVENT_TYPES))
+    encrypt_tokens: bool = False
+
+
+@frozen
+class ServerSettings:
+    """The hosted edition's services (``[server]``)."""
+
+    database: str | None = None
+    schema: str = "calsync"
+    tenant: str = "default"
+    redis: str | None = None
+
+    def __repr__(self) -> str:  # a database URL may carry a password
+        return f"ServerSettings(schema={self.schema!r})"
 
 
 @frozen
@@ -98,6 +121,7 @@ class Config:
     jitter: float = 0.25
     workers: int = 4
     remind_every: timedelta | None = timedelta(days=1)
+    server: ServerSettings | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
@@ -127,7 +151,47 @@ class Config:
             jitter=_number(processor, "jitter", 0.25, "processor"),
             workers=int(_number(processor, "workers", 4, "processor", whole=True)),
             remind_every=_hours(_number(processor, "remind_every_hours", 24, "processor")),
+            server=_server(data),
         )
+
+    def state_store(self, *, migrate: bool = False) -> StateStore:
+        """The state store: PostgreSQL when ``[server] database`` is set (its schema must be
+        current unless ``migrate``, which brings it up to date), else the SQLite file.
+
+        Raises:
+            SchemaVersionError: the PostgreSQL schema is not current (run ``calsync migrate``).
+        """
+        if self.server is not None and self.server.database:
+            from calsync.server.database import Database  # noqa: PLC0415 - server extra
+            from calsync.state.postgres import PostgresStateStore  # noqa: PLC0415
+
+            database = Database(self.server.database, schema=self.server.schema, max_size=4)
+            return PostgresStateStore(database, tenant=self.server.tenant, migrate=migrate)
+        return SqliteStateStore(self.state)
+
+    def token_store(self) -> TokenStore:
+        """Where the users' tokens are: PostgreSQL (always encrypted) when ``[server]
+        database`` is set, else the SQLite file of ``[google] tokens`` (encrypted when
+        ``encrypt_tokens`` is on). The keys come from ``CALSYNC_TOKEN_KEYS``.
+
+        Raises:
+            ConfigurationError: no ``[google]`` section, or encryption without keys.
+        """
+        if self.server is not None and self.server.database:
+            # imported here: the server extra is not needed by the desktop edition
+            from calsync.crypto import TokenCipher  # noqa: PLC0415
+            from calsync.server.database import Database  # noqa: PLC0415
+            from calsync.server.tokens import PostgresTokenStore  # noqa: PLC0415
+
+            database = Database(self.server.database, schema=self.server.schema, max_size=2)
+            return PostgresTokenStore(database, TokenCipher.from_env())
+        if self.google is None:
+            raise ConfigurationError("the configuration has no [google] section")
+        if self.google.encrypt_tokens:
+            from calsync.crypto import TokenCipher  # noqa: PLC0415
+
+            return SqliteTokenStore(self.google.tokens, cipher=TokenCipher.from_env())
+        return SqliteTokenStore(self.google.tokens)
 
     def open_host(self) -> Host:
         """Import and call the host factory.
@@ -212,6 +276,19 @@ def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
         base_url=table.get("base_url"),
         calls_per_minute=int(_number(table, "calls_per_minute", 600, "google", whole=True)),
         skip_event_types=_event_types(table),
+        encrypt_tokens=bool(table.get("encrypt_tokens", False)),
+    )
+
+
+def _server(data: Mapping[str, Any]) -> ServerSettings | None:
+    table = _table(data, "server")
+    if not table:
+        return None
+    return ServerSettings(
+        database=table.get("database"),
+        schema=_text(table, "schema", "calsync"),
+        tenant=_text(table, "tenant", "default"),
+        redis=table.get("redis"),
     )
 
 
@@ -251,23 +328,34 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
         raise ConfigurationError(f"[smtp] {exc}") from exc
 
 
-def google_connector(google: GoogleSettings) -> Connect:
+def google_connector(
+    google: GoogleSettings,
+    tokens: TokenStore | None = None,
+    *,
+    pacer_for: Callable[[SyncProfile], QuotaPacer] | None = None,
+) -> Connect:
     """A processor ``connect`` function: each profile's stored credentials, paced per user.
 
-    A profile without stored credentials raises :class:`~calsync.errors.NotConnected`, so the
-    processor marks it ``NOT_CONNECTED`` (the user must connect a Google account).
+    ``tokens`` is the token store (default: the SQLite file of ``google.tokens``);
+    ``pacer_for`` gives a profile's pacer (default: one per profile in this process, e.g. a
+    :class:`~calsync.google.redis_pacing.RedisQuotaPacer` on a server). A profile without
+    stored credentials raises :class:`~calsync.errors.NotConnected`, so the processor marks
+    it ``NOT_CONNECTED`` (the user must connect a Google account).
     """
     token_uri = f"{google.base_url.rstrip('/')}/token" if google.base_url else None
     client = ClientConfig(google.client_id, google.client_secret)
     if token_uri is not None:
         client = ClientConfig(google.client_id, google.client_secret, token_uri=token_uri)
-    tokens = SqliteTokenStore(google.tokens)
+    tokens = tokens if tokens is not None else SqliteTokenStore(google.tokens)
 
     def connect_profile(profile: SyncProfile) -> Connection:
         credentials = load_credentials(tokens, profile.id, client)
         if credentials is None:
             raise NotConnected(f"profile {profile.id} has no Google account connected")
-        pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
+        if pacer_for is not None:
+            pacer = pacer_for(profile)
+        else:
+            pacer = shared_pacer(profile.id, calls_per_window=google.calls_per_minute)
         account = connect(
             credentials,
             base_url=google.base_url,

@@ -10,8 +10,7 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
     ├── SourceError                 a host adapter failed
     │   └── InvalidHostItem         a host item that cannot be synced (reported, never sent)
     ├── StateError                  the state store failed
-    │   ├── SchemaVersionError      the store was written by an incompatible calsync
-    │   └── LeaseHeld               another runner holds this profile's lease
+    │   └── SchemaVersionError      the store was written by an incompatible calsync
     └── BackendError                the remote side (Google) failed
         ├── AuthError               credentials revoked/invalid: the user must re-authorise
         │   └── NotConnected        no credentials at all: the user never connected Google
@@ -38,7 +37,6 @@ __all__ = [
     "ConfigurationError",
     "InvalidHostItem",
     "InvalidRequest",
-    "LeaseHeld",
     "NotConnected",
     "NotFound",
     "PermissionDenied",
@@ -83,10 +81,6 @@ class StateError(CalsyncError):
 
 class SchemaVersionError(StateError):
     """The state store's schema was written by an incompatible version of calsync."""
-
-
-class LeaseHeld(StateError):
-    """Another runner holds the profile's lease; the profile is skipped this round."""
 
 
 class BackendError(CalsyncError):

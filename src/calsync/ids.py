@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
-__all__ = ["event_id_for"]
+__all__ = ["event_id_for", "is_event_id"]
 
 
 def event_id_for(namespace: str, host_id: str) -> str:
@@ -21,3 +22,12 @@ def event_id_for(namespace: str, host_id: str) -> str:
     """
     digest = hashlib.sha256(f"calsync\0{namespace}\0{host_id}".encode()).digest()
     return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
+
+
+_EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
+
+
+def is_event_id(text: str) -> bool:
+    """Whether ``text`` may be given as an event id on create (Google's rule: base32hex,
+    5 to 1024 characters) — so a deleted event can be re-created under it."""
+    return _EVENT_ID.fullmatch(text) is not None

@@ -4,6 +4,14 @@ implementations (in memory, SQLite).
 The host implements :class:`TokenStore` (or uses :class:`SqliteTokenStore`);
 :func:`calsync.google.auth.load_credentials` reads from it and writes every refreshed token
 back. Tokens never appear in logs or reprs.
+
+Encryption at rest: given a :class:`~calsync.crypto.TokenCipher`, :class:`SqliteTokenStore`
+encrypts the refresh and access tokens (Fernet); without one it stores them in plaintext, as
+the desktop edition always has (the file is protected like a password, and the desktop needs no
+``cryptography``). A store without a cipher refuses to read an encrypted row, and a store with
+one refuses a plaintext row until :meth:`SqliteTokenStore.encrypt_plaintext` (``calsync
+encrypt-tokens``) has encrypted it: never a silent fallback. The server's
+:class:`~calsync.server.tokens.PostgresTokenStore` always encrypts.
 """
 
 from __future__ import annotations
@@ -16,10 +24,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from attrs import frozen
 
-__all__ = ["MemoryTokenStore", "SqliteTokenStore", "StoredToken", "TokenStore"]
+from calsync.crypto import TokenCipher, is_encrypted
+from calsync.errors import ConfigurationError
+
+__all__ = [
+    "EncryptingTokenStore",
+    "MemoryTokenStore",
+    "SqliteTokenStore",
+    "StoredToken",
+    "TokenStore",
+    "open_value",
+    "seal_value",
+]
 
 
 @frozen
@@ -52,6 +72,19 @@ class TokenStore(abc.ABC):
         """Forget ``key``'s token (the user disconnected, or Google revoked it)."""
 
 
+@runtime_checkable
+class EncryptingTokenStore(Protocol):
+    """A token store that can encrypt its plaintext rows and rotate its keys."""
+
+    def encrypt_plaintext(self) -> int:
+        """Encrypt the rows still in plaintext; returns how many changed."""
+        ...
+
+    def rotate_keys(self) -> int:
+        """Re-encrypt every row with the newest key; returns how many were written."""
+        ...
+
+
 class MemoryTokenStore(TokenStore):
     """Tokens in a dict (tests, examples)."""
 
@@ -72,11 +105,38 @@ class MemoryTokenStore(TokenStore):
             self._tokens.pop(key, None)
 
 
-class SqliteTokenStore(TokenStore):
-    """Tokens in a SQLite file (the desktop default). Protect the file like a password."""
+def seal_value(cipher: TokenCipher | None, value: str | None) -> str | None:
+    """A token value as stored: encrypted when there is a cipher."""
+    return value if cipher is None else cipher.encrypt(value)
 
-    def __init__(self, path: str | Path) -> None:
+
+def open_value(cipher: TokenCipher | None, stored: str | None, *, key: str) -> str | None:
+    """A stored token value in plaintext.
+
+    Raises:
+        ConfigurationError: the value is encrypted and there is no cipher, or the cipher cannot
+            decrypt it, or it is plaintext and there is a cipher.
+    """
+    if cipher is not None:
+        return cipher.decrypt(stored, key=key)
+    if stored is not None and is_encrypted(stored):
+        raise ConfigurationError(
+            f"the token of {key!r} is encrypted: configure the token keys (CALSYNC_TOKEN_KEYS)"
+        )
+    return stored
+
+
+class SqliteTokenStore(TokenStore):
+    """Tokens in a SQLite file (the desktop default). Protect the file like a password.
+
+    Args:
+        path: the file.
+        cipher: encrypts the tokens at rest (opt-in here; ``None`` stores plaintext).
+    """
+
+    def __init__(self, path: str | Path, *, cipher: TokenCipher | None = None) -> None:
         self.path = str(path)
+        self.cipher = cipher
         self._lock = threading.Lock()
         with self._connect() as db:
             db.execute(
@@ -105,7 +165,12 @@ class SqliteTokenStore(TokenStore):
         if row is None:
             return None
         expiry = datetime.fromisoformat(row[2]) if row[2] else None
-        return StoredToken(row[0], row[1], expiry, tuple(json.loads(row[3])))
+        return StoredToken(
+            open_value(self.cipher, row[0], key=key),
+            open_value(self.cipher, row[1], key=key),
+            expiry,
+            tuple(json.loads(row[3])),
+        )
 
     def save(self, key: str, token: StoredToken) -> None:
         expiry = token.expiry.isoformat() if token.expiry else None
@@ -115,8 +180,8 @@ class SqliteTokenStore(TokenStore):
                 "INSERT OR REPLACE INTO calsync_google_tokens VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     key,
-                    token.refresh_token,
-                    token.access_token,
+                    seal_value(self.cipher, token.refresh_token),
+                    seal_value(self.cipher, token.access_token),
                     expiry,
                     json.dumps(list(token.scopes)),
                     saved,
@@ -126,3 +191,52 @@ class SqliteTokenStore(TokenStore):
     def delete(self, key: str) -> None:
         with self._lock, self._connect() as db:
             db.execute("DELETE FROM calsync_google_tokens WHERE key = ?", (key,))
+
+    def encrypt_plaintext(self) -> int:
+        """Encrypt every row still in plaintext (after switching encryption on); returns how
+        many rows changed. Encrypted rows are left as they are.
+
+        Raises:
+            ConfigurationError: the store has no cipher.
+        """
+        return self._reseal(rotate=False)
+
+    def rotate_keys(self) -> int:
+        """Re-encrypt every row with the newest key (and encrypt plaintext rows); returns how
+        many rows were written. Afterwards the old keys can be removed.
+
+        Raises:
+            ConfigurationError: the store has no cipher, or no configured key reads a row.
+        """
+        return self._reseal(rotate=True)
+
+    def _reseal(self, *, rotate: bool) -> int:
+        cipher = self.cipher
+        if cipher is None:
+            raise ConfigurationError("encrypting tokens needs the token keys (CALSYNC_TOKEN_KEYS)")
+        changed = 0
+        with self._lock, self._connect() as db:
+            rows = db.execute(
+                "SELECT key, refresh_token, access_token FROM calsync_google_tokens"
+            ).fetchall()
+            for key, refresh, access in rows:
+                sealed = [
+                    _reseal_value(cipher, v, key=key, rotate=rotate) for v in (refresh, access)
+                ]
+                if sealed == [refresh, access]:
+                    continue
+                db.execute(
+                    "UPDATE calsync_google_tokens SET refresh_token = ?, access_token = ?"
+                    " WHERE key = ?",
+                    (*sealed, key),
+                )
+                changed += 1
+        return changed
+
+
+def _reseal_value(cipher: TokenCipher, stored: str | None, *, key: str, rotate: bool) -> str | None:
+    if stored is None:
+        return None
+    if rotate:
+        return cipher.rotate(stored, key=key)
+    return stored if is_encrypted(stored) else cipher.encrypt(stored)

@@ -311,16 +311,28 @@ def test_a_confirmed_host_deletion_deletes_the_remote_event() -> None:
     )
 
 
-def test_a_session_deleted_in_google_is_restored_and_the_user_warned() -> None:
+def test_a_session_deleted_in_google_is_restored_under_its_id_and_the_user_warned() -> None:
+    base = fields()
+    gone = "googlemade0042"
+    snapshot = Snapshot(host={}, remote={gone: remote(gone, None, deleted=True)})
+    mapping = {"1": attrs.evolve(row("1", base), remote_id=gone)}
+
+    result = plan(snapshot, mapping, rules())
+
+    assert result.actions == (
+        CreateRemote(Channel.CALENDAR, "1", RecordKind.SESSION, base, gone, "r1", restore=True),
+    )
+    assert any("deleted in Google" in w for w in result.warnings)
+
+
+def test_an_event_whose_id_cannot_be_given_on_create_is_restored_under_calsyncs_own() -> None:
     base = fields()
     snapshot = Snapshot(host={}, remote={"ev1": remote("ev1", None, deleted=True)})
 
-    result = plan(snapshot, {"1": row("1", base)}, rules())
+    (action,) = plan(snapshot, {"1": row("1", base)}, rules()).actions
 
-    assert result.actions == (
-        CreateRemote(Channel.CALENDAR, "1", RecordKind.SESSION, base, "ev1", "r1", restore=True),
-    )
-    assert any("deleted in Google" in w for w in result.warnings)
+    assert isinstance(action, CreateRemote)
+    assert (action.remote_id, action.restore) == (event_id_for(NS, "1"), True)
 
 
 def test_an_unlinked_appointment_deleted_in_google_is_deleted_in_the_host() -> None:

@@ -1,5 +1,6 @@
-"""The server example (``examples/server.py``): many studios on one shared state store, synced
-through the Google emulator by runners that race for the same users."""
+"""The server example (``examples/server.py``, ``make demo-server``): celery worker processes
+on Redis and PostgreSQL sync every due user exactly once a round, with no duplicate and no quota
+refusal, and a worker killed mid-sync leaves its user to the other."""
 
 from __future__ import annotations
 
@@ -10,69 +11,41 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from services import require
 
 SERVER = Path(__file__).resolve().parents[2] / "examples" / "server.py"
-STUDIOS, USERS, RUNNERS = 3, 4, 2  # the 4th user of each studio has sync off
-SKIP_REASONS = {"another runner is syncing this user", "synced recently by another runner"}
+STUDIOS, USERS = 3, 4  # the 4th user of each studio has sync off: 9 users a round
 
 pytestmark = pytest.mark.emulator
 
 
 @pytest.fixture(scope="module")
-def rounds() -> list[dict[str, Any]]:
-    """The three rounds of one run: initial sync, after changes, nothing changed."""
-    command = [
-        sys.executable, str(SERVER), "--json", "--studios", str(STUDIOS), "--users", str(USERS),
-        "--runners", str(RUNNERS), "--workers", "2", "--rounds", "3",
-    ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
-    result = json.loads(out.stdout)
-    assert (result["studios"], result["users"], result["runners"]) == (STUDIOS, USERS, RUNNERS)
-    rounds: list[dict[str, Any]] = result["rounds"]
-    assert [r["round"] for r in rounds] == [1, 2, 3]
-    return rounds
+def result() -> dict[str, Any]:
+    require("PostgreSQL")
+    require("Redis")
+    command = [sys.executable, str(SERVER), "--json", "--studios", str(STUDIOS),
+               "--users", str(USERS), "--rounds", "3", "--kill-round", "2"]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=240)
+    loaded: dict[str, Any] = json.loads(out.stdout)
+    return loaded
 
 
-def test_every_eligible_user_is_synced_exactly_once_a_round_across_racing_runners(
-    rounds: list[dict[str, Any]],
-) -> None:
-    eligible = [f"studio{s}.{u}" for s in range(1, STUDIOS + 1) for u in range(1, USERS)]
-    for r in rounds:
-        assert r["eligible_profiles"] == eligible
-        # one entry per sync, sorted: a user synced twice, or never, would show here
-        assert r["synced_profiles"] == eligible
-        assert r["synced"] == r["eligible"] == len(eligible)
-        assert sum(r["synced_by_runner"].values()) == r["synced"]
+def test_every_due_user_is_synced_exactly_once_a_round(result: dict[str, Any]) -> None:
+    for r in result["rounds"]:
+        assert r["queued"] == STUDIOS * (USERS - 1)
+        assert (r["synced_twice"], r["not_synced"]) == ([], [])
 
 
-def test_the_other_runners_skip_each_user_for_the_lease_or_the_recent_sync(
-    rounds: list[dict[str, Any]],
-) -> None:
-    for r in rounds:
-        assert set(r["skipped"]) <= SKIP_REASONS
-        assert sum(r["skipped"].values()) == (RUNNERS - 1) * r["eligible"]
+def test_no_duplicate_and_no_quota_refusal_in_any_round(result: dict[str, Any]) -> None:
+    assert [(r["duplicates_in_google"], r["quota_refusals"]) for r in result["rounds"]] == [
+        (0, 0)
+    ] * 3
+    assert all(r["api_calls"] >= r["http_requests"] > 0 for r in result["rounds"])
 
 
-def test_no_run_reports_an_error(rounds: list[dict[str, Any]]) -> None:
-    assert [(r["errors"], r["problems"]) for r in rounds] == [(0, [])] * len(rounds)
-
-
-def test_the_initial_sync_writes_to_google_and_later_changes_flow_both_ways(
-    rounds: list[dict[str, Any]],
-) -> None:
-    initial, changed, _ = rounds
-    assert initial["google_writes"] > 0
-    assert changed["google_writes"] > 0  # a session moved, an appointment added, a client edited
-    assert changed["studio_writes"] == STUDIOS  # each studio's Google-made event came back
-
-
-def test_a_quiet_round_writes_nothing(rounds: list[dict[str, Any]]) -> None:
-    quiet = rounds[-1]
-    assert (quiet["google_writes"], quiet["studio_writes"]) == (0, 0)
-
-
-def test_every_round_reaches_google_through_the_emulator(rounds: list[dict[str, Any]]) -> None:
-    for r in rounds:
-        assert r["http_requests"] > 0
-        assert r["api_calls"] > 0
-    assert rounds[-1]["api_calls"] < rounds[0]["api_calls"]  # a quiet round only lists changes
+def test_the_killed_workers_user_is_finished_by_the_other_worker(result: dict[str, Any]) -> None:
+    killed = result["rounds"][1]["killed"]
+    assert killed["in_flight"]
+    assert set(killed["finished_by"]) == set(killed["in_flight"])
+    assert killed["worker"] not in killed["finished_by"].values()
+    assert [r["killed"] for r in (result["rounds"][0], result["rounds"][2])] == [None, None]

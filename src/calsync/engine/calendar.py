@@ -181,9 +181,13 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
     def host_items(self, host_ids: Sequence[str]) -> Mapping[str, ScheduleItem | Unreadable]:
         return self.source.get_items(self.user_id, host_ids)
 
+    def host_revision(self, item: ScheduleItem) -> str | None:
+        # the templates are part of what Google shows: a template change is a change
+        return f"{item.revision}:{self.templates_tag}" if item.revision is not None else None
+
     def host_record(self, item: ScheduleItem) -> HostRecord[EventFields]:
         """The planner's record of a host item: its fields rendered through the templates."""
-        revision = f"{item.revision}:{self.templates_tag}" if item.revision is not None else None
+        revision = self.host_revision(item)
         return HostRecord(
             id=item.id,
             kind=RecordKind.of(item.kind),

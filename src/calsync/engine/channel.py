@@ -99,6 +99,9 @@ class _HostRead(Generic[F]):
     deleted: set[str]
     cursor: str | None
     complete: bool
+    #: mapped items present at the recorded revision: left out of the snapshot, as a change
+    #: feed leaves them out (their view is never rendered)
+    unchanged: set[str]
 
 
 def _doubt_shared_intents(
@@ -197,7 +200,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
     def snapshot(self, mapping: Mapping[str, MappingRow], full: bool) -> ChannelSnapshot[F]:
         """Read both sides (in full when ``full``) and confirm absences."""
         intents = self._intents()
-        host = self._read_host(full)
+        host = self._read_host(full, mapping)
         listing = self.list_remote(None if full else self.cursor(Side.REMOTE))
         self.warnings.extend(listing.warnings)
         remote = {
@@ -226,7 +229,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
             if intent.base is not None
         }
 
-    def _read_host(self, full: bool) -> _HostRead[F]:
+    def _read_host(self, full: bool, mapping: Mapping[str, MappingRow]) -> _HostRead[F]:
         cursor = None if full else self.cursor(Side.HOST)
         if cursor is not None:
             try:
@@ -235,16 +238,29 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
                 logger.info("host change cursor of %s expired; listing in full", self.user_id)
             else:
                 records = self._records(changes.changed)
-                return _HostRead(records, set(changes.deleted), changes.cursor, False)
+                return _HostRead(records, set(changes.deleted), changes.cursor, False, set())
         new_cursor = self.host_cursor()
-        return _HostRead(self._records(self.host_listing()), set(), new_cursor, True)
+        unchanged: set[str] = set()
+        records = self._records(self.host_listing(), mapping, unchanged)
+        return _HostRead(records, set(), new_cursor, True, unchanged)
 
-    def _records(self, items: Iterable[H | Unreadable]) -> dict[str, HostRecord[F]]:
+    def _records(
+        self,
+        items: Iterable[H | Unreadable],
+        mapping: Mapping[str, MappingRow] | None = None,
+        unchanged: set[str] | None = None,
+    ) -> dict[str, HostRecord[F]]:
         records: dict[str, HostRecord[F]] = {}
         for item in items:
             if isinstance(item, Unreadable):
                 self.unreadable[item.id] = item.reason
                 continue
+            if mapping is not None and unchanged is not None:
+                row = mapping.get(item.id)
+                revision = self.host_revision(item)
+                if row is not None and revision is not None and revision == row.host_revision:
+                    unchanged.add(item.id)
+                    continue
             record = self.host_record(item)
             problem = self.refuse(record)
             if problem is not None:
@@ -278,8 +294,11 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
                 record.updated,
                 record.in_scope,
             )
+        # a journaled intent proves ownership only where the remote side chooses the ids: with
+        # calsync's own deterministic ids, the id alone says which item calsync made
+        by_intent = marker.host_id in intents and self.intended_remote_id(marker.host_id) is None
         ours = marker.namespace == self.profile_id and (
-            marker.host_id in intents or self.made_by_us(record.id, marker)
+            by_intent or self.made_by_us(record.id, marker)
         )
         return RemoteRecord(
             record.id,
@@ -342,6 +361,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
             host_id
             for host_id in mapping
             if host_id not in host.records
+            and host_id not in host.unchanged
             and host_id not in replaced
             and host_id not in self.unreadable
         ]
@@ -385,6 +405,7 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
             and r.marker.namespace == self.profile_id
             and r.id not in mapped_remote
             and r.marker.host_id not in host.records
+            and r.marker.host_id not in host.unchanged
             and r.marker.host_id not in host.deleted
             and r.marker.host_id not in self.unreadable
         ]
@@ -481,6 +502,11 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
     @abc.abstractmethod
     def host_record(self, item: H) -> HostRecord[F]:
         """The planner's record of a host item."""
+
+    @abc.abstractmethod
+    def host_revision(self, item: H) -> str | None:
+        """The revision a host item's record carries (cheap: nothing is rendered), so an
+        item at its recorded revision is skipped without building its record."""
 
     def refuse(self, record: HostRecord[F]) -> str | None:
         """Why a host item cannot be sent (it is reported and skipped), or ``None``."""

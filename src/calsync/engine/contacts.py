@@ -121,6 +121,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
                 found[host_id] = contact
         return found
 
+    def host_revision(self, item: Contact) -> str | None:
+        return item.revision
+
     def host_record(self, item: Contact) -> HostRecord[ContactFields]:
         return HostRecord(
             id=item.id,

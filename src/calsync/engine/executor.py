@@ -1,8 +1,9 @@
 """The executor: performs a plan, one item at a time, recording each result at once.
 
-* Remote writes go out in batches (``batch_size``); each result is committed to the state store
-  as soon as it is known, so a crash loses at most the in-flight batch — and deterministic ids
-  and create intents make replaying those safe.
+* Remote writes go out in batches (``batch_size``); the results of a batch are committed to the
+  state store together as soon as they are known (one transaction a batch, and one per
+  ``LOCAL_CHUNK`` host writes), so a crash loses at most the in-flight batch — and
+  deterministic ids, journaled intents and idempotent host creates make replaying it safe.
 * Per-item failures are reported and never stop the run. Failures that concern the whole
   profile (:class:`~calsync.errors.AuthError`, :class:`~calsync.errors.CalendarGone`) stop it.
 * A remote precondition failure (the item changed since it was read) re-reads the item and
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Generic
 
+from calsync.backends import WriteResult
 from calsync.engine.actions import (
     Action,
     CreateHost,
@@ -46,6 +48,11 @@ def needs_remote_write(action: Action[F]) -> bool:
     if isinstance(action, Update):
         return action.to_remote
     return isinstance(action, CreateRemote | DeleteRemote)
+
+
+#: Host writes and bookkeeping committed together (a crash loses at most that many records,
+#: which the next run finds again: host creates are idempotent per origin).
+LOCAL_CHUNK = 200
 
 
 def _batches(actions: Sequence[Action[F]], size: int) -> list[Sequence[Action[F]]]:
@@ -81,9 +88,11 @@ class Executor(Generic[F, H, R]):
         size = self.ctx.batch_size or self.adapter.remote_batch_size
         for batch in _batches(remote, max(1, size)):
             self._remote_batch(batch)
-        for action in local:
-            self._guarded(action, partial(self._local, action))
-            self._progress(1)
+        for chunk in _batches(local, LOCAL_CHUNK):
+            with self.ctx.store.transaction():  # one commit per chunk, not per item
+                for action in chunk:
+                    self._guarded(action, partial(self._local, action))
+                    self._progress(1)
 
     # -- remote writes -------------------------------------------------------------------
 
@@ -99,15 +108,29 @@ class Executor(Generic[F, H, R]):
             return
         finally:
             self._progress(len(batch))
-        for action, result in zip(batch, results, strict=True):
-            if result.error is None:
-                self._guarded(action, partial(self._after_remote, action, result.item))
-            elif isinstance(result.error, FATAL):
-                raise result.error
-            elif isinstance(result.error, PreconditionFailed) and not self.replanning:
-                self._guarded(action, partial(self._replan, action))
-            else:
-                self._fail(action, result.error)
+        with self.ctx.store.transaction():  # the batch's results: one commit
+            fatal = self._record_results(batch, results)
+        if fatal is not None:  # raised once what came before it is recorded
+            raise fatal
+
+    def _record_results(
+        self, batch: Sequence[Action[F]], results: Sequence[WriteResult[R]]
+    ) -> BaseException | None:
+        """Record each result; the first error that concerns the whole profile stops it and is
+        returned (so the transaction keeps what was recorded before it)."""
+        try:
+            for action, result in zip(batch, results, strict=True):
+                if result.error is None:
+                    self._guarded(action, partial(self._after_remote, action, result.item))
+                elif isinstance(result.error, FATAL):
+                    return result.error
+                elif isinstance(result.error, PreconditionFailed) and not self.replanning:
+                    self._guarded(action, partial(self._replan, action))
+                else:
+                    self._fail(action, result.error)
+        except FATAL as exc:
+            return exc
+        return None
 
     def _after_remote(self, action: Action[F], item: R | None) -> None:
         channel = self.adapter.channel.value

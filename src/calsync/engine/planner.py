@@ -49,6 +49,7 @@ from calsync.engine.fields import (
     replace_values,
 )
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
+from calsync.ids import is_event_id
 from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import (
     ConflictPolicy,
@@ -492,7 +493,10 @@ class _Planner(Generic[F]):
             return
         if remote.deleted or remote.view is None:
             self.warnings.append(f"the {what} was deleted in Google; it has been restored")
-            remote_id = row.remote_id if channel is Channel.CALENDAR else None
+            # under the same id (Google revives it) when that id may be given on create; else
+            # under calsync's own id for the item (contacts: the remote side chooses)
+            own = self.rules.remote_id_for(row.host_id)
+            remote_id = row.remote_id if own is not None and is_event_id(row.remote_id) else own
             self.actions.append(
                 CreateRemote(channel, row.host_id, kind, fields, remote_id, revision, restore=True)
             )

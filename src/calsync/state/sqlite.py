@@ -12,7 +12,7 @@
   together, so :meth:`SqliteStateStore.mappings` reads one range instead of 100k lookups.
 * The ``meta`` table records the schema version. ``_MIGRATIONS[n]`` upgrades version ``n`` to
   ``n + 1`` (version 0 is an empty file); a file written by a newer calsync is refused.
-  Version 2 added the ``push_channels`` table.
+  Version 2 made one fingerprint per mapping row; version 3 added the ``push_channels`` table.
 * Datetimes are stored as fixed-width ISO-8601 UTC text (``2024-05-01T09:30:00.000000+00:00``),
   so text order is time order and the lease check can compare them in SQL.
 * ``sqlite3.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only.

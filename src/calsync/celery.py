@@ -1,0 +1,362 @@
+"""Celery integration: sync tasks for worker processes, enqueued by celery beat.
+
+The host ships one factory that builds what a worker process needs (its engines, profile
+stores and Google connectors: :class:`WorkerSetup`) and names it in ``CALSYNC_WORKER_SETUP``;
+calsync calls it once in each worker process, after the fork, on the first task. Then::
+
+    CALSYNC_WORKER_SETUP=myhost.calsync:worker_setup celery -A calsync.celery worker
+    CALSYNC_WORKER_SETUP=myhost.calsync:worker_setup celery -A calsync.celery beat
+
+Tasks:
+
+* ``calsync.sync_profile(profile_id, confirm_deletions=False)`` syncs one profile under its
+  state-store lease. Acknowledged late and rejected when its worker dies, so a killed worker's
+  task is delivered again (to another worker); soft and hard time limits; a profile whose lease
+  another runner holds is retried when the lease would expire. One profile's failure is its own
+  report, never another task's.
+* :class:`CeleryTrigger` is the push trigger of a server: a change notification received by
+  :mod:`calsync.web` enqueues ``sync_profile`` under the same dedupe key.
+* ``calsync.sync_due()``, run by beat every ``CALSYNC_DUE_EVERY`` seconds, enqueues every
+  eligible profile whose last run is older than its jittered interval. A dedupe key in Redis
+  (``{prefix}:queued:{profile_id}``, with a time to live) keeps a profile from being queued
+  twice while one of its tasks is queued or running; the task deletes it when it ends.
+
+Settings (environment): ``CALSYNC_BROKER_URL`` (default ``redis://127.0.0.1:6379/0``; an
+``amqp://`` URL for RabbitMQ works too), ``CALSYNC_SOFT_TIME_LIMIT`` (600 s),
+``CALSYNC_TIME_LIMIT`` (660 s), ``CALSYNC_VISIBILITY_TIMEOUT`` (Redis broker: how long an
+unacknowledged task waits before it is delivered again; default the time limit + 60 s),
+``CALSYNC_DUE_EVERY`` (60 s), ``CALSYNC_METRICS_PORT`` (serve Prometheus metrics from each
+worker process on the first free port from this one; off when unset; see
+:mod:`calsync.metrics`), ``CALSYNC_QUEUE`` (the queue, ``calsync``),
+``CALSYNC_BROKER_TRANSPORT_OPTIONS`` (JSON merged into Celery's ``broker_transport_options``,
+e.g. ``{"global_keyprefix": "tenant-a:"}`` to share one Redis between deployments).
+
+Needs the ``server`` extra (celery, redis).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from attrs import field, frozen
+from celery import Celery, Task
+
+from calsync import metrics
+from calsync.engine import SyncEngine
+from calsync.errors import ConfigurationError
+from calsync.notify import Notifier
+from calsync.processor import Connect, ProfileRun, SyncProcessor
+from calsync.profile import ProfileStore, SyncProfile
+from calsync.push.trigger import SyncTrigger
+
+__all__ = [
+    "CeleryTrigger",
+    "Tenant",
+    "WorkerSetup",
+    "app",
+    "current_worker",
+    "sync_due",
+    "sync_profile",
+]
+
+logger = logging.getLogger(__name__)
+
+LEASE_HELD = "another runner is syncing this user"
+
+
+@frozen
+class Tenant:
+    """One host tenant (a studio): its engine, profiles and Google connector.
+
+    Profile ids of a tenant start with ``"{name}."`` (e.g. ``studio42.user7``), which is how a
+    task finds the tenant of a profile id.
+    """
+
+    name: str
+    engine: SyncEngine
+    profiles: ProfileStore
+    connect: Connect
+    notifier: Notifier | None = None
+
+
+@frozen
+class WorkerSetup:
+    """What the host's factory gives each worker process.
+
+    Attributes:
+        tenants: every tenant this worker serves.
+        redis: the Redis client for dedupe keys (and, in the host's connector, pacing).
+        prefix: the deployment's Redis key prefix.
+        interval: seconds between two syncs of a profile.
+        jitter: the fraction by which each profile's interval varies.
+        lease_ttl: how long a lease lasts without renewal.
+        close: called when the worker process shuts down.
+    """
+
+    tenants: Sequence[Tenant]
+    redis: redis.Redis
+    prefix: str = "calsync"
+    interval: float = 300.0
+    jitter: float = 0.25
+    lease_ttl: timedelta = timedelta(minutes=10)
+    close: Callable[[], None] | None = field(default=None, eq=False)
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds") from None
+
+
+SOFT_TIME_LIMIT = _env_float("CALSYNC_SOFT_TIME_LIMIT", 600)
+TIME_LIMIT = _env_float("CALSYNC_TIME_LIMIT", 660)
+
+
+def _transport_options() -> dict[str, Any]:
+    options: dict[str, Any] = {
+        # an unacknowledged task (its worker died) is delivered again after this; it must be
+        # longer than any task runs, or a running task would be delivered twice
+        "visibility_timeout": _env_float("CALSYNC_VISIBILITY_TIMEOUT", TIME_LIMIT + 60)
+    }
+    extra = os.environ.get("CALSYNC_BROKER_TRANSPORT_OPTIONS")
+    if extra:
+        try:
+            options.update(json.loads(extra))
+        except ValueError:
+            raise ConfigurationError("CALSYNC_BROKER_TRANSPORT_OPTIONS must be JSON") from None
+    return options
+
+
+app = Celery("calsync")
+app.conf.update(
+    broker_url=os.environ.get("CALSYNC_BROKER_URL", "redis://127.0.0.1:6379/0"),
+    broker_connection_retry_on_startup=True,
+    broker_transport_options=_transport_options(),
+    task_default_queue=os.environ.get("CALSYNC_QUEUE", "calsync"),
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_soft_time_limit=SOFT_TIME_LIMIT,
+    task_time_limit=TIME_LIMIT,
+    beat_schedule={
+        "calsync-sync-due": {
+            "task": "calsync.sync_due",
+            "schedule": _env_float("CALSYNC_DUE_EVERY", 60),
+        }
+    },
+)
+
+
+class Worker:
+    """The per-process state: the host's setup and a processor per tenant."""
+
+    def __init__(self, setup: WorkerSetup) -> None:
+        self.setup = setup
+        self.processors = {
+            tenant.name: SyncProcessor(
+                tenant.engine,
+                tenant.profiles,
+                tenant.connect,
+                notifier=tenant.notifier,
+                interval=setup.interval,
+                jitter=setup.jitter,
+                workers=1,
+                lease_ttl=setup.lease_ttl,
+            )
+            for tenant in setup.tenants
+        }
+
+    def processor_of(self, profile_id: str) -> SyncProcessor | None:
+        return self.processors.get(profile_id.partition(".")[0])
+
+    def dedupe_key(self, profile_id: str) -> str:
+        return queued_key(self.setup.prefix, profile_id)
+
+    def dedupe_ttl(self) -> int:
+        return int(TIME_LIMIT + self.setup.interval)
+
+
+_workers: dict[int, Worker] = {}  # by process id: a forked child builds its own
+_worker_lock = threading.Lock()
+#: Set by tests and embedding hosts instead of ``CALSYNC_WORKER_SETUP``.
+setup_factory: Callable[[], WorkerSetup] | None = None
+
+
+def current_worker() -> Worker:
+    """This process's worker, built by the host's factory on first use after a fork.
+
+    Raises:
+        ConfigurationError: no factory is configured, or it cannot be imported.
+    """
+    pid = os.getpid()
+    with _worker_lock:
+        worker = _workers.get(pid)
+        if worker is None:
+            _workers.clear()  # the parent's, inherited through the fork
+            worker = _workers[pid] = Worker(_load_factory()())
+            logger.info("worker %s: %d tenant(s)", pid, len(worker.processors))
+            port = os.environ.get("CALSYNC_METRICS_PORT")
+            if port:
+                metrics.serve(int(port))
+        return worker
+
+
+def _load_factory() -> Callable[[], WorkerSetup]:
+    if setup_factory is not None:
+        return setup_factory
+    spec = os.environ.get("CALSYNC_WORKER_SETUP", "")
+    module, _, attribute = spec.partition(":")
+    if not module or not attribute:
+        raise ConfigurationError("CALSYNC_WORKER_SETUP must name the host's factory (module:fn)")
+    try:
+        factory: Callable[[], WorkerSetup] = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"CALSYNC_WORKER_SETUP={spec!r}: {exc}") from exc
+    return factory
+
+
+def _run_summary(run: ProfileRun) -> dict[str, Any]:
+    report = run.report
+    if report is None:
+        return {"profile_id": run.profile_id, "skipped": run.skipped}
+    return {
+        "profile_id": run.profile_id,
+        "ok": report.ok,
+        "fatal": report.fatal,
+        "counts": dict(report.counts),
+        "errors": len(report.errors),
+    }
+
+
+def queued_key(prefix: str, profile_id: str) -> str:
+    """The dedupe key of a profile: set while one of its tasks is queued or running."""
+    return f"{prefix}:queued:{profile_id}"
+
+
+def again_key(prefix: str, profile_id: str) -> str:
+    """Set when a change notification came while the profile's task was queued or running:
+    the task enqueues one more run when it ends, so the change is never missed."""
+    return f"{prefix}:again:{profile_id}"
+
+
+class CeleryTrigger(SyncTrigger):
+    """The push trigger of a server: a change notification enqueues ``calsync.sync_profile``
+    (give it to :mod:`calsync.web` or :class:`~calsync.push.receiver.NotificationReceiver`).
+
+    It shares ``sync_due``'s dedupe key, so a profile is never queued twice; a notification
+    that arrives while the profile's task is queued or running marks it, and the task then
+    enqueues one more run as it ends.
+
+    Args:
+        redis: the Redis client of the workers' dedupe keys.
+        prefix: the workers' key prefix (``WorkerSetup.prefix``).
+        ttl: how long a dedupe key lives at most (seconds; the task deletes it when done).
+    """
+
+    def __init__(self, redis: Any, prefix: str, *, ttl: float = TIME_LIMIT + 300.0) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = int(ttl)
+
+    def request_sync(self, profile_id: str) -> None:
+        now = datetime.now(UTC).isoformat()
+        if self.redis.set(queued_key(self.prefix, profile_id), now, nx=True, ex=self.ttl):
+            sync_profile.delay(profile_id)
+            logger.info("push: queued a sync of %s", profile_id)
+        else:
+            self.redis.set(again_key(self.prefix, profile_id), now, ex=self.ttl)
+            logger.info("push: %s is queued or syncing; one more run after it", profile_id)
+
+
+@app.task(name="calsync.sync_profile", bind=True, max_retries=5)
+def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -> dict[str, Any]:
+    """Sync one profile under its lease; retried later while another runner holds it."""
+    worker = current_worker()
+    prefix = worker.setup.prefix
+    retrying = False
+    worker.setup.redis.delete(again_key(prefix, profile_id))  # this run covers them
+    try:
+        processor = worker.processor_of(profile_id)
+        profile = _find(processor, profile_id) if processor is not None else None
+        if processor is None or profile is None:
+            logger.warning("sync_profile: no profile %s", profile_id)
+            return {"profile_id": profile_id, "skipped": "no such profile"}
+        started = time.monotonic()
+        # a task never waits for another runner's lease (it would hold a worker): it is
+        # retried when the lease would expire
+        run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
+        metrics.observe_run(run, time.monotonic() - started)
+        held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
+        if held and self.request.retries < (self.max_retries or 0):
+            retrying = True
+            raise self.retry(countdown=_lease_left(processor, profile_id))
+        return _run_summary(run)
+    finally:
+        if not retrying:
+            _finish(worker, profile_id)
+
+
+def _finish(worker: Worker, profile_id: str) -> None:
+    """Free the profile's dedupe key; enqueue one more run when a change came meanwhile."""
+    redis, prefix = worker.setup.redis, worker.setup.prefix
+    redis.delete(queued_key(prefix, profile_id))
+    if redis.getdel(again_key(prefix, profile_id)) is None:
+        return
+    if redis.set(queued_key(prefix, profile_id), "again", nx=True, ex=worker.dedupe_ttl()):
+        sync_profile.delay(profile_id)
+        logger.info("sync_profile: one more run of %s for a change made meanwhile", profile_id)
+
+
+def _find(processor: SyncProcessor, profile_id: str) -> SyncProfile | None:
+    return next((p for p in processor.profiles.profiles() if p.id == profile_id), None)
+
+
+def _lease_left(processor: SyncProcessor, profile_id: str) -> float:
+    lease = processor.store.get_lease(profile_id)
+    if lease is None:
+        return 1.0
+    return max(1.0, (lease.expires_at - datetime.now(UTC)).total_seconds() + 0.5)
+
+
+@app.task(name="calsync.sync_due")
+def sync_due() -> list[str]:
+    """Enqueue every eligible profile that is due and not queued already; returns their ids."""
+    worker = current_worker()
+    now = datetime.now(UTC)
+    queued = []
+    seen: list[SyncProfile] = []
+    for processor in worker.processors.values():
+        seen += processor.profiles.profiles()
+        for profile in processor.eligible():
+            if not _is_due(processor, profile.id, now):
+                continue
+            key = worker.dedupe_key(profile.id)
+            if worker.setup.redis.set(key, now.isoformat(), nx=True, ex=worker.dedupe_ttl()):
+                sync_profile.delay(profile.id)
+                queued.append(profile.id)
+    metrics.observe_profiles(seen)
+    logger.info("sync_due: %d profile(s) queued", len(queued))
+    return queued
+
+
+def _is_due(processor: SyncProcessor, profile_id: str, now: datetime) -> bool:
+    """Due when the last run is older than the interval, varied per profile and run by up to
+    ``jitter`` so that profiles spread out instead of all coming due in one beat."""
+    last = processor.store.get_last_run(profile_id)
+    if last is None:
+        return True
+    digest = hashlib.sha256(f"{profile_id}|{last.isoformat()}".encode()).digest()
+    spread = 1 + processor.jitter * (2 * digest[0] / 255 - 1)
+    return now - last >= timedelta(seconds=processor.interval * spread)

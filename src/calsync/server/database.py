@@ -1,0 +1,121 @@
+"""One PostgreSQL schema behind a psycopg 3 connection pool, with a query counter.
+
+Every server store (state, tokens) works in one schema of one database: the schema is the
+deployment's (or a test's) namespace, set as the ``search_path`` of every pooled connection.
+:attr:`Database.queries` counts the statements sent, so tests can assert what a run costs.
+
+Build a :class:`Database` in each process after it forked (a pool's connections and threads
+do not survive a fork); :mod:`calsync.celery` does so in every worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from calsync.errors import ConfigurationError, StateError
+
+__all__ = ["Database"]
+
+logger = logging.getLogger(__name__)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Database:
+    """A connection pool on ``schema`` of the database at ``conninfo``.
+
+    Args:
+        conninfo: a libpq connection string or URL (``postgresql://user@host/db``).
+        schema: the schema every statement works in (created by :meth:`ensure_schema`).
+        min_size, max_size: the pool's bounds.
+
+    Raises:
+        ConfigurationError: ``schema`` is not a plain lower-case identifier.
+    """
+
+    def __init__(
+        self, conninfo: str, *, schema: str = "calsync", min_size: int = 1, max_size: int = 8
+    ) -> None:
+        if not _IDENTIFIER.match(schema):
+            raise ConfigurationError(f"schema {schema!r} must be a lower-case identifier")
+        self.schema = schema
+        self._count_lock = threading.Lock()
+        self.queries = 0
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            # transactions are explicit (``conn.transaction()``); a statement alone commits
+            kwargs={"options": f"-c search_path={schema}", "autocommit": True},
+            open=False,
+            name=f"calsync-{schema}",
+        )
+        try:
+            self.pool.open(wait=True, timeout=10)
+        except psycopg.Error as exc:
+            raise StateError(f"cannot connect to PostgreSQL: {exc}") from exc
+        except Exception as exc:  # psycopg_pool.PoolTimeout
+            raise StateError(f"cannot connect to PostgreSQL: {exc}") from exc
+
+    def __repr__(self) -> str:  # the conninfo may hold a password
+        return f"Database(schema={self.schema!r})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in one transaction: committed when the block ends, rolled back
+        when it raises. psycopg errors become :class:`~calsync.errors.StateError`."""
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise StateError(f"PostgreSQL: {exc}") from exc
+
+    def execute(
+        self,
+        conn: psycopg.Connection[Any],
+        sql: LiteralString,
+        params: Sequence[Any] | Mapping[str, Any] = (),
+    ) -> psycopg.Cursor[Any]:
+        """Run one statement on ``conn`` and count it."""
+        with self._count_lock:
+            self.queries += 1
+        return conn.execute(sql, params)
+
+    def execute_many(
+        self, conn: psycopg.Connection[Any], sql: LiteralString, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Run one statement for many rows (one round trip in pipeline mode); counts one."""
+        with self._count_lock:
+            self.queries += 1
+        with conn.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+    def ensure_schema(self) -> None:
+        """Create the schema if it does not exist. Concurrent callers take turns: PostgreSQL's
+        ``CREATE SCHEMA IF NOT EXISTS`` can fail with a unique violation when two race."""
+        with self.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"schema:{self.schema}",))
+            # the identifier was checked against _IDENTIFIER in __init__
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+            )
+
+    def drop_schema(self) -> None:
+        """Drop the schema and everything in it (tests, and tearing a tenant down)."""
+        with self.transaction() as conn:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
+            )
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        self.pool.close()

@@ -1,0 +1,561 @@
+"""The server's :class:`~calsync.state.base.StateStore`: PostgreSQL through psycopg 3 and a pool.
+
+* **Tenants.** Every row carries the store's ``tenant`` (e.g. the studio): two tenants may use
+  the same profile ids and never see each other's state. One schema holds every tenant.
+* **Transactions.** :meth:`PostgresStateStore.transaction` checks a connection out of the pool
+  for the calling thread and opens one PostgreSQL transaction (nested ones are savepoints);
+  every statement of that thread runs in it until it ends — one transaction per write batch.
+  A statement outside a transaction runs alone on a pooled connection (autocommit).
+* **Refused writes do not abort.** A remote id already mapped by another host id is checked in
+  the same statement as the upsert, so the refusal is an answer, not an SQL error that would
+  abort the caller's transaction.
+* **Leases** are one conditional upsert: it writes only for the holder or once the lease
+  expired, atomically across processes and machines. With ``clock="database"`` (the default)
+  the expiry is reckoned by the database's clock (``clock_timestamp()``), so the workers'
+  clocks need not agree; ``clock="caller"`` uses the ``now`` the caller passes (tests, and the
+  contract suite, which fixes time).
+* **Schema versions.** ``meta`` records the version; ``_MIGRATIONS[n]`` upgrades version ``n``
+  to ``n + 1`` under an advisory lock, applied by :meth:`PostgresStateStore.migrate` (``calsync
+  migrate``); a store refuses a schema older or newer than it reads.
+* **Indexes** for millions of mappings: the primary key ``(tenant, profile_id, channel,
+  host_id)`` serves a profile's reads as one index range; a unique index on ``remote_id``
+  enforces one mapping per remote item.
+* **Counting.** :attr:`PostgresStateStore.queries` counts statements sent (not ``BEGIN`` /
+  ``COMMIT``), so tests can pin what a run costs.
+
+Each table's SQL sits in its own section below; a new table is a new migration and a section.
+Needs the ``server`` extra (psycopg, psycopg_pool).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal, LiteralString
+
+import psycopg
+
+from calsync.errors import SchemaVersionError, StateError
+from calsync.model import Channel, RecordKind
+from calsync.server.database import Database
+from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
+
+__all__ = ["PostgresStateStore", "migrate_schema", "schema_version"]
+
+logger = logging.getLogger(__name__)
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+# -- schema versions ---------------------------------------------------------------------
+
+_META = "CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)"
+
+#: ``_MIGRATIONS[n]``: the statements that bring the schema from version ``n`` to ``n + 1``.
+_MIGRATIONS: Sequence[Sequence[LiteralString]] = (
+    (  # version 1
+        """CREATE TABLE mappings (
+            tenant text NOT NULL,
+            profile_id text NOT NULL,
+            channel text NOT NULL,
+            host_id text NOT NULL,
+            remote_id text NOT NULL,
+            kind text NOT NULL,
+            base text NOT NULL,
+            host_fingerprint text NOT NULL,
+            remote_fingerprint text NOT NULL,
+            host_revision text,
+            remote_etag text,
+            synced_at timestamptz NOT NULL,
+            PRIMARY KEY (tenant, profile_id, channel, host_id)
+        )""",
+        "CREATE UNIQUE INDEX mappings_remote_id"
+        " ON mappings (tenant, profile_id, channel, remote_id)",
+        """CREATE TABLE cursors (
+            tenant text NOT NULL,
+            profile_id text NOT NULL,
+            name text NOT NULL,
+            value text NOT NULL,
+            PRIMARY KEY (tenant, profile_id, name)
+        )""",
+        """CREATE TABLE pending (
+            tenant text NOT NULL,
+            profile_id text NOT NULL,
+            channel text NOT NULL,
+            host_id text NOT NULL,
+            created_at timestamptz NOT NULL,
+            PRIMARY KEY (tenant, profile_id, channel, host_id)
+        )""",
+        """CREATE TABLE leases (
+            tenant text NOT NULL,
+            profile_id text NOT NULL,
+            holder text NOT NULL,
+            expires_at timestamptz NOT NULL,
+            PRIMARY KEY (tenant, profile_id)
+        )""",
+    ),
+    (  # version 2: one fingerprint per mapping row; the written base kept with an intent
+        "ALTER TABLE mappings RENAME COLUMN host_fingerprint TO fingerprint",
+        "ALTER TABLE mappings DROP COLUMN remote_fingerprint",
+        "ALTER TABLE pending ADD COLUMN base text",
+    ),
+    (  # version 3: push-notification channels, found by channel id or by profile
+        """CREATE TABLE push_channels (
+            tenant text NOT NULL,
+            channel_id text NOT NULL,
+            profile_id text NOT NULL,
+            calendar_id text NOT NULL,
+            resource_id text NOT NULL,
+            token_hash text NOT NULL,
+            expires_at timestamptz NOT NULL,
+            created_at timestamptz NOT NULL,
+            confirmed_at timestamptz,
+            PRIMARY KEY (tenant, channel_id)
+        )""",
+        "CREATE INDEX push_channels_by_profile ON push_channels (tenant, profile_id, expires_at)",
+    ),
+)
+
+# -- mappings ----------------------------------------------------------------------------
+
+_SELECT_MAPPINGS: LiteralString = (
+    "SELECT host_id, remote_id, kind, base, fingerprint, host_revision, remote_etag, synced_at"
+    " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
+)
+# The upsert, unless another host id of the profile's channel maps the remote id: then no row
+# is written (rowcount 0) and the caller's transaction goes on.
+_PUT_MAPPING: LiteralString = """
+    INSERT INTO mappings (tenant, profile_id, channel, host_id, remote_id, kind, base,
+        fingerprint, host_revision, remote_etag, synced_at)
+    SELECT %(tenant)s, %(profile_id)s, %(channel)s, %(host_id)s, %(remote_id)s, %(kind)s,
+        %(base)s, %(fingerprint)s, %(host_revision)s, %(remote_etag)s, %(synced_at)s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM mappings WHERE tenant = %(tenant)s AND profile_id = %(profile_id)s
+        AND channel = %(channel)s AND remote_id = %(remote_id)s AND host_id <> %(host_id)s)
+    ON CONFLICT (tenant, profile_id, channel, host_id) DO UPDATE SET
+        remote_id = excluded.remote_id, kind = excluded.kind, base = excluded.base,
+        fingerprint = excluded.fingerprint, host_revision = excluded.host_revision,
+        remote_etag = excluded.remote_etag, synced_at = excluded.synced_at
+"""
+_DELETE_MAPPING: LiteralString = (
+    "DELETE FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s AND host_id = %s"
+)
+
+# -- cursors -----------------------------------------------------------------------------
+
+_GET_CURSOR: LiteralString = (
+    "SELECT value FROM cursors WHERE tenant = %s AND profile_id = %s AND name = %s"
+)
+_SET_CURSOR: LiteralString = (
+    "INSERT INTO cursors (tenant, profile_id, name, value) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (tenant, profile_id, name) DO UPDATE SET value = excluded.value"
+)
+_DELETE_CURSOR: LiteralString = (
+    "DELETE FROM cursors WHERE tenant = %s AND profile_id = %s AND name = %s"
+)
+
+# -- pending creates ---------------------------------------------------------------------
+
+_ADD_PENDING: LiteralString = (
+    "INSERT INTO pending (tenant, profile_id, channel, host_id, created_at, base)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant, profile_id, channel, host_id)"
+    " DO UPDATE SET created_at = excluded.created_at, base = excluded.base"
+)
+_SELECT_PENDING: LiteralString = (
+    "SELECT host_id, created_at, base FROM pending WHERE tenant = %s AND profile_id = %s"
+    " AND channel = %s"
+)
+_REMOVE_PENDING: LiteralString = (
+    "DELETE FROM pending WHERE tenant = %s AND profile_id = %s AND channel = %s AND host_id = %s"
+)
+
+# -- leases ------------------------------------------------------------------------------
+
+# ``%(now)s`` is the caller's instant, or NULL for the database's clock.
+_ACQUIRE_LEASE: LiteralString = """
+    WITH clock AS (SELECT coalesce(%(now)s::timestamptz, clock_timestamp()) AS now)
+    INSERT INTO leases AS l (tenant, profile_id, holder, expires_at)
+    SELECT %(tenant)s, %(profile_id)s, %(holder)s, clock.now + %(ttl)s FROM clock
+    ON CONFLICT (tenant, profile_id) DO UPDATE SET
+        holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE l.holder = excluded.holder
+        OR l.expires_at <= (SELECT now FROM clock)
+    RETURNING l.expires_at
+"""
+_RELEASE_LEASE: LiteralString = (
+    "DELETE FROM leases WHERE tenant = %s AND profile_id = %s AND holder = %s"
+)
+_GET_LEASE: LiteralString = (
+    "SELECT holder, expires_at FROM leases WHERE tenant = %s AND profile_id = %s"
+)
+
+# -- push channels -----------------------------------------------------------------------
+
+_PUSH_COLUMNS: LiteralString = (
+    "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at,"
+    " confirmed_at"
+)
+_PUT_PUSH_CHANNEL: LiteralString = """
+    INSERT INTO push_channels (tenant, channel_id, profile_id, calendar_id, resource_id,
+        token_hash, expires_at, created_at, confirmed_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (tenant, channel_id) DO UPDATE SET
+        profile_id = excluded.profile_id, calendar_id = excluded.calendar_id,
+        resource_id = excluded.resource_id, token_hash = excluded.token_hash,
+        expires_at = excluded.expires_at, created_at = excluded.created_at,
+        confirmed_at = excluded.confirmed_at
+"""
+_GET_PUSH_CHANNEL: LiteralString = (
+    "SELECT " + _PUSH_COLUMNS + " FROM push_channels WHERE tenant = %s AND channel_id = %s"
+)
+_PUSH_CHANNELS: LiteralString = (
+    "SELECT " + _PUSH_COLUMNS + " FROM push_channels WHERE tenant = %(t)s"
+    " AND (%(p)s::text IS NULL OR profile_id = %(p)s) ORDER BY expires_at, channel_id"
+)
+_DELETE_PUSH_CHANNEL: LiteralString = (
+    "DELETE FROM push_channels WHERE tenant = %s AND channel_id = %s"
+)
+
+# -- whole profile -----------------------------------------------------------------------
+
+_FORGET: Sequence[LiteralString] = (
+    "DELETE FROM mappings WHERE tenant = %s AND profile_id = %s",
+    "DELETE FROM cursors WHERE tenant = %s AND profile_id = %s",
+    "DELETE FROM pending WHERE tenant = %s AND profile_id = %s",
+)
+_PROFILE_IDS: LiteralString = (
+    "SELECT profile_id FROM mappings WHERE tenant = %(t)s"
+    " UNION SELECT profile_id FROM cursors WHERE tenant = %(t)s"
+    " UNION SELECT profile_id FROM pending WHERE tenant = %(t)s ORDER BY 1"
+)
+
+
+class PostgresStateStore(StateStore):
+    """State in a PostgreSQL schema, for one tenant.
+
+    Args:
+        database: the pool and schema (:class:`~calsync.server.database.Database`).
+        tenant: the namespace of this store's profile ids.
+        clock: ``"database"`` to reckon lease expiry by the database's clock, ``"caller"``
+            to use the ``now`` passed to :meth:`acquire_lease`.
+        migrate: bring the schema up to date first (else it must be: see :meth:`migrate`).
+
+    Raises:
+        SchemaVersionError: the schema is older (run ``calsync migrate``) or newer than this
+            calsync reads.
+        StateError: PostgreSQL failed.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = len(_MIGRATIONS)
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        tenant: str = "default",
+        clock: Literal["database", "caller"] = "database",
+        migrate: bool = False,
+    ) -> None:
+        self.database = database
+        self.tenant = tenant
+        self.clock = clock
+        self._local = threading.local()
+        if migrate:
+            self.migrate()
+        else:
+            self.check_schema()
+
+    @property
+    def queries(self) -> int:
+        """Statements this store's database has sent (every store sharing it counts)."""
+        return self.database.queries
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all of them happen, or none. Nested transactions are savepoints.
+
+        The calling thread's statements run on one pooled connection until it ends; other
+        threads see its writes only when it commits.
+        """
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            with self._translated(), conn.transaction():
+                yield
+            return
+        with self._translated(), self.database.pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                with conn.transaction():
+                    yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The one place where psycopg's errors become :class:`StateError`."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise StateError(f"state store (PostgreSQL, {self.database.schema}): {exc}") from exc
+
+    def _execute(self, sql: LiteralString, params: Params) -> tuple[int, list[Any]]:
+        """Run one statement in the thread's transaction, or alone; its row count and rows."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            with self._translated():
+                return _outcome(self.database.execute(conn, sql, params))
+        with self._translated(), self.database.pool.connection() as alone:
+            return _outcome(self.database.execute(alone, sql, params))
+
+    def _run(self, sql: LiteralString, params: Params) -> int:
+        return self._execute(sql, params)[0]
+
+    def _rows(self, sql: LiteralString, params: Params) -> list[Any]:
+        return self._execute(sql, params)[1]
+
+    # -- mappings --------------------------------------------------------------------------
+
+    def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
+        """All mapping rows of a profile's channel, by host id (one query)."""
+        found = self._rows(_SELECT_MAPPINGS, (self.tenant, profile_id, channel.value))
+        return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
+
+    def put_mapping(self, row: MappingRow) -> None:
+        """Insert or replace the row for ``(profile_id, channel, host_id)``.
+
+        Raises:
+            StateError: another host id of the same profile and channel maps ``remote_id``.
+        """
+        params = {
+            "tenant": self.tenant, "profile_id": row.profile_id, "channel": row.channel.value,
+            "host_id": row.host_id, "remote_id": row.remote_id, "kind": row.kind.value,
+            "base": row.base, "fingerprint": row.fingerprint, "host_revision": row.host_revision,
+            "remote_etag": row.remote_etag, "synced_at": _as_utc(row.synced_at),
+        }  # fmt: skip
+        if self._run(_PUT_MAPPING, params) == 0:
+            raise StateError(
+                f"profile {row.profile_id} {row.channel.value}: remote id {row.remote_id!r} "
+                "is mapped by another host id"
+            )
+
+    def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        """Remove a row; removing a missing row is not an error."""
+        self._run(_DELETE_MAPPING, (self.tenant, profile_id, channel.value, host_id))
+
+    # -- cursors ---------------------------------------------------------------------------
+
+    def get_cursor(self, profile_id: str, name: str) -> str | None:
+        """The cursor called ``name``, or ``None``."""
+        found = self._rows(_GET_CURSOR, (self.tenant, profile_id, name))
+        return None if not found else str(found[0][0])
+
+    def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
+        """Store a cursor; ``None`` removes it."""
+        if value is None:
+            self._run(_DELETE_CURSOR, (self.tenant, profile_id, name))
+        else:
+            self._run(_SET_CURSOR, (self.tenant, profile_id, name, value))
+
+    # -- pending creates -------------------------------------------------------------------
+
+    def add_pending(self, pending: PendingCreate) -> None:
+        """Record the intent to create (replacing an older intent for the same host id)."""
+        params = (self.tenant, pending.profile_id, pending.channel.value, pending.host_id,
+                  _as_utc(pending.created_at), pending.base)  # fmt: skip
+        self._run(_ADD_PENDING, params)
+
+    def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
+        """The recorded intents of a profile's channel, by host id."""
+        found = self._rows(_SELECT_PENDING, (self.tenant, profile_id, channel.value))
+        return {
+            host_id: PendingCreate(profile_id, channel, host_id, created_at.astimezone(UTC), base)
+            for host_id, created_at, base in found
+        }
+
+    def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        """Drop an intent; dropping a missing one is not an error."""
+        self._run(_REMOVE_PENDING, (self.tenant, profile_id, channel.value, host_id))
+
+    # -- leases ----------------------------------------------------------------------------
+
+    def acquire_lease(
+        self, profile_id: str, holder: str, ttl: timedelta, now: datetime
+    ) -> Lease | None:
+        """Take or renew the profile's lease for ``ttl``, atomically across machines.
+
+        With ``clock="database"`` the lease runs from the database's clock, not ``now``
+        (which must still be aware); the returned lease says until when.
+
+        Returns:
+            The lease now held, or ``None`` when another holder's lease is still valid.
+        """
+        moment = _as_utc(now) if self.clock == "caller" else None
+        if self.clock != "caller":
+            _as_utc(now)  # naive datetimes are refused either way
+        params = {"now": moment, "tenant": self.tenant, "profile_id": profile_id,
+                  "holder": holder, "ttl": ttl}  # fmt: skip
+        found = self._rows(_ACQUIRE_LEASE, params)
+        logger.debug("lease of %s %s %s", profile_id, "taken by" if found else "refused to", holder)
+        return Lease(profile_id, holder, found[0][0].astimezone(UTC)) if found else None
+
+    def release_lease(self, profile_id: str, holder: str) -> None:
+        """Give the lease up, if ``holder`` holds it."""
+        self._run(_RELEASE_LEASE, (self.tenant, profile_id, holder))
+
+    def get_lease(self, profile_id: str) -> Lease | None:
+        """The profile's lease (possibly expired), or ``None``."""
+        found = self._rows(_GET_LEASE, (self.tenant, profile_id))
+        if not found:
+            return None
+        return Lease(profile_id, found[0][0], found[0][1].astimezone(UTC))
+
+    # -- push channels ---------------------------------------------------------------------
+
+    def put_push_channel(self, channel: PushChannel) -> None:
+        """Insert or replace the channel with ``channel.channel_id``."""
+        confirmed = None if channel.confirmed_at is None else _as_utc(channel.confirmed_at)
+        params = (self.tenant, channel.channel_id, channel.profile_id, channel.calendar_id,
+                  channel.resource_id, channel.token_hash, _as_utc(channel.expires_at),
+                  _as_utc(channel.created_at), confirmed)  # fmt: skip
+        self._run(_PUT_PUSH_CHANNEL, params)
+
+    def get_push_channel(self, channel_id: str) -> PushChannel | None:
+        """The channel with that id (whatever its profile, in this tenant), or ``None``."""
+        found = self._rows(_GET_PUSH_CHANNEL, (self.tenant, channel_id))
+        return _push_channel(found[0]) if found else None
+
+    def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
+        """The profile's channels, or every profile's of this tenant, soonest expiry first."""
+        found = self._rows(_PUSH_CHANNELS, {"t": self.tenant, "p": profile_id})
+        return [_push_channel(record) for record in found]
+
+    def delete_push_channel(self, channel_id: str) -> None:
+        """Forget a channel; forgetting a missing one is not an error."""
+        self._run(_DELETE_PUSH_CHANNEL, (self.tenant, channel_id))
+
+    # -- whole profile ---------------------------------------------------------------------
+
+    def forget_profile(self, profile_id: str) -> None:
+        """Drop a profile's mappings, cursors and intents (start over). The lease stays."""
+        with self.transaction():
+            for statement in _FORGET:
+                self._run(statement, (self.tenant, profile_id))
+        logger.debug("forgot the state of profile %s", profile_id)
+
+    def profile_ids(self) -> list[str]:
+        """Every profile of this tenant with any mapping row, cursor or pending create."""
+        return [str(p) for (p,) in self._rows(_PROFILE_IDS, {"t": self.tenant})]
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The schema's version; 0 for a schema without calsync's tables."""
+        with self._translated():
+            return schema_version(self.database)
+
+    def check_schema(self) -> None:
+        """Raise unless the schema is the version this calsync reads.
+
+        Raises:
+            SchemaVersionError: older (run ``calsync migrate``) or newer.
+        """
+        found = self.schema_version()
+        if found < self.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"state schema {self.database.schema!r} is at version {found}, this calsync "
+                f"needs {self.SCHEMA_VERSION}: run `calsync migrate`"
+            )
+        if found > self.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"state schema {self.database.schema!r} has version {found}, newer than "
+                f"version {self.SCHEMA_VERSION} this calsync reads; upgrade calsync"
+            )
+
+    def migrate(self) -> int:
+        """Bring the schema to this calsync's version (see :func:`migrate_schema`)."""
+        return migrate_schema(self.database)
+
+
+def schema_version(database: Database) -> int:
+    """The version of ``database``'s schema; 0 for a schema without calsync's tables."""
+    with database.transaction() as conn:
+        exists = database.execute(conn, "SELECT to_regclass('meta') IS NOT NULL").fetchone()
+        if exists is None or not exists[0]:
+            return 0
+        found = database.execute(
+            conn, "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def migrate_schema(database: Database, target: int | None = None) -> int:
+    """Bring ``database``'s schema to ``target`` (default: this calsync's version), one
+    migration at a time, all in one transaction, under an advisory lock so that concurrent
+    migrators wait for each other; returns the version reached.
+
+    Raises:
+        SchemaVersionError: the schema is newer than this calsync reads.
+        StateError: PostgreSQL failed (nothing was changed).
+    """
+    target = PostgresStateStore.SCHEMA_VERSION if target is None else target
+    database.ensure_schema()
+    with database.transaction() as conn:
+        database.execute(conn, "SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+        database.execute(conn, _META)
+        found = database.execute(
+            conn, "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+        version = int(found[0]) if found else 0
+        if version > PostgresStateStore.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"state schema {database.schema!r} has version {version}, newer than version "
+                f"{PostgresStateStore.SCHEMA_VERSION} this calsync reads; upgrade calsync"
+            )
+        for step in range(version, target):
+            for statement in _MIGRATIONS[step]:
+                database.execute(conn, statement)
+            logger.info("state schema %s migrated to version %d", database.schema, step + 1)
+        reached = max(version, target)
+        database.execute(
+            conn,
+            "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(reached),),
+        )
+    return reached
+
+
+def _outcome(cursor: psycopg.Cursor[Any]) -> tuple[int, list[Any]]:
+    return cursor.rowcount, cursor.fetchall() if cursor.description is not None else []
+
+
+def _mapping_row(profile_id: str, channel: Channel, record: Sequence[Any]) -> MappingRow:
+    host_id, remote_id, kind, base, fingerprint, revision, etag, synced_at = record
+    return MappingRow(
+        profile_id, channel, host_id, remote_id, _KINDS[kind], base, fingerprint, revision,
+        etag, synced_at.astimezone(UTC),
+    )  # fmt: skip
+
+
+_KINDS = {kind.value: kind for kind in RecordKind}
+
+
+def _push_channel(record: Sequence[Any]) -> PushChannel:
+    channel_id, profile_id, calendar_id, resource_id, token_hash, expires, created, confirmed = (
+        record
+    )
+    return PushChannel(
+        channel_id, profile_id, calendar_id, resource_id, token_hash, expires.astimezone(UTC),
+        created.astimezone(UTC), None if confirmed is None else confirmed.astimezone(UTC),
+    )  # fmt: skip
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC. Naive datetimes are refused: their zone is a guess."""
+    if moment.utcoffset() is None:
+        raise ValueError(f"the state store needs timezone-aware datetimes, not {moment!r}")
+    return moment.astimezone(UTC)

@@ -1,0 +1,75 @@
+"""The machine's services for server tests: PostgreSQL, Redis, RabbitMQ.
+
+Each test gets its own PostgreSQL schema and Redis key prefix (both named after the branch and
+a random part) and cleans them up. A test whose service is not reachable is skipped with a
+reason naming the service, except when ``CALSYNC_REQUIRE_SERVICES=1`` (CI): then it fails, so
+CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_URL = os.environ.get("CALSYNC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CALSYNC_TEST_REDIS", "redis://127.0.0.1:6379/0")
+RABBITMQ_URL = os.environ.get("CALSYNC_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//")
+SERVICES = {
+    "PostgreSQL": ("127.0.0.1", 5432),
+    "Redis": ("127.0.0.1", 6379),
+    "RabbitMQ": ("127.0.0.1", 5672),
+}
+
+
+def unique_name(kind: str) -> str:
+    """A name no other test or helper uses: ``calsync_server_<kind>_<random>``."""
+    return f"calsync_server_{kind}_{uuid.uuid4().hex[:10]}"
+
+
+def require(service: str) -> None:
+    """Skip (or, under ``CALSYNC_REQUIRE_SERVICES=1``, fail) when ``service`` is down."""
+    host, port = SERVICES[service]
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return
+    except OSError as exc:
+        reason = f"{service} is not reachable on {host}:{port} ({exc})"
+    if os.environ.get("CALSYNC_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason}, and CALSYNC_REQUIRE_SERVICES=1")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema name in the test database; dropped after the test."""
+    require("PostgreSQL")
+    import psycopg
+    from psycopg import sql
+
+    schema = unique_name("pg")
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A fresh Redis key prefix; its keys are deleted after the test."""
+    require("Redis")
+    import redis
+
+    prefix = unique_name("redis")
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
