@@ -36,7 +36,8 @@ def test_every_exported_error_is_used_by_calsync_itself() -> None:
     )
 
     def used(cls: type) -> bool:  # by name, or through a subclass that is (a base of a group)
-        return cls.__name__ in text or any(used(sub) for sub in cls.__subclasses__())
+        subclasses: list[type] = cls.__subclasses__()
+        return cls.__name__ in text or any(used(sub) for sub in subclasses)
 
     unused = [name for name in calsync.errors.__all__ if not used(getattr(calsync.errors, name))]
     assert unused == []

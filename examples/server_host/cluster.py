@@ -51,7 +51,7 @@ def worker_environment(
     extra: dict[str, str] | None = None,
 ) -> dict[str, str]:  # fmt: skip
     """The environment of a worker (and of the process that enqueues)."""
-    options = {"visibility_timeout": visibility_timeout}
+    options: dict[str, object] = {"visibility_timeout": visibility_timeout}
     if broker.startswith("redis"):
         # restore a dead worker's unacknowledged task within a second of its timeout
         options |= {"global_keyprefix": f"{prefix}:", "unacked_restore_interval": 1,

@@ -88,7 +88,7 @@ def add_google_event(google: GoogleEmulator, email: str, day: date) -> None:
     """A user adds an event in their Google Calendar (through the real client, as any Google
     app would); with sync back on, it comes back to the studio as an unlinked appointment."""
     access, _ = google.issue_tokens(email)
-    credentials = Credentials(token=access)  # type: ignore[no-untyped-call]
+    credentials = Credentials(token=access)  # type: ignore[no-untyped-call,unused-ignore]
     with build_calendar_service(credentials, base_url=google.base_url) as calendar:
         start, end = (datetime.combine(day, time(hour)).isoformat() for hour in (12, 13))
         body = {

@@ -3,9 +3,10 @@ mapped onto calsync's host contracts.
 
 * :class:`StudioSchedule` — sessions, appointments and unlinked appointments of each staff user.
   Item ids are the studio's schedule keys (``session-12``, ``appointment-7``).
-* :class:`StudioClients` — the members of a client group, as contacts (ids ``client-5``).
-  Clients and groups are shared by the whole studio; each user chooses the group they sync.
-* :class:`StudioProfiles` — one :class:`~calsync.SyncProfile` per user, from ``google_prefs``.
+* :class:`StudioClients` — the members of a client group, as contacts (ids ``client-5``;
+  in :mod:`studio.clients`, re-exported here).
+* :class:`StudioProfiles` — one :class:`~calsync.SyncProfile` per user, from ``google_prefs``
+  (in :mod:`studio.profiles`, re-exported here).
 
 Host user ids are the studio's user ids as text (``"7"``).
 """
@@ -13,68 +14,41 @@ Host user ids are the studio's user ids as text (``"7"``).
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfoNotFoundError
-
-import attrs
 
 from calsync import (
     AllDay,
     ClientInfo,
-    ConfigurationError,
-    Contact,
-    ContactFields,
-    ContactSource,
-    ContactUpdate,
-    Email,
     EventFields,
     HostChanges,
     InvalidHostItem,
     ItemKind,
     ItemUpdate,
-    Notifications,
-    Phone,
-    PostalAddress,
-    ProfileStatus,
-    ProfileStore,
     ScheduleItem,
     ScheduleSource,
-    SourceError,
-    SyncOptions,
-    SyncProfile,
     Timed,
     TimeRange,
     When,
 )
-from calsync.model import CONTACT_FIELDS, EVENT_FIELDS
+from calsync.model import EVENT_FIELDS
 from calsync.sources import Unreadable
+from studio.clients import StudioClients, client_key
 from studio.db import (
     Appointment,
-    Client,
-    GooglePrefs,
     Session,
     Span,
     Studio,
     UnreadableRow,
-    User,
     appointment_key,
     parse_item_key,
     session_key,
 )
+from studio.profiles import StudioProfiles, studio_user
 
 __all__ = ["StudioClients", "StudioProfiles", "StudioSchedule", "client_key", "span_of", "when_of"]
 
 logger = logging.getLogger(__name__)
-
-
-def _studio_user(studio: Studio, user_id: str) -> int:
-    """The studio's id of calsync's ``user_id``; a user that does not exist is an error, never
-    an empty schedule (that would read as "everything was deleted")."""
-    if user_id.isdigit() and studio.user(int(user_id)) is not None:
-        return int(user_id)
-    raise SourceError(f"there is no studio user {user_id!r}")
 
 
 # -- time --------------------------------------------------------------------------------
@@ -103,11 +77,6 @@ def span_of(when: When) -> Span:
 
 
 # -- the schedule ------------------------------------------------------------------------
-
-
-def client_key(client_id: int) -> str:
-    """calsync's id of a studio client (the linked client of sessions, and contacts)."""
-    return f"client-{client_id}"
 
 
 def _session_item(session: Session) -> ScheduleItem:
@@ -161,7 +130,7 @@ class StudioSchedule(ScheduleSource):
         self.studio = studio
 
     def list_items(self, user_id: str, window: TimeRange) -> list[ScheduleItem | Unreadable]:
-        user = _studio_user(self.studio, user_id)
+        user = studio_user(self.studio, user_id)
         # The studio stores local dates; a local date is within a day of the UTC date.
         first_day = (window.start - timedelta(days=1)).date()
         last_day = (window.end + timedelta(days=1)).date()
@@ -169,7 +138,7 @@ class StudioSchedule(ScheduleSource):
         return [i for i in items if isinstance(i, Unreadable) or window.overlaps(i.when)]
 
     def get_item(self, user_id: str, item_id: str) -> ScheduleItem | Unreadable | None:
-        user = _studio_user(self.studio, user_id)
+        user = studio_user(self.studio, user_id)
         item = self._current(user, item_id)
         if item is not None:
             return item
@@ -190,7 +159,7 @@ class StudioSchedule(ScheduleSource):
         return _item(found)
 
     def create_unlinked(self, user_id: str, fields: EventFields, origin: str) -> ScheduleItem:
-        user = _studio_user(self.studio, user_id)
+        user = studio_user(self.studio, user_id)
         if fields.when is None:
             raise InvalidHostItem(f"Google event {origin} has no date or time")
         appointment_id = self.studio.add_unlinked(
@@ -207,7 +176,7 @@ class StudioSchedule(ScheduleSource):
         return self._existing(user, appointment_key(appointment_id))
 
     def update_item(self, user_id: str, item_id: str, update: ItemUpdate) -> ScheduleItem:
-        user = _studio_user(self.studio, user_id)
+        user = studio_user(self.studio, user_id)
         item = self._existing(user, item_id)
         changed, fields = update.changed, update.fields
         unknown = changed - set(EVENT_FIELDS)
@@ -247,7 +216,7 @@ class StudioSchedule(ScheduleSource):
         return item
 
     def delete_item(self, user_id: str, item_id: str) -> None:
-        item = self._current(_studio_user(self.studio, user_id), item_id)
+        item = self._current(studio_user(self.studio, user_id), item_id)
         key = parse_item_key(item_id)
         if item is None or key is None:
             return
@@ -260,11 +229,11 @@ class StudioSchedule(ScheduleSource):
     # -- the change feed -----------------------------------------------------------------
 
     def change_cursor(self, user_id: str) -> str | None:
-        _studio_user(self.studio, user_id)
+        studio_user(self.studio, user_id)
         return str(self.studio.change_position())
 
     def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem | Unreadable]:
-        user = _studio_user(self.studio, user_id)
+        user = studio_user(self.studio, user_id)
         if not cursor.isdigit():
             raise LookupError(f"not a studio change position: {cursor!r}")
         changes, position = self.studio.changes_after(user, int(cursor))
@@ -278,200 +247,3 @@ class StudioSchedule(ScheduleSource):
             else:
                 changed.append(item)
         return HostChanges(changed, deleted, str(position))
-
-
-# -- clients -----------------------------------------------------------------------------
-
-
-def _contact(client: Client, origin: str | None) -> Contact:
-    address = PostalAddress(
-        client.street, client.city, client.region, client.postal_code, client.country
-    )
-    fields = ContactFields(
-        given_name=client.first_name,
-        family_name=client.last_name,
-        organization=client.organization,
-        phones=[Phone(client.phone)] if client.phone else [],
-        emails=[Email(client.email)] if client.email else [],
-        addresses=[address] if address != PostalAddress() else [],
-        notes=client.notes,
-    )
-    return Contact(
-        client_key(client.id),
-        fields,
-        revision=str(client.revision),
-        remote_id=origin,
-        updated=client.updated_at,
-    )
-
-
-def _only_one(values: Sequence[object], what: str) -> None:
-    if len(values) > 1:
-        raise InvalidHostItem(f"the studio keeps one {what} per client; Google has {len(values)}")
-
-
-def _client_columns(fields: ContactFields, changed: Iterable[str]) -> dict[str, str]:
-    """The client columns for the ``changed`` contact fields.
-
-    Raises:
-        InvalidHostItem: more phones, emails or addresses than the studio can keep.
-    """
-    columns: dict[str, str] = {}
-    for name in changed:
-        if name == "phones":
-            _only_one(fields.phones, "phone number")
-            columns["phone"] = fields.phones[0].number if fields.phones else ""
-        elif name == "emails":
-            _only_one(fields.emails, "email address")
-            columns["email"] = fields.emails[0].address if fields.emails else ""
-        elif name == "addresses":
-            _only_one(fields.addresses, "postal address")
-            address = fields.addresses[0] if fields.addresses else PostalAddress()
-            for part in ("street", "city", "region", "postal_code", "country"):
-                columns[part] = getattr(address, part)
-        else:
-            column = {"given_name": "first_name", "family_name": "last_name"}.get(name, name)
-            columns[column] = getattr(fields, name)
-    return columns
-
-
-def _client_number(contact: str) -> int | None:
-    prefix, _, number = contact.partition("-")
-    return int(number) if prefix == "client" and number.isdigit() else None
-
-
-class StudioClients(ContactSource):
-    """The studio's client groups as contacts. Clients are shared by the whole studio; origins
-    of clients made from Google are kept per user (each user has their own Google account).
-
-    No change feed: a sync group is small on purpose, so a full listing is cheap.
-    """
-
-    def __init__(self, studio: Studio) -> None:
-        self.studio = studio
-
-    def list_group(self, user_id: str, group: str) -> list[Contact]:
-        user = _studio_user(self.studio, user_id)
-        group_id = self.studio.group_id(group)
-        if group_id is None:
-            return []
-        origins = self.studio.client_origins(user)
-        return [_contact(c, origins.get(c.id)) for c in self.studio.group_members(group_id)]
-
-    def get_contact(self, user_id: str, contact_id: str) -> Contact | None:
-        user = _studio_user(self.studio, user_id)
-        number = _client_number(contact_id)
-        client = self.studio.client(number) if number is not None else None
-        if client is None:
-            return None
-        return _contact(client, self.studio.client_origins(user).get(client.id))
-
-    def create_contact(
-        self, user_id: str, group: str, fields: ContactFields, origin: str
-    ) -> Contact:
-        user = _studio_user(self.studio, user_id)
-        group_id = self.studio.group_id(group)
-        if group_id is None:
-            raise InvalidHostItem(f"there is no client group {group!r} in the studio")
-        columns = _client_columns(fields, CONTACT_FIELDS)
-        client_id = self.studio.add_client_from_google(user, group_id, origin, **columns)
-        logger.info("user %s: Google contact %s is client %s", user, origin, client_id)
-        contact = self.get_contact(user_id, client_key(client_id))
-        assert contact is not None
-        return contact
-
-    def update_contact(self, user_id: str, contact_id: str, update: ContactUpdate) -> Contact:
-        _studio_user(self.studio, user_id)
-        number = _client_number(contact_id)
-        if number is None or self.studio.client(number) is None:
-            raise KeyError(contact_id)
-        unknown = update.changed - set(CONTACT_FIELDS)
-        if unknown:
-            raise InvalidHostItem(f"{contact_id}: calsync sent unknown fields {sorted(unknown)}")
-        self.studio.update_client(number, **_client_columns(update.fields, update.changed))
-        logger.debug("user %s: %s updated from Google (%s)", user_id, contact_id, update.changed)
-        contact = self.get_contact(user_id, contact_id)
-        if contact is None:  # deleted by staff in between
-            raise KeyError(contact_id)
-        return contact
-
-    def remove_from_group(self, user_id: str, group: str, contact_id: str) -> None:
-        _studio_user(self.studio, user_id)
-        group_id, number = self.studio.group_id(group), _client_number(contact_id)
-        if group_id is not None and number is not None:
-            self.studio.remove_from_group(group_id, number)
-
-
-# -- profiles ----------------------------------------------------------------------------
-
-_STUDIO_NAME = re.compile(r"^[A-Za-z0-9_:@-][A-Za-z0-9._:@-]{0,150}$")
-
-
-class StudioProfiles(ProfileStore):
-    """Each staff user's Google Sync preferences as a :class:`~calsync.SyncProfile`.
-
-    Profile ids are ``"<studio_name>.<user id>"``: stable for the life of the sync, as calsync
-    requires (they seed the Google event ids). ``defaults`` carries what the studio sets for
-    everyone (window, templates, policies); each user's switches override it.
-    """
-
-    def __init__(
-        self, studio: Studio, studio_name: str, *, defaults: SyncOptions | None = None
-    ) -> None:
-        if not _STUDIO_NAME.match(studio_name):
-            raise ConfigurationError(f"studio name {studio_name!r}: use letters, digits, _:@-.")
-        self.studio = studio
-        self.studio_name = studio_name
-        self.defaults = defaults or SyncOptions()
-
-    def profile_id(self, user_id: int) -> str:
-        return f"{self.studio_name}.{user_id}"
-
-    def profiles(self) -> list[SyncProfile]:
-        profiles = []
-        for user, prefs in self.studio.all_google_prefs():
-            try:
-                profiles.append(self._profile(user, prefs))
-            except (ConfigurationError, ValueError) as exc:
-                # one user's broken preferences never stop the others
-                logger.error("user %s: Google Sync preferences unusable: %s", user.id, exc)
-        return profiles
-
-    def _profile(self, user: User, prefs: GooglePrefs) -> SyncProfile:
-        options = attrs.evolve(
-            self.defaults,
-            inbound_calendar=prefs.sync_back_calendar,
-            contacts=prefs.sync_contacts,
-            inbound_contacts=prefs.sync_back_contacts,
-            client_group=prefs.client_sync_group,
-            initial_sync_pending=prefs.first_time,
-            notifications=Notifications(prefs.notify_problems, prefs.verbose_troubleshooting),
-        )
-        return SyncProfile(
-            id=self.profile_id(user.id),
-            user_id=str(user.id),
-            calendar_id=prefs.calendar_id,
-            options=options,
-            email=user.email,
-            enabled=prefs.sync_on,
-            status=ProfileStatus(prefs.status),
-            name=user.name,
-        )
-
-    def _user(self, profile_id: str) -> int:
-        prefix, _, number = profile_id.rpartition(".")
-        if prefix != self.studio_name or not number.isdigit():
-            raise KeyError(profile_id)
-        return int(number)
-
-    def initial_sync_done(self, profile_id: str) -> None:
-        self.studio.clear_first_time(self._user(profile_id))
-        logger.info("profile %s: initial sync done; first time switched off", profile_id)
-
-    def set_status(self, profile_id: str, status: ProfileStatus, message: str) -> None:
-        start_over = status is ProfileStatus.CALENDAR_GONE
-        self.studio.set_sync_status(
-            self._user(profile_id), status.value, message, start_over=start_over
-        )
-        if status is not ProfileStatus.OK:
-            logger.warning("profile %s cannot sync (%s): %s", profile_id, status.value, message)

@@ -7,7 +7,7 @@ import logging
 import sqlite3
 
 from studio.database import StudioDatabase, insert
-from studio.records import Client, User, session_key
+from studio.records import Client, UnreadableRow, User, read_client, session_key
 from studio.schema import CLIENT_COLUMNS, CLIENT_SELECT
 
 __all__ = ["PeopleQueries"]
@@ -43,11 +43,17 @@ class PeopleQueries(StudioDatabase):
         _check_client_columns(columns)
         return insert(db, "clients", updated_at=self._now(), **columns)
 
+    def client_record(self, client_id: int) -> Client | UnreadableRow | None:
+        """The client (an :class:`UnreadableRow` when its row cannot be read), or ``None``."""
+        found = self._read_clients("c.id = ?", client_id)
+        return found[0] if found else None
+
     def client(self, client_id: int) -> Client | None:
-        with self._transaction(write=False) as db:
-            row = db.execute(f"SELECT {CLIENT_SELECT} FROM clients c WHERE c.id = ?", (client_id,))
-            found = row.fetchone()
-        return Client.from_row(found, prefix="c_") if found else None
+        """Raises ``ValueError`` when the row cannot be read (see :meth:`client_record`)."""
+        found = self.client_record(client_id)
+        if isinstance(found, UnreadableRow):
+            raise ValueError(f"{found.key} cannot be read: {found.reason}")
+        return found
 
     def update_client(self, client_id: int, **changes: str) -> None:
         """Change client columns. Sessions show the client's name and phone, so every session
@@ -114,15 +120,23 @@ class PeopleQueries(StudioDatabase):
                 (group_id, client_id),
             )
 
+    def group_records(self, group_id: int) -> list[Client | UnreadableRow]:
+        """The members of a group by id, an :class:`UnreadableRow` for a row that cannot be
+        read."""
+        return self._read_clients(
+            "c.id IN (SELECT client_id FROM client_group_members WHERE group_id = ?)", group_id
+        )
+
     def group_members(self, group_id: int) -> list[Client]:
+        """The readable members of :meth:`group_records`."""
+        return [c for c in self.group_records(group_id) if isinstance(c, Client)]
+
+    def _read_clients(self, where: str, *args: object) -> list[Client | UnreadableRow]:
         with self._transaction(write=False) as db:
             rows = db.execute(
-                f"SELECT {CLIENT_SELECT} FROM clients c"
-                " JOIN client_group_members m ON m.client_id = c.id"
-                " WHERE m.group_id = ? ORDER BY c.id",
-                (group_id,),
+                f"SELECT {CLIENT_SELECT} FROM clients c WHERE {where} ORDER BY c.id", args
             ).fetchall()
-        return [Client.from_row(row, prefix="c_") for row in rows]
+        return [read_client(row, prefix="c_") for row in rows]
 
     def add_client_from_google(
         self, user_id: int, group_id: int, origin: str, **columns: str

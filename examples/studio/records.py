@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from studio.schema import CLIENT_COLUMNS
@@ -22,12 +22,15 @@ __all__ = [
     "Change",
     "Client",
     "GooglePrefs",
+    "ScheduleRecord",
     "Session",
     "Span",
     "UnreadableRow",
     "User",
     "appointment_key",
     "parse_item_key",
+    "read_client",
+    "read_item",
     "session_key",
 ]
 
@@ -155,23 +158,11 @@ class Client:
         )
 
 
-def _item_columns(row: sqlite3.Row) -> dict[str, Any]:
-    """What every schedule row has: the columns sessions and appointments share."""
-    return {
-        "id": int(row["id"]),
-        "user_id": int(row["user_id"]),
-        "title": str(row["title"]),
-        "notes": str(row["notes"]),
-        "location": str(row["location"]),
-        "span": Span.from_row(row),
-        "revision": int(row["revision"]),
-        "updated_at": datetime.fromisoformat(row["updated_at"]),
-    }
-
-
 @dataclass(frozen=True)
-class Session:
-    """A booked shoot, with its client."""
+class ScheduleRecord:
+    """What sessions and appointments share: one schedule, the same time and text columns."""
+
+    table: ClassVar[ItemTable]
 
     id: int
     user_id: int
@@ -181,20 +172,43 @@ class Session:
     span: Span
     revision: int
     updated_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The schedule key (``session-12``, ``appointment-7``)."""
+        return f"{self.table}-{self.id}"
+
+    @staticmethod
+    def shared_columns(row: sqlite3.Row) -> dict[str, Any]:
+        """The shared columns of a row, read (``ValueError`` when they cannot be)."""
+        return {
+            "id": int(row["id"]),
+            "user_id": int(row["user_id"]),
+            "title": str(row["title"]),
+            "notes": str(row["notes"]),
+            "location": str(row["location"]),
+            "span": Span.from_row(row),
+            "revision": int(row["revision"]),
+            "updated_at": datetime.fromisoformat(row["updated_at"]),
+        }
+
+
+@dataclass(frozen=True)
+class Session(ScheduleRecord):
+    """A booked shoot, with its client."""
+
+    table: ClassVar[ItemTable] = "session"
+
     client: Client
     session_type: str
     status: str
     replaces: int | None
 
-    @property
-    def key(self) -> str:
-        return session_key(self.id)
-
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
         """A ``sessions`` row joined with its client (columns ``c_*``)."""
         return cls(
-            **_item_columns(row),
+            **cls.shared_columns(row),
             client=Client.from_row(row, prefix="c_"),
             session_type=str(row["session_type"]),
             status=str(row["status"]),
@@ -203,28 +217,18 @@ class Session:
 
 
 @dataclass(frozen=True)
-class Appointment:
+class Appointment(ScheduleRecord):
     """Anything else on a user's schedule; ``kind="unlinked"`` ones came from Google."""
 
-    id: int
-    user_id: int
-    title: str
-    notes: str
-    location: str
-    span: Span
-    revision: int
-    updated_at: datetime
+    table: ClassVar[ItemTable] = "appointment"
+
     kind: Literal["appointment", "unlinked"]
     google_event_id: str | None
-
-    @property
-    def key(self) -> str:
-        return appointment_key(self.id)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Appointment:
         return cls(
-            **_item_columns(row),
+            **cls.shared_columns(row),
             kind="unlinked" if row["kind"] == "unlinked" else "appointment",
             google_event_id=row["google_event_id"],
         )
@@ -232,10 +236,11 @@ class Appointment:
 
 @dataclass(frozen=True)
 class UnreadableRow:
-    """A schedule row that exists but cannot be read as a session or appointment."""
+    """A row that exists but cannot be read as a record: its key (``appointment-7``,
+    ``client-5``), the user whose schedule it is on (``None`` for a client), and why."""
 
     key: str
-    user_id: int
+    user_id: int | None
     reason: str
 
 
@@ -246,6 +251,14 @@ def read_item(table: ItemTable, row: sqlite3.Row) -> Session | Appointment | Unr
         return record.from_row(row)
     except ValueError as exc:
         return UnreadableRow(f"{table}-{row['id']}", int(row["user_id"]), str(exc))
+
+
+def read_client(row: sqlite3.Row, prefix: str = "") -> Client | UnreadableRow:
+    """The client of a row (columns ``<prefix><column>``), or why it cannot be one."""
+    try:
+        return Client.from_row(row, prefix)
+    except ValueError as exc:
+        return UnreadableRow(f"client-{row[prefix + 'id']}", None, f"its row is damaged ({exc})")
 
 
 @dataclass(frozen=True)

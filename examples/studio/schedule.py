@@ -26,11 +26,11 @@ from studio.records import (
 )
 from studio.schema import CLIENT_SELECT
 
-__all__ = ["ScheduleItem", "ScheduleQueries"]
+__all__ = ["ScheduleQueries", "ScheduleRow"]
 
 logger = logging.getLogger(__name__)
 
-ScheduleItem = Session | Appointment | UnreadableRow
+ScheduleRow = Session | Appointment | UnreadableRow
 R = TypeVar("R", Session, Appointment)
 
 _TABLES: dict[ItemTable, str] = {"session": "sessions", "appointment": "appointments"}
@@ -38,9 +38,11 @@ _SELECT: dict[ItemTable, str] = {
     "session": f"SELECT i.*, {CLIENT_SELECT} FROM sessions i JOIN clients c ON c.id = i.client_id",
     "appointment": "SELECT i.* FROM appointments i",
 }
+#: A user's rows on the local days between two bounds (see ``day_bounds``).
+_BETWEEN = 'i.user_id = ? AND i.start < ? AND i."end" >= ?'
 
 
-def _readable(found: ScheduleItem | None, record: type[R]) -> R | None:
+def _readable(found: ScheduleRow | None, record: type[R]) -> R | None:
     if isinstance(found, UnreadableRow):
         raise ValueError(f"{found.key} cannot be read: {found.reason}")
     assert found is None or isinstance(found, record)
@@ -49,7 +51,7 @@ def _readable(found: ScheduleItem | None, record: type[R]) -> R | None:
 
 def _fetch(
     db: sqlite3.Connection, table: ItemTable, where: str, *args: object
-) -> list[ScheduleItem]:
+) -> list[ScheduleRow]:
     rows = db.execute(f"{_SELECT[table]} WHERE {where} ORDER BY i.start", args).fetchall()
     return [read_item(table, row) for row in rows]
 
@@ -59,20 +61,19 @@ class ScheduleQueries(StudioDatabase):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def schedule_item(self, table: ItemTable, row_id: int) -> ScheduleItem | None:
+    def schedule_item(self, table: ItemTable, row_id: int) -> ScheduleRow | None:
         """The session or appointment ``row_id`` (an :class:`UnreadableRow` when its row
         cannot be read), or ``None`` when there is no such row."""
         return self._read_one(table, "i.id = ?", row_id)
 
-    def schedule_between(self, user_id: int, first_day: date, last_day: date) -> list[ScheduleItem]:
+    def schedule_between(self, user_id: int, first_day: date, last_day: date) -> list[ScheduleRow]:
         """The user's sessions, then appointments, that start on or before ``last_day`` and end
         on or after ``first_day`` (local dates): what a calendar screen of those days shows.
         A row that cannot be read is in the list as an :class:`UnreadableRow`."""
         bounds = day_bounds(first_day, last_day)
-        where = 'i.user_id = ? AND i.start < ? AND i."end" >= ?'
         return [
-            *self._read_all("session", where, user_id, *bounds),
-            *self._read_all("appointment", where, user_id, *bounds),
+            *self._read_all("session", _BETWEEN, user_id, *bounds),
+            *self._read_all("appointment", _BETWEEN, user_id, *bounds),
         ]
 
     def successor_of(self, appointment_id: int) -> Session | UnreadableRow | None:
@@ -95,21 +96,22 @@ class ScheduleQueries(StudioDatabase):
 
     def sessions_between(self, user_id: int, first_day: date, last_day: date) -> list[Session]:
         """The readable sessions of :meth:`schedule_between`."""
-        found = self.schedule_between(user_id, first_day, last_day)
+        found = self._read_all("session", _BETWEEN, user_id, *day_bounds(first_day, last_day))
         return [item for item in found if isinstance(item, Session)]
 
     def appointments_between(
         self, user_id: int, first_day: date, last_day: date
     ) -> list[Appointment]:
         """The readable appointments and unlinked appointments of :meth:`schedule_between`."""
-        found = self.schedule_between(user_id, first_day, last_day)
+        bounds = day_bounds(first_day, last_day)
+        found = self._read_all("appointment", _BETWEEN, user_id, *bounds)
         return [item for item in found if isinstance(item, Appointment)]
 
-    def _read_one(self, table: ItemTable, where: str, *args: object) -> ScheduleItem | None:
+    def _read_one(self, table: ItemTable, where: str, *args: object) -> ScheduleRow | None:
         found = self._read_all(table, where, *args)
         return found[0] if found else None
 
-    def _read_all(self, table: ItemTable, where: str, *args: object) -> list[ScheduleItem]:
+    def _read_all(self, table: ItemTable, where: str, *args: object) -> list[ScheduleRow]:
         with self._transaction(write=False) as db:
             return _fetch(db, table, where, *args)
 

@@ -107,9 +107,13 @@ class _Taps:
 
 def _module_loggers() -> list[logging.Logger]:
     """Every existing ``calsync.*`` logger (the ``calsync`` logger itself excluded)."""
-    names = [name for name in logging.root.manager.loggerDict if name.startswith(_ROOT + ".")]
-    found = [logging.root.manager.loggerDict[name] for name in names]
-    return [item for item in found if isinstance(item, logging.Logger)]
+    # one C-level copy: another thread may create a logger meanwhile
+    known = list(logging.root.manager.loggerDict.items())
+    return [
+        item
+        for name, item in known
+        if name.startswith(_ROOT + ".") and isinstance(item, logging.Logger)
+    ]
 
 
 def _host_level(module_logger: logging.Logger) -> int:

@@ -178,7 +178,7 @@ def test_the_quota_is_per_account(emulator, calendar):
 
 def test_every_batch_part_counts_against_the_quota(emulator, calendar):
     emulator.set_quota(3, 5.0)
-    failures = []
+    failures: list[Any] = []
     batch = new_batch_request(calendar, callback=lambda rid, resp, exc: failures.append(exc))
     for _ in range(5):
         batch.add(calendar.events().insert(calendarId="primary", body=timed_event()))

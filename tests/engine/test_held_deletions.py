@@ -8,7 +8,7 @@ import pytest
 
 from calsync.engine import DeleteHost, DeleteRemote, Forget
 from calsync.engine.planner import _hold_mass_deletions
-from calsync.model import Channel
+from calsync.model import Channel, RecordKind
 from calsync.policies import DeletionRules
 
 
@@ -28,7 +28,10 @@ def equality_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def deletions(n: int) -> list[Any]:
-    return [DeleteRemote(Channel.CALENDAR, f"h{i}", f"ev{i}", "session", None) for i in range(n)]
+    return [
+        DeleteRemote(Channel.CALENDAR, f"h{i}", f"ev{i}", RecordKind.SESSION, None)
+        for i in range(n)
+    ]
 
 
 def test_holding_deletions_compares_no_actions_for_equality(equality_checks: list[int]) -> None:

@@ -58,6 +58,7 @@ def test_client_details_a_template_does_not_name_never_reach_google(world: World
     shown = repr(event.fields)
     for detail in (SECRET.id, SECRET.name, SECRET.phone, SECRET.email):
         assert detail not in shown
+    assert event.fields is not None
     assert (event.fields.title, event.fields.description) == ("Wedding", "Bring the rings")
 
 

@@ -21,7 +21,7 @@ from studio.db import (
     session_key,
 )
 from studio.seed import WEDDINGS, SeededStudio, seed_demo_studio
-from studio_rows import corrupt_row
+from studio_rows import corrupt_client, corrupt_row
 
 from calsync import (
     AllDay,
@@ -143,9 +143,10 @@ class StudioScheduleDriver:
 
 
 class StudioClientDriver:
-    def __init__(self, studio: Studio, source: StudioClients) -> None:
+    def __init__(self, studio: Studio, source: StudioClients, path: Path | None = None) -> None:
         self.studio = studio
         self.source = source
+        self.path = path
 
     def add(self, user_id: str, contact: Contact, groups: Iterable[str] = ()) -> Contact:
         client_id = self.studio.add_client(**_client_columns(contact.fields))
@@ -153,8 +154,14 @@ class StudioClientDriver:
             group_id = self.studio.group_id(group) or self.studio.add_group(group)
             self.studio.add_to_group(group_id, client_id)
         stored = self.source.get_contact(user_id, client_key(client_id))
-        assert stored is not None
+        assert isinstance(stored, Contact)
         return stored
+
+    def add_corrupt(self, user_id: str, contact: Contact, groups: Iterable[str] = ()) -> str:
+        added = self.add(user_id, contact, groups)
+        assert self.path is not None, "corrupt rows need a studio file"
+        corrupt_client(self.path, int(added.id.removeprefix("client-")))
+        return added.id
 
     def remove(self, user_id: str, contact_id: str) -> None:
         self.studio.delete_client(int(contact_id.removeprefix("client-")))
@@ -180,10 +187,12 @@ class TestStudioScheduleContract(ScheduleSourceContract):
 
 class TestStudioClientsContract(ContactSourceContract):
     @pytest.fixture
-    def contact_harness(self, studio: Studio) -> ContactHarness:
+    def contact_harness(self, studio_file: tuple[Studio, Path]) -> ContactHarness:
+        studio, path = studio_file
         ann, ben = studio.add_user("Ann"), studio.add_user("Ben")
         source = StudioClients(studio)
-        harness = ContactHarness(source, StudioClientDriver(studio, source), str(ann), str(ben))
+        driver = StudioClientDriver(studio, source, path)
+        harness = ContactHarness(source, driver, str(ann), str(ben))
         studio.add_group(harness.group)
         studio.add_group(harness.other_group)
         return harness
@@ -221,13 +230,13 @@ def test_a_clients_new_phone_gives_their_sessions_a_new_revision_and_a_place_in_
     engagement = session_key(seeded.sessions[0])
     before = schedule.get_item(ann, engagement)
     cursor = schedule.change_cursor(ann)
-    assert before is not None
+    assert isinstance(before, ScheduleItem)
     assert cursor is not None
 
     studio.update_client(seeded.clients["harriet"], phone="+44 20 7946 0999")
 
     after = schedule.get_item(ann, engagement)
-    assert after is not None
+    assert isinstance(after, ScheduleItem)
     assert after.client is not None
     assert after.client.phone == "+44 20 7946 0999"
     assert before.revision != after.revision
@@ -265,7 +274,7 @@ def test_a_converted_appointment_becomes_a_session_that_replaces_it(studio: Stud
     session_id = studio.convert_to_session(int(unlinked.id.split("-")[1]), client, "Consultation")
 
     session = schedule.get_item(str(ben), unlinked.id)
-    assert session is not None
+    assert isinstance(session, ScheduleItem)
     assert (session_key(session_id), ItemKind.SESSION, unlinked.id) == (
         session.id,
         session.kind,
@@ -317,7 +326,7 @@ def test_timed_items_keep_their_zone_and_wall_clock_time(
 
     portraits = schedule.get_item(str(seeded.users["ben"]), session_key(seeded.sessions[4]))
 
-    assert portraits is not None
+    assert isinstance(portraits, ScheduleItem)
     assert isinstance(portraits.when, Timed)
     assert portraits.when.zone == "America/New_York"
     local = portraits.when.start.astimezone(ZoneInfo(portraits.when.zone))
@@ -411,7 +420,7 @@ def test_a_client_made_from_google_carries_its_origin_for_that_user_only(
 
     assert ("people/c42", fields) == (made.remote_id, made.fields)
     seen_by_ben = clients.get_contact(ben, made.id)
-    assert seen_by_ben is not None
+    assert isinstance(seen_by_ben, Contact)
     assert seen_by_ben.remote_id is None
 
 

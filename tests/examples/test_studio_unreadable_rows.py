@@ -106,12 +106,16 @@ def test_a_corrupt_row_is_reported_by_id_and_skipped_while_the_rest_reaches_goog
     meeting = appointment_key(studio.add_appointment(ann, "Staff meeting", in_days(3)))
     broken = appointment_key(studio.add_appointment(ann, "Broken", in_days(4)))
     corrupt_row(world.path, broken, Defect.UNKNOWN_ZONE)
+    broken_shoot = session_key(studio.book_session(ann, world.client, "Family", in_days(5)))
+    corrupt_row(world.path, broken_shoot, Defect.TIMED_WITHOUT_ZONE)
 
     report = world.sync()
 
     assert report.ok, report.summary()
-    assert [broken] == [w.split()[1] for w in report.warnings]
-    assert "Mars/Olympus_Mons" in report.warnings[0]
+    warned = {w.split()[1]: w for w in report.warnings}
+    assert {broken, broken_shoot} == set(warned)
+    assert "Mars/Olympus_Mons" in warned[broken]
+    assert "no time zone" in warned[broken_shoot]
     assert {shoot, meeting} == set(world.google_events())
 
 

@@ -261,6 +261,10 @@ class GoogleWorld(SyncedUser):
         }
 
 
+#: The ``world`` fixture: ``world(inbound_calendar=True, ...)`` makes a :class:`GoogleWorld`.
+MakeWorld = Callable[..., GoogleWorld]
+
+
 @pytest.fixture
 def world(
     google: GoogleEmulator,
@@ -268,7 +272,7 @@ def world(
     account_for: Callable[..., GoogleAccount],
     calendar_user: CalendarUser,
     contacts_user: ContactsUser,
-) -> Callable[..., GoogleWorld]:
+) -> MakeWorld:
     """A factory: ``world(inbound_calendar=True, ...)`` with a new dedicated calendar."""
 
     def make(*, store: StateStore | None = None, **options: Any) -> GoogleWorld:

@@ -146,6 +146,7 @@ def test_the_desktop_flow_catches_the_redirect_and_stores_the_tokens(
     saved = store.load("p1")
     assert saved is not None
     assert saved.refresh_token == credentials.refresh_token
+    assert credentials.token is not None
     assert google.account(credentials.token).email == "ann@example.com"
 
 
@@ -175,6 +176,7 @@ def test_the_web_flow_gives_a_consent_url_then_exchanges_the_code(
         key="p2",
     )
 
+    assert credentials.token is not None
     assert google.account(credentials.token).email == "bea@example.com"
     assert store.load("p2") is not None
 

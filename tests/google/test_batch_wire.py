@@ -210,7 +210,7 @@ def test_answers_are_read_as_the_client_reads_them(
 
 
 def test_the_emulators_answers_take_the_fast_reader() -> None:
-    answers = [
+    answers: list[tuple[str | None, ApiResponse]] = [
         (f"<response-{BASE_ID} + 0>", ApiResponse.json(200, {"summary": "Ünïcode\u2028"})),
         (f"<response-{BASE_ID} + 1>", ApiResponse.json(412, {"error": {"code": 412}})),
         (f"<response-{BASE_ID} + 2>", ApiResponse(204, b"", {"ETag": '"1"'})),

@@ -4,7 +4,7 @@ with the real google-api-python-client."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,10 @@ from calsync import AllDay, ItemKind, Side
 from calsync.google.translate import MARKER_ITEM, MARKER_PROFILE, event_body
 from calsync.ids import event_id_for
 from calsync.model import Channel, EventFields, Marker, Timed
+
+if TYPE_CHECKING:
+    from studio_world import StudioBuilders
+    from tests.google.conftest import MakeWorld
 
 pytestmark = pytest.mark.emulator
 
@@ -26,7 +30,7 @@ def unlinked(w: Any) -> dict[str, Any]:
 
 
 def test_initial_sync_sends_sessions_and_appointments_and_a_second_run_writes_nothing(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False)
     w.schedule.add(studio.user, studio.session("s1", day=3))
@@ -55,7 +59,9 @@ def test_initial_sync_sends_sessions_and_appointments_and_a_second_run_writes_no
     assert w.google.stats()["methods"] == {"calendar.events.list": 1}
 
 
-def test_host_edits_and_deletions_go_out_on_an_incremental_run(world: Any, studio: Any) -> None:
+def test_host_edits_and_deletions_go_out_on_an_incremental_run(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False)
     w.schedule.add(studio.user, studio.session("s1", day=3))
     w.schedule.add(studio.user, studio.appointment("a1", day=4))
@@ -72,7 +78,7 @@ def test_host_edits_and_deletions_go_out_on_an_incremental_run(world: Any, studi
 
 
 def test_google_edits_to_a_sessions_time_come_back_and_text_edits_are_put_back(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.schedule.add(studio.user, studio.session("s1", day=3))
@@ -90,7 +96,7 @@ def test_google_edits_to_a_sessions_time_come_back_and_text_edits_are_put_back(
 
 
 def test_events_made_in_google_come_back_as_unlinked_appointments_and_follow_edits(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.sync()
@@ -115,7 +121,9 @@ def test_events_made_in_google_come_back_as_unlinked_appointments_and_follow_edi
     assert [i.title for i in unlinked(w).values()] == ["Dentist (moved)"]
 
 
-def test_a_session_deleted_in_google_is_restored_with_a_warning(world: Any, studio: Any) -> None:
+def test_a_session_deleted_in_google_is_restored_with_a_warning(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.schedule.add(studio.user, studio.session("s1"))
     w.sync()
@@ -130,7 +138,9 @@ def test_a_session_deleted_in_google_is_restored_with_a_warning(world: Any, stud
     assert "s1" in w.items()
 
 
-def test_converting_an_unlinked_appointment_updates_the_same_event(world: Any, studio: Any) -> None:
+def test_converting_an_unlinked_appointment_updates_the_same_event(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.sync()
     made = w.calendar_user.external_create(
@@ -151,7 +161,7 @@ def test_converting_an_unlinked_appointment_updates_the_same_event(world: Any, s
 
 
 def test_a_recurring_event_made_in_google_comes_back_as_its_instances_in_the_window(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.sync()
@@ -177,7 +187,7 @@ def test_a_recurring_event_made_in_google_comes_back_as_its_instances_in_the_win
     assert starts == [first.start + n * week for n in (0, 1, 3)]
 
 
-def test_special_event_types_are_left_out(world: Any, studio: Any) -> None:
+def test_special_event_types_are_left_out(world: MakeWorld, studio: StudioBuilders) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.sync()
     for kind in ("outOfOffice", "focusTime", "workingLocation"):
@@ -193,7 +203,7 @@ def test_special_event_types_are_left_out(world: Any, studio: Any) -> None:
 
 
 def test_an_expired_sync_token_reconciles_by_absence_without_wiping_the_studio(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.schedule.add(studio.user, studio.session("s1"))
@@ -214,7 +224,7 @@ def test_an_expired_sync_token_reconciles_by_absence_without_wiping_the_studio(
     assert w.sync().writes == 0
 
 
-def split_a_series_in_google(w: Any, studio: Any) -> tuple[dict[str, Any], Timed]:
+def split_a_series_in_google(w: Any, studio: StudioBuilders) -> tuple[dict[str, Any], Timed]:
     """The user makes session s1 weekly, then edits "this and following" from week 3: Google
     copies the private marker onto the new series."""
     original = event_id_for("studio.u7", "s1")
@@ -233,7 +243,9 @@ def split_a_series_in_google(w: Any, studio: Any) -> tuple[dict[str, Any], Timed
     return w.calendar_user.insert_raw(w.calendar_id, copy), later
 
 
-def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: Any) -> None:
+def test_a_series_split_in_google_loses_the_copied_marker(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.schedule.add(studio.user, studio.session("s1", day=1))
     w.sync()
@@ -255,7 +267,7 @@ def test_a_series_split_in_google_loses_the_copied_marker(world: Any, studio: An
 
 
 def test_a_deleted_calendar_drops_the_mapping_and_a_new_calendar_starts_over(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False)
     w.schedule.add(studio.user, studio.session("s1"))
@@ -281,7 +293,7 @@ def test_a_deleted_calendar_drops_the_mapping_and_a_new_calendar_starts_over(
 
 
 def test_a_dry_run_over_a_split_series_reports_the_repair_without_writing_it(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
     w.schedule.add(studio.user, studio.session("s1", day=1))

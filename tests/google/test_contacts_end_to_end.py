@@ -3,13 +3,17 @@ emulator with the real google-api-python-client."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
 
 from calsync import ContactFields, DeletionRules, Phone, Side
 from calsync.google.translate import MARKER_ITEM, MARKER_PROFILE
+
+if TYPE_CHECKING:
+    from studio_world import StudioBuilders
+    from tests.google.conftest import MakeWorld
 
 pytestmark = pytest.mark.emulator
 
@@ -22,7 +26,7 @@ def marker_of(person: dict[str, Any]) -> dict[str, str]:
     return {d["key"]: d["value"] for d in person.get("clientData", [])}
 
 
-def synced_world(world: Any, studio: Any, *names: str, **options: Any) -> Any:
+def synced_world(world: MakeWorld, studio: StudioBuilders, *names: str, **options: Any) -> Any:
     w = world(**options)
     for number, name in enumerate(names, 1):
         w.clients.add(studio.user, studio.client(f"c{number}", given=name), groups=[studio.group])
@@ -32,7 +36,7 @@ def synced_world(world: Any, studio: Any, *names: str, **options: Any) -> Any:
 
 
 def test_initial_sync_puts_the_client_group_in_a_google_group_of_the_same_name(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world()
     w.clients.add(studio.user, studio.client("c1", "Ann"), groups=[studio.group])
@@ -58,7 +62,7 @@ def test_initial_sync_puts_the_client_group_in_a_google_group_of_the_same_name(
     }
 
 
-def test_an_empty_client_group_makes_an_empty_google_group(world: Any) -> None:
+def test_an_empty_client_group_makes_an_empty_google_group(world: MakeWorld) -> None:
     w = world()
 
     report = w.sync()
@@ -67,7 +71,9 @@ def test_an_empty_client_group_makes_an_empty_google_group(world: Any) -> None:
     assert w.group_members() == {}
 
 
-def test_host_edits_go_out_and_google_edits_come_back(world: Any, studio: Any) -> None:
+def test_host_edits_go_out_and_google_edits_come_back(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = synced_world(world, studio, "Ann", "Bea", inbound_contacts=True)
     [ann_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c1"]
     [bea_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c2"]
@@ -85,7 +91,7 @@ def test_host_edits_go_out_and_google_edits_come_back(world: Any, studio: Any) -
 
 
 def test_a_contact_added_to_the_google_group_comes_back_as_a_client(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = synced_world(world, studio, "Ann", inbound_contacts=True)
     group = w.account.contacts.ensure_group(studio.group)
@@ -100,7 +106,7 @@ def test_a_contact_added_to_the_google_group_comes_back_as_a_client(
 
 
 def test_a_client_removed_from_the_host_group_deletes_the_contact_calsync_made(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = synced_world(world, studio, "Ann", "Bea")
 
@@ -113,7 +119,7 @@ def test_a_client_removed_from_the_host_group_deletes_the_contact_calsync_made(
 
 
 def test_a_client_removed_from_the_host_group_can_keep_its_contact_unlabelled(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     rules = DeletionRules(delete_removed_contacts=False)
     w = synced_world(world, studio, "Ann", "Bea", deletion_rules=rules)
@@ -126,7 +132,9 @@ def test_a_client_removed_from_the_host_group_can_keep_its_contact_unlabelled(
     assert given_names(w.contacts_user.contacts()) == ["Ann", "Bea"]
 
 
-def test_a_contact_taken_out_of_the_google_group_is_put_back(world: Any, studio: Any) -> None:
+def test_a_contact_taken_out_of_the_google_group_is_put_back(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = synced_world(world, studio, "Ann")
     [ann_id] = w.group_members()
     group = w.account.contacts.ensure_group(studio.group)
@@ -138,7 +146,9 @@ def test_a_contact_taken_out_of_the_google_group_is_put_back(world: Any, studio:
     assert list(w.group_members()) == [ann_id]
 
 
-def test_an_expired_people_sync_token_reconciles_in_full(world: Any, studio: Any) -> None:
+def test_an_expired_people_sync_token_reconciles_in_full(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = synced_world(world, studio, "Ann", "Bea", inbound_contacts=True)
     [ann_id] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c1"]
     before = w.clients.contacts(studio.user)
@@ -155,7 +165,9 @@ def test_an_expired_people_sync_token_reconciles_in_full(world: Any, studio: Any
     assert w.sync().writes == 0
 
 
-def test_many_contacts_go_out_in_batches_of_up_to_200_creates(world: Any, studio: Any) -> None:
+def test_many_contacts_go_out_in_batches_of_up_to_200_creates(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world()
     for number in range(450):
         client = studio.client(f"c{number}", given=f"Client{number:03d}")

@@ -4,7 +4,7 @@ or duplicated (emulator, real client, through the engine)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from google.oauth2.credentials import Credentials
@@ -17,6 +17,10 @@ from calsync.google.contacts import GoogleContactsBackend
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import no_wait_retrying
 from calsync.testing import SimulatedCrash
+
+if TYPE_CHECKING:
+    from studio_world import StudioBuilders
+    from tests.google.conftest import MakeWorld
 
 pytestmark = pytest.mark.emulator
 
@@ -36,13 +40,13 @@ class CrashingContacts(GoogleContactsBackend):
 
 
 def crash_into(backend: Any, kind: type) -> Any:
-    crashing = kind.__new__(kind)
+    crashing: Any = object.__new__(kind)
     crashing.__dict__.update(backend.__dict__)
     return crashing
 
 
 def test_a_crash_after_creating_before_the_state_commit_duplicates_nothing(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world()
     for number in range(3):
@@ -66,7 +70,7 @@ def test_a_crash_after_creating_before_the_state_commit_duplicates_nothing(
 
 
 def test_rate_limits_and_server_errors_are_retried_and_the_run_completes(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world()
     for number in range(8):
@@ -94,7 +98,7 @@ def test_rate_limits_and_server_errors_are_retried_and_the_run_completes(
 
 
 def test_an_ambiguous_failure_of_a_contact_create_is_settled_on_the_next_run(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world()
     for number in range(5):
@@ -110,7 +114,9 @@ def test_an_ambiguous_failure_of_a_contact_create_is_settled_on_the_next_run(
     assert w.sync().writes == 0
 
 
-def test_a_quota_exceeded_run_reports_and_loses_nothing(world: Any, studio: Any) -> None:
+def test_a_quota_exceeded_run_reports_and_loses_nothing(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False)
     for number in range(4):
         w.schedule.add(studio.user, studio.session(f"s{number}", day=number + 1))
@@ -124,7 +130,9 @@ def test_a_quota_exceeded_run_reports_and_loses_nothing(world: Any, studio: Any)
     assert len(w.events()) == 4
 
 
-def test_a_revoked_authorisation_asks_the_user_to_reauthorise(world: Any, studio: Any) -> None:
+def test_a_revoked_authorisation_asks_the_user_to_reauthorise(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world()
     w.schedule.add(studio.user, studio.session("s1"))
     access, refresh = w.google.issue_tokens(f"{w.token}@example.com")
@@ -152,7 +160,9 @@ def test_a_revoked_authorisation_asks_the_user_to_reauthorise(world: Any, studio
     assert access not in report.summary()
 
 
-def test_a_large_sync_paced_under_the_quota_is_never_refused(world: Any, studio: Any) -> None:
+def test_a_large_sync_paced_under_the_quota_is_never_refused(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
     w = world(contacts=False)
     for number in range(150):
         w.schedule.add(studio.user, studio.session(f"s{number}", day=1 + number % 300))

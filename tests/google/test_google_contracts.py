@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from calsync.google.calendar import GoogleCalendarBackend
@@ -13,24 +15,27 @@ from calsync.testing.contracts.backends import (
     ContactsHarness,
 )
 
+if TYPE_CHECKING:
+    from tests.google.conftest import CalendarUser, ContactsUser
+
 pytestmark = pytest.mark.emulator
 
 
 class TestGoogleCalendarBackend(CalendarBackendContract):
     @pytest.fixture
     def calendar_harness(
-        self, calendar_backend: GoogleCalendarBackend, calendar_user: object
+        self, calendar_backend: GoogleCalendarBackend, calendar_user: CalendarUser
     ) -> CalendarHarness:
         calendar = calendar_backend.create_calendar("calsync contract", "Europe/London")
-        return CalendarHarness(calendar_backend, calendar_user, calendar.id)  # type: ignore[arg-type]
+        return CalendarHarness(calendar_backend, calendar_user, calendar.id)
 
 
 class TestGoogleContactsBackend(ContactsBackendContract):
     @pytest.fixture
     def contacts_harness(
-        self, contacts_backend: GoogleContactsBackend, contacts_user: object
+        self, contacts_backend: GoogleContactsBackend, contacts_user: ContactsUser
     ) -> ContactsHarness:
-        return ContactsHarness(contacts_backend, contacts_user)  # type: ignore[arg-type]
+        return ContactsHarness(contacts_backend, contacts_user)
 
 
 def test_the_user_chooses_among_writable_calendars_or_creates_a_dedicated_one(

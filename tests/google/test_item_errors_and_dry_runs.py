@@ -3,12 +3,16 @@ client, through the engine)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from calsync import Side
 from calsync.model import Channel
+
+if TYPE_CHECKING:
+    from studio_world import StudioBuilders
+    from tests.google.conftest import MakeWorld
 
 pytestmark = pytest.mark.emulator
 
@@ -16,7 +20,7 @@ NS = "studio.u7"
 
 
 def test_a_404_answering_one_batched_insert_is_that_items_error_not_a_deleted_calendar(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False)
     for number in range(4):
@@ -35,7 +39,7 @@ def test_a_404_answering_one_batched_insert_is_that_items_error_not_a_deleted_ca
 
 
 def test_a_dry_run_of_both_channels_changes_neither_google_the_host_nor_the_state(
-    world: Any, studio: Any
+    world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(inbound_calendar=True, inbound_contacts=True)
     for number in range(3):

@@ -113,7 +113,7 @@ def test_a_request_larger_than_the_quota_waits_for_an_empty_window_then_owes() -
     second = pacer.acquire(1)
 
     span = 60.0 + pacer.spread
-    assert (first, second) == (pytest.approx(span), pytest.approx(span))
+    assert (first, second) == pytest.approx((span, span))
 
 
 def test_callers_on_many_threads_share_one_window() -> None:

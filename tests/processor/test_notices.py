@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -66,11 +67,11 @@ class Studio:
             raise ConnectionError(self.broken)
         return Connection(self.calendar)
 
-    def processor(self, **kw: object) -> SyncProcessor:
+    def processor(self, **kw: Any) -> SyncProcessor:
         engine = SyncEngine(self.store, self.schedule, clock=self.clock)
-        values: dict[str, object] = {"clock": self.clock, "interval": 60.0, "notifier": self.outbox}
+        values: dict[str, Any] = {"clock": self.clock, "interval": 60.0, "notifier": self.outbox}
         values.update(kw)
-        return SyncProcessor(engine, self.profiles, self.connect, **values)  # type: ignore[arg-type]
+        return SyncProcessor(engine, self.profiles, self.connect, **values)
 
     def run(self, processor: SyncProcessor, *, after: timedelta = timedelta(minutes=5)) -> None:
         self.clock.advance(seconds=after.total_seconds())
@@ -212,7 +213,8 @@ def test_the_same_problem_within_the_reminder_interval_keeps_the_record() -> Non
 def test_any_history_mails_each_change_at_once_and_the_same_problem_at_most_daily(
     history: list[tuple[str | None, int]],
 ) -> None:
-    now, record, before, mailed_at = NOW, None, (), NOW
+    before: tuple[str, ...] = ()
+    now, record, mailed_at = NOW, None, NOW
     for problem, hours in history:
         now += timedelta(hours=hours)
         report = SyncReport("p", now)

@@ -11,6 +11,7 @@ from email.message import Message
 import attrs
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from studio_world import CAL, NOW, Clock, session
 
 from calsync import (
@@ -31,9 +32,17 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
+
+
+def body_of(message: Message) -> str:
+    """The decoded body of a single-part message."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
 
 
 @pytest.fixture
@@ -71,7 +80,7 @@ def test_a_run_with_problems_sends_one_digest_that_says_what_to_do(
     )
 
     (message,) = inbox.messages
-    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    body = body_of(message)
     assert message["To"] == "ann@studio.example"
     assert "problems" in message["Subject"]
     assert "Re-authenticate Google in User Preferences" in body
@@ -98,7 +107,7 @@ def test_verbose_troubleshooting_sends_the_full_trace_of_every_run(
     )
 
     (message,) = inbox.messages
-    assert "line two" in message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "line two" in body_of(message)
 
 
 def test_no_switch_on_means_no_email() -> None:
@@ -136,7 +145,7 @@ def test_the_processor_mails_a_verbose_trace_of_the_real_run(
     processor.run_once()
 
     (message,) = inbox.messages
-    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    body = body_of(message)
     assert "created remote calendar" in body
     assert "Google: 1 created" in body
     assert logging.getLogger("calsync").level == logging.WARNING

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -15,11 +16,12 @@ from calsync import (
     MemoryStateStore,
     ProfileStatus,
     SqliteStateStore,
+    StateStore,
     SyncEngine,
     SyncOptions,
     SyncProfile,
 )
-from calsync.processor import Connection, SyncProcessor
+from calsync.processor import Connection, ProfileRun, SyncProcessor
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 USERS = ["ann", "ben", "cara", "dan"]
@@ -28,7 +30,7 @@ USERS = ["ann", "ben", "cara", "dan"]
 class Studio:
     """Four users, each with their own in-memory Google calendar."""
 
-    def __init__(self, store: object | None = None) -> None:
+    def __init__(self, store: StateStore | None = None) -> None:
         self.clock = Clock(NOW)
         self.schedule = MemoryScheduleSource(now=self.clock)
         self.calendars = {u: MemoryCalendarBackend(now=self.clock, calendars=[CAL]) for u in USERS}
@@ -37,8 +39,8 @@ class Studio:
         )
         for user in USERS:
             self.schedule.add(user, session(f"{user}-1"))
-        self.store = store or MemoryStateStore()
-        self.engine = SyncEngine(self.store, self.schedule, clock=self.clock)  # type: ignore[arg-type]
+        self.store: StateStore = store or MemoryStateStore()
+        self.engine = SyncEngine(self.store, self.schedule, clock=self.clock)
         self.refuse: set[str] = set()
         self.explode: set[str] = set()
 
@@ -49,10 +51,10 @@ class Studio:
             raise RuntimeError("adapter bug")
         return Connection(self.calendars[profile.user_id])
 
-    def processor(self, **kw: object) -> SyncProcessor:
-        values: dict[str, object] = {"clock": self.clock, "interval": 60.0}
+    def processor(self, **kw: Any) -> SyncProcessor:
+        values: dict[str, Any] = {"clock": self.clock, "interval": 60.0}
         values.update(kw)
-        return SyncProcessor(self.engine, self.profiles, self.connect, **values)  # type: ignore[arg-type]
+        return SyncProcessor(self.engine, self.profiles, self.connect, **values)
 
 
 def test_run_once_syncs_every_profile_and_clears_the_first_time_switch() -> None:
@@ -116,7 +118,7 @@ def test_a_deleted_calendar_tells_the_host_to_ask_for_a_new_one() -> None:
 
 def test_a_profile_whose_lease_another_runner_holds_is_skipped() -> None:
     studio = Studio()
-    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)  # type: ignore[attr-defined]
+    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)
 
     runs = studio.processor().run_once()
 
@@ -126,7 +128,7 @@ def test_a_profile_whose_lease_another_runner_holds_is_skipped() -> None:
 
 def test_a_lease_left_by_a_crashed_runner_expires_and_is_taken_over() -> None:
     studio = Studio()
-    studio.store.acquire_lease("studio.ann", "crashed", timedelta(minutes=5), NOW)  # type: ignore[attr-defined]
+    studio.store.acquire_lease("studio.ann", "crashed", timedelta(minutes=5), NOW)
     studio.clock.advance(minutes=6)
 
     runs = studio.processor().run_once()
@@ -151,11 +153,11 @@ def test_two_processors_racing_sync_each_profile_exactly_once_per_round(tmp_path
         ),
     ]
     barrier = threading.Barrier(2)
-    results: list[dict[str, object]] = []
+    results: list[dict[str, ProfileRun]] = []
 
     def race(processor: SyncProcessor) -> None:
         barrier.wait()
-        results.append(processor.run_once())  # type: ignore[arg-type]
+        results.append(processor.run_once())
 
     threads = [threading.Thread(target=race, args=(p,)) for p in processors]
     for thread in threads:
@@ -163,7 +165,7 @@ def test_two_processors_racing_sync_each_profile_exactly_once_per_round(tmp_path
     for thread in threads:
         thread.join()
 
-    synced = [pid for runs in results for pid, run in runs.items() if run.report is not None]  # type: ignore[attr-defined]
+    synced = [pid for runs in results for pid, run in runs.items() if run.report is not None]
     assert sorted(synced) == sorted(f"studio.{u}" for u in USERS)
     assert all(len(studio.calendars[u].events(CAL)) == 1 for u in USERS)
     second_store.close()
@@ -185,13 +187,13 @@ def test_one_runner_never_syncs_a_profile_twice_at_once_and_a_confirmation_waits
 
     processor.connect = slow_connect
     ann = studio.profiles.get("studio.ann")
-    first: list[object] = []
+    first: list[ProfileRun] = []
     runner = threading.Thread(target=lambda: first.append(processor.run_profile(ann)))
     runner.start()
     entered.wait(5)
 
     second = processor.run_profile(ann, scheduled=True)
-    confirming: list[object] = []
+    confirming: list[ProfileRun] = []
     confirmer = threading.Thread(
         target=lambda: confirming.append(processor.run_profile(ann, confirm_deletions=True))
     )
@@ -205,7 +207,7 @@ def test_one_runner_never_syncs_a_profile_twice_at_once_and_a_confirmation_waits
     assert second.skipped == "already being synced by this runner"
     assert waited  # the confirmation did not run alongside the first sync
     assert connections == ["studio.ann", "studio.ann"]  # first run, then the confirmation
-    assert all(run.report is not None for run in (*first, *confirming))  # type: ignore[attr-defined]
+    assert all(run.report is not None for run in (*first, *confirming))
 
 
 def test_serve_runs_rounds_on_a_schedule_until_stopped() -> None:
@@ -239,9 +241,9 @@ def test_jitter_outside_its_range_is_refused() -> None:
 
 def test_sync_now_waits_for_another_runners_run_and_then_runs() -> None:
     studio = Studio()
-    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)  # type: ignore[attr-defined]
+    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)
     processor = studio.processor(lease_poll=0.02)
-    runs: list[object] = []
+    runs: list[ProfileRun] = []
     waiting = threading.Thread(
         target=lambda: runs.append(processor.run_profile(studio.profiles.get("studio.ann")))
     )
@@ -249,17 +251,17 @@ def test_sync_now_waits_for_another_runners_run_and_then_runs() -> None:
     waiting.start()
     waiting.join(0.3)
     waited = waiting.is_alive()
-    studio.store.release_lease("studio.ann", "other-runner")  # type: ignore[attr-defined]
+    studio.store.release_lease("studio.ann", "other-runner")
     waiting.join(5)
 
     assert waited
-    assert runs[0].report is not None  # type: ignore[attr-defined]
+    assert runs[0].report is not None
     assert len(studio.calendars["ann"].events(CAL)) == 1
 
 
 def test_sync_now_gives_up_when_the_other_run_outlasts_the_wait() -> None:
     studio = Studio()
-    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)  # type: ignore[attr-defined]
+    studio.store.acquire_lease("studio.ann", "other-runner", timedelta(minutes=5), NOW)
 
     run = studio.processor(lease_poll=0.02).run_profile(studio.profiles.get("studio.ann"), wait=0.1)
 

@@ -5,9 +5,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from studio_world import CAL, NOW, Clock, session
 
+from calsync import (
+    MemoryStateStore,
+    Notifications,
+    SyncEngine,
+    SyncOptions,
+    SyncProfile,
+    SyncReport,
+)
+from calsync.notify import Notifier
+from calsync.processor import Connection, SyncProcessor
+from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 from calsync.trace import trace_run
 
 # a module logger and one below it, as calsync's packages have (created before any trace)
@@ -20,10 +33,14 @@ class Collected(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.messages: list[str] = []
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        self.records.append(record)
+
+    @property
+    def messages(self) -> list[str]:
+        return [record.getMessage() for record in self.records]
 
 
 @pytest.fixture
@@ -153,3 +170,47 @@ def test_a_disabled_trace_yields_nothing_and_installs_nothing() -> None:
     with trace_run(enabled=False) as trace:
         assert trace is None
         assert not INNER.filters
+
+
+class Traces(Notifier):
+    """The notifier: keeps every trace it is given, by profile."""
+
+    def __init__(self) -> None:
+        self.traces: dict[str, str] = {}
+
+    def notify(self, profile: SyncProfile, report: SyncReport, trace: str, *more: Any) -> None:
+        self.traces[profile.id] = trace
+
+
+def test_the_processor_traces_only_the_verbose_users_run_while_the_others_log_as_configured(
+    host_handler: Collected,
+) -> None:
+    clock = Clock(NOW)
+    users = ["ann", "ben", "cara", "dan"]
+    schedule = MemoryScheduleSource(now=clock)
+    calendars = {u: MemoryCalendarBackend(now=clock, calendars=[CAL]) for u in users}
+    for user in users:
+        schedule.add(user, session(f"{user}-shoot"))
+    verbose = SyncOptions(notifications=Notifications(verbose=True))
+    profiles = MemoryProfileStore(
+        SyncProfile(f"studio.{u}", u, CAL, verbose if u == "ann" else SyncOptions()) for u in users
+    )
+    notifier = Traces()
+    processor = SyncProcessor(
+        SyncEngine(MemoryStateStore(), schedule, clock=clock),
+        profiles,
+        lambda p: Connection(calendars[p.user_id]),
+        notifier=notifier,
+        clock=clock,
+        workers=4,
+    )
+    runs = processor.run_once()
+
+    assert {True} == {run.report is not None and run.report.ok for run in runs.values()}
+    trace = notifier.traces["studio.ann"]
+    assert "DEBUG" in trace
+    assert "ann-shoot" in trace
+    assert [u for u in users[1:] if f"{u}-shoot" in trace] == []
+    assert host_handler.records
+    assert min(record.levelno for record in host_handler.records) >= logging.INFO
+    assert logging.getLogger("calsync").level == logging.INFO

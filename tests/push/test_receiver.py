@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -27,7 +28,7 @@ NOW = datetime(2031, 3, 2, 8, 0, tzinfo=UTC)
 CAL = "studio@group.calendar.google.com"
 
 
-def a_channel(**changes: object) -> PushChannel:
+def a_channel(**changes: Any) -> PushChannel:
     channel = PushChannel(
         "calsync-1", "studio.ann", CAL, "res-1", token_hash("s3cret"), NOW + timedelta(days=7), NOW
     )
@@ -185,7 +186,7 @@ def clock() -> list[datetime]:
     return _now
 
 
-def profile(calendar_id: str | None = CAL, **changes: object) -> SyncProfile:
+def profile(calendar_id: str | None = CAL, **changes: Any) -> SyncProfile:
     return attrs.evolve(SyncProfile("studio.ann", "ann", calendar_id, SyncOptions()), **changes)
 
 

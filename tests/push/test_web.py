@@ -117,6 +117,7 @@ def test_the_web_flow_stores_the_token_and_clears_needs_reauth(hosted: Hosted) -
     assert (done, "Google is connected" in page) == (200, True)
     token = hosted.tokens.load("studio.bea")
     assert token is not None
+    assert token.access_token is not None
     assert hosted.google.account(token.access_token).email == "bea@example.com"
     assert hosted.profiles.get("studio.bea").status is ProfileStatus.OK
     assert hosted.authorised == ["studio.bea"]

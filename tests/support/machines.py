@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, settings
 def machine_settings(modest_examples: int) -> settings:
     """``thorough`` (2,000 examples) when that profile is loaded, else a modest run."""
     profile = settings.default
+    assert profile is not None
     examples = profile.max_examples if profile.max_examples >= 1000 else modest_examples
     return settings(
         profile,

@@ -1,5 +1,6 @@
-"""Corrupt rows in a studio database file, written straight into its SQLite as a bug or a hand
-edit would leave them (the studio's own methods never write such a row)."""
+"""Corrupt rows in a studio database file (sessions, appointments and clients), written
+straight into its SQLite as a bug or a hand edit would leave them (the studio's own methods
+never write such a row)."""
 
 from __future__ import annotations
 
@@ -50,5 +51,23 @@ def corrupt_row(path: Path, key: str, defect: Defect, *, logged: bool = False) -
                     "INSERT INTO change_log (user_id, item_id, deleted) VALUES (?, ?, 0)",
                     (row[0], key),
                 )
+    finally:
+        db.close()
+
+
+def corrupt_client(path: Path, client_id: int) -> None:
+    """Damage client ``client_id``'s row: its last-change time is no time at all.
+
+    Raises:
+        KeyError: there is no such client.
+    """
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            cursor = db.execute(
+                "UPDATE clients SET updated_at = 'last Tuesday' WHERE id = ?", (client_id,)
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(client_id)
     finally:
         db.close()

@@ -373,5 +373,24 @@ def test_contact_faults_and_call_counts() -> None:
     with pytest.raises(SimulatedCrash):
         source.create_contact(USER, GROUP, ContactFields(given_name="Bea"), "people/c7")
 
-    assert [c.remote_id for c in source.list_group(USER, GROUP)] == ["people/c7"]
+    assert [c.remote_id for c in source.list_group(USER, GROUP) if isinstance(c, Contact)] == [
+        "people/c7"
+    ]
     assert dict(source.calls) == {"list_group": 2, "create_contact": 1}
+
+
+def test_a_corrupt_row_can_be_repaired_or_removed_by_staff() -> None:
+    source = MemoryScheduleSource(change_feed=True)
+    kept, dropped = appointment("a1"), appointment("a2", "Dropped")
+    source.add_corrupt(USER, kept, "its time zone 'Mars/Base' is unknown")
+    source.add_corrupt(USER, dropped, "its end is before its start")
+    cursor = source.change_cursor(USER)
+    assert cursor is not None
+
+    repaired = source.repair(USER, kept)
+    source.remove(USER, "a2")
+
+    assert source.get_item(USER, "a1") == repaired
+    assert source.get_item(USER, "a2") is None
+    changes = source.changes_since(USER, cursor)
+    assert ([i.id for i in changes.changed], changes.deleted) == (["a1"], ("a2",))

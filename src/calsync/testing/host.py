@@ -5,9 +5,9 @@ contracts. Every change, whether calsync makes it through the contract or the "h
 it through a hook (``add``, ``edit``, ``remove``, ``convert``, …), gives the item a new
 ``revision`` and an ``updated`` time from the injectable clock. A change feed is optional
 (``change_feed=True``). ``fail_next``, ``crash_after_next`` and ``calls`` are as on the
-in-memory backends (:class:`~calsync.testing._faults.FaultHooks`). A schedule can also hold
-corrupt rows (``add_corrupt``): they are answered as :class:`~calsync.sources.Unreadable`, as the
-host contract asks, until ``repair`` makes them items again.
+in-memory backends (:class:`~calsync.testing._faults.FaultHooks`). Both can also hold corrupt
+rows (``add_corrupt``): they are answered as :class:`~calsync.sources.Unreadable`, as the host
+contract asks (a schedule's until ``repair`` makes them items again).
 """
 
 from __future__ import annotations
@@ -228,9 +228,10 @@ class MemoryScheduleSource(_MemoryHost[str], ScheduleSource):
             return self._store(user_id, attrs.evolve(self._existing(user_id, item_id), **changes))
 
     def remove(self, user_id: str, item_id: str) -> None:
-        """Delete an item. Raises ``KeyError`` when there is no such item."""
+        """Delete an item (or a corrupt row). Raises ``KeyError`` when there is no such item."""
         with self._lock:
-            self._existing(user_id, item_id)
+            if item_id not in self._corrupt.get(user_id, {}):
+                self._existing(user_id, item_id)
             self._drop(user_id, item_id)
 
     def convert(
@@ -354,17 +355,19 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
     def __init__(self, *, now: Clock | None = None, change_feed: bool = False) -> None:
         super().__init__(now=now, change_feed=change_feed)
         self._clients: dict[str, dict[str, Contact]] = {}
+        self._corrupt: dict[str, dict[str, Unreadable]] = {}
         self._members: dict[tuple[str, str], dict[str, None]] = {}  # ordered sets
 
     # -- the contract --------------------------------------------------------------------
 
-    def list_group(self, user_id: str, group: str) -> list[Contact]:
+    def list_group(self, user_id: str, group: str) -> list[Contact | Unreadable]:
         with self._contract_call("list_group"):
-            clients = self._user(user_id)
-            return [clients[i] for i in self._group(user_id, group)]
+            return [self._read(user_id, i) for i in self._group(user_id, group)]
 
-    def get_contact(self, user_id: str, contact_id: str) -> Contact | None:
+    def get_contact(self, user_id: str, contact_id: str) -> Contact | Unreadable | None:
         with self._contract_call("get_contact"):
+            if contact_id in self._corrupt.get(user_id, {}):
+                return self._read(user_id, contact_id)
             return self._user(user_id).get(contact_id)
 
     def create_contact(
@@ -375,7 +378,7 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
             for contact in clients.values():
                 if contact.remote_id == origin:
                     return contact
-            contact_id = self._new_id("c", clients)
+            contact_id = self._new_id("c", [*clients, *self._corrupt.get(user_id, {})])
             stored = self._store(user_id, Contact(contact_id, fields, remote_id=origin))
             self._join(user_id, group, contact_id)
             return stored
@@ -404,10 +407,10 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
             if not self.change_feed:
                 return super().changes_since(user_id, group, cursor)
             ids, next_cursor = self._log.since((user_id, group), cursor)
-            clients, members = self._user(user_id), self._group(user_id, group)
-            changed = [clients[i] for i in ids if i in members]
+            members = self._group(user_id, group)
+            changed = [self._read(user_id, i) for i in ids if i in members]
             deleted = [i for i in ids if i not in members]
-            return HostChanges[Contact](changed, deleted, next_cursor)
+            return HostChanges[Contact | Unreadable](changed, deleted, next_cursor)
 
     # -- what the host's staff do --------------------------------------------------------
 
@@ -424,6 +427,27 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
             for group in groups:
                 self._join(user_id, group, contact.id)
             return stored
+
+    def add_corrupt(
+        self,
+        user_id: str,
+        contact: Contact,
+        groups: Iterable[str] = (),
+        reason: str = "its row is damaged",
+    ) -> str:
+        """Add a client (in ``groups``) whose row cannot be read; the source answers it as
+        :class:`~calsync.sources.Unreadable` with ``reason``. Returns its id.
+
+        Raises:
+            ValueError: the id is taken.
+        """
+        with self._lock:
+            if contact.id in self._user(user_id) or contact.id in self._corrupt.get(user_id, {}):
+                raise ValueError(f"client id {contact.id!r} is taken")
+            self._corrupt.setdefault(user_id, {})[contact.id] = Unreadable(contact.id, reason)
+            for group in groups:
+                self._join(user_id, group, contact.id)
+            return contact.id
 
     def edit(self, user_id: str, contact_id: str, **field_changes: Any) -> Contact:
         """Change :class:`ContactFields` attributes of a client."""
@@ -468,6 +492,10 @@ class MemoryContactSource(_MemoryHost[tuple[str, str]], ContactSource):
 
     def _group(self, user_id: str, group: str) -> dict[str, None]:
         return self._members.setdefault((user_id, group), {})
+
+    def _read(self, user_id: str, contact_id: str) -> Contact | Unreadable:
+        corrupt = self._corrupt.get(user_id, {})
+        return corrupt[contact_id] if contact_id in corrupt else self._user(user_id)[contact_id]
 
     def _existing(self, user_id: str, contact_id: str) -> Contact:
         contact = self._user(user_id).get(contact_id)

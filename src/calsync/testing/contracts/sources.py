@@ -52,6 +52,7 @@ __all__ = [
     "ContactHarness",
     "ContactHostDriver",
     "ContactSourceContract",
+    "CorruptClientDriver",
     "CorruptRowDriver",
     "Defect",
     "ScheduleHarness",
@@ -106,6 +107,16 @@ class CorruptRowDriver(Protocol):
         ...
 
 
+@runtime_checkable
+class CorruptClientDriver(Protocol):
+    """What the contact suite needs to plant a corrupt client row in the host."""
+
+    def add_corrupt(self, user_id: str, contact: Contact, groups: Iterable[str] = ()) -> str:
+        """Store a client like ``contact``, in ``groups``, whose row cannot be read (damaged
+        by a bug or a hand edit, bypassing the host's own checks); return its id."""
+        ...
+
+
 class ContactHostDriver(Protocol):
     """What the contact suite needs the host's staff to do (the memory source does it)."""
 
@@ -140,6 +151,8 @@ class ContactHarness:
     other_user_id: str = "contract-user-2"
     group: str = "calsync contract group"
     other_group: str = "calsync contract other group"
+    #: why the host cannot hold a corrupt client row at all ("" when its driver can plant one)
+    no_corrupt_rows: str = ""
 
 
 #: The window the schedule suite lists: March 2031 (UTC).
@@ -610,6 +623,53 @@ class ContactSourceContract:
 
         assert contact_id not in self._members(h, h.group)
         assert h.source.get_contact(h.user_id, contact_id) is not None
+
+    def _corrupt(self, h: ContactHarness, groups: Sequence[str]) -> str:
+        if h.no_corrupt_rows:
+            pytest.skip(h.no_corrupt_rows)
+        if not isinstance(h.driver, CorruptClientDriver):
+            pytest.fail(
+                "the contact driver has no add_corrupt: implement CorruptClientDriver, or say "
+                "why the host cannot hold a corrupt row in ContactHarness(no_corrupt_rows=...)"
+            )
+        return h.driver.add_corrupt(h.user_id, client("contract-broken", "Broken"), groups)
+
+    def test_a_corrupt_client_row_is_listed_as_unreadable_with_its_id_and_the_rest_intact(
+        self, contact_harness: ContactHarness
+    ) -> None:
+        h = contact_harness
+        member = self._add(h, client("contract-ann"), [h.group])
+        broken = self._corrupt(h, [h.group])
+
+        listed = list(h.source.list_group(h.user_id, h.group))
+
+        unreadable = [c for c in listed if isinstance(c, Unreadable)]
+        assert [broken] == [c.id for c in unreadable]
+        assert unreadable[0].reason.strip()
+        assert member in {c.id for c in listed if isinstance(c, Contact)}
+
+    def test_get_contact_of_a_corrupt_client_row_is_unreadable_with_its_id_and_a_reason(
+        self, contact_harness: ContactHarness
+    ) -> None:
+        h = contact_harness
+        broken = self._corrupt(h, [h.group])
+
+        found = h.source.get_contact(h.user_id, broken)
+
+        assert isinstance(found, Unreadable)
+        assert (broken, True) == (found.id, bool(found.reason.strip()))
+
+    def test_the_change_feed_reports_a_corrupt_client_as_unreadable(
+        self, contact_harness: ContactHarness
+    ) -> None:
+        h = contact_harness
+        cursor = self._cursor(h)
+        broken = self._corrupt(h, [h.group])
+
+        changes = h.source.changes_since(h.user_id, h.group, cursor)
+
+        assert [Unreadable] == [type(c) for c in changes.changed if c.id == broken]
+        assert broken not in changes.deleted
 
     # -- change feed ---------------------------------------------------------------------
 
