@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from studio_world import CAL, GROUP, USER, World, appointment, client, session, timed
+from studio_world import ANN, CAL, GROUP, USER, World, appointment, client, session, timed
 
 from calsync import (
     BackendError,
@@ -335,3 +335,24 @@ def test_a_contact_carrying_our_marker_that_calsync_did_not_create_is_never_dele
 
     assert set(world.contacts.contacts()) == {copy.id}
     assert any(copy.id in w and "did not create it" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize("feed", [False, True], ids=["full listing", "change feed"])
+def test_a_conversion_whose_event_was_deleted_in_google_restores_it_for_the_session(
+    world: World, feed: bool
+) -> None:
+    world.schedule.change_feed = feed
+    world.options(inbound_calendar=True)
+    event_id = made_in_google(world)
+    world.sync()
+    [unlinked] = world.items()
+    world.calendar.external_delete(CAL, event_id)
+    session_item = world.schedule.convert(USER, unlinked, client=ANN, session_type="Portrait")
+
+    world.sync()
+
+    mapping = world.store.mappings(NS, Channel.CALENDAR)
+    assert list(mapping) == [session_item.id]
+    restored = world.events()[mapping[session_item.id].remote_id]
+    assert restored.marker == Marker(NS, session_item.id)
+    assert world.sync().writes == 0

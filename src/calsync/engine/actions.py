@@ -56,6 +56,8 @@ class CreateRemote(Generic[F]):
     remote_id: str | None
     host_revision: str | None
     restore: bool = False
+    #: the host id whose pair this item takes over (a converted item restoring its event)
+    replaces: str | None = None
 
     def describe(self) -> str:
         verb = "restore" if self.restore else "create"

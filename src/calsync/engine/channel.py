@@ -30,7 +30,6 @@ from calsync.engine.context import (
     Progress,
     R,
     RunContext,
-    doubt_shared_intents,
     ids_to_look_up,
 )
 from calsync.engine.fields import decode_base, encode_base
@@ -73,8 +72,8 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         #: mapped host ids whose remote item could not be read this run
         self.unknown: set[str] = set()
         self.read_failures = 0
-        #: host ids whose creates this run journaled
-        self.journaled: set[str] = set()
+        #: the creates this run journaled: host id -> (fields, their encoded base)
+        self.journaled: dict[str, tuple[F, str]] = {}
 
     @property
     def profile_id(self) -> str:
@@ -127,19 +126,24 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         remote = {
             item.id: self._remote(item, intents) for item in listing.items if self.accepts(item)
         }
-        if host.complete or listing.complete:
+        partial = not (host.complete or listing.complete)
+        if partial:  # change feeds on both sides: only the rows of what changed
+            host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, remote)
+            mapping, mapped = rows.some(host_ids, remote_ids)
+        else:
             mapping = rows.all()
             mapped = len(mapping)
-        else:  # change feeds on both sides: only the rows of what changed
-            mapping, mapped = rows.some(*ids_to_look_up(host.records, host.deleted, remote))
         forgotten: dict[str, str] = {}
         if listing.complete:
             self._confirm_remote_absences(mapping, remote, forgotten)
         if host.complete:
             self._confirm_host_absences(mapping, host, forgotten)
         self._resolve_unmapped(mapping, host, remote, intents)
+        if partial:  # host items found while resolving (a successor our marker led to)
+            more, _ = ids_to_look_up(host.records, host.deleted, {})
+            if more - host_ids:
+                mapping.update(rows.some(more - host_ids, set())[0])
         self._leave_out_unknown(mapping, host, remote)
-        doubt_shared_intents(remote, intents, self.made_by_us)
         deleted = frozenset(host.deleted - self.unreadable.keys())
         snapshot = Snapshot(host.records, deleted, remote, forgotten, intents)
         warnings = [*self.warnings, *self._unreadable_warnings()]
@@ -226,12 +230,10 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
                 record.updated,
                 record.in_scope,
             )
-        # a journaled intent proves ownership only where the remote side chooses the ids: with
-        # calsync's own deterministic ids, the id alone says which item calsync made
-        by_intent = marker.host_id in intents and self.intended_remote_id(marker.host_id) is None
-        ours = marker.namespace == self.profile_id and (
-            by_intent or self.made_by_us(record.id, marker)
-        )
+        # only an id proves it: a journaled intent says calsync made *one* item for that host
+        # item, not which (a user's copy carries the same marker, and the one calsync made may
+        # be gone); intents serve adoption, which never deletes anything
+        ours = marker.namespace == self.profile_id and self.made_by_us(record.id, marker)
         return RemoteRecord(
             record.id,
             record.etag,
@@ -378,13 +380,21 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         if not creates:
             return
         store, now = self.ctx.store, self.ctx.now
-        self.journaled.update(action.host_id for action in creates)
         with store.transaction():
             for action in creates:
                 base = encode_base(action.fields)
+                self.journaled[action.host_id] = (action.fields, base)
                 store.add_pending(
                     PendingCreate(self.profile_id, self.channel, action.host_id, now, base)
                 )
+
+    def encoded(self, host_id: str, fields: F) -> str:
+        """The base of ``fields``, encoded once: a create's fields were encoded when its
+        intent was journaled."""
+        journaled = self.journaled.get(host_id)
+        if journaled is not None and journaled[0] is fields:
+            return journaled[1]
+        return encode_base(fields)
 
     def finish(self, complete: bool) -> None:
         """After a complete listing was applied, older intents have done their work: every

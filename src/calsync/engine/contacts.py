@@ -164,7 +164,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         )
 
     def made_by_us(self, remote_id: str, marker: Marker) -> bool:
-        return False  # contacts have remote-chosen ids: only a journaled intent proves it
+        # contacts have remote-chosen ids: nothing proves which contact calsync made, so an
+        # unrecorded contact whose client is gone is left in Google (named in the report)
+        return False
 
     # -- writes --------------------------------------------------------------------------
 

@@ -8,14 +8,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Generic, TypeVar
 
-import attrs
 from attrs import define, frozen
 
 from calsync.backends import RemoteContact, RemoteEvent
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import SyncReport
 from calsync.errors import AuthError, CalendarGone
-from calsync.model import Channel, Contact, Marker, RecordKind, ScheduleItem
+from calsync.model import Channel, Contact, RecordKind, ScheduleItem
 from calsync.profile import SyncProfile
 from calsync.state.base import MappingRow, StateStore
 
@@ -30,7 +29,6 @@ __all__ = [
     "R",
     "RunContext",
     "digest",
-    "doubt_shared_intents",
     "ids_to_look_up",
 ]
 
@@ -134,30 +132,6 @@ def ids_to_look_up(
     remote_ids = set(remote)
     remote_ids.update(r.origin for r in host.values() if r.origin)
     return host_ids, remote_ids
-
-
-def doubt_shared_intents(
-    remote: dict[str, RemoteRecord[F]],
-    intents: Mapping[str, F],
-    made_by_us: Callable[[str, Marker], bool],
-) -> None:
-    """An intent proves that calsync made *one* item for its host item. When several unmapped
-    items carry that marker (the user copied ours before the run that made it could record
-    it), none of them is proven, so none of them is ever deleted as an orphan."""
-    by_host: dict[str, list[str]] = {}
-    for record in remote.values():
-        marker = record.marker
-        if (
-            record.provably_ours
-            and marker is not None
-            and marker.host_id in intents
-            and not made_by_us(record.id, marker)
-        ):
-            by_host.setdefault(marker.host_id, []).append(record.id)
-    for ids in by_host.values():
-        if len(ids) > 1:
-            for remote_id in ids:
-                remote[remote_id] = attrs.evolve(remote[remote_id], provably_ours=False)
 
 
 def digest(*parts: object) -> str:

@@ -30,7 +30,7 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, HostWrite, R
-from calsync.engine.fields import encode_base, fingerprint_of
+from calsync.engine.fields import fingerprint_of
 from calsync.engine.planner import plan
 from calsync.engine.records import F, Snapshot
 from calsync.engine.report import ConflictNote, ItemError, display
@@ -153,6 +153,7 @@ class Executor(Generic[F, H, R]):
                 action.fields,
                 action.host_revision,
                 record.etag,
+                action.replaces,
             )
             self._count(Side.REMOTE, op)
         elif isinstance(action, DeleteRemote):
@@ -248,7 +249,7 @@ class Executor(Generic[F, H, R]):
     ) -> None:
         ctx = self.ctx
         channel = self.adapter.channel
-        base = encode_base(fields)
+        base = self.adapter.encoded(host_id, fields)
         row = MappingRow(
             profile_id=ctx.profile.id,
             channel=channel,

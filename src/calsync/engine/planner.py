@@ -488,7 +488,10 @@ class _Planner(Generic[F]):
             return
         fields = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
         revision = host.revision if host is not None else row.host_revision
-        what = f"{kind.value} {_named(fields, row.host_id)}"
+        host_id = host.id if host is not None else row.host_id
+        # a converted item takes its predecessor's pair over (``replaces``)
+        replaces = row.host_id if host_id != row.host_id else None
+        what = f"{kind.value} {_named(fields, host_id)}"
         restored = self.claimed_by_marker.get(row.host_id)
         if restored is not None and restored.view is not None:
             # restored already (by a run that crashed before recording it), or re-setup
@@ -501,17 +504,17 @@ class _Planner(Generic[F]):
             self.warnings.append(f"the {what} was deleted in Google; it has been restored")
             # under the same id (Google revives it) when that id may be given on create; else
             # under calsync's own id for the item (contacts: the remote side chooses)
-            own = self.rules.remote_id_for(row.host_id)
+            own = self.rules.remote_id_for(host_id)
             remote_id = row.remote_id if own is not None and is_event_id(row.remote_id) else own
             self.actions.append(
-                CreateRemote(channel, row.host_id, kind, fields, remote_id, revision, restore=True)
+                CreateRemote(channel, host_id, kind, fields, remote_id, revision, True, replaces)
             )
             return
         self.warnings.append(f"the {what} left the Google group; it was put back")
         self.actions.append(
             Update(
                 channel,
-                row.host_id,
+                host_id,
                 row.remote_id,
                 kind,
                 fields,
@@ -519,6 +522,7 @@ class _Planner(Generic[F]):
                 frozenset(),
                 remote.etag,
                 revision,
+                replaces=replaces,
             )
         )
 

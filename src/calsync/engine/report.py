@@ -30,7 +30,7 @@ from calsync.timezones import zone_info
 __all__ = ["ConflictNote", "HeldDeletion", "ItemError", "SyncReport", "display", "would_count"]
 
 
-def display(value: Any) -> str:
+def display(value: object) -> str:
     """A field value as people read it (times in the item's own zone)."""
     if isinstance(value, Timed):
         zone = zone_info(value.zone)
@@ -210,7 +210,7 @@ class SyncReport:
         )
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:  # the JSON boundary: values of every JSON type
         """A JSON-ready form of the report."""
         return {
             "profile_id": self.profile_id,
