@@ -420,7 +420,7 @@ class SyncProcessor(SyncTrigger):
         # recently"; it does not wait for a run in progress (it is retried a second later)
         if requested:
             return self.run_profile(profile, wait=0.0)
-        return self.run_profile(profile, scheduled=True)
+        return self._scheduled_run(profile)
 
     def _due(self, profile: SyncProfile, schedule: Schedule, now: float) -> float:
         """When the profile is due (monotonic seconds)."""
