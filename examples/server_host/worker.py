@@ -8,12 +8,16 @@ The deployment's settings come from a JSON file named by ``CALSYNC_SERVER_SETTIN
      "state": {"sqlite": "/srv/calsync.sqlite3"}            # or {"postgres": URL, "schema": s}
      "tokens": "/srv/tokens.sqlite3",                       # with "state" postgres: in PostgreSQL
      "redis": "redis://127.0.0.1:6379/0", "prefix": "calsync",
-     "interval": 300, "lease_ttl": 600, "calls_per_minute": 600}
+     "interval": 300, "lease_ttl": 600, "calls_per_minute": 600,
+     "push": {"address": "https://sync.example/google/notifications",  # optional: push on
+              "safety_interval": 3600, "ttl": 604800, "renew_before": 86400}}
 
 Every studio is one tenant: its engine reads that studio's database, and its profile ids are
 ``"<studio>.<user id>"``. Google tokens are encrypted with the keys in ``CALSYNC_TOKEN_KEYS``
 when the state is in PostgreSQL. Each user's calls are paced by one token bucket in Redis,
-shared by every worker process.
+shared by every worker process. With ``push``, every studio's users get a Calendar watch
+channel whose notifications go to ``address``, served by :mod:`server_host.web`; their
+calendars are then polled only every ``safety_interval``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from calsync.celery import Tenant, WorkerSetup
 from calsync.config import GoogleSettings, google_connector
 from calsync.google.redis_pacing import RedisQuotaPacer
 from calsync.metrics import MeteredPacer
+from calsync.push import PushChannels
 from calsync.tokens import SqliteTokenStore, TokenStore
 
 
@@ -80,16 +85,31 @@ def worker_setup() -> WorkerSetup:
         return MeteredPacer(shared)
 
     connect = google_connector(google, tokens, pacer_for=pacer_for)
+    push = push_channels(store, config.get("push"))
     tenants = []
     for name, path in config["studios"].items():
         studio = stack.enter_context(Studio(path))
         engine = SyncEngine(store, StudioSchedule(studio), StudioClients(studio))
-        tenants.append(Tenant(name, engine, StudioProfiles(studio, name), connect))
+        profiles = StudioProfiles(studio, name)
+        tenants.append(Tenant(name, engine, profiles, connect, push=push))
     return WorkerSetup(
         tenants,
         client,
         prefix=config["prefix"],
         interval=float(config.get("interval", 300)),
+        safety_interval=float((config.get("push") or {}).get("safety_interval", 3600)),
         lease_ttl=timedelta(seconds=float(config.get("lease_ttl", 600))),
         close=stack.close,
+    )
+
+
+def push_channels(store: StateStore, push: dict[str, Any] | None) -> PushChannels | None:
+    """The push channels of every studio (one state store holds them all), or ``None``."""
+    if not push:
+        return None
+    return PushChannels(
+        store,
+        push["address"],
+        ttl=timedelta(seconds=float(push.get("ttl", 7 * 86400))),
+        renew_before=timedelta(seconds=float(push.get("renew_before", 86400))),
     )

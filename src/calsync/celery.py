@@ -21,6 +21,14 @@ Tasks:
   (``{prefix}:queued:{profile_id}``, with a time to live) keeps a profile from being queued
   twice while one of its tasks is queued or running; the task deletes it when it ends.
 
+With push notifications (a tenant's ``push``: :class:`~calsync.push.PushChannels`), each run
+opens or renews the profile's watch channel as its last step (under the lease), and
+``sync_due`` is also the renewal sweep: a profile whose channel needs opening, renewing or
+stopping is queued for it. A profile whose channel is healthy is polled only every
+``WorkerSetup.safety_interval`` (its changes arrive as notifications: :class:`CeleryTrigger`);
+a missed, failed or expired channel falls back to ``interval`` at once. Channels of profiles
+that no longer sync a calendar (sync off, gone from the host) are stopped by ``sync_due``.
+
 Settings (environment): ``CALSYNC_BROKER_URL`` (default ``redis://127.0.0.1:6379/0``; an
 ``amqp://`` URL for RabbitMQ works too), ``CALSYNC_SOFT_TIME_LIMIT`` (600 s),
 ``CALSYNC_TIME_LIMIT`` (660 s), ``CALSYNC_VISIBILITY_TIMEOUT`` (Redis broker: how long an
@@ -57,6 +65,7 @@ from calsync.errors import ConfigurationError
 from calsync.notify import Notifier
 from calsync.processor import Connect, ProfileRun, SyncProcessor
 from calsync.profile import ProfileStore, SyncProfile
+from calsync.push.channels import PushChannels
 from calsync.push.trigger import SyncTrigger
 
 __all__ = [
@@ -79,7 +88,8 @@ class Tenant:
     """One host tenant (a studio): its engine, profiles and Google connector.
 
     Profile ids of a tenant start with ``"{name}."`` (e.g. ``studio42.user7``), which is how a
-    task finds the tenant of a profile id.
+    task finds the tenant of a profile id. ``push`` (over the engine's state store, which the
+    web app's :class:`~calsync.push.NotificationReceiver` reads too) turns on push channels.
     """
 
     name: str
@@ -87,6 +97,7 @@ class Tenant:
     profiles: ProfileStore
     connect: Connect
     notifier: Notifier | None = None
+    push: PushChannels | None = None
 
 
 @frozen
@@ -98,6 +109,8 @@ class WorkerSetup:
         redis: the Redis client for dedupe keys (and, in the host's connector, pacing).
         prefix: the deployment's Redis key prefix.
         interval: seconds between two syncs of a profile.
+        safety_interval: seconds between two polls of a profile whose push channel is
+            healthy (tenants with ``push``).
         jitter: the fraction by which each profile's interval varies.
         lease_ttl: how long a lease lasts without renewal.
         close: called when the worker process shuts down.
@@ -107,6 +120,7 @@ class WorkerSetup:
     redis: redis.Redis
     prefix: str = "calsync"
     interval: float = 300.0
+    safety_interval: float = 3600.0
     jitter: float = 0.25
     lease_ttl: timedelta = timedelta(minutes=10)
     close: Callable[[], None] | None = field(default=None, eq=False)
@@ -174,6 +188,8 @@ class Worker:
                 jitter=setup.jitter,
                 workers=1,
                 lease_ttl=setup.lease_ttl,
+                push=tenant.push,
+                safety_interval=setup.safety_interval,
             )
             for tenant in setup.tenants
         }
@@ -186,6 +202,14 @@ class Worker:
 
     def dedupe_ttl(self) -> int:
         return int(TIME_LIMIT + self.setup.interval)
+
+    def retire_push(self, processor: SyncProcessor, eligible: list[SyncProfile]) -> None:
+        """Stop the channels of the tenant's profiles that no longer sync a calendar; a
+        failure is logged, and the next ``sync_due`` tries again."""
+        try:
+            processor.retire_push(eligible)
+        except Exception:
+            logger.exception("sync_due: stopping push channels failed")
 
 
 _workers: dict[int, Worker] = {}  # by process id: a forked child builds its own
@@ -332,15 +356,18 @@ def _lease_left(processor: SyncProcessor, profile_id: str) -> float:
 
 @app.task(name="calsync.sync_due")
 def sync_due() -> list[str]:
-    """Enqueue every eligible profile that is due and not queued already; returns their ids."""
+    """Enqueue every eligible profile that is due and not queued already; returns their ids.
+    Also stops the push channels of profiles that no longer sync a calendar."""
     worker = current_worker()
     now = datetime.now(UTC)
     queued = []
     seen: list[SyncProfile] = []
     for processor in worker.processors.values():
         seen += processor.profiles.profiles()
-        for profile in processor.eligible():
-            if not _is_due(processor, profile.id, now):
+        eligible = processor.eligible()
+        worker.retire_push(processor, eligible)
+        for profile in eligible:
+            if not _is_due(processor, profile, now):
                 continue
             key = worker.dedupe_key(profile.id)
             if worker.setup.redis.set(key, now.isoformat(), nx=True, ex=worker.dedupe_ttl()):
@@ -351,12 +378,25 @@ def sync_due() -> list[str]:
     return queued
 
 
-def _is_due(processor: SyncProcessor, profile_id: str, now: datetime) -> bool:
-    """Due when the last run is older than the interval, varied per profile and run by up to
-    ``jitter`` so that profiles spread out instead of all coming due in one beat."""
-    last = processor.store.get_last_run(profile_id)
+def _is_due(processor: SyncProcessor, profile: SyncProfile, now: datetime) -> bool:
+    """Due when the last run is older than the interval (the safety interval while the
+    profile's push channel is healthy), varied per profile and run by up to ``jitter`` so
+    that profiles spread out instead of all coming due in one beat; or when its push channel
+    needs upkeep (open, renew, stop), though never sooner than ``min(interval, retry_after)``
+    after the last run, so a channel that cannot be opened never makes a loop of runs."""
+    last = processor.store.get_last_run(profile.id)
     if last is None:
         return True
-    digest = hashlib.sha256(f"{profile_id}|{last.isoformat()}".encode()).digest()
+    push = processor.push
+    healthy = push is not None and push.healthy(profile)
+    interval = processor.safety_interval if healthy else processor.interval
+    digest = hashlib.sha256(f"{profile.id}|{last.isoformat()}".encode()).digest()
     spread = 1 + processor.jitter * (2 * digest[0] / 255 - 1)
-    return now - last >= timedelta(seconds=processor.interval * spread)
+    since = now - last
+    if since >= timedelta(seconds=interval * spread):
+        return True
+    if push is None:
+        return False
+    due_in = push.due_in(profile)
+    gap = min(processor.interval, push.retry_after.total_seconds())
+    return due_in is not None and due_in <= 0 and since >= timedelta(seconds=gap)

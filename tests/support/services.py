@@ -12,6 +12,8 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -73,3 +75,32 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@contextmanager
+def celery_app_for(
+    app: Any, broker: str, queue: str, transport_options: dict[str, Any]
+) -> Iterator[None]:
+    """Point this process's Celery ``app`` (which enqueues, as the web app and beat do) at a
+    test's broker and queue; restore it after. The connections made meanwhile carry the test's
+    key prefix, so they are dropped both ways, and so is this process's cached worker."""
+    import calsync.celery as calsync_celery
+
+    names = ("broker_url", "task_default_queue", "broker_transport_options")
+    saved = {name: getattr(app.conf, name) for name in names}
+
+    def fresh() -> None:
+        app.pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+        calsync_celery._workers.clear()
+
+    fresh()
+    app.conf.update(
+        broker_url=broker, task_default_queue=queue, broker_transport_options=transport_options
+    )
+    try:
+        yield
+    finally:
+        fresh()
+        app.conf.update(saved)

@@ -1,0 +1,194 @@
+"""Push notifications on the server path, with real processes and sockets: a ``celery
+worker`` opens and renews each profile's watch channel, the example's web app (uvicorn)
+receives the emulator's POSTs and enqueues ``sync_profile``, and ``sync_due`` polls a profile
+with a healthy channel only at the safety interval."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from push_world import serving
+from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
+from server_host.studios import SYNC_BACK_STAFF, add_google_event, email_of
+from services import REDIS_URL, celery_app_for, require, unique_name
+from starlette.applications import Starlette
+from studio.db import Studio
+
+import calsync.celery as calsync_celery
+from calsync import SqliteStateStore
+from calsync.state.base import PushChannel
+from calsync.testing import GoogleEmulator
+from calsync.tokens import SqliteTokenStore
+
+pytestmark = pytest.mark.emulator
+USERS = 3  # staff 1: calendar and contacts; staff 2: calendar both ways; staff 3: out only
+PROFILES = [f"studio1.{u}" for u in range(1, USERS + 1)]
+SYNC_BACK = f"studio1.{SYNC_BACK_STAFF}"
+INTERVAL = 2.0  # the poll of a profile without a healthy channel
+TTL, RENEW_BEFORE = 20.0, 10.0  # a channel is renewed 10 s after it opened
+
+
+class PushCluster:
+    def __init__(self, tmp: Path, google: GoogleEmulator, prefix: str, web_url: str) -> None:
+        self.tmp, self.google, self.prefix = tmp, google, prefix
+        self.today = datetime.now(UTC).date()
+        tokens = SqliteTokenStore(tmp / "tokens.sqlite3")
+        self.studios = seed_studios(tmp, google, tokens, 1, USERS, self.today)
+        self.settings = tmp / "settings.json"
+        self.settings.write_text(json.dumps({
+            "studios": self.studios, "base_url": google.base_url,
+            "state": {"sqlite": str(tmp / "state.sqlite3")},
+            "tokens": str(tmp / "tokens.sqlite3"), "redis": REDIS_URL, "prefix": prefix,
+            "interval": INTERVAL, "lease_ttl": 5, "calls_per_minute": 6000,
+            "push": {"address": f"{web_url}/google/notifications", "safety_interval": 3600,
+                     "ttl": TTL, "renew_before": RENEW_BEFORE},
+        }))  # fmt: skip
+        self.store = SqliteStateStore(tmp / "state.sqlite3")
+        self.env = worker_environment(
+            self.settings, broker=REDIS_URL, queue=prefix, prefix=prefix, visibility_timeout=5
+        )
+
+    def channels(self, profile: str) -> list[PushChannel]:
+        return self.store.push_channels(profile)
+
+    def confirmed(self) -> bool:
+        return all(
+            any(c.confirmed_at is not None and c.resource_id for c in self.channels(p))
+            for p in PROFILES
+        )
+
+    def at_google(self) -> set[str]:
+        return {c["id"] for c in self.google.push.channels()}
+
+    def studio(self) -> Studio:
+        return Studio(self.studios["studio1"])
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushCluster]:
+    require("Redis")
+    import redis
+
+    prefix = unique_name("celerypush")
+    tmp = tmp_path_factory.mktemp("celerypush")
+    os.environ["CALSYNC_SERVER_SETTINGS"] = str(tmp / "settings.json")
+    from server_host.web import web_app
+    from server_host.worker import worker_setup
+
+    worker: WorkerProcess | None = None
+    made: list[PushCluster] = []
+
+    def make_app(web_url: str) -> Starlette:
+        # the settings name the web app's address, and the web app reads the settings
+        made.append(PushCluster(tmp, google, prefix, web_url))
+        return web_app(debounce=0.2)
+
+    try:
+        with ExitStack() as stack, GoogleEmulator() as google, serving(make_app):
+            cluster = made[0]
+            options = json.loads(cluster.env["CALSYNC_BROKER_TRANSPORT_OPTIONS"])
+            stack.enter_context(celery_app_for(calsync_celery.app, REDIS_URL, prefix, options))
+            calsync_celery.setup_factory = worker_setup
+            worker = WorkerProcess("pusher", cluster.env, tmp / "pusher.log")
+            worker.wait_ready()
+            yield cluster
+    finally:
+        if worker is not None:
+            worker.stop()
+        calsync_celery.setup_factory = None
+        os.environ.pop("CALSYNC_SERVER_SETTINGS", None)
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+
+
+def test_a_workers_first_runs_open_a_confirmed_channel_per_profile(cluster: PushCluster) -> None:
+    assert sorted(calsync_celery.sync_due()) == PROFILES
+    wait_for(cluster.confirmed, 60, "every profile's channel to open and be confirmed")
+    ours = {c.channel_id for p in PROFILES for c in cluster.channels(p)}
+    assert ours == cluster.at_google()
+    assert len(ours) == len(PROFILES)
+
+
+def test_a_healthy_channel_stretches_the_poll_to_the_safety_interval(
+    cluster: PushCluster,
+) -> None:
+    wait_for(cluster.confirmed, 60, "the channels")
+    last = max(cluster.store.get_last_run(p) or datetime.min.replace(tzinfo=UTC)
+               for p in PROFILES)  # fmt: skip
+    # past the ordinary interval (with jitter) for every profile, but its channel is healthy
+    wait_for(lambda: datetime.now(UTC) - last > timedelta(seconds=INTERVAL * 1.3), 10, "time")
+    assert calsync_celery.sync_due() == []
+
+
+def test_a_change_made_in_google_reaches_the_studio_through_a_notification(
+    cluster: PushCluster,
+) -> None:
+    wait_for(cluster.confirmed, 60, "the channels")
+    day = cluster.today + timedelta(days=3)
+    staff = int(SYNC_BACK.rpartition(".")[2])
+
+    def unlinked() -> list[str]:
+        with cluster.studio() as studio:
+            found = studio.appointments_between(staff, day, day)
+        return [a.title for a in found if a.kind == "unlinked"]
+
+    assert unlinked() == []
+    add_google_event(cluster.google, email_of(1, SYNC_BACK_STAFF), day)
+    # no sync_due: only the notification can start this run
+    wait_for(unlinked, 30, "the Google event to come back as an unlinked appointment")
+    assert unlinked() == ["Coffee with a new client"]
+
+
+def test_a_channel_nearing_expiry_is_renewed_by_the_due_sweep(cluster: PushCluster) -> None:
+    wait_for(cluster.confirmed, 60, "the channels")
+    before = {p: {c.channel_id for c in cluster.channels(p)} for p in PROFILES}
+
+    def renewed() -> bool:
+        calsync_celery.sync_due()  # as beat does
+        return all(
+            any(c.channel_id not in before[p] and c.confirmed_at for c in cluster.channels(p))
+            and not {c.channel_id for c in cluster.channels(p)} & before[p]
+            for p in PROFILES
+        )
+
+    wait_for(renewed, TTL + 30, "every channel to be replaced before it expires")
+    old = set().union(*before.values())
+    assert not old & cluster.at_google(), "the old channels were stopped at Google"
+    assert len(cluster.at_google()) == len(PROFILES)
+
+
+def test_a_profile_that_lost_its_channel_is_polled_at_the_interval_and_reopens_it(
+    cluster: PushCluster,
+) -> None:
+    wait_for(cluster.confirmed, 60, "the channels")
+    profile = PROFILES[0]
+    for channel in cluster.channels(profile):  # as a not_exists notification forgets it
+        cluster.store.delete_push_channel(channel.channel_id)
+
+    queued = wait_for(calsync_celery.sync_due, INTERVAL * 1.3 + 10, "a due profile")
+
+    assert queued == [profile]
+    wait_for(cluster.confirmed, 60, "its new channel")
+
+
+def test_turning_sync_off_stops_the_profiles_channel(cluster: PushCluster) -> None:
+    wait_for(cluster.confirmed, 60, "the channels")
+    profile = PROFILES[-1]
+    staff = int(profile.rpartition(".")[2])
+    with cluster.studio() as studio:
+        studio.set_google_prefs(staff, replace(studio.google_prefs(staff), sync_on=False))
+    ids = {c.channel_id for c in cluster.channels(profile)}
+
+    calsync_celery.sync_due()
+
+    assert cluster.channels(profile) == []
+    assert not ids & cluster.at_google()
