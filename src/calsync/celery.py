@@ -382,21 +382,16 @@ def _is_due(processor: SyncProcessor, profile: SyncProfile, now: datetime) -> bo
     """Due when the last run is older than the interval (the safety interval while the
     profile's push channel is healthy), varied per profile and run by up to ``jitter`` so
     that profiles spread out instead of all coming due in one beat; or when its push channel
-    needs upkeep (open, renew, stop), though never sooner than ``min(interval, retry_after)``
-    after the last run, so a channel that cannot be opened never makes a loop of runs."""
+    needs upkeep (:meth:`~calsync.push.PushChannels.upkeep_at`)."""
     last = processor.store.get_last_run(profile.id)
     if last is None:
         return True
-    push = processor.push
-    healthy = push is not None and push.healthy(profile)
-    interval = processor.safety_interval if healthy else processor.interval
+    push, interval = processor.push, processor.interval
+    if push is not None:
+        upkeep = push.upkeep_at(profile, last.timestamp(), now.timestamp(), interval)
+        if upkeep is not None and upkeep <= now.timestamp():
+            return True
+        interval = push.poll_interval(profile, interval, processor.safety_interval)
     digest = hashlib.sha256(f"{profile.id}|{last.isoformat()}".encode()).digest()
     spread = 1 + processor.jitter * (2 * digest[0] / 255 - 1)
-    since = now - last
-    if since >= timedelta(seconds=interval * spread):
-        return True
-    if push is None:
-        return False
-    due_in = push.due_in(profile)
-    gap = min(processor.interval, push.retry_after.total_seconds())
-    return due_in is not None and due_in <= 0 and since >= timedelta(seconds=gap)
+    return now - last >= timedelta(seconds=interval * spread)

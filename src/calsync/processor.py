@@ -425,17 +425,14 @@ class SyncProcessor(SyncTrigger):
     def _due(self, profile: SyncProfile, schedule: Schedule, now: float) -> float:
         """When the profile is due (monotonic seconds)."""
         push = self.push
-        healthy = push is not None and push.healthy(profile)
-        due = schedule.due(profile.id, now, self.safety_interval if healthy else self.interval)
+        if push is None:
+            return schedule.due(profile.id, now, self.interval)
+        every = push.poll_interval(profile, self.interval, self.safety_interval)
+        due = schedule.due(profile.id, now, every)
         last = schedule.last.get(profile.id)
-        if push is None or last is None:
-            return due
-        due_in = push.due_in(profile)
-        if due_in is None:
-            return due
-        # channel upkeep (open, renew, stop) comes first, but never loops on a failing run
-        gap = min(self.interval, push.retry_after.total_seconds())
-        return min(due, max(now + due_in, last + gap))
+        upkeep = None if last is None else push.upkeep_at(profile, last, now, self.interval)
+        # channel upkeep (open, renew, stop) comes first
+        return due if upkeep is None else min(due, upkeep)
 
     def _take_requests(self, now: float, eligible: set[str]) -> set[str]:
         with self._syncing_lock:

@@ -111,6 +111,24 @@ class PushChannels:
         renew_at = max(self._renew_at(c) for c in live)
         return max(0.0, (renew_at - now).total_seconds())
 
+    def poll_interval(self, profile: SyncProfile, interval: float, safety_interval: float) -> float:
+        """Seconds between two scheduled polls of the profile: ``safety_interval`` while its
+        push is healthy, else the ordinary ``interval``."""
+        return safety_interval if self.healthy(profile) else interval
+
+    def upkeep_at(
+        self, profile: SyncProfile, last_run: float, now: float, interval: float
+    ) -> float | None:
+        """When a run is due for the profile's channel upkeep (open, renew, stop), on the
+        caller's clock in seconds (``last_run`` and ``now`` on that clock); ``None`` when
+        nothing is needed. Never sooner than ``min(interval, retry_after)`` after the last
+        run, so a channel that cannot be opened never makes a loop of runs."""
+        due_in = self.due_in(profile)
+        if due_in is None:
+            return None
+        gap = min(interval, self.retry_after.total_seconds())
+        return max(now + due_in, last_run + gap)
+
     def maintain(
         self, profile: SyncProfile, calendar: CalendarBackend, *, calendar_gone: bool = False
     ) -> None:
