@@ -38,89 +38,36 @@ from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime, timedelta
 
 import attrs
-from attrs import frozen
 
-from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
 from calsync.errors import AuthError, NotConnected
 from calsync.leases import ProfileLease
-from calsync.notices import DEFAULT_REMINDER, notice_due
+from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
 from calsync.push.channels import PushChannels
 from calsync.push.trigger import SyncTrigger
+from calsync.runs import (
+    Connect,
+    Connection,
+    Outcome,
+    ProfileRun,
+    send_notice,
+    status_after,
+    tell_host,
+    who,
+)
 from calsync.schedule import MAX_IDLE, Schedule
 from calsync.trace import trace_run
 
-__all__ = ["Connection", "ProfileRun", "SyncProcessor"]
+__all__ = ["Connect", "Connection", "ProfileRun", "SyncProcessor"]
 
 logger = logging.getLogger(__name__)
 
 
-@frozen
-class Connection:
-    """The remote side for one profile's run. ``close`` is called when the run ends (e.g. to
-    write refreshed tokens back)."""
-
-    calendar: CalendarBackend | None
-    contacts: ContactsBackend | None = None
-    close: Callable[[], None] | None = None
-
-
-#: Builds the remote side for a profile (raises ``NotConnected`` when the user has no Google
-#: account connected, ``AuthError`` when Google refuses the saved one).
-Connect = Callable[[SyncProfile], Connection]
-
-
-@frozen
-class ProfileRun:
-    """What happened to one profile: its report, or why it was skipped, and the profile's
-    status after the run (``None`` when skipped)."""
-
-    profile_id: str
-    report: SyncReport | None = None
-    skipped: str | None = None
-    status: ProfileStatus | None = None
-
-    @property
-    def failed(self) -> bool:
-        """The sync ran and failed for a reason other than a Google account never connected
-        (which waits for the user, not the operator)."""
-        if self.report is None or self.report.ok:
-            return False
-        return self.status is not ProfileStatus.NOT_CONNECTED
-
-
-@frozen
-class _Outcome:
-    report: SyncReport
-    trace: str
-    status: ProfileStatus | None  # the status the run calls for (None: unchanged)
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _who(profile: SyncProfile) -> str:
-    """The user as an operator knows them (never their email address)."""
-    return profile.name or f"user {profile.user_id}"
-
-
-def _status(
-    profile: SyncProfile, report: SyncReport, connected: bool | None
-) -> ProfileStatus | None:
-    """The status a run calls for (``None``: leave it as it is)."""
-    if connected is False:
-        return ProfileStatus.NOT_CONNECTED
-    if report.needs_reauth:
-        return ProfileStatus.NEEDS_REAUTH
-    if report.calendar_gone:
-        return ProfileStatus.CALENDAR_GONE
-    if connected and report.fatal is None and profile.status.waits_for_google_account:
-        return ProfileStatus.OK  # an explicit run got through: the account works again
-    return None
 
 
 def default_holder() -> str:
@@ -277,12 +224,14 @@ class SyncProcessor(SyncTrigger):
             outcome = self._sync(profile, confirm)
             if outcome.report.fatal is None:
                 self.store.set_last_run(profile.id, self.clock())
-            status = self._tell_host(profile, outcome) or profile.status
-            # under the lease, so two runners never both send the same notice
-            self._notify(attrs.evolve(profile, status=status), outcome)
+            status = tell_host(self.profiles, profile, outcome) or profile.status
+            if self.notifier is not None:  # under the lease: two runners never send one notice
+                notified = attrs.evolve(profile, status=status)
+                send_notice(self.notifier, self.store, notified, outcome, self.clock(),
+                            self.remind_every)  # fmt: skip
         return ProfileRun(profile.id, outcome.report, status=status)
 
-    def _sync(self, profile: SyncProfile, confirm: bool) -> _Outcome:
+    def _sync(self, profile: SyncProfile, confirm: bool) -> Outcome:
         switches = profile.options.notifications
         with trace_run(switches.verbose) as trace:
             logger.info("syncing profile %s", profile.id)
@@ -291,8 +240,10 @@ class SyncProcessor(SyncTrigger):
         if report.fatal is not None:  # the engine's words for the host's screens, in the host's
             report.fatal = report.fatal.replace(REAUTHORISE, wording.reauthorise)
             report.fatal = report.fatal.replace(CALENDAR_GONE, wording.calendar_gone)
-        return _Outcome(
-            report, trace.text if trace is not None else "", _status(profile, report, connected)
+        return Outcome(
+            report,
+            trace.text if trace is not None else "",
+            status_after(profile, report, connected),
         )
 
     def _sync_traced(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, bool | None]:
@@ -306,12 +257,12 @@ class SyncProcessor(SyncTrigger):
                 "profile %s (%s) has sync on but no Google account connected: the user must "
                 "connect one in %s",
                 profile.id,
-                _who(profile),
+                who(profile),
                 wording.preferences,
             )
             return SyncReport(profile.id, self.clock(), fatal=wording.not_connected), False
         except AuthError as exc:
-            logger.warning("profile %s (%s) cannot authorise: %s", profile.id, _who(profile), exc)
+            logger.warning("profile %s (%s) cannot authorise: %s", profile.id, who(profile), exc)
             report = SyncReport(profile.id, self.clock(), needs_reauth=True)
             report.fatal = wording.reauthorise
             return report, True
@@ -341,38 +292,6 @@ class SyncProcessor(SyncTrigger):
     def _synced_recently(self, profile_id: str) -> bool:
         last = self.store.get_last_run(profile_id)
         return last is not None and self.clock() - last < timedelta(seconds=self.interval / 2)
-
-    def _tell_host(self, profile: SyncProfile, outcome: _Outcome) -> ProfileStatus | None:
-        """Write back what the run learnt; returns the status given (``None``: unchanged)."""
-        report, status = outcome.report, outcome.status
-        try:
-            if report.initial_sync_completed:
-                self.profiles.initial_sync_done(profile.id)
-            if status is not None and status is not profile.status:
-                message = "" if status is ProfileStatus.OK else report.fatal or status.value
-                self.profiles.set_status(profile.id, status, message)
-                return status
-        except Exception:
-            logger.exception("profile %s: could not update the host's profile", profile.id)
-        return None
-
-    def _notify(self, profile: SyncProfile, outcome: _Outcome) -> None:
-        if self.notifier is None:
-            return
-        now = self.clock()
-        try:
-            due = notice_due(
-                self.store.get_sent_notice(profile.id),
-                outcome.report,
-                profile.status,
-                now,
-                self.remind_every,
-            )
-            self.notifier.notify(profile, outcome.report, outcome.trace, due.notice)
-            if due.changed:
-                self.store.set_sent_notice(profile.id, due.record)
-        except Exception:  # not recorded as sent: the next run tries again
-            logger.exception("profile %s: could not send the notification", profile.id)
 
     def _lease(self, profile_id: str, wait: float) -> AbstractContextManager[bool]:
         lease = ProfileLease(self.store, self.holder, self.lease_ttl, self.clock, self.lease_poll)

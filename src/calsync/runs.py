@@ -1,0 +1,121 @@
+"""What one profile's run is made of, outside the processor's scheduling: the remote side it
+connects (:class:`Connection`), what became of it (:class:`ProfileRun`), the status it calls
+for, and what is written back to the host and sent to the user afterwards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from attrs import frozen
+
+from calsync.backends import CalendarBackend, ContactsBackend
+from calsync.engine import SyncReport
+from calsync.notices import notice_due
+from calsync.notify import Notifier
+from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
+from calsync.state.base import StateStore
+
+__all__ = ["Connect", "Connection", "ProfileRun"]
+
+logger = logging.getLogger(__name__)
+
+
+@frozen
+class Connection:
+    """The remote side for one profile's run. ``close`` is called when the run ends (e.g. to
+    write refreshed tokens back)."""
+
+    calendar: CalendarBackend | None
+    contacts: ContactsBackend | None = None
+    close: Callable[[], None] | None = None
+
+
+#: Builds the remote side for a profile (raises ``NotConnected`` when the user has no Google
+#: account connected, ``AuthError`` when Google refuses the saved one).
+Connect = Callable[[SyncProfile], Connection]
+
+
+@frozen
+class ProfileRun:
+    """What happened to one profile: its report, or why it was skipped, and the profile's
+    status after the run (``None`` when skipped)."""
+
+    profile_id: str
+    report: SyncReport | None = None
+    skipped: str | None = None
+    status: ProfileStatus | None = None
+
+    @property
+    def failed(self) -> bool:
+        """The sync ran and failed for a reason other than a Google account never connected
+        (which waits for the user, not the operator)."""
+        if self.report is None or self.report.ok:
+            return False
+        return self.status is not ProfileStatus.NOT_CONNECTED
+
+
+@frozen
+class Outcome:
+    report: SyncReport
+    trace: str
+    status: ProfileStatus | None  # the status the run calls for (None: unchanged)
+
+
+def who(profile: SyncProfile) -> str:
+    """The user as an operator knows them (never their email address)."""
+    return profile.name or f"user {profile.user_id}"
+
+
+def status_after(
+    profile: SyncProfile, report: SyncReport, connected: bool | None
+) -> ProfileStatus | None:
+    """The status a run calls for (``None``: leave it as it is)."""
+    if connected is False:
+        return ProfileStatus.NOT_CONNECTED
+    if report.needs_reauth:
+        return ProfileStatus.NEEDS_REAUTH
+    if report.calendar_gone:
+        return ProfileStatus.CALENDAR_GONE
+    if connected and report.fatal is None and profile.status.waits_for_google_account:
+        return ProfileStatus.OK  # an explicit run got through: the account works again
+    return None
+
+
+def tell_host(
+    profiles: ProfileStore, profile: SyncProfile, outcome: Outcome
+) -> ProfileStatus | None:
+    """Write back what the run learnt; returns the status given (``None``: unchanged)."""
+    report, status = outcome.report, outcome.status
+    try:
+        if report.initial_sync_completed:
+            profiles.initial_sync_done(profile.id)
+        if status is not None and status is not profile.status:
+            message = "" if status is ProfileStatus.OK else report.fatal or status.value
+            profiles.set_status(profile.id, status, message)
+            return status
+    except Exception:
+        logger.exception("profile %s: could not update the host's profile", profile.id)
+    return None
+
+
+def send_notice(
+    notifier: Notifier,
+    store: StateStore,
+    profile: SyncProfile,
+    outcome: Outcome,
+    now: datetime,
+    remind_every: timedelta | None,
+) -> None:
+    """Tell the user what :func:`~calsync.notices.notice_due` says is due; recorded as sent
+    only once sent, so a failure is tried again at the next run."""
+    try:
+        due = notice_due(
+            store.get_sent_notice(profile.id), outcome.report, profile.status, now, remind_every
+        )
+        notifier.notify(profile, outcome.report, outcome.trace, due.notice)
+        if due.changed:
+            store.set_sent_notice(profile.id, due.record)
+    except Exception:
+        logger.exception("profile %s: could not send the notification", profile.id)
