@@ -214,7 +214,8 @@ def test_importing_the_core_and_the_command_line_does_not_load_starlette_or_uvic
 SERVER_EXTRA = ("psycopg", "psycopg_pool", "celery", "kombu", "redis", "prometheus_client")
 #: Modules of calsync that may import the server extra (each documents it).
 SERVER_MODULES = ("calsync.server", "calsync.celery", "calsync.metrics", "calsync.state.postgres",
-                  "calsync.google.redis_pacing", "calsync.crypto")  # fmt: skip
+                  "calsync.state.postgres_schema", "calsync.google.redis_pacing",
+                  "calsync.crypto")  # fmt: skip
 
 
 @pytest.mark.parametrize("module", ["calsync", "calsync.cli", "calsync.google", "calsync.config"])
