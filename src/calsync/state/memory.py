@@ -296,6 +296,8 @@ def _unwind(undo: list[_Undo], mark: int) -> None:
 
 def _as_utc(moment: datetime) -> datetime:
     """``moment`` in UTC. Naive datetimes are refused: their zone is a guess."""
+    if moment.tzinfo is UTC:
+        return moment
     if moment.utcoffset() is None:
         raise ValueError(f"the state store needs timezone-aware datetimes, not {moment!r}")
     return moment.astimezone(UTC)

@@ -221,7 +221,17 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
         return event
 
     def _put(self, calendar_id: str, event: RemoteEvent) -> RemoteEvent:
-        stamped = attrs.evolve(event, etag=f'"{self._next_etag()}"', updated=self._now())
+        # built field by field, not with attrs.evolve: one put per write of an initial sync
+        stamped = RemoteEvent(
+            event.id,
+            f'"{self._next_etag()}"',
+            event.fields,
+            event.marker,
+            event.deleted,
+            self._now(),
+            event.series_id,
+            event.event_type,
+        )
         self._events(calendar_id)[event.id] = stamped
         self._log.record(calendar_id, event.id)
         logger.debug("calendar %s: event %s is now %s", calendar_id, event.id, stamped.etag)
