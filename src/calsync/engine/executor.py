@@ -267,6 +267,7 @@ class Executor(Generic[F, H, R]):
                 ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
             ctx.store.put_mapping(row)
             ctx.store.remove_pending(ctx.profile.id, channel, host_id)
+        self.adapter.recorded(host_id)
 
     def _delete_mapping(self, host_id: str) -> None:
         self.ctx.store.delete_mapping(self.ctx.profile.id, self.adapter.channel, host_id)
