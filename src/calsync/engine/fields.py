@@ -37,6 +37,10 @@ _converter.register_unstructure_hook(date, lambda d: d.isoformat())
 _converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
 
 
+#: one encoder for every base (``json.dumps`` with options builds a new one per call)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def _structure_when(value: Any, _: Any) -> AllDay | Timed | None:  # JSON boundary
     if value is None:
         return None
@@ -62,7 +66,7 @@ def replace_values(fields: F, changes: Mapping[str, object]) -> F:
 
 def encode_base(fields: Fields) -> str:
     """Canonical JSON of ``fields``."""
-    return json.dumps(_converter.unstructure(fields), sort_keys=True, separators=(",", ":"))
+    return _ENCODER.encode(_converter.unstructure(fields))
 
 
 def decode_base(text: str, cls: type[F]) -> F:
