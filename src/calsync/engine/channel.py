@@ -195,8 +195,8 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
                 continue
             if mapping is not None and unchanged is not None:
                 row = mapping.get(item.id)
-                revision = self.host_revision(item)
-                if row is not None and revision is not None and revision == row.host_revision:
+                recorded = None if row is None else row.host_revision
+                if recorded is not None and self.host_revision(item) == recorded:
                     unchanged.add(item.id)
                     continue
             record = self.host_record(item)
