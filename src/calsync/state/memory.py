@@ -90,7 +90,7 @@ class MemoryStateStore(StateStore):
         """
         row = _with_utc_synced_at(row)
         scope = (row.profile_id, row.channel)
-        with self.transaction():
+        with self._lock:  # see _assign
             rows = self._mappings.setdefault(scope, {})
             owners = self._remote_ids.setdefault(scope, {})
             owner = owners.get(row.remote_id)
@@ -108,7 +108,7 @@ class MemoryStateStore(StateStore):
     def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Remove a row; removing a missing row is not an error."""
         scope = (profile_id, channel)
-        with self.transaction():
+        with self._lock:  # see _assign
             previous = self._mappings.get(scope, {}).get(host_id)
             if previous is None:
                 return
@@ -124,7 +124,7 @@ class MemoryStateStore(StateStore):
 
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""
-        with self.transaction():
+        with self._lock:  # see _assign
             self._assign(self._cursors.setdefault(profile_id, {}), name, value)
 
     # -- pending creates -----------------------------------------------------------------
@@ -134,7 +134,7 @@ class MemoryStateStore(StateStore):
         created_at = _as_utc(pending.created_at)
         if created_at.tzinfo is not pending.created_at.tzinfo:
             pending = attrs.evolve(pending, created_at=created_at)
-        with self.transaction():
+        with self._lock:  # see _assign
             intents = self._pending.setdefault((pending.profile_id, pending.channel), {})
             self._assign(intents, pending.host_id, pending)
 
@@ -145,7 +145,7 @@ class MemoryStateStore(StateStore):
 
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Drop an intent; dropping a missing one is not an error."""
-        with self.transaction():
+        with self._lock:  # see _assign
             self._assign(self._pending.get((profile_id, channel), {}), host_id, None)
 
     # -- leases --------------------------------------------------------------------------
@@ -234,7 +234,12 @@ class MemoryStateStore(StateStore):
     # -- journaled writes ----------------------------------------------------------------
 
     def _assign(self, table: dict[_K, _V], key: _K, value: _V | None) -> None:
-        """Set ``table[key]`` (``None`` deletes it), logging how to undo it in a transaction."""
+        """Set ``table[key]`` (``None`` deletes it), logging how to undo it in a transaction.
+
+        Called under the lock. A method whose checks all come before its writes (which cannot
+        fail) takes the lock alone, not a nested transaction: inside a transaction its writes
+        are logged to that transaction all the same, and outside one there is nothing to undo.
+        """
         previous = table.get(key)
         _put(table, key, value)
         if self._undo is not None:
