@@ -7,7 +7,6 @@ is adopted instead of duplicated.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 
@@ -21,7 +20,16 @@ def event_id_for(namespace: str, host_id: str) -> str:
     hits Google's 409 instead of making a duplicate.
     """
     digest = hashlib.sha256(f"calsync\0{namespace}\0{host_id}".encode()).digest()
-    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
+    # base32hex of the 256 bits, zero-padded to 260 (as base64.b32hexencode pads), ten bits
+    # (two symbols) at a time: the same text as b32hexencode(...).rstrip("=").lower(), in a
+    # third of the time (the stdlib's base32 is pure Python)
+    number = int.from_bytes(digest) << 4
+    return "".join([_SYMBOL_PAIRS[(number >> shift) & 0x3FF] for shift in _PAIR_SHIFTS])
+
+
+_BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
+_SYMBOL_PAIRS = tuple(first + second for first in _BASE32HEX for second in _BASE32HEX)
+_PAIR_SHIFTS = range(250, -1, -10)
 
 
 _EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")

@@ -49,8 +49,10 @@ def normalise_text(value: str) -> str:
 
     Google and hosts disagree on line endings and trailing whitespace; neither is an edit.
     """
+    if "\n" not in value and "\r" not in value:  # one line (most titles and places)
+        return value.strip()
     lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return "\n".join([line.rstrip() for line in lines]).strip()
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[datetime], value: datetime) -> None:

@@ -85,7 +85,7 @@ class Template:
     def render(self, values: Mapping[str, str]) -> str:
         """Render with ``values`` (missing names render empty)."""
         return "".join(
-            literal + (values.get(name, "") if name else "") for literal, name in self._pieces
+            [literal + (values.get(name, "") if name else "") for literal, name in self._pieces]
         )
 
 

@@ -72,7 +72,9 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         #: mapped host ids whose remote item could not be read this run
         self.unknown: set[str] = set()
         self.read_failures = 0
-        #: the creates this run journaled: host id -> (fields, their encoded base)
+        #: the creates this run journaled and has not recorded as pairs yet: host id ->
+        #: (fields, their encoded base); an entry goes once its pair is recorded, so the
+        #: entries live for one batch, not for the whole run
         self.journaled: dict[str, tuple[F, str]] = {}
 
     @property
@@ -193,8 +195,8 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
                 continue
             if mapping is not None and unchanged is not None:
                 row = mapping.get(item.id)
-                revision = self.host_revision(item)
-                if row is not None and revision is not None and revision == row.host_revision:
+                recorded = None if row is None else row.host_revision
+                if recorded is not None and self.host_revision(item) == recorded:
                     unchanged.add(item.id)
                     continue
             record = self.host_record(item)
@@ -396,9 +398,14 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
             return journaled[1]
         return encode_base(fields)
 
+    def recorded(self, host_id: str) -> None:
+        """The pair of ``host_id`` is recorded (its intent is gone with it)."""
+        self.journaled.pop(host_id, None)
+
     def finish(self, complete: bool) -> None:
         """After a complete listing was applied, older intents have done their work: every
-        item they announced was adopted or is gone. Intents journaled by this run stay."""
+        item they announced was adopted or is gone. Intents journaled by this run and not
+        recorded as pairs (their create failed) stay."""
         if not complete:
             return
         store = self.ctx.store

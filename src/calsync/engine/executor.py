@@ -138,21 +138,22 @@ class Executor(Generic[F, H, R]):
         if isinstance(action, CreateRemote | Update):
             if item is None:
                 raise TypeError(f"the backend returned no item for: {action.describe()}")
-            record = self.adapter.remote_record(item)
+            # the written item's id and etag are all its record is needed for
+            remote_id, etag = item.id, item.etag
             if isinstance(action, Update):
-                logger.info("updated remote %s %s", channel, record.id)
+                logger.info("updated remote %s %s", channel, remote_id)
                 self._count(Side.REMOTE, "updated")
-                self._finish_update(action, record.etag)
+                self._finish_update(action, etag)
                 return
             op = "restored" if action.restore else "created"
-            logger.info("%s remote %s %s for %s", op, channel, record.id, action.host_id)
+            logger.info("%s remote %s %s for %s", op, channel, remote_id, action.host_id)
             self._commit(
                 action.host_id,
-                record.id,
+                remote_id,
                 action.kind,
                 action.fields,
                 action.host_revision,
-                record.etag,
+                etag,
                 action.replaces,
             )
             self._count(Side.REMOTE, op)
@@ -267,6 +268,7 @@ class Executor(Generic[F, H, R]):
                 ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
             ctx.store.put_mapping(row)
             ctx.store.remove_pending(ctx.profile.id, channel, host_id)
+        self.adapter.recorded(host_id)
 
     def _delete_mapping(self, host_id: str) -> None:
         self.ctx.store.delete_mapping(self.ctx.profile.id, self.adapter.channel, host_id)

@@ -13,13 +13,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring_ascii as _json_text
 from typing import Any
 
 import attrs
 import cattrs
 
 from calsync.engine.records import F, Fields
-from calsync.model import AllDay, Timed, evolve_fields
+from calsync.model import AllDay, EventFields, Timed, evolve_fields
 
 __all__ = [
     "decode_base",
@@ -35,6 +36,10 @@ _converter.register_unstructure_hook(datetime, lambda d: d.astimezone(UTC).isofo
 _converter.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
 _converter.register_unstructure_hook(date, lambda d: d.isoformat())
 _converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
+
+
+#: one encoder for every base (``json.dumps`` with options builds a new one per call)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def _structure_when(value: Any, _: Any) -> AllDay | Timed | None:  # JSON boundary
@@ -62,7 +67,34 @@ def replace_values(fields: F, changes: Mapping[str, object]) -> F:
 
 def encode_base(fields: Fields) -> str:
     """Canonical JSON of ``fields``."""
-    return json.dumps(_converter.unstructure(fields), sort_keys=True, separators=(",", ":"))
+    if type(fields) is EventFields:
+        return _encode_event_fields(fields)
+    return _ENCODER.encode(_converter.unstructure(fields))
+
+
+def _encode_event_fields(fields: EventFields) -> str:
+    """:func:`encode_base` of event fields, written out directly: the same text as the
+    general path (sorted keys, no spaces, ASCII escapes; a test holds them equal), in a
+    third of the time — every created event's base is encoded."""
+    return (
+        f'{{"description":{_json_text(fields.description)},'
+        f'"location":{_json_text(fields.location)},'
+        f'"title":{_json_text(fields.title)},'
+        f'"when":{_encode_when(fields.when)}}}'
+    )
+
+
+def _encode_when(when: AllDay | Timed | None) -> str:
+    # isoformat() writes only digits and "-:+.T": nothing to escape
+    if when is None:
+        return "null"
+    if isinstance(when, Timed):
+        end, start = when.end.astimezone(UTC), when.start.astimezone(UTC)
+        return (
+            f'{{"end":"{end.isoformat()}","start":"{start.isoformat()}",'
+            f'"zone":{_json_text(when.zone)}}}'
+        )
+    return f'{{"end":"{when.end.isoformat()}","start":"{when.start.isoformat()}"}}'
 
 
 def decode_base(text: str, cls: type[F]) -> F:

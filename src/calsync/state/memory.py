@@ -1,18 +1,20 @@
 """An in-memory :class:`~calsync.state.base.StateStore`: for tests, examples and one-shot runs.
 
-Nothing survives the process. Transactions keep an undo log: every write records how to put
-back what it replaced, and an exception unwinds the log back to where the (nested) transaction
-began, so the cost of a transaction is proportional to what it wrote, not to the store's size.
+Nothing survives the process. Transactions keep an undo log: every write records what it
+replaced (table, key, old value), and an exception unwinds the log back to where the (nested)
+transaction began, so the cost of a transaction is proportional to what it wrote, not to the
+store's size.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from types import TracebackType
+from typing import Any, TypeVar
 
 import attrs
 
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 _Scope = tuple[str, Channel]
+#: one undone write: the table, the key, and the value it held (``None``: none)
+_Undo = tuple[dict[Any, Any], Any, Any]
 
 
 class MemoryStateStore(StateStore):
@@ -45,24 +49,11 @@ class MemoryStateStore(StateStore):
         self._pending: dict[_Scope, dict[str, PendingCreate]] = {}
         self._leases: dict[str, Lease] = {}
         self._push: dict[str, PushChannel] = {}
-        self._undo: list[Callable[[], None]] | None = None  # set while a transaction runs
+        self._undo: list[_Undo] | None = None  # set while a transaction runs
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """Group writes: all of them happen, or none. Nested transactions join the outer one."""
-        with self._lock:
-            outermost = self._undo is None
-            undo: list[Callable[[], None]] = [] if self._undo is None else self._undo
-            self._undo = undo
-            mark = len(undo)
-            try:
-                yield
-            except BaseException:
-                _unwind(undo, mark)
-                raise
-            finally:
-                if outermost:
-                    self._undo = None
+        return _Transaction(self)
 
     # -- mapping -------------------------------------------------------------------------
 
@@ -99,7 +90,7 @@ class MemoryStateStore(StateStore):
         """
         row = _with_utc_synced_at(row)
         scope = (row.profile_id, row.channel)
-        with self.transaction():
+        with self._lock:  # see _assign
             rows = self._mappings.setdefault(scope, {})
             owners = self._remote_ids.setdefault(scope, {})
             owner = owners.get(row.remote_id)
@@ -117,7 +108,7 @@ class MemoryStateStore(StateStore):
     def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Remove a row; removing a missing row is not an error."""
         scope = (profile_id, channel)
-        with self.transaction():
+        with self._lock:  # see _assign
             previous = self._mappings.get(scope, {}).get(host_id)
             if previous is None:
                 return
@@ -133,15 +124,17 @@ class MemoryStateStore(StateStore):
 
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""
-        with self.transaction():
+        with self._lock:  # see _assign
             self._assign(self._cursors.setdefault(profile_id, {}), name, value)
 
     # -- pending creates -----------------------------------------------------------------
 
     def add_pending(self, pending: PendingCreate) -> None:
         """Record the intent to create (replacing an older intent for the same host id)."""
-        pending = attrs.evolve(pending, created_at=_as_utc(pending.created_at))
-        with self.transaction():
+        created_at = _as_utc(pending.created_at)
+        if created_at.tzinfo is not pending.created_at.tzinfo:
+            pending = attrs.evolve(pending, created_at=created_at)
+        with self._lock:  # see _assign
             intents = self._pending.setdefault((pending.profile_id, pending.channel), {})
             self._assign(intents, pending.host_id, pending)
 
@@ -152,7 +145,7 @@ class MemoryStateStore(StateStore):
 
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Drop an intent; dropping a missing one is not an error."""
-        with self.transaction():
+        with self._lock:  # see _assign
             self._assign(self._pending.get((profile_id, channel), {}), host_id, None)
 
     # -- leases --------------------------------------------------------------------------
@@ -241,11 +234,16 @@ class MemoryStateStore(StateStore):
     # -- journaled writes ----------------------------------------------------------------
 
     def _assign(self, table: dict[_K, _V], key: _K, value: _V | None) -> None:
-        """Set ``table[key]`` (``None`` deletes it), logging how to undo it in a transaction."""
+        """Set ``table[key]`` (``None`` deletes it), logging how to undo it in a transaction.
+
+        Called under the lock. A method whose checks all come before its writes (which cannot
+        fail) takes the lock alone, not a nested transaction: inside a transaction its writes
+        are logged to that transaction all the same, and outside one there is nothing to undo.
+        """
         previous = table.get(key)
         _put(table, key, value)
         if self._undo is not None:
-            self._undo.append(lambda: _put(table, key, previous))
+            self._undo.append((table, key, previous))
 
     def _clear(self, table: dict[_K, _V]) -> None:
         for key in list(table):
@@ -259,14 +257,52 @@ def _put(table: dict[_K, _V], key: _K, value: _V | None) -> None:
         table[key] = value
 
 
-def _unwind(undo: list[Callable[[], None]], mark: int) -> None:
+class _Transaction:
+    """One (possibly nested) transaction of a :class:`MemoryStateStore`: a plain context
+    manager, as cheap as a nested one must be (the executor opens one per item)."""
+
+    __slots__ = ("_mark", "_outermost", "_store")
+
+    def __init__(self, store: MemoryStateStore) -> None:
+        self._store = store
+        self._mark = 0
+        self._outermost = False
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._lock.acquire()
+        self._outermost = store._undo is None
+        if store._undo is None:
+            store._undo = []
+        self._mark = len(store._undo)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        store = self._store
+        try:
+            if exc_type is not None and store._undo is not None:
+                _unwind(store._undo, self._mark)
+        finally:
+            if self._outermost:
+                store._undo = None
+            store._lock.release()
+
+
+def _unwind(undo: list[_Undo], mark: int) -> None:
     """Undo the writes logged after ``mark``, newest first."""
     while len(undo) > mark:
-        undo.pop()()
+        table, key, previous = undo.pop()
+        _put(table, key, previous)
 
 
 def _as_utc(moment: datetime) -> datetime:
     """``moment`` in UTC. Naive datetimes are refused: their zone is a guess."""
+    if moment.tzinfo is UTC:
+        return moment
     if moment.utcoffset() is None:
         raise ValueError(f"the state store needs timezone-aware datetimes, not {moment!r}")
     return moment.astimezone(UTC)

@@ -9,9 +9,10 @@ import logging
 import secrets
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import ClassVar, Generic, TypeVar
 
 from calsync.errors import PreconditionFailed
@@ -87,21 +88,48 @@ class FaultHooks:
             known = ", ".join(sorted(self.contract_methods))
             raise ValueError(f"{method_name!r} is not a contract method; use one of {known}")
 
-    @contextmanager
-    def _contract_call(self, method_name: str) -> Iterator[None]:
-        with self._lock:
-            self.calls[method_name] += 1
-            failures = self._failures.get(method_name)
+    def _contract_call(self, method_name: str) -> AbstractContextManager[None]:
+        """Run one contract call under the lock: counted, failing or crashing as scripted."""
+        return _ContractCall(self, method_name)
+
+
+class _ContractCall:
+    """One call of a contract method (a plain context manager: the fakes make one per
+    item of a large sync)."""
+
+    __slots__ = ("_crash", "_fake", "_name")
+
+    def __init__(self, fake: FaultHooks, method_name: str) -> None:
+        self._fake, self._name, self._crash = fake, method_name, False
+
+    def __enter__(self) -> None:
+        fake, name = self._fake, self._name
+        fake._lock.acquire()
+        try:
+            fake.calls[name] += 1
+            failures = fake._failures.get(name)
             if failures:
                 error = failures.popleft()
-                logger.debug("%s fails on purpose: %r", method_name, error)
+                logger.debug("%s fails on purpose: %r", name, error)
                 raise error
-            crash = method_name in self._crashes
-            self._crashes.discard(method_name)
-            yield
-            if crash:
-                logger.debug("simulated crash after %s", method_name)
-                raise SimulatedCrash(f"simulated crash after {method_name}")
+            self._crash = name in fake._crashes
+            fake._crashes.discard(name)
+        except BaseException:
+            fake._lock.release()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None and self._crash:
+                logger.debug("simulated crash after %s", self._name)
+                raise SimulatedCrash(f"simulated crash after {self._name}")
+        finally:
+            self._fake._lock.release()
 
 
 class ChangeLog(Generic[K]):

@@ -104,7 +104,7 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
             existing = events.get(event_id)
             if existing is not None and not existing.deleted and existing.marker != marker:
                 raise AlreadyExists(f"event id {event_id} is taken", status=409, reason="duplicate")
-            return self._put(calendar_id, RemoteEvent(event_id, "", fields, marker))
+            return self._put(calendar_id, event_id, fields, marker)
 
     def update_event(
         self,
@@ -119,7 +119,7 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
             check_etag(current.etag, etag, f"event {event_id}")
             _check_event_fields(fields)
             marker = current.marker if marker is None else marker
-            return self._put(calendar_id, attrs.evolve(current, fields=fields, marker=marker))
+            return self._put(calendar_id, event_id, fields, marker, like=current)
 
     def delete_event(self, calendar_id: str, event_id: str, etag: str | None) -> None:
         with self._contract_call("delete_event"):
@@ -127,7 +127,7 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
             if current is None or current.deleted:
                 return
             check_etag(current.etag, etag, f"event {event_id}")
-            self._put(calendar_id, attrs.evolve(current, fields=None, deleted=True))
+            self._put(calendar_id, event_id, None, current.marker, like=current, deleted=True)
 
     def write_events(
         self, calendar_id: str, writes: Sequence[EventWrite]
@@ -172,10 +172,9 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
             if event_id in self._events(calendar_id):
                 raise AlreadyExists(f"event id {event_id} is taken", status=409)
             _check_event_fields(fields)
-            event = RemoteEvent(
-                event_id, "", fields, marker, series_id=series_id, event_type=event_type
+            return self._put(
+                calendar_id, event_id, fields, marker, series_id=series_id, event_type=event_type
             )
-            return self._put(calendar_id, event)
 
     def external_update(self, calendar_id: str, event_id: str, **field_changes: Any) -> RemoteEvent:
         """An edit made in Google: ``field_changes`` name :class:`EventFields` attributes.
@@ -188,7 +187,7 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
             assert current.fields is not None  # live events have fields
             fields = attrs.evolve(current.fields, **field_changes)
             _check_event_fields(fields)
-            return self._put(calendar_id, attrs.evolve(current, fields=fields))
+            return self._put(calendar_id, event_id, fields, current.marker, like=current)
 
     def external_delete(self, calendar_id: str, event_id: str) -> None:
         """The event is deleted in Google (it stays as a tombstone).
@@ -198,7 +197,7 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
         """
         with self._lock:
             current = self._live(calendar_id, event_id)
-            self._put(calendar_id, attrs.evolve(current, fields=None, deleted=True))
+            self._put(calendar_id, event_id, None, current.marker, like=current, deleted=True)
 
     def events(self, calendar_id: str, include_deleted: bool = False) -> dict[str, RemoteEvent]:
         """The calendar's events by id (tombstones too with ``include_deleted``)."""
@@ -220,12 +219,30 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
             raise NotFound(f"event {event_id} does not exist", status=404, reason="notFound")
         return event
 
-    def _put(self, calendar_id: str, event: RemoteEvent) -> RemoteEvent:
-        stamped = attrs.evolve(event, etag=f'"{self._next_etag()}"', updated=self._now())
-        self._events(calendar_id)[event.id] = stamped
-        self._log.record(calendar_id, event.id)
-        logger.debug("calendar %s: event %s is now %s", calendar_id, event.id, stamped.etag)
-        return stamped
+    def _put(
+        self,
+        calendar_id: str,
+        event_id: str,
+        fields: EventFields | None,
+        marker: Marker | None,
+        *,
+        like: RemoteEvent | None = None,
+        deleted: bool = False,
+        series_id: str | None = None,
+        event_type: str = "default",
+    ) -> RemoteEvent:
+        """Store the event with a new etag and update time: one object per write (an initial
+        sync makes thousands). ``like``: the event it replaces, whose series and type it keeps."""
+        if like is not None:
+            series_id, event_type = like.series_id, like.event_type
+        etag = f'"{self._next_etag()}"'
+        event = RemoteEvent(
+            event_id, etag, fields, marker, deleted, self._now(), series_id, event_type
+        )
+        self._events(calendar_id)[event_id] = event
+        self._log.record(calendar_id, event_id)
+        logger.debug("calendar %s: event %s is now %s", calendar_id, event_id, etag)
+        return event
 
     def _listed(self, event: RemoteEvent) -> bool:
         return event.deleted or event.event_type not in self.skip_event_types
