@@ -46,20 +46,16 @@ from calsync.engine.fields import (
     encode_base,
     field_names,
     fingerprint_of,
-    replace_values,
 )
+from calsync.engine.merge import ThreeWay
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.ids import is_event_id
 from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import (
     ConflictPolicy,
     DeletionRules,
-    Direction,
-    FieldConflict,
     FieldRules,
     RemoteDeletion,
-    Side,
-    resolve,
 )
 from calsync.state.base import MappingRow
 
@@ -153,7 +149,9 @@ class _Planner(Generic[F]):
         self.snapshot: Snapshot[F] = snapshot
         self.mapping = mapping
         self.rules: PlanRules[F] = rules
-        self.names = field_names(rules.fields_cls)
+        self.three_way: ThreeWay[F] = ThreeWay(
+            field_names(rules.fields_cls), rules.field_rules, rules.inbound, rules.conflict_policy
+        )
         self.done_hosts: set[str] = set()
         self.done_remotes: set[str] = set()
         self.actions: list[Action[F]] = []
@@ -250,7 +248,7 @@ class _Planner(Generic[F]):
     def _adopt(self, host: HostRecord[F], remote: RemoteRecord[F], remote_view: F) -> None:
         # after a crash between a create and its record, the journaled fields are the base
         base = self.snapshot.intents.get(host.id)
-        fields, to_host, conflicts = self._merge(
+        fields, to_host, conflicts = self.three_way.merge(
             host.kind, base, host.view, remote_view, host, remote
         )
         to_remote = fields != remote_view or self._needs_marker(host.kind, host.id, remote)
@@ -385,7 +383,9 @@ class _Planner(Generic[F]):
         base = decode_base(row.base, self.rules.fields_cls)
         host_view = host.view if host is not None else base
         remote_view = remote.view if remote is not None and remote.view is not None else base
-        fields, to_host, conflicts = self._merge(kind, base, host_view, remote_view, host, remote)
+        fields, to_host, conflicts = self.three_way.merge(
+            kind, base, host_view, remote_view, host, remote
+        )
         to_remote = fields != remote_view or (
             (remote is not None or replaces is not None)
             and self._needs_marker(kind, host_id, remote)
@@ -416,63 +416,6 @@ class _Planner(Generic[F]):
             return False
         expected = Marker(self.rules.namespace, host_id)
         return remote is None or remote.marker != expected
-
-    def _merge(
-        self,
-        kind: RecordKind,
-        base: F | None,
-        host_view: F,
-        remote_view: F,
-        host: HostRecord[F] | None,
-        remote: RemoteRecord[F] | None,
-    ) -> tuple[F, set[str], list[ResolvedConflict]]:
-        """The merged fields, the names the host must take, and the conflicts resolved."""
-        taken: dict[str, object] = {}
-        conflicts: list[ResolvedConflict] = []
-        for name in self.names:
-            host_value = getattr(host_view, name)
-            remote_value = getattr(remote_view, name)
-            if host_value == remote_value:
-                continue
-            direction = self.rules.field_rules.direction(kind, name, self.rules.inbound)
-            winner = self._winner(direction, name, base, host_value, remote_value, host, remote)
-            if isinstance(winner, ResolvedConflict):
-                conflicts.append(winner)
-                winner = winner.winner
-            if winner is Side.REMOTE:
-                taken[name] = remote_value
-        merged = replace_values(host_view, taken) if taken else host_view
-        return merged, set(taken), conflicts
-
-    def _winner(
-        self,
-        direction: Direction,
-        name: str,
-        base: F | None,
-        host_value: object,
-        remote_value: object,
-        host: HostRecord[F] | None,
-        remote: RemoteRecord[F] | None,
-    ) -> Side | ResolvedConflict:
-        if direction is Direction.OUT or base is None:
-            return Side.HOST
-        if direction is Direction.IN:
-            return Side.REMOTE
-        base_value = getattr(base, name)
-        host_changed = host_value != base_value
-        remote_changed = remote_value != base_value
-        if host_changed != remote_changed:
-            return Side.HOST if host_changed else Side.REMOTE
-        conflict = FieldConflict(
-            item_id=host.id if host is not None else (remote.id if remote else "?"),
-            field=name,
-            base=base_value,
-            host=host_value,
-            remote=remote_value,
-            host_updated=host.updated if host is not None else None,
-            remote_updated=remote.updated if remote is not None else None,
-        )
-        return ResolvedConflict(conflict, resolve(self.rules.conflict_policy, conflict))
 
     def _remote_deleted(
         self, host: HostRecord[F] | None, remote: RemoteRecord[F], row: MappingRow
