@@ -31,7 +31,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-import attrs
 import cattrs
 import tenacity
 from attrs import frozen
@@ -58,17 +57,16 @@ from calsync.errors import (
 )
 from calsync.google import wire
 from calsync.google.batch import with_body
-from calsync.google.calls import Caller, Outcome
+from calsync.google.calls import PATCH_COST, Caller, Outcome
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
 from calsync.google.services import new_batch_request
-from calsync.google.split import find_split_copies
+from calsync.google.split import repair_split_markers
 from calsync.google.translate import (
     Skipped,
     event_body,
     event_from_json,
     event_marker,
-    marker_properties,
     rfc3339,
 )
 from calsync.model import EventFields, Marker, TimeRange
@@ -80,8 +78,6 @@ logger = logging.getLogger(__name__)
 
 #: Google's special events, which are not appointments: left out of listings by default.
 DEFAULT_SKIPPED_EVENT_TYPES = SPECIAL_EVENT_TYPES
-#: ``events.patch`` costs three quota units (Google's patch reference).
-PATCH_COST = 3
 
 
 @frozen
@@ -252,7 +248,9 @@ class GoogleCalendarBackend(CalendarBackend):
                 self._collect(calendar_id, data, items, warnings)
             token = page.get("nextSyncToken")
             request = events.list_next(request, page)
-        items = self._repair_split_markers(calendar_id, items, warnings, read_only=read_only)
+        items = repair_split_markers(
+            self.events, self.caller, calendar_id, items, warnings, read_only=read_only
+        )
         # (the attrs plugin types a ``converter=tuple`` field as ``Iterable[_T_co]``)
         notes: Any = tuple(warnings)
         return RemoteListing(items, complete, token, notes, restarted)
@@ -452,45 +450,6 @@ class GoogleCalendarBackend(CalendarBackend):
         if write.etag:
             request.headers["If-Match"] = write.etag
         return request
-
-    # -- split series --------------------------------------------------------------------
-
-    def _repair_split_markers(
-        self,
-        calendar_id: str,
-        events: list[RemoteEvent],
-        warnings: list[str],
-        *,
-        read_only: bool = False,
-    ) -> list[RemoteEvent]:
-        """Take our marker off series split off ours in Google (see :mod:`.split`), and list
-        their instances as Google's own events. ``read_only`` (a dry run) lists them so
-        without writing the repair."""
-        for copy in find_split_copies(events):
-            if read_only:
-                warnings.append(
-                    f"event {copy.root} was split off event {copy.keeper} in Google; "
-                    "a real run makes it its own event"
-                )
-            if read_only or self._strip_marker(calendar_id, copy.root, copy.keeper, warnings):
-                for index in copy.indices:
-                    events[index] = attrs.evolve(events[index], marker=None)
-        return events
-
-    def _strip_marker(self, calendar_id: str, root: str, keeper: str, warnings: list[str]) -> bool:
-        body = {"extendedProperties": marker_properties(None)}
-        request = self.events.patch(
-            calendarId=calendar_id, eventId=root, body=body, sendUpdates="none"
-        )
-        try:
-            self.caller.execute(request, cost=PATCH_COST)
-        except CalsyncError as exc:
-            warnings.append(f"event {root} carries the marker of event {keeper}: {exc}")
-            return False
-        message = f"event {root} was split off event {keeper} in Google; it is now its own event"
-        logger.info("%s", message)
-        warnings.append(message)
-        return True
 
 
 def _window(window: TimeRange) -> dict[str, Any]:

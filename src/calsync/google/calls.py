@@ -25,9 +25,12 @@ from calsync.google.errors import error_for, google_errors
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import is_retryable
 
-__all__ = ["BatchFactory", "Caller", "Outcome"]
+__all__ = ["PATCH_COST", "BatchFactory", "Caller", "Outcome"]
 
 logger = logging.getLogger(__name__)
+
+#: ``events.patch`` costs three quota units (Google's patch reference).
+PATCH_COST = 3
 
 #: Makes an empty ``BatchHttpRequest`` for the service the requests belong to.
 BatchFactory = Callable[[], Any]

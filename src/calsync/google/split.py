@@ -4,7 +4,8 @@
 new one that copies everything, ``extendedProperties.private`` included — so two series now
 claim one host item. The original keeps the marker: it is the one with the engine's
 deterministic id for the marker, or else the series that starts first (a split-off copy always
-starts later). The copy must lose the marker and become Google's own event.
+starts later). The copy must lose the marker and become Google's own event:
+:func:`repair_split_markers` does that as the listing is read.
 
 Single (non-recurring) events that share a marker are never treated as copies: only a split
 makes a copy, and a split always makes a series.
@@ -12,16 +13,24 @@ makes a copy, and a split always makes a series.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import attrs
 from attrs import frozen
 
 from calsync.backends import RemoteEvent
+from calsync.errors import CalsyncError
+from calsync.google.calls import PATCH_COST, Caller
+from calsync.google.translate import marker_properties
 from calsync.ids import event_id_for
 from calsync.model import Marker
 
-__all__ = ["SplitCopy", "find_split_copies"]
+__all__ = ["SplitCopy", "find_split_copies", "repair_split_markers"]
+
+logger = logging.getLogger(__name__)
 
 
 @frozen
@@ -67,3 +76,46 @@ def _keeper(marker: Marker, roots: dict[str, list[int]], events: Sequence[Remote
         return min(starts, default=datetime.max.replace(tzinfo=UTC)), root
 
     return min(roots, key=first_start)
+
+
+def repair_split_markers(
+    events_resource: Any,
+    caller: Caller,
+    calendar_id: str,
+    events: list[RemoteEvent],
+    warnings: list[str],
+    *,
+    read_only: bool = False,
+) -> list[RemoteEvent]:
+    """Take our marker off series split off ours in Google, and list their instances as
+    Google's own events. ``read_only`` (a dry run) lists them so without writing the repair.
+    ``events_resource`` is the service's ``events()``."""
+    for copy in find_split_copies(events):
+        if read_only:
+            warnings.append(
+                f"event {copy.root} was split off event {copy.keeper} in Google; "
+                "a real run makes it its own event"
+            )
+        if read_only or _strip_marker(events_resource, caller, calendar_id, copy, warnings):
+            for index in copy.indices:
+                events[index] = attrs.evolve(events[index], marker=None)
+    return events
+
+
+def _strip_marker(
+    events_resource: Any, caller: Caller, calendar_id: str, copy: SplitCopy, warnings: list[str]
+) -> bool:
+    root, keeper = copy.root, copy.keeper
+    body = {"extendedProperties": marker_properties(None)}
+    request = events_resource.patch(
+        calendarId=calendar_id, eventId=root, body=body, sendUpdates="none"
+    )
+    try:
+        caller.execute(request, cost=PATCH_COST)
+    except CalsyncError as exc:
+        warnings.append(f"event {root} carries the marker of event {keeper}: {exc}")
+        return False
+    message = f"event {root} was split off event {keeper} in Google; it is now its own event"
+    logger.info("%s", message)
+    warnings.append(message)
+    return True
