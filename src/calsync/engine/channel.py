@@ -13,13 +13,12 @@ of this run (neither side is touched for it), and the rest of the run goes on.
 
 from __future__ import annotations
 
-import abc
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import ClassVar, Generic
+from typing import ClassVar
 
-from calsync.backends import RemoteListing, WriteResult
-from calsync.engine.actions import Action, CreateHost, CreateRemote, DeleteHost, Update
+from calsync.engine.actions import Action, CreateRemote
+from calsync.engine.channel_spec import ChannelSpec
 from calsync.engine.context import (
     FATAL,
     ChannelSnapshot,
@@ -33,13 +32,12 @@ from calsync.engine.context import (
     ids_to_look_up,
 )
 from calsync.engine.fields import decode_base, encode_base
-from calsync.engine.planner import PlanRules
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import ItemError
 from calsync.errors import BackendError
-from calsync.model import Channel, Marker
+from calsync.model import Channel
 from calsync.policies import Side
-from calsync.sources import HostChanges, Unreadable
+from calsync.sources import Unreadable
 from calsync.state.base import MappingRow, PendingCreate
 
 __all__ = [
@@ -54,8 +52,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class ChannelAdapter(abc.ABC, Generic[F, H, R]):
-    """One channel of one profile: the shared snapshot skeleton and the channel's I/O."""
+class ChannelAdapter(ChannelSpec[F, H, R]):
+    """One channel of one profile: the shared snapshot skeleton over the channel's I/O
+    (:class:`~calsync.engine.channel_spec.ChannelSpec`)."""
 
     channel: ClassVar[Channel]
     #: the channel's field record
@@ -421,93 +420,3 @@ class ChannelAdapter(abc.ABC, Generic[F, H, R]):
         """Read one remote item again (after a precondition failure)."""
         item = self.get_remote(remote_id)
         return None if item is None else self._remote(item, {})
-
-    # -- what each channel provides ------------------------------------------------------
-
-    @abc.abstractmethod
-    def config_digest(self) -> str:
-        """A digest of the options the cursors depend on; a change forces a full listing."""
-
-    @abc.abstractmethod
-    def rules(self) -> PlanRules[F]:
-        """The planner's rules for this channel."""
-
-    @abc.abstractmethod
-    def host_cursor(self) -> str | None:
-        """The host's change-feed position, taken before a full listing."""
-
-    @abc.abstractmethod
-    def host_changes(self, cursor: str) -> HostChanges[H | Unreadable]:
-        """What changed in the host since ``cursor`` (``LookupError``: list in full)."""
-
-    @abc.abstractmethod
-    def host_listing(self) -> Iterable[H | Unreadable]:
-        """Every host item in the channel's scope."""
-
-    @abc.abstractmethod
-    def host_items(self, host_ids: Sequence[str]) -> Mapping[str, H | Unreadable]:
-        """The host items among ``host_ids`` that still exist (wherever they are)."""
-
-    @abc.abstractmethod
-    def host_record(self, item: H) -> HostRecord[F]:
-        """The planner's record of a host item."""
-
-    @abc.abstractmethod
-    def host_revision(self, item: H) -> str | None:
-        """The revision a host item's record carries (cheap: nothing is rendered), so an
-        item at its recorded revision is skipped without building its record."""
-
-    def refuse(self, record: HostRecord[F]) -> str | None:
-        """Why a host item cannot be sent (it is reported and skipped), or ``None``."""
-        return None
-
-    @abc.abstractmethod
-    def list_remote(self, cursor: str | None) -> RemoteListing[R]:
-        """The remote listing: in full without ``cursor``, else the changes since."""
-
-    @abc.abstractmethod
-    def get_remote(self, remote_id: str) -> R | None:
-        """One remote item (a tombstone when deleted), or ``None`` when there is none."""
-
-    @abc.abstractmethod
-    def remote_record(self, item: R) -> RemoteRecord[F]:
-        """The planner's record of a remote item (ownership is proven by the core)."""
-
-    def accepts(self, item: R) -> bool:
-        """Whether a listed remote item belongs to this channel at all."""
-        return True
-
-    @abc.abstractmethod
-    def made_by_us(self, remote_id: str, marker: Marker) -> bool:
-        """Whether calsync provably created ``remote_id`` for ``marker``'s host item (beyond
-        a journaled intent, which the core checks)."""
-
-    def intended_remote_id(self, host_id: str) -> str | None:
-        """The remote id a journaled create for ``host_id`` used, when the channel chooses
-        ids (calendar); ``None`` when the remote side chooses them (contacts)."""
-        return None
-
-    def left_window(self, row: MappingRow) -> bool:
-        """Whether a mapped pair left the channel's scope in time (not a deletion)."""
-        return False
-
-    @property
-    @abc.abstractmethod
-    def remote_batch_size(self) -> int:
-        """How many remote writes the backend takes at once."""
-
-    @abc.abstractmethod
-    def write_remote(self, actions: Sequence[Action[F]]) -> list[WriteResult[R]]:
-        """Perform the remote writes of ``actions``, one result each, in order."""
-
-    @abc.abstractmethod
-    def create_host(self, action: CreateHost[F]) -> HostWrite[F]:
-        """Create the host item for a remote-made item."""
-
-    @abc.abstractmethod
-    def update_host(self, action: Update[F]) -> HostWrite[F]:
-        """Apply the host part of ``action``."""
-
-    @abc.abstractmethod
-    def delete_host(self, action: DeleteHost) -> None:
-        """Delete (or ungroup) a host item."""
