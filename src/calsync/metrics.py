@@ -4,7 +4,8 @@ Every worker process counts what its runs did and serves the counts over HTTP
 (:func:`serve`, started by :mod:`calsync.celery` when ``CALSYNC_METRICS_PORT`` is set)::
 
     calsync_runs_total{outcome}                 runs by outcome: ok, errors, failed,
-                                                needs_reauth, calendar_gone, skipped
+                                                needs_reauth, calendar_gone, skipped,
+                                                timed_out (stopped at the soft time limit)
     calsync_run_duration_seconds                histogram of run durations (synced runs)
     calsync_writes_total{channel, side, operation}
                                                 writes: channel calendar/contacts, side
@@ -35,7 +36,7 @@ from calsync.policies import Side
 from calsync.processor import ProfileRun
 from calsync.profile import ProfileStatus, SyncProfile
 
-__all__ = ["MeteredPacer", "observe_profiles", "observe_run", "serve"]
+__all__ = ["MeteredPacer", "observe_profiles", "observe_run", "observe_time_limit", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,12 @@ def observe_run(run: ProfileRun, seconds: float) -> None:
                     WRITES.labels(channel.value, side.value, operation).inc(count)
     if report.held:
         HELD.inc(len(report.held))
+
+
+def observe_time_limit(seconds: float) -> None:
+    """Count a run stopped at its task's soft time limit."""
+    RUNS.labels("timed_out").inc()
+    RUN_DURATION.observe(seconds)
 
 
 def observe_profiles(profiles: Iterable[SyncProfile]) -> None:
