@@ -74,12 +74,15 @@ class WorkerProcess:
     process itself (so killing it kills the task); the prefork pool runs tasks in child
     processes and is the one that enforces time limits."""
 
-    def __init__(self, name: str, env: dict[str, str], log: Path, *, pool: str = "solo") -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], log: Path, *, pool: str = "solo",
+        concurrency: int = 1,
+    ) -> None:  # fmt: skip
         self.name = name
         self.log = log
         command = [
             sys.executable, "-m", "celery", "-A", "calsync.celery", "worker", f"--pool={pool}",
-            "--concurrency=1",
+            f"--concurrency={concurrency}",
             "-n", f"{name}-{uuid.uuid4().hex[:8]}@%h",  # never a name an earlier run used
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "-Q", env["CALSYNC_QUEUE"], "-l", "INFO",

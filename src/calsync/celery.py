@@ -11,9 +11,10 @@ Tasks:
 
 * ``calsync.sync_profile(profile_id, confirm_deletions=False)`` syncs one profile under its
   state-store lease. Acknowledged late and rejected when its worker dies, so a killed worker's
-  task is delivered again (to another worker); soft and hard time limits; a profile whose lease
-  another runner holds is retried when the lease would expire. One profile's failure is its own
-  report, never another task's.
+  task is delivered again (to another worker); soft and hard time limits (enforced by the
+  prefork pool: see :class:`TimeLimitReached`); a profile whose lease another runner holds is
+  retried when the lease would expire. One profile's failure is its own report, never another
+  task's.
 * :class:`CeleryTrigger` is the push trigger of a server: a change notification received by
   :mod:`calsync.web` enqueues ``sync_profile`` under the same dedupe key.
 * ``calsync.sync_due()``, run by beat every ``CALSYNC_DUE_EVERY`` seconds, enqueues every
@@ -49,11 +50,14 @@ import importlib
 import json
 import logging
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 import redis
 from attrs import field, frozen
@@ -71,6 +75,7 @@ from calsync.push.trigger import SyncTrigger
 __all__ = [
     "CeleryTrigger",
     "Tenant",
+    "TimeLimitReached",
     "WorkerSetup",
     "app",
     "current_worker",
@@ -171,6 +176,22 @@ app.conf.update(
         }
     },
 )
+
+
+class WorkerTimeLimits(Task):  # type: ignore[misc]  # celery is untyped
+    """The base of calsync's tasks: their time limits are the worker's own settings.
+
+    A task's own limits (Celery fills them from the ``task_*_time_limit`` settings of the
+    process that imports the task) travel in each message and take precedence over the
+    worker's: the limits would be those of whichever process enqueued the task (the web app,
+    beat, a script), each with its own environment, and a worker started with
+    ``CALSYNC_SOFT_TIME_LIMIT=60`` would run a task sent by a process without it for 600 s.
+    Zero is "not set" both in the message and in the pool, which then applies the worker's
+    ``task_soft_time_limit`` and ``task_time_limit``.
+    """
+
+    time_limit = 0
+    soft_time_limit = 0
 
 
 class Worker:
@@ -304,13 +325,55 @@ class CeleryTrigger(SyncTrigger):
             logger.info("push: %s is queued or syncing; one more run after it", profile_id)
 
 
-@app.task(name="calsync.sync_profile", bind=True, max_retries=5)
+class TimeLimitReached(BaseException):
+    """Raised in a task's sync when its soft time limit is reached, in place of Celery's
+    ``SoftTimeLimitExceeded``.
+
+    Celery's exception is an ``Exception``: the engine, which isolates each item's failure,
+    would record it as one item's error and go on with the next, and the run would outlast its
+    limit until the hard limit killed it. This one, like ``KeyboardInterrupt``, passes every
+    ``except Exception``: the run stops where it is; every write recorded before it stays
+    recorded (the executor records each result as it comes; the transaction in flight is
+    rolled back, as in a crash, which deterministic ids and intents make safe); the lease is
+    released on the way out; the task reports the run as timed out and frees the profile's
+    dedupe key. Only the prefork pool enforces time limits (``--pool=solo`` and ``threads``
+    do not).
+    """
+
+
+def _stop_the_run(signum: int, frame: FrameType | None) -> NoReturn:
+    raise TimeLimitReached(f"stopped at the soft time limit ({SOFT_TIME_LIMIT:g}s)")
+
+
+@contextmanager
+def _soft_time_limit_stops_the_run() -> Iterator[None]:
+    """While the block runs, the soft time limit raises :class:`TimeLimitReached`.
+
+    The prefork pool signals a task's soft time limit to its child process with SIGUSR1
+    (billiard's ``SIG_SOFT_TIMEOUT``), whose handler raises ``SoftTimeLimitExceeded``; this
+    swaps that handler for the block. Signals reach the main thread only, where prefork runs
+    tasks; elsewhere (the threads pool) there is no soft limit to take over.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGUSR1, _stop_the_run)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+@app.task(name="calsync.sync_profile", bind=True, max_retries=5, base=WorkerTimeLimits)
 def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -> dict[str, Any]:
     """Sync one profile under its lease; retried later while another runner holds it."""
     worker = current_worker()
     prefix = worker.setup.prefix
     retrying = False
     worker.setup.redis.delete(again_key(prefix, profile_id))  # this run covers them
+    # a run ends by the hard time limit at the latest: should that kill it (no finally runs),
+    # the dedupe key lapses with it, and sync_due queues the profile again
+    worker.setup.redis.expire(worker.dedupe_key(profile_id), int(TIME_LIMIT) + 1)
     try:
         processor = worker.processor_of(profile_id)
         profile = _find(processor, profile_id) if processor is not None else None
@@ -318,14 +381,24 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
             logger.warning("sync_profile: no profile %s", profile_id)
             return {"profile_id": profile_id, "skipped": "no such profile"}
         started = time.monotonic()
-        # a task never waits for another runner's lease (it would hold a worker): it is
-        # retried when the lease would expire
-        run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
+        try:
+            with _soft_time_limit_stops_the_run():
+                # a task never waits for another runner's lease (it would hold a worker): it
+                # is retried when the lease would expire
+                run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
+        except TimeLimitReached as exc:
+            logger.error("sync_profile: %s %s; what it recorded is kept", profile_id, exc)
+            metrics.observe_time_limit(time.monotonic() - started)
+            return {"profile_id": profile_id, "ok": False, "timed_out": True, "fatal": str(exc)}
         metrics.observe_run(run, time.monotonic() - started)
         held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
         if held and self.request.retries < (self.max_retries or 0):
             retrying = True
-            raise self.retry(countdown=_lease_left(processor, profile_id))
+            countdown = _lease_left(processor, profile_id)
+            worker.setup.redis.expire(
+                worker.dedupe_key(profile_id), int(countdown + TIME_LIMIT) + 1
+            )
+            raise self.retry(countdown=countdown)
         return _run_summary(run)
     finally:
         if not retrying:
@@ -354,7 +427,7 @@ def _lease_left(processor: SyncProcessor, profile_id: str) -> float:
     return max(1.0, (lease.expires_at - datetime.now(UTC)).total_seconds() + 0.5)
 
 
-@app.task(name="calsync.sync_due")
+@app.task(name="calsync.sync_due", base=WorkerTimeLimits)
 def sync_due() -> list[str]:
     """Enqueue every eligible profile that is due and not queued already; returns their ids.
     Also stops the push channels of profiles that no longer sync a calendar."""

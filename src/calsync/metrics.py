@@ -4,9 +4,12 @@ Every worker process counts what its runs did and serves the counts over HTTP
 (:func:`serve`, started by :mod:`calsync.celery` when ``CALSYNC_METRICS_PORT`` is set)::
 
     calsync_runs_total{outcome}                 runs by outcome: ok, errors, failed,
-                                                needs_reauth, calendar_gone, skipped
+                                                needs_reauth, calendar_gone, skipped,
+                                                timed_out (stopped at the soft time limit)
     calsync_run_duration_seconds                histogram of run durations (synced runs)
-    calsync_writes_total{side, operation}       writes: side remote/host, operation
+    calsync_writes_total{channel, side, operation}
+                                                writes: channel calendar/contacts, side
+                                                remote/host, operation
                                                 created/updated/deleted/restored
     calsync_held_deletions_total                deletions held for the host's confirmation
     calsync_google_api_calls_total              Google API calls (a batch counts each part)
@@ -14,9 +17,6 @@ Every worker process counts what its runs did and serves the counts over HTTP
     calsync_quota_wait_seconds_total            seconds spent waiting for the quota pacer
     calsync_profiles{status}                    profiles by status (ok, needs_reauth,
                                                 calendar_gone, …), set by each sync_due
-
-The engine's report counts writes per side and operation for the whole run, not per channel
-(calendar, contacts), so ``calsync_writes_total`` has no channel label.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from calsync.engine import SyncReport
 from calsync.engine.report import OPERATIONS
 from calsync.google.pacing import QuotaPacer
+from calsync.model import Channel
 from calsync.policies import Side
 from calsync.processor import ProfileRun
 from calsync.profile import ProfileStatus, SyncProfile
 
-__all__ = ["MeteredPacer", "observe_profiles", "observe_run", "serve"]
+__all__ = ["MeteredPacer", "observe_profiles", "observe_run", "observe_time_limit", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ RUN_DURATION = Histogram(
     "Duration of a profile's sync run",
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
 )
-WRITES = Counter("calsync_writes", "Writes made by sync runs", ["side", "operation"])
+WRITES = Counter("calsync_writes", "Writes made by sync runs", ["channel", "side", "operation"])
 HELD = Counter("calsync_held_deletions", "Deletions held for the host's confirmation")
 API_CALLS = Counter("calsync_google_api_calls", "Google API calls (each batch part counts)")
 HTTP_REQUESTS = Counter("calsync_google_http_requests", "HTTP requests sent to Google")
@@ -74,13 +75,20 @@ def observe_run(run: ProfileRun, seconds: float) -> None:
     if report is None:
         return
     RUN_DURATION.observe(seconds)
-    for side in Side:
-        for operation in OPERATIONS:
-            count = report.count(side, operation)
-            if count:
-                WRITES.labels(side.value, operation).inc(count)
+    for channel in Channel:
+        for side in Side:
+            for operation in OPERATIONS:
+                count = report.count(side, operation, channel)
+                if count:
+                    WRITES.labels(channel.value, side.value, operation).inc(count)
     if report.held:
         HELD.inc(len(report.held))
+
+
+def observe_time_limit(seconds: float) -> None:
+    """Count a run stopped at its task's soft time limit."""
+    RUNS.labels("timed_out").inc()
+    RUN_DURATION.observe(seconds)
 
 
 def observe_profiles(profiles: Iterable[SyncProfile]) -> None:

@@ -300,6 +300,9 @@ class Executor(Generic[F, H, R]):
 
     def _count(self, side: Side, operation: str) -> None:
         self.ctx.report.counts[f"{side.value}.{operation}"] += 1
+        self.ctx.report.channel_counts[
+            f"{self.adapter.channel.value}.{side.value}.{operation}"
+        ] += 1
 
     def _note_conflicts(self, actions: Sequence[Action[F]]) -> None:
         for action in actions:

@@ -140,7 +140,9 @@ class SyncReport:
     """What one run of one profile did.
 
     ``counts`` is keyed ``"<side>.<operation>"`` (``"remote.created"``, ``"host.updated"``, …)
-    plus ``"adopted"``, ``"linked"`` and ``"forgotten"``, which write neither side.
+    plus ``"adopted"``, ``"linked"`` and ``"forgotten"``, which write neither side;
+    ``channel_counts`` holds the same writes by channel, keyed
+    ``"<channel>.<side>.<operation>"`` (``"contacts.remote.created"``).
     """
 
     profile_id: str
@@ -148,6 +150,7 @@ class SyncReport:
     dry_run: bool = False
     finished_at: datetime | None = None
     counts: Counter[str] = field(factory=Counter)
+    channel_counts: Counter[str] = field(factory=Counter)
     #: in a dry run: what the run would have done, keyed as ``counts``
     would: Counter[str] = field(factory=Counter)
     conflicts: list[ConflictNote] = field(factory=list)
@@ -160,9 +163,12 @@ class SyncReport:
     needs_reauth: bool = False
     initial_sync_completed: bool = False
 
-    def count(self, side: Side, operation: str) -> int:
-        """How many ``operation`` (created/updated/deleted/restored) happened on ``side``."""
-        return self.counts[f"{side.value}.{operation}"]
+    def count(self, side: Side, operation: str, channel: Channel | None = None) -> int:
+        """How many ``operation`` (created/updated/deleted/restored) happened on ``side``
+        (in ``channel``; ``None``: in both)."""
+        if channel is None:
+            return self.counts[f"{side.value}.{operation}"]
+        return self.channel_counts[f"{channel.value}.{side.value}.{operation}"]
 
     @property
     def writes(self) -> int:
@@ -218,6 +224,7 @@ class SyncReport:
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "counts": dict(sorted(self.counts.items())),
+            "channel_counts": dict(sorted(self.channel_counts.items())),
             "would": dict(sorted(self.would.items())),
             "writes": self.writes,
             "conflicts": [c.to_dict() for c in self.conflicts],

@@ -188,8 +188,11 @@ class SqliteStateStore(StateStore):
         with self._lock, self._translated():
             self._depth += 1
             try:
-                self._begin()
                 try:
+                    # begun inside the try: an exception raised by a signal handler (a time
+                    # limit, Ctrl-C) the moment BEGIN returns must still roll it back, or the
+                    # connection would keep the transaction and its write lock
+                    self._begin()
                     yield
                     self._end()
                 except BaseException:
