@@ -10,9 +10,8 @@
   lease expired, and the row count says whether it did.
 * Tables are ``WITHOUT ROWID``, clustered on their primary key: a profile's mapping rows sit
   together, so :meth:`SqliteStateStore.mappings` reads one range instead of 100k lookups.
-* The ``meta`` table records the schema version. ``_MIGRATIONS[n]`` upgrades version ``n`` to
-  ``n + 1`` (version 0 is an empty file); a file written by a newer calsync is refused.
-  Version 2 made one fingerprint per mapping row; version 3 added the ``push_channels`` table.
+* The ``meta`` table records the schema version; the migrations between versions are in
+  :mod:`calsync.state.sqlite_schema`. A file written by a newer calsync is refused.
 * Datetimes are stored as fixed-width ISO-8601 UTC text (``2024-05-01T09:30:00.000000+00:00``),
   so text order is time order and the lease check can compare them in SQL.
 * ``sqlite3.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only.
@@ -25,7 +24,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -33,49 +32,11 @@ from typing import Any, ClassVar
 from calsync.errors import SchemaVersionError, StateError
 from calsync.model import Channel, RecordKind
 from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
+from calsync.state.sqlite_schema import MIGRATIONS, Migration
 
 __all__ = ["SqliteStateStore"]
 
 logger = logging.getLogger(__name__)
-
-Migration = Callable[[sqlite3.Connection], None]
-
-_SCHEMA_V1 = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    """CREATE TABLE mappings (
-        profile_id TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        host_id TEXT NOT NULL,
-        remote_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        base TEXT NOT NULL,
-        host_fingerprint TEXT NOT NULL,
-        remote_fingerprint TEXT NOT NULL,
-        host_revision TEXT,
-        remote_etag TEXT,
-        synced_at TEXT NOT NULL,
-        PRIMARY KEY (profile_id, channel, host_id),
-        UNIQUE (profile_id, channel, remote_id)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE cursors (
-        profile_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (profile_id, name)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE pending (
-        profile_id TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        host_id TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        PRIMARY KEY (profile_id, channel, host_id)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE leases (
-        profile_id TEXT PRIMARY KEY,
-        holder TEXT NOT NULL,
-        expires_at TEXT NOT NULL
-    ) WITHOUT ROWID""",
-)
 
 _MAPPING_COLUMNS = (
     "host_id, remote_id, kind, base, fingerprint, host_revision, remote_etag, synced_at"
@@ -99,42 +60,10 @@ _ACQUIRE_LEASE = """
 """
 
 
-def _create_v1(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA_V1:
-        conn.execute(statement)
-
-
-def _one_fingerprint_v2(conn: sqlite3.Connection) -> None:
-    """Version 2: the two fingerprint columns (always equal) become one, ``fingerprint``;
-    create intents keep the fields being written."""
-    conn.execute("ALTER TABLE mappings RENAME COLUMN host_fingerprint TO fingerprint")
-    conn.execute("ALTER TABLE mappings DROP COLUMN remote_fingerprint")
-    conn.execute("ALTER TABLE pending ADD COLUMN base TEXT")
-
-
-# Version 3: push-notification channels, found by channel id (notifications) or by profile.
-_SCHEMA_V2 = (
-    """CREATE TABLE push_channels (
-        channel_id TEXT PRIMARY KEY,
-        profile_id TEXT NOT NULL,
-        calendar_id TEXT NOT NULL,
-        resource_id TEXT NOT NULL,
-        token_hash TEXT NOT NULL,
-        expires_at TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        confirmed_at TEXT
-    ) WITHOUT ROWID""",
-    "CREATE INDEX push_channels_by_profile ON push_channels (profile_id, expires_at)",
-)
 _PUSH_COLUMNS = (
     "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at, "
     "confirmed_at"
 )
-
-
-def _add_push_channels(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA_V2:
-        conn.execute(statement)
 
 
 class SqliteStateStore(StateStore):
@@ -150,12 +79,8 @@ class SqliteStateStore(StateStore):
     """
 
     #: ``_MIGRATIONS[n]`` brings a file from schema version ``n`` to ``n + 1``.
-    _MIGRATIONS: ClassVar[Sequence[Migration]] = (
-        _create_v1,
-        _one_fingerprint_v2,
-        _add_push_channels,
-    )
-    SCHEMA_VERSION: ClassVar[int] = len(_MIGRATIONS)
+    _MIGRATIONS: ClassVar[Sequence[Migration]] = MIGRATIONS
+    SCHEMA_VERSION: ClassVar[int] = len(MIGRATIONS)
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         self._path = os.fspath(path)
