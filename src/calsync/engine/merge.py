@@ -22,14 +22,7 @@ from calsync.engine.actions import ResolvedConflict
 from calsync.engine.fields import replace_values
 from calsync.engine.records import F, HostRecord, RemoteRecord
 from calsync.model import RecordKind
-from calsync.policies import (
-    ConflictPolicy,
-    Direction,
-    FieldConflict,
-    FieldRules,
-    Side,
-    resolve,
-)
+from calsync.policies import ConflictPolicy, Direction, FieldConflict, FieldRules, Side, resolve
 
 __all__ = ["ThreeWay"]
 

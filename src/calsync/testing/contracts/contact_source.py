@@ -8,11 +8,7 @@ from collections.abc import Sequence
 import attrs
 import pytest
 
-from calsync.model import (
-    Contact,
-    ContactFields,
-    Phone,
-)
+from calsync.model import Contact, ContactFields, Phone
 from calsync.sources import ContactUpdate, Unreadable
 from calsync.testing.contracts.harness import ContactHarness, CorruptClientDriver
 

@@ -10,11 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from attrs import frozen
 
-from calsync.model import (
-    ClientInfo,
-    Contact,
-    ScheduleItem,
-)
+from calsync.model import ClientInfo, Contact, ScheduleItem
 from calsync.sources import ContactSource, ScheduleSource
 
 __all__ = [

@@ -7,15 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from calsync.model import (
-    AllDay,
-    ClientInfo,
-    EventFields,
-    ItemKind,
-    ScheduleItem,
-    Timed,
-    TimeRange,
-)
+from calsync.model import AllDay, ClientInfo, EventFields, ItemKind, ScheduleItem, Timed, TimeRange
 from calsync.sources import ItemUpdate, Unreadable
 from calsync.testing.contracts.harness import CorruptRowDriver, Defect, ScheduleHarness
 

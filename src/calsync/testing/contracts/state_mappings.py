@@ -1,0 +1,349 @@
+"""The state store contract, part: mapping rows, cursors, the notice sent and pending creates. See
+:mod:`calsync.testing.contracts.state`."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+import attrs
+import pytest
+
+from calsync.errors import StateError
+from calsync.model import RecordKind
+from calsync.policies import Side
+from calsync.state.base import RemoteGroup, SentNotice, StateStore
+from calsync.testing.contracts.state_support import (
+    CAL,
+    CON,
+    T0,
+    make_mapping_row,
+    make_pending,
+    rolled_back,
+)
+
+__all__ = ["MappingContract"]
+
+
+class MappingContract:
+    """Mapping rows, cursors, the notice sent and pending creates. Subclasses provide a
+    ``store`` fixture."""
+
+    # -- mapping rows ----------------------------------------------------------------------
+
+    def test_a_new_store_is_empty(self, store: StateStore) -> None:
+        assert store.mappings("alice", CAL) == {}
+        assert store.pending("alice", CON) == {}
+        assert store.get_cursor("alice", "calendar.sync_token") is None
+        assert store.get_lease("alice") is None
+        assert store.profile_ids() == []
+        assert store.push_channels() == []
+
+    def test_a_mapping_row_put_is_read_back_by_host_id(self, store: StateStore) -> None:
+        first, second = make_mapping_row("h1"), make_mapping_row("h2")
+        store.put_mapping(first)
+        store.put_mapping(second)
+
+        assert {"h1": first, "h2": second} == store.mappings("alice", CAL)
+
+    def test_putting_a_row_for_a_mapped_host_id_replaces_the_whole_row(
+        self, store: StateStore
+    ) -> None:
+        store.put_mapping(make_mapping_row("h1", "r1"))
+        newer = make_mapping_row(
+            "h1",
+            "r1",
+            kind=RecordKind.APPOINTMENT,
+            base="{}",
+            fingerprint="fp-2",
+            host_revision=None,
+            remote_etag=None,
+            synced_at=T0 + timedelta(hours=1),
+        )
+        store.put_mapping(newer)
+
+        assert {"h1": newer} == store.mappings("alice", CAL)
+
+    def test_a_host_id_can_be_remapped_to_another_remote_id(self, store: StateStore) -> None:
+        store.put_mapping(make_mapping_row("h1", "r1"))
+        store.put_mapping(make_mapping_row("h1", "r2"))
+        reuser = make_mapping_row("h2", "r1")
+        store.put_mapping(reuser)  # r1 was freed by the remap
+
+        assert {"r2", "r1"} == {row.remote_id for row in store.mappings("alice", CAL).values()}
+        assert reuser == store.mappings("alice", CAL)["h2"]
+
+    def test_a_remote_id_mapped_by_another_host_id_is_refused(self, store: StateStore) -> None:
+        original = make_mapping_row("h1", "r1")
+        store.put_mapping(original)
+
+        with pytest.raises(StateError):
+            store.put_mapping(make_mapping_row("h2", "r1"))
+
+        assert {"h1": original} == store.mappings("alice", CAL)
+
+    def test_remapping_a_host_id_onto_a_taken_remote_id_is_refused(self, store: StateStore) -> None:
+        rows = {"h1": make_mapping_row("h1", "r1"), "h2": make_mapping_row("h2", "r2")}
+        for row in rows.values():
+            store.put_mapping(row)
+
+        with pytest.raises(StateError):
+            store.put_mapping(make_mapping_row("h2", "r1"))
+
+        assert rows == store.mappings("alice", CAL)
+
+    def test_a_remote_id_freed_by_a_delete_can_be_mapped_again(self, store: StateStore) -> None:
+        store.put_mapping(make_mapping_row("h1", "r1"))
+        store.delete_mapping("alice", CAL, "h1")
+        reuser = make_mapping_row("h2", "r1")
+        store.put_mapping(reuser)
+
+        assert {"h2": reuser} == store.mappings("alice", CAL)
+
+    def test_the_same_remote_id_may_be_mapped_in_another_channel_or_profile(
+        self, store: StateStore
+    ) -> None:
+        calendar = make_mapping_row("h1", "shared")
+        contacts = make_mapping_row("h2", "shared", channel=CON)
+        bob = make_mapping_row("h3", "shared", profile_id="bob")
+        for row in (calendar, contacts, bob):
+            store.put_mapping(row)
+
+        assert {"h1": calendar} == store.mappings("alice", CAL)
+        assert {"h2": contacts} == store.mappings("alice", CON)
+        assert {"h3": bob} == store.mappings("bob", CAL)
+
+    def test_deleting_a_mapping_removes_only_that_row(self, store: StateStore) -> None:
+        kept = make_mapping_row("h2")
+        store.put_mapping(make_mapping_row("h1"))
+        store.put_mapping(kept)
+
+        store.delete_mapping("alice", CAL, "h1")
+
+        assert {"h2": kept} == store.mappings("alice", CAL)
+
+    def test_deleting_a_missing_mapping_is_not_an_error(self, store: StateStore) -> None:
+        kept = make_mapping_row("h1")
+        store.put_mapping(kept)
+
+        store.delete_mapping("alice", CAL, "never-mapped")
+        store.delete_mapping("nobody", CON, "h1")
+
+        assert {"h1": kept} == store.mappings("alice", CAL)
+
+    def test_text_fields_round_trip_exactly(self, store: StateStore) -> None:
+        row = make_mapping_row(
+            "höst/1 'quoted' \"double\"",
+            "rémote;--",
+            kind=RecordKind.UNLINKED,
+            base="Zoë's 📷 session\n\ttab " + "x" * 100_000,
+            fingerprint="",
+        )
+        store.put_mapping(row)
+
+        assert {row.host_id: row} == store.mappings("alice", CAL)
+
+    def test_the_rows_returned_are_a_copy_the_caller_may_change(self, store: StateStore) -> None:
+        row = make_mapping_row("h1")
+        store.put_mapping(row)
+
+        store.mappings("alice", CAL).clear()
+        store.pending("alice", CON).clear()
+
+        assert {"h1": row} == store.mappings("alice", CAL)
+
+    # -- cursors ---------------------------------------------------------------------------
+
+    def test_a_cursor_never_set_is_none(self, store: StateStore) -> None:
+        store.set_cursor("alice", "calendar.sync_token", "token-1")
+
+        assert store.get_cursor("alice", "contacts.sync_token") is None
+
+    def test_a_cursor_set_is_read_back_and_replaced_by_the_next_set(
+        self, store: StateStore
+    ) -> None:
+        store.set_cursor("alice", "calendar.sync_token", "token-1")
+        assert store.get_cursor("alice", "calendar.sync_token") == "token-1"
+
+        store.set_cursor("alice", "calendar.sync_token", "token-2")
+        assert store.get_cursor("alice", "calendar.sync_token") == "token-2"
+
+    def test_setting_a_cursor_to_none_removes_it(self, store: StateStore) -> None:
+        store.set_cursor("alice", "host.feed", "42")
+        store.set_cursor("alice", "options.digest", "abc")
+
+        store.set_cursor("alice", "host.feed", None)
+        store.set_cursor("alice", "never.set", None)
+
+        assert store.get_cursor("alice", "host.feed") is None
+        assert store.get_cursor("alice", "options.digest") == "abc"
+
+    def test_an_empty_cursor_is_kept_and_is_not_none(self, store: StateStore) -> None:
+        store.set_cursor("alice", "host.feed", "")
+
+        assert store.get_cursor("alice", "host.feed") == ""
+
+    # -- the notice sent --------------------------------------------------------------------
+
+    def test_no_notice_was_sent_to_a_new_profile(self, store: StateStore) -> None:
+        assert store.get_sent_notice("alice") is None
+
+    def test_a_notice_recorded_is_read_back_in_utc_and_replaced_by_the_next(
+        self, store: StateStore
+    ) -> None:
+        store.set_sent_notice("alice", SentNotice("digest-1", T0, lasting=False))
+        first = store.get_sent_notice("alice")
+        store.set_sent_notice(
+            "alice", SentNotice("digest-2", T0.astimezone(timezone(timedelta(hours=-5))))
+        )
+        second = store.get_sent_notice("alice")
+
+        assert first == SentNotice("digest-1", T0, lasting=False)
+        assert second == SentNotice("digest-2", T0, lasting=True)
+        assert second is not None
+        assert second.sent_at.utcoffset() == timedelta(0)
+
+    def test_clearing_the_notice_forgets_it_for_that_profile_only(self, store: StateStore) -> None:
+        store.set_sent_notice("alice", SentNotice("digest-1", T0))
+        store.set_sent_notice("bob", SentNotice("digest-2", T0))
+
+        store.set_sent_notice("alice", None)
+        store.set_sent_notice("carol", None)
+
+        assert store.get_sent_notice("alice") is None
+        assert store.get_sent_notice("bob") == SentNotice("digest-2", T0)
+
+    def test_a_notice_with_a_naive_time_is_refused(self, store: StateStore) -> None:
+        with pytest.raises(ValueError, match="aware"):
+            store.set_sent_notice("alice", SentNotice("digest-1", T0.replace(tzinfo=None)))
+
+    def test_a_notice_recorded_in_a_transaction_that_rolls_back_is_not_kept(
+        self, store: StateStore
+    ) -> None:
+        with rolled_back(store):
+            store.set_sent_notice("alice", SentNotice("digest-1", T0))
+
+        assert store.get_sent_notice("alice") is None
+
+    # -- pending creates -------------------------------------------------------------------
+
+    def test_each_named_value_is_read_back_and_kept_apart_from_the_others(
+        self, store: StateStore
+    ) -> None:
+        later = T0 + timedelta(minutes=5)
+        store.set_sync_cursor("alice", CAL, Side.HOST, "host-7")
+        store.set_sync_cursor("alice", CAL, Side.REMOTE, "token-3")
+        store.set_sync_cursor("alice", CON, Side.REMOTE, "people-1")
+        store.set_config_digest("alice", CAL, "d1")
+        store.set_remote_group("alice", RemoteGroup("Weddings 2027", "contactGroups/abc"))
+        store.set_last_run("alice", later)
+
+        assert (
+            store.get_sync_cursor("alice", CAL, Side.HOST),
+            store.get_sync_cursor("alice", CAL, Side.REMOTE),
+            store.get_sync_cursor("alice", CON, Side.REMOTE),
+            store.get_sync_cursor("alice", CON, Side.HOST),
+            store.get_config_digest("alice", CAL),
+            store.get_config_digest("alice", CON),
+            store.get_remote_group("alice"),
+            store.get_last_run("alice"),
+            store.get_last_run("bob"),
+        ) == (
+            "host-7",
+            "token-3",
+            "people-1",
+            None,
+            "d1",
+            None,
+            RemoteGroup("Weddings 2027", "contactGroups/abc"),
+            later,
+            None,
+        )
+
+    def test_forgetting_a_channel_drops_its_rows_intents_and_named_values_only(
+        self, store: StateStore
+    ) -> None:
+        store.put_mapping(make_mapping_row("h1", channel=CON))
+        store.put_mapping(make_mapping_row("h2", channel=CAL))
+        store.add_pending(make_pending("c1"))
+        store.set_sync_cursor("alice", CON, Side.REMOTE, "people-1")
+        store.set_sync_cursor("alice", CAL, Side.REMOTE, "token-3")
+        store.set_config_digest("alice", CON, "d2")
+        store.set_remote_group("alice", RemoteGroup("Clients", "contactGroups/x"))
+        store.set_last_run("alice", T0)
+
+        store.forget_channel("alice", CON)
+
+        assert (
+            list(store.mappings("alice", CON)),
+            list(store.mappings("alice", CAL)),
+            store.pending("alice", CON),
+            store.get_sync_cursor("alice", CON, Side.REMOTE),
+            store.get_sync_cursor("alice", CAL, Side.REMOTE),
+            store.get_config_digest("alice", CON),
+            store.get_remote_group("alice"),
+            store.get_last_run("alice"),
+        ) == ([], ["h2"], {}, None, "token-3", None, None, T0)
+
+    def test_rows_are_read_by_host_id_or_by_remote_id_without_the_rest(
+        self, store: StateStore
+    ) -> None:
+        for n in range(5):
+            store.put_mapping(make_mapping_row(f"h{n}"))
+        store.put_mapping(make_mapping_row("h9", channel=CON))
+
+        found = store.mappings_of("alice", CAL, host_ids=["h1", "h7"], remote_ids=["r-h3", "r-x"])
+
+        assert found == {h: make_mapping_row(h) for h in ("h1", "h3")}
+        assert store.mappings_of("alice", CAL) == {}
+        assert (store.count_mappings("alice", CAL), store.count_mappings("alice", CON)) == (5, 1)
+        assert store.count_mappings("bob", CAL) == 0
+
+    def test_many_ids_are_read_at_once(self, store: StateStore) -> None:
+        with store.transaction():
+            for n in range(1200):
+                store.put_mapping(make_mapping_row(f"h{n}"))
+
+        found = store.mappings_of("alice", CAL, host_ids=[f"h{n}" for n in range(0, 1200, 2)])
+
+        assert len(found) == 600
+
+    def test_a_pending_create_is_listed_by_host_id(self, store: StateStore) -> None:
+        first, second = make_pending("c1"), make_pending("c2")
+        store.add_pending(first)
+        store.add_pending(second)
+
+        assert {"c1": first, "c2": second} == store.pending("alice", CON)
+
+    def test_a_pending_create_keeps_the_fields_being_written(self, store: StateStore) -> None:
+        intent = attrs.evolve(make_pending("c1"), base='{"given_name": "Ann"}')
+
+        store.add_pending(intent)
+
+        assert {"c1": intent} == store.pending("alice", CON)
+
+    def test_adding_a_pending_create_again_replaces_the_older_intent(
+        self, store: StateStore
+    ) -> None:
+        store.add_pending(make_pending("c1"))
+        newer = attrs.evolve(make_pending("c1"), created_at=T0 + timedelta(minutes=3))
+        store.add_pending(newer)
+
+        assert {"c1": newer} == store.pending("alice", CON)
+
+    def test_removing_a_pending_create_drops_only_that_intent(self, store: StateStore) -> None:
+        kept = make_pending("c2")
+        store.add_pending(make_pending("c1"))
+        store.add_pending(kept)
+
+        store.remove_pending("alice", CON, "c1")
+
+        assert {"c2": kept} == store.pending("alice", CON)
+
+    def test_removing_a_missing_pending_create_is_not_an_error(self, store: StateStore) -> None:
+        kept = make_pending("c1")
+        store.add_pending(kept)
+
+        store.remove_pending("alice", CON, "never-recorded")
+        store.remove_pending("nobody", CAL, "c1")
+
+        assert {"c1": kept} == store.pending("alice", CON)
