@@ -5,17 +5,20 @@ change that arrives in seconds arrived by push."""
 
 from __future__ import annotations
 
+import secrets
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from push_world import PushStudio, wait_until
 
 from calsync import SqliteStateStore
 from calsync.profile import ProfileStatus
+from calsync.push import token_hash
 from calsync.testing.emulator import GoogleEmulator
 
 pytestmark = pytest.mark.emulator
@@ -106,6 +109,40 @@ def test_an_expiring_channel_is_renewed_and_no_change_is_missed(google: GoogleEm
     assert len(delivered) >= 2  # the edits came through successive channels
     assert len(live) <= 2  # each old channel was stopped once its successor was open
     assert not [d for d in google.push.deliveries() if d.outcome != "delivered"]
+
+
+def test_a_channel_opened_by_a_process_that_died_in_the_watch_is_taken_up_not_leaked(
+    google: GoogleEmulator,
+) -> None:
+    """A renewal's process dies between Google's answer to the watch and recording it: the
+    row holds no resource id, yet Google posts to the channel. Its first message fills the
+    row in; the next upkeep keeps the newest channel and stops the other at Google."""
+    studio = PushStudio(google)
+    with studio.running():
+        wait_until(studio.healthy)
+        [old] = studio.store.push_channels()
+        profile = studio.profile()
+        token = secrets.token_urlsafe(32)
+        pending = attrs.evolve(old, channel_id="calsync-after-crash", resource_id="",
+                               token_hash=token_hash(token), confirmed_at=None,
+                               created_at=datetime.now(UTC))  # fmt: skip
+        studio.store.put_push_channel(pending)  # as _open writes it, before the request
+        calendar = studio.account("u0").calendar
+        calendar.watch_events(profile.calendar_id, pending.channel_id, studio.push.address,
+                              token, timedelta(minutes=10))  # fmt: skip
+        # ... and the process dies here: Google's answer is never recorded
+
+        def learnt() -> bool:
+            row = studio.store.get_push_channel(pending.channel_id)
+            return row is not None and bool(row.resource_id) and row.confirmed_at is not None
+
+        wait_until(learnt)
+        studio.push.maintain(profile, calendar)
+
+        assert [c.channel_id for c in studio.store.push_channels()] == [pending.channel_id]
+        assert [c["id"] for c in google.push.channels()] == [pending.channel_id]
+        studio.edit_in_google("After the crash")
+        wait_until(lambda: "After the crash" in studio.host_titles(), timeout=5)
 
 
 def test_switching_calendar_stops_the_old_channel(google: GoogleEmulator) -> None:

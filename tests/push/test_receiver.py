@@ -290,3 +290,64 @@ def test_a_backend_without_push_is_left_to_polling(clock: list[datetime]) -> Non
 
     assert store.push_channels() == []
     assert push.due_in(profile()) == push.retry_after.total_seconds()
+
+
+def test_a_channel_whose_watch_answer_never_came_learns_its_resource_from_google(
+    store: MemoryStateStore,
+) -> None:
+    """The process opening a channel died in the watch request: the row (written first) has
+    no resource id. Google's first message carries it, so the channel can be stopped and
+    renewed instead of being abandoned while Google goes on posting to it."""
+    store.put_push_channel(a_channel(resource_id="", expires_at=NOW + timedelta(days=7)))
+    receiver = NotificationReceiver(store, CallbackTrigger(print), debounce=0, clock=lambda: NOW)
+    expiry = "Sun, 08 Mar 2031 07:00:00 GMT"  # Google gave less than the 7 days asked
+
+    decision = receiver.handle(headers("sync", **{"X-Goog-Channel-Expiration": expiry}))
+
+    assert decision.verdict is Verdict.ACKNOWLEDGED
+    learnt = a_channel(confirmed_at=NOW, expires_at=datetime(2031, 3, 8, 7, tzinfo=UTC))
+    assert store.push_channels() == [learnt]
+
+
+def test_a_learnt_channel_is_kept_by_upkeep_not_abandoned_and_reopened(
+    store: MemoryStateStore, clock: list[datetime]
+) -> None:
+    store.put_push_channel(a_channel(resource_id=""))
+    receiver = NotificationReceiver(store, CallbackTrigger(print), debounce=0, clock=lambda: NOW)
+    receiver.handle(headers("sync"))  # no expiration header: the asked expiry stays
+    clock[0] = NOW + timedelta(minutes=30)  # past the 10 minutes a pending row is kept
+    calendar = WatchingCalendar()
+
+    lifecycle(store).maintain(profile(), calendar)
+
+    assert [c.channel_id for c in store.push_channels()] == ["calsync-1"]
+    assert (calendar.watched, calendar.stopped) == ([], [])
+    assert lifecycle(store).healthy(profile())
+
+
+def test_a_notification_never_changes_a_known_resource_id(store: MemoryStateStore) -> None:
+    receiver = NotificationReceiver(store, CallbackTrigger(print), debounce=0, clock=lambda: NOW)
+
+    decision = receiver.handle(headers("sync", **{"X-Goog-Resource-ID": "res-other"}))
+
+    assert decision.status == 403
+    assert store.push_channels() == [a_channel()]
+
+
+def test_of_two_live_channels_on_the_calendar_upkeep_keeps_the_newest(
+    clock: list[datetime],
+) -> None:
+    """Two live channels on one calendar: a renewal whose process died after the watch, its
+    channel filled in from Google's message. The newest is kept, the other stopped."""
+    store, calendar = MemoryStateStore(), WatchingCalendar()
+    push = lifecycle(store)
+    push.maintain(profile(), calendar)
+    [older] = store.push_channels()
+    clock[0] = NOW + timedelta(hours=1)
+    newer = attrs.evolve(older, channel_id="calsync-2", resource_id="res-2", created_at=clock[0])
+    store.put_push_channel(newer)
+
+    push.maintain(profile(), calendar)
+
+    assert store.push_channels() == [newer]
+    assert calendar.stopped == [older.channel_id]

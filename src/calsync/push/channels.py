@@ -11,7 +11,9 @@ longer syncs. What it does:
   row is written *before* the watch request, so a notification overtaking Google's answer
   still finds its channel.
 * **Renew**: from ``renew_before`` ahead of expiry (at most half the channel's life) a new
-  channel is opened first and the old one stopped after, so no change falls in a gap.
+  channel is opened first and the old one stopped after, so no change falls in a gap. A
+  process that died in the watch request leaves a row without Google's answer; Google's first
+  message fills it in (the receiver), and of two live channels the newest is kept.
 * **Stop**: channels on another calendar than the profile's (the user switched), of a profile
   whose sync is off, whose status stops it or that the host forgot, are stopped at Google and
   forgotten; channels of a deleted calendar are just forgotten (Google ended them).
@@ -170,15 +172,17 @@ class PushChannels:
                 self._failed[profile.id] = now
             return
         fresh = [c for c in current if self._renew_at(c) > now and c.resource_id]
-        if not fresh:
+        if fresh:  # one is enough: the newest (two after a crash mid-renewal)
+            keep = max(fresh, key=lambda c: c.created_at)
+        else:
             if self._retry_in(profile.id, now) != 0.0:
                 return
             opened = self._open(profile, profile.calendar_id, calendar)
             if opened is None:
                 return
-            fresh = [opened]
+            keep = opened
         for old in current:
-            if old not in fresh:
+            if old.channel_id != keep.channel_id:
                 self._stop(old, calendar)
 
     def _open(

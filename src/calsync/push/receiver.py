@@ -27,6 +27,7 @@ import hmac
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import attrs
 from attrs import frozen
@@ -107,8 +108,9 @@ class NotificationReceiver:
         if not token_ok or (channel.resource_id and resource != channel.resource_id):
             logger.warning("profile %s: forged push notification refused", channel.profile_id)
             return Decision(403, Verdict.REFUSED, channel.profile_id, "wrong token or resource")
-        if channel.confirmed_at is None and state != "not_exists":
-            self._confirm(channel_id)
+        learn = not channel.resource_id and bool(resource)
+        if state != "not_exists" and (learn or channel.confirmed_at is None):
+            self._record(channel_id, resource, lowered.get("x-goog-channel-expiration", ""))
         if state == "sync":
             logger.debug("profile %s: push channel %s confirmed", channel.profile_id, channel_id)
             return Decision(200, Verdict.ACKNOWLEDGED, channel.profile_id)
@@ -118,14 +120,35 @@ class NotificationReceiver:
         self.trigger.request_sync(channel.profile_id)
         return Decision(200, Verdict.SYNC_REQUESTED, channel.profile_id)
 
-    def _confirm(self, channel_id: str) -> None:
+    def _record(self, channel_id: str, resource: str, expiration: str) -> None:
+        """Confirm the channel, and give a channel whose watch answer never came (the
+        process died in the request) the resource id and expiry Google's message carries,
+        so it can be stopped and renewed like any other."""
         # read again inside the transaction: the watch's answer may be written meanwhile
         with self.store.transaction():
             current = self.store.get_push_channel(channel_id)
-            if current is not None and current.confirmed_at is None:
-                self.store.put_push_channel(attrs.evolve(current, confirmed_at=self.clock()))
+            if current is None:
+                return
+            updated = current
+            if current.confirmed_at is None:
+                updated = attrs.evolve(updated, confirmed_at=self.clock())
+            if not current.resource_id and resource:
+                expires = _expiration(expiration) or current.expires_at
+                updated = attrs.evolve(updated, resource_id=resource, expires_at=expires)
+                logger.info("push channel %s: resource id learnt from Google's message", channel_id)
+            if updated != current:
+                self.store.put_push_channel(updated)
 
     def close(self) -> None:
         """Pass on the sync requests still gathering (and end the debounce thread)."""
         if isinstance(self.trigger, Debouncer):
             self.trigger.close()
+
+
+def _expiration(header: str) -> datetime | None:
+    """``X-Goog-Channel-Expiration`` (an RFC 1123 date) as an aware datetime, or ``None``."""
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
