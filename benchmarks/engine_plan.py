@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from calsync.engine import HostRecord, PlanRules, RemoteRecord, Snapshot, plan
 from calsync.engine.fields import encode_base, fingerprint
 from calsync.ids import event_id_for
-from calsync.model import Channel, EventFields, Marker, Timed
+from calsync.model import Channel, EventFields, Marker, RecordKind, Timed
 from calsync.policies import DeletionRules, FieldRules, host_wins
 from calsync.state.base import MappingRow
 
@@ -52,9 +52,8 @@ def build(n: int, changes: int, feed: bool) -> tuple[Snapshot, dict[str, Mapping
             Channel.CALENDAR,
             host_id,
             remote_id,
-            "session",
+            RecordKind.SESSION,
             encode_base(base),
-            fingerprint(base),
             fingerprint(base),
             "1",
             '"1"',
@@ -63,7 +62,7 @@ def build(n: int, changes: int, feed: bool) -> tuple[Snapshot, dict[str, Mapping
         changed = i < changes
         if changed or not feed:
             view = item_fields(i, edited=changed)
-            host[host_id] = HostRecord(host_id, "session", view, "2" if changed else "1")
+            host[host_id] = HostRecord(host_id, RecordKind.SESSION, view, "2" if changed else "1")
         if changed:  # the remote side saw an etag-only bump for the same items
             remote[remote_id] = RemoteRecord(remote_id, '"2"', base, Marker(NS, host_id))
     return Snapshot(host=host, remote=remote), mapping
@@ -72,13 +71,14 @@ def build(n: int, changes: int, feed: bool) -> tuple[Snapshot, dict[str, Mapping
 def measure(n: int, changes: int, feed: bool) -> tuple[float, float, int]:
     snapshot, mapping = build(n, changes, feed)
     rules = PlanRules(
-        Channel.CALENDAR,
-        NS,
-        True,
-        FieldRules(),
-        host_wins,
-        DeletionRules(),
-        lambda host_id: event_id_for(NS, host_id),
+        channel=Channel.CALENDAR,
+        fields_cls=EventFields,
+        namespace=NS,
+        inbound=True,
+        field_rules=FieldRules(),
+        conflict_policy=host_wins,
+        deletion_rules=DeletionRules(),
+        remote_id_for=lambda host_id: event_id_for(NS, host_id),
     )
     gc.collect()
     tracemalloc.start()

@@ -130,12 +130,12 @@ def measure_quiet_day(google: GoogleEmulator) -> None:
         time.sleep(0.2)
         profile = studio.profile()
         google.reset_stats()
-        studio.processor.run_profile(profile, requested=True)  # a quiet poll
+        studio.processor.run_profile(profile)  # a quiet poll
         poll = google.stats()["api_calls"]
         google.reset_stats()
         six_and_a_half_days_on = studio.push.clock() + timedelta(days=6.5)
         studio.push.clock = lambda: six_and_a_half_days_on  # past the renewal point
-        studio.processor.run_profile(profile, requested=True)  # renewal: watch, stop, + a poll
+        studio.processor.run_profile(profile)  # renewal: watch, stop, + a poll
         renewal = google.stats()["api_calls"] - poll
         methods = google.stats()["methods"]
     polls_polling = DAY / POLL_INTERVAL

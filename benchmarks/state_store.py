@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from calsync.model import Channel
+from calsync.model import Channel, RecordKind
 from calsync.state import MappingRow, SqliteStateStore
 
 PROFILE = "studio-1/alice"
@@ -34,17 +34,16 @@ BASE = (
 
 
 def make_row(number: int) -> MappingRow:
-    """A realistic row: JSON base, SHA-256 fingerprints, an etag."""
+    """A realistic row: JSON base, a SHA-256 fingerprint, an etag."""
     digest = hashlib.sha256(str(number).encode()).hexdigest()
     return MappingRow(
         profile_id=PROFILE,
         channel=Channel.CALENDAR,
         host_id=f"session-{number:08d}",
         remote_id=f"cs{digest[:26]}",
-        kind="session",
+        kind=RecordKind.SESSION,
         base=BASE,
-        host_fingerprint=digest,
-        remote_fingerprint=digest[::-1],
+        fingerprint=digest,
         host_revision=str(number),
         remote_etag=f'"{3_000_000_000_000 + number}"',
         synced_at=SYNCED_AT + timedelta(seconds=number),
