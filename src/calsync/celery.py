@@ -65,7 +65,7 @@ from celery import Celery, Task
 
 from calsync import metrics
 from calsync.engine import SyncEngine
-from calsync.errors import ConfigurationError
+from calsync.errors import ConfigurationError, RunStopped
 from calsync.notify import Notifier
 from calsync.processor import Connect, ProfileRun, SyncProcessor
 from calsync.profile import ProfileStore, SyncProfile
@@ -325,24 +325,34 @@ class CeleryTrigger(SyncTrigger):
             logger.info("push: %s is queued or syncing; one more run after it", profile_id)
 
 
-class TimeLimitReached(BaseException):
+class TimeLimitReached(RunStopped):
     """Raised in a task's sync when its soft time limit is reached, in place of Celery's
     ``SoftTimeLimitExceeded``.
 
     Celery's exception is an ``Exception``: the engine, which isolates each item's failure,
     would record it as one item's error and go on with the next, and the run would outlast its
-    limit until the hard limit killed it. This one, like ``KeyboardInterrupt``, passes every
-    ``except Exception``: the run stops where it is; every write recorded before it stays
-    recorded (the executor records each result as it comes; the transaction in flight is
-    rolled back, as in a crash, which deterministic ids and intents make safe); the lease is
-    released on the way out; the task reports the run as timed out and frees the profile's
-    dedupe key. Only the prefork pool enforces time limits (``--pool=solo`` and ``threads``
-    do not).
+    limit until the hard limit killed it. This one is a :class:`~calsync.errors.RunStopped`
+    and, like ``KeyboardInterrupt``, passes every ``except Exception``: the run stops where it
+    is; every write recorded before it stays recorded (the executor records each result as it
+    comes; the transaction in flight is rolled back, as in a crash, which deterministic ids
+    and intents make safe); the processor reports the run as failed (the user is told, as of
+    any failed run; the profile's status is unchanged) and releases the lease; the task
+    reports the run as timed out and frees the profile's dedupe key. Only the prefork pool
+    enforces time limits (``--pool=solo`` and ``threads`` do not).
     """
 
 
+_STOPPED = "stopped at the soft time limit"
+
+
 def _stop_the_run(signum: int, frame: FrameType | None) -> NoReturn:
-    raise TimeLimitReached(f"stopped at the soft time limit ({SOFT_TIME_LIMIT:g}s)")
+    raise TimeLimitReached(f"{_STOPPED} ({SOFT_TIME_LIMIT:g}s)")
+
+
+def _timed_out(profile_id: str, why: str, started: float) -> dict[str, Any]:
+    logger.error("sync_profile: %s %s; what it recorded is kept", profile_id, why)
+    metrics.observe_time_limit(time.monotonic() - started)
+    return {"profile_id": profile_id, "ok": False, "timed_out": True, "fatal": why}
 
 
 @contextmanager
@@ -386,10 +396,10 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
                 # a task never waits for another runner's lease (it would hold a worker): it
                 # is retried when the lease would expire
                 run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
-        except TimeLimitReached as exc:
-            logger.error("sync_profile: %s %s; what it recorded is kept", profile_id, exc)
-            metrics.observe_time_limit(time.monotonic() - started)
-            return {"profile_id": profile_id, "ok": False, "timed_out": True, "fatal": str(exc)}
+        except TimeLimitReached as exc:  # outside the sync itself (the processor reports those)
+            return _timed_out(profile_id, str(exc), started)
+        if run.stopped:  # reported to the host and the user as a failed run
+            return _timed_out(profile_id, f"{_STOPPED} ({SOFT_TIME_LIMIT:g}s)", started)
         metrics.observe_run(run, time.monotonic() - started)
         held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
         if held and self.request.retries < (self.max_retries or 0):

@@ -24,6 +24,10 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
         ├── QuotaExceeded           403 quotaExceeded: a usage limit, not retryable within a run
         └── TransientError          worth retrying: 5xx, timeouts, connection resets
             └── RateLimited         429 / 403 rate limits; ``retry_after`` when the server said
+
+Beside the tree, :class:`RunStopped` is a ``BaseException``: it is not an error of an item
+but the host's process stopping a run where it is (a worker's time limit), and no handler of
+item failures may take it for one.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ __all__ = [
     "PreconditionFailed",
     "QuotaExceeded",
     "RateLimited",
+    "RunStopped",
     "SchemaVersionError",
     "SourceError",
     "StateError",
@@ -151,3 +156,13 @@ class RateLimited(TransientError):
 class QuotaExceeded(BackendError):
     """A usage limit (not a rate) was exceeded; retrying within minutes will not help, so it
     is never retried within a run (the item is tried again next run)."""
+
+
+class RunStopped(BaseException):  # not an error: a stop, like KeyboardInterrupt
+    """Raised into a run to stop it where it is (e.g. by a worker's time limit, from a signal
+    handler). Like ``KeyboardInterrupt`` it passes every ``except Exception``, so the engine,
+    which isolates each item's failure, never takes it for an item's error: the run ends at
+    once, what it recorded stays recorded (the transaction in flight is rolled back, as in a
+    crash), and the processor reports the run as stopped and tells the user, as it does any
+    failed run. Subclass it for a host's own reasons to stop.
+    """

@@ -41,7 +41,7 @@ import attrs
 
 from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
-from calsync.errors import AuthError, NotConnected
+from calsync.errors import AuthError, NotConnected, RunStopped
 from calsync.leases import ProfileLease
 from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
@@ -221,7 +221,10 @@ class SyncProcessor(SyncTrigger):
                 return ProfileRun(profile.id, skipped=why)
             if scheduled and self._synced_recently(profile.id):
                 return ProfileRun(profile.id, skipped="synced recently by another runner")
-            outcome = self._sync(profile, confirm)
+            try:
+                outcome = self._sync(profile, confirm)
+            except RunStopped as stop:  # reported and told as any failed run; the lease goes
+                outcome = self._stopped(profile, stop)
             if outcome.report.fatal is None:
                 self.store.set_last_run(profile.id, self.clock())
             status = tell_host(self.profiles, profile, outcome) or profile.status
@@ -229,7 +232,15 @@ class SyncProcessor(SyncTrigger):
                 notified = attrs.evolve(profile, status=status)
                 send_notice(self.notifier, self.store, notified, outcome, self.clock(),
                             self.remind_every)  # fmt: skip
-        return ProfileRun(profile.id, outcome.report, status=status)
+        return ProfileRun(profile.id, outcome.report, status=status, stopped=outcome.stopped)
+
+    def _stopped(self, profile: SyncProfile, stop: RunStopped) -> Outcome:
+        logger.warning("profile %s: the run was stopped before it finished: %s", profile.id, stop)
+        fatal = (
+            f"the sync was stopped before it finished ({stop}); what it did is kept, and the "
+            "next sync goes on from there"
+        )
+        return Outcome(SyncReport(profile.id, self.clock(), fatal=fatal), "", None, stopped=True)
 
     def _sync(self, profile: SyncProfile, confirm: bool) -> Outcome:
         switches = profile.options.notifications

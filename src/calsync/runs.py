@@ -46,6 +46,8 @@ class ProfileRun:
     report: SyncReport | None = None
     skipped: str | None = None
     status: ProfileStatus | None = None
+    #: the run was stopped before it finished (:class:`~calsync.errors.RunStopped`)
+    stopped: bool = False
 
     @property
     def failed(self) -> bool:
@@ -61,6 +63,7 @@ class Outcome:
     report: SyncReport
     trace: str
     status: ProfileStatus | None  # the status the run calls for (None: unchanged)
+    stopped: bool = False  # stopped before it finished (RunStopped)
 
 
 def who(profile: SyncProfile) -> str:

@@ -21,6 +21,7 @@ from calsync import (
     SyncProfile,
     SyncReport,
 )
+from calsync.errors import RunStopped
 from calsync.notices import Notice, notice_due, problems_of
 from calsync.notify import Notifier
 from calsync.processor import Connection, SyncProcessor
@@ -236,3 +237,29 @@ def test_any_history_mails_each_change_at_once_and_the_same_problem_at_most_dail
         if due.notice in {Notice.PROBLEM, Notice.REMINDER}:
             mailed_at = now
         record, before = (due.record if due.changed else record), found
+
+
+class TimeLimit(RunStopped):
+    """What a worker's time limit raises into a run (calsync.celery.TimeLimitReached)."""
+
+
+def test_a_run_stopped_by_a_time_limit_is_told_like_a_failure_and_goes_on_next_time() -> None:
+    studio = Studio()
+    studio.schedule.add("ann", session("s2"))
+    processor = studio.processor()
+    studio.calendar.fail_next("write_events", TimeLimit("the soft time limit (600s)"))
+
+    run = processor.run_profile(studio.profiles.get("studio.ann"))
+
+    assert run.stopped
+    assert run.report is not None
+    assert "stopped before it finished (the soft time limit (600s))" in (run.report.fatal or "")
+    assert studio.outbox.sent == [Notice.PROBLEM]
+    assert studio.store.get_last_run("studio.ann") is None  # not a recent run: due again
+    assert studio.store.get_lease("studio.ann") is None  # the lease went with the run
+    assert studio.profiles.get("studio.ann").status is ProfileStatus.OK  # nothing to fix
+
+    studio.run(processor)  # the next run goes on and finishes
+
+    assert len(studio.calendar.events(CAL)) == 2
+    assert studio.outbox.sent == [Notice.PROBLEM, Notice.RESOLVED]
