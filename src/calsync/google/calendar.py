@@ -60,7 +60,7 @@ from calsync.google.batch import with_body
 from calsync.google.calls import PATCH_COST, Caller, Outcome
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
-from calsync.google.services import new_batch_request
+from calsync.google.services import new_batch_request, resource
 from calsync.google.split import repair_split_markers
 from calsync.google.translate import (
     Skipped,
@@ -138,17 +138,17 @@ class GoogleCalendarBackend(CalendarBackend):
     @cached_property
     def events(self) -> Any:
         """The service's ``events()`` resource."""
-        return self.service.events()
+        return resource(self.service, "events")
 
     @cached_property
     def calendar_list(self) -> Any:
         """The service's ``calendarList()`` resource."""
-        return self.service.calendarList()
+        return resource(self.service, "calendarList")
 
     @cached_property
     def calendars(self) -> Any:
         """The service's ``calendars()`` resource."""
-        return self.service.calendars()
+        return resource(self.service, "calendars")
 
     # -- calendars -----------------------------------------------------------------------
 
@@ -185,7 +185,7 @@ class GoogleCalendarBackend(CalendarBackend):
             "token": token,
             "params": {"ttl": str(max(1, int(ttl.total_seconds())))},
         }
-        request = self.service.events().watch(calendarId=calendar_id, body=body)
+        request = self.events.watch(calendarId=calendar_id, body=body)
         try:
             # not retried blindly: a lost answer may hide an open channel (the id is then taken)
             data = self.caller.execute(request, safe=False)
@@ -200,7 +200,8 @@ class GoogleCalendarBackend(CalendarBackend):
         return WatchChannel(str(data["id"]), str(data["resourceId"]), expires)
 
     def stop_channel(self, channel_id: str, resource_id: str) -> None:
-        request = self.service.channels().stop(body={"id": channel_id, "resourceId": resource_id})
+        channels = resource(self.service, "channels")
+        request = channels.stop(body={"id": channel_id, "resourceId": resource_id})
         try:
             self.caller.execute(request)
         except NotFound:

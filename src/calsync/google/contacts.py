@@ -56,6 +56,7 @@ from calsync.google.contact_batches import (
 )
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
+from calsync.google.services import resource
 from calsync.google.translate import (
     MARKER_ITEM,
     MARKER_PROFILE,
@@ -110,22 +111,22 @@ class GoogleContactsBackend(ContactsBackend):
     @cached_property
     def people(self) -> Any:
         """The service's ``people()`` resource."""
-        return self.service.people()
+        return resource(self.service, "people")
 
     @cached_property
     def connections(self) -> Any:
         """The service's ``people().connections()`` resource."""
-        return self.people.connections()
+        return resource(self.service, "people", "connections")
 
     @cached_property
     def contact_groups(self) -> Any:
         """The service's ``contactGroups()`` resource."""
-        return self.service.contactGroups()
+        return resource(self.service, "contactGroups")
 
     @cached_property
     def members(self) -> Any:
         """The service's ``contactGroups().members()`` resource."""
-        return self.contact_groups.members()
+        return resource(self.service, "contactGroups", "members")
 
     # -- the group -----------------------------------------------------------------------
 
