@@ -5,6 +5,7 @@ methods again."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,3 +88,34 @@ def test_a_second_users_resource_builds_no_method(
 
     ben.calendar.service.events()  # the client's own way, for comparison: every method again
     assert len(built) == len(ben.calendar.service._rootDesc["resources"]["events"]["methods"])
+
+
+def test_users_syncing_in_threads_at_once_never_cross(
+    account_for: Callable[..., GoogleAccount],
+) -> None:
+    """As the processor's thread pool runs them: eight users, each building their backends
+    and writing and reading at the same time, the shared resources built by whichever comes
+    first."""
+    names = [f"user{n}@studio.example" for n in range(8)]
+    _prototypes.clear()  # the threads race to build them
+    start = threading.Barrier(len(names))
+    seen: dict[str, set[str]] = {}
+
+    def sync(name: str) -> None:
+        start.wait()
+        account = account_for(name)
+        for n in range(3):
+            marker = Marker("test", f"{name}-{n}")
+            account.calendar.create_event(
+                name, f"cs{n}{abs(hash(name)) % 10**6:06d}", fields(name), marker
+            )
+        listed = account.calendar.list_events(name, WINDOW, None).items
+        seen[name] = {e.fields.title for e in listed if e.fields is not None}
+
+    threads = [threading.Thread(target=sync, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert seen == {name: {name} for name in names}
