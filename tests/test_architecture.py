@@ -215,7 +215,7 @@ SERVER_EXTRA = ("psycopg", "psycopg_pool", "celery", "kombu", "redis", "promethe
 #: Modules of calsync that may import the server extra (each documents it).
 SERVER_MODULES = ("calsync.server", "calsync.celery", "calsync.metrics", "calsync.state.postgres",
                   "calsync.state.postgres_schema", "calsync.google.redis_pacing",
-                  "calsync.crypto")  # fmt: skip
+                  "calsync.crypto", "calsync.celery_limits")  # fmt: skip
 
 
 @pytest.mark.parametrize("module", ["calsync", "calsync.cli", "calsync.google", "calsync.config"])

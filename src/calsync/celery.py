@@ -50,22 +50,28 @@ import importlib
 import json
 import logging
 import os
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from types import FrameType
-from typing import Any, NoReturn
+from typing import Any
 
 import redis
 from attrs import field, frozen
 from celery import Celery, Task
 
 from calsync import metrics
+from calsync.celery_limits import (
+    SOFT_TIME_LIMIT,
+    STOPPED,
+    TIME_LIMIT,
+    TimeLimitReached,
+    WorkerTimeLimits,
+    env_float,
+    soft_time_limit_stops_the_run,
+)
 from calsync.engine import SyncEngine
-from calsync.errors import ConfigurationError, RunStopped
+from calsync.errors import ConfigurationError
 from calsync.notify import Notifier
 from calsync.processor import Connect, ProfileRun, SyncProcessor
 from calsync.profile import ProfileStore, SyncProfile
@@ -131,22 +137,11 @@ class WorkerSetup:
     close: Callable[[], None] | None = field(default=None, eq=False)
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds") from None
-
-
-SOFT_TIME_LIMIT = _env_float("CALSYNC_SOFT_TIME_LIMIT", 600)
-TIME_LIMIT = _env_float("CALSYNC_TIME_LIMIT", 660)
-
-
 def _transport_options() -> dict[str, Any]:
     options: dict[str, Any] = {
         # an unacknowledged task (its worker died) is delivered again after this; it must be
         # longer than any task runs, or a running task would be delivered twice
-        "visibility_timeout": _env_float("CALSYNC_VISIBILITY_TIMEOUT", TIME_LIMIT + 60)
+        "visibility_timeout": env_float("CALSYNC_VISIBILITY_TIMEOUT", TIME_LIMIT + 60)
     }
     extra = os.environ.get("CALSYNC_BROKER_TRANSPORT_OPTIONS")
     if extra:
@@ -172,26 +167,10 @@ app.conf.update(
     beat_schedule={
         "calsync-sync-due": {
             "task": "calsync.sync_due",
-            "schedule": _env_float("CALSYNC_DUE_EVERY", 60),
+            "schedule": env_float("CALSYNC_DUE_EVERY", 60),
         }
     },
 )
-
-
-class WorkerTimeLimits(Task):  # type: ignore[misc]  # celery is untyped
-    """The base of calsync's tasks: their time limits are the worker's own settings.
-
-    A task's own limits (Celery fills them from the ``task_*_time_limit`` settings of the
-    process that imports the task) travel in each message and take precedence over the
-    worker's: the limits would be those of whichever process enqueued the task (the web app,
-    beat, a script), each with its own environment, and a worker started with
-    ``CALSYNC_SOFT_TIME_LIMIT=60`` would run a task sent by a process without it for 600 s.
-    Zero is "not set" both in the message and in the pool, which then applies the worker's
-    ``task_soft_time_limit`` and ``task_time_limit``.
-    """
-
-    time_limit = 0
-    soft_time_limit = 0
 
 
 class Worker:
@@ -325,53 +304,10 @@ class CeleryTrigger(SyncTrigger):
             logger.info("push: %s is queued or syncing; one more run after it", profile_id)
 
 
-class TimeLimitReached(RunStopped):
-    """Raised in a task's sync when its soft time limit is reached, in place of Celery's
-    ``SoftTimeLimitExceeded``.
-
-    Celery's exception is an ``Exception``: the engine, which isolates each item's failure,
-    would record it as one item's error and go on with the next, and the run would outlast its
-    limit until the hard limit killed it. This one is a :class:`~calsync.errors.RunStopped`
-    and, like ``KeyboardInterrupt``, passes every ``except Exception``: the run stops where it
-    is; every write recorded before it stays recorded (the executor records each result as it
-    comes; the transaction in flight is rolled back, as in a crash, which deterministic ids
-    and intents make safe); the processor reports the run as failed (the user is told, as of
-    any failed run; the profile's status is unchanged) and releases the lease; the task
-    reports the run as timed out and frees the profile's dedupe key. Only the prefork pool
-    enforces time limits (``--pool=solo`` and ``threads`` do not).
-    """
-
-
-_STOPPED = "stopped at the soft time limit"
-
-
-def _stop_the_run(signum: int, frame: FrameType | None) -> NoReturn:
-    raise TimeLimitReached(f"{_STOPPED} ({SOFT_TIME_LIMIT:g}s)")
-
-
 def _timed_out(profile_id: str, why: str, started: float) -> dict[str, Any]:
     logger.error("sync_profile: %s %s; what it recorded is kept", profile_id, why)
     metrics.observe_time_limit(time.monotonic() - started)
     return {"profile_id": profile_id, "ok": False, "timed_out": True, "fatal": why}
-
-
-@contextmanager
-def _soft_time_limit_stops_the_run() -> Iterator[None]:
-    """While the block runs, the soft time limit raises :class:`TimeLimitReached`.
-
-    The prefork pool signals a task's soft time limit to its child process with SIGUSR1
-    (billiard's ``SIG_SOFT_TIMEOUT``), whose handler raises ``SoftTimeLimitExceeded``; this
-    swaps that handler for the block. Signals reach the main thread only, where prefork runs
-    tasks; elsewhere (the threads pool) there is no soft limit to take over.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGUSR1, _stop_the_run)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGUSR1, previous)
 
 
 @app.task(name="calsync.sync_profile", bind=True, max_retries=5, base=WorkerTimeLimits)
@@ -392,14 +328,14 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
             return {"profile_id": profile_id, "skipped": "no such profile"}
         started = time.monotonic()
         try:
-            with _soft_time_limit_stops_the_run():
+            with soft_time_limit_stops_the_run():
                 # a task never waits for another runner's lease (it would hold a worker): it
                 # is retried when the lease would expire
                 run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
         except TimeLimitReached as exc:  # outside the sync itself (the processor reports those)
             return _timed_out(profile_id, str(exc), started)
         if run.stopped:  # reported to the host and the user as a failed run
-            return _timed_out(profile_id, f"{_STOPPED} ({SOFT_TIME_LIMIT:g}s)", started)
+            return _timed_out(profile_id, f"{STOPPED} ({SOFT_TIME_LIMIT:g}s)", started)
         metrics.observe_run(run, time.monotonic() - started)
         held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
         if held and self.request.retries < (self.max_retries or 0):
