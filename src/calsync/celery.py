@@ -63,7 +63,6 @@ from celery import Celery, Task
 from calsync import metrics
 from calsync.celery_limits import (
     SOFT_TIME_LIMIT,
-    STOPPED,
     TIME_LIMIT,
     TimeLimitReached,
     WorkerTimeLimits,
@@ -203,11 +202,12 @@ class Worker:
     def dedupe_ttl(self) -> int:
         return int(TIME_LIMIT + self.setup.interval)
 
-    def retire_push(self, processor: SyncProcessor, eligible: list[SyncProfile]) -> None:
-        """Stop the channels of the tenant's profiles that no longer sync a calendar; a
-        failure is logged, and the next ``sync_due`` tries again."""
+    def retire_push(self, tenant: str, eligible: list[SyncProfile]) -> None:
+        """Stop the channels of the tenant's profiles that no longer sync a calendar (never
+        another tenant's: they may share a state store); a failure is logged, and the next
+        ``sync_due`` tries again."""
         try:
-            processor.retire_push(eligible)
+            self.processors[tenant].retire_push(eligible, within=f"{tenant}.")
         except Exception:
             logger.exception("sync_due: stopping push channels failed")
 
@@ -334,8 +334,8 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
                 run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
         except TimeLimitReached as exc:  # outside the sync itself (the processor reports those)
             return _timed_out(profile_id, str(exc), started)
-        if run.stopped:  # reported to the host and the user as a failed run
-            return _timed_out(profile_id, f"{STOPPED} ({SOFT_TIME_LIMIT:g}s)", started)
+        if run.stopped is not None:  # reported to the host and the user as a failed run
+            return _timed_out(profile_id, run.stopped, started)
         metrics.observe_run(run, time.monotonic() - started)
         held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
         if held and self.request.retries < (self.max_retries or 0):
@@ -381,10 +381,10 @@ def sync_due() -> list[str]:
     now = datetime.now(UTC)
     queued = []
     seen: list[SyncProfile] = []
-    for processor in worker.processors.values():
+    for tenant, processor in worker.processors.items():
         seen += processor.profiles.profiles()
         eligible = processor.eligible()
-        worker.retire_push(processor, eligible)
+        worker.retire_push(tenant, eligible)
         for profile in eligible:
             if not _is_due(processor, profile, now):
                 continue

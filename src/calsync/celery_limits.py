@@ -19,7 +19,6 @@ from calsync.errors import ConfigurationError, RunStopped
 
 __all__ = [
     "SOFT_TIME_LIMIT",
-    "STOPPED",
     "TIME_LIMIT",
     "TimeLimitReached",
     "WorkerTimeLimits",
@@ -75,11 +74,8 @@ class TimeLimitReached(RunStopped):
     """
 
 
-STOPPED = "stopped at the soft time limit"
-
-
 def _stop_the_run(signum: int, frame: FrameType | None) -> NoReturn:
-    raise TimeLimitReached(f"{STOPPED} ({SOFT_TIME_LIMIT:g}s)")
+    raise TimeLimitReached(f"stopped at the soft time limit ({SOFT_TIME_LIMIT:g}s)")
 
 
 @contextmanager

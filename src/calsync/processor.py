@@ -240,7 +240,8 @@ class SyncProcessor(SyncTrigger):
             f"the sync was stopped before it finished ({stop}); what it did is kept, and the "
             "next sync goes on from there"
         )
-        return Outcome(SyncReport(profile.id, self.clock(), fatal=fatal), "", None, stopped=True)
+        report = SyncReport(profile.id, self.clock(), fatal=fatal)
+        return Outcome(report, "", None, stopped=str(stop))
 
     def _sync(self, profile: SyncProfile, confirm: bool) -> Outcome:
         switches = profile.options.notifications
@@ -380,13 +381,16 @@ class SyncProcessor(SyncTrigger):
             waiting = min(self._requested.values(), default=next_due)
         return min(next_due, waiting)
 
-    def retire_push(self, eligible: list[SyncProfile]) -> None:
+    def retire_push(self, eligible: list[SyncProfile], *, within: str = "") -> None:
         """Stop the push channels of profiles that no longer sync a calendar (sync off, a
-        status that stops them, no calendar, or gone from the host)."""
+        status that stops them, no calendar, or gone from the host). Only channels of
+        profile ids starting with ``within`` are this processor's (one tenant's, where
+        several share a state store)."""
         if self.push is None:
             return
         keep = {p.id for p in eligible if p.calendar_id is not None}
-        stale = {c.profile_id for c in self.push.store.push_channels()} - keep
+        watched = {c.profile_id for c in self.push.store.push_channels()}
+        stale = {pid for pid in watched if pid.startswith(within)} - keep
         if not stale:
             return
         known = {p.id: p for p in self.profiles.profiles()}

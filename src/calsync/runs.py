@@ -46,8 +46,9 @@ class ProfileRun:
     report: SyncReport | None = None
     skipped: str | None = None
     status: ProfileStatus | None = None
-    #: the run was stopped before it finished (:class:`~calsync.errors.RunStopped`)
-    stopped: bool = False
+    #: why the run was stopped before it finished (:class:`~calsync.errors.RunStopped`), or
+    #: ``None``
+    stopped: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -63,7 +64,7 @@ class Outcome:
     report: SyncReport
     trace: str
     status: ProfileStatus | None  # the status the run calls for (None: unchanged)
-    stopped: bool = False  # stopped before it finished (RunStopped)
+    stopped: str | None = None  # why it was stopped before it finished (RunStopped)
 
 
 def who(profile: SyncProfile) -> str:

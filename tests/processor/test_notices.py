@@ -251,7 +251,7 @@ def test_a_run_stopped_by_a_time_limit_is_told_like_a_failure_and_goes_on_next_t
 
     run = processor.run_profile(studio.profiles.get("studio.ann"))
 
-    assert run.stopped
+    assert run.stopped == "the soft time limit (600s)"
     assert run.report is not None
     assert "stopped before it finished (the soft time limit (600s))" in (run.report.fatal or "")
     assert studio.outbox.sent == [Notice.PROBLEM]

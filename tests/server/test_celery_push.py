@@ -17,7 +17,7 @@ import pytest
 from push_world import serving
 from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
 from server_host.studios import SYNC_BACK_STAFF, add_google_event, email_of
-from services import REDIS_URL, celery_app_for, require, unique_name
+from services import REDIS_URL, enqueuing_to, require, unique_name
 from starlette.applications import Starlette
 from studio.db import Studio
 
@@ -28,8 +28,9 @@ from calsync.testing import GoogleEmulator
 from calsync.tokens import SqliteTokenStore
 
 pytestmark = pytest.mark.emulator
+STUDIOS = 2  # two tenants over one state store: neither may touch the other's channels
 USERS = 3  # staff 1: calendar and contacts; staff 2: calendar both ways; staff 3: out only
-PROFILES = [f"studio1.{u}" for u in range(1, USERS + 1)]
+PROFILES = [f"studio{s}.{u}" for s in range(1, STUDIOS + 1) for u in range(1, USERS + 1)]
 SYNC_BACK = f"studio1.{SYNC_BACK_STAFF}"
 INTERVAL = 2.0  # the poll of a profile without a healthy channel
 TTL, RENEW_BEFORE = 20.0, 10.0  # a channel is renewed 10 s after it opened
@@ -40,7 +41,7 @@ class PushCluster:
         self.tmp, self.google, self.prefix = tmp, google, prefix
         self.today = datetime.now(UTC).date()
         tokens = SqliteTokenStore(tmp / "tokens.sqlite3")
-        self.studios = seed_studios(tmp, google, tokens, 1, USERS, self.today)
+        self.studios = seed_studios(tmp, google, tokens, STUDIOS, USERS, self.today)
         self.settings = tmp / "settings.json"
         self.settings.write_text(json.dumps({
             "studios": self.studios, "base_url": google.base_url,
@@ -67,8 +68,8 @@ class PushCluster:
     def at_google(self) -> set[str]:
         return {c["id"] for c in self.google.push.channels()}
 
-    def studio(self) -> Studio:
-        return Studio(self.studios["studio1"])
+    def studio(self, profile: str) -> Studio:
+        return Studio(self.studios[profile.partition(".")[0]])
 
 
 @pytest.fixture(scope="module")
@@ -93,16 +94,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushCluster]:
     try:
         with ExitStack() as stack, GoogleEmulator() as google, serving(make_app):
             cluster = made[0]
-            options = json.loads(cluster.env["CALSYNC_BROKER_TRANSPORT_OPTIONS"])
-            stack.enter_context(celery_app_for(calsync_celery.app, REDIS_URL, prefix, options))
-            calsync_celery.setup_factory = worker_setup
+            stack.enter_context(enqueuing_to(cluster.env, worker_setup))
             worker = WorkerProcess("pusher", cluster.env, tmp / "pusher.log")
             worker.wait_ready()
             yield cluster
     finally:
         if worker is not None:
             worker.stop()
-        calsync_celery.setup_factory = None
         os.environ.pop("CALSYNC_SERVER_SETTINGS", None)
         client = redis.Redis.from_url(REDIS_URL)
         keys = list(client.scan_iter(f"{prefix}*"))
@@ -126,7 +124,11 @@ def test_a_healthy_channel_stretches_the_poll_to_the_safety_interval(
                for p in PROFILES)  # fmt: skip
     # past the ordinary interval (with jitter) for every profile, but its channel is healthy
     wait_for(lambda: datetime.now(UTC) - last > timedelta(seconds=INTERVAL * 1.3), 10, "time")
+    before = cluster.at_google()
+
     assert calsync_celery.sync_due() == []
+    assert cluster.at_google() == before  # each tenant's sweep left the other's channels
+    assert len(before) == len(PROFILES)
 
 
 def test_a_change_made_in_google_reaches_the_studio_through_a_notification(
@@ -137,7 +139,7 @@ def test_a_change_made_in_google_reaches_the_studio_through_a_notification(
     staff = int(SYNC_BACK.rpartition(".")[2])
 
     def unlinked() -> list[str]:
-        with cluster.studio() as studio:
+        with cluster.studio(SYNC_BACK) as studio:
             found = studio.appointments_between(staff, day, day)
         return [a.title for a in found if a.kind == "unlinked"]
 
@@ -185,7 +187,7 @@ def test_turning_sync_off_stops_the_profiles_channel(cluster: PushCluster) -> No
     wait_for(cluster.confirmed, 60, "the channels")
     profile = PROFILES[-1]
     staff = int(profile.rpartition(".")[2])
-    with cluster.studio() as studio:
+    with cluster.studio(profile) as studio:
         studio.set_google_prefs(staff, replace(studio.google_prefs(staff), sync_on=False))
     ids = {c.channel_id for c in cluster.channels(profile)}
 
@@ -193,3 +195,5 @@ def test_turning_sync_off_stops_the_profiles_channel(cluster: PushCluster) -> No
 
     assert cluster.channels(profile) == []
     assert not ids & cluster.at_google()
+    others = [p for p in PROFILES if p != profile]
+    assert all(cluster.channels(p) for p in others)  # the other tenant's too

@@ -8,6 +8,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 import redis
 from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
 from server_host.studios import add_google_event, email_of
-from services import POSTGRES_URL, REDIS_URL, require, unique_name
+from services import POSTGRES_URL, REDIS_URL, enqueuing_to, require, unique_name
 from slow_studio import calls_key, slow_key
 from studio.db import Studio
 
@@ -91,16 +92,6 @@ class LimitedCluster:
         return sorted(e["id"] for e in account.primary.live_events())
 
 
-def forget_broker_connections() -> None:
-    """Drop the app's pooled broker connections, which keep the transport options (the key
-    prefix) they were made with, so the next message goes out with the settings now in force."""
-    app = calsync_celery.app
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LimitedCluster]:
     require("Redis")
@@ -108,21 +99,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LimitedCluster
     prefix = unique_name("limits")
     with GoogleEmulator() as google:
         cluster = LimitedCluster(tmp_path_factory.mktemp("limits"), google, prefix)
-        # this process runs sync_due, as beat would
-        saved = {k: getattr(calsync_celery.app.conf, k) for k in ("broker_url",
-                 "task_default_queue", "broker_transport_options")}  # fmt: skip
-        calsync_celery.app.conf.update(
-            broker_url=cluster.env["CALSYNC_BROKER_URL"],
-            task_default_queue=cluster.env["CALSYNC_QUEUE"],
-            broker_transport_options=json.loads(cluster.env["CALSYNC_BROKER_TRANSPORT_OPTIONS"]),
-        )
-        forget_broker_connections()
         os.environ["CALSYNC_SERVER_SETTINGS"] = str(cluster.settings)
         os.environ[KEYS_ENV] = cluster.env[KEYS_ENV]
         from server_host.worker import worker_setup
 
-        calsync_celery.setup_factory = worker_setup
+        stack = ExitStack()
         try:
+            # this process runs sync_due, as beat would
+            stack.enter_context(enqueuing_to(cluster.env, worker_setup))
             cluster.worker.wait_ready()
             calsync_celery.sync_due()  # the initial sync of every profile
             wait_for(lambda: all(cluster.store.get_last_run(f"studio1.{u}") for u in (1, 2, 3)),
@@ -130,10 +114,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LimitedCluster
             yield cluster
         finally:
             cluster.worker.stop()
-            calsync_celery.setup_factory = None
-            calsync_celery._workers.clear()
-            calsync_celery.app.conf.update(saved)
-            forget_broker_connections()
+            stack.close()
             os.environ.pop("CALSYNC_SERVER_SETTINGS", None)
             os.environ.pop(KEYS_ENV, None)
             cluster.database.drop_schema()

@@ -9,13 +9,14 @@ import socket
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
-from services import RABBITMQ_URL, REDIS_URL, require, unique_name
+from services import RABBITMQ_URL, REDIS_URL, enqueuing_to, require, unique_name
 
 import calsync.celery as calsync_celery
 from calsync import SqliteStateStore
@@ -78,21 +79,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     prefix = unique_name("celery")
     with GoogleEmulator() as google:
         cluster = Cluster(tmp_path_factory.mktemp("celery"), google, prefix)
-        env = cluster.env()
-        # this process enqueues, as the web app or beat would
-        saved = {k: getattr(calsync_celery.app.conf, k) for k in ("broker_url",
-                 "task_default_queue", "broker_transport_options")}  # fmt: skip
-        calsync_celery.app.conf.update(
-            broker_url=env["CALSYNC_BROKER_URL"], task_default_queue=env["CALSYNC_QUEUE"],
-            broker_transport_options=json.loads(env["CALSYNC_BROKER_TRANSPORT_OPTIONS"]),
-        )  # fmt: skip
         import os
 
         os.environ["CALSYNC_SERVER_SETTINGS"] = str(cluster.settings)
         from server_host.worker import worker_setup
 
-        calsync_celery.setup_factory = worker_setup
         try:
+            stack = ExitStack()
+            stack.enter_context(enqueuing_to(cluster.env(), worker_setup))
             cluster.start("alpha", extra={"CALSYNC_METRICS_PORT": str(METRICS_PORT)})
             cluster.start("beta")
             for worker in cluster.workers:
@@ -103,8 +97,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 worker.process.terminate()
             for worker in cluster.workers:
                 worker.stop()
-            calsync_celery.setup_factory = None
-            calsync_celery.app.conf.update(saved)
+            stack.close()
             os.environ.pop("CALSYNC_SERVER_SETTINGS", None)
             client = redis.Redis.from_url(REDIS_URL)
             keys = list(client.scan_iter(f"{prefix}*"))

@@ -8,10 +8,11 @@ CI can never pass by skipping.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -78,29 +79,35 @@ def redis_prefix() -> Iterator[str]:
 
 
 @contextmanager
-def celery_app_for(
-    app: Any, broker: str, queue: str, transport_options: dict[str, Any]
-) -> Iterator[None]:
-    """Point this process's Celery ``app`` (which enqueues, as the web app and beat do) at a
-    test's broker and queue; restore it after. The connections made meanwhile carry the test's
-    key prefix, so they are dropped both ways, and so is this process's cached worker."""
+def enqueuing_to(env: dict[str, str], setup_factory: Callable[[], Any]) -> Iterator[None]:
+    """This process enqueues and runs ``sync_due`` as beat and the web app do: its Celery app
+    uses the workers' broker, queue and broker options (``env``, as given to the workers) and
+    builds its worker with ``setup_factory``; both are restored after. Pooled broker
+    connections keep the options (the key prefix) they were made with, and the worker is
+    cached per process, so both are dropped on the way in and out."""
     import calsync.celery as calsync_celery
 
+    app = calsync_celery.app
     names = ("broker_url", "task_default_queue", "broker_transport_options")
     saved = {name: getattr(app.conf, name) for name in names}
 
     def fresh() -> None:
-        app.pool.force_close_all()
+        if app._pool is not None:
+            app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
         calsync_celery._workers.clear()
 
     fresh()
     app.conf.update(
-        broker_url=broker, task_default_queue=queue, broker_transport_options=transport_options
+        broker_url=env["CALSYNC_BROKER_URL"],
+        task_default_queue=env["CALSYNC_QUEUE"],
+        broker_transport_options=json.loads(env["CALSYNC_BROKER_TRANSPORT_OPTIONS"]),
     )
+    calsync_celery.setup_factory = setup_factory
     try:
         yield
     finally:
+        calsync_celery.setup_factory = None
         fresh()
         app.conf.update(saved)
