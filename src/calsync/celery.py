@@ -401,16 +401,18 @@ def _is_due(processor: SyncProcessor, profile: SyncProfile, now: datetime) -> bo
     """Due when the last run is older than the interval (the safety interval while the
     profile's push channel is healthy), varied per profile and run by up to ``jitter`` so
     that profiles spread out instead of all coming due in one beat; or when its push channel
-    needs upkeep (:meth:`~calsync.push.PushChannels.upkeep_at`)."""
+    needs upkeep (:meth:`~calsync.push.PushChannels.polling`)."""
     last = processor.store.get_last_run(profile.id)
     if last is None:
         return True
-    push, interval = processor.push, processor.interval
-    if push is not None:
-        upkeep = push.upkeep_at(profile, last.timestamp(), now.timestamp(), interval)
-        if upkeep is not None and upkeep <= now.timestamp():
+    interval = processor.interval
+    if processor.push is not None:
+        polling = processor.push.polling(profile, last_run=last.timestamp(),
+                                         now=now.timestamp(), interval=interval,
+                                         safety_interval=processor.safety_interval)  # fmt: skip
+        if polling.upkeep_at is not None and polling.upkeep_at <= now.timestamp():
             return True
-        interval = push.poll_interval(profile, interval, processor.safety_interval)
+        interval = polling.every
     digest = hashlib.sha256(f"{profile.id}|{last.isoformat()}".encode()).digest()
     spread = 1 + processor.jitter * (2 * digest[0] / 255 - 1)
     return now - last >= timedelta(seconds=interval * spread)

@@ -355,15 +355,14 @@ class SyncProcessor(SyncTrigger):
 
     def _due(self, profile: SyncProfile, schedule: Schedule, now: float) -> float:
         """When the profile is due (monotonic seconds)."""
-        push = self.push
-        if push is None:
+        if self.push is None:
             return schedule.due(profile.id, now, self.interval)
-        every = push.poll_interval(profile, self.interval, self.safety_interval)
-        due = schedule.due(profile.id, now, every)
         last = schedule.last.get(profile.id)
-        upkeep = None if last is None else push.upkeep_at(profile, last, now, self.interval)
+        polling = self.push.polling(profile, last_run=last, now=now, interval=self.interval,
+                                    safety_interval=self.safety_interval)  # fmt: skip
+        due = schedule.due(profile.id, now, polling.every)
         # channel upkeep (open, renew, stop) comes first
-        return due if upkeep is None else min(due, upkeep)
+        return due if polling.upkeep_at is None else min(due, polling.upkeep_at)
 
     def _take_requests(self, now: float, eligible: set[str]) -> set[str]:
         with self._syncing_lock:

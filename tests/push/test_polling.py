@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from calsync import MemoryStateStore, SyncProfile
-from calsync.push import PushChannels
+from calsync.push import Polling, PushChannels
 from calsync.state.base import PushChannel
 
 NOW = datetime(2031, 3, 2, 9, tzinfo=UTC)
@@ -31,8 +31,15 @@ def channel(*, calendar: str = "cal-1", life: timedelta = timedelta(days=7), age
     )  # fmt: skip
 
 
+def polling(push: PushChannels, *, last_run: float | None = 1000.0, now: float = 1000.0,
+            profile: SyncProfile = PROFILE) -> Polling:  # fmt: skip
+    return push.polling(
+        profile, last_run=last_run, now=now, interval=INTERVAL, safety_interval=SAFETY
+    )
+
+
 def test_a_healthy_channel_stretches_the_poll_to_the_safety_interval() -> None:
-    assert channels(channel()).poll_interval(PROFILE, INTERVAL, SAFETY) == SAFETY
+    assert polling(channels(channel())).every == SAFETY
 
 
 def test_an_unconfirmed_expired_or_missing_channel_keeps_the_ordinary_poll() -> None:
@@ -40,27 +47,43 @@ def test_an_unconfirmed_expired_or_missing_channel_keeps_the_ordinary_poll() -> 
     expired = channel(age=timedelta(days=8))
     elsewhere = channel(calendar="cal-old")
     for rows in ((unconfirmed,), (expired,), (elsewhere,), ()):
-        assert channels(*rows).poll_interval(PROFILE, INTERVAL, SAFETY) == INTERVAL
+        assert polling(channels(*rows)).every == INTERVAL
 
 
 def test_a_fresh_channel_needs_no_upkeep_before_its_renewal() -> None:
-    push = channels(channel(age=timedelta(hours=1)))
-    at = push.upkeep_at(PROFILE, last_run=1000.0, now=1000.0, interval=INTERVAL)
+    at = polling(channels(channel(age=timedelta(hours=1)))).upkeep_at
     # opened an hour ago, renewed a day before its 7-day expiry
     assert at == 1000.0 + timedelta(days=5, hours=23).total_seconds()
 
 
 def test_a_missing_channel_is_opened_at_the_next_run_but_never_in_a_loop() -> None:
     push = channels()
-    assert push.upkeep_at(PROFILE, last_run=1000.0, now=1010.0, interval=INTERVAL) == 1300.0
-    assert push.upkeep_at(PROFILE, last_run=1000.0, now=1400.0, interval=INTERVAL) == 1400.0
+    assert polling(push, last_run=1000.0, now=1010.0).upkeep_at == 1300.0
+    assert polling(push, last_run=1000.0, now=1400.0).upkeep_at == 1400.0
 
 
 def test_a_channel_on_another_calendar_is_stopped_at_the_next_run() -> None:
-    push = channels(channel(calendar="cal-old"))
-    assert push.upkeep_at(PROFILE, last_run=0.0, now=5000.0, interval=INTERVAL) == 5000.0
+    assert (
+        polling(channels(channel(calendar="cal-old")), last_run=0.0, now=5000.0).upkeep_at == 5000.0
+    )
 
 
-def test_a_profile_without_a_calendar_needs_no_upkeep() -> None:
+def test_a_profile_without_a_calendar_or_a_first_run_has_no_upkeep_time() -> None:
     contacts_only = SyncProfile("studio.u2", "u2", None)
-    assert channels().upkeep_at(contacts_only, last_run=0.0, now=1.0, interval=INTERVAL) is None
+    assert polling(channels(), profile=contacts_only).upkeep_at is None
+    assert polling(channels(), last_run=None).upkeep_at is None  # its first run comes anyway
+
+
+def test_polling_reads_the_profiles_channels_once() -> None:
+    push = channels(channel())
+    reads: list[str | None] = []
+    original = push.store.push_channels
+
+    def counted(profile_id: str | None = None) -> list[PushChannel]:
+        reads.append(profile_id)
+        return original(profile_id)
+
+    push.store.push_channels = counted  # type: ignore[method-assign]
+    polling(push)
+
+    assert reads == [PROFILE.id]

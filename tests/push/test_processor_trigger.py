@@ -14,7 +14,7 @@ from push_world import wait_until
 
 from calsync import MemoryStateStore, SyncEngine, SyncOptions, SyncProfile
 from calsync.processor import Connection, SyncProcessor
-from calsync.push import PushChannels
+from calsync.push import Polling, PushChannels
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 CAL = "studio"
@@ -96,11 +96,9 @@ class SwitchablePush(PushChannels):
         super().__init__(MemoryStateStore(), "https://sync.studio.example/google/notifications")
         self.is_healthy = True
 
-    def healthy(self, profile: SyncProfile) -> bool:
-        return self.is_healthy
-
-    def due_in(self, profile: SyncProfile) -> float | None:
-        return None
+    def polling(self, profile: SyncProfile, *, interval: float, safety_interval: float,
+                **clock: float | None) -> Polling:  # fmt: skip
+        return Polling(safety_interval if self.is_healthy else interval, None)  # no upkeep
 
     def maintain(self, profile: SyncProfile, calendar: object, **kw: object) -> None:
         pass

@@ -15,7 +15,7 @@ needs a web framework. See ``docs/push.md``.
 
 from __future__ import annotations
 
-from calsync.push.channels import PushChannels, token_hash
+from calsync.push.channels import Polling, PushChannels, token_hash
 from calsync.push.receiver import Decision, NotificationReceiver, Verdict
 from calsync.push.trigger import CallbackTrigger, Debouncer, SyncTrigger
 
@@ -24,6 +24,7 @@ __all__ = [
     "Debouncer",
     "Decision",
     "NotificationReceiver",
+    "Polling",
     "PushChannels",
     "SyncTrigger",
     "Verdict",

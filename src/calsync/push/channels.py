@@ -41,7 +41,7 @@ from calsync.errors import CalendarGone, CalsyncError
 from calsync.profile import SyncProfile
 from calsync.state.base import PushChannel, StateStore
 
-__all__ = ["PushChannels", "token_hash"]
+__all__ = ["Polling", "PushChannels", "token_hash"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,16 @@ def token_hash(token: str) -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@attrs.frozen
+class Polling:
+    """How a profile with push is polled (:meth:`PushChannels.polling`)."""
+
+    #: seconds between two scheduled polls
+    every: float
+    #: when a run is due for the channel's upkeep (the caller's clock), or ``None``
+    upkeep_at: float | None
 
 
 class PushChannels:
@@ -92,44 +102,35 @@ class PushChannels:
     def healthy(self, profile: SyncProfile) -> bool:
         """Whether notifications for the profile's calendar are flowing: a confirmed channel
         on it is open and not expired."""
-        now = self.clock()
-        return any(
-            c.confirmed_at is not None and c.resource_id and c.expires_at > now
-            for c in self._on_calendar(profile)
-        )
+        return self._healthy(profile, self.store.push_channels(profile.id), self.clock())
 
     def due_in(self, profile: SyncProfile) -> float | None:
         """Seconds until the profile's channels need :meth:`maintain` (0: now), or ``None``
         when nothing is needed before the next ordinary run."""
-        if profile.calendar_id is None:
-            return None
-        now = self.clock()
+        return self._due_in(profile, self.store.push_channels(profile.id), self.clock())
+
+    def polling(
+        self,
+        profile: SyncProfile,
+        *,
+        last_run: float | None,
+        now: float,
+        interval: float,
+        safety_interval: float,
+    ) -> Polling:
+        """How the profile is polled (one read of its channels), on the caller's clock in
+        seconds (``last_run`` and ``now`` on that clock): every ``safety_interval`` while its
+        push is healthy, else every ``interval``; and when its channel upkeep (open, renew,
+        stop) calls for a run, never sooner than ``min(interval, retry_after)`` after the last
+        one, so a channel that cannot be opened never makes a loop of runs."""
         channels = self.store.push_channels(profile.id)
-        if any(c.calendar_id != profile.calendar_id for c in channels):
-            return 0.0
-        live = [c for c in channels if c.resource_id and c.expires_at > now]
-        if not live:
-            return self._retry_in(profile.id, now)
-        renew_at = max(self._renew_at(c) for c in live)
-        return max(0.0, (renew_at - now).total_seconds())
-
-    def poll_interval(self, profile: SyncProfile, interval: float, safety_interval: float) -> float:
-        """Seconds between two scheduled polls of the profile: ``safety_interval`` while its
-        push is healthy, else the ordinary ``interval``."""
-        return safety_interval if self.healthy(profile) else interval
-
-    def upkeep_at(
-        self, profile: SyncProfile, last_run: float, now: float, interval: float
-    ) -> float | None:
-        """When a run is due for the profile's channel upkeep (open, renew, stop), on the
-        caller's clock in seconds (``last_run`` and ``now`` on that clock); ``None`` when
-        nothing is needed. Never sooner than ``min(interval, retry_after)`` after the last
-        run, so a channel that cannot be opened never makes a loop of runs."""
-        due_in = self.due_in(profile)
-        if due_in is None:
-            return None
+        moment = self.clock()
+        every = safety_interval if self._healthy(profile, channels, moment) else interval
+        due_in = self._due_in(profile, channels, moment)
+        if due_in is None or last_run is None:
+            return Polling(every, None)
         gap = min(interval, self.retry_after.total_seconds())
-        return max(now + due_in, last_run + gap)
+        return Polling(every, max(now + due_in, last_run + gap))
 
     def maintain(
         self, profile: SyncProfile, calendar: CalendarBackend, *, calendar_gone: bool = False
@@ -240,11 +241,27 @@ class PushChannels:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _on_calendar(self, profile: SyncProfile) -> list[PushChannel]:
+    def _healthy(self, profile: SyncProfile, channels: list[PushChannel], now: datetime) -> bool:
+        return any(
+            c.calendar_id == profile.calendar_id
+            and c.confirmed_at is not None
+            and c.resource_id
+            and c.expires_at > now
+            for c in channels
+        )
+
+    def _due_in(
+        self, profile: SyncProfile, channels: list[PushChannel], now: datetime
+    ) -> float | None:
         if profile.calendar_id is None:
-            return []
-        channels = self.store.push_channels(profile.id)
-        return [c for c in channels if c.calendar_id == profile.calendar_id]
+            return None
+        if any(c.calendar_id != profile.calendar_id for c in channels):
+            return 0.0
+        live = [c for c in channels if c.resource_id and c.expires_at > now]
+        if not live:
+            return self._retry_in(profile.id, now)
+        renew_at = max(self._renew_at(c) for c in live)
+        return max(0.0, (renew_at - now).total_seconds())
 
     def _renew_at(self, channel: PushChannel) -> datetime:
         life = channel.expires_at - channel.created_at
