@@ -74,6 +74,7 @@ def calsync_workload(items: int, feed: bool) -> dict[str, float]:
     google = MemoryCalendarBackend(now=lambda: NOW)
     profile = SyncProfile("bench.u1", USER, google.add_calendar(), SyncOptions())
     engine = SyncEngine(MemoryStateStore(), schedule, None, clock=lambda: NOW)
+    built = fixture_rss()
 
     def run(expected_writes: int) -> None:
         nonlocal profile
@@ -88,7 +89,7 @@ def calsync_workload(items: int, feed: bool) -> dict[str, float]:
         for number in range(0, items, items // CHANGED):
             schedule.edit(USER, f"s{number}", location="Town hall")
 
-    return phases(lambda: run(items), lambda: run(0), change, lambda: run(CHANGED))
+    return phases(lambda: run(items), lambda: run(0), change, lambda: run(CHANGED)) | built
 
 
 # -- vdirsyncer ------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def vdirsyncer_workload(items: int) -> dict[str, float]:
             await host.upload(Item(vevent(number)))
 
     loop.run_until_complete(fill())
+    built = fixture_rss()
 
     def run(expected: int) -> None:
         loop.run_until_complete(sync(host, google, status))
@@ -143,10 +145,18 @@ def vdirsyncer_workload(items: int) -> dict[str, float]:
     def change() -> None:
         loop.run_until_complete(edit())
 
-    return phases(lambda: run(items), lambda: run(items), change, lambda: run(items))
+    return phases(lambda: run(items), lambda: run(items), change, lambda: run(items)) | built
 
 
 # -- measuring -------------------------------------------------------------------------------
+
+
+def fixture_rss() -> dict[str, float]:
+    """The peak RSS (MB) so far: the interpreter, the imports and the workload's items in the
+    in-memory storages, before any sync (the part of the peak the sync itself did not add)."""
+    import resource
+
+    return {"fixture_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def phases(
@@ -212,7 +222,7 @@ def keep(best: dict[Any, Result], key: Any, result: Result) -> None:
         best[key] = result
         return
     cpu, rss = best[key]
-    best[key] = ({p: min(cpu[p], result[0][p]) for p in PHASES}, min(rss, result[1]))
+    best[key] = ({p: min(cpu[p], result[0][p]) for p in cpu}, min(rss, result[1]))
 
 
 def table(rows: list[tuple[int, bool]], best: dict[Any, Result], versus: bool) -> None:
@@ -240,6 +250,19 @@ def table(rows: list[tuple[int, bool]], best: dict[Any, Result], versus: bool) -
         theirs = best.get(("vdirsyncer", items))
         versus_text = f" vs {theirs[0]['echo']:.3f}" if theirs else ""
         print(f"  {items // 1000}k {shape_name(feed)}: {mine:.3f}{versus_text} CPU seconds")
+    print("\nPeak RSS beyond the fixtures (the interpreter, imports and items built before the")
+    print("first sync: the MB the syncs themselves added):")
+    for items, feed in rows:
+        mine, mine_rss = best[("calsync", items, feed)]
+        added = mine_rss - mine["fixture_rss"]
+        fixtures = mine["fixture_rss"]
+        line = f"  {items // 1000}k {shape_name(feed)}: {added:.0f} MB (fixtures {fixtures:.0f})"
+        theirs = best.get(("vdirsyncer", items))
+        if theirs:
+            their_added = theirs[1] - theirs[0]["fixture_rss"]
+            line += f" vs {their_added:.0f} MB (fixtures {theirs[0]['fixture_rss']:.0f})"
+            line += f" = {ratio(added, their_added)}"
+        print(line)
     if not versus:
         print("\n(vdirsyncer is not installed: its column is left out; pip install -e '.[bench]')")
 

@@ -140,6 +140,8 @@ def _dry_run(app: App, args: argparse.Namespace) -> int:
     app.print_report(report)
     for line in report.planned:
         print(f"  would {line}", file=app.out)
+    if report.planned_total > len(report.planned):
+        print(f"  … and {report.planned_total - len(report.planned)} more", file=app.out)
     return 0 if report.ok else 1
 
 

@@ -93,6 +93,18 @@ def test_dry_run_prints_the_plan_and_writes_nothing(config: Path, google: Google
     assert google.account("ben@studio.example").calendar("primary").live_events() == []
 
 
+def test_dry_run_says_how_many_planned_actions_it_did_not_list(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("calsync.engine.report.PLANNED_SHOWN", 0)
+
+    code, out = run(config, "dry-run", "cli.ben")
+
+    assert code == 0
+    assert "would create" not in out
+    assert "… and 1 more" in out
+
+
 def test_reset_then_sync_adopts_instead_of_duplicating(
     config: Path, google: GoogleEmulator
 ) -> None:

@@ -31,6 +31,7 @@ from calsync import (
     TransientError,
     google_wins,
 )
+from calsync.engine.report import PLANNED_SHOWN
 from calsync.ids import event_id_for
 from calsync.model import Channel
 from calsync.state import MappingRow
@@ -307,10 +308,22 @@ def test_a_dry_run_plans_but_writes_nothing(world: World) -> None:
 
     report = world.sync(dry_run=True)
 
-    assert len(report.planned) == 5
+    assert len(report.planned) == report.planned_total == 5
     assert world.events() == {}
     assert world.store.mappings("studio.u7", Channel.CALENDAR) == {}
     assert not report.initial_sync_completed
+
+
+def test_a_large_plan_describes_its_first_actions_and_counts_them_all(world: World) -> None:
+    for i in range(PLANNED_SHOWN + 7):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i % 300))
+
+    report = world.sync(dry_run=True)
+
+    assert report.planned_total == PLANNED_SHOWN + 7
+    assert len(report.planned) == PLANNED_SHOWN
+    assert report.to_dict()["planned_total"] == PLANNED_SHOWN + 7
+    assert report.would["remote.created"] == PLANNED_SHOWN + 7
 
 
 def test_a_deleted_calendar_drops_the_mapping_and_leaves_the_host_alone(world: World) -> None:

@@ -7,7 +7,7 @@ Every run returns a :class:`SyncReport`. Hosts show it to the user; the processo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,20 @@ from calsync.model import AllDay, Channel, Timed
 from calsync.policies import Side
 from calsync.timezones import zone_info
 
-__all__ = ["ConflictNote", "HeldDeletion", "ItemError", "SyncReport", "display", "would_count"]
+__all__ = [
+    "PLANNED_SHOWN",
+    "ConflictNote",
+    "HeldDeletion",
+    "ItemError",
+    "SyncReport",
+    "display",
+    "would_count",
+]
+
+#: How many planned actions a report describes (``SyncReport.planned``); the rest are counted
+#: in ``planned_total``. An initial sync plans one action per item: describing 100k of them
+#: held about 10 MB for a list nobody reads in full.
+PLANNED_SHOWN = 1_000
 
 
 def display(value: object) -> str:
@@ -143,6 +156,9 @@ class SyncReport:
     plus ``"adopted"``, ``"linked"`` and ``"forgotten"``, which write neither side;
     ``channel_counts`` holds the same writes by channel, keyed
     ``"<channel>.<side>.<operation>"`` (``"contacts.remote.created"``).
+
+    ``planned`` describes the first :data:`PLANNED_SHOWN` actions the run planned (in a dry
+    run: what it would do); ``planned_total`` counts them all.
     """
 
     profile_id: str
@@ -158,6 +174,7 @@ class SyncReport:
     errors: list[ItemError] = field(factory=list)
     held: list[HeldDeletion] = field(factory=list)
     planned: list[str] = field(factory=list)
+    planned_total: int = 0
     fatal: str | None = None
     calendar_gone: bool = False
     needs_reauth: bool = False
@@ -169,6 +186,12 @@ class SyncReport:
         if channel is None:
             return self.counts[f"{side.value}.{operation}"]
         return self.channel_counts[f"{channel.value}.{side.value}.{operation}"]
+
+    def note_planned(self, actions: Sequence[Action[F]]) -> None:
+        """Count ``actions`` and describe them while fewer than :data:`PLANNED_SHOWN` are."""
+        room = max(PLANNED_SHOWN - len(self.planned), 0)
+        self.planned.extend(action.describe() for action in actions[:room])
+        self.planned_total += len(actions)
 
     @property
     def writes(self) -> int:
@@ -232,6 +255,7 @@ class SyncReport:
             "errors": [e.to_dict() for e in self.errors],
             "held_deletions": [h.to_dict() for h in self.held],
             "planned": list(self.planned),
+            "planned_total": self.planned_total,
             "fatal": self.fatal,
             "calendar_gone": self.calendar_gone,
             "needs_reauth": self.needs_reauth,

@@ -189,7 +189,7 @@ class SyncEngine:
     ) -> None:
         report.warnings.extend(warnings)
         report.warnings.extend(the_plan.warnings)
-        report.planned.extend(action.describe() for action in the_plan.actions)
+        report.note_planned(the_plan.actions)
         if report.dry_run:
             report.would.update(would_count(the_plan.actions))
         for action in the_plan.held:
