@@ -27,10 +27,13 @@ from calsync import (
     Marker,
     MemoryStateStore,
     RemoteDeletion,
+    RemoteEvent,
     Side,
     TransientError,
     google_wins,
 )
+from calsync.engine.calendar import CalendarSync
+from calsync.engine.records import RemoteRecord
 from calsync.engine.report import PLANNED_SHOWN
 from calsync.ids import event_id_for
 from calsync.model import Channel
@@ -164,6 +167,45 @@ def test_converting_an_unlinked_appointment_keeps_the_same_event(world: World) -
     assert report.count(Side.REMOTE, "created") == 0
     assert report.count(Side.REMOTE, "deleted") == 0
     assert world.sync().writes == 0
+
+
+def test_reading_back_our_own_writes_builds_no_remote_record(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(world)
+    world.sync()
+    built: list[str] = []
+    real = CalendarSync.remote_record
+
+    def counted(self: CalendarSync, item: RemoteEvent) -> RemoteRecord[EventFields]:
+        built.append(item.id)
+        return real(self, item)
+
+    monkeypatch.setattr(CalendarSync, "remote_record", counted)
+
+    echo = world.sync()  # lists the 5 events the initial sync wrote, at their recorded etags
+
+    assert echo.writes == 0
+    assert built == []
+    world.calendar.external_update(CAL, event_id_for("studio.u7", "s0"), location="Hall")
+    assert world.sync().count(Side.REMOTE, "updated") == 1  # a changed etag is still read
+    assert built == [event_id_for("studio.u7", "s0")]
+
+
+def test_a_tombstone_that_kept_the_recorded_etag_is_still_a_deletion(world: World) -> None:
+    # Google gives a deleted event a new etag; a backend that does not must not make the
+    # deletion look like an unchanged event
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    world.sync()
+    (event,) = world.events().values()
+    world.calendar._events(CAL)[event.id] = attrs.evolve(event, deleted=True, fields=None)
+    world.calendar._log.record(CAL, event.id)
+
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "restored") == 1
+    assert not world.calendar.events(CAL)[event.id].deleted
 
 
 def test_a_session_deleted_in_google_is_restored_and_the_user_warned(world: World) -> None:

@@ -227,6 +227,11 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
             in_scope=item.deleted or item.event_type == ORDINARY_EVENT_TYPE,
         )
 
+    def in_scope_and_readable(self, item: RemoteEvent) -> bool:
+        return (
+            not item.deleted and item.event_type == ORDINARY_EVENT_TYPE and item.fields is not None
+        )
+
     def made_by_us(self, remote_id: str, marker: Marker) -> bool:
         return remote_id == event_id_for(self.profile_id, marker.host_id)
 

@@ -124,19 +124,20 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         host = self._read_host(full, rows)
         listing = self.list_remote(None if full else self.cursor(Side.REMOTE))
         self.warnings.extend(listing.warnings)
-        remote = {
-            item.id: self._remote(item, intents) for item in listing.items if self.accepts(item)
-        }
+        items = [item for item in listing.items if self.accepts(item)]
         partial = not (host.complete or listing.complete)
+        unchanged_remote: set[str] = set()
         if partial:  # change feeds on both sides: only the rows of what changed
+            remote = {item.id: self._remote(item, intents) for item in items}
             host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, remote)
             mapping, mapped = rows.some(host_ids, remote_ids)
         else:
             mapping = rows.all()
             mapped = len(mapping)
+            remote = self._changed_remote(items, mapping, intents, unchanged_remote)
         forgotten: dict[str, str] = {}
         if listing.complete:
-            self._confirm_remote_absences(mapping, remote, forgotten)
+            self._confirm_remote_absences(mapping, remote, unchanged_remote, forgotten)
         if host.complete:
             self._confirm_host_absences(mapping, host, forgotten)
         self._resolve_unmapped(mapping, host, remote, intents)
@@ -215,6 +216,29 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             for host_id, reason in self.unreadable.items()
         ]
 
+    def _changed_remote(
+        self,
+        items: Sequence[R],
+        mapping: Mapping[str, MappingRow],
+        intents: Mapping[str, F],
+        unchanged: set[str],
+    ) -> dict[str, RemoteRecord[F]]:
+        """The records of the listed items, but for mapped ones at their recorded etag: those
+        go to ``unchanged`` (the planner takes an unlisted mapped item for an unchanged one,
+        as from a change feed). Reading back an initial sync's writes, or a full listing of a
+        quiet calendar, then builds no record and proves no ownership per item."""
+        recorded = {row.remote_id: row.remote_etag for row in mapping.values()} if items else {}
+        remote: dict[str, RemoteRecord[F]] = {}
+        for item in items:
+            etag = recorded.get(item.id)
+            if etag is not None and item.etag == etag and self.in_scope_and_readable(item):
+                unchanged.add(item.id)
+                remote.pop(item.id, None)  # the last listing of an id is the one that counts
+            else:
+                remote[item.id] = self._remote(item, intents)
+                unchanged.discard(item.id)
+        return remote
+
     def _remote(self, item: R, intents: Mapping[str, F]) -> RemoteRecord[F]:
         """The record of a remote item, with its marker checked and its ownership proven."""
         record = self.remote_record(item)
@@ -270,10 +294,11 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         self,
         mapping: Mapping[str, MappingRow],
         remote: dict[str, RemoteRecord[F]],
+        unchanged: set[str],
         forgotten: dict[str, str],
     ) -> None:
         for row in mapping.values():
-            if row.remote_id in remote:
+            if row.remote_id in remote or row.remote_id in unchanged:
                 continue
             if self.left_window(row):
                 forgotten[row.host_id] = "it left the sync window"

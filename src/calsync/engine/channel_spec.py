@@ -78,6 +78,11 @@ class ChannelSpec(abc.ABC, Generic[F, H, R]):
         return True
 
     @abc.abstractmethod
+    def in_scope_and_readable(self, item: R) -> bool:
+        """Whether ``item`` is live, in the channel's scope and has fields: the only kind of
+        item its recorded etag proves unchanged (the core then builds no record of it)."""
+
+    @abc.abstractmethod
     def made_by_us(self, remote_id: str, marker: Marker) -> bool:
         """Whether calsync provably created ``remote_id`` for ``marker``'s host item (beyond
         a journaled intent, which the core checks)."""

@@ -163,6 +163,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             in_scope=item.in_group,
         )
 
+    def in_scope_and_readable(self, item: RemoteContact) -> bool:
+        return not item.deleted and item.in_group and item.fields is not None
+
     def made_by_us(self, remote_id: str, marker: Marker) -> bool:
         # contacts have remote-chosen ids: nothing proves which contact calsync made, so an
         # unrecorded contact whose client is gone is left in Google (named in the report)
