@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import gc
+import weakref
+from collections.abc import Collection, Sequence
+from typing import Any
 
 import attrs
 import pytest
@@ -29,10 +32,13 @@ from calsync import (
     RemoteDeletion,
     RemoteEvent,
     Side,
+    SyncEngine,
     TransientError,
     google_wins,
 )
+from calsync.engine.actions import Action, CreateRemote
 from calsync.engine.calendar import CalendarSync
+from calsync.engine.executor import Executor
 from calsync.engine.records import RemoteRecord
 from calsync.engine.report import PLANNED_SHOWN
 from calsync.ids import event_id_for
@@ -190,6 +196,33 @@ def test_reading_back_our_own_writes_builds_no_remote_record(
     world.calendar.external_update(CAL, event_id_for("studio.u7", "s0"), location="Hall")
     assert world.sync().count(Side.REMOTE, "updated") == 1  # a changed etag is still read
     assert built == [event_id_for("studio.u7", "s0")]
+
+
+def test_each_batch_of_creates_is_let_go_before_the_next_is_sent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an initial sync plans an action per item: done batches must not stay in memory
+    for i in range(6):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    done: list[weakref.ref[object]] = []
+    alive_at_each_batch: list[int] = []
+    real = Executor._remote_batch
+
+    def watched(self: Executor[Any, Any, Any], batch: Sequence[Action[Any]]) -> None:
+        gc.collect()
+        alive_at_each_batch.append(sum(ref() is not None for ref in done))
+        done.extend(weakref.ref(action) for action in batch)
+        creates = [action for action in batch if isinstance(action, CreateRemote)]
+        done.extend(weakref.ref(self.snapshot.host[action.host_id]) for action in creates)
+        real(self, batch)
+
+    monkeypatch.setattr(Executor, "_remote_batch", watched)
+    engine = SyncEngine(world.store, world.schedule, world.clients, clock=world.clock, batch_size=2)
+
+    report = engine.sync(world.profile, *world.backends())
+
+    assert report.count(Side.REMOTE, "created") == 6
+    assert alive_at_each_batch == [0, 0, 0]  # the actions and host records of done batches
 
 
 def test_a_tombstone_that_kept_the_recorded_etag_is_still_a_deletion(world: World) -> None:

@@ -124,9 +124,11 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         host = self._read_host(full, rows)
         listing = self.list_remote(None if full else self.cursor(Side.REMOTE))
         self.warnings.extend(listing.warnings)
-        items = [item for item in listing.items if self.accepts(item)]
+        items = (item for item in listing.items if self.accepts(item))
         partial = not (host.complete or listing.complete)
-        unchanged_remote: set[str] = set()
+        # mapped items listed at their recorded etag: needed to confirm absences in a full
+        # listing (a change feed leaves out what it does not list anyway)
+        unchanged_remote: set[str] | None = set() if listing.complete else None
         if partial:  # change feeds on both sides: only the rows of what changed
             remote = {item.id: self._remote(item, intents) for item in items}
             host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, remote)
@@ -136,7 +138,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             mapped = len(mapping)
             remote = self._changed_remote(items, mapping, intents, unchanged_remote)
         forgotten: dict[str, str] = {}
-        if listing.complete:
+        if unchanged_remote is not None:
             self._confirm_remote_absences(mapping, remote, unchanged_remote, forgotten)
         if host.complete:
             self._confirm_host_absences(mapping, host, forgotten)
@@ -218,25 +220,34 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
 
     def _changed_remote(
         self,
-        items: Sequence[R],
+        items: Iterable[R],
         mapping: Mapping[str, MappingRow],
         intents: Mapping[str, F],
-        unchanged: set[str],
+        unchanged: set[str] | None,
     ) -> dict[str, RemoteRecord[F]]:
-        """The records of the listed items, but for mapped ones at their recorded etag: those
-        go to ``unchanged`` (the planner takes an unlisted mapped item for an unchanged one,
-        as from a change feed). Reading back an initial sync's writes, or a full listing of a
-        quiet calendar, then builds no record and proves no ownership per item."""
-        recorded = {row.remote_id: row.remote_etag for row in mapping.values()} if items else {}
+        """The records of the listed items, but for those whose marker leads to their own
+        mapping row at the recorded etag: they are left out (into ``unchanged``, when given),
+        as a change feed leaves out what did not change, and the planner takes them for
+        unchanged. Reading back an initial sync's writes, or a full listing of a quiet
+        calendar, then costs a lookup per item: no record, no proof of ownership."""
         remote: dict[str, RemoteRecord[F]] = {}
         for item in items:
-            etag = recorded.get(item.id)
-            if etag is not None and item.etag == etag and self.in_scope_and_readable(item):
-                unchanged.add(item.id)
+            marker = item.marker
+            row = None if marker is None else mapping.get(marker.host_id)
+            if (
+                row is not None
+                and row.remote_id == item.id
+                and row.remote_etag is not None
+                and row.remote_etag == item.etag
+                and self.in_scope_and_readable(item)
+            ):
                 remote.pop(item.id, None)  # the last listing of an id is the one that counts
+                if unchanged is not None:
+                    unchanged.add(item.id)
             else:
                 remote[item.id] = self._remote(item, intents)
-                unchanged.discard(item.id)
+                if unchanged is not None:
+                    unchanged.discard(item.id)
         return remote
 
     def _remote(self, item: R, intents: Mapping[str, F]) -> RemoteRecord[F]:

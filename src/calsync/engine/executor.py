@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Generic
 
@@ -56,8 +56,15 @@ def needs_remote_write(action: Action[F]) -> bool:
 LOCAL_CHUNK = 200
 
 
-def _batches(actions: Sequence[Action[F]], size: int) -> list[Sequence[Action[F]]]:
-    return [actions[i : i + size] for i in range(0, len(actions), size)]
+def _taken(actions: list[Action[F]], size: int) -> Iterator[list[Action[F]]]:
+    """``actions`` in order, ``size`` at a time, each batch taken out of the list as it is
+    handed out (so the list no longer holds what was done)."""
+    actions.reverse()
+    while actions:
+        batch = actions[-size:]
+        del actions[-size:]
+        batch.reverse()
+        yield batch
 
 
 class Executor(Generic[F, H, R]):
@@ -80,20 +87,35 @@ class Executor(Generic[F, H, R]):
         self.done = 0
         self.total = 0
 
-    def run(self, actions: Sequence[Action[F]]) -> None:
-        """Perform ``actions``; failures are counted in ``self.failed`` and reported."""
+    def run(self, actions: list[Action[F]]) -> None:
+        """Perform ``actions``, emptying the list; failures are counted in ``self.failed``
+        and reported.
+
+        Each batch is let go once done, with the host records of the items it created: the
+        memory of a large plan (an initial sync plans an action per item) goes back while it
+        is carried out instead of after.
+        """
         self._note_conflicts(actions)
         self.total = len(actions)
         remote = [a for a in actions if needs_remote_write(a)]
         local = [a for a in actions if not needs_remote_write(a)]
+        actions.clear()
         size = self.ctx.batch_size or self.adapter.remote_batch_size
-        for batch in _batches(remote, max(1, size)):
+        for batch in _taken(remote, max(1, size)):
             self._remote_batch(batch)
-        for chunk in _batches(local, LOCAL_CHUNK):
+            self._let_go(batch)
+        for chunk in _taken(local, LOCAL_CHUNK):
             with self.ctx.store.transaction():  # one commit per chunk, not per item
                 for action in chunk:
                     self._guarded(action, partial(self._local, action))
                     self._progress(1)
+
+    def _let_go(self, batch: Sequence[Action[F]]) -> None:
+        """Drop the host records of the items a done batch created (a create is never
+        re-planned, so nothing reads them again)."""
+        for action in batch:
+            if isinstance(action, CreateRemote):
+                self.snapshot.host.pop(action.host_id, None)
 
     # -- remote writes -------------------------------------------------------------------
 
@@ -182,7 +204,7 @@ class Executor(Generic[F, H, R]):
             "re-planned %s after a remote change: %d action(s)", host_id, len(retry.actions)
         )
         executor = Executor(self.adapter, mapping, mini, replanning=True)
-        executor.run(retry.actions)
+        executor.run(list(retry.actions))
         self.failed += executor.failed
 
     # -- host-side and bookkeeping actions -----------------------------------------------

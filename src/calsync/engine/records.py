@@ -69,7 +69,7 @@ class Snapshot(Generic[F]):
             base to adopt such an item with after a crash.
     """
 
-    host: Mapping[str, HostRecord[F]]
+    host: dict[str, HostRecord[F]]
     host_deleted: frozenset[str] = frozenset()
     remote: Mapping[str, RemoteRecord[F]] = field(factory=dict)
     forgotten: Mapping[str, str] = field(factory=dict)

@@ -157,9 +157,11 @@ class SyncEngine:
             self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
             if ctx.dry_run:
                 return
+            actions = list(the_plan.actions)
+            del the_plan  # the executor lets the actions go as it carries them out
             applying = True
             executor = Executor(adapter, mapping, snapshot.snapshot)
-            executor.run(the_plan.actions)
+            executor.run(actions)
         except CalendarGone:
             self._calendar_gone(adapter)
             return
