@@ -191,15 +191,19 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         unchanged: set[str] | None = None,
     ) -> dict[str, HostRecord[F]]:
         records: dict[str, HostRecord[F]] = {}
+        # a quiet full listing spends its time in this loop: one lookup per item
+        row_of = mapping.get if mapping is not None and unchanged is not None else None
+        add_unchanged = unchanged.add if unchanged is not None else None
+        revision_of = self.host_revision
         for item in items:
             if isinstance(item, Unreadable):
                 self.unreadable[item.id] = item.reason
                 continue
-            if mapping is not None and unchanged is not None:
-                row = mapping.get(item.id)
+            if row_of is not None and add_unchanged is not None:
+                row = row_of(item.id)
                 recorded = None if row is None else row.host_revision
-                if recorded is not None and self.host_revision(item) == recorded:
-                    unchanged.add(item.id)
+                if recorded is not None and revision_of(item) == recorded:
+                    add_unchanged(item.id)
                     continue
             record = self.host_record(item)
             problem = self.refuse(record)
@@ -327,6 +331,8 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
     def _confirm_host_absences(
         self, mapping: Mapping[str, MappingRow], host: HostRead[F], forgotten: dict[str, str]
     ) -> None:
+        if len(host.unchanged) == len(mapping):
+            return  # every mapped item was listed unchanged (they are mapped ids): none missing
         replaced = {record.replaces for record in host.records.values() if record.replaces}
         missing = [
             host_id
@@ -368,6 +374,8 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
     ) -> None:
         """Fetch what adoption needs: host items named by our markers, remote origins, and the
         remote items of creates journaled before a crash."""
+        if not remote and all(host_id in mapping for host_id in host.records):
+            return  # nothing unmapped on either side (a quiet run, or only mapped changes)
         mapped_remote = {row.remote_id for row in mapping.values()}
         claimed = [
             r.marker.host_id
