@@ -159,6 +159,22 @@ def test_importing_the_command_line_does_not_load_the_emulator() -> None:
     assert result.stdout.strip() == "False"
 
 
+def test_the_in_memory_fakes_load_neither_the_emulator_nor_the_mail_client() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, calsync, calsync.testing; "
+        "print(sorted(m for m in ('smtplib', 'ssl', 'http.server', 'calsync.testing.emulator') "
+        "if m in sys.modules)); "
+        "from calsync.testing import GoogleEmulator; print(GoogleEmulator.__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["[]", "GoogleEmulator"]
+
+
 #: Modules allowed to import the ``web`` extra (Starlette, uvicorn), and how.
 WEB_EXTRA = ("starlette", "uvicorn")
 

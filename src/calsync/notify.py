@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import abc
 import logging
-import smtplib
-import ssl
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from calsync.engine.report import SyncReport
 from calsync.notices import Notice
 from calsync.profile import ProfileStatus, SyncProfile
+
+if TYPE_CHECKING:
+    import smtplib
 
 __all__ = ["EmailNotifier", "Notifier", "SmtpSettings", "compose_message"]
 
@@ -191,6 +193,10 @@ class EmailNotifier(Notifier):
         Raises:
             smtplib.SMTPException, OSError: the server could not be reached or refused it.
         """
+        # imported here: smtplib and ssl are about 9 MB of a process that never mails
+        import smtplib  # noqa: PLC0415
+        import ssl  # noqa: PLC0415
+
         settings = self.settings
         context = ssl.create_default_context()
         if settings.ca_file:

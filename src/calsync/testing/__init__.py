@@ -11,12 +11,16 @@ and a Google emulator that the real google-api-python-client talks to over HTTP.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from calsync.testing._faults import SimulatedCrash
-from calsync.testing.emulator import GoogleEmulator
 from calsync.testing.host import MemoryContactSource, MemoryScheduleSource
 from calsync.testing.memory_calendar import MemoryCalendarBackend
 from calsync.testing.memory_contacts import MemoryContactsBackend
 from calsync.testing.profiles import MemoryProfileStore
+
+if TYPE_CHECKING:
+    from calsync.testing.emulator import GoogleEmulator
 
 __all__ = [
     "GoogleEmulator",
@@ -27,3 +31,13 @@ __all__ = [
     "MemoryScheduleSource",
     "SimulatedCrash",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # the emulator (an HTTP server and the Google client's parts) is imported when first
+    # asked for: about 4 MB and 70 modules a test of the in-memory fakes does not need
+    if name == "GoogleEmulator":
+        from calsync.testing.emulator import GoogleEmulator  # noqa: PLC0415
+
+        return GoogleEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
