@@ -17,7 +17,6 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
-from calsync.engine.actions import Action, CreateRemote
 from calsync.engine.channel_spec import ChannelSpec
 from calsync.engine.context import (
     FATAL,
@@ -31,14 +30,15 @@ from calsync.engine.context import (
     RunContext,
     ids_to_look_up,
 )
-from calsync.engine.fields import decode_base, encode_base
+from calsync.engine.fields import decode_base
+from calsync.engine.journal import CreateJournal
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import ItemError
 from calsync.errors import BackendError
 from calsync.model import Channel
 from calsync.policies import Side
 from calsync.sources import Unreadable
-from calsync.state.base import MappingRow, PendingCreate
+from calsync.state.base import MappingRow
 
 __all__ = [
     "ChannelAdapter",
@@ -71,10 +71,10 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         #: mapped host ids whose remote item could not be read this run
         self.unknown: set[str] = set()
         self.read_failures = 0
-        #: the creates this run journaled and has not recorded as pairs yet: host id ->
-        #: (fields, their encoded base); an entry goes once its pair is recorded, so the
-        #: entries live for one batch, not for the whole run
-        self.journaled: dict[str, tuple[F, str]] = {}
+        #: the creates this run journals before sending them
+        self.journal: CreateJournal[F] = CreateJournal(
+            ctx.store, ctx.profile.id, self.channel, ctx.now
+        )
 
     @property
     def profile_id(self) -> str:
@@ -416,45 +416,6 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             row = mapping.get(host_id)
             if row is not None:
                 remote.pop(row.remote_id, None)
-
-    # -- intents -------------------------------------------------------------------------
-
-    def record_intents(self, actions: Sequence[Action[F]]) -> None:
-        """Journal the creates about to be sent, with their fields (the adoption base)."""
-        creates = [a for a in actions if isinstance(a, CreateRemote)]
-        if not creates:
-            return
-        store, now = self.ctx.store, self.ctx.now
-        with store.transaction():
-            for action in creates:
-                base = encode_base(action.fields)
-                self.journaled[action.host_id] = (action.fields, base)
-                store.add_pending(
-                    PendingCreate(self.profile_id, self.channel, action.host_id, now, base)
-                )
-
-    def encoded(self, host_id: str, fields: F) -> str:
-        """The base of ``fields``, encoded once: a create's fields were encoded when its
-        intent was journaled."""
-        journaled = self.journaled.get(host_id)
-        if journaled is not None and journaled[0] is fields:
-            return journaled[1]
-        return encode_base(fields)
-
-    def recorded(self, host_id: str) -> None:
-        """The pair of ``host_id`` is recorded (its intent is gone with it)."""
-        self.journaled.pop(host_id, None)
-
-    def finish(self, complete: bool) -> None:
-        """After a complete listing was applied, older intents have done their work: every
-        item they announced was adopted or is gone. Intents journaled by this run and not
-        recorded as pairs (their create failed) stay."""
-        if not complete:
-            return
-        store = self.ctx.store
-        for host_id in store.pending(self.profile_id, self.channel):
-            if host_id not in self.journaled:
-                store.remove_pending(self.profile_id, self.channel, host_id)
 
     def host_record_of(self, host_id: str, snapshot: Snapshot[F]) -> HostRecord[F] | None:
         """The host record of ``host_id`` in ``snapshot``, if any."""

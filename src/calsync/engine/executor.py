@@ -120,7 +120,7 @@ class Executor(Generic[F, H, R]):
     # -- remote writes -------------------------------------------------------------------
 
     def _remote_batch(self, batch: Sequence[Action[F]]) -> None:
-        self.adapter.record_intents(batch)
+        self.adapter.journal.record(batch)
         try:
             results = self.adapter.write_remote(batch)
         except FATAL:
@@ -272,7 +272,7 @@ class Executor(Generic[F, H, R]):
     ) -> None:
         ctx = self.ctx
         channel = self.adapter.channel
-        base = self.adapter.encoded(host_id, fields)
+        base = self.adapter.journal.encoded(host_id, fields)
         row = MappingRow(
             profile_id=ctx.profile.id,
             channel=channel,
@@ -290,7 +290,7 @@ class Executor(Generic[F, H, R]):
                 ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
             ctx.store.put_mapping(row)
             ctx.store.remove_pending(ctx.profile.id, channel, host_id)
-        self.adapter.recorded(host_id)
+        self.adapter.journal.recorded(host_id)
 
     def _delete_mapping(self, host_id: str) -> None:
         self.ctx.store.delete_mapping(self.ctx.profile.id, self.adapter.channel, host_id)

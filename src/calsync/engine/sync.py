@@ -180,7 +180,7 @@ class SyncEngine:
             advance_host=clean and Side.REMOTE not in held_sides,
             advance_remote=clean and Side.HOST not in held_sides,
         )
-        adapter.finish(full and clean)
+        adapter.journal.finish(full and clean)
 
     def _note_plan(
         self,
