@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from calsync.engine import DeleteHost, DeleteRemote, Forget
-from calsync.engine.planner import _hold_mass_deletions
+from calsync.engine.plans import hold_mass_deletions
 from calsync.model import Channel, RecordKind
 from calsync.policies import DeletionRules
 
@@ -39,7 +39,7 @@ def test_holding_deletions_compares_no_actions_for_equality(equality_checks: lis
     others: list[Any] = [Forget(Channel.CALENDAR, f"f{i}", "left the window") for i in range(400)]
     actions = [a for pair in zip(others, held_back, strict=True) for a in pair]
 
-    kept, held = _hold_mass_deletions(actions, 1000, DeletionRules(), confirmed=False)
+    kept, held = hold_mass_deletions(actions, 1000, DeletionRules(), confirmed=False)
     compared = equality_checks[0]
 
     assert (kept, held) == (others, held_back)

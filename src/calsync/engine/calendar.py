@@ -40,7 +40,7 @@ from calsync.engine.actions import (
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import HostWrite, RunContext, digest
 from calsync.engine.fields import decode_base
-from calsync.engine.planner import PlanRules
+from calsync.engine.plans import PlanRules
 from calsync.engine.records import HostRecord, RemoteRecord
 from calsync.errors import CalendarGone, CalsyncError
 from calsync.ids import event_id_for

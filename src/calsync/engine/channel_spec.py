@@ -12,7 +12,7 @@ from typing import Generic
 from calsync.backends import RemoteListing, WriteResult
 from calsync.engine.actions import Action, CreateHost, DeleteHost, Update
 from calsync.engine.context import H, HostWrite, R
-from calsync.engine.planner import PlanRules
+from calsync.engine.plans import PlanRules
 from calsync.engine.records import F, HostRecord, RemoteRecord
 from calsync.model import Marker
 from calsync.sources import HostChanges, Unreadable

@@ -33,7 +33,7 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import HostWrite, RunContext, digest
-from calsync.engine.planner import PlanRules
+from calsync.engine.plans import PlanRules
 from calsync.engine.records import HostRecord, RemoteRecord
 from calsync.errors import NotFound
 from calsync.model import Channel, Contact, ContactFields, Marker, RecordKind

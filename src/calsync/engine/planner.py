@@ -24,11 +24,9 @@ The planner never performs I/O; the executor does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Generic
-
-from attrs import frozen
 
 from calsync.engine.actions import (
     Action,
@@ -38,7 +36,6 @@ from calsync.engine.actions import (
     DeleteRemote,
     Forget,
     Link,
-    ResolvedConflict,
     Update,
 )
 from calsync.engine.fields import (
@@ -48,46 +45,16 @@ from calsync.engine.fields import (
     fingerprint_of,
 )
 from calsync.engine.merge import ThreeWay
+from calsync.engine.plans import Plan, PlanRules, hold_mass_deletions
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.ids import is_event_id
 from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import (
-    ConflictPolicy,
-    DeletionRules,
-    FieldRules,
     RemoteDeletion,
 )
 from calsync.state.base import MappingRow
 
-__all__ = ["Plan", "PlanRules", "plan"]
-
-
-@frozen
-class PlanRules(Generic[F]):
-    """Everything the planner needs to know about the profile's channel."""
-
-    channel: Channel
-    fields_cls: type[F]
-    namespace: str
-    inbound: bool
-    field_rules: FieldRules
-    conflict_policy: ConflictPolicy
-    deletion_rules: DeletionRules
-    remote_id_for: Callable[[str], str | None]
-
-
-@frozen
-class Plan(Generic[F]):
-    """The actions to perform, the deletions held back, and warnings for the user."""
-
-    actions: tuple[Action[F], ...]
-    held: tuple[DeleteRemote | DeleteHost, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def conflicts(self) -> tuple[ResolvedConflict, ...]:
-        """Every conflict the plan resolves."""
-        return tuple(c for a in self.actions if isinstance(a, Update) for c in a.conflicts)
+__all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
 
 
 def plan(
@@ -106,7 +73,7 @@ def plan(
     planner = _Planner(snapshot, mapping, rules)
     planner.run()
     total = len(mapping) if mapped is None else mapped
-    actions, held = _hold_mass_deletions(
+    actions, held = hold_mass_deletions(
         planner.actions, total, rules.deletion_rules, confirm_deletions
     )
     warnings = list(planner.warnings)
@@ -116,30 +83,6 @@ def plan(
             "confirm them to let them happen"
         )
     return Plan(tuple(actions), tuple(held), tuple(warnings))
-
-
-def _hold_mass_deletions(
-    actions: list[Action[F]], mapped: int, rules: DeletionRules, confirmed: bool
-) -> tuple[list[Action[F]], list[DeleteRemote | DeleteHost]]:
-    """Hold each side's deletions when they are a mass deletion; linear in the actions."""
-    if confirmed:
-        return actions, []
-    remote = [a for a in actions if isinstance(a, DeleteRemote)]
-    host = [a for a in actions if isinstance(a, DeleteHost)]
-    held_types: set[type] = set()
-    if rules.holds(len(remote), mapped):
-        held_types.add(DeleteRemote)
-    if rules.holds(len(host), mapped):
-        held_types.add(DeleteHost)
-    if not held_types:
-        return actions, []
-    kept = [a for a in actions if type(a) not in held_types]
-    held: list[DeleteRemote | DeleteHost] = []
-    if DeleteRemote in held_types:
-        held.extend(remote)
-    if DeleteHost in held_types:
-        held.extend(host)
-    return kept, held
 
 
 class _Planner(Generic[F]):

@@ -1,0 +1,68 @@
+"""What a plan is: the rules a channel is planned under, the plan itself, and the
+mass-deletion hold applied to every plan (see :mod:`calsync.engine.planner`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic
+
+from attrs import frozen
+
+from calsync.engine.actions import Action, DeleteHost, DeleteRemote, ResolvedConflict, Update
+from calsync.engine.records import F
+from calsync.model import Channel
+from calsync.policies import ConflictPolicy, DeletionRules, FieldRules
+
+__all__ = ["Plan", "PlanRules", "hold_mass_deletions"]
+
+
+@frozen
+class PlanRules(Generic[F]):
+    """Everything the planner needs to know about the profile's channel."""
+
+    channel: Channel
+    fields_cls: type[F]
+    namespace: str
+    inbound: bool
+    field_rules: FieldRules
+    conflict_policy: ConflictPolicy
+    deletion_rules: DeletionRules
+    remote_id_for: Callable[[str], str | None]
+
+
+@frozen
+class Plan(Generic[F]):
+    """The actions to perform, the deletions held back, and warnings for the user."""
+
+    actions: tuple[Action[F], ...]
+    held: tuple[DeleteRemote | DeleteHost, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def conflicts(self) -> tuple[ResolvedConflict, ...]:
+        """Every conflict the plan resolves."""
+        return tuple(c for a in self.actions if isinstance(a, Update) for c in a.conflicts)
+
+
+def hold_mass_deletions(
+    actions: list[Action[F]], mapped: int, rules: DeletionRules, confirmed: bool
+) -> tuple[list[Action[F]], list[DeleteRemote | DeleteHost]]:
+    """Hold each side's deletions when they are a mass deletion; linear in the actions."""
+    if confirmed:
+        return actions, []
+    remote = [a for a in actions if isinstance(a, DeleteRemote)]
+    host = [a for a in actions if isinstance(a, DeleteHost)]
+    held_types: set[type] = set()
+    if rules.holds(len(remote), mapped):
+        held_types.add(DeleteRemote)
+    if rules.holds(len(host), mapped):
+        held_types.add(DeleteHost)
+    if not held_types:
+        return actions, []
+    kept = [a for a in actions if type(a) not in held_types]
+    held: list[DeleteRemote | DeleteHost] = []
+    if DeleteRemote in held_types:
+        held.extend(remote)
+    if DeleteHost in held_types:
+        held.extend(host)
+    return kept, held
