@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, TypeAlias
 
 import attrs
@@ -135,6 +135,18 @@ class TimeRange:
 
     def overlaps(self, when: When) -> bool:
         """True when ``when`` touches the range (Google's timeMin/timeMax semantics)."""
+        if type(when) is Timed:
+            start_zone, end_zone = when.start.tzinfo, when.end.tzinfo
+            if (start_zone is not self.end.tzinfo or type(start_zone) is timezone) and (
+                end_zone is not self.start.tzinfo or type(end_zone) is timezone
+            ):
+                # aware datetimes compare as instants unless they share a tzinfo object,
+                # which compares wall times, fold ignored (exact for a fixed offset): the
+                # answer bounds() gives, without converting both ends of every listed item
+                if not when.start < self.end:
+                    return False
+                if when.end > self.start:
+                    return True
         start, end = when.bounds()
         return start < self.end and (end > self.start or (start == end and start >= self.start))
 
