@@ -18,7 +18,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from calsync.engine import HostRecord, PlanRules, RemoteRecord, Snapshot, plan
-from calsync.engine.fields import encode_base, fingerprint
+from calsync.engine.fields import encode_base
 from calsync.ids import event_id_for
 from calsync.model import Channel, EventFields, Marker, RecordKind, Timed
 from calsync.policies import DeletionRules, FieldRules, host_wins
@@ -54,7 +54,6 @@ def build(n: int, changes: int, feed: bool) -> tuple[Snapshot, dict[str, Mapping
             remote_id,
             RecordKind.SESSION,
             encode_base(base),
-            fingerprint(base),
             "1",
             '"1"',
             T0,

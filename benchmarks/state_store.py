@@ -34,7 +34,7 @@ BASE = (
 
 
 def make_row(number: int) -> MappingRow:
-    """A realistic row: JSON base, a SHA-256 fingerprint, an etag."""
+    """A realistic row: JSON base, a hashed remote id, an etag."""
     digest = hashlib.sha256(str(number).encode()).hexdigest()
     return MappingRow(
         profile_id=PROFILE,
@@ -43,7 +43,6 @@ def make_row(number: int) -> MappingRow:
         remote_id=f"cs{digest[:26]}",
         kind=RecordKind.SESSION,
         base=BASE,
-        fingerprint=digest,
         host_revision=str(number),
         remote_etag=f'"{3_000_000_000_000 + number}"',
         synced_at=SYNCED_AT + timedelta(seconds=number),

@@ -1,5 +1,5 @@
-"""The stored base of a pair is canonical JSON: the same fields always give the same text (and
-so the same fingerprint), whichever way the engine encodes them."""
+"""The stored base of a pair is canonical JSON: the same fields always give the same text,
+whichever way the engine encodes them (the planner compares it to tell an unchanged side)."""
 
 from __future__ import annotations
 

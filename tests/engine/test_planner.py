@@ -21,7 +21,7 @@ from calsync.engine import (
     Update,
     plan,
 )
-from calsync.engine.fields import encode_base, fingerprint
+from calsync.engine.fields import encode_base
 from calsync.ids import event_id_for
 from calsync.model import Channel, EventFields, Marker, RecordKind, Timed
 from calsync.policies import (
@@ -73,7 +73,6 @@ def row(
         remote_id=f"ev{host_id}",
         kind=kind,
         base=encode_base(base),
-        fingerprint=fingerprint(base),
         host_revision=rev,
         remote_etag='"1"',
         synced_at=T0,
@@ -426,7 +425,7 @@ def test_an_item_adopted_after_a_crash_keeps_a_google_edit_made_since() -> None:
     )
 
 
-def test_an_etag_bump_with_the_recorded_fingerprint_is_recorded_without_a_merge() -> None:
+def test_an_etag_bump_with_the_recorded_base_is_recorded_without_a_merge() -> None:
     base = fields()
     snapshot = Snapshot(host={}, remote={"ev1": remote("ev1", base, etag='"2"')})
 

@@ -129,8 +129,8 @@ def test_a_quiet_run_costs_the_same_queries_whatever_the_profile_holds(
 
 
 def test_an_upgrade_from_schema_version_1_keeps_every_row(database: Database) -> None:
-    """Version 1 kept two fingerprints per row; version 2 keeps one (the host side's, which
-    is the digest of the base both sides agreed on) and a base with each intent."""
+    """Version 1 kept two fingerprints per row, version 2 one and version 4 none (the base
+    is compared itself); version 2 keeps a base with each intent."""
     assert migrate_schema(database, target=1) == 1  # as the previous calsync left it
     with database.transaction() as conn:
         conn.execute(
@@ -144,7 +144,7 @@ def test_an_upgrade_from_schema_version_1_keeps_every_row(database: Database) ->
         PostgresStateStore(database, tenant="t")
     upgraded = PostgresStateStore(database, tenant="t", migrate=True)
     [row] = upgraded.mappings("alice", Channel.CALENDAR).values()
-    assert (row.remote_id, row.fingerprint, row.kind.value) == ("r1", "fp-h1", "session")
+    assert (row.remote_id, row.base, row.kind.value) == ("r1", "{}", "session")
     assert upgraded.pending("alice", Channel.CONTACTS)["c1"].base is None
     assert upgraded.get_cursor("alice", "calendar.sync") == "tok"
     assert upgraded.schema_version() == PostgresStateStore.SCHEMA_VERSION

@@ -30,7 +30,6 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, HostWrite, R
-from calsync.engine.fields import fingerprint_of
 from calsync.engine.planner import plan
 from calsync.engine.records import F, Snapshot
 from calsync.engine.report import ConflictNote, ItemError, display
@@ -280,7 +279,6 @@ class Executor(Generic[F, H, R]):
             remote_id=remote_id,
             kind=kind,
             base=base,
-            fingerprint=fingerprint_of(base),
             host_revision=host_revision,
             remote_etag=etag,
             synced_at=ctx.now,

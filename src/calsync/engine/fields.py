@@ -1,15 +1,15 @@
-"""Synced field values: the base codec and fingerprints.
+"""Synced field values: the base codec.
 
 The *base* of a three-way merge is the field values both sides agreed on at the last sync. It
-is stored as canonical JSON (sorted keys, UTC instants) so that a fingerprint — a short digest
-of that JSON — changes exactly when the content changes, never with formatting or etags. The
+is stored as canonical JSON (sorted keys, UTC instants), so that the encoding of a side's
+fields equals the stored base exactly when the content is the same, whatever the formatting
+or etags (the planner's "unchanged" test). The
 JSON is the one untyped boundary of the engine: :func:`decode_base` turns it back into the
 channel's field record at once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -26,8 +26,6 @@ __all__ = [
     "decode_base",
     "encode_base",
     "field_names",
-    "fingerprint",
-    "fingerprint_of",
     "replace_values",
 ]
 
@@ -100,13 +98,3 @@ def _encode_when(when: AllDay | Timed | None) -> str:
 def decode_base(text: str, cls: type[F]) -> F:
     """The fields stored by :func:`encode_base`."""
     return _converter.structure(json.loads(text), cls)
-
-
-def fingerprint_of(base: str) -> str:
-    """A short digest of an encoded base."""
-    return hashlib.blake2b(base.encode(), digest_size=12).hexdigest()
-
-
-def fingerprint(fields: Fields) -> str:
-    """A short digest of the canonical form of ``fields``."""
-    return fingerprint_of(encode_base(fields))

@@ -7,7 +7,7 @@
   allows); a field changed on both sides to different values is a conflict for the policy;
   equal values are converged whatever the base says;
 * a side is unchanged when its revision (host) or etag (remote) is the one recorded, or when
-  its fields have the recorded fingerprint — so a quiet run costs lookups, and an etag or
+  its fields encode to the recorded base — so a quiet run costs lookups, and an etag or
   revision that moved without a content change is recorded, never merged;
 * deletions are only ever taken from *explicit* evidence the snapshot collected (a tombstone,
   or an absence that a direct read confirmed); an item merely missing from a listing is not in
@@ -42,7 +42,6 @@ from calsync.engine.fields import (
     decode_base,
     encode_base,
     field_names,
-    fingerprint_of,
 )
 from calsync.engine.merge import ThreeWay
 from calsync.engine.plans import Plan, PlanRules, hold_mass_deletions
@@ -289,7 +288,7 @@ class _Planner(Generic[F]):
     ) -> bool:
         if revision is not None and revision == recorded:
             return True
-        return fingerprint_of(encode_base(view)) == row.fingerprint
+        return encode_base(view) == row.base
 
     def _reconcile(
         self,

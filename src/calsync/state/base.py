@@ -3,8 +3,8 @@
 Per profile, the store keeps
 
 * **mapping rows** — one per synced pair (host item ↔ remote item) with the last synced field
-  values (the *base* of the three-way merge), its fingerprint (the planner's "unchanged"
-  test), and the host revision and remote etag seen at that sync;
+  values (the *base* of the three-way merge, and the planner's "unchanged" test), and the
+  host revision and remote etag seen at that sync;
 * **cursors** — named opaque positions: the host change feed and the calendar and contacts
   sync tokens, plus a few named values kept the same way (a digest of the options the
   cursors were taken under, the remote contact group, the last run). Each has its own
@@ -60,9 +60,8 @@ class MappingRow:
         remote_id: the remote item's id (unique per profile and channel).
         kind: what the pair is about (session, appointment, unlinked appointment, client).
         base: the field values both sides agreed on at the last sync, serialised by the engine
-            (opaque text to the store).
-        fingerprint: a digest of ``base``; a side whose fields have this fingerprint has not
-            changed since the last sync, whatever its revision or etag says.
+            (opaque text to the store; a side whose fields encode to it has not changed since
+            the last sync, whatever its revision or etag says).
         host_revision: the host's revision seen then (``None`` when the host gives none).
         remote_etag: the remote etag seen then.
         synced_at: when the pair was last synced.
@@ -74,7 +73,6 @@ class MappingRow:
     remote_id: str
     kind: RecordKind
     base: str
-    fingerprint: str
     host_revision: str | None
     remote_etag: str | None
     synced_at: datetime

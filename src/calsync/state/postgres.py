@@ -55,7 +55,7 @@ Params = Sequence[Any] | Mapping[str, Any]
 # -- mappings ----------------------------------------------------------------------------
 
 _SELECT_MAPPINGS: LiteralString = (
-    "SELECT host_id, remote_id, kind, base, fingerprint, host_revision, remote_etag, synced_at"
+    "SELECT host_id, remote_id, kind, base, host_revision, remote_etag, synced_at"
     " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
 )
 _SELECT_MAPPINGS_OF: LiteralString = (
@@ -68,15 +68,15 @@ _COUNT_MAPPINGS: LiteralString = (
 # is written (rowcount 0) and the caller's transaction goes on.
 _PUT_MAPPING: LiteralString = """
     INSERT INTO mappings (tenant, profile_id, channel, host_id, remote_id, kind, base,
-        fingerprint, host_revision, remote_etag, synced_at)
+        host_revision, remote_etag, synced_at)
     SELECT %(tenant)s, %(profile_id)s, %(channel)s, %(host_id)s, %(remote_id)s, %(kind)s,
-        %(base)s, %(fingerprint)s, %(host_revision)s, %(remote_etag)s, %(synced_at)s
+        %(base)s, %(host_revision)s, %(remote_etag)s, %(synced_at)s
     WHERE NOT EXISTS (
         SELECT 1 FROM mappings WHERE tenant = %(tenant)s AND profile_id = %(profile_id)s
         AND channel = %(channel)s AND remote_id = %(remote_id)s AND host_id <> %(host_id)s)
     ON CONFLICT (tenant, profile_id, channel, host_id) DO UPDATE SET
         remote_id = excluded.remote_id, kind = excluded.kind, base = excluded.base,
-        fingerprint = excluded.fingerprint, host_revision = excluded.host_revision,
+        host_revision = excluded.host_revision,
         remote_etag = excluded.remote_etag, synced_at = excluded.synced_at
 """
 _DELETE_MAPPING: LiteralString = (
@@ -291,7 +291,7 @@ class PostgresStateStore(StateStore):
         params = {
             "tenant": self.tenant, "profile_id": row.profile_id, "channel": row.channel.value,
             "host_id": row.host_id, "remote_id": row.remote_id, "kind": row.kind.value,
-            "base": row.base, "fingerprint": row.fingerprint, "host_revision": row.host_revision,
+            "base": row.base, "host_revision": row.host_revision,
             "remote_etag": row.remote_etag, "synced_at": _as_utc(row.synced_at),
         }  # fmt: skip
         if self._run(_PUT_MAPPING, params) == 0:
@@ -443,10 +443,10 @@ def _outcome(cursor: psycopg.Cursor[Any]) -> tuple[int, list[Any]]:
 
 
 def _mapping_row(profile_id: str, channel: Channel, record: Sequence[Any]) -> MappingRow:
-    host_id, remote_id, kind, base, fingerprint, revision, etag, synced_at = record
+    host_id, remote_id, kind, base, revision, etag, synced_at = record
     return MappingRow(
-        profile_id, channel, host_id, remote_id, _KINDS[kind], base, fingerprint, revision,
-        etag, synced_at.astimezone(UTC),
+        profile_id, channel, host_id, remote_id, _KINDS[kind], base, revision, etag,
+        synced_at.astimezone(UTC),
     )  # fmt: skip
 
 

@@ -86,6 +86,9 @@ _MIGRATIONS: Sequence[Sequence[LiteralString]] = (
         )""",
         "CREATE INDEX push_channels_by_profile ON push_channels (tenant, profile_id, expires_at)",
     ),
+    (  # version 4: no fingerprint (the planner compares the base itself)
+        "ALTER TABLE mappings DROP COLUMN fingerprint",
+    ),
 )
 
 #: The version this calsync reads and writes.

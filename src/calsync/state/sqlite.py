@@ -38,15 +38,12 @@ __all__ = ["SqliteStateStore"]
 
 logger = logging.getLogger(__name__)
 
-_MAPPING_COLUMNS = (
-    "host_id, remote_id, kind, base, fingerprint, host_revision, remote_etag, synced_at"
-)
+_MAPPING_COLUMNS = "host_id, remote_id, kind, base, host_revision, remote_etag, synced_at"
 _PUT_MAPPING = f"""
     INSERT INTO mappings (profile_id, channel, {_MAPPING_COLUMNS})
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (profile_id, channel, host_id) DO UPDATE SET
         remote_id = excluded.remote_id, kind = excluded.kind, base = excluded.base,
-        fingerprint = excluded.fingerprint,
         host_revision = excluded.host_revision, remote_etag = excluded.remote_etag,
         synced_at = excluded.synced_at
 """
@@ -471,7 +468,6 @@ def _mapping_params(row: MappingRow) -> tuple[str | None, ...]:
         row.remote_id,
         row.kind.value,
         row.base,
-        row.fingerprint,
         row.host_revision,
         row.remote_etag,
         _to_text(row.synced_at),
@@ -481,9 +477,9 @@ def _mapping_params(row: MappingRow) -> tuple[str | None, ...]:
 def _mapping_row(profile_id: str, channel: Channel, record: tuple[Any, ...]) -> MappingRow:
     """A row from the columns of ``_SELECT_MAPPINGS``, in order."""
     # Positional, in MappingRow's field order: measurably faster for 100k rows than keywords.
-    host_id, remote_id, kind, base, fingerprint, revision, etag, synced_at = record
+    host_id, remote_id, kind, base, revision, etag, synced_at = record
     return MappingRow(
-        profile_id, channel, host_id, remote_id, _KINDS[kind], base, fingerprint, revision, etag,
+        profile_id, channel, host_id, remote_id, _KINDS[kind], base, revision, etag,
         _from_text(synced_at),
     )  # fmt: skip
 

@@ -3,8 +3,8 @@
 ``MIGRATIONS[n]`` brings a file from schema version ``n`` to ``n + 1`` (version 0 is an empty
 file); :class:`~calsync.state.sqlite.SqliteStateStore` applies them in one transaction when it
 opens a file. Version 2 made one fingerprint per mapping row; version 3 added the
-``push_channels`` table. A new table or column is a new migration, never an edit of a released
-one.
+``push_channels`` table; version 4 dropped the fingerprint (the planner compares the base). A
+new table or column is a new migration, never an edit of a released one.
 """
 
 from __future__ import annotations
@@ -88,4 +88,14 @@ def _add_push_channels(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: Sequence[Migration] = (_create_v1, _one_fingerprint_v2, _add_push_channels)
+def _no_fingerprint_v4(conn: sqlite3.Connection) -> None:
+    """Version 4: no fingerprint column (the planner compares the base itself)."""
+    conn.execute("ALTER TABLE mappings DROP COLUMN fingerprint")
+
+
+MIGRATIONS: Sequence[Migration] = (
+    _create_v1,
+    _one_fingerprint_v2,
+    _add_push_channels,
+    _no_fingerprint_v4,
+)

@@ -54,7 +54,6 @@ class MappingContract:
             "r1",
             kind=RecordKind.APPOINTMENT,
             base="{}",
-            fingerprint="fp-2",
             host_revision=None,
             remote_etag=None,
             synced_at=T0 + timedelta(hours=1),
@@ -136,7 +135,6 @@ class MappingContract:
             "rémote;--",
             kind=RecordKind.UNLINKED,
             base="Zoë's 📷 session\n\ttab " + "x" * 100_000,
-            fingerprint="",
         )
         store.put_mapping(row)
 

@@ -51,7 +51,6 @@ def make_mapping_row(
         remote_id=remote_id if remote_id is not None else f"r-{host_id}",
         kind=RecordKind.SESSION,
         base='{"title": "Portrait session"}',
-        fingerprint=f"fp-{host_id}",
         host_revision="rev-1",
         remote_etag='"etag-1"',
         synced_at=T0,
