@@ -35,7 +35,7 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     # the emulator (an HTTP server and the Google client's parts) is imported when first
-    # asked for: about 4 MB and 70 modules a test of the in-memory fakes does not need
+    # asked for: about 5 MB and 70 modules a test of the in-memory fakes does not need
     if name == "GoogleEmulator":
         from calsync.testing.emulator import GoogleEmulator  # noqa: PLC0415
 
