@@ -175,9 +175,11 @@ def test_converting_an_unlinked_appointment_keeps_the_same_event(world: World) -
     assert world.sync().writes == 0
 
 
+@pytest.mark.parametrize("host_feed", [False, True], ids=["host lists in full", "host feed"])
 def test_reading_back_our_own_writes_builds_no_remote_record(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, host_feed: bool
 ) -> None:
+    world.schedule.change_feed = host_feed
     seed(world)
     world.sync()
     built: list[str] = []

@@ -130,9 +130,10 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         # listing (a change feed leaves out what it does not list anyway)
         unchanged_remote: set[str] | None = set() if listing.complete else None
         if partial:  # change feeds on both sides: only the rows of what changed
-            remote = {item.id: self._remote(item, intents) for item in items}
-            host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, remote)
+            listed = list(items)
+            host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, listed)
             mapping, mapped = rows.some(host_ids, remote_ids)
+            remote = self._changed_remote(listed, mapping, intents, unchanged_remote)
         else:
             mapping = rows.all()
             mapped = len(mapping)
@@ -144,7 +145,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             self._confirm_host_absences(mapping, host, forgotten)
         self._resolve_unmapped(mapping, host, remote, intents)
         if partial:  # host items found while resolving (a successor our marker led to)
-            more, _ = ids_to_look_up(host.records, host.deleted, {})
+            more, _ = ids_to_look_up(host.records, host.deleted, ())
             if more - host_ids:
                 mapping.update(rows.some(more - host_ids, set())[0])
         self._leave_out_unknown(mapping, host, remote)

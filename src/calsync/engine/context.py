@@ -4,17 +4,17 @@ reads, and the helpers the channel core uses to establish them (see :mod:`.chann
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from attrs import define, frozen
 
 from calsync.backends import RemoteContact, RemoteEvent
-from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
+from calsync.engine.records import F, HostRecord, Snapshot
 from calsync.engine.report import SyncReport
 from calsync.errors import AuthError, CalendarGone
-from calsync.model import Channel, Contact, RecordKind, ScheduleItem
+from calsync.model import Channel, Contact, Marker, RecordKind, ScheduleItem
 from calsync.profile import SyncProfile
 from calsync.state.base import MappingRow, StateStore
 
@@ -120,16 +120,28 @@ class HostRead(Generic[F]):
     unchanged: set[str]
 
 
+class Listed(Protocol):
+    """A listed remote item as the mapping look-up sees it (an item or its record)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def marker(self) -> Marker | None: ...
+
+
 def ids_to_look_up(
-    host: Mapping[str, HostRecord[F]], deleted: set[str], remote: Mapping[str, RemoteRecord[F]]
+    host: Mapping[str, HostRecord[F]], deleted: set[str], remote: Collection[Listed]
 ) -> tuple[set[str], set[str]]:
     """The host and remote ids whose mapping rows a run over change feeds can touch: the
     changed and deleted host items and the items they replace, the listed remote items, the
-    origins of host items, and the host items our markers name."""
+    origins of host items, and the host items our (well-formed) markers name."""
     host_ids = set(host) | deleted
     host_ids.update(r.replaces for r in host.values() if r.replaces)
-    host_ids.update(r.marker.host_id for r in remote.values() if r.marker is not None)
-    remote_ids = set(remote)
+    host_ids.update(
+        r.marker.host_id for r in remote if r.marker is not None and r.marker.is_well_formed()
+    )
+    remote_ids = {r.id for r in remote}
     remote_ids.update(r.origin for r in host.values() if r.origin)
     return host_ids, remote_ids
 
