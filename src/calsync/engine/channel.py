@@ -230,15 +230,18 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         intents: Mapping[str, F],
         unchanged: set[str] | None,
     ) -> dict[str, RemoteRecord[F]]:
-        """The records of the listed items, but for those whose marker leads to their own
-        mapping row at the recorded etag: they are left out (into ``unchanged``, when given),
-        as a change feed leaves out what did not change, and the planner takes them for
-        unchanged. Reading back an initial sync's writes, or a full listing of a quiet
-        calendar, then costs a lookup per item: no record, no proof of ownership."""
+        """The records of the listed items, but for those whose marker (this profile's)
+        leads to their own mapping row at the recorded etag: they are left out (into
+        ``unchanged``, when given), as a change feed leaves out what did not change, and the
+        planner takes them for unchanged. Reading back an initial sync's writes, or a full
+        listing of a quiet calendar, then costs a lookup per item: no record, no proof of
+        ownership."""
         remote: dict[str, RemoteRecord[F]] = {}
         for item in items:
             marker = item.marker
-            row = None if marker is None else mapping.get(marker.host_id)
+            row = None
+            if marker is not None and marker.namespace == self.profile_id:
+                row = mapping.get(marker.host_id)
             if (
                 row is not None
                 and row.remote_id == item.id
