@@ -211,7 +211,7 @@ class ScheduleItem:
         status: the host's booking status text (a template field).
         revision: an opaque value the host changes whenever anything a template can see changes
             (including the linked client's name and phone). ``None`` means "unknown": calsync
-            then compares content fingerprints every run.
+            then compares the item's content with the stored base every run.
         remote_id: for unlinked appointments, the remote event they were made from.
         replaces: set on an item made by *converting* another item (an unlinked appointment
             turned into a session): the host id of the item it replaces. calsync moves the
@@ -244,8 +244,8 @@ class ScheduleItem:
 class EventFields:
     """The synced content of a calendar event, in calsync's vocabulary.
 
-    This is what fingerprints are computed over and what three-way merges compare, field by
-    field. Text is normalised on construction so that formatting noise is never an edit.
+    This is what the stored base holds and what three-way merges compare, field by field.
+    Text is normalised on construction so that formatting noise is never an edit.
     """
 
     title: str = field(default="", converter=normalise_text)

@@ -7,7 +7,7 @@ serves every user; each method names the user it is about.
 Only the abstract methods must be written. Change feeds are optional: a host that can say
 "what changed since cursor X" overrides :meth:`~ScheduleSource.change_cursor` and
 :meth:`~ScheduleSource.changes_since` and makes quiet runs cost nothing; one that cannot is
-diffed by content fingerprints instead, which is always correct.
+diffed by content (against each pair's stored base) instead, which is always correct.
 
 Errors: any exception an adapter raises is reported against the item (writes) or the run (reads)
 and never loses data. Raise :class:`~calsync.errors.InvalidHostItem` to refuse an item with a
