@@ -229,6 +229,29 @@ def test_a_google_edit_made_after_a_crash_before_the_record_is_kept(world: World
     assert world.events()[event_id].fields.when == timed(3, 14)  # type: ignore[union-attr]
 
 
+def test_a_held_orphan_deletion_is_planned_again_until_it_is_confirmed(world: World) -> None:
+    # found by the state machine: the remote cursor moved past the orphan while its deletion
+    # was held, so no later run saw it again and calsync's event outlived its host item
+    world.schedule.add(USER, session("s1", day=3))
+    world.schedule.add(USER, session("s2", day=4))
+    world.sync()
+    world.schedule.add(USER, session("s3", day=5))
+    world.calendar.crash_after_next("create_event")
+    with pytest.raises(SimulatedCrash):
+        world.sync()  # s3's event is made, its pair never recorded
+    world.calendar.clear_faults()
+    world.schedule.remove(USER, "s3")
+    world.schedule.remove(USER, "s1")
+
+    first, second = world.sync(), world.sync()
+    world.sync(confirm_deletions=True)
+
+    orphan = f"delete orphaned remote calendar item {event_id_for(NS, 's3')} (host s3)"
+    assert orphan in [held.description for held in first.held]
+    assert orphan in [held.description for held in second.held]
+    assert set(world.events()) == {event_id_for(NS, "s2")}
+
+
 # -- 6. the repeated DST hour --------------------------------------------------------------
 
 

@@ -133,6 +133,28 @@ def test_unlinked_ids_never_collide_with_items_the_host_added() -> None:
     assert set(source.items(USER)) == {"u1", created.id}
 
 
+def test_a_deleted_items_id_is_never_given_to_a_new_one() -> None:
+    # calsync may still hold a pair for the deleted item (its Google delete failed): a new
+    # item under the same id would take that pair over and strand calsync's event
+    source = MemoryScheduleSource()
+    source.add(USER, appointment("u1"))
+    source.remove(USER, "u1")
+
+    created = source.create_unlinked(USER, event(), "evt1")
+
+    assert created.id != "u1"
+
+
+def test_a_deleted_clients_id_is_never_given_to_a_new_one() -> None:
+    source = MemoryContactSource()
+    source.add(USER, contact("c1"), [GROUP])
+    source.remove(USER, "c1")
+
+    created = source.create_contact(USER, GROUP, ContactFields(given_name="Bo"), "people/9")
+
+    assert created.id != "c1"
+
+
 def test_convert_makes_a_session_that_replaces_the_unlinked_appointment() -> None:
     source = MemoryScheduleSource()
     unlinked = source.create_unlinked(USER, event("Shoot?"), "evt1")

@@ -272,7 +272,8 @@ class _Planner(Generic[F]):
             )
             return
         self.warnings.append(
-            f"removed remote item {remote.id}: its host item {marker.host_id} is gone"
+            f"remote item {remote.id} is to be deleted: calsync made it for host item "
+            f"{marker.host_id}, which is gone"
         )
         kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
         self.actions.append(

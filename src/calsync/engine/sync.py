@@ -11,11 +11,11 @@ the mass-deletion rule held back on an earlier run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from calsync.backends import CalendarBackend, ContactsBackend
-from calsync.engine.actions import DeleteRemote
+from calsync.engine.actions import DeleteHost, DeleteRemote
 from calsync.engine.calendar import CalendarSync
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.contacts import ContactsSync
@@ -157,6 +157,7 @@ class SyncEngine:
             self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
             if ctx.dry_run:
                 return
+            pinned = pinned_cursors(the_plan.held)
             actions = list(the_plan.actions)
             del the_plan  # the executor lets the actions go as it carries them out
             applying = True
@@ -173,12 +174,11 @@ class SyncEngine:
             )
             self._channel_failed(adapter, exc, applying)
             return
-        held_sides = {h.side for h in ctx.report.held if h.channel is channel}
         clean = executor.failed == 0 and snapshot.read_failures == 0
         adapter.commit_cursors(
             snapshot,
-            advance_host=clean and Side.REMOTE not in held_sides,
-            advance_remote=clean and Side.HOST not in held_sides,
+            advance_host=clean and Side.HOST not in pinned,
+            advance_remote=clean and Side.REMOTE not in pinned,
         )
         adapter.journal.finish(full and clean)
 
@@ -219,3 +219,17 @@ class SyncEngine:
             message = f"{what} sync failed, nothing was changed for it: {exc}"
         logger.warning("profile %s: %s", ctx.profile.id, message)
         ctx.report.fatal = message if ctx.report.fatal is None else f"{ctx.report.fatal}; {message}"
+
+
+def pinned_cursors(held: Iterable[DeleteRemote | DeleteHost]) -> set[Side]:
+    """The sides whose cursors held deletions keep where they are, so that the next run reads
+    their evidence again: the host's for a remote deletion of a pair (its host item was
+    deleted), the remote side's for a host deletion (its remote item was deleted) and for an
+    orphan (an unmapped item calsync made, seen in the remote listing)."""
+    pinned: set[Side] = set()
+    for action in held:
+        if isinstance(action, DeleteRemote) and not action.orphan:
+            pinned.add(Side.HOST)
+        else:
+            pinned.add(Side.REMOTE)
+    return pinned

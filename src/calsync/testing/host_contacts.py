@@ -149,6 +149,7 @@ class MemoryContactSource(MemoryHost[tuple[str, str]], ContactSource):
             for group in self._groups_of(user_id, contact_id):
                 self._leave(user_id, group, contact_id)
             del self._user(user_id)[contact_id]
+            self._retired.add(contact_id)
 
     def add_to_group(self, user_id: str, group: str, contact_id: str) -> None:
         """Put a client in a group. Raises ``KeyError`` when the client is unknown."""

@@ -275,5 +275,6 @@ class MemoryScheduleSource(MemoryHost[str], ScheduleSource):
     def _drop(self, user_id: str, item_id: str) -> None:
         if self._corrupt.get(user_id, {}).pop(item_id, None) is None:
             del self._user(user_id)[item_id]
+        self._retired.add(item_id)
         self._log.record(user_id, item_id)
         logger.debug("host item %s of %s deleted", item_id, user_id)

@@ -208,6 +208,19 @@ class ScheduleSourceContract:
         assert h.source.get_item(h.user_id, item.id) is None
         assert item.id not in {i.id for i in h.source.list_items(h.user_id, WINDOW)}
 
+    def test_an_item_made_after_a_delete_never_gets_the_deleted_items_id(
+        self, schedule_harness: ScheduleHarness
+    ) -> None:
+        # calsync may still hold the deleted item's pair (its Google delete failed): a new
+        # item under that id would take the pair over (a plain SQLite rowid is reused)
+        h = schedule_harness
+        deleted = self._unlinked(h, "origin1")
+        h.source.delete_item(h.user_id, deleted.id)
+
+        made = self._unlinked(h, "origin2")
+
+        assert made.id != deleted.id
+
     # -- conversion ----------------------------------------------------------------------
 
     def test_a_converted_item_is_found_through_its_old_id_as_its_successor(
