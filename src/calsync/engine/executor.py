@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import Generic
+from typing import Generic, TypeGuard
 
 from calsync.backends import WriteResult
 from calsync.engine.actions import (
@@ -48,6 +48,11 @@ def needs_remote_write(action: Action[F]) -> bool:
     if isinstance(action, Update):
         return action.to_remote
     return isinstance(action, CreateRemote | DeleteRemote)
+
+
+def _plain_create(action: Action[F]) -> TypeGuard[CreateRemote[F]]:
+    """A remote create that takes no other pair over: recorded with the batch's others."""
+    return isinstance(action, CreateRemote) and action.replaces is None
 
 
 #: Host writes and bookkeeping committed together (a crash loses at most that many records,
@@ -139,11 +144,16 @@ class Executor(Generic[F, H, R]):
         self, batch: Sequence[Action[F]], results: Sequence[WriteResult[R]]
     ) -> BaseException | None:
         """Record each result; the first error that concerns the whole profile stops it and is
-        returned (so the transaction keeps what was recorded before it)."""
+        returned (so the transaction keeps what was recorded before it). The pairs of the
+        items the batch created are recorded together, at the end."""
+        created: list[tuple[CreateRemote[F], R]] = []
         try:
             for action, result in zip(batch, results, strict=True):
                 if result.error is None:
-                    self._guarded(action, partial(self._after_remote, action, result.item))
+                    if _plain_create(action) and result.item is not None:
+                        created.append((action, result.item))
+                    else:
+                        self._guarded(action, partial(self._after_remote, action, result.item))
                 elif isinstance(result.error, FATAL):
                     return result.error
                 elif isinstance(result.error, PreconditionFailed) and not self.replanning:
@@ -152,7 +162,34 @@ class Executor(Generic[F, H, R]):
                     self._fail(action, result.error)
         except FATAL as exc:
             return exc
+        finally:
+            self._record_created(created)
         return None
+
+    def _record_created(self, created: Sequence[tuple[CreateRemote[F], R]]) -> None:
+        """Record the pairs of created items in one write (and drop their intents in another);
+        when that fails, one by one, so that only the items that cannot be recorded fail."""
+        if not created:
+            return
+        store, channel = self.ctx.store, self.adapter.channel
+        rows = [
+            self._row(a.host_id, item.id, a.kind, a.fields, a.host_revision, item.etag)
+            for a, item in created
+        ]
+        try:
+            with store.transaction():
+                store.put_mappings(rows)
+                store.remove_pendings(self.ctx.profile.id, channel, [a.host_id for a, _ in created])
+        except Exception as exc:  # each item's own failure is reported below
+            logger.debug("recording %d pairs at once failed (%s); one by one", len(rows), exc)
+            for action, item in created:
+                self._guarded(action, partial(self._after_remote, action, item))
+            return
+        for action, item in created:
+            self.adapter.journal.recorded(action.host_id)
+            op = "restored" if action.restore else "created"
+            logger.info("%s remote %s %s for %s", op, channel.value, item.id, action.host_id)
+            self._count(Side.REMOTE, op)
 
     def _after_remote(self, action: Action[F], item: R | None) -> None:
         channel = self.adapter.channel.value
@@ -271,24 +308,34 @@ class Executor(Generic[F, H, R]):
     ) -> None:
         ctx = self.ctx
         channel = self.adapter.channel
-        base = self.adapter.journal.encoded(host_id, fields)
-        row = MappingRow(
-            profile_id=ctx.profile.id,
-            channel=channel,
-            host_id=host_id,
-            remote_id=remote_id,
-            kind=kind,
-            base=base,
-            host_revision=host_revision,
-            remote_etag=etag,
-            synced_at=ctx.now,
-        )
+        row = self._row(host_id, remote_id, kind, fields, host_revision, etag)
         with ctx.store.transaction():
             if replaces is not None:
                 ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
             ctx.store.put_mapping(row)
             ctx.store.remove_pending(ctx.profile.id, channel, host_id)
         self.adapter.journal.recorded(host_id)
+
+    def _row(
+        self,
+        host_id: str,
+        remote_id: str,
+        kind: RecordKind,
+        fields: F,
+        host_revision: str | None,
+        etag: str | None,
+    ) -> MappingRow:
+        return MappingRow(
+            profile_id=self.ctx.profile.id,
+            channel=self.adapter.channel,
+            host_id=host_id,
+            remote_id=remote_id,
+            kind=kind,
+            base=self.adapter.journal.encoded(host_id, fields),
+            host_revision=host_revision,
+            remote_etag=etag,
+            synced_at=self.ctx.now,
+        )
 
     def _delete_mapping(self, host_id: str) -> None:
         self.ctx.store.delete_mapping(self.ctx.profile.id, self.adapter.channel, host_id)

@@ -36,14 +36,14 @@ class CreateJournal(Generic[F]):
         creates = [a for a in actions if isinstance(a, CreateRemote)]
         if not creates:
             return
-        store = self.store
-        with store.transaction():
-            for action in creates:
-                base = encode_base(action.fields)
-                self.journaled[action.host_id] = (action.fields, base)
-                store.add_pending(
-                    PendingCreate(self.profile_id, self.channel, action.host_id, self.now, base)
-                )
+        intents = []
+        for action in creates:
+            base = encode_base(action.fields)
+            self.journaled[action.host_id] = (action.fields, base)
+            intents.append(
+                PendingCreate(self.profile_id, self.channel, action.host_id, self.now, base)
+            )
+        self.store.add_pendings(intents)
 
     def encoded(self, host_id: str, fields: F) -> str:
         """The base of ``fields``, encoded once: a create's fields were encoded when its

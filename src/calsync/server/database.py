@@ -91,13 +91,18 @@ class Database:
         return conn.execute(sql, params)
 
     def execute_many(
-        self, conn: psycopg.Connection[Any], sql: LiteralString, rows: Sequence[Sequence[Any]]
-    ) -> None:
-        """Run one statement for many rows (one round trip in pipeline mode); counts one."""
+        self,
+        conn: psycopg.Connection[Any],
+        sql: LiteralString,
+        rows: Sequence[Sequence[Any] | Mapping[str, Any]],
+    ) -> int:
+        """Run one statement for many rows (one round trip in pipeline mode); counts one.
+        Returns the rows the statements changed, all told."""
         with self._count_lock:
             self.queries += 1
         with conn.cursor() as cursor:
             cursor.executemany(sql, rows)
+            return cursor.rowcount
 
     def ensure_schema(self) -> None:
         """Create the schema if it does not exist. Concurrent callers take turns: PostgreSQL's

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Self
@@ -212,6 +212,20 @@ class StateStore(abc.ABC):
             StateError: another host id of the same profile and channel maps ``remote_id``.
         """
 
+    def put_mappings(self, rows: Sequence[MappingRow]) -> None:
+        """Insert or replace several rows, as :meth:`put_mapping` does each: all of them, or
+        none. A run records each batch of creates this way.
+
+        The default puts them one by one in a transaction; stores override it with one
+        statement (one round trip to a database server).
+
+        Raises:
+            StateError: one of the rows cannot be put (then none is).
+        """
+        with self.transaction():
+            for row in rows:
+                self.put_mapping(row)
+
     @abc.abstractmethod
     def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Remove a row; removing a missing row is not an error."""
@@ -339,6 +353,21 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Drop an intent; dropping a missing one is not an error."""
+
+    def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
+        """Record several intents, as :meth:`add_pending` does each: all of them, or none. A
+        run journals each batch of creates this way. The default adds them one by one in a
+        transaction; stores override it with one statement."""
+        with self.transaction():
+            for intent in intents:
+                self.add_pending(intent)
+
+    def remove_pendings(self, profile_id: str, channel: Channel, host_ids: Collection[str]) -> None:
+        """Drop the intents of ``host_ids`` (missing ones are not an error): all of them, or
+        none. The default removes them one by one in a transaction; stores override it."""
+        with self.transaction():
+            for host_id in host_ids:
+                self.remove_pending(profile_id, channel, host_id)
 
     # -- leases --------------------------------------------------------------------------
 

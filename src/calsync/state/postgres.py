@@ -254,6 +254,16 @@ class PostgresStateStore(StateStore):
     def _run(self, sql: LiteralString, params: Params) -> int:
         return self._execute(sql, params)[0]
 
+    def _run_many(self, sql: LiteralString, rows: Sequence[Params]) -> int:
+        """Run one statement for each of ``rows`` in one round trip, all or none (a savepoint
+        inside an open transaction); the rows changed, all told."""
+        if not rows:
+            return 0
+        with self.transaction():
+            conn: psycopg.Connection[Any] = self._local.conn
+            with self._translated():
+                return self.database.execute_many(conn, sql, rows)
+
     def _rows(self, sql: LiteralString, params: Params) -> list[Any]:
         return self._execute(sql, params)[1]
 
@@ -288,17 +298,33 @@ class PostgresStateStore(StateStore):
         Raises:
             StateError: another host id of the same profile and channel maps ``remote_id``.
         """
-        params = {
+        if self._run(_PUT_MAPPING, self._mapping_params(row)) == 0:
+            raise StateError(
+                f"profile {row.profile_id} {row.channel.value}: remote id {row.remote_id!r} "
+                "is mapped by another host id"
+            )
+
+    def put_mappings(self, rows: Sequence[MappingRow]) -> None:
+        """Insert or replace several rows in one round trip: all of them, or none.
+
+        Raises:
+            StateError: one of the rows cannot be put (then none is).
+        """
+        params = [self._mapping_params(row) for row in rows]
+        with self.transaction():  # the refusal below rolls the savepoint back
+            written = self._run_many(_PUT_MAPPING, params)
+            if written < len(rows):  # a row whose remote id another host id maps was skipped
+                raise StateError(
+                    f"{len(rows)} rows: a remote id among them is mapped by another host id"
+                )
+
+    def _mapping_params(self, row: MappingRow) -> dict[str, Any]:
+        return {
             "tenant": self.tenant, "profile_id": row.profile_id, "channel": row.channel.value,
             "host_id": row.host_id, "remote_id": row.remote_id, "kind": row.kind.value,
             "base": row.base, "host_revision": row.host_revision,
             "remote_etag": row.remote_etag, "synced_at": _as_utc(row.synced_at),
         }  # fmt: skip
-        if self._run(_PUT_MAPPING, params) == 0:
-            raise StateError(
-                f"profile {row.profile_id} {row.channel.value}: remote id {row.remote_id!r} "
-                "is mapped by another host id"
-            )
 
     def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Remove a row; removing a missing row is not an error."""
@@ -322,9 +348,15 @@ class PostgresStateStore(StateStore):
 
     def add_pending(self, pending: PendingCreate) -> None:
         """Record the intent to create (replacing an older intent for the same host id)."""
-        params = (self.tenant, pending.profile_id, pending.channel.value, pending.host_id,
-                  _as_utc(pending.created_at), pending.base)  # fmt: skip
-        self._run(_ADD_PENDING, params)
+        self._run(_ADD_PENDING, self._pending_params(pending))
+
+    def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
+        """Record several intents in one round trip: all of them, or none."""
+        self._run_many(_ADD_PENDING, [self._pending_params(intent) for intent in intents])
+
+    def _pending_params(self, pending: PendingCreate) -> tuple[Any, ...]:
+        return (self.tenant, pending.profile_id, pending.channel.value, pending.host_id,
+                _as_utc(pending.created_at), pending.base)  # fmt: skip
 
     def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
         """The recorded intents of a profile's channel, by host id."""
@@ -337,6 +369,11 @@ class PostgresStateStore(StateStore):
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Drop an intent; dropping a missing one is not an error."""
         self._run(_REMOVE_PENDING, (self.tenant, profile_id, channel.value, host_id))
+
+    def remove_pendings(self, profile_id: str, channel: Channel, host_ids: Collection[str]) -> None:
+        """Drop the intents of ``host_ids`` in one round trip (missing ones are no error)."""
+        scope = (self.tenant, profile_id, channel.value)
+        self._run_many(_REMOVE_PENDING, [(*scope, host_id) for host_id in host_ids])
 
     # -- leases ----------------------------------------------------------------------------
 

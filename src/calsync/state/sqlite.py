@@ -47,6 +47,12 @@ _PUT_MAPPING = f"""
         host_revision = excluded.host_revision, remote_etag = excluded.remote_etag,
         synced_at = excluded.synced_at
 """
+_ADD_PENDING = (
+    "INSERT INTO pending (profile_id, channel, host_id, created_at, base) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (profile_id, channel, host_id)"
+    " DO UPDATE SET created_at = excluded.created_at, base = excluded.base"
+)
+_REMOVE_PENDING = "DELETE FROM pending WHERE profile_id = ? AND channel = ? AND host_id = ?"
 _SELECT_MAPPINGS = f"SELECT {_MAPPING_COLUMNS} FROM mappings WHERE profile_id = ? AND channel = ?"
 # The lease's compare-and-set: the update only happens for its holder or once it expired.
 _ACQUIRE_LEASE = """
@@ -169,6 +175,16 @@ class SqliteStateStore(StateStore):
         with self._writing() as conn:
             conn.execute(_PUT_MAPPING, params)
 
+    def put_mappings(self, rows: Sequence[MappingRow]) -> None:
+        """Insert or replace several rows in one statement: all of them, or none.
+
+        Raises:
+            StateError: one of the rows cannot be put (then none is).
+        """
+        params = [_mapping_params(row) for row in rows]
+        with self.transaction():  # a savepoint inside an open transaction: all or none
+            self._conn.executemany(_PUT_MAPPING, params)
+
     def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Remove a row; removing a missing row is not an error."""
         with self._writing() as conn:
@@ -205,20 +221,8 @@ class SqliteStateStore(StateStore):
 
     def add_pending(self, pending: PendingCreate) -> None:
         """Record the intent to create (replacing an older intent for the same host id)."""
-        params = (
-            pending.profile_id,
-            pending.channel.value,
-            pending.host_id,
-            _to_text(pending.created_at),
-            pending.base,
-        )
         with self._writing() as conn:
-            conn.execute(
-                "INSERT INTO pending (profile_id, channel, host_id, created_at, base)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel, host_id)"
-                " DO UPDATE SET created_at = excluded.created_at, base = excluded.base",
-                params,
-            )
+            conn.execute(_ADD_PENDING, _pending_params(pending))
 
     def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
         """The recorded intents of a profile's channel, by host id."""
@@ -236,10 +240,19 @@ class SqliteStateStore(StateStore):
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Drop an intent; dropping a missing one is not an error."""
         with self._writing() as conn:
-            conn.execute(
-                "DELETE FROM pending WHERE profile_id = ? AND channel = ? AND host_id = ?",
-                (profile_id, channel.value, host_id),
-            )
+            conn.execute(_REMOVE_PENDING, (profile_id, channel.value, host_id))
+
+    def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
+        """Record several intents in one statement: all of them, or none."""
+        params = [_pending_params(intent) for intent in intents]
+        with self.transaction():
+            self._conn.executemany(_ADD_PENDING, params)
+
+    def remove_pendings(self, profile_id: str, channel: Channel, host_ids: Collection[str]) -> None:
+        """Drop the intents of ``host_ids`` in one statement (missing ones are no error)."""
+        params = [(profile_id, channel.value, host_id) for host_id in host_ids]
+        with self.transaction():
+            self._conn.executemany(_REMOVE_PENDING, params)
 
     # -- leases --------------------------------------------------------------------------
 
@@ -458,6 +471,16 @@ class SqliteStateStore(StateStore):
         if found is None:
             raise StateError(f"state store {self._path!r}: the meta table has no schema version")
         return int(found[0])
+
+
+def _pending_params(pending: PendingCreate) -> tuple[str | None, ...]:
+    return (
+        pending.profile_id,
+        pending.channel.value,
+        pending.host_id,
+        _to_text(pending.created_at),
+        pending.base,
+    )
 
 
 def _mapping_params(row: MappingRow) -> tuple[str | None, ...]:

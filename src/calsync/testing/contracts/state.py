@@ -21,6 +21,7 @@ Every test below is one documented behaviour calsync relies on. Where the docstr
 
 from __future__ import annotations
 
+from calsync.testing.contracts.state_bulk import BulkContract
 from calsync.testing.contracts.state_leases import LeaseContract
 from calsync.testing.contracts.state_mappings import MappingContract
 from calsync.testing.contracts.state_support import (
@@ -42,6 +43,6 @@ __all__ = [
 ]
 
 
-class StateStoreContract(MappingContract, TransactionContract, LeaseContract):
+class StateStoreContract(MappingContract, BulkContract, TransactionContract, LeaseContract):
     """Behaviours every :class:`~calsync.state.base.StateStore` must have. Subclasses provide
     a ``store`` fixture."""

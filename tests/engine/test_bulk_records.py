@@ -1,0 +1,106 @@
+"""A run journals and records each batch of creates with one state write each (one statement,
+one round trip to a database server), and a pair that cannot be recorded fails alone."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from studio_world import USER, make_world, session
+
+from calsync import MemoryStateStore, Side, StateError, SyncEngine
+from calsync.model import Channel
+from calsync.state import MappingRow
+from calsync.state.base import PendingCreate
+
+
+class WriteLog(MemoryStateStore):
+    """A memory store that notes the writes a run asks for (a bulk write as one), and refuses
+    the row of the host id ``refuse``."""
+
+    def __init__(self, refuse: str | None = None) -> None:
+        super().__init__()
+        self.refuse = refuse
+        self.writes: list[tuple[str, int]] = []
+        self._in_bulk = False
+
+    def _note(self, write: str, count: int) -> None:
+        if not self._in_bulk:
+            self.writes.append((write, count))
+
+    def put_mapping(self, row: MappingRow) -> None:
+        if row.host_id == self.refuse:
+            raise StateError(f"the row of {row.host_id} is refused")
+        self._note("put_mapping", 1)
+        super().put_mapping(row)
+
+    def add_pending(self, pending: PendingCreate) -> None:
+        self._note("add_pending", 1)
+        super().add_pending(pending)
+
+    def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        self._note("remove_pending", 1)
+        super().remove_pending(profile_id, channel, host_id)
+
+    def put_mappings(self, rows: Sequence[MappingRow]) -> None:
+        self._note("put_mappings", len(rows))
+        self._in_bulk = True
+        try:
+            super().put_mappings(rows)
+        finally:
+            self._in_bulk = False
+
+    def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
+        self._note("add_pendings", len(intents))
+        self._in_bulk = True
+        try:
+            super().add_pendings(intents)
+        finally:
+            self._in_bulk = False
+
+    def remove_pendings(self, profile_id: str, channel: Channel, host_ids: Collection[str]) -> None:
+        self._note("remove_pendings", len(host_ids))
+        self._in_bulk = True
+        try:
+            super().remove_pendings(profile_id, channel, host_ids)
+        finally:
+            self._in_bulk = False
+
+
+def test_each_batch_of_creates_is_journaled_and_recorded_with_one_write_each() -> None:
+    store = WriteLog()
+    world = make_world(store)
+    for i in range(5):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+
+    report = engine.sync(world.profile, world.calendar)
+
+    assert report.count(Side.REMOTE, "created") == 5
+    per_batch = [("add_pendings", 2), ("put_mappings", 2), ("remove_pendings", 2)]
+    last = [("add_pendings", 1), ("put_mappings", 1), ("remove_pendings", 1)]
+    assert store.writes == per_batch * 2 + last
+    assert len(store.mappings(world.profile.id, Channel.CALENDAR)) == 5
+    assert store.pending(world.profile.id, Channel.CALENDAR) == {}
+
+
+def test_a_created_item_whose_pair_cannot_be_recorded_fails_alone_and_is_adopted_later() -> None:
+    store = WriteLog(refuse="s2")
+    world = make_world(store)
+    for i in range(4):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+
+    report = world.sync()
+
+    assert [error.item for error in report.errors] == ["s2"]
+    assert report.count(Side.REMOTE, "created") == 3
+    assert set(store.mappings(world.profile.id, Channel.CALENDAR)) == {"s0", "s1", "s3"}
+    assert set(store.pending(world.profile.id, Channel.CALENDAR)) == {"s2"}  # the proof
+    assert len(world.events()) == 4  # s2's event was made: the next run adopts it
+
+    store.refuse = None
+    again = world.sync()
+
+    assert again.ok
+    assert again.count(Side.REMOTE, "created") == 0
+    assert len(world.events()) == 4
+    assert set(store.mappings(world.profile.id, Channel.CALENDAR)) == {f"s{i}" for i in range(4)}
