@@ -15,6 +15,7 @@ import contextlib
 from typing import Any
 
 import pytest
+from heads_store import HeadsStore
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 from machines import machine_settings
@@ -23,7 +24,6 @@ from studio_world import GROUP, USER, World, client, make_world
 from calsync import (
     ContactFields,
     Marker,
-    MemoryStateStore,
     TransientError,
     google_wins,
     host_wins,
@@ -45,7 +45,7 @@ class ContactsMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.world: World = make_world(
-            MemoryStateStore(), contacts=True, client_group=GROUP, inbound_contacts=True
+            HeadsStore(), contacts=True, client_group=GROUP, inbound_contacts=True
         )
         self.counter = 0
         #: studio clients ever made (calsync never deletes a studio client)

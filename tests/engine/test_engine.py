@@ -43,7 +43,7 @@ from calsync.engine.records import RemoteRecord
 from calsync.engine.report import PLANNED_SHOWN
 from calsync.ids import event_id_for
 from calsync.model import Channel
-from calsync.state import MappingRow
+from calsync.state import MappingRow, SqliteStateStore
 from calsync.testing import SimulatedCrash
 
 
@@ -687,3 +687,48 @@ def test_with_change_feeds_on_both_sides_a_run_reads_only_the_rows_of_what_chang
     assert store.full_reads == 0
     assert "a7" in store.partial[0]
     assert len(store.partial[0]) == 1
+
+
+class ReadLog(SqliteStateStore):
+    """A SQLite store noting which rows a run reads whole, and whether it read every row."""
+
+    def __init__(self) -> None:
+        super().__init__(":memory:")
+        self.whole_reads: list[set[str]] = []
+        self.every_row = 0
+
+    def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
+        self.every_row += 1
+        return super().mappings(profile_id, channel)
+
+    def mappings_of(
+        self,
+        profile_id: str,
+        channel: Channel,
+        host_ids: Collection[str] = (),
+        remote_ids: Collection[str] = (),
+    ) -> dict[str, MappingRow]:
+        found = super().mappings_of(profile_id, channel, host_ids, remote_ids)
+        self.whole_reads.append(set(found))
+        return found
+
+
+def test_a_full_listing_reads_whole_only_the_rows_of_the_pairs_it_acts_on() -> None:
+    store = ReadLog()
+    world = make_world(store)
+    for n in range(30):
+        world.schedule.add(USER, appointment(f"a{n}", day=n % 20 + 1))
+    world.sync()
+    world.sync()  # reads the initial writes back
+    store.whole_reads, store.every_row = [], 0
+
+    quiet = world.sync()
+    world.schedule.edit(USER, "a7", title="Moved")
+    world.calendar.external_update(CAL, event_id_for(world.profile.id, "a9"), location="Hall")
+    changed = world.sync()
+
+    assert quiet.writes == 0
+    assert changed.ok
+    assert changed.count(Side.REMOTE, "updated") >= 1
+    assert store.every_row == 0  # the heads of the rows, never every base
+    assert store.whole_reads == [{"a7", "a9"}]

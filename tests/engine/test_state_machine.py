@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from heads_store import HeadsStore
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -78,7 +79,7 @@ class EngineMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.world: World = make_world(MemoryStateStore(), inbound_calendar=True)
+        self.world: World = make_world(HeadsStore(), inbound_calendar=True)
         self.counter = 0
         #: host items the host user deleted or converted (allowed to be gone)
         self.host_gone_by_user: set[str] = set()

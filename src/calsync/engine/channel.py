@@ -29,6 +29,7 @@ from calsync.engine.context import (
     R,
     RunContext,
     ids_to_look_up,
+    whole,
 )
 from calsync.engine.fields import decode_base
 from calsync.engine.journal import CreateJournal
@@ -38,7 +39,7 @@ from calsync.errors import BackendError
 from calsync.model import Channel
 from calsync.policies import Side
 from calsync.sources import Unreadable
-from calsync.state.base import MappingRow
+from calsync.state.base import MappingHead
 
 __all__ = [
     "ChannelAdapter",
@@ -140,15 +141,19 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             remote = self._changed_remote(items, mapping, intents, unchanged_remote)
         forgotten: dict[str, str] = {}
         if unchanged_remote is not None:
-            self._confirm_remote_absences(mapping, remote, unchanged_remote, forgotten)
+            self._confirm_remote_absences(rows, mapping, remote, unchanged_remote, forgotten)
         if host.complete:
-            self._confirm_host_absences(mapping, host, forgotten)
+            self._confirm_host_absences(rows, mapping, host, forgotten)
         self._resolve_unmapped(mapping, host, remote, intents)
         if partial:  # host items found while resolving (a successor our marker led to)
             more, _ = ids_to_look_up(host.records, host.deleted, ())
             if more - host_ids:
                 mapping.update(rows.some(more - host_ids, set())[0])
         self._leave_out_unknown(mapping, host, remote)
+        # the pairs the plan acts on: their whole rows (a full listing read only the heads)
+        acted_on = set(host.records) | host.deleted
+        acted_on.update(record.replaces for record in host.records.values() if record.replaces)
+        rows.complete(mapping, acted_on, remote.keys())
         deleted = frozenset(host.deleted - self.unreadable.keys())
         snapshot = Snapshot(host.records, deleted, remote, forgotten, intents)
         warnings = [*self.warnings, *self._unreadable_warnings()]
@@ -188,7 +193,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
     def _records(
         self,
         items: Iterable[H | Unreadable],
-        mapping: Mapping[str, MappingRow] | None = None,
+        mapping: Mapping[str, MappingHead] | None = None,
         unchanged: set[str] | None = None,
     ) -> dict[str, HostRecord[F]]:
         records: dict[str, HostRecord[F]] = {}
@@ -226,7 +231,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
     def _changed_remote(
         self,
         items: Iterable[R],
-        mapping: Mapping[str, MappingRow],
+        mapping: Mapping[str, MappingHead],
         intents: Mapping[str, F],
         unchanged: set[str] | None,
     ) -> dict[str, RemoteRecord[F]]:
@@ -311,14 +316,20 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
 
     def _confirm_remote_absences(
         self,
-        mapping: Mapping[str, MappingRow],
+        rows: MappingLoader,
+        mapping: dict[str, MappingHead],
         remote: dict[str, RemoteRecord[F]],
         unchanged: set[str],
         forgotten: dict[str, str],
     ) -> None:
-        for row in mapping.values():
-            if row.remote_id in remote or row.remote_id in unchanged:
-                continue
+        absent = [
+            row.host_id
+            for row in mapping.values()
+            if row.remote_id not in remote and row.remote_id not in unchanged
+        ]
+        rows.complete(mapping, absent)
+        for host_id in absent:
+            row = whole(mapping[host_id])
             if self.left_window(row):
                 forgotten[row.host_id] = "it left the sync window"
                 continue
@@ -333,7 +344,11 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             )
 
     def _confirm_host_absences(
-        self, mapping: Mapping[str, MappingRow], host: HostRead[F], forgotten: dict[str, str]
+        self,
+        rows: MappingLoader,
+        mapping: dict[str, MappingHead],
+        host: HostRead[F],
+        forgotten: dict[str, str],
     ) -> None:
         if len(host.unchanged) == len(mapping):
             return  # every mapped item was listed unchanged (they are mapped ids): none missing
@@ -350,8 +365,9 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             host.deleted.update(missing)
             return
         to_check = []
+        rows.complete(mapping, missing)
         for host_id in missing:
-            if self.left_window(mapping[host_id]):
+            if self.left_window(whole(mapping[host_id])):
                 forgotten[host_id] = "it left the sync window"
             else:
                 to_check.append(host_id)
@@ -371,7 +387,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
 
     def _resolve_unmapped(
         self,
-        mapping: Mapping[str, MappingRow],
+        mapping: Mapping[str, MappingHead],
         host: HostRead[F],
         remote: dict[str, RemoteRecord[F]],
         intents: Mapping[str, F],
@@ -409,7 +425,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
 
     def _leave_out_unknown(
         self,
-        mapping: Mapping[str, MappingRow],
+        mapping: Mapping[str, MappingHead],
         host: HostRead[F],
         remote: dict[str, RemoteRecord[F]],
     ) -> None:

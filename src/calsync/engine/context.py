@@ -4,7 +4,7 @@ reads, and the helpers the channel core uses to establish them (see :mod:`.chann
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -16,7 +16,7 @@ from calsync.engine.report import SyncReport
 from calsync.errors import AuthError, CalendarGone
 from calsync.model import Channel, Contact, Marker, RecordKind, ScheduleItem
 from calsync.profile import SyncProfile
-from calsync.state.base import MappingRow, StateStore
+from calsync.state.base import MappingHead, MappingRow, StateStore
 
 __all__ = [
     "FATAL",
@@ -30,6 +30,7 @@ __all__ = [
     "RunContext",
     "digest",
     "ids_to_look_up",
+    "whole",
 ]
 
 #: A progress callback: ``(profile_id, channel, done, total)``.
@@ -73,30 +74,62 @@ class ChannelSnapshot(Generic[F]):
     snapshot: Snapshot[F]
     host_cursor: str | None
     remote_cursor: str | None
-    mapping: Mapping[str, MappingRow]
+    mapping: Mapping[str, MappingHead]
     mapped: int
     warnings: tuple[str, ...] = ()
     read_failures: int = 0
 
 
 class MappingLoader:
-    """Reads a channel's mapping rows: all of them once (cached), or only some."""
+    """Reads a channel's mapping rows: the heads of all of them once (cached), or only some
+    rows; then the whole rows of the pairs a run acts on (:meth:`complete`)."""
 
     def __init__(self, store: StateStore, profile_id: str, channel: Channel, *, empty: bool):
         self.store, self.profile_id, self.channel = store, profile_id, channel
-        self._all: dict[str, MappingRow] | None = {} if empty else None
+        self._all: dict[str, MappingHead] | None = {} if empty else None
+        self._whole: bool | None = True if empty else None  # every entry a whole row?
 
-    def all(self) -> dict[str, MappingRow]:
+    def all(self) -> dict[str, MappingHead]:
+        """Every row's head, by host id (whole rows, from a store that keeps them in memory)."""
         if self._all is None:
-            self._all = self.store.mappings(self.profile_id, self.channel)
+            self._all = self.store.mapping_heads(self.profile_id, self.channel)
         return self._all
 
-    def some(self, host_ids: set[str], remote_ids: set[str]) -> tuple[dict[str, MappingRow], int]:
-        """The rows of those ids, and how many rows there are in all."""
+    def some(self, host_ids: set[str], remote_ids: set[str]) -> tuple[dict[str, MappingHead], int]:
+        """The whole rows of those ids, and how many rows there are in all."""
         if self._all is not None:
             return self._all, len(self._all)
-        rows = self.store.mappings_of(self.profile_id, self.channel, host_ids, remote_ids)
+        rows: dict[str, MappingHead] = dict(
+            self.store.mappings_of(self.profile_id, self.channel, host_ids, remote_ids)
+        )
+        self._whole = True
         return rows, self.store.count_mappings(self.profile_id, self.channel)
+
+    def complete(
+        self,
+        mapping: dict[str, MappingHead],
+        host_ids: Iterable[str],
+        remote_ids: Collection[str] = (),
+    ) -> None:
+        """Put the whole rows of ``host_ids`` and ``remote_ids`` in ``mapping`` where it holds
+        their heads: a run reads the bases of the few pairs it acts on, not of every pair."""
+        if self._whole is None:
+            self._whole = all(isinstance(row, MappingRow) for row in mapping.values())
+        if self._whole:
+            return
+        hosts = [h for h in host_ids if h in mapping and not isinstance(mapping[h], MappingRow)]
+        if not hosts and not remote_ids:
+            return
+        found = self.store.mappings_of(self.profile_id, self.channel, hosts, remote_ids)
+        mapping.update((host_id, row) for host_id, row in found.items() if host_id in mapping)
+
+
+def whole(row: MappingHead) -> MappingRow:
+    """``row`` as the whole row the run read (:meth:`MappingLoader.complete`); a head here
+    means the run did not read a row it acts on, which is a bug in calsync."""
+    if isinstance(row, MappingRow):
+        return row
+    raise TypeError(f"the mapping row of {row.host_id} was not read in full")
 
 
 @frozen

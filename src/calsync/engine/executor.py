@@ -36,7 +36,7 @@ from calsync.engine.report import ConflictNote, ItemError, display
 from calsync.errors import PreconditionFailed
 from calsync.model import RecordKind
 from calsync.policies import Side
-from calsync.state.base import MappingRow
+from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Executor", "needs_remote_write"]
 
@@ -77,7 +77,7 @@ class Executor(Generic[F, H, R]):
     def __init__(
         self,
         adapter: ChannelAdapter[F, H, R],
-        mapping: Mapping[str, MappingRow],
+        mapping: Mapping[str, MappingHead],
         snapshot: Snapshot[F],
         *,
         replanning: bool = False,

@@ -38,6 +38,7 @@ from calsync.engine.actions import (
     Link,
     Update,
 )
+from calsync.engine.context import whole
 from calsync.engine.fields import (
     decode_base,
     encode_base,
@@ -51,14 +52,14 @@ from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import (
     RemoteDeletion,
 )
-from calsync.state.base import MappingRow
+from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
 
 
 def plan(
     snapshot: Snapshot[F],
-    mapping: Mapping[str, MappingRow],
+    mapping: Mapping[str, MappingHead],
     rules: PlanRules[F],
     *,
     confirm_deletions: bool = False,
@@ -86,7 +87,7 @@ def plan(
 
 class _Planner(Generic[F]):
     def __init__(
-        self, snapshot: Snapshot[F], mapping: Mapping[str, MappingRow], rules: PlanRules[F]
+        self, snapshot: Snapshot[F], mapping: Mapping[str, MappingHead], rules: PlanRules[F]
     ) -> None:
         self.snapshot: Snapshot[F] = snapshot
         self.mapping = mapping
@@ -100,7 +101,7 @@ class _Planner(Generic[F]):
         self.warnings: list[str] = []
 
     @cached_property
-    def by_remote(self) -> dict[str, MappingRow]:
+    def by_remote(self) -> dict[str, MappingHead]:
         """Mapping rows by remote id (built only when a remote item or adoption needs it)."""
         return {row.remote_id: row for row in self.mapping.values()}
 
@@ -295,9 +296,10 @@ class _Planner(Generic[F]):
         self,
         host: HostRecord[F] | None,
         remote: RemoteRecord[F] | None,
-        row: MappingRow,
+        head: MappingHead,
         replaces: str | None,
     ) -> None:
+        row = whole(head)  # the snapshot read the whole rows of the pairs it holds
         if remote is not None and (remote.deleted or not remote.in_scope or remote.view is None):
             self._remote_deleted(host, remote, row)
             return

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from calsync.state.base import (
     Lease,
+    MappingHead,
     MappingRow,
     PendingCreate,
     PushChannel,
     RemoteGroup,
     SentNotice,
     StateStore,
+    StoredHead,
 )
 from calsync.state.memory import MemoryStateStore
 from calsync.state.sqlite import SqliteStateStore
 
 __all__ = [
     "Lease",
+    "MappingHead",
     "MappingRow",
     "MemoryStateStore",
     "PendingCreate",
@@ -24,4 +27,5 @@ __all__ = [
     "SentNotice",
     "SqliteStateStore",
     "StateStore",
+    "StoredHead",
 ]

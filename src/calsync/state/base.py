@@ -32,7 +32,7 @@ import json
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, Self
+from typing import ClassVar, NamedTuple, Protocol, Self
 
 from attrs import frozen
 
@@ -41,12 +41,14 @@ from calsync.policies import Side
 
 __all__ = [
     "Lease",
+    "MappingHead",
     "MappingRow",
     "PendingCreate",
     "PushChannel",
     "RemoteGroup",
     "SentNotice",
     "StateStore",
+    "StoredHead",
 ]
 
 
@@ -76,6 +78,39 @@ class MappingRow:
     host_revision: str | None
     remote_etag: str | None
     synced_at: datetime
+
+
+class MappingHead(Protocol):
+    """What a run reads of every mapping row of a channel: enough to tell, for each listed
+    item, whether it changed since its pair was last synced. A :class:`MappingRow` is one;
+    :meth:`StateStore.mapping_heads` may give lighter ones (without the base), and a run reads
+    the whole rows of the few pairs it acts on."""
+
+    @property
+    def host_id(self) -> str: ...
+
+    @property
+    def remote_id(self) -> str: ...
+
+    @property
+    def kind(self) -> RecordKind: ...
+
+    @property
+    def host_revision(self) -> str | None: ...
+
+    @property
+    def remote_etag(self) -> str | None: ...
+
+
+class StoredHead(NamedTuple):
+    """A :class:`MappingHead` as a store reads it from its table: a tuple, cheap to make for
+    every row of a channel."""
+
+    host_id: str
+    remote_id: str
+    kind: RecordKind
+    host_revision: str | None
+    remote_etag: str | None
 
 
 @frozen
@@ -181,6 +216,12 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
         """All mapping rows of a profile's channel, by host id."""
+
+    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
+        """The head of every mapping row of a profile's channel, by host id: what a run with a
+        full listing reads of each pair. The default gives the whole rows; stores that keep
+        rows outside Python override it to leave the bases (most of a row) where they are."""
+        return dict(self.mappings(profile_id, channel))
 
     def mappings_of(
         self,

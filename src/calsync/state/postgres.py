@@ -43,7 +43,15 @@ import psycopg
 from calsync.errors import SchemaVersionError, StateError
 from calsync.model import Channel, RecordKind
 from calsync.server.database import Database
-from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
+from calsync.state.base import (
+    Lease,
+    MappingHead,
+    MappingRow,
+    PendingCreate,
+    PushChannel,
+    StateStore,
+    StoredHead,
+)
 from calsync.state.postgres_schema import SCHEMA_VERSION, migrate_schema, schema_version
 
 __all__ = ["PostgresStateStore", "migrate_schema", "schema_version"]
@@ -56,6 +64,10 @@ Params = Sequence[Any] | Mapping[str, Any]
 
 _SELECT_MAPPINGS: LiteralString = (
     "SELECT host_id, remote_id, kind, base, host_revision, remote_etag, synced_at"
+    " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
+)
+_SELECT_HEADS: LiteralString = (
+    "SELECT host_id, remote_id, kind, host_revision, remote_etag"
     " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
 )
 _SELECT_MAPPINGS_OF: LiteralString = (
@@ -273,6 +285,14 @@ class PostgresStateStore(StateStore):
         """All mapping rows of a profile's channel, by host id (one query)."""
         found = self._rows(_SELECT_MAPPINGS, (self.tenant, profile_id, channel.value))
         return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
+
+    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
+        """Every row's head, by host id: the bases stay in the database."""
+        found = self._rows(_SELECT_HEADS, (self.tenant, profile_id, channel.value))
+        return {
+            host_id: StoredHead(host_id, remote_id, _KINDS[kind], revision, etag)
+            for host_id, remote_id, kind, revision, etag in found
+        }
 
     def mappings_of(
         self,

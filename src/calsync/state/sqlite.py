@@ -31,7 +31,15 @@ from typing import Any, ClassVar
 
 from calsync.errors import SchemaVersionError, StateError
 from calsync.model import Channel, RecordKind
-from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
+from calsync.state.base import (
+    Lease,
+    MappingHead,
+    MappingRow,
+    PendingCreate,
+    PushChannel,
+    StateStore,
+    StoredHead,
+)
 from calsync.state.sqlite_schema import MIGRATIONS, Migration
 
 __all__ = ["SqliteStateStore"]
@@ -47,6 +55,10 @@ _PUT_MAPPING = f"""
         host_revision = excluded.host_revision, remote_etag = excluded.remote_etag,
         synced_at = excluded.synced_at
 """
+_SELECT_HEADS = (
+    "SELECT host_id, remote_id, kind, host_revision, remote_etag"
+    " FROM mappings WHERE profile_id = ? AND channel = ?"
+)
 _ADD_PENDING = (
     "INSERT INTO pending (profile_id, channel, host_id, created_at, base) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (profile_id, channel, host_id)"
@@ -136,6 +148,15 @@ class SqliteStateStore(StateStore):
         with self._reading() as conn:
             found = conn.execute(_SELECT_MAPPINGS, (profile_id, channel.value)).fetchall()
         return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
+
+    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
+        """Every row's head, by host id: the bases stay in the file."""
+        with self._reading() as conn:
+            found = conn.execute(_SELECT_HEADS, (profile_id, channel.value)).fetchall()
+        return {
+            host_id: StoredHead(host_id, remote_id, _KINDS[kind], revision, etag)
+            for host_id, remote_id, kind, revision, etag in found
+        }
 
     def mappings_of(
         self,

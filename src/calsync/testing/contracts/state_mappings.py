@@ -305,6 +305,27 @@ class MappingContract:
 
         assert len(found) == 600
 
+    def test_the_heads_of_a_channels_rows_name_their_pairs_revisions_and_etags(
+        self, store: StateStore
+    ) -> None:
+        rows = [
+            make_mapping_row("h1", "r1"),
+            make_mapping_row("h2", kind=RecordKind.UNLINKED, host_revision=None, remote_etag=None),
+        ]
+        elsewhere = [make_mapping_row("h3", channel=CON), make_mapping_row("h4", profile_id="bob")]
+        store.put_mappings([*rows, *elsewhere])
+
+        heads = store.mapping_heads("alice", CAL)
+
+        assert {
+            host_id: (h.host_id, h.remote_id, h.kind, h.host_revision, h.remote_etag)
+            for host_id, h in heads.items()
+        } == {
+            row.host_id: (row.host_id, row.remote_id, row.kind, row.host_revision, row.remote_etag)
+            for row in rows
+        }
+        assert store.mapping_heads("carol", CAL) == {}
+
     def test_a_pending_create_is_listed_by_host_id(self, store: StateStore) -> None:
         first, second = make_pending("c1"), make_pending("c2")
         store.add_pending(first)
