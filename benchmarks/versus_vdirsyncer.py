@@ -5,6 +5,9 @@ with a change feed), synced by :class:`calsync.SyncEngine` into
 :class:`calsync.testing.MemoryCalendarBackend` with a :class:`calsync.MemoryStateStore`.
 vdirsyncer: the same events as iCalendar items in a ``MemoryStorage``, synced by
 ``vdirsyncer.sync.sync`` into an empty ``MemoryStorage`` with ``SqliteStatus(":memory:")``.
+The "SQLite file" row keeps the state where a desktop host keeps it, in a file, on both sides:
+calsync's :class:`calsync.SqliteStateStore` (its default) and vdirsyncer's ``SqliteStatus``,
+each on a new file in a temporary directory.
 
 Each workload (items, shape, side) runs in a fresh subprocess: building the items, then the
 initial sync, the run after it (calsync's "echo": its remote cursor predates the initial writes,
@@ -47,7 +50,9 @@ def when(number: int) -> tuple[datetime, datetime]:
 # -- calsync ---------------------------------------------------------------------------------
 
 
-def calsync_workload(items: int, feed: bool) -> dict[str, float]:
+def calsync_workload(items: int, feed: bool, store: str) -> dict[str, float]:
+    import tempfile
+
     import attrs
 
     from calsync import (
@@ -55,6 +60,7 @@ def calsync_workload(items: int, feed: bool) -> dict[str, float]:
         ItemKind,
         MemoryStateStore,
         ScheduleItem,
+        SqliteStateStore,
         SyncEngine,
         SyncOptions,
         SyncProfile,
@@ -73,7 +79,12 @@ def calsync_workload(items: int, feed: bool) -> dict[str, float]:
         schedule.add(USER, session(number))
     google = MemoryCalendarBackend(now=lambda: NOW)
     profile = SyncProfile("bench.u1", USER, google.add_calendar(), SyncOptions())
-    engine = SyncEngine(MemoryStateStore(), schedule, None, clock=lambda: NOW)
+    state = (
+        SqliteStateStore(os.path.join(tempfile.mkdtemp(), "state.db"))
+        if store == "sqlite"
+        else MemoryStateStore()
+    )
+    engine = SyncEngine(state, schedule, None, clock=lambda: NOW)
     built = fixture_rss()
 
     def run(expected_writes: int) -> None:
@@ -116,14 +127,17 @@ def vevent(number: int, location: str = "") -> str:
     return "\r\n".join(lines)
 
 
-def vdirsyncer_workload(items: int) -> dict[str, float]:
+def vdirsyncer_workload(items: int, store: str) -> dict[str, float]:
+    import tempfile
+
     from vdirsyncer.storage.memory import MemoryStorage
     from vdirsyncer.sync import sync
     from vdirsyncer.sync.status import SqliteStatus
     from vdirsyncer.vobject import Item
 
     loop = asyncio.new_event_loop()
-    host, google, status = MemoryStorage(), MemoryStorage(), SqliteStatus(":memory:")
+    path = os.path.join(tempfile.mkdtemp(), "status.db") if store == "sqlite" else ":memory:"
+    host, google, status = MemoryStorage(), MemoryStorage(), SqliteStatus(path)
 
     async def fill() -> None:
         for number in range(items):
@@ -178,9 +192,14 @@ def phases(
     return spent
 
 
-def in_child(side: str, items: int, feed: bool) -> tuple[dict[str, float], float]:
+Row = tuple[int, bool, str]  # items, change feed, state ("memory" or "sqlite": a file)
+
+
+def in_child(side: str, row: Row) -> tuple[dict[str, float], float]:
     """Run one workload in a fresh interpreter: its CPU seconds per phase and peak RSS (MB)."""
-    command = [sys.executable, __file__, "--child", side, str(items), "feed" if feed else "full"]
+    items, feed, store = row
+    shape = "feed" if feed else "full"
+    command = [sys.executable, __file__, "--child", side, str(items), shape, store]
     child = subprocess.Popen(command, stdout=subprocess.PIPE)
     assert child.stdout is not None
     output = child.stdout.read()
@@ -202,19 +221,26 @@ def vdirsyncer_installed() -> bool:
 Result = tuple[dict[str, float], float]
 
 
-def measure(rows: list[tuple[int, bool]], rounds: int, versus: bool) -> dict[Any, Result]:
+def measure(rows: list[Row], rounds: int, versus: bool) -> dict[Any, Result]:
     best: dict[Any, Result] = {}
-    vdir_sizes = sorted({items for items, _ in rows}) if versus else []
+    theirs = sorted({(items, False, store) for items, _, store in rows}) if versus else []
     for round_number in range(1, rounds + 1):
         print(f"round {round_number} of {rounds} …", file=sys.stderr)
-        for items, feed in rows:  # interleaved: calsync, then vdirsyncer at the same size
-            keep(best, ("calsync", items, feed), in_child("calsync", items, feed))
-            if items in vdir_sizes and not feed:
-                keep(best, ("vdirsyncer", items), in_child("vdirsyncer", items, False))
-        for items in vdir_sizes:
-            if (items, False) not in rows:
-                keep(best, ("vdirsyncer", items), in_child("vdirsyncer", items, False))
+        for row in rows:  # interleaved: calsync, then vdirsyncer on the same workload
+            keep(best, ("calsync", row), in_child("calsync", row))
+            if row in theirs:
+                keep(best, ("vdirsyncer", row), in_child("vdirsyncer", row))
+        for row in theirs:  # vdirsyncer has no change feed: its only shape, if not done yet
+            if row not in rows:
+                keep(best, ("vdirsyncer", row), in_child("vdirsyncer", row))
     return best
+
+
+def vdirsyncer_row(row: Row) -> tuple[str, Row]:
+    """What a calsync row is compared with: vdirsyncer listing in full, with its state kept
+    the same way."""
+    items, _, store = row
+    return ("vdirsyncer", (items, False, store))
 
 
 def keep(best: dict[Any, Result], key: Any, result: Result) -> None:
@@ -225,14 +251,14 @@ def keep(best: dict[Any, Result], key: Any, result: Result) -> None:
     best[key] = ({p: min(cpu[p], result[0][p]) for p in cpu}, min(rss, result[1]))
 
 
-def table(rows: list[tuple[int, bool]], best: dict[Any, Result], versus: bool) -> None:
+def table(rows: list[Row], best: dict[Any, Result], versus: bool) -> None:
     print("\nCPU seconds (least of the rounds), peak RSS in MB; ratio = calsync ÷ vdirsyncer\n")
     heads = ["initial sync", "quiet re-sync", "100 changed", "peak RSS"]
     print("| items | shape | " + " | ".join(heads) + " |")
     print("|---|---|" + "---|" * len(heads))
-    for items, feed in rows:
-        mine, mine_rss = best[("calsync", items, feed)]
-        theirs = best.get(("vdirsyncer", items))
+    for row in rows:
+        mine, mine_rss = best[("calsync", row)]
+        theirs = best.get(vdirsyncer_row(row))
         cells = []
         for phase in ("initial", "quiet", "changed"):
             cell = f"{mine[phase]:.3f}"
@@ -242,22 +268,22 @@ def table(rows: list[tuple[int, bool]], best: dict[Any, Result], versus: bool) -
         rss = f"{mine_rss:.0f}"
         if theirs:
             rss += f" vs {theirs[1]:.0f} = {ratio(mine_rss, theirs[1])}"
-        print(f"| {items // 1000}k | {shape_name(feed)} | " + " | ".join([*cells, rss]) + " |")
+        print(f"| {row[0] // 1000}k | {shape_name(row)} | " + " | ".join([*cells, rss]) + " |")
     print("\nThe run right after the initial sync (calsync reads its own writes back once, as")
     print("from Google; vdirsyncer's second run is an ordinary quiet one):")
-    for items, feed in rows:
-        mine = best[("calsync", items, feed)][0]["echo"]
-        theirs = best.get(("vdirsyncer", items))
+    for row in rows:
+        mine = best[("calsync", row)][0]["echo"]
+        theirs = best.get(vdirsyncer_row(row))
         versus_text = f" vs {theirs[0]['echo']:.3f}" if theirs else ""
-        print(f"  {items // 1000}k {shape_name(feed)}: {mine:.3f}{versus_text} CPU seconds")
+        print(f"  {row[0] // 1000}k {shape_name(row)}: {mine:.3f}{versus_text} CPU seconds")
     print("\nPeak RSS beyond the fixtures (the interpreter, imports and items built before the")
     print("first sync: the MB the syncs themselves added):")
-    for items, feed in rows:
-        mine, mine_rss = best[("calsync", items, feed)]
+    for row in rows:
+        mine, mine_rss = best[("calsync", row)]
         added = mine_rss - mine["fixture_rss"]
         fixtures = mine["fixture_rss"]
-        line = f"  {items // 1000}k {shape_name(feed)}: {added:.0f} MB (fixtures {fixtures:.0f})"
-        theirs = best.get(("vdirsyncer", items))
+        line = f"  {row[0] // 1000}k {shape_name(row)}: {added:.0f} MB (fixtures {fixtures:.0f})"
+        theirs = best.get(vdirsyncer_row(row))
         if theirs:
             their_added = theirs[1] - theirs[0]["fixture_rss"]
             line += f" vs {their_added:.0f} MB (fixtures {theirs[0]['fixture_rss']:.0f})"
@@ -267,8 +293,10 @@ def table(rows: list[tuple[int, bool]], best: dict[Any, Result], versus: bool) -
         print("\n(vdirsyncer is not installed: its column is left out; pip install -e '.[bench]')")
 
 
-def shape_name(feed: bool) -> str:
-    return "host change feed" if feed else "full listing"
+def shape_name(row: Row) -> str:
+    _, feed, store = row
+    name = "host change feed" if feed else "full listing"
+    return f"{name}, SQLite file" if store == "sqlite" else name
 
 
 def ratio(mine: float, theirs: float) -> str:
@@ -280,15 +308,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k items only")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each workload")
     parser.add_argument(
-        "--child", nargs=3, metavar=("SIDE", "ITEMS", "SHAPE"), help=argparse.SUPPRESS
+        "--child", nargs=4, metavar=("SIDE", "ITEMS", "SHAPE", "STATE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.child:
-        side, items, shape = args.child[0], int(args.child[1]), args.child[2]
+        side, items, shape, store = args.child[0], int(args.child[1]), *args.child[2:]
         if side == "calsync":
-            spent = calsync_workload(items, shape == "feed")
+            spent = calsync_workload(items, shape == "feed", store)
         else:
-            spent = vdirsyncer_workload(items)
+            spent = vdirsyncer_workload(items, store)
         print(json.dumps(spent))
         return
     versus = vdirsyncer_installed()
@@ -297,10 +325,16 @@ def main() -> None:
             "vdirsyncer is not installed (pip install -e '.[bench]'): calsync alone",
             file=sys.stderr,
         )
+    rows: list[Row]
     if args.quick:
-        rows = [(10_000, False), (10_000, True)]
+        rows = [(10_000, False, "memory"), (10_000, True, "memory"), (10_000, False, "sqlite")]
     else:
-        rows = [(10_000, False), (100_000, False), (100_000, True)]
+        rows = [
+            (10_000, False, "memory"),
+            (100_000, False, "memory"),
+            (100_000, True, "memory"),
+            (100_000, False, "sqlite"),
+        ]
     table(rows, measure(rows, args.rounds, versus), versus)
 
 
