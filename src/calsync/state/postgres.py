@@ -53,135 +53,35 @@ from calsync.state.base import (
     StoredHead,
 )
 from calsync.state.postgres_schema import SCHEMA_VERSION, migrate_schema, schema_version
+from calsync.state.postgres_sql import (
+    ACQUIRE_LEASE,
+    ADD_PENDING,
+    COUNT_MAPPINGS,
+    DELETE_CURSOR,
+    DELETE_MAPPING,
+    DELETE_PUSH_CHANNEL,
+    FORGET,
+    GET_CURSOR,
+    GET_LEASE,
+    GET_PUSH_CHANNEL,
+    PROFILE_IDS,
+    PUSH_CHANNELS,
+    PUT_MAPPING,
+    PUT_PUSH_CHANNEL,
+    RELEASE_LEASE,
+    REMOVE_PENDING,
+    SELECT_HEADS,
+    SELECT_MAPPINGS,
+    SELECT_MAPPINGS_OF,
+    SELECT_PENDING,
+    SET_CURSOR,
+)
 
 __all__ = ["PostgresStateStore", "migrate_schema", "schema_version"]
 
 logger = logging.getLogger(__name__)
 
 Params = Sequence[Any] | Mapping[str, Any]
-
-# -- mappings ----------------------------------------------------------------------------
-
-_SELECT_MAPPINGS: LiteralString = (
-    "SELECT host_id, remote_id, kind, base, host_revision, remote_etag, synced_at"
-    " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
-)
-_SELECT_HEADS: LiteralString = (
-    "SELECT host_id, remote_id, kind, host_revision, remote_etag"
-    " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
-)
-_SELECT_MAPPINGS_OF: LiteralString = (
-    _SELECT_MAPPINGS + " AND (host_id = ANY(%s) OR remote_id = ANY(%s))"
-)
-_COUNT_MAPPINGS: LiteralString = (
-    "SELECT count(*) FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
-)
-# The upsert, unless another host id of the profile's channel maps the remote id: then no row
-# is written (rowcount 0) and the caller's transaction goes on.
-_PUT_MAPPING: LiteralString = """
-    INSERT INTO mappings (tenant, profile_id, channel, host_id, remote_id, kind, base,
-        host_revision, remote_etag, synced_at)
-    SELECT %(tenant)s, %(profile_id)s, %(channel)s, %(host_id)s, %(remote_id)s, %(kind)s,
-        %(base)s, %(host_revision)s, %(remote_etag)s, %(synced_at)s
-    WHERE NOT EXISTS (
-        SELECT 1 FROM mappings WHERE tenant = %(tenant)s AND profile_id = %(profile_id)s
-        AND channel = %(channel)s AND remote_id = %(remote_id)s AND host_id <> %(host_id)s)
-    ON CONFLICT (tenant, profile_id, channel, host_id) DO UPDATE SET
-        remote_id = excluded.remote_id, kind = excluded.kind, base = excluded.base,
-        host_revision = excluded.host_revision,
-        remote_etag = excluded.remote_etag, synced_at = excluded.synced_at
-"""
-_DELETE_MAPPING: LiteralString = (
-    "DELETE FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s AND host_id = %s"
-)
-
-# -- cursors -----------------------------------------------------------------------------
-
-_GET_CURSOR: LiteralString = (
-    "SELECT value FROM cursors WHERE tenant = %s AND profile_id = %s AND name = %s"
-)
-_SET_CURSOR: LiteralString = (
-    "INSERT INTO cursors (tenant, profile_id, name, value) VALUES (%s, %s, %s, %s)"
-    " ON CONFLICT (tenant, profile_id, name) DO UPDATE SET value = excluded.value"
-)
-_DELETE_CURSOR: LiteralString = (
-    "DELETE FROM cursors WHERE tenant = %s AND profile_id = %s AND name = %s"
-)
-
-# -- pending creates ---------------------------------------------------------------------
-
-_ADD_PENDING: LiteralString = (
-    "INSERT INTO pending (tenant, profile_id, channel, host_id, created_at, base)"
-    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant, profile_id, channel, host_id)"
-    " DO UPDATE SET created_at = excluded.created_at, base = excluded.base"
-)
-_SELECT_PENDING: LiteralString = (
-    "SELECT host_id, created_at, base FROM pending WHERE tenant = %s AND profile_id = %s"
-    " AND channel = %s"
-)
-_REMOVE_PENDING: LiteralString = (
-    "DELETE FROM pending WHERE tenant = %s AND profile_id = %s AND channel = %s AND host_id = %s"
-)
-
-# -- leases ------------------------------------------------------------------------------
-
-# ``%(now)s`` is the caller's instant, or NULL for the database's clock.
-_ACQUIRE_LEASE: LiteralString = """
-    WITH clock AS (SELECT coalesce(%(now)s::timestamptz, clock_timestamp()) AS now)
-    INSERT INTO leases AS l (tenant, profile_id, holder, expires_at)
-    SELECT %(tenant)s, %(profile_id)s, %(holder)s, clock.now + %(ttl)s FROM clock
-    ON CONFLICT (tenant, profile_id) DO UPDATE SET
-        holder = excluded.holder, expires_at = excluded.expires_at
-    WHERE l.holder = excluded.holder
-        OR l.expires_at <= (SELECT now FROM clock)
-    RETURNING l.expires_at
-"""
-_RELEASE_LEASE: LiteralString = (
-    "DELETE FROM leases WHERE tenant = %s AND profile_id = %s AND holder = %s"
-)
-_GET_LEASE: LiteralString = (
-    "SELECT holder, expires_at FROM leases WHERE tenant = %s AND profile_id = %s"
-)
-
-# -- push channels -----------------------------------------------------------------------
-
-_PUSH_COLUMNS: LiteralString = (
-    "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at,"
-    " confirmed_at"
-)
-_PUT_PUSH_CHANNEL: LiteralString = """
-    INSERT INTO push_channels (tenant, channel_id, profile_id, calendar_id, resource_id,
-        token_hash, expires_at, created_at, confirmed_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-    ON CONFLICT (tenant, channel_id) DO UPDATE SET
-        profile_id = excluded.profile_id, calendar_id = excluded.calendar_id,
-        resource_id = excluded.resource_id, token_hash = excluded.token_hash,
-        expires_at = excluded.expires_at, created_at = excluded.created_at,
-        confirmed_at = excluded.confirmed_at
-"""
-_GET_PUSH_CHANNEL: LiteralString = (
-    "SELECT " + _PUSH_COLUMNS + " FROM push_channels WHERE tenant = %s AND channel_id = %s"
-)
-_PUSH_CHANNELS: LiteralString = (
-    "SELECT " + _PUSH_COLUMNS + " FROM push_channels WHERE tenant = %(t)s"
-    " AND (%(p)s::text IS NULL OR profile_id = %(p)s) ORDER BY expires_at, channel_id"
-)
-_DELETE_PUSH_CHANNEL: LiteralString = (
-    "DELETE FROM push_channels WHERE tenant = %s AND channel_id = %s"
-)
-
-# -- whole profile -----------------------------------------------------------------------
-
-_FORGET: Sequence[LiteralString] = (
-    "DELETE FROM mappings WHERE tenant = %s AND profile_id = %s",
-    "DELETE FROM cursors WHERE tenant = %s AND profile_id = %s",
-    "DELETE FROM pending WHERE tenant = %s AND profile_id = %s",
-)
-_PROFILE_IDS: LiteralString = (
-    "SELECT profile_id FROM mappings WHERE tenant = %(t)s"
-    " UNION SELECT profile_id FROM cursors WHERE tenant = %(t)s"
-    " UNION SELECT profile_id FROM pending WHERE tenant = %(t)s ORDER BY 1"
-)
 
 
 class PostgresStateStore(StateStore):
@@ -283,12 +183,12 @@ class PostgresStateStore(StateStore):
 
     def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
         """All mapping rows of a profile's channel, by host id (one query)."""
-        found = self._rows(_SELECT_MAPPINGS, (self.tenant, profile_id, channel.value))
+        found = self._rows(SELECT_MAPPINGS, (self.tenant, profile_id, channel.value))
         return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
 
     def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
         """Every row's head, by host id: the bases stay in the database."""
-        found = self._rows(_SELECT_HEADS, (self.tenant, profile_id, channel.value))
+        found = self._rows(SELECT_HEADS, (self.tenant, profile_id, channel.value))
         return {
             host_id: StoredHead(host_id, remote_id, _KINDS[kind], revision, etag)
             for host_id, remote_id, kind, revision, etag in found
@@ -305,11 +205,11 @@ class PostgresStateStore(StateStore):
         if not host_ids and not remote_ids:
             return {}
         params = (self.tenant, profile_id, channel.value, list(host_ids), list(remote_ids))
-        found = self._rows(_SELECT_MAPPINGS_OF, params)
+        found = self._rows(SELECT_MAPPINGS_OF, params)
         return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
 
     def count_mappings(self, profile_id: str, channel: Channel) -> int:
-        found = self._rows(_COUNT_MAPPINGS, (self.tenant, profile_id, channel.value))
+        found = self._rows(COUNT_MAPPINGS, (self.tenant, profile_id, channel.value))
         return int(found[0][0])
 
     def put_mapping(self, row: MappingRow) -> None:
@@ -318,7 +218,7 @@ class PostgresStateStore(StateStore):
         Raises:
             StateError: another host id of the same profile and channel maps ``remote_id``.
         """
-        if self._run(_PUT_MAPPING, self._mapping_params(row)) == 0:
+        if self._run(PUT_MAPPING, self._mapping_params(row)) == 0:
             raise StateError(
                 f"profile {row.profile_id} {row.channel.value}: remote id {row.remote_id!r} "
                 "is mapped by another host id"
@@ -332,7 +232,7 @@ class PostgresStateStore(StateStore):
         """
         params = [self._mapping_params(row) for row in rows]
         with self.transaction():  # the refusal below rolls the savepoint back
-            written = self._run_many(_PUT_MAPPING, params)
+            written = self._run_many(PUT_MAPPING, params)
             if written < len(rows):  # a row whose remote id another host id maps was skipped
                 raise StateError(
                     f"{len(rows)} rows: a remote id among them is mapped by another host id"
@@ -348,31 +248,31 @@ class PostgresStateStore(StateStore):
 
     def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Remove a row; removing a missing row is not an error."""
-        self._run(_DELETE_MAPPING, (self.tenant, profile_id, channel.value, host_id))
+        self._run(DELETE_MAPPING, (self.tenant, profile_id, channel.value, host_id))
 
     # -- cursors ---------------------------------------------------------------------------
 
     def get_cursor(self, profile_id: str, name: str) -> str | None:
         """The cursor called ``name``, or ``None``."""
-        found = self._rows(_GET_CURSOR, (self.tenant, profile_id, name))
+        found = self._rows(GET_CURSOR, (self.tenant, profile_id, name))
         return None if not found else str(found[0][0])
 
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""
         if value is None:
-            self._run(_DELETE_CURSOR, (self.tenant, profile_id, name))
+            self._run(DELETE_CURSOR, (self.tenant, profile_id, name))
         else:
-            self._run(_SET_CURSOR, (self.tenant, profile_id, name, value))
+            self._run(SET_CURSOR, (self.tenant, profile_id, name, value))
 
     # -- pending creates -------------------------------------------------------------------
 
     def add_pending(self, pending: PendingCreate) -> None:
         """Record the intent to create (replacing an older intent for the same host id)."""
-        self._run(_ADD_PENDING, self._pending_params(pending))
+        self._run(ADD_PENDING, self._pending_params(pending))
 
     def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
         """Record several intents in one round trip: all of them, or none."""
-        self._run_many(_ADD_PENDING, [self._pending_params(intent) for intent in intents])
+        self._run_many(ADD_PENDING, [self._pending_params(intent) for intent in intents])
 
     def _pending_params(self, pending: PendingCreate) -> tuple[Any, ...]:
         return (self.tenant, pending.profile_id, pending.channel.value, pending.host_id,
@@ -380,7 +280,7 @@ class PostgresStateStore(StateStore):
 
     def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
         """The recorded intents of a profile's channel, by host id."""
-        found = self._rows(_SELECT_PENDING, (self.tenant, profile_id, channel.value))
+        found = self._rows(SELECT_PENDING, (self.tenant, profile_id, channel.value))
         return {
             host_id: PendingCreate(profile_id, channel, host_id, created_at.astimezone(UTC), base)
             for host_id, created_at, base in found
@@ -388,12 +288,12 @@ class PostgresStateStore(StateStore):
 
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Drop an intent; dropping a missing one is not an error."""
-        self._run(_REMOVE_PENDING, (self.tenant, profile_id, channel.value, host_id))
+        self._run(REMOVE_PENDING, (self.tenant, profile_id, channel.value, host_id))
 
     def remove_pendings(self, profile_id: str, channel: Channel, host_ids: Collection[str]) -> None:
         """Drop the intents of ``host_ids`` in one round trip (missing ones are no error)."""
         scope = (self.tenant, profile_id, channel.value)
-        self._run_many(_REMOVE_PENDING, [(*scope, host_id) for host_id in host_ids])
+        self._run_many(REMOVE_PENDING, [(*scope, host_id) for host_id in host_ids])
 
     # -- leases ----------------------------------------------------------------------------
 
@@ -413,17 +313,17 @@ class PostgresStateStore(StateStore):
             _as_utc(now)  # naive datetimes are refused either way
         params = {"now": moment, "tenant": self.tenant, "profile_id": profile_id,
                   "holder": holder, "ttl": ttl}  # fmt: skip
-        found = self._rows(_ACQUIRE_LEASE, params)
+        found = self._rows(ACQUIRE_LEASE, params)
         logger.debug("lease of %s %s %s", profile_id, "taken by" if found else "refused to", holder)
         return Lease(profile_id, holder, found[0][0].astimezone(UTC)) if found else None
 
     def release_lease(self, profile_id: str, holder: str) -> None:
         """Give the lease up, if ``holder`` holds it."""
-        self._run(_RELEASE_LEASE, (self.tenant, profile_id, holder))
+        self._run(RELEASE_LEASE, (self.tenant, profile_id, holder))
 
     def get_lease(self, profile_id: str) -> Lease | None:
         """The profile's lease (possibly expired), or ``None``."""
-        found = self._rows(_GET_LEASE, (self.tenant, profile_id))
+        found = self._rows(GET_LEASE, (self.tenant, profile_id))
         if not found:
             return None
         return Lease(profile_id, found[0][0], found[0][1].astimezone(UTC))
@@ -436,34 +336,34 @@ class PostgresStateStore(StateStore):
         params = (self.tenant, channel.channel_id, channel.profile_id, channel.calendar_id,
                   channel.resource_id, channel.token_hash, _as_utc(channel.expires_at),
                   _as_utc(channel.created_at), confirmed)  # fmt: skip
-        self._run(_PUT_PUSH_CHANNEL, params)
+        self._run(PUT_PUSH_CHANNEL, params)
 
     def get_push_channel(self, channel_id: str) -> PushChannel | None:
         """The channel with that id (whatever its profile, in this tenant), or ``None``."""
-        found = self._rows(_GET_PUSH_CHANNEL, (self.tenant, channel_id))
+        found = self._rows(GET_PUSH_CHANNEL, (self.tenant, channel_id))
         return _push_channel(found[0]) if found else None
 
     def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
         """The profile's channels, or every profile's of this tenant, soonest expiry first."""
-        found = self._rows(_PUSH_CHANNELS, {"t": self.tenant, "p": profile_id})
+        found = self._rows(PUSH_CHANNELS, {"t": self.tenant, "p": profile_id})
         return [_push_channel(record) for record in found]
 
     def delete_push_channel(self, channel_id: str) -> None:
         """Forget a channel; forgetting a missing one is not an error."""
-        self._run(_DELETE_PUSH_CHANNEL, (self.tenant, channel_id))
+        self._run(DELETE_PUSH_CHANNEL, (self.tenant, channel_id))
 
     # -- whole profile ---------------------------------------------------------------------
 
     def forget_profile(self, profile_id: str) -> None:
         """Drop a profile's mappings, cursors and intents (start over). The lease stays."""
         with self.transaction():
-            for statement in _FORGET:
+            for statement in FORGET:
                 self._run(statement, (self.tenant, profile_id))
         logger.debug("forgot the state of profile %s", profile_id)
 
     def profile_ids(self) -> list[str]:
         """Every profile of this tenant with any mapping row, cursor or pending create."""
-        return [str(p) for (p,) in self._rows(_PROFILE_IDS, {"t": self.tenant})]
+        return [str(p) for (p,) in self._rows(PROFILE_IDS, {"t": self.tenant})]
 
     # -- schema ----------------------------------------------------------------------------
 

@@ -23,14 +23,13 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from datetime import datetime, timedelta
+from typing import ClassVar
 
 from calsync.errors import SchemaVersionError, StateError
-from calsync.model import Channel, RecordKind
+from calsync.model import Channel
 from calsync.state.base import (
     Lease,
     MappingHead,
@@ -40,45 +39,29 @@ from calsync.state.base import (
     StateStore,
     StoredHead,
 )
-from calsync.state.sqlite_schema import MIGRATIONS, Migration
+from calsync.state.sqlite_schema import MIGRATIONS, Migration, enable_wal, stored_version
+from calsync.state.sqlite_sql import (
+    ACQUIRE_LEASE,
+    ADD_PENDING,
+    CHUNK,
+    KINDS,
+    PUSH_COLUMNS,
+    PUT_MAPPING,
+    REMOVE_PENDING,
+    SELECT_HEADS,
+    SELECT_MAPPINGS,
+    as_utc,
+    from_text,
+    mapping_params,
+    mapping_row,
+    pending_params,
+    push_channel,
+    to_text,
+)
 
 __all__ = ["SqliteStateStore"]
 
 logger = logging.getLogger(__name__)
-
-_MAPPING_COLUMNS = "host_id, remote_id, kind, base, host_revision, remote_etag, synced_at"
-_PUT_MAPPING = f"""
-    INSERT INTO mappings (profile_id, channel, {_MAPPING_COLUMNS})
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (profile_id, channel, host_id) DO UPDATE SET
-        remote_id = excluded.remote_id, kind = excluded.kind, base = excluded.base,
-        host_revision = excluded.host_revision, remote_etag = excluded.remote_etag,
-        synced_at = excluded.synced_at
-"""
-_SELECT_HEADS = (
-    "SELECT host_id, remote_id, kind, host_revision, remote_etag"
-    " FROM mappings WHERE profile_id = ? AND channel = ?"
-)
-_ADD_PENDING = (
-    "INSERT INTO pending (profile_id, channel, host_id, created_at, base) VALUES (?, ?, ?, ?, ?)"
-    " ON CONFLICT (profile_id, channel, host_id)"
-    " DO UPDATE SET created_at = excluded.created_at, base = excluded.base"
-)
-_REMOVE_PENDING = "DELETE FROM pending WHERE profile_id = ? AND channel = ? AND host_id = ?"
-_SELECT_MAPPINGS = f"SELECT {_MAPPING_COLUMNS} FROM mappings WHERE profile_id = ? AND channel = ?"
-# The lease's compare-and-set: the update only happens for its holder or once it expired.
-_ACQUIRE_LEASE = """
-    INSERT INTO leases (profile_id, holder, expires_at) VALUES (?, ?, ?)
-    ON CONFLICT (profile_id) DO UPDATE SET
-        holder = excluded.holder, expires_at = excluded.expires_at
-    WHERE leases.holder = excluded.holder OR leases.expires_at <= ?
-"""
-
-
-_PUSH_COLUMNS = (
-    "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at, "
-    "confirmed_at"
-)
 
 
 class SqliteStateStore(StateStore):
@@ -146,15 +129,15 @@ class SqliteStateStore(StateStore):
     def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
         """All mapping rows of a profile's channel, by host id."""
         with self._reading() as conn:
-            found = conn.execute(_SELECT_MAPPINGS, (profile_id, channel.value)).fetchall()
-        return {record[0]: _mapping_row(profile_id, channel, record) for record in found}
+            found = conn.execute(SELECT_MAPPINGS, (profile_id, channel.value)).fetchall()
+        return {record[0]: mapping_row(profile_id, channel, record) for record in found}
 
     def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
         """Every row's head, by host id: the bases stay in the file."""
         with self._reading() as conn:
-            found = conn.execute(_SELECT_HEADS, (profile_id, channel.value)).fetchall()
+            found = conn.execute(SELECT_HEADS, (profile_id, channel.value)).fetchall()
         return {
-            host_id: StoredHead(host_id, remote_id, _KINDS[kind], revision, etag)
+            host_id: StoredHead(host_id, remote_id, KINDS[kind], revision, etag)
             for host_id, remote_id, kind, revision, etag in found
         }
 
@@ -170,12 +153,12 @@ class SqliteStateStore(StateStore):
         scope = (profile_id, channel.value)
         with self._reading() as conn:
             for column, ids in (("host_id", list(host_ids)), ("remote_id", list(remote_ids))):
-                for start in range(0, len(ids), _CHUNK):
-                    chunk = ids[start : start + _CHUNK]
+                for start in range(0, len(ids), CHUNK):
+                    chunk = ids[start : start + CHUNK]
                     marks = ",".join("?" * len(chunk))
-                    query = f"{_SELECT_MAPPINGS} AND {column} IN ({marks})"
+                    query = f"{SELECT_MAPPINGS} AND {column} IN ({marks})"
                     for record in conn.execute(query, (*scope, *chunk)):
-                        found[record[0]] = _mapping_row(profile_id, channel, record)
+                        found[record[0]] = mapping_row(profile_id, channel, record)
         return found
 
     def count_mappings(self, profile_id: str, channel: Channel) -> int:
@@ -192,9 +175,9 @@ class SqliteStateStore(StateStore):
         Raises:
             StateError: another host id of the same profile and channel maps ``remote_id``.
         """
-        params = _mapping_params(row)
+        params = mapping_params(row)
         with self._writing() as conn:
-            conn.execute(_PUT_MAPPING, params)
+            conn.execute(PUT_MAPPING, params)
 
     def put_mappings(self, rows: Sequence[MappingRow]) -> None:
         """Insert or replace several rows in one statement: all of them, or none.
@@ -202,9 +185,9 @@ class SqliteStateStore(StateStore):
         Raises:
             StateError: one of the rows cannot be put (then none is).
         """
-        params = [_mapping_params(row) for row in rows]
+        params = [mapping_params(row) for row in rows]
         with self.transaction():  # a savepoint inside an open transaction: all or none
-            self._conn.executemany(_PUT_MAPPING, params)
+            self._conn.executemany(PUT_MAPPING, params)
 
     def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Remove a row; removing a missing row is not an error."""
@@ -243,7 +226,7 @@ class SqliteStateStore(StateStore):
     def add_pending(self, pending: PendingCreate) -> None:
         """Record the intent to create (replacing an older intent for the same host id)."""
         with self._writing() as conn:
-            conn.execute(_ADD_PENDING, _pending_params(pending))
+            conn.execute(ADD_PENDING, pending_params(pending))
 
     def pending(self, profile_id: str, channel: Channel) -> dict[str, PendingCreate]:
         """The recorded intents of a profile's channel, by host id."""
@@ -254,26 +237,26 @@ class SqliteStateStore(StateStore):
                 (profile_id, channel.value),
             ).fetchall()
         return {
-            host_id: PendingCreate(profile_id, channel, host_id, _from_text(created_at), base)
+            host_id: PendingCreate(profile_id, channel, host_id, from_text(created_at), base)
             for host_id, created_at, base in found
         }
 
     def remove_pending(self, profile_id: str, channel: Channel, host_id: str) -> None:
         """Drop an intent; dropping a missing one is not an error."""
         with self._writing() as conn:
-            conn.execute(_REMOVE_PENDING, (profile_id, channel.value, host_id))
+            conn.execute(REMOVE_PENDING, (profile_id, channel.value, host_id))
 
     def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
         """Record several intents in one statement: all of them, or none."""
-        params = [_pending_params(intent) for intent in intents]
+        params = [pending_params(intent) for intent in intents]
         with self.transaction():
-            self._conn.executemany(_ADD_PENDING, params)
+            self._conn.executemany(ADD_PENDING, params)
 
     def remove_pendings(self, profile_id: str, channel: Channel, host_ids: Collection[str]) -> None:
         """Drop the intents of ``host_ids`` in one statement (missing ones are no error)."""
         params = [(profile_id, channel.value, host_id) for host_id in host_ids]
         with self.transaction():
-            self._conn.executemany(_REMOVE_PENDING, params)
+            self._conn.executemany(REMOVE_PENDING, params)
 
     # -- leases --------------------------------------------------------------------------
 
@@ -287,11 +270,11 @@ class SqliteStateStore(StateStore):
         Returns:
             The lease now held, or ``None`` when another holder's lease is still valid.
         """
-        now = _as_utc(now)
+        now = as_utc(now)
         lease = Lease(profile_id=profile_id, holder=holder, expires_at=now + ttl)
-        params = (profile_id, holder, _to_text(lease.expires_at), _to_text(now))
+        params = (profile_id, holder, to_text(lease.expires_at), to_text(now))
         with self._writing() as conn:
-            taken = conn.execute(_ACQUIRE_LEASE, params).rowcount == 1
+            taken = conn.execute(ACQUIRE_LEASE, params).rowcount == 1
         logger.debug("lease of %s %s %s", profile_id, "taken by" if taken else "refused to", holder)
         return lease if taken else None
 
@@ -308,7 +291,7 @@ class SqliteStateStore(StateStore):
             found = conn.execute(
                 "SELECT holder, expires_at FROM leases WHERE profile_id = ?", (profile_id,)
             ).fetchone()
-        return None if found is None else Lease(profile_id, found[0], _from_text(found[1]))
+        return None if found is None else Lease(profile_id, found[0], from_text(found[1]))
 
     # -- push channels -------------------------------------------------------------------
 
@@ -321,13 +304,13 @@ class SqliteStateStore(StateStore):
             channel.calendar_id,
             channel.resource_id,
             channel.token_hash,
-            _to_text(channel.expires_at),
-            _to_text(channel.created_at),
-            None if confirmed is None else _to_text(confirmed),
+            to_text(channel.expires_at),
+            to_text(channel.created_at),
+            None if confirmed is None else to_text(confirmed),
         )
         with self._writing() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO push_channels ({_PUSH_COLUMNS})"
+                f"INSERT OR REPLACE INTO push_channels ({PUSH_COLUMNS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 params,
             )
@@ -336,19 +319,19 @@ class SqliteStateStore(StateStore):
         """The channel with that id (whatever its profile), or ``None``."""
         with self._reading() as conn:
             found = conn.execute(
-                f"SELECT {_PUSH_COLUMNS} FROM push_channels WHERE channel_id = ?", (channel_id,)
+                f"SELECT {PUSH_COLUMNS} FROM push_channels WHERE channel_id = ?", (channel_id,)
             ).fetchone()
-        return None if found is None else _push_channel(found)
+        return None if found is None else push_channel(found)
 
     def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:
         """The profile's channels (every profile's with ``None``), soonest expiry first."""
-        query = f"SELECT {_PUSH_COLUMNS} FROM push_channels"
+        query = f"SELECT {PUSH_COLUMNS} FROM push_channels"
         params: tuple[str, ...] = ()
         if profile_id is not None:
             query, params = f"{query} WHERE profile_id = ?", (profile_id,)
         with self._reading() as conn:
             found = conn.execute(f"{query} ORDER BY expires_at, channel_id", params).fetchall()
-        return [_push_channel(record) for record in found]
+        return [push_channel(record) for record in found]
 
     def delete_push_channel(self, channel_id: str) -> None:
         """Forget a channel; forgetting a missing one is not an error."""
@@ -440,26 +423,8 @@ class SqliteStateStore(StateStore):
     def _configure(self, timeout: float) -> None:
         with self._translated():
             if self._path != ":memory:":
-                self._enable_wal(timeout)
+                enable_wal(self._conn, self._path, timeout)
             self._conn.execute("PRAGMA synchronous=NORMAL")
-
-    def _enable_wal(self, timeout: float) -> None:
-        """Switch the file to WAL, waiting while another process does the same.
-
-        Changing the journal mode does not call SQLite's busy handler: when several processes
-        open a new file at once, the losers see "database is locked" at once, so retry here.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                break
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.005)
-        if str(mode).lower() != "wal":
-            logger.warning("state store %s: journal mode %s, not WAL", self._path, mode)
 
     def _migrate(self) -> None:
         if self._schema_version() == self.SCHEMA_VERSION:
@@ -485,86 +450,4 @@ class SqliteStateStore(StateStore):
     def _schema_version(self) -> int:
         """The file's schema version; 0 for a file without calsync's tables."""
         with self._reading() as conn:
-            tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if "meta" not in {name for (name,) in tables}:
-                return 0
-            found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if found is None:
-            raise StateError(f"state store {self._path!r}: the meta table has no schema version")
-        return int(found[0])
-
-
-def _pending_params(pending: PendingCreate) -> tuple[str | None, ...]:
-    return (
-        pending.profile_id,
-        pending.channel.value,
-        pending.host_id,
-        _to_text(pending.created_at),
-        pending.base,
-    )
-
-
-def _mapping_params(row: MappingRow) -> tuple[str | None, ...]:
-    return (
-        row.profile_id,
-        row.channel.value,
-        row.host_id,
-        row.remote_id,
-        row.kind.value,
-        row.base,
-        row.host_revision,
-        row.remote_etag,
-        _to_text(row.synced_at),
-    )
-
-
-def _mapping_row(profile_id: str, channel: Channel, record: tuple[Any, ...]) -> MappingRow:
-    """A row from the columns of ``_SELECT_MAPPINGS``, in order."""
-    # Positional, in MappingRow's field order: measurably faster for 100k rows than keywords.
-    host_id, remote_id, kind, base, revision, etag, synced_at = record
-    return MappingRow(
-        profile_id, channel, host_id, remote_id, _KINDS[kind], base, revision, etag,
-        _from_text(synced_at),
-    )  # fmt: skip
-
-
-_KINDS = {kind.value: kind for kind in RecordKind}
-#: ids per ``IN (...)`` list (SQLite allows 32766 parameters; smaller chunks plan better)
-_CHUNK = 500
-
-
-def _push_channel(record: tuple[Any, ...]) -> PushChannel:
-    """A channel from the columns of ``_PUSH_COLUMNS``, in order."""
-    channel_id, profile_id, calendar_id, resource_id, token_hash, expires, created, confirmed = (
-        record
-    )
-    return PushChannel(
-        channel_id,
-        profile_id,
-        calendar_id,
-        resource_id,
-        token_hash,
-        _from_text(expires),
-        _from_text(created),
-        None if confirmed is None else _from_text(confirmed),
-    )
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    primary_code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # extended codes keep it low
-    return primary_code in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC. Naive datetimes are refused: their zone is a guess."""
-    if moment.utcoffset() is None:
-        raise ValueError(f"the state store needs timezone-aware datetimes, not {moment!r}")
-    return moment.astimezone(UTC)
-
-
-def _to_text(moment: datetime) -> str:
-    return _as_utc(moment).isoformat(timespec="microseconds")
-
-
-def _from_text(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+            return stored_version(conn, self._path)

@@ -9,10 +9,16 @@ new table or column is a new migration, never an edit of a released one.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["MIGRATIONS", "Migration"]
+from calsync.errors import StateError
+
+__all__ = ["MIGRATIONS", "Migration", "enable_wal", "stored_version"]
+
+logger = logging.getLogger(__name__)
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -99,3 +105,38 @@ MIGRATIONS: Sequence[Migration] = (
     _add_push_channels,
     _no_fingerprint_v4,
 )
+
+
+def enable_wal(conn: sqlite3.Connection, path: str, timeout: float) -> None:
+    """Switch the file to WAL, waiting while another process does the same.
+
+    Changing the journal mode does not call SQLite's busy handler: when several processes
+    open a new file at once, the losers see "database is locked" at once, so retry here.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+    if str(mode).lower() != "wal":
+        logger.warning("state store %s: journal mode %s, not WAL", path, mode)
+
+
+def stored_version(conn: sqlite3.Connection, path: str) -> int:
+    """The file's schema version; 0 for a file without calsync's tables."""
+    tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    if "meta" not in {name for (name,) in tables}:
+        return 0
+    found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if found is None:
+        raise StateError(f"state store {path!r}: the meta table has no schema version")
+    return int(found[0])
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    primary_code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # extended codes keep it low
+    return primary_code in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
