@@ -39,7 +39,7 @@ from calsync.errors import BackendError
 from calsync.model import Channel
 from calsync.policies import Side
 from calsync.sources import Unreadable
-from calsync.state.base import MappingHead
+from calsync.state.base import MappingHead, PendingCreate
 
 __all__ = [
     "ChannelAdapter",
@@ -76,6 +76,11 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         self.journal: CreateJournal[F] = CreateJournal(
             ctx.store, ctx.profile.id, self.channel, ctx.now
         )
+        #: what this run read of the store's cursors, the options digest and the intents
+        #: (read once; a cursor is written back only when it moved)
+        self._cursors_read: dict[Side, str | None] = {}
+        self._digest_read: list[str | None] = []
+        self._pending_read: dict[str, PendingCreate] | None = None
 
     @property
     def profile_id(self) -> str:
@@ -84,29 +89,44 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
     # -- cursors -------------------------------------------------------------------------
 
     def cursor(self, side: Side) -> str | None:
-        return self.ctx.store.get_sync_cursor(self.profile_id, self.channel, side)
+        if side not in self._cursors_read:
+            stored = self.ctx.store.get_sync_cursor(self.profile_id, self.channel, side)
+            self._cursors_read[side] = stored
+        return self._cursors_read[side]
 
     def needs_full_listing(self) -> bool:
         """A full listing of both sides is needed: first sync, changed options, or intents."""
         store = self.ctx.store
         if self.ctx.profile.options.initial_sync_pending:
             return True
-        if store.pending(self.profile_id, self.channel):
+        if self._pending():
             return True
-        return store.get_config_digest(self.profile_id, self.channel) != self.config_digest()
+        self._digest_read = [store.get_config_digest(self.profile_id, self.channel)]
+        return self._digest_read[0] != self.config_digest()
+
+    def _pending(self) -> dict[str, PendingCreate]:
+        """The intents journaled by earlier runs (read once: this run's own come later)."""
+        if self._pending_read is None:
+            self._pending_read = self.ctx.store.pending(self.profile_id, self.channel)
+        return self._pending_read
 
     def commit_cursors(
         self, snapshot: ChannelSnapshot[F], *, advance_host: bool, advance_remote: bool
     ) -> None:
         """Store the cursors the snapshot was taken at, for the sides that were fully applied."""
         store, pid, channel = self.ctx.store, self.profile_id, self.channel
-        with store.transaction():
-            if advance_host:
+        digest = self.config_digest()
+        with store.transaction():  # what did not move is not written again
+            if advance_host and not self._read_as(Side.HOST, snapshot.host_cursor):
                 store.set_sync_cursor(pid, channel, Side.HOST, snapshot.host_cursor)
-            if advance_remote:
+            if advance_remote and not self._read_as(Side.REMOTE, snapshot.remote_cursor):
                 store.set_sync_cursor(pid, channel, Side.REMOTE, snapshot.remote_cursor)
-            if advance_host and advance_remote:
-                store.set_config_digest(pid, channel, self.config_digest())
+            if advance_host and advance_remote and self._digest_read != [digest]:
+                store.set_config_digest(pid, channel, digest)
+
+    def _read_as(self, side: Side, cursor: str | None) -> bool:
+        """Whether this run read ``side``'s stored cursor, and it was ``cursor``."""
+        return side in self._cursors_read and self._cursors_read[side] == cursor
 
     def forget(self) -> None:
         """Drop this channel's mapping, intents and cursors (start over)."""
@@ -168,7 +188,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         )
 
     def _intents(self) -> dict[str, F]:
-        pending = self.ctx.store.pending(self.profile_id, self.channel)
+        pending = self._pending()
         return {
             host_id: decode_base(intent.base, self.fields_cls)
             for host_id, intent in pending.items()

@@ -1,13 +1,15 @@
-"""A run journals and records each batch of creates with one state write each (one statement,
-one round trip to a database server), and a pair that cannot be recorded fails alone."""
+"""What a run writes to the state store: each batch of creates journaled and recorded with one
+write each (one statement, one round trip to a database server), a pair that cannot be recorded
+failing alone, and nothing at all when nothing changed."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from studio_world import USER, make_world, session
+from studio_world import CAL, USER, client, make_world, session
 
 from calsync import MemoryStateStore, Side, StateError, SyncEngine
+from calsync.ids import event_id_for
 from calsync.model import Channel
 from calsync.state import MappingRow
 from calsync.state.base import PendingCreate
@@ -32,6 +34,14 @@ class WriteLog(MemoryStateStore):
             raise StateError(f"the row of {row.host_id} is refused")
         self._note("put_mapping", 1)
         super().put_mapping(row)
+
+    def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
+        self._note(f"set_cursor {name}", 1)
+        super().set_cursor(profile_id, name, value)
+
+    def delete_mapping(self, profile_id: str, channel: Channel, host_id: str) -> None:
+        self._note("delete_mapping", 1)
+        super().delete_mapping(profile_id, channel, host_id)
 
     def add_pending(self, pending: PendingCreate) -> None:
         self._note("add_pending", 1)
@@ -78,7 +88,8 @@ def test_each_batch_of_creates_is_journaled_and_recorded_with_one_write_each() -
     assert report.count(Side.REMOTE, "created") == 5
     per_batch = [("add_pendings", 2), ("put_mappings", 2), ("remove_pendings", 2)]
     last = [("add_pendings", 1), ("put_mappings", 1), ("remove_pendings", 1)]
-    assert store.writes == per_batch * 2 + last
+    creates = [w for w in store.writes if not w[0].startswith("set_cursor")]
+    assert creates == per_batch * 2 + last
     assert len(store.mappings(world.profile.id, Channel.CALENDAR)) == 5
     assert store.pending(world.profile.id, Channel.CALENDAR) == {}
 
@@ -104,3 +115,34 @@ def test_a_created_item_whose_pair_cannot_be_recorded_fails_alone_and_is_adopted
     assert again.count(Side.REMOTE, "created") == 0
     assert len(world.events()) == 4
     assert set(store.mappings(world.profile.id, Channel.CALENDAR)) == {f"s{i}" for i in range(4)}
+
+
+def test_a_quiet_run_writes_nothing_to_the_state_store() -> None:
+    store = WriteLog()
+    world = make_world(store, contacts=True, client_group="Clients")
+    for i in range(5):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    world.clients.add(USER, client("c1"), groups=["Clients"])
+    world.sync()
+    world.sync()  # reads the initial writes back
+    store.writes = []
+
+    quiet = world.sync()
+
+    assert quiet.ok
+    assert quiet.writes == 0
+    assert store.writes == []  # no cursor, digest or row written again unchanged
+
+
+def test_a_run_that_moves_a_cursor_writes_that_cursor() -> None:
+    store = WriteLog()
+    world = make_world(store)
+    world.schedule.add(USER, session("s1", day=2))
+    world.sync()
+    world.sync()
+    store.writes = []
+
+    world.calendar.external_update(CAL, event_id_for(world.profile.id, "s1"), location="Hall")
+    world.sync()
+
+    assert ("set_cursor remote:calendar", 1) in store.writes
