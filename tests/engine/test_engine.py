@@ -556,6 +556,28 @@ def test_a_crash_after_a_contact_create_makes_no_duplicate() -> None:
     assert world.sync().writes == 0
 
 
+def test_a_contact_made_just_before_its_client_left_the_group_leaves_the_group_too() -> None:
+    # found by the contacts state machine: the unrecorded contact stayed in the group, and the
+    # client's return to the group made a second one there
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.contacts.crash_after_next("create_contact")
+    with pytest.raises(SimulatedCrash):
+        world.sync()
+    world.clients.remove_from_group_by_user(USER, GROUP, "c1")
+
+    left = world.sync()
+
+    assert world.contacts.contacts(GROUP) == {}
+    assert len(world.contacts.contacts()) == 1  # unlabelled, kept
+    assert any("taken out of the sync group" in warning for warning in left.warnings)
+
+    world.clients.add_to_group(USER, GROUP, "c1")
+    world.sync()
+
+    assert [c.marker.host_id for c in world.contacts.contacts(GROUP).values() if c.marker] == ["c1"]
+
+
 def test_a_contact_edit_in_google_comes_back_when_inbound_contacts_is_on() -> None:
     world = contacts_world(inbound_contacts=True)
     world.clients.add(USER, client("c1"), groups=[GROUP])

@@ -4,7 +4,8 @@ failing alone, and nothing at all when nothing changed."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 
 from studio_world import CAL, USER, client, make_world, session
 
@@ -52,26 +53,24 @@ class WriteLog(MemoryStateStore):
         super().remove_pending(profile_id, channel, host_id)
 
     def put_mappings(self, rows: Sequence[MappingRow]) -> None:
-        self._note("put_mappings", len(rows))
-        self._in_bulk = True
-        try:
+        with self._bulk("put_mappings", len(rows)):
             super().put_mappings(rows)
-        finally:
-            self._in_bulk = False
 
     def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
-        self._note("add_pendings", len(intents))
-        self._in_bulk = True
-        try:
+        with self._bulk("add_pendings", len(intents)):
             super().add_pendings(intents)
-        finally:
-            self._in_bulk = False
 
     def remove_pendings(self, profile_id: str, channel: Channel, host_ids: Collection[str]) -> None:
-        self._note("remove_pendings", len(host_ids))
+        with self._bulk("remove_pendings", len(host_ids)):
+            super().remove_pendings(profile_id, channel, host_ids)
+
+    @contextmanager
+    def _bulk(self, write: str, count: int) -> Iterator[None]:
+        """One write of many rows (the one-row writes it makes are not noted)."""
+        self._note(write, count)
         self._in_bulk = True
         try:
-            super().remove_pendings(profile_id, channel, host_ids)
+            yield
         finally:
             self._in_bulk = False
 

@@ -175,7 +175,9 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         acted_on.update(record.replaces for record in host.records.values() if record.replaces)
         rows.complete(mapping, acted_on, remote.keys())
         deleted = frozenset(host.deleted - self.unreadable.keys())
-        snapshot = Snapshot(host.records, deleted, remote, forgotten, intents)
+        snapshot = Snapshot(
+            host.records, deleted, remote, forgotten, intents, frozenset(host.out_of_scope)
+        )
         warnings = [*self.warnings, *self._unreadable_warnings()]
         return ChannelSnapshot(
             snapshot,
@@ -403,7 +405,9 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
                 host.deleted.add(host_id)
             elif isinstance(item, Unreadable) or not self.host_listing_is_scope:
                 host.records.update(self._records([item]))
-            # else: the item exists but its place in the scope is unknown this run
+            elif host.complete:  # it exists, but the full listing of the scope left it out
+                host.out_of_scope.add(host_id)
+            # else: the item exists but its place in the scope is unknown this run (a feed)
 
     def _resolve_unmapped(
         self,

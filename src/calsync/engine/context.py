@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from attrs import define, frozen
+from attrs import define, field, frozen
 
 from calsync.backends import RemoteContact, RemoteEvent
 from calsync.engine.records import F, HostRecord, Snapshot
@@ -151,6 +151,9 @@ class HostRead(Generic[F]):
     #: mapped items present at the recorded revision: left out of the snapshot, as a change
     #: feed leaves them out (their view is never rendered)
     unchanged: set[str]
+    #: unmapped host items a remote item's marker names that exist but that the complete
+    #: listing of the scope left out (a client not in the sync group)
+    out_of_scope: set[str] = field(factory=set)
 
 
 class Listed(Protocol):

@@ -205,15 +205,10 @@ class Executor(Generic[F, H, R]):
                 return
             op = "restored" if action.restore else "created"
             logger.info("%s remote %s %s for %s", op, channel, remote_id, action.host_id)
-            self._commit(
-                action.host_id,
-                remote_id,
-                action.kind,
-                action.fields,
-                action.host_revision,
-                etag,
-                action.replaces,
+            row = self._row(
+                action.host_id, remote_id, action.kind, action.fields, action.host_revision, etag
             )
+            self._commit(row, action.replaces)
             self._count(Side.REMOTE, op)
         elif isinstance(action, DeleteRemote):
             logger.info("deleted remote %s %s", channel, action.remote_id)
@@ -251,7 +246,7 @@ class Executor(Generic[F, H, R]):
         elif isinstance(action, CreateHost):
             written = self.adapter.create_host(action)
             logger.info("created host item %s from remote %s", written.host_id, action.remote_id)
-            self._commit(
+            row = self._row(
                 written.host_id,
                 action.remote_id,
                 written.kind,
@@ -259,6 +254,7 @@ class Executor(Generic[F, H, R]):
                 written.revision,
                 action.etag,
             )
+            self._commit(row)
             self._count(Side.HOST, "created")
         elif isinstance(action, DeleteHost):
             self.adapter.delete_host(action)
@@ -266,15 +262,15 @@ class Executor(Generic[F, H, R]):
             self._delete_mapping(action.host_id)
             self._count(Side.HOST, "deleted")
         elif isinstance(action, Link):
-            self._commit(
+            row = self._row(
                 action.host_id,
                 action.remote_id,
                 action.kind,
                 action.fields,
                 action.host_revision,
                 action.etag,
-                action.replaces,
             )
+            self._commit(row, action.replaces)
             self.ctx.report.counts["adopted" if action.adopted else "linked"] += 1
         elif isinstance(action, Forget):
             self._delete_mapping(action.host_id)
@@ -290,31 +286,21 @@ class Executor(Generic[F, H, R]):
                 "updated host item %s (%s)", action.host_id, ", ".join(sorted(action.to_host))
             )
             self._count(Side.HOST, "updated")
-        self._commit(
-            action.host_id, action.remote_id, kind, action.fields, revision, etag, action.replaces
-        )
+        row = self._row(action.host_id, action.remote_id, kind, action.fields, revision, etag)
+        self._commit(row, action.replaces)
 
     # -- state ---------------------------------------------------------------------------
 
-    def _commit(
-        self,
-        host_id: str,
-        remote_id: str,
-        kind: RecordKind,
-        fields: F,
-        host_revision: str | None,
-        etag: str | None,
-        replaces: str | None = None,
-    ) -> None:
+    def _commit(self, row: MappingRow, replaces: str | None = None) -> None:
+        """Record ``row`` (and drop the intent of its item, and the pair it takes over)."""
         ctx = self.ctx
         channel = self.adapter.channel
-        row = self._row(host_id, remote_id, kind, fields, host_revision, etag)
         with ctx.store.transaction():
             if replaces is not None:
                 ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
             ctx.store.put_mapping(row)
-            ctx.store.remove_pending(ctx.profile.id, channel, host_id)
-        self.adapter.journal.recorded(host_id)
+            ctx.store.remove_pending(ctx.profile.id, channel, row.host_id)
+        self.adapter.journal.recorded(row.host_id)
 
     def _row(
         self,

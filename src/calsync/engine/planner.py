@@ -194,8 +194,13 @@ class _Planner(Generic[F]):
         fields, to_host, conflicts = self.three_way.merge(
             host.kind, base, host.view, remote_view, host, remote
         )
-        to_remote = fields != remote_view or self._needs_marker(host.kind, host.id, remote)
         channel = self.rules.channel
+        # a contact out of the sync group is put back in as it is adopted
+        to_remote = (
+            fields != remote_view
+            or self._needs_marker(host.kind, host.id, remote)
+            or (channel is Channel.CONTACTS and not remote.in_scope)
+        )
         if to_remote or to_host:
             self.actions.append(
                 Update(
@@ -259,11 +264,13 @@ class _Planner(Generic[F]):
                     CreateHost(self.rules.channel, remote.id, remote.view, remote.etag)
                 )
             return
-        if marker.namespace == self.rules.namespace and marker.host_id in (
-            self.snapshot.host_deleted
-        ):
+        if marker.namespace != self.rules.namespace:
+            return  # another profile's item
+        if marker.host_id in self.snapshot.host_deleted:
             self._orphan(remote, marker)
-        # ours but the host side is unknown, or another profile's item: left alone
+        elif marker.host_id in self.snapshot.host_out_of_scope:
+            self._stray(remote, marker)
+        # else ours, but the host side is unknown this run: left alone
 
     def _orphan(self, remote: RemoteRecord[F], marker: Marker) -> None:
         if not remote.provably_ours:
@@ -274,12 +281,33 @@ class _Planner(Generic[F]):
             return
         self.warnings.append(
             f"remote item {remote.id} is to be deleted: calsync made it for host item "
-            f"{marker.host_id}, which is gone"
+            f"{marker.host_id}, which is gone or no longer synced"
         )
         kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
         self.actions.append(
             DeleteRemote(
                 self.rules.channel, marker.host_id, remote.id, kind, remote.etag, orphan=True
+            )
+        )
+
+    def _stray(self, remote: RemoteRecord[F], marker: Marker) -> None:
+        """An unpaired item named for a host item out of the scope (a contact made for a
+        client just before it left the sync group, the make unrecorded): it leaves the scope
+        as its pair would have, unlabelled and kept (whoever made it)."""
+        self.warnings.append(
+            f"remote item {remote.id} was taken out of the sync group: it carries calsync's "
+            f"marker for {marker.host_id!r}, who is not in the sync group"
+        )
+        kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
+        self.actions.append(
+            DeleteRemote(
+                self.rules.channel,
+                marker.host_id,
+                remote.id,
+                kind,
+                remote.etag,
+                keep=True,
+                orphan=True,
             )
         )
 

@@ -67,6 +67,8 @@ class Snapshot(Generic[F]):
             (they left the window).
         intents: the fields of journaled creates not yet recorded as pairs, by host id: the
             base to adopt such an item with after a crash.
+        host_out_of_scope: unmapped host ids that exist but are out of the channel's scope
+            (a client not in the sync group), named by the marker of a remote item.
     """
 
     host: dict[str, HostRecord[F]]
@@ -74,3 +76,4 @@ class Snapshot(Generic[F]):
     remote: Mapping[str, RemoteRecord[F]] = field(factory=dict)
     forgotten: Mapping[str, str] = field(factory=dict)
     intents: Mapping[str, F] = field(factory=dict)
+    host_out_of_scope: frozenset[str] = frozenset()
