@@ -31,6 +31,7 @@ from calsync.engine.context import (
     ids_to_look_up,
     whole,
 )
+from calsync.engine.cursors import ChannelCursors
 from calsync.engine.fields import decode_base
 from calsync.engine.journal import CreateJournal
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
@@ -39,7 +40,7 @@ from calsync.errors import BackendError
 from calsync.model import Channel
 from calsync.policies import Side
 from calsync.sources import Unreadable
-from calsync.state.base import MappingHead, PendingCreate
+from calsync.state.base import MappingHead
 
 __all__ = [
     "ChannelAdapter",
@@ -76,11 +77,8 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         self.journal: CreateJournal[F] = CreateJournal(
             ctx.store, ctx.profile.id, self.channel, ctx.now
         )
-        #: what this run read of the store's cursors, the options digest and the intents
-        #: (read once; a cursor is written back only when it moved)
-        self._cursors_read: dict[Side, str | None] = {}
-        self._digest_read: list[str | None] = []
-        self._pending_read: dict[str, PendingCreate] | None = None
+        #: the cursors, options digest and intents, read once; written back when they moved
+        self.cursors = ChannelCursors(ctx.store, ctx.profile.id, self.channel)
 
     @property
     def profile_id(self) -> str:
@@ -89,44 +87,25 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
     # -- cursors -------------------------------------------------------------------------
 
     def cursor(self, side: Side) -> str | None:
-        if side not in self._cursors_read:
-            stored = self.ctx.store.get_sync_cursor(self.profile_id, self.channel, side)
-            self._cursors_read[side] = stored
-        return self._cursors_read[side]
+        return self.cursors.cursor(side)
 
     def needs_full_listing(self) -> bool:
         """A full listing of both sides is needed: first sync, changed options, or intents."""
-        store = self.ctx.store
-        if self.ctx.profile.options.initial_sync_pending:
+        if self.ctx.profile.options.initial_sync_pending or self.cursors.pending():
             return True
-        if self._pending():
-            return True
-        self._digest_read = [store.get_config_digest(self.profile_id, self.channel)]
-        return self._digest_read[0] != self.config_digest()
-
-    def _pending(self) -> dict[str, PendingCreate]:
-        """The intents journaled by earlier runs (read once: this run's own come later)."""
-        if self._pending_read is None:
-            self._pending_read = self.ctx.store.pending(self.profile_id, self.channel)
-        return self._pending_read
+        return self.cursors.options_changed(self.config_digest())
 
     def commit_cursors(
         self, snapshot: ChannelSnapshot[F], *, advance_host: bool, advance_remote: bool
     ) -> None:
         """Store the cursors the snapshot was taken at, for the sides that were fully applied."""
-        store, pid, channel = self.ctx.store, self.profile_id, self.channel
-        digest = self.config_digest()
-        with store.transaction():  # what did not move is not written again
-            if advance_host and not self._read_as(Side.HOST, snapshot.host_cursor):
-                store.set_sync_cursor(pid, channel, Side.HOST, snapshot.host_cursor)
-            if advance_remote and not self._read_as(Side.REMOTE, snapshot.remote_cursor):
-                store.set_sync_cursor(pid, channel, Side.REMOTE, snapshot.remote_cursor)
-            if advance_host and advance_remote and self._digest_read != [digest]:
-                store.set_config_digest(pid, channel, digest)
-
-    def _read_as(self, side: Side, cursor: str | None) -> bool:
-        """Whether this run read ``side``'s stored cursor, and it was ``cursor``."""
-        return side in self._cursors_read and self._cursors_read[side] == cursor
+        self.cursors.commit(
+            snapshot.host_cursor,
+            snapshot.remote_cursor,
+            self.config_digest(),
+            advance_host=advance_host,
+            advance_remote=advance_remote,
+        )
 
     def forget(self) -> None:
         """Drop this channel's mapping, intents and cursors (start over)."""
@@ -190,7 +169,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         )
 
     def _intents(self) -> dict[str, F]:
-        pending = self._pending()
+        pending = self.cursors.pending()
         return {
             host_id: decode_base(intent.base, self.fields_cls)
             for host_id, intent in pending.items()
