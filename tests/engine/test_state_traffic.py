@@ -145,3 +145,42 @@ def test_a_run_that_moves_a_cursor_writes_that_cursor() -> None:
     world.sync()
 
     assert ("set_cursor remote:calendar", 1) in store.writes
+
+
+class ReadLog(WriteLog):
+    """Also notes the cursor reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cursor_reads: list[str] = []
+
+    def get_cursor(self, profile_id: str, name: str) -> str | None:
+        if not self._in_bulk:
+            self.cursor_reads.append(name)
+        return super().get_cursor(profile_id, name)
+
+    def get_cursors(self, profile_id: str, names: Collection[str]) -> dict[str, str]:
+        self.cursor_reads.append(",".join(sorted(names)))
+        self._in_bulk = True  # the one-by-one reads of the default are not noted
+        try:
+            return super().get_cursors(profile_id, names)
+        finally:
+            self._in_bulk = False
+
+
+def test_a_quiet_run_reads_each_channels_cursors_and_digest_in_one_read() -> None:
+    store = ReadLog()
+    world = make_world(store, contacts=True, client_group="Clients")
+    world.schedule.add(USER, session("s1", day=2))
+    world.clients.add(USER, client("c1"), groups=["Clients"])
+    world.sync()
+    world.sync()
+    store.cursor_reads = []
+
+    world.sync()
+
+    reads = [name for name in store.cursor_reads if name.startswith(("host", "config", "remote"))]
+    assert reads == [
+        "config:calendar,host:calendar,remote:calendar",
+        "config:contacts,host:contacts,remote:contacts",
+    ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from calsync.model import Channel
 from calsync.policies import Side
-from calsync.state.base import PendingCreate, StateStore
+from calsync.state.base import PendingCreate, StateStore, SyncState
 
 __all__ = ["ChannelCursors"]
 
@@ -17,15 +17,20 @@ class ChannelCursors:
 
     def __init__(self, store: StateStore, profile_id: str, channel: Channel) -> None:
         self.store, self.profile_id, self.channel = store, profile_id, channel
-        self._cursors: dict[Side, str | None] = {}
-        self._digest: list[str | None] = []  # the stored digest, once read
+        self._stored: SyncState | None = None
         self._pending: dict[str, PendingCreate] | None = None
+
+    @property
+    def stored(self) -> SyncState:
+        """The cursors and options digest as stored (both cursors and the digest in one read)."""
+        if self._stored is None:
+            self._stored = self.store.get_sync_state(self.profile_id, self.channel)
+        return self._stored
 
     def cursor(self, side: Side) -> str | None:
         """Where ``side``'s change feed was last read up to (``None``: list in full)."""
-        if side not in self._cursors:
-            self._cursors[side] = self.store.get_sync_cursor(self.profile_id, self.channel, side)
-        return self._cursors[side]
+        stored = self.stored
+        return stored.host_cursor if side is Side.HOST else stored.remote_cursor
 
     def pending(self) -> dict[str, PendingCreate]:
         """The intents journaled by earlier runs (this run's own come after the read)."""
@@ -35,9 +40,7 @@ class ChannelCursors:
 
     def options_changed(self, digest: str) -> bool:
         """Whether the cursors were taken under other options than those of ``digest``."""
-        if not self._digest:
-            self._digest = [self.store.get_config_digest(self.profile_id, self.channel)]
-        return self._digest[0] != digest
+        return self.stored.config_digest != digest
 
     def commit(
         self,
@@ -51,13 +54,12 @@ class ChannelCursors:
         """Store the cursors of the sides that were fully applied, and the options digest
         when both were; what this run read unchanged is not written again."""
         store, pid, channel = self.store, self.profile_id, self.channel
+        stored = self._stored  # None: not read this run (a full listing was due)
         with store.transaction():
-            if advance_host and not self._read_as(Side.HOST, host_cursor):
+            if advance_host and (stored is None or stored.host_cursor != host_cursor):
                 store.set_sync_cursor(pid, channel, Side.HOST, host_cursor)
-            if advance_remote and not self._read_as(Side.REMOTE, remote_cursor):
+            if advance_remote and (stored is None or stored.remote_cursor != remote_cursor):
                 store.set_sync_cursor(pid, channel, Side.REMOTE, remote_cursor)
-            if advance_host and advance_remote and self._digest != [digest]:
+            both = advance_host and advance_remote
+            if both and (stored is None or stored.config_digest != digest):
                 store.set_config_digest(pid, channel, digest)
-
-    def _read_as(self, side: Side, cursor: str | None) -> bool:
-        return side in self._cursors and self._cursors[side] == cursor

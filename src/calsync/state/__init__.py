@@ -12,6 +12,7 @@ from calsync.state.base import (
     SentNotice,
     StateStore,
     StoredHead,
+    SyncState,
 )
 from calsync.state.memory import MemoryStateStore
 from calsync.state.sqlite import SqliteStateStore
@@ -28,4 +29,5 @@ __all__ = [
     "SqliteStateStore",
     "StateStore",
     "StoredHead",
+    "SyncState",
 ]

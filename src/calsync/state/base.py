@@ -45,6 +45,7 @@ from calsync.state.rows import (
     RemoteGroup,
     SentNotice,
     StoredHead,
+    SyncState,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "SentNotice",
     "StateStore",
     "StoredHead",
+    "SyncState",
 ]
 
 
@@ -146,24 +148,42 @@ class StateStore(abc.ABC):
 
     # -- named values kept as cursors --------------------------------------------------------
 
+    def get_cursors(self, profile_id: str, names: Collection[str]) -> dict[str, str]:
+        """The cursors called ``names`` that exist, by name: several in one read. The default
+        reads them one by one; stores override it with one query."""
+        found = {}
+        for name in names:
+            value = self.get_cursor(profile_id, name)
+            if value is not None:
+                found[name] = value
+        return found
+
+    def get_sync_state(self, profile_id: str, channel: Channel) -> SyncState:
+        """Both change cursors of ``channel`` and its options digest, in one read (what a run
+        reads before it lists)."""
+        host, remote = _sync_cursor(channel, Side.HOST), _sync_cursor(channel, Side.REMOTE)
+        digest = _config_digest(channel)
+        found = self.get_cursors(profile_id, (host, remote, digest))
+        return SyncState(found.get(host), found.get(remote), found.get(digest))
+
     def get_sync_cursor(self, profile_id: str, channel: Channel, side: Side) -> str | None:
         """Where ``side``'s change feed of ``channel`` was last read up to (a host change
         cursor or a Google sync token), or ``None`` for a full listing."""
-        return self.get_cursor(profile_id, f"{side.value}:{channel.value}")
+        return self.get_cursor(profile_id, _sync_cursor(channel, side))
 
     def set_sync_cursor(
         self, profile_id: str, channel: Channel, side: Side, value: str | None
     ) -> None:
         """Store (``None``: drop) ``side``'s change cursor of ``channel``."""
-        self.set_cursor(profile_id, f"{side.value}:{channel.value}", value)
+        self.set_cursor(profile_id, _sync_cursor(channel, side), value)
 
     def get_config_digest(self, profile_id: str, channel: Channel) -> str | None:
         """The digest of the options ``channel``'s cursors were taken under."""
-        return self.get_cursor(profile_id, f"config:{channel.value}")
+        return self.get_cursor(profile_id, _config_digest(channel))
 
     def set_config_digest(self, profile_id: str, channel: Channel, digest: str | None) -> None:
         """Store (``None``: drop) the options digest of ``channel``."""
-        self.set_cursor(profile_id, f"config:{channel.value}", digest)
+        self.set_cursor(profile_id, _config_digest(channel), digest)
 
     def get_remote_group(self, profile_id: str) -> RemoteGroup | None:
         """The remote contact group the profile's sync group was last written to."""
@@ -337,3 +357,11 @@ class StateStore(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _sync_cursor(channel: Channel, side: Side) -> str:
+    return f"{side.value}:{channel.value}"
+
+
+def _config_digest(channel: Channel) -> str:
+    return f"config:{channel.value}"

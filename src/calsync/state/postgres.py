@@ -62,6 +62,7 @@ from calsync.state.postgres_sql import (
     DELETE_PUSH_CHANNEL,
     FORGET,
     GET_CURSOR,
+    GET_CURSORS,
     GET_LEASE,
     GET_PUSH_CHANNEL,
     PROFILE_IDS,
@@ -256,6 +257,11 @@ class PostgresStateStore(StateStore):
         """The cursor called ``name``, or ``None``."""
         found = self._rows(GET_CURSOR, (self.tenant, profile_id, name))
         return None if not found else str(found[0][0])
+
+    def get_cursors(self, profile_id: str, names: Collection[str]) -> dict[str, str]:
+        """The cursors called ``names`` that exist, by name, in one query."""
+        found = self._rows(GET_CURSORS, (self.tenant, profile_id, list(names)))
+        return {str(name): str(value) for name, value in found}
 
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""

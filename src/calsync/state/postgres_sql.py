@@ -15,6 +15,7 @@ __all__ = [
     "DELETE_PUSH_CHANNEL",
     "FORGET",
     "GET_CURSOR",
+    "GET_CURSORS",
     "GET_LEASE",
     "GET_PUSH_CHANNEL",
     "PROFILE_IDS",
@@ -70,6 +71,9 @@ DELETE_MAPPING: LiteralString = (
 
 GET_CURSOR: LiteralString = (
     "SELECT value FROM cursors WHERE tenant = %s AND profile_id = %s AND name = %s"
+)
+GET_CURSORS: LiteralString = (
+    "SELECT name, value FROM cursors WHERE tenant = %s AND profile_id = %s AND name = ANY(%s)"
 )
 SET_CURSOR: LiteralString = (
     "INSERT INTO cursors (tenant, profile_id, name, value) VALUES (%s, %s, %s, %s)"

@@ -20,6 +20,7 @@ __all__ = [
     "RemoteGroup",
     "SentNotice",
     "StoredHead",
+    "SyncState",
 ]
 
 
@@ -166,3 +167,13 @@ class PushChannel:
     expires_at: datetime
     created_at: datetime
     confirmed_at: datetime | None = None
+
+
+@frozen
+class SyncState:
+    """What a run of a channel reads before it lists: where each side's change feed was last
+    read up to (``None``: list in full) and the digest of the options they were taken under."""
+
+    host_cursor: str | None
+    remote_cursor: str | None
+    config_digest: str | None

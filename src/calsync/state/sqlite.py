@@ -207,6 +207,17 @@ class SqliteStateStore(StateStore):
             ).fetchone()
         return None if found is None else str(found[0])
 
+    def get_cursors(self, profile_id: str, names: Collection[str]) -> dict[str, str]:
+        """The cursors called ``names`` that exist, by name, in one query."""
+        wanted = list(names)
+        marks = ",".join("?" * len(wanted))
+        with self._reading() as conn:
+            found = conn.execute(
+                f"SELECT name, value FROM cursors WHERE profile_id = ? AND name IN ({marks})",
+                (profile_id, *wanted),
+            ).fetchall()
+        return {str(name): str(value) for name, value in found}
+
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""
         with self._writing() as conn:

@@ -326,6 +326,33 @@ class MappingContract:
         }
         assert store.mapping_heads("carol", CAL) == {}
 
+    def test_several_cursors_are_read_at_once_and_missing_ones_left_out(
+        self, store: StateStore
+    ) -> None:
+        store.set_cursor("alice", "host:calendar", "h-7")
+        store.set_cursor("alice", "remote:calendar", "token-3")
+        store.set_cursor("bob", "config:calendar", "bob's")
+
+        found = store.get_cursors("alice", ["host:calendar", "remote:calendar", "config:calendar"])
+
+        assert found == {"host:calendar": "h-7", "remote:calendar": "token-3"}
+        assert store.get_cursors("alice", []) == {}
+
+    def test_a_channels_sync_state_is_its_two_cursors_and_options_digest(
+        self, store: StateStore
+    ) -> None:
+        store.set_sync_cursor("alice", CAL, Side.REMOTE, "token-3")
+        store.set_config_digest("alice", CAL, "digest-1")
+        store.set_sync_cursor("alice", CON, Side.HOST, "other channel")
+
+        state = store.get_sync_state("alice", CAL)
+
+        assert (state.host_cursor, state.remote_cursor, state.config_digest) == (
+            None,
+            "token-3",
+            "digest-1",
+        )
+
     def test_a_pending_create_is_listed_by_host_id(self, store: StateStore) -> None:
         first, second = make_pending("c1"), make_pending("c2")
         store.add_pending(first)
