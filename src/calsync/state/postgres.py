@@ -167,15 +167,20 @@ class PostgresStateStore(StateStore):
     def _run(self, sql: LiteralString, params: Params) -> int:
         return self._execute(sql, params)[0]
 
-    def _run_many(self, sql: LiteralString, rows: Sequence[Params]) -> int:
+    def _run_many(
+        self, sql: LiteralString, rows: Sequence[Params], *, refused: str | None = None
+    ) -> None:
         """Run one statement for each of ``rows`` in one round trip, all or none (a savepoint
-        inside an open transaction); the rows changed, all told."""
+        inside an open transaction). With ``refused``, a statement that changed no row rolls
+        them all back and raises :class:`StateError` with that message."""
         if not rows:
-            return 0
+            return
         with self.transaction():
             conn: psycopg.Connection[Any] = self._local.conn
             with self._translated():
-                return self.database.execute_many(conn, sql, rows)
+                written = self.database.execute_many(conn, sql, rows)
+            if refused is not None and written < len(rows):
+                raise StateError(refused)
 
     def _rows(self, sql: LiteralString, params: Params) -> list[Any]:
         return self._execute(sql, params)[1]
@@ -232,12 +237,9 @@ class PostgresStateStore(StateStore):
             StateError: one of the rows cannot be put (then none is).
         """
         params = [self._mapping_params(row) for row in rows]
-        with self.transaction():  # the refusal below rolls the savepoint back
-            written = self._run_many(PUT_MAPPING, params)
-            if written < len(rows):  # a row whose remote id another host id maps was skipped
-                raise StateError(
-                    f"{len(rows)} rows: a remote id among them is mapped by another host id"
-                )
+        # a row whose remote id another host id maps is skipped by the upsert (no row changed)
+        refused = f"{len(rows)} rows: a remote id among them is mapped by another host id"
+        self._run_many(PUT_MAPPING, params, refused=refused)
 
     def _mapping_params(self, row: MappingRow) -> dict[str, Any]:
         return {
