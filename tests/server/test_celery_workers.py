@@ -204,7 +204,9 @@ def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
     assert done
     # the killed worker never acknowledged the task: the broker delivered it again
     assert f"sync_profile[{task.id}] received" in victim.text()
-    assert f"sync_profile[{task.id}] succeeded" in survivor.text()
+    # the run's last-run mark is written before the task returns and celery logs its end
+    succeeded = f"sync_profile[{task.id}] succeeded"
+    wait_for(lambda: succeeded in survivor.text(), 30, "the survivor to log the task's end")
     assert survivor.synced().count(profile) == synced_before[survivor.name] + 1
 
 
