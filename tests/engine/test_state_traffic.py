@@ -1,15 +1,16 @@
 """What a run writes to the state store: each batch of creates journaled and recorded with one
-write each (one statement, one round trip to a database server), a pair that cannot be recorded
-failing alone, and nothing at all when nothing changed."""
+write each (one statement, one round trip to a database server), each chunk of links, adoptions
+and host writes recorded with one write, a pair that cannot be recorded failing alone, and
+nothing at all when nothing changed."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
-from studio_world import CAL, USER, client, make_world, session
+from studio_world import CAL, USER, client, make_world, session, timed
 
-from calsync import MemoryStateStore, Side, StateError, SyncEngine
+from calsync import EventFields, MemoryStateStore, Side, StateError, SyncEngine
 from calsync.ids import event_id_for
 from calsync.model import Channel
 from calsync.state import MappingRow
@@ -114,6 +115,89 @@ def test_a_created_item_whose_pair_cannot_be_recorded_fails_alone_and_is_adopted
     assert again.count(Side.REMOTE, "created") == 0
     assert len(world.events()) == 4
     assert set(store.mappings(world.profile.id, Channel.CALENDAR)) == {f"s{i}" for i in range(4)}
+
+
+def test_each_chunk_of_adopted_pairs_is_recorded_with_one_write() -> None:
+    first = MemoryStateStore()
+    world = make_world(first)
+    for i in range(5):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    world.sync()
+    store = WriteLog()  # the state is lost: a re-setup adopts the five events by their marker
+    world.store = store
+    world.options(initial_sync_pending=True)
+
+    report = world.sync()
+
+    assert report.counts["adopted"] == 5
+    pairs = [w for w in store.writes if not w[0].startswith("set_cursor")]
+    assert pairs == [("put_mappings", 5), ("remove_pendings", 5)]
+    assert store.mappings(world.profile.id, Channel.CALENDAR).keys() == {f"s{i}" for i in range(5)}
+
+
+def test_an_adopted_pair_that_cannot_be_recorded_fails_alone() -> None:
+    world = make_world(MemoryStateStore())
+    for i in range(4):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    world.sync()
+    store = WriteLog(refuse="s2")
+    world.store = store
+    world.options(initial_sync_pending=True)
+
+    report = world.sync()
+
+    assert [error.item for error in report.errors] == ["s2"]
+    assert report.counts["adopted"] == 3
+    assert set(store.mappings(world.profile.id, Channel.CALENDAR)) == {"s0", "s1", "s3"}
+    store.refuse = None
+    assert world.sync().counts["adopted"] == 1
+    assert len(world.events()) == 4
+
+
+def test_host_items_made_from_google_events_are_recorded_with_one_write() -> None:
+    store = WriteLog()
+    world = make_world(store, inbound_calendar=True)
+    world.sync()
+    for i in range(3):
+        world.calendar.external_create(CAL, EventFields(f"Call {i}", when=timed(2 + i)))
+    store.writes = []
+
+    report = world.sync()
+
+    assert report.count(Side.HOST, "created") == 3
+    pairs = [w for w in store.writes if not w[0].startswith("set_cursor")]
+    assert pairs == [("put_mappings", 3), ("remove_pendings", 3)]
+    assert len(store.mappings(world.profile.id, Channel.CALENDAR)) == 3
+
+
+def test_a_host_deletion_amid_adoptions_is_recorded_with_them() -> None:
+    """The rows of a chunk are put together where nothing else is written between them: a
+    deleted pair's row is deleted in its place among them."""
+    world = make_world(MemoryStateStore(), inbound_calendar=True)
+    for i in range(4):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    world.sync()
+    made = world.calendar.external_create(CAL, EventFields("Call", when=timed(9)))
+    world.sync()
+    [unlinked] = [i for i, item in world.items().items() if item.remote_id == made.id]
+    store = WriteLog()
+    for row in world.store.mappings(world.profile.id, Channel.CALENDAR).values():
+        if row.host_id != unlinked:  # the sessions' pairs are lost and will be adopted
+            continue
+        store.put_mapping(row)
+    world.store = store
+    world.calendar.external_delete(CAL, made.id)
+    store.writes = []
+
+    report = world.sync()
+
+    assert report.counts["adopted"] == 4
+    assert report.count(Side.HOST, "deleted") == 1
+    pairs = [w for w in store.writes if not w[0].startswith("set_cursor")]
+    assert ("delete_mapping", 1) in pairs
+    assert sum(n for write, n in pairs if write == "put_mappings") == 4
+    assert set(store.mappings(world.profile.id, Channel.CALENDAR)) == {f"s{i}" for i in range(4)}
+    assert unlinked not in world.items()
 
 
 def test_a_quiet_run_writes_nothing_to_the_state_store() -> None:

@@ -113,12 +113,12 @@ class MappingLoader:
     ) -> None:
         """Put the whole rows of ``host_ids`` and ``remote_ids`` in ``mapping`` where it holds
         their heads: a run reads the bases of the few pairs it acts on, not of every pair."""
+        hosts = [h for h in host_ids if h in mapping and not isinstance(mapping[h], MappingRow)]
+        if not hosts and not remote_ids:
+            return  # (a quiet run: no look at the other rows either)
         if self._whole is None:
             self._whole = all(isinstance(row, MappingRow) for row in mapping.values())
         if self._whole:
-            return
-        hosts = [h for h in host_ids if h in mapping and not isinstance(mapping[h], MappingRow)]
-        if not hosts and not remote_ids:
             return
         found = self.store.mappings_of(self.profile_id, self.channel, hosts, remote_ids)
         mapping.update((host_id, row) for host_id, row in found.items() if host_id in mapping)

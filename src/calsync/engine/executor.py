@@ -60,6 +60,18 @@ def _plain_create(action: Action[F]) -> TypeGuard[CreateRemote[F]]:
 LOCAL_CHUNK = 200
 
 
+#: An action, the row that records its pair, and what to do once it is recorded.
+_Entry = tuple[Action[F], MappingRow, Callable[[], None]]
+
+
+def _deferrable(action: Action[F]) -> bool:
+    """True when ``action`` is recorded by putting one row and nothing else (no pair taken
+    over, no row deleted): such rows are put together, at the end of their chunk."""
+    if isinstance(action, CreateHost):
+        return True
+    return isinstance(action, Link | Update) and action.replaces is None
+
+
 def _taken(actions: list[Action[F]], size: int) -> Iterator[list[Action[F]]]:
     """``actions`` in order, ``size`` at a time, each batch taken out of the list as it is
     handed out (so the list no longer holds what was done)."""
@@ -110,9 +122,11 @@ class Executor(Generic[F, H, R]):
             self._let_go(batch)
         for chunk in _taken(local, LOCAL_CHUNK):
             with self.ctx.store.transaction():  # one commit per chunk, not per item
+                deferred: list[_Entry[F]] = []  # the pairs recorded together, in one write
                 for action in chunk:
-                    self._guarded(action, partial(self._local, action))
+                    self._guarded(action, partial(self._local, action, deferred))
                     self._progress(1)
+                self._record(deferred)
 
     def _let_go(self, batch: Sequence[Action[F]]) -> None:
         """Drop the host records of the items a done batch created (a create is never
@@ -146,12 +160,12 @@ class Executor(Generic[F, H, R]):
         """Record each result; the first error that concerns the whole profile stops it and is
         returned (so the transaction keeps what was recorded before it). The pairs of the
         items the batch created are recorded together, at the end."""
-        created: list[tuple[CreateRemote[F], R]] = []
+        created: list[_Entry[F]] = []
         try:
             for action, result in zip(batch, results, strict=True):
                 if result.error is None:
                     if _plain_create(action) and result.item is not None:
-                        created.append((action, result.item))
+                        created.append(self._created(action, result.item))
                     else:
                         self._guarded(action, partial(self._after_remote, action, result.item))
                 elif isinstance(result.error, FATAL):
@@ -163,33 +177,22 @@ class Executor(Generic[F, H, R]):
         except FATAL as exc:
             return exc
         finally:
-            self._record_created(created)
+            self._record(created)
         return None
 
-    def _record_created(self, created: Sequence[tuple[CreateRemote[F], R]]) -> None:
-        """Record the pairs of created items in one write (and drop their intents in another);
-        when that fails, one by one, so that only the items that cannot be recorded fail."""
-        if not created:
-            return
-        store, channel = self.ctx.store, self.adapter.channel
-        rows = [
-            self._row(a.host_id, item.id, a.kind, a.fields, a.host_revision, item.etag)
-            for a, item in created
-        ]
-        try:
-            with store.transaction():
-                store.put_mappings(rows)
-                store.remove_pendings(self.ctx.profile.id, channel, [a.host_id for a, _ in created])
-        except Exception as exc:  # each item's own failure is reported below
-            logger.debug("recording %d pairs at once failed (%s); one by one", len(rows), exc)
-            for action, item in created:
-                self._guarded(action, partial(self._after_remote, action, item))
-            return
-        for action, item in created:
-            self.adapter.journal.recorded(action.host_id)
-            op = "restored" if action.restore else "created"
-            logger.info("%s remote %s %s for %s", op, channel.value, item.id, action.host_id)
+    def _created(self, action: CreateRemote[F], item: R) -> _Entry[F]:
+        """The entry that records the pair of a created item, and then logs and counts it."""
+        op = "restored" if action.restore else "created"
+        row = self._row(
+            action.host_id, item.id, action.kind, action.fields, action.host_revision, item.etag
+        )
+        channel = self.adapter.channel.value
+
+        def then() -> None:
+            logger.info("%s remote %s %s for %s", op, channel, item.id, action.host_id)
             self._count(Side.REMOTE, op)
+
+        return action, row, then
 
     def _after_remote(self, action: Action[F], item: R | None) -> None:
         channel = self.adapter.channel.value
@@ -197,19 +200,14 @@ class Executor(Generic[F, H, R]):
             if item is None:
                 raise TypeError(f"the backend returned no item for: {action.describe()}")
             # the written item's id and etag are all its record is needed for
-            remote_id, etag = item.id, item.etag
             if isinstance(action, Update):
-                logger.info("updated remote %s %s", channel, remote_id)
+                logger.info("updated remote %s %s", channel, item.id)
                 self._count(Side.REMOTE, "updated")
-                self._finish_update(action, etag)
+                self._finish_update(action, item.etag)
                 return
-            op = "restored" if action.restore else "created"
-            logger.info("%s remote %s %s for %s", op, channel, remote_id, action.host_id)
-            row = self._row(
-                action.host_id, remote_id, action.kind, action.fields, action.host_revision, etag
-            )
+            _, row, then = self._created(action, item)
             self._commit(row, action.replaces)
-            self._count(Side.REMOTE, op)
+            then()
         elif isinstance(action, DeleteRemote):
             logger.info("deleted remote %s %s", channel, action.remote_id)
             self._delete_mapping(action.host_id)
@@ -240,9 +238,14 @@ class Executor(Generic[F, H, R]):
 
     # -- host-side and bookkeeping actions -----------------------------------------------
 
-    def _local(self, action: Action[F]) -> None:
+    def _local(self, action: Action[F], deferred: list[_Entry[F]]) -> None:
+        """Perform a host-side or bookkeeping action. The row of a pair is put with the
+        chunk's others (``deferred``); a write of another kind first puts those before it,
+        so the store sees the writes in the plan's order."""
+        if not _deferrable(action):
+            self._record(deferred)
         if isinstance(action, Update):
-            self._finish_update(action, action.etag)
+            self._finish_update(action, action.etag, deferred)
         elif isinstance(action, CreateHost):
             written = self.adapter.create_host(action)
             logger.info("created host item %s from remote %s", written.host_id, action.remote_id)
@@ -254,8 +257,7 @@ class Executor(Generic[F, H, R]):
                 written.revision,
                 action.etag,
             )
-            self._commit(row)
-            self._count(Side.HOST, "created")
+            deferred.append((action, row, partial(self._count, Side.HOST, "created")))
         elif isinstance(action, DeleteHost):
             self.adapter.delete_host(action)
             logger.info("deleted host item %s", action.host_id)
@@ -270,13 +272,19 @@ class Executor(Generic[F, H, R]):
                 action.host_revision,
                 action.etag,
             )
-            self._commit(row, action.replaces)
-            self.ctx.report.counts["adopted" if action.adopted else "linked"] += 1
+            counted = "adopted" if action.adopted else "linked"
+            if action.replaces is None:
+                deferred.append((action, row, partial(self._count_link, counted)))
+            else:
+                self._commit(row, action.replaces)
+                self._count_link(counted)
         elif isinstance(action, Forget):
             self._delete_mapping(action.host_id)
             self.ctx.report.counts["forgotten"] += 1
 
-    def _finish_update(self, action: Update[F], etag: str | None) -> None:
+    def _finish_update(
+        self, action: Update[F], etag: str | None, deferred: list[_Entry[F]] | None = None
+    ) -> None:
         revision = action.host_revision
         kind = action.kind
         if action.to_host:
@@ -287,12 +295,44 @@ class Executor(Generic[F, H, R]):
             )
             self._count(Side.HOST, "updated")
         row = self._row(action.host_id, action.remote_id, kind, action.fields, revision, etag)
-        self._commit(row, action.replaces)
+        if deferred is not None and action.replaces is None:
+            deferred.append((action, row, _nothing))
+        else:
+            self._commit(row, action.replaces)
 
     # -- state ---------------------------------------------------------------------------
 
-    def _commit(self, row: MappingRow, replaces: str | None = None) -> None:
-        """Record ``row`` (and drop the intent of its item, and the pair it takes over)."""
+    def _record(self, entries: list[_Entry[F]]) -> None:
+        """Record the pairs of ``entries`` in one write (and drop their intents in another),
+        then do what each entry does once recorded; when that write fails, one by one, so that
+        only the items that cannot be recorded fail. Empties ``entries``."""
+        if not entries:
+            return
+        done, store = entries.copy(), self.ctx.store
+        entries.clear()
+        rows = [row for _, row, _ in done]
+        try:
+            with store.transaction():
+                store.put_mappings(rows)
+                store.remove_pendings(
+                    self.ctx.profile.id, self.adapter.channel, [row.host_id for row in rows]
+                )
+        except FATAL:
+            raise
+        except Exception as exc:  # each item's own failure is reported below
+            logger.debug("recording %d pairs at once failed (%s); one by one", len(rows), exc)
+            for action, row, then in done:
+                self._guarded(action, partial(self._commit, row, None, then))
+            return
+        for _, row, then in done:
+            self.adapter.journal.recorded(row.host_id)
+            then()
+
+    def _commit(
+        self, row: MappingRow, replaces: str | None = None, then: Callable[[], None] | None = None
+    ) -> None:
+        """Record ``row`` (and drop the intent of its item, and the pair it takes over), then
+        call ``then``."""
         ctx = self.ctx
         channel = self.adapter.channel
         with ctx.store.transaction():
@@ -301,6 +341,8 @@ class Executor(Generic[F, H, R]):
             ctx.store.put_mapping(row)
             ctx.store.remove_pending(ctx.profile.id, channel, row.host_id)
         self.adapter.journal.recorded(row.host_id)
+        if then is not None:
+            then()
 
     def _row(
         self,
@@ -351,6 +393,9 @@ class Executor(Generic[F, H, R]):
         if progress is not None and not self.replanning:
             progress(self.ctx.profile.id, self.adapter.channel.value, self.done, self.total)
 
+    def _count_link(self, counted: str) -> None:
+        self.ctx.report.counts[counted] += 1
+
     def _count(self, side: Side, operation: str) -> None:
         self.ctx.report.counts[f"{side.value}.{operation}"] += 1
         self.ctx.report.channel_counts[
@@ -373,3 +418,7 @@ class Executor(Generic[F, H, R]):
                         resolved.winner,
                     )
                 )
+
+
+def _nothing() -> None:
+    """What an update whose host write is done and counted does once recorded."""
