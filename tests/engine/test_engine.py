@@ -175,6 +175,38 @@ def test_converting_an_unlinked_appointment_keeps_the_same_event(world: World) -
     assert world.sync().writes == 0
 
 
+def test_a_converted_item_that_takes_over_a_copy_of_its_deleted_event_leaves_no_stale_pair(
+    world: World,
+) -> None:
+    """Found by the state machine: the unlinked appointment's event was deleted in Google, a
+    copy of it (with calsync's marker) was left, and the studio converted the appointment. The
+    session takes the copy over; the appointment's old pair went with it, where before it
+    stayed in the state for ever (an id the host no longer has, an event Google deleted)."""
+    other = world.calendar.add_calendar("other@group.calendar.google.com")
+    world.calendar.external_create(CAL, EventFields("Lunch", when=timed(2, 12)))
+    world.sync()
+    (unlinked_id,) = world.items()
+    world.profile = attrs.evolve(world.profile, calendar_id=other)
+    world.sync()  # the new calendar gets an event of calsync's, marked for the appointment
+    ours = event_id_for("studio.u7", unlinked_id)
+    original = world.calendar.events(other)[ours]
+    assert original.fields is not None
+    copy = world.calendar.external_create(
+        other, original.fields, event_id="copy1", marker=original.marker
+    )
+    world.calendar.external_delete(other, ours)
+    session_id = world.schedule.convert(USER, unlinked_id, client=ANN, session_type="Portrait").id
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert set(world.calendar.events(other)) == {copy.id}
+    assert world.calendar.events(other)[copy.id].marker == Marker("studio.u7", session_id)
+    rows = world.store.mappings(world.profile.id, Channel.CALENDAR)
+    assert {host_id: row.remote_id for host_id, row in rows.items()} == {session_id: copy.id}
+    assert world.sync().writes == 0
+
+
 @pytest.mark.parametrize("host_feed", [False, True], ids=["host lists in full", "host feed"])
 def test_reading_back_our_own_writes_builds_no_remote_record(
     world: World, monkeypatch: pytest.MonkeyPatch, host_feed: bool

@@ -24,7 +24,7 @@ The planner never performs I/O; the executor does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Generic
 
@@ -63,12 +63,13 @@ def plan(
     rules: PlanRules[F],
     *,
     confirm_deletions: bool = False,
-    mapped: int | None = None,
+    mapped: int | Callable[[], int] | None = None,
 ) -> Plan[F]:
     """Plan one channel of one profile. Pure: same inputs, same plan.
 
     ``mapping`` may hold only the rows the snapshot's items can touch (a run over change
-    feeds); ``mapped`` is then how many rows the channel has in all (default: ``mapping``'s).
+    feeds); ``mapped`` is then how many rows the channel has in all (default: ``mapping``'s),
+    or how to count them when the plan deletes something.
     """
     planner = _Planner(snapshot, mapping, rules)
     planner.run()
@@ -188,7 +189,15 @@ class _Planner(Generic[F]):
             claimed = self.claimed_by_marker.get(host.replaces)
         return claimed
 
-    def _adopt(self, host: HostRecord[F], remote: RemoteRecord[F], remote_view: F) -> None:
+    def _adopt(
+        self,
+        host: HostRecord[F],
+        remote: RemoteRecord[F],
+        remote_view: F,
+        replaces: str | None = None,
+    ) -> None:
+        """Pair ``host`` with the unpaired ``remote`` (and drop the pair of the item it
+        ``replaces``, a converted item taking its predecessor's place)."""
         # after a crash between a create and its record, the journaled fields are the base
         base = self.snapshot.intents.get(host.id)
         fields, to_host, conflicts = self.three_way.merge(
@@ -214,6 +223,7 @@ class _Planner(Generic[F]):
                     remote.etag,
                     host.revision,
                     tuple(conflicts),
+                    replaces,
                 )
             )
             return
@@ -226,6 +236,7 @@ class _Planner(Generic[F]):
                 fields,
                 remote.etag,
                 host.revision,
+                replaces,
                 adopted=True,
             )
         )
@@ -414,7 +425,7 @@ class _Planner(Generic[F]):
             # finds our item: adopting it is never a loss, creating another is a duplicate
             self.done_remotes.add(restored.id)
             current = host or HostRecord(row.host_id, kind, fields, revision)
-            self._adopt(current, restored, restored.view)
+            self._adopt(current, restored, restored.view, replaces)
             return
         if remote.deleted or remote.view is None:
             self.warnings.append(f"the {what} was deleted in Google; it has been restored")
