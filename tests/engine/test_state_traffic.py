@@ -232,11 +232,16 @@ def test_a_run_that_moves_a_cursor_writes_that_cursor() -> None:
 
 
 class ReadLog(WriteLog):
-    """Also notes the cursor reads."""
+    """Also notes the cursor reads, and counts the counts of pairs."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cursor_reads: list[str] = []
+        self.counted = 0
+
+    def count_mappings(self, profile_id: str, channel: Channel) -> int:
+        self.counted += 1
+        return super().count_mappings(profile_id, channel)
 
     def get_cursor(self, profile_id: str, name: str) -> str | None:
         if not self._in_bulk:
@@ -263,8 +268,27 @@ def test_a_quiet_run_reads_each_channels_cursors_and_digest_in_one_read() -> Non
 
     world.sync()
 
-    reads = [name for name in store.cursor_reads if name.startswith(("host", "config", "remote"))]
-    assert reads == [
-        "config:calendar,host:calendar,remote:calendar",
-        "config:contacts,host:contacts,remote:contacts",
+    assert store.cursor_reads == [  # and where the pairs live: the calendar, the group
+        "calendar:paired,config:calendar,host:calendar,remote:calendar",
+        "config:contacts,group:contacts,host:contacts,remote:contacts",
     ]
+
+
+def test_a_quiet_run_over_change_feeds_does_not_count_the_pairs() -> None:
+    """The count of pairs is what a mass deletion is measured against: a run that deletes
+    nothing does not ask for it."""
+    store = ReadLog()
+    world = make_world(store)
+    world.schedule.change_feed = True
+    for i in range(3):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    world.sync()
+    world.sync()
+    store.counted = 0
+
+    assert world.sync().writes == 0
+    assert store.counted == 0
+
+    world.schedule.remove(USER, "s1")
+    assert world.sync().count(Side.REMOTE, "deleted") == 1
+    assert store.counted == 1

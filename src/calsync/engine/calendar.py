@@ -120,7 +120,7 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
 
     def prepare(self) -> bool:
         store, pid = self.ctx.store, self.profile_id
-        paired = store.get_paired_calendar(pid)
+        paired = self.cursors.stored.paired_calendar  # (read with the cursors)
         if paired is None or paired == self.calendar_id:
             if paired is None and not self.ctx.dry_run:
                 store.set_paired_calendar(pid, self.calendar_id)
@@ -141,6 +141,7 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
             self._clean_old_calendar(paired, old)
         store.forget_channel(pid, self.channel)
         store.set_paired_calendar(pid, self.calendar_id)
+        self.cursors.forget()
         logger.info("profile %s: calendar switched from %s to %s", pid, paired, self.calendar_id)
         return True
 

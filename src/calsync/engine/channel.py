@@ -132,11 +132,10 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         if partial:  # change feeds on both sides: only the rows of what changed
             listed = list(items)
             host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, listed)
-            mapping, mapped = rows.some(host_ids, remote_ids)
+            mapping = rows.some(host_ids, remote_ids)
             remote = self._changed_remote(listed, mapping, intents, unchanged_remote)
         else:
             mapping = rows.all()
-            mapped = len(mapping)
             remote = self._changed_remote(items, mapping, intents, unchanged_remote)
         forgotten: dict[str, str] = {}
         if unchanged_remote is not None:
@@ -147,7 +146,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         if partial:  # host items found while resolving (a successor our marker led to)
             more, _ = ids_to_look_up(host.records, host.deleted, ())
             if more - host_ids:
-                mapping.update(rows.some(more - host_ids, set())[0])
+                mapping.update(rows.some(more - host_ids, set()))
         self._leave_out_unknown(mapping, host, remote)
         # the pairs the plan acts on: their whole rows (a full listing read only the heads)
         acted_on = set(host.records) | host.deleted
@@ -163,7 +162,7 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
             host.cursor,
             listing.cursor,
             mapping,
-            mapped,
+            rows.count,
             tuple(warnings),
             self.read_failures,
         )

@@ -62,6 +62,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         self.group = group
         self.inbound = ctx.profile.options.inbound_contacts
         self._group_id: str | None = None
+        self._group_lost = False  # the remembered group was deleted in Google this run
 
     def config_digest(self) -> str:
         return digest(self.group, self.inbound)
@@ -87,7 +88,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         if self._group_id is not None:
             return self._group_id
         store = self.ctx.store
-        known = store.get_remote_group(self.profile_id)
+        known = None if self._group_lost else self.cursors.stored.remote_group
         if known is not None and known.name == self.group:
             self._group_id = known.id
         elif self.ctx.dry_run:
@@ -146,7 +147,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
                 return RemoteListing((), complete=True, cursor=None)
             # the group was deleted in Google: make it again and list it from scratch
             self.ctx.store.set_remote_group(self.profile_id, None)
-            self._group_id = None
+            self._group_id, self._group_lost = None, True
             return self.backend.list_contacts(self._writable_group_id(), None)
 
     def get_remote(self, remote_id: str) -> RemoteContact | None:

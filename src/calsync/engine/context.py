@@ -67,15 +67,16 @@ class ChannelSnapshot(Generic[F]):
 
     ``mapping`` holds the rows the run needs (every row after a full listing of either side;
     with change feeds on both sides, only the rows of the items that changed), and ``mapped``
-    how many rows the channel has in all. ``read_failures`` counts items whose read failed:
-    the cursors then stay where they were, so the next run looks at those items again.
+    counts the rows the channel has in all (asked only by a plan that deletes).
+    ``read_failures`` counts items whose read failed: the cursors then stay where they were,
+    so the next run looks at those items again.
     """
 
     snapshot: Snapshot[F]
     host_cursor: str | None
     remote_cursor: str | None
     mapping: Mapping[str, MappingHead]
-    mapped: int
+    mapped: Callable[[], int]
     warnings: tuple[str, ...] = ()
     read_failures: int = 0
 
@@ -95,15 +96,21 @@ class MappingLoader:
             self._all = self.store.mapping_heads(self.profile_id, self.channel)
         return self._all
 
-    def some(self, host_ids: set[str], remote_ids: set[str]) -> tuple[dict[str, MappingHead], int]:
-        """The whole rows of those ids, and how many rows there are in all."""
+    def some(self, host_ids: set[str], remote_ids: set[str]) -> dict[str, MappingHead]:
+        """The whole rows of those ids."""
         if self._all is not None:
-            return self._all, len(self._all)
+            return self._all
         rows: dict[str, MappingHead] = dict(
             self.store.mappings_of(self.profile_id, self.channel, host_ids, remote_ids)
         )
         self._whole = True
-        return rows, self.store.count_mappings(self.profile_id, self.channel)
+        return rows
+
+    def count(self) -> int:
+        """How many rows the channel has in all (counted by the store unless all were read)."""
+        if self._all is not None:
+            return len(self._all)
+        return self.store.count_mappings(self.profile_id, self.channel)
 
     def complete(
         self,

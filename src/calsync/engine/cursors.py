@@ -27,6 +27,10 @@ class ChannelCursors:
             self._stored = self.store.get_sync_state(self.profile_id, self.channel)
         return self._stored
 
+    def forget(self) -> None:
+        """Read again on next use (the channel was started over)."""
+        self._stored, self._pending = None, None
+
     def cursor(self, side: Side) -> str | None:
         """Where ``side``'s change feed was last read up to (``None``: list in full)."""
         stored = self.stored

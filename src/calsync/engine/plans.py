@@ -45,17 +45,24 @@ class Plan(Generic[F]):
 
 
 def hold_mass_deletions(
-    actions: list[Action[F]], mapped: int, rules: DeletionRules, confirmed: bool
+    actions: list[Action[F]],
+    mapped: int | Callable[[], int],
+    rules: DeletionRules,
+    confirmed: bool,
 ) -> tuple[list[Action[F]], list[DeleteRemote | DeleteHost]]:
-    """Hold each side's deletions when they are a mass deletion; linear in the actions."""
+    """Hold each side's deletions when they are a mass deletion; linear in the actions.
+    ``mapped`` (how many pairs the channel has) is asked for only when there are deletions."""
     if confirmed:
         return actions, []
     remote = [a for a in actions if isinstance(a, DeleteRemote)]
     host = [a for a in actions if isinstance(a, DeleteHost)]
+    if not remote and not host:
+        return actions, []
+    total = mapped() if callable(mapped) else mapped
     held_types: set[type] = set()
-    if rules.holds(len(remote), mapped):
+    if rules.holds(len(remote), total):
         held_types.add(DeleteRemote)
-    if rules.holds(len(host), mapped):
+    if rules.holds(len(host), total):
         held_types.add(DeleteHost)
     if not held_types:
         return actions, []

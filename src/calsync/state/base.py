@@ -159,12 +159,21 @@ class StateStore(abc.ABC):
         return found
 
     def get_sync_state(self, profile_id: str, channel: Channel) -> SyncState:
-        """Both change cursors of ``channel`` and its options digest, in one read (what a run
-        reads before it lists)."""
+        """Both change cursors of ``channel``, its options digest and where its pairs live
+        (the paired calendar, or the remote contact group), in one read: what a run reads
+        before it lists."""
         host, remote = _sync_cursor(channel, Side.HOST), _sync_cursor(channel, Side.REMOTE)
         digest = _config_digest(channel)
-        found = self.get_cursors(profile_id, (host, remote, digest))
-        return SyncState(found.get(host), found.get(remote), found.get(digest))
+        place = _PAIRED_CALENDAR if channel is Channel.CALENDAR else _REMOTE_GROUP
+        found = self.get_cursors(profile_id, (host, remote, digest, place))
+        calendar = channel is Channel.CALENDAR
+        return SyncState(
+            found.get(host),
+            found.get(remote),
+            found.get(digest),
+            paired_calendar=found.get(place) if calendar else None,
+            remote_group=None if calendar else _decode_group(found.get(place)),
+        )
 
     def get_sync_cursor(self, profile_id: str, channel: Channel, side: Side) -> str | None:
         """Where ``side``'s change feed of ``channel`` was last read up to (a host change
@@ -187,16 +196,12 @@ class StateStore(abc.ABC):
 
     def get_remote_group(self, profile_id: str) -> RemoteGroup | None:
         """The remote contact group the profile's sync group was last written to."""
-        value = self.get_cursor(profile_id, "group:contacts")
-        if value is None:
-            return None
-        data = json.loads(value)
-        return RemoteGroup(str(data["name"]), str(data["id"]))
+        return _decode_group(self.get_cursor(profile_id, _REMOTE_GROUP))
 
     def set_remote_group(self, profile_id: str, group: RemoteGroup | None) -> None:
         """Remember (``None``: forget) the profile's remote contact group."""
         value = None if group is None else json.dumps({"name": group.name, "id": group.id})
-        self.set_cursor(profile_id, "group:contacts", value)
+        self.set_cursor(profile_id, _REMOTE_GROUP, value)
 
     def get_last_run(self, profile_id: str) -> datetime | None:
         """When the profile's last successful run finished, if any."""
@@ -243,11 +248,11 @@ class StateStore(abc.ABC):
 
     def get_paired_calendar(self, profile_id: str) -> str | None:
         """The remote calendar the profile's calendar mapping belongs to."""
-        return self.get_cursor(profile_id, "calendar:paired")
+        return self.get_cursor(profile_id, _PAIRED_CALENDAR)
 
     def set_paired_calendar(self, profile_id: str, calendar_id: str | None) -> None:
         """Record (``None``: forget) which remote calendar the calendar mapping belongs to."""
-        self.set_cursor(profile_id, "calendar:paired", calendar_id)
+        self.set_cursor(profile_id, _PAIRED_CALENDAR, calendar_id)
 
     def forget_channel(self, profile_id: str, channel: Channel) -> None:
         """Drop a channel's mapping rows, intents, cursors and named values (start over)."""
@@ -365,3 +370,14 @@ def _sync_cursor(channel: Channel, side: Side) -> str:
 
 def _config_digest(channel: Channel) -> str:
     return f"config:{channel.value}"
+
+
+_PAIRED_CALENDAR = "calendar:paired"  # the cursor naming the calendar the pairs belong to
+_REMOTE_GROUP = "group:contacts"  # the remote contact group the sync group is written to
+
+
+def _decode_group(value: str | None) -> RemoteGroup | None:
+    if value is None:
+        return None
+    data = json.loads(value)
+    return RemoteGroup(str(data["name"]), str(data["id"]))

@@ -172,8 +172,12 @@ class PushChannel:
 @frozen
 class SyncState:
     """What a run of a channel reads before it lists: where each side's change feed was last
-    read up to (``None``: list in full) and the digest of the options they were taken under."""
+    read up to (``None``: list in full) and the digest of the options they were taken under;
+    and where the channel's pairs live: the calendar channel's ``paired_calendar``, the
+    contacts channel's ``remote_group``."""
 
     host_cursor: str | None
     remote_cursor: str | None
     config_digest: str | None
+    paired_calendar: str | None = None
+    remote_group: RemoteGroup | None = None

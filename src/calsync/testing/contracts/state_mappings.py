@@ -353,6 +353,22 @@ class MappingContract:
             "digest-1",
         )
 
+    def test_a_channels_sync_state_says_where_its_pairs_live(self, store: StateStore) -> None:
+        store.set_paired_calendar("alice", "studio@group.calendar.google.com")
+        store.set_remote_group("alice", RemoteGroup("Clients", "contactGroups/x"))
+
+        calendar, contacts = store.get_sync_state("alice", CAL), store.get_sync_state("alice", CON)
+
+        assert (calendar.paired_calendar, calendar.remote_group) == (
+            "studio@group.calendar.google.com",
+            None,
+        )
+        assert (contacts.paired_calendar, contacts.remote_group) == (
+            None,
+            RemoteGroup("Clients", "contactGroups/x"),
+        )
+        assert store.get_sync_state("bob", CON).remote_group is None
+
     def test_a_pending_create_is_listed_by_host_id(self, store: StateStore) -> None:
         first, second = make_pending("c1"), make_pending("c2")
         store.add_pending(first)
