@@ -25,33 +25,14 @@ The planner never performs I/O; the executor does.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cached_property
-from typing import Generic
 
-from calsync.engine.actions import (
-    Action,
-    CreateHost,
-    CreateRemote,
-    DeleteHost,
-    DeleteRemote,
-    Forget,
-    Link,
-    Update,
-)
+from calsync.engine.actions import CreateHost, DeleteHost, Forget, Link, Update
 from calsync.engine.context import whole
-from calsync.engine.fields import (
-    decode_base,
-    encode_base,
-    field_names,
-)
-from calsync.engine.merge import ThreeWay
+from calsync.engine.deletions import DeletionPlanning
+from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.plans import Plan, PlanRules, hold_mass_deletions
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
-from calsync.ids import is_event_id
-from calsync.model import Channel, Marker, RecordKind
-from calsync.policies import (
-    RemoteDeletion,
-)
+from calsync.model import RecordKind
 from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
@@ -86,44 +67,8 @@ def plan(
     return Plan(tuple(actions), tuple(held), tuple(warnings))
 
 
-class _Planner(Generic[F]):
-    def __init__(
-        self, snapshot: Snapshot[F], mapping: Mapping[str, MappingHead], rules: PlanRules[F]
-    ) -> None:
-        self.snapshot: Snapshot[F] = snapshot
-        self.mapping = mapping
-        self.rules: PlanRules[F] = rules
-        self.three_way: ThreeWay[F] = ThreeWay(
-            field_names(rules.fields_cls), rules.field_rules, rules.inbound, rules.conflict_policy
-        )
-        self.done_hosts: set[str] = set()
-        self.done_remotes: set[str] = set()
-        self.actions: list[Action[F]] = []
-        self.warnings: list[str] = []
-
-    @cached_property
-    def by_remote(self) -> dict[str, MappingHead]:
-        """Mapping rows by remote id (built only when a remote item or adoption needs it)."""
-        return {row.remote_id: row for row in self.mapping.values()}
-
-    @cached_property
-    def claimed_by_marker(self) -> dict[str, RemoteRecord[F]]:
-        """Unmapped live remote items carrying this profile's marker, by the host id named;
-        where two claim one host item, the one calsync provably made."""
-        claimed: dict[str, RemoteRecord[F]] = {}
-        for remote in self.snapshot.remote.values():
-            marker = remote.marker
-            if (
-                marker is None
-                or marker.namespace != self.rules.namespace
-                or remote.deleted
-                or remote.id in self.by_remote
-            ):
-                continue
-            known = claimed.get(marker.host_id)
-            if known is None or (remote.provably_ours and not known.provably_ours):
-                claimed[marker.host_id] = remote
-        return claimed
+class _Planner(DeletionPlanning[F]):
+    """Plans each host item, then each host deletion, then each remote item not yet paired."""
 
     def run(self) -> None:
         for host in self.snapshot.host.values():
@@ -157,11 +102,6 @@ class _Planner(Generic[F]):
         self.done_remotes.add(row.remote_id)
         self._reconcile(host, self.snapshot.remote.get(row.remote_id), row, replaces)
 
-    def _create(self, host: HostRecord[F], remote_id: str | None) -> CreateRemote[F]:
-        return CreateRemote(
-            self.rules.channel, host.id, host.kind, host.view, remote_id, host.revision
-        )
-
     def _unmapped_host_item(self, host: HostRecord[F]) -> None:
         remote = self._adoptable(host)
         if remote is None:
@@ -189,73 +129,6 @@ class _Planner(Generic[F]):
             claimed = self.claimed_by_marker.get(host.replaces)
         return claimed
 
-    def _adopt(
-        self,
-        host: HostRecord[F],
-        remote: RemoteRecord[F],
-        remote_view: F,
-        replaces: str | None = None,
-    ) -> None:
-        """Pair ``host`` with the unpaired ``remote`` (and drop the pair of the item it
-        ``replaces``, a converted item taking its predecessor's place)."""
-        # after a crash between a create and its record, the journaled fields are the base
-        base = self.snapshot.intents.get(host.id)
-        fields, to_host, conflicts = self.three_way.merge(
-            host.kind, base, host.view, remote_view, host, remote
-        )
-        channel = self.rules.channel
-        # a contact out of the sync group is put back in as it is adopted
-        to_remote = (
-            fields != remote_view
-            or self._needs_marker(host.kind, host.id, remote)
-            or (channel is Channel.CONTACTS and not remote.in_scope)
-        )
-        if to_remote or to_host:
-            self.actions.append(
-                Update(
-                    channel,
-                    host.id,
-                    remote.id,
-                    host.kind,
-                    fields,
-                    to_remote,
-                    frozenset(to_host),
-                    remote.etag,
-                    host.revision,
-                    tuple(conflicts),
-                    replaces,
-                )
-            )
-            return
-        self.actions.append(
-            Link(
-                channel,
-                host.id,
-                remote.id,
-                host.kind,
-                fields,
-                remote.etag,
-                host.revision,
-                replaces,
-                adopted=True,
-            )
-        )
-
-    def _host_deleted(self, host_id: str) -> None:
-        row = self.mapping.get(host_id)
-        if row is None or host_id in self.done_hosts:
-            return
-        self.done_hosts.add(host_id)
-        self.done_remotes.add(row.remote_id)
-        remote = self.snapshot.remote.get(row.remote_id)
-        channel = self.rules.channel
-        if remote is not None and (remote.deleted or not remote.in_scope):
-            self.actions.append(Forget(channel, host_id, "deleted on both sides"))
-            return
-        etag = remote.etag if remote is not None else row.remote_etag
-        keep = channel is Channel.CONTACTS and not self.rules.deletion_rules.delete_removed_contacts
-        self.actions.append(DeleteRemote(channel, host_id, row.remote_id, row.kind, etag, keep))
-
     # -- remote side ---------------------------------------------------------------------
 
     def _remote_item(self, remote: RemoteRecord[F]) -> None:
@@ -282,45 +155,6 @@ class _Planner(Generic[F]):
         elif marker.host_id in self.snapshot.host_out_of_scope:
             self._stray(remote, marker)
         # else ours, but the host side is unknown this run: left alone
-
-    def _orphan(self, remote: RemoteRecord[F], marker: Marker) -> None:
-        if not remote.provably_ours:
-            self.warnings.append(
-                f"left remote item {remote.id} in place: it carries calsync's marker for "
-                f"{marker.host_id!r}, which is gone, but calsync did not create it"
-            )
-            return
-        self.warnings.append(
-            f"remote item {remote.id} is to be deleted: calsync made it for host item "
-            f"{marker.host_id}, which is gone or no longer synced"
-        )
-        kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
-        self.actions.append(
-            DeleteRemote(
-                self.rules.channel, marker.host_id, remote.id, kind, remote.etag, orphan=True
-            )
-        )
-
-    def _stray(self, remote: RemoteRecord[F], marker: Marker) -> None:
-        """An unpaired item named for a host item out of the scope (a contact made for a
-        client just before it left the sync group, the make unrecorded): it leaves the scope
-        as its pair would have, unlabelled and kept (whoever made it)."""
-        self.warnings.append(
-            f"remote item {remote.id} was taken out of the sync group: it carries calsync's "
-            f"marker for {marker.host_id!r}, who is not in the sync group"
-        )
-        kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
-        self.actions.append(
-            DeleteRemote(
-                self.rules.channel,
-                marker.host_id,
-                remote.id,
-                kind,
-                remote.etag,
-                keep=True,
-                orphan=True,
-            )
-        )
 
     # -- pairs ---------------------------------------------------------------------------
 
@@ -394,79 +228,3 @@ class _Planner(Generic[F]):
             self.actions.append(
                 Link(channel, host_id, row.remote_id, kind, fields, etag, revision, replaces)
             )
-
-    def _needs_marker(self, kind: RecordKind, host_id: str, remote: RemoteRecord[F] | None) -> bool:
-        if kind is RecordKind.UNLINKED:
-            return False
-        expected = Marker(self.rules.namespace, host_id)
-        return remote is None or remote.marker != expected
-
-    def _remote_deleted(
-        self, host: HostRecord[F] | None, remote: RemoteRecord[F], row: MappingRow
-    ) -> None:
-        kind = host.kind if host is not None else row.kind
-        rule = self._deletion_rule(kind)
-        channel = self.rules.channel
-        if rule is RemoteDeletion.UNLINK:
-            self.actions.append(Forget(channel, row.host_id, "deleted remotely; link dropped"))
-            return
-        if rule is RemoteDeletion.DELETE_HOST:
-            self.actions.append(DeleteHost(channel, row.host_id, row.remote_id, kind))
-            return
-        fields = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
-        revision = host.revision if host is not None else row.host_revision
-        host_id = host.id if host is not None else row.host_id
-        # a converted item takes its predecessor's pair over (``replaces``)
-        replaces = row.host_id if host_id != row.host_id else None
-        what = f"{kind.value} {_named(fields, host_id)}"
-        restored = self.claimed_by_marker.get(row.host_id)
-        if restored is not None and restored.view is not None:
-            # restored already (by a run that crashed before recording it), or re-setup
-            # finds our item: adopting it is never a loss, creating another is a duplicate
-            self.done_remotes.add(restored.id)
-            current = host or HostRecord(row.host_id, kind, fields, revision)
-            self._adopt(current, restored, restored.view, replaces)
-            return
-        if remote.deleted or remote.view is None:
-            self.warnings.append(f"the {what} was deleted in Google; it has been restored")
-            # under the same id (Google revives it) when that id may be given on create; else
-            # under calsync's own id for the item (contacts: the remote side chooses)
-            own = self.rules.remote_id_for(host_id)
-            remote_id = row.remote_id if own is not None and is_event_id(row.remote_id) else own
-            self.actions.append(
-                CreateRemote(channel, host_id, kind, fields, remote_id, revision, True, replaces)
-            )
-            return
-        self.warnings.append(f"the {what} left the Google group; it was put back")
-        self.actions.append(
-            Update(
-                channel,
-                host_id,
-                row.remote_id,
-                kind,
-                fields,
-                True,
-                frozenset(),
-                remote.etag,
-                revision,
-                replaces=replaces,
-            )
-        )
-
-    def _deletion_rule(self, kind: RecordKind) -> RemoteDeletion:
-        rules = self.rules.deletion_rules
-        if kind is RecordKind.UNLINKED and not self.rules.inbound:
-            return RemoteDeletion.UNLINK
-        rule = rules.for_kind(kind)
-        if rule is RemoteDeletion.DELETE_HOST and not self.rules.inbound:
-            return RemoteDeletion.RESTORE
-        return rule
-
-
-def _named(fields: object, host_id: str) -> str:
-    """``'Headshots - Priya Shah' (session-2)``: what a user recognises, then the id."""
-    name = getattr(fields, "title", None)
-    if name is None:
-        parts = (getattr(fields, a, "") for a in ("given_name", "family_name", "organization"))
-        name = " ".join(p for p in parts if p)
-    return f"{name!r} ({host_id})" if name else host_id

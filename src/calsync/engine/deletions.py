@@ -1,0 +1,146 @@
+"""The planner's deletions (see :mod:`calsync.engine.planner`): a host item deleted (its remote
+mirror deleted, or the pair forgotten when it is gone on both sides); a remote item deleted
+(the host item restored to it, deleted, or unlinked, as the deletion rules say); a remote item
+calsync made for a host item that is gone (an orphan: deleted only when calsync provably made
+it) or that left the sync scope (a stray: taken out of the scope and kept)."""
+
+from __future__ import annotations
+
+from calsync.engine.actions import CreateRemote, DeleteHost, DeleteRemote, Forget, Update
+from calsync.engine.fields import decode_base
+from calsync.engine.pairing import Pairing
+from calsync.engine.records import F, HostRecord, RemoteRecord
+from calsync.ids import is_event_id
+from calsync.model import Channel, Marker, RecordKind
+from calsync.policies import RemoteDeletion
+from calsync.state.base import MappingRow
+
+__all__ = ["DeletionPlanning"]
+
+
+class DeletionPlanning(Pairing[F]):
+    """The steps of the planner that delete, restore, forget or set aside."""
+
+    def _host_deleted(self, host_id: str) -> None:
+        row = self.mapping.get(host_id)
+        if row is None or host_id in self.done_hosts:
+            return
+        self.done_hosts.add(host_id)
+        self.done_remotes.add(row.remote_id)
+        remote = self.snapshot.remote.get(row.remote_id)
+        channel = self.rules.channel
+        if remote is not None and (remote.deleted or not remote.in_scope):
+            self.actions.append(Forget(channel, host_id, "deleted on both sides"))
+            return
+        etag = remote.etag if remote is not None else row.remote_etag
+        keep = channel is Channel.CONTACTS and not self.rules.deletion_rules.delete_removed_contacts
+        self.actions.append(DeleteRemote(channel, host_id, row.remote_id, row.kind, etag, keep))
+
+    def _orphan(self, remote: RemoteRecord[F], marker: Marker) -> None:
+        if not remote.provably_ours:
+            self.warnings.append(
+                f"left remote item {remote.id} in place: it carries calsync's marker for "
+                f"{marker.host_id!r}, which is gone, but calsync did not create it"
+            )
+            return
+        self.warnings.append(
+            f"remote item {remote.id} is to be deleted: calsync made it for host item "
+            f"{marker.host_id}, which is gone or no longer synced"
+        )
+        kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
+        self.actions.append(
+            DeleteRemote(
+                self.rules.channel, marker.host_id, remote.id, kind, remote.etag, orphan=True
+            )
+        )
+
+    def _stray(self, remote: RemoteRecord[F], marker: Marker) -> None:
+        """An unpaired item named for a host item out of the scope (a contact made for a
+        client just before it left the sync group, the make unrecorded): it leaves the scope
+        as its pair would have, unlabelled and kept (whoever made it)."""
+        self.warnings.append(
+            f"remote item {remote.id} was taken out of the sync group: it carries calsync's "
+            f"marker for {marker.host_id!r}, who is not in the sync group"
+        )
+        kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
+        self.actions.append(
+            DeleteRemote(
+                self.rules.channel,
+                marker.host_id,
+                remote.id,
+                kind,
+                remote.etag,
+                keep=True,
+                orphan=True,
+            )
+        )
+
+    def _remote_deleted(
+        self, host: HostRecord[F] | None, remote: RemoteRecord[F], row: MappingRow
+    ) -> None:
+        kind = host.kind if host is not None else row.kind
+        rule = self._deletion_rule(kind)
+        channel = self.rules.channel
+        if rule is RemoteDeletion.UNLINK:
+            self.actions.append(Forget(channel, row.host_id, "deleted remotely; link dropped"))
+            return
+        if rule is RemoteDeletion.DELETE_HOST:
+            self.actions.append(DeleteHost(channel, row.host_id, row.remote_id, kind))
+            return
+        fields = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
+        revision = host.revision if host is not None else row.host_revision
+        host_id = host.id if host is not None else row.host_id
+        # a converted item takes its predecessor's pair over (``replaces``)
+        replaces = row.host_id if host_id != row.host_id else None
+        what = f"{kind.value} {_named(fields, host_id)}"
+        restored = self.claimed_by_marker.get(row.host_id)
+        if restored is not None and restored.view is not None:
+            # restored already (by a run that crashed before recording it), or re-setup
+            # finds our item: adopting it is never a loss, creating another is a duplicate
+            self.done_remotes.add(restored.id)
+            current = host or HostRecord(row.host_id, kind, fields, revision)
+            self._adopt(current, restored, restored.view, replaces)
+            return
+        if remote.deleted or remote.view is None:
+            self.warnings.append(f"the {what} was deleted in Google; it has been restored")
+            # under the same id (Google revives it) when that id may be given on create; else
+            # under calsync's own id for the item (contacts: the remote side chooses)
+            own = self.rules.remote_id_for(host_id)
+            remote_id = row.remote_id if own is not None and is_event_id(row.remote_id) else own
+            self.actions.append(
+                CreateRemote(channel, host_id, kind, fields, remote_id, revision, True, replaces)
+            )
+            return
+        self.warnings.append(f"the {what} left the Google group; it was put back")
+        self.actions.append(
+            Update(
+                channel,
+                host_id,
+                row.remote_id,
+                kind,
+                fields,
+                True,
+                frozenset(),
+                remote.etag,
+                revision,
+                replaces=replaces,
+            )
+        )
+
+    def _deletion_rule(self, kind: RecordKind) -> RemoteDeletion:
+        rules = self.rules.deletion_rules
+        if kind is RecordKind.UNLINKED and not self.rules.inbound:
+            return RemoteDeletion.UNLINK
+        rule = rules.for_kind(kind)
+        if rule is RemoteDeletion.DELETE_HOST and not self.rules.inbound:
+            return RemoteDeletion.RESTORE
+        return rule
+
+
+def _named(fields: object, host_id: str) -> str:
+    """``'Headshots - Priya Shah' (session-2)``: what a user recognises, then the id."""
+    name = getattr(fields, "title", None)
+    if name is None:
+        parts = (getattr(fields, a, "") for a in ("given_name", "family_name", "organization"))
+        name = " ".join(p for p in parts if p)
+    return f"{name!r} ({host_id})" if name else host_id
