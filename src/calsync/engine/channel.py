@@ -6,20 +6,16 @@ remote side (a sync token or a full listing), confirms every absence before it m
 deletion, and fetches what adoption needs — then turns actions into writes on each side. The
 skeleton lives here once; a channel supplies only what differs: its field record, its host
 and backend calls, and its scope rules (the window of the calendar, the group of contacts).
-
-Per-item read failures are per-item: an item whose read fails is reported by id and left out
-of this run (neither side is touched for it), and the rest of the run goes on.
+The reads beyond the listings (records, single items, absences) are in
+:mod:`calsync.engine.reads`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from typing import ClassVar
+from collections.abc import Iterable, Mapping
 
-from calsync.engine.channel_spec import ChannelSpec
 from calsync.engine.context import (
-    FATAL,
     ChannelSnapshot,
     H,
     HostRead,
@@ -29,17 +25,13 @@ from calsync.engine.context import (
     R,
     RunContext,
     ids_to_look_up,
-    whole,
 )
 from calsync.engine.cursors import ChannelCursors
 from calsync.engine.fields import decode_base
 from calsync.engine.journal import CreateJournal
-from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
-from calsync.engine.report import ItemError
-from calsync.errors import BackendError
-from calsync.model import Channel
+from calsync.engine.reads import ChannelReads
+from calsync.engine.records import F, RemoteRecord, Snapshot
 from calsync.policies import Side
-from calsync.sources import Unreadable
 from calsync.state.base import MappingHead
 
 __all__ = [
@@ -54,35 +46,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class ChannelAdapter(ChannelSpec[F, H, R]):
-    """One channel of one profile: the shared snapshot skeleton over the channel's I/O
+class ChannelAdapter(ChannelReads[F, H, R]):
+    """One channel of one profile: the shared snapshot skeleton over the channel's reads
+    (:class:`~calsync.engine.reads.ChannelReads`) and I/O
     (:class:`~calsync.engine.channel_spec.ChannelSpec`)."""
 
-    channel: ClassVar[Channel]
-    #: the channel's field record
-    fields_cls: type[F]
-    #: a complete host listing is authoritative: a mapped item missing from it is gone (a
-    #: client left the group) without a confirming read
-    host_listing_is_scope: ClassVar[bool] = False
-
     def __init__(self, ctx: RunContext) -> None:
-        self.ctx = ctx
-        self.user_id = ctx.profile.user_id
-        self.warnings: list[str] = []
-        self.unreadable: dict[str, str] = {}
-        #: mapped host ids whose remote item could not be read this run
-        self.unknown: set[str] = set()
-        self.read_failures = 0
+        super().__init__(ctx)
         #: the creates this run journals before sending them
         self.journal: CreateJournal[F] = CreateJournal(
             ctx.store, ctx.profile.id, self.channel, ctx.now
         )
         #: the cursors, options digest and intents, read once; written back when they moved
         self.cursors = ChannelCursors(ctx.store, ctx.profile.id, self.channel)
-
-    @property
-    def profile_id(self) -> str:
-        return self.ctx.profile.id
 
     # -- cursors -------------------------------------------------------------------------
 
@@ -190,44 +166,6 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
         records = self._records(self.host_listing(), rows.all(), unchanged)
         return HostRead(records, set(), new_cursor, True, unchanged)
 
-    def _records(
-        self,
-        items: Iterable[H | Unreadable],
-        mapping: Mapping[str, MappingHead] | None = None,
-        unchanged: set[str] | None = None,
-    ) -> dict[str, HostRecord[F]]:
-        records: dict[str, HostRecord[F]] = {}
-        # a quiet full listing spends its time in this loop: one lookup per item
-        row_of = mapping.get if mapping is not None and unchanged is not None else None
-        add_unchanged = unchanged.add if unchanged is not None else None
-        revision_of = self.host_revision
-        for item in items:
-            if isinstance(item, Unreadable):
-                self.unreadable[item.id] = item.reason
-                continue
-            if row_of is not None and add_unchanged is not None:
-                row = row_of(item.id)
-                recorded = None if row is None else row.host_revision
-                if recorded is not None and revision_of(item) == recorded:
-                    add_unchanged(item.id)
-                    continue
-            record = self.host_record(item)
-            problem = self.refuse(record)
-            if problem is not None:
-                self.unreadable[item.id] = f"it was not sent: {problem}"
-                continue
-            records[item.id] = record
-        return records
-
-    def _unreadable_warnings(self) -> list[str]:
-        what = "client" if self.channel is Channel.CONTACTS else "item"
-        return [
-            f"{what} {host_id} was skipped: {reason}"
-            if reason.startswith("it was not sent")
-            else f"{what} {host_id} could not be read, so it was skipped: {reason}"
-            for host_id, reason in self.unreadable.items()
-        ]
-
     def _changed_remote(
         self,
         items: Iterable[R],
@@ -262,188 +200,3 @@ class ChannelAdapter(ChannelSpec[F, H, R]):
                 if unchanged is not None:
                     unchanged.discard(item.id)
         return remote
-
-    def _remote(self, item: R, intents: Mapping[str, F]) -> RemoteRecord[F]:
-        """The record of a remote item, with its marker checked and its ownership proven."""
-        record = self.remote_record(item)
-        marker = record.marker
-        if marker is None:
-            return record
-        if not marker.is_well_formed():
-            return RemoteRecord(
-                record.id,
-                record.etag,
-                record.view,
-                None,
-                record.deleted,
-                record.updated,
-                record.in_scope,
-            )
-        # only an id proves it: a journaled intent says calsync made *one* item for that host
-        # item, not which (a user's copy carries the same marker, and the one calsync made may
-        # be gone); intents serve adoption, which never deletes anything
-        ours = marker.namespace == self.profile_id and self.made_by_us(record.id, marker)
-        return RemoteRecord(
-            record.id,
-            record.etag,
-            record.view,
-            marker,
-            record.deleted,
-            record.updated,
-            record.in_scope,
-            ours,
-        )
-
-    def _read_remote(
-        self, remote_id: str, host_id: str, intents: Mapping[str, F]
-    ) -> tuple[bool, RemoteRecord[F] | None]:
-        """Read one remote item: ``(True, record or None)``, or ``(False, None)`` when the
-        read failed (the failure is reported against ``host_id``)."""
-        try:
-            item = self.get_remote(remote_id)
-        except FATAL:
-            raise
-        except BackendError as exc:
-            self._read_failed(host_id, f"read remote {self.channel.value} item {remote_id}", exc)
-            return False, None
-        return True, None if item is None else self._remote(item, intents)
-
-    def _read_failed(self, item: str, what: str, error: BaseException) -> None:
-        self.read_failures += 1
-        message = str(error) or type(error).__name__
-        logger.warning("profile %s: could not %s: %s", self.profile_id, what, message)
-        self.ctx.report.errors.append(ItemError(self.channel, item, what, message))
-
-    def _confirm_remote_absences(
-        self,
-        rows: MappingLoader,
-        mapping: dict[str, MappingHead],
-        remote: dict[str, RemoteRecord[F]],
-        unchanged: set[str],
-        forgotten: dict[str, str],
-    ) -> None:
-        absent = [
-            row.host_id
-            for row in mapping.values()
-            if row.remote_id not in remote and row.remote_id not in unchanged
-        ]
-        rows.complete(mapping, absent)
-        for host_id in absent:
-            row = whole(mapping[host_id])
-            if self.left_window(row):
-                forgotten[row.host_id] = "it left the sync window"
-                continue
-            read, fetched = self._read_remote(row.remote_id, row.host_id, {})
-            if not read:
-                self.unknown.add(row.host_id)
-                continue
-            remote[row.remote_id] = (
-                fetched
-                if fetched is not None
-                else RemoteRecord(row.remote_id, "", None, deleted=True)
-            )
-
-    def _confirm_host_absences(
-        self,
-        rows: MappingLoader,
-        mapping: dict[str, MappingHead],
-        host: HostRead[F],
-        forgotten: dict[str, str],
-    ) -> None:
-        if len(host.unchanged) == len(mapping):
-            return  # every mapped item was listed unchanged (they are mapped ids): none missing
-        replaced = {record.replaces for record in host.records.values() if record.replaces}
-        missing = [
-            host_id
-            for host_id in mapping
-            if host_id not in host.records
-            and host_id not in host.unchanged
-            and host_id not in replaced
-            and host_id not in self.unreadable
-        ]
-        if self.host_listing_is_scope:
-            host.deleted.update(missing)
-            return
-        to_check = []
-        rows.complete(mapping, missing)
-        for host_id in missing:
-            if self.left_window(whole(mapping[host_id])):
-                forgotten[host_id] = "it left the sync window"
-            else:
-                to_check.append(host_id)
-        self._confirm_host_ids(to_check, host)
-
-    def _confirm_host_ids(self, host_ids: Sequence[str], host: HostRead[F]) -> None:
-        if not host_ids:
-            return
-        found = self.host_items(host_ids)
-        for host_id in host_ids:
-            item = found.get(host_id)
-            if item is None:
-                host.deleted.add(host_id)
-            elif isinstance(item, Unreadable) or not self.host_listing_is_scope:
-                host.records.update(self._records([item]))
-            elif host.complete:  # it exists, but the full listing of the scope left it out
-                host.out_of_scope.add(host_id)
-            # else: the item exists but its place in the scope is unknown this run (a feed)
-
-    def _resolve_unmapped(
-        self,
-        mapping: Mapping[str, MappingHead],
-        host: HostRead[F],
-        remote: dict[str, RemoteRecord[F]],
-        intents: Mapping[str, F],
-    ) -> None:
-        """Fetch what adoption needs: host items named by our markers, remote origins, and the
-        remote items of creates journaled before a crash."""
-        if not remote and all(host_id in mapping for host_id in host.records):
-            return  # nothing unmapped on either side (a quiet run, or only mapped changes)
-        mapped_remote = {row.remote_id for row in mapping.values()}
-        claimed = [
-            r.marker.host_id
-            for r in remote.values()
-            if r.marker is not None
-            and r.marker.namespace == self.profile_id
-            and r.id not in mapped_remote
-            and r.marker.host_id not in host.records
-            and r.marker.host_id not in host.unchanged
-            and r.marker.host_id not in host.deleted
-            and r.marker.host_id not in self.unreadable
-        ]
-        self._confirm_host_ids(claimed, host)
-        for record in list(host.records.values()):
-            if record.id in mapping:
-                continue
-            wanted = record.origin
-            if wanted is None and record.id in intents:
-                wanted = self.intended_remote_id(record.id)
-            if wanted is None or wanted in remote or wanted in mapped_remote:
-                continue
-            read, fetched = self._read_remote(wanted, record.id, intents)
-            if not read:
-                del host.records[record.id]  # unknown this run: neither adopted nor created
-            elif fetched is not None:
-                remote[wanted] = fetched
-
-    def _leave_out_unknown(
-        self,
-        mapping: Mapping[str, MappingHead],
-        host: HostRead[F],
-        remote: dict[str, RemoteRecord[F]],
-    ) -> None:
-        """Pairs whose remote item could not be read take no part in this run."""
-        for host_id in self.unknown:
-            host.records.pop(host_id, None)
-            host.deleted.discard(host_id)
-            row = mapping.get(host_id)
-            if row is not None:
-                remote.pop(row.remote_id, None)
-
-    def host_record_of(self, host_id: str, snapshot: Snapshot[F]) -> HostRecord[F] | None:
-        """The host record of ``host_id`` in ``snapshot``, if any."""
-        return snapshot.host.get(host_id)
-
-    def fetch_remote(self, remote_id: str) -> RemoteRecord[F] | None:
-        """Read one remote item again (after a precondition failure)."""
-        item = self.get_remote(remote_id)
-        return None if item is None else self._remote(item, {})
