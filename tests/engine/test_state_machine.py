@@ -243,11 +243,13 @@ class EngineMachine(RuleBasedStateMachine):
     def sync_once(self, **kw: Any) -> Any:
         engine = self.world.engine
         engine.batch_size = self.batch
-        report = engine.sync(self.world.profile, self.world.calendar, None, **kw)
+        try:
+            report = engine.sync(self.world.profile, self.world.calendar, None, **kw)
+        finally:  # a run that crashed may have recorded pairs too (an adopted copy, say)
+            rows = self.world.store.mappings(NS, Channel.CALENDAR).values()
+            self.ever_mapped.update((self.cal, row.remote_id) for row in rows)
         if report.initial_sync_completed:
             self.world.options(initial_sync_pending=False)
-        rows = self.world.store.mappings(NS, Channel.CALENDAR).values()
-        self.ever_mapped.update((self.cal, row.remote_id) for row in rows)
         return report
 
     @rule()
