@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
-from typing import Generic, TypeGuard
+from typing import TypeGuard
 
 from calsync.backends import WriteResult
 from calsync.engine.actions import (
@@ -31,12 +31,11 @@ from calsync.engine.actions import (
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, HostWrite, R
 from calsync.engine.planner import plan
+from calsync.engine.recording import Entry, Recording, nothing
 from calsync.engine.records import F, Snapshot
-from calsync.engine.report import ConflictNote, ItemError, display
 from calsync.errors import PreconditionFailed
-from calsync.model import RecordKind
 from calsync.policies import Side
-from calsync.state.base import MappingHead, MappingRow
+from calsync.state.base import MappingHead
 
 __all__ = ["Executor", "needs_remote_write"]
 
@@ -60,10 +59,6 @@ def _plain_create(action: Action[F]) -> TypeGuard[CreateRemote[F]]:
 LOCAL_CHUNK = 200
 
 
-#: An action, the row that records its pair, and what to do once it is recorded.
-_Entry = tuple[Action[F], MappingRow, Callable[[], None]]
-
-
 def _deferrable(action: Action[F]) -> bool:
     """True when ``action`` is recorded by putting one row and nothing else (no pair taken
     over, no row deleted): such rows are put together, at the end of their chunk."""
@@ -83,7 +78,7 @@ def _taken(actions: list[Action[F]], size: int) -> Iterator[list[Action[F]]]:
         yield batch
 
 
-class Executor(Generic[F, H, R]):
+class Executor(Recording[F, H, R]):
     """Applies the actions of one channel's plan."""
 
     def __init__(
@@ -94,14 +89,12 @@ class Executor(Generic[F, H, R]):
         *,
         replanning: bool = False,
     ) -> None:
-        self.adapter: ChannelAdapter[F, H, R] = adapter
+        self.adapter = adapter
         self.ctx = adapter.ctx
+        self.replanning = replanning
+        self.failed = self.done = self.total = 0
         self.mapping = mapping
         self.snapshot: Snapshot[F] = snapshot
-        self.replanning = replanning
-        self.failed = 0
-        self.done = 0
-        self.total = 0
 
     def run(self, actions: list[Action[F]]) -> None:
         """Perform ``actions``, emptying the list; failures are counted in ``self.failed``
@@ -122,7 +115,7 @@ class Executor(Generic[F, H, R]):
             self._let_go(batch)
         for chunk in _taken(local, LOCAL_CHUNK):
             with self.ctx.store.transaction():  # one commit per chunk, not per item
-                deferred: list[_Entry[F]] = []  # the pairs recorded together, in one write
+                deferred: list[Entry[F]] = []  # the pairs recorded together, in one write
                 for action in chunk:
                     self._guarded(action, partial(self._local, action, deferred))
                     self._progress(1)
@@ -160,7 +153,7 @@ class Executor(Generic[F, H, R]):
         """Record each result; the first error that concerns the whole profile stops it and is
         returned (so the transaction keeps what was recorded before it). The pairs of the
         items the batch created are recorded together, at the end."""
-        created: list[_Entry[F]] = []
+        created: list[Entry[F]] = []
         try:
             for action, result in zip(batch, results, strict=True):
                 if result.error is None:
@@ -180,7 +173,7 @@ class Executor(Generic[F, H, R]):
             self._record(created)
         return None
 
-    def _created(self, action: CreateRemote[F], item: R) -> _Entry[F]:
+    def _created(self, action: CreateRemote[F], item: R) -> Entry[F]:
         """The entry that records the pair of a created item, and then logs and counts it."""
         op = "restored" if action.restore else "created"
         row = self._row(
@@ -238,7 +231,7 @@ class Executor(Generic[F, H, R]):
 
     # -- host-side and bookkeeping actions -----------------------------------------------
 
-    def _local(self, action: Action[F], deferred: list[_Entry[F]]) -> None:
+    def _local(self, action: Action[F], deferred: list[Entry[F]]) -> None:
         """Perform a host-side or bookkeeping action. The row of a pair is put with the
         chunk's others (``deferred``); a write of another kind first puts those before it,
         so the store sees the writes in the plan's order."""
@@ -283,7 +276,7 @@ class Executor(Generic[F, H, R]):
             self.ctx.report.counts["forgotten"] += 1
 
     def _finish_update(
-        self, action: Update[F], etag: str | None, deferred: list[_Entry[F]] | None = None
+        self, action: Update[F], etag: str | None, deferred: list[Entry[F]] | None = None
     ) -> None:
         revision = action.host_revision
         kind = action.kind
@@ -296,129 +289,6 @@ class Executor(Generic[F, H, R]):
             self._count(Side.HOST, "updated")
         row = self._row(action.host_id, action.remote_id, kind, action.fields, revision, etag)
         if deferred is not None and action.replaces is None:
-            deferred.append((action, row, _nothing))
+            deferred.append((action, row, nothing))
         else:
             self._commit(row, action.replaces)
-
-    # -- state ---------------------------------------------------------------------------
-
-    def _record(self, entries: list[_Entry[F]]) -> None:
-        """Record the pairs of ``entries`` in one write (and drop their intents in another),
-        then do what each entry does once recorded; when that write fails, one by one, so that
-        only the items that cannot be recorded fail. Empties ``entries``."""
-        if not entries:
-            return
-        done, store = entries.copy(), self.ctx.store
-        entries.clear()
-        rows = [row for _, row, _ in done]
-        try:
-            with store.transaction():
-                store.put_mappings(rows)
-                store.remove_pendings(
-                    self.ctx.profile.id, self.adapter.channel, [row.host_id for row in rows]
-                )
-        except FATAL:
-            raise
-        except Exception as exc:  # each item's own failure is reported below
-            logger.debug("recording %d pairs at once failed (%s); one by one", len(rows), exc)
-            for action, row, then in done:
-                self._guarded(action, partial(self._commit, row, None, then))
-            return
-        for _, row, then in done:
-            self.adapter.journal.recorded(row.host_id)
-            then()
-
-    def _commit(
-        self, row: MappingRow, replaces: str | None = None, then: Callable[[], None] | None = None
-    ) -> None:
-        """Record ``row`` (and drop the intent of its item, and the pair it takes over), then
-        call ``then``."""
-        ctx = self.ctx
-        channel = self.adapter.channel
-        with ctx.store.transaction():
-            if replaces is not None:
-                ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
-            ctx.store.put_mapping(row)
-            ctx.store.remove_pending(ctx.profile.id, channel, row.host_id)
-        self.adapter.journal.recorded(row.host_id)
-        if then is not None:
-            then()
-
-    def _row(
-        self,
-        host_id: str,
-        remote_id: str,
-        kind: RecordKind,
-        fields: F,
-        host_revision: str | None,
-        etag: str | None,
-    ) -> MappingRow:
-        return MappingRow(
-            profile_id=self.ctx.profile.id,
-            channel=self.adapter.channel,
-            host_id=host_id,
-            remote_id=remote_id,
-            kind=kind,
-            base=self.adapter.journal.encoded(host_id, fields),
-            host_revision=host_revision,
-            remote_etag=etag,
-            synced_at=self.ctx.now,
-        )
-
-    def _delete_mapping(self, host_id: str) -> None:
-        self.ctx.store.delete_mapping(self.ctx.profile.id, self.adapter.channel, host_id)
-
-    # -- reporting -----------------------------------------------------------------------
-
-    def _guarded(self, action: Action[F], step: Callable[[], None]) -> None:
-        try:
-            step()
-        except FATAL:
-            raise
-        except Exception as exc:
-            self._fail(action, exc)
-
-    def _fail(self, action: Action[F], error: BaseException) -> None:
-        self.failed += 1
-        item = action.remote_id if isinstance(action, CreateHost) else action.host_id
-        message = str(error) or type(error).__name__
-        logger.warning("could not %s: %s", action.describe(), message)
-        self.ctx.report.errors.append(
-            ItemError(self.adapter.channel, item, action.describe(), message)
-        )
-
-    def _progress(self, count: int) -> None:
-        self.done += count
-        progress = self.ctx.progress
-        if progress is not None and not self.replanning:
-            progress(self.ctx.profile.id, self.adapter.channel.value, self.done, self.total)
-
-    def _count_link(self, counted: str) -> None:
-        self.ctx.report.counts[counted] += 1
-
-    def _count(self, side: Side, operation: str) -> None:
-        self.ctx.report.counts[f"{side.value}.{operation}"] += 1
-        self.ctx.report.channel_counts[
-            f"{self.adapter.channel.value}.{side.value}.{operation}"
-        ] += 1
-
-    def _note_conflicts(self, actions: Sequence[Action[F]]) -> None:
-        for action in actions:
-            if not isinstance(action, Update):
-                continue
-            for resolved in action.conflicts:
-                conflict = resolved.conflict
-                self.ctx.report.conflicts.append(
-                    ConflictNote(
-                        self.adapter.channel,
-                        conflict.item_id,
-                        conflict.field,
-                        display(conflict.host),
-                        display(conflict.remote),
-                        resolved.winner,
-                    )
-                )
-
-
-def _nothing() -> None:
-    """What an update whose host write is done and counted does once recorded."""

@@ -1,0 +1,163 @@
+"""How the executor records what it did (see :mod:`calsync.engine.executor`): the pairs, in
+the state store (many rows in one write, one by one when that write is refused, so only the
+pair that cannot be recorded fails), and the counts, failures, conflicts and progress, in the
+run's report."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Generic
+
+from calsync.engine.actions import Action, CreateHost, Update
+from calsync.engine.channel import ChannelAdapter
+from calsync.engine.context import FATAL, H, R, RunContext
+from calsync.engine.records import F
+from calsync.engine.report import ConflictNote, ItemError, display
+from calsync.model import RecordKind
+from calsync.policies import Side
+from calsync.state.base import MappingRow
+
+__all__ = ["Entry", "Recording", "nothing"]
+
+logger = logging.getLogger(__name__)
+
+#: An action, the row that records its pair, and what to do once it is recorded.
+Entry = tuple[Action[F], MappingRow, Callable[[], None]]
+
+
+class Recording(Generic[F, H, R]):
+    """The executor's records of one channel's plan: its pairs and its report."""
+
+    #: set by the executor
+    adapter: ChannelAdapter[F, H, R]
+    ctx: RunContext
+    replanning: bool
+    #: the items that failed, the actions done, and how many there are in all
+    failed: int
+    done: int
+    total: int
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _record(self, entries: list[Entry[F]]) -> None:
+        """Record the pairs of ``entries`` in one write (and drop their intents in another),
+        then do what each entry does once recorded; when that write fails, one by one, so that
+        only the items that cannot be recorded fail. Empties ``entries``."""
+        if not entries:
+            return
+        done, store = entries.copy(), self.ctx.store
+        entries.clear()
+        rows = [row for _, row, _ in done]
+        try:
+            with store.transaction():
+                store.put_mappings(rows)
+                store.remove_pendings(
+                    self.ctx.profile.id, self.adapter.channel, [row.host_id for row in rows]
+                )
+        except FATAL:
+            raise
+        except Exception as exc:  # each item's own failure is reported below
+            logger.debug("recording %d pairs at once failed (%s); one by one", len(rows), exc)
+            for action, row, then in done:
+                self._guarded(action, partial(self._commit, row, None, then))
+            return
+        for _, row, then in done:
+            self.adapter.journal.recorded(row.host_id)
+            then()
+
+    def _commit(
+        self, row: MappingRow, replaces: str | None = None, then: Callable[[], None] | None = None
+    ) -> None:
+        """Record ``row`` (and drop the intent of its item, and the pair it takes over), then
+        call ``then``."""
+        ctx = self.ctx
+        channel = self.adapter.channel
+        with ctx.store.transaction():
+            if replaces is not None:
+                ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
+            ctx.store.put_mapping(row)
+            ctx.store.remove_pending(ctx.profile.id, channel, row.host_id)
+        self.adapter.journal.recorded(row.host_id)
+        if then is not None:
+            then()
+
+    def _row(
+        self,
+        host_id: str,
+        remote_id: str,
+        kind: RecordKind,
+        fields: F,
+        host_revision: str | None,
+        etag: str | None,
+    ) -> MappingRow:
+        return MappingRow(
+            profile_id=self.ctx.profile.id,
+            channel=self.adapter.channel,
+            host_id=host_id,
+            remote_id=remote_id,
+            kind=kind,
+            base=self.adapter.journal.encoded(host_id, fields),
+            host_revision=host_revision,
+            remote_etag=etag,
+            synced_at=self.ctx.now,
+        )
+
+    def _delete_mapping(self, host_id: str) -> None:
+        self.ctx.store.delete_mapping(self.ctx.profile.id, self.adapter.channel, host_id)
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def _guarded(self, action: Action[F], step: Callable[[], None]) -> None:
+        try:
+            step()
+        except FATAL:
+            raise
+        except Exception as exc:
+            self._fail(action, exc)
+
+    def _fail(self, action: Action[F], error: BaseException) -> None:
+        self.failed += 1
+        item = action.remote_id if isinstance(action, CreateHost) else action.host_id
+        message = str(error) or type(error).__name__
+        logger.warning("could not %s: %s", action.describe(), message)
+        self.ctx.report.errors.append(
+            ItemError(self.adapter.channel, item, action.describe(), message)
+        )
+
+    def _progress(self, count: int) -> None:
+        self.done += count
+        progress = self.ctx.progress
+        if progress is not None and not self.replanning:
+            progress(self.ctx.profile.id, self.adapter.channel.value, self.done, self.total)
+
+    def _count_link(self, counted: str) -> None:
+        self.ctx.report.counts[counted] += 1
+
+    def _count(self, side: Side, operation: str) -> None:
+        self.ctx.report.counts[f"{side.value}.{operation}"] += 1
+        self.ctx.report.channel_counts[
+            f"{self.adapter.channel.value}.{side.value}.{operation}"
+        ] += 1
+
+    def _note_conflicts(self, actions: Sequence[Action[F]]) -> None:
+        for action in actions:
+            if not isinstance(action, Update):
+                continue
+            for resolved in action.conflicts:
+                conflict = resolved.conflict
+                self.ctx.report.conflicts.append(
+                    ConflictNote(
+                        self.adapter.channel,
+                        conflict.item_id,
+                        conflict.field,
+                        display(conflict.host),
+                        display(conflict.remote),
+                        resolved.winner,
+                    )
+                )
+
+
+def nothing() -> None:
+    """What an update whose host write is done and counted does once recorded."""
