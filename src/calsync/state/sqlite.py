@@ -1,34 +1,21 @@
 """The default :class:`~calsync.state.base.StateStore`: one SQLite file, stdlib ``sqlite3`` only.
 
-* One connection per store, guarded by a re-entrant lock, so a store can be shared between
-  threads; several processes may open the same file (WAL journal, ``synchronous=NORMAL``).
-* A transaction starts with ``BEGIN IMMEDIATE``: it takes the file's write lock up front, so it
-  never has to upgrade from reader to writer halfway (which WAL refuses with ``SQLITE_BUSY``
-  instead of waiting). Nested transactions are savepoints; a single-statement write inside a
-  transaction needs none, since a failing statement undoes only itself.
+* One connection per store, its transactions and its schema: see
+  :mod:`calsync.state.sqlite_connection`.
 * The lease is a compare-and-set in one upsert: it writes only for the holder or once the
   lease expired, and the row count says whether it did.
 * Tables are ``WITHOUT ROWID``, clustered on their primary key: a profile's mapping rows sit
   together, so :meth:`SqliteStateStore.mappings` reads one range instead of 100k lookups.
-* The ``meta`` table records the schema version; the migrations between versions are in
-  :mod:`calsync.state.sqlite_schema`. A file written by a newer calsync is refused.
 * Datetimes are stored as fixed-width ISO-8601 UTC text (``2024-05-01T09:30:00.000000+00:00``),
   so text order is time order and the lease check can compare them in SQL.
-* ``sqlite3.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
-import threading
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import ClassVar
 
-from calsync.errors import SchemaVersionError, StateError
 from calsync.model import Channel
 from calsync.state.base import (
     Lease,
@@ -39,7 +26,7 @@ from calsync.state.base import (
     StateStore,
     StoredHead,
 )
-from calsync.state.sqlite_schema import MIGRATIONS, Migration, enable_wal, stored_version
+from calsync.state.sqlite_connection import SqliteConnection
 from calsync.state.sqlite_sql import (
     ACQUIRE_LEASE,
     ADD_PENDING,
@@ -64,7 +51,7 @@ __all__ = ["SqliteStateStore"]
 logger = logging.getLogger(__name__)
 
 
-class SqliteStateStore(StateStore):
+class SqliteStateStore(SqliteConnection, StateStore):
     """State in a SQLite file (or ``":memory:"``, private to this store).
 
     Args:
@@ -75,54 +62,6 @@ class SqliteStateStore(StateStore):
         SchemaVersionError: the file was written by a newer calsync.
         StateError: the file cannot be opened or is not a calsync state database.
     """
-
-    #: ``_MIGRATIONS[n]`` brings a file from schema version ``n`` to ``n + 1``.
-    _MIGRATIONS: ClassVar[Sequence[Migration]] = MIGRATIONS
-    SCHEMA_VERSION: ClassVar[int] = len(MIGRATIONS)
-
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        self._path = os.fspath(path)
-        self._lock = threading.RLock()
-        self._depth = 0  # how many transactions are open, nested
-        with self._translated():
-            self._conn = sqlite3.connect(
-                self._path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        try:
-            self._configure(timeout)
-            self._migrate()
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def close(self) -> None:
-        """Close the connection; an open transaction is rolled back."""
-        with self._lock, self._translated():
-            self._conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes: all of them happen, or none. Nested transactions join the outer one.
-
-        An exception leaving a nested transaction undoes its writes only (a savepoint); one
-        leaving the outermost rolls everything back. The store's lock is held throughout:
-        other threads using this store wait for the transaction to end.
-        """
-        with self._lock, self._translated():
-            self._depth += 1
-            try:
-                try:
-                    # begun inside the try: an exception raised by a signal handler (a time
-                    # limit, Ctrl-C) the moment BEGIN returns must still roll it back, or the
-                    # connection would keep the transaction and its write lock
-                    self._begin()
-                    yield
-                    self._end()
-                except BaseException:
-                    self._abort()
-                    raise
-            finally:
-                self._depth -= 1
 
     # -- mapping -------------------------------------------------------------------------
 
@@ -366,99 +305,3 @@ class SqliteStateStore(StateStore):
                 "UNION SELECT profile_id FROM pending ORDER BY 1"
             ).fetchall()
         return [str(profile_id) for (profile_id,) in found]
-
-    # -- connection, schema and transactions ----------------------------------------------
-
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """The one place where ``sqlite3`` errors become :class:`StateError`."""
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StateError(f"state store {self._path!r}: {exc}") from exc
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._translated():
-            yield self._conn
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """Run one write statement: in its own transaction, or in the one already open.
-
-        A statement that fails undoes only its own changes, so inside a transaction it needs no
-        savepoint of its own (which would triple the statements of a bulk write).
-        """
-        with self._lock:
-            if self._depth == 0:
-                with self.transaction():
-                    yield self._conn
-            else:
-                with self._translated():
-                    self._ensure_transaction_alive()
-                    yield self._conn
-
-    def _ensure_transaction_alive(self) -> None:
-        """Refuse to write on after SQLite rolled the open transaction back on its own.
-
-        Some failures (disk full, I/O errors) end the whole transaction; writing on would
-        commit each later statement by itself, breaking the transaction's all-or-nothing.
-        """
-        if not self._conn.in_transaction:
-            raise StateError(
-                f"state store {self._path!r}: the transaction was rolled back by an earlier error"
-            )
-
-    def _begin(self) -> None:
-        if self._depth == 1:
-            self._conn.execute("BEGIN IMMEDIATE")
-        else:
-            self._ensure_transaction_alive()
-            self._conn.execute(f"SAVEPOINT nested_{self._depth}")
-
-    def _end(self) -> None:
-        if self._depth == 1:
-            self._conn.execute("COMMIT")
-        else:
-            self._conn.execute(f"RELEASE nested_{self._depth}")
-
-    def _abort(self) -> None:
-        if not self._conn.in_transaction:  # SQLite already rolled back (e.g. disk full)
-            return
-        if self._depth == 1:
-            self._conn.execute("ROLLBACK")
-        else:
-            self._conn.execute(f"ROLLBACK TO nested_{self._depth}")
-            self._conn.execute(f"RELEASE nested_{self._depth}")
-
-    def _configure(self, timeout: float) -> None:
-        with self._translated():
-            if self._path != ":memory:":
-                enable_wal(self._conn, self._path, timeout)
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-
-    def _migrate(self) -> None:
-        if self._schema_version() == self.SCHEMA_VERSION:
-            return
-        with self.transaction():  # re-read under the write lock: another process may migrate
-            found = self._schema_version()
-            if found > self.SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"state store {self._path!r} has schema version {found}, newer than "
-                    f"version {self.SCHEMA_VERSION} this calsync reads; upgrade calsync "
-                    "or use another state file"
-                )
-            for version in range(found, self.SCHEMA_VERSION):
-                self._MIGRATIONS[version](self._conn)
-                logger.info(
-                    "state store %s: schema migrated to version %d", self._path, version + 1
-                )
-            self._conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(self.SCHEMA_VERSION),),
-            )
-
-    def _schema_version(self) -> int:
-        """The file's schema version; 0 for a file without calsync's tables."""
-        with self._reading() as conn:
-            return stored_version(conn, self._path)
