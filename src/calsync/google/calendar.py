@@ -9,9 +9,9 @@
 * **Writes.** ``write_events`` sends creates (``events.insert`` with the engine's
   deterministic id and the marker in ``extendedProperties.private``), updates
   (``events.patch`` with ``If-Match``) and deletes (with ``If-Match``) through the batch
-  endpoint, ``batch_size`` at a time; every call has ``sendUpdates=none``. A create that hits
-  409 adopts the existing event when it is ours or deleted, reviving it; a delete of an event
-  already gone succeeds.
+  endpoint, ``batch_size`` at a time (:mod:`calsync.google.calendar_batches`); every call
+  has ``sendUpdates=none``. A create that hits 409 adopts the existing event when it is ours
+  or deleted, reviving it; a delete of an event already gone succeeds.
 * **Skipped.** Events whose ``eventType`` is in ``skip_event_types`` (out of office, focus
   time, working location, birthdays, Gmail events) and events that cannot be read are left
   out of listings; the latter with a warning naming them.
@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -40,24 +40,21 @@ from calsync.backends import (
     CalendarBackend,
     CreateEvent,
     DeleteEvent,
-    EventWrite,
     RemoteEvent,
     RemoteListing,
     UpdateEvent,
     WatchChannel,
-    WriteResult,
 )
 from calsync.errors import (
     AlreadyExists,
     BackendError,
     CalendarGone,
-    CalsyncError,
     NotFound,
     SyncTokenExpired,
 )
 from calsync.google import wire
-from calsync.google.batch import with_body
-from calsync.google.calls import PATCH_COST, Caller, Outcome
+from calsync.google.calendar_batches import EventBatches
+from calsync.google.calls import PATCH_COST, Caller
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
 from calsync.google.services import new_batch_request, resource
@@ -91,7 +88,7 @@ class CalendarInfo:
     access_role: str = "owner"
 
 
-class GoogleCalendarBackend(CalendarBackend):
+class GoogleCalendarBackend(EventBatches, CalendarBackend):
     """One user's Google calendars.
 
     Args:
@@ -372,85 +369,6 @@ class GoogleCalendarBackend(CalendarBackend):
         if existing.etag:
             patch.headers["If-Match"] = existing.etag
         return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
-
-    # -- batched writes ------------------------------------------------------------------
-
-    def write_events(
-        self, calendar_id: str, writes: Sequence[EventWrite]
-    ) -> list[WriteResult[RemoteEvent]]:
-        """Send ``writes`` through the batch endpoint; per-part failures are handled one by
-        one (409 adoption, gone-already deletes) and returned, never raised."""
-        size = max(1, min(self.batch_size, self.caller.pacer.burst))
-        results: list[WriteResult[RemoteEvent]] = []
-        for start in range(0, len(writes), size):
-            chunk = writes[start : start + size]
-            requests = [self._request(calendar_id, write) for write in chunk]
-            costs = [PATCH_COST if isinstance(w, UpdateEvent) else 1 for w in chunk]
-            outcomes = self.caller.batch(self.batch_factory, requests, costs)
-            results.extend(
-                self._result(calendar_id, w, o) for w, o in zip(chunk, outcomes, strict=True)
-            )
-        return results
-
-    def _result(
-        self, calendar_id: str, write: EventWrite, outcome: Outcome
-    ) -> WriteResult[RemoteEvent]:
-        try:
-            if isinstance(outcome, BackendError):
-                return self._failed(calendar_id, write, outcome)
-            if isinstance(write, DeleteEvent):
-                return WriteResult()
-            return WriteResult(self._read(calendar_id, outcome))
-        except CalsyncError as exc:
-            return WriteResult(error=exc)
-
-    def _failed(
-        self, calendar_id: str, write: EventWrite, error: BackendError
-    ) -> WriteResult[RemoteEvent]:
-        if isinstance(write, DeleteEvent) and isinstance(error, NotFound):
-            self._gone_already(calendar_id, write.event_id, error)
-            return WriteResult()
-        if isinstance(write, CreateEvent) and isinstance(error, AlreadyExists):
-            return WriteResult(self._adopt(calendar_id, write.event_id, write.fields, write.marker))
-        if isinstance(error, NotFound) and not isinstance(error, CalendarGone):
-            # one part's 404 is that item's error; only a calendar-level call may say the
-            # calendar is gone (and raises CalendarGone here if it is)
-            self._check_calendar(calendar_id)
-        return WriteResult(error=error)
-
-    def _request(self, calendar_id: str, write: EventWrite) -> Any:
-        if isinstance(write, CreateEvent):
-            return self._insert(calendar_id, write)
-        if isinstance(write, UpdateEvent):
-            return self._patch(calendar_id, write)
-        return self._delete(calendar_id, write)
-
-    def _insert(self, calendar_id: str, write: CreateEvent) -> Any:
-        body = event_body(write.fields, write.marker, event_id=write.event_id)
-        template = self._inserts.get(calendar_id)
-        if template is None:  # the client's own request; later inserts differ in body only
-            template = self.events.insert(calendarId=calendar_id, body={}, sendUpdates="none")
-            self._inserts[calendar_id] = template
-        return with_body(template, body)
-
-    def _patch(self, calendar_id: str, write: UpdateEvent) -> Any:
-        request = self.events.patch(
-            calendarId=calendar_id,
-            eventId=write.event_id,
-            body=event_body(write.fields, write.marker),
-            sendUpdates="none",
-        )
-        if write.etag:
-            request.headers["If-Match"] = write.etag
-        return request
-
-    def _delete(self, calendar_id: str, write: DeleteEvent) -> Any:
-        request = self.events.delete(
-            calendarId=calendar_id, eventId=write.event_id, sendUpdates="none"
-        )
-        if write.etag:
-            request.headers["If-Match"] = write.etag
-        return request
 
 
 def _window(window: TimeRange) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""Batched event writes (see :mod:`calsync.google.calendar`): creates (``events.insert`` with
+the engine's deterministic id), updates and deletes (``If-Match`` on the etag) sent through the
+batch endpoint, ``batch_size`` at a time, each write still getting its own outcome. A part's
+409 on a create adopts the existing event when it is ours or deleted; a part's delete of an
+event already gone succeeds; a part's 404 is that item's error, unless the calendar itself is
+gone.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from calsync.backends import (
+    CreateEvent,
+    DeleteEvent,
+    EventWrite,
+    RemoteEvent,
+    UpdateEvent,
+    WriteResult,
+)
+from calsync.errors import AlreadyExists, BackendError, CalendarGone, CalsyncError, NotFound
+from calsync.google.batch import with_body
+from calsync.google.calls import PATCH_COST, Caller, Outcome
+from calsync.google.translate import event_body
+from calsync.model import EventFields, Marker
+
+__all__ = ["EventBatches"]
+
+
+class EventBatches(abc.ABC):
+    """The batched writes of :class:`~calsync.google.calendar.GoogleCalendarBackend`, over
+    what the backend provides: its caller, its ``events()`` resource and its single-event
+    steps."""
+
+    batch_size: int
+    caller: Caller
+    batch_factory: Callable[[], Any]
+    _inserts: dict[str, Any]  # calendar id -> an events.insert request
+
+    @property
+    @abc.abstractmethod
+    def events(self) -> Any:
+        """The service's ``events()`` resource."""
+
+    @abc.abstractmethod
+    def _read(self, calendar_id: str, data: Any) -> RemoteEvent:
+        """The event of a response (``BackendError`` when it cannot be read)."""
+
+    @abc.abstractmethod
+    def _gone_already(self, calendar_id: str, event_id: str, error: NotFound) -> None:
+        """A delete found nothing: fine, unless the calendar is gone."""
+
+    @abc.abstractmethod
+    def _adopt(
+        self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
+    ) -> RemoteEvent:
+        """A create's id is taken: take the event over, or refuse."""
+
+    @abc.abstractmethod
+    def _check_calendar(self, calendar_id: str) -> None:
+        """Raise ``CalendarGone`` when the calendar itself is missing."""
+
+    def write_events(
+        self, calendar_id: str, writes: Sequence[EventWrite]
+    ) -> list[WriteResult[RemoteEvent]]:
+        """Send ``writes`` through the batch endpoint; per-part failures are handled one by
+        one (409 adoption, gone-already deletes) and returned, never raised."""
+        size = max(1, min(self.batch_size, self.caller.pacer.burst))
+        results: list[WriteResult[RemoteEvent]] = []
+        for start in range(0, len(writes), size):
+            chunk = writes[start : start + size]
+            requests = [self._request(calendar_id, write) for write in chunk]
+            costs = [PATCH_COST if isinstance(w, UpdateEvent) else 1 for w in chunk]
+            outcomes = self.caller.batch(self.batch_factory, requests, costs)
+            results.extend(
+                self._result(calendar_id, w, o) for w, o in zip(chunk, outcomes, strict=True)
+            )
+        return results
+
+    def _result(
+        self, calendar_id: str, write: EventWrite, outcome: Outcome
+    ) -> WriteResult[RemoteEvent]:
+        try:
+            if isinstance(outcome, BackendError):
+                return self._failed(calendar_id, write, outcome)
+            if isinstance(write, DeleteEvent):
+                return WriteResult()
+            return WriteResult(self._read(calendar_id, outcome))
+        except CalsyncError as exc:
+            return WriteResult(error=exc)
+
+    def _failed(
+        self, calendar_id: str, write: EventWrite, error: BackendError
+    ) -> WriteResult[RemoteEvent]:
+        if isinstance(write, DeleteEvent) and isinstance(error, NotFound):
+            self._gone_already(calendar_id, write.event_id, error)
+            return WriteResult()
+        if isinstance(write, CreateEvent) and isinstance(error, AlreadyExists):
+            return WriteResult(self._adopt(calendar_id, write.event_id, write.fields, write.marker))
+        if isinstance(error, NotFound) and not isinstance(error, CalendarGone):
+            # one part's 404 is that item's error; only a calendar-level call may say the
+            # calendar is gone (and raises CalendarGone here if it is)
+            self._check_calendar(calendar_id)
+        return WriteResult(error=error)
+
+    def _request(self, calendar_id: str, write: EventWrite) -> Any:
+        if isinstance(write, CreateEvent):
+            return self._insert(calendar_id, write)
+        if isinstance(write, UpdateEvent):
+            return self._patch(calendar_id, write)
+        return self._delete(calendar_id, write)
+
+    def _insert(self, calendar_id: str, write: CreateEvent) -> Any:
+        body = event_body(write.fields, write.marker, event_id=write.event_id)
+        template = self._inserts.get(calendar_id)
+        if template is None:  # the client's own request; later inserts differ in body only
+            template = self.events.insert(calendarId=calendar_id, body={}, sendUpdates="none")
+            self._inserts[calendar_id] = template
+        return with_body(template, body)
+
+    def _patch(self, calendar_id: str, write: UpdateEvent) -> Any:
+        request = self.events.patch(
+            calendarId=calendar_id,
+            eventId=write.event_id,
+            body=event_body(write.fields, write.marker),
+            sendUpdates="none",
+        )
+        if write.etag:
+            request.headers["If-Match"] = write.etag
+        return request
+
+    def _delete(self, calendar_id: str, write: DeleteEvent) -> Any:
+        request = self.events.delete(
+            calendarId=calendar_id, eventId=write.event_id, sendUpdates="none"
+        )
+        if write.etag:
+            request.headers["If-Match"] = write.etag
+        return request
