@@ -230,7 +230,8 @@ def test_importing_the_core_and_the_command_line_does_not_load_starlette_or_uvic
 SERVER_EXTRA = ("psycopg", "psycopg_pool", "celery", "kombu", "redis", "prometheus_client")
 #: Modules of calsync that may import the server extra (each documents it).
 SERVER_MODULES = ("calsync.server", "calsync.celery", "calsync.metrics", "calsync.state.postgres",
-                  "calsync.state.postgres_schema", "calsync.google.redis_pacing",
+                  "calsync.state.postgres_schema", "calsync.state.postgres_connection",
+                  "calsync.google.redis_pacing",
                   "calsync.crypto", "calsync.celery_limits")  # fmt: skip
 
 
