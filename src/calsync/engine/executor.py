@@ -31,11 +31,11 @@ from calsync.engine.actions import (
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, HostWrite, R
 from calsync.engine.planner import plan
-from calsync.engine.recording import Entry, Recording, nothing
+from calsync.engine.recording import Entry, Recording
 from calsync.engine.records import F, Snapshot
 from calsync.errors import PreconditionFailed
 from calsync.policies import Side
-from calsync.state.base import MappingHead
+from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Executor", "needs_remote_write"]
 
@@ -158,7 +158,7 @@ class Executor(Recording[F, H, R]):
             for action, result in zip(batch, results, strict=True):
                 if result.error is None:
                     if _plain_create(action) and result.item is not None:
-                        created.append(self._created(action, result.item))
+                        created.append((action, self._created_row(action, result.item)))
                     else:
                         self._guarded(action, partial(self._after_remote, action, result.item))
                 elif isinstance(result.error, FATAL):
@@ -173,19 +173,11 @@ class Executor(Recording[F, H, R]):
             self._record(created)
         return None
 
-    def _created(self, action: CreateRemote[F], item: R) -> Entry[F]:
-        """The entry that records the pair of a created item, and then logs and counts it."""
-        op = "restored" if action.restore else "created"
-        row = self._row(
+    def _created_row(self, action: CreateRemote[F], item: R) -> MappingRow:
+        """The row that records the pair of a created item."""
+        return self._row(
             action.host_id, item.id, action.kind, action.fields, action.host_revision, item.etag
         )
-        channel = self.adapter.channel.value
-
-        def then() -> None:
-            logger.info("%s remote %s %s for %s", op, channel, item.id, action.host_id)
-            self._count(Side.REMOTE, op)
-
-        return action, row, then
 
     def _after_remote(self, action: Action[F], item: R | None) -> None:
         channel = self.adapter.channel.value
@@ -198,9 +190,7 @@ class Executor(Recording[F, H, R]):
                 self._count(Side.REMOTE, "updated")
                 self._finish_update(action, item.etag)
                 return
-            _, row, then = self._created(action, item)
-            self._commit(row, action.replaces)
-            then()
+            self._commit(self._created_row(action, item), action.replaces, action)
         elif isinstance(action, DeleteRemote):
             logger.info("deleted remote %s %s", channel, action.remote_id)
             self._delete_mapping(action.host_id)
@@ -250,7 +240,7 @@ class Executor(Recording[F, H, R]):
                 written.revision,
                 action.etag,
             )
-            deferred.append((action, row, partial(self._count, Side.HOST, "created")))
+            deferred.append((action, row))
         elif isinstance(action, DeleteHost):
             self.adapter.delete_host(action)
             logger.info("deleted host item %s", action.host_id)
@@ -265,12 +255,10 @@ class Executor(Recording[F, H, R]):
                 action.host_revision,
                 action.etag,
             )
-            counted = "adopted" if action.adopted else "linked"
             if action.replaces is None:
-                deferred.append((action, row, partial(self._count_link, counted)))
+                deferred.append((action, row))
             else:
-                self._commit(row, action.replaces)
-                self._count_link(counted)
+                self._commit(row, action.replaces, action)
         elif isinstance(action, Forget):
             self._delete_mapping(action.host_id)
             self.ctx.report.counts["forgotten"] += 1
@@ -289,6 +277,6 @@ class Executor(Recording[F, H, R]):
             self._count(Side.HOST, "updated")
         row = self._row(action.host_id, action.remote_id, kind, action.fields, revision, etag)
         if deferred is not None and action.replaces is None:
-            deferred.append((action, row, nothing))
+            deferred.append((action, row))
         else:
             self._commit(row, action.replaces)

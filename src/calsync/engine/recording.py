@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Generic
 
-from calsync.engine.actions import Action, CreateHost, Update
+from calsync.engine.actions import Action, CreateHost, CreateRemote, Link, Update
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, R, RunContext
 from calsync.engine.records import F
@@ -19,12 +19,12 @@ from calsync.model import RecordKind
 from calsync.policies import Side
 from calsync.state.base import MappingRow
 
-__all__ = ["Entry", "Recording", "nothing"]
+__all__ = ["Entry", "Recording"]
 
 logger = logging.getLogger(__name__)
 
-#: An action, the row that records its pair, and what to do once it is recorded.
-Entry = tuple[Action[F], MappingRow, Callable[[], None]]
+#: An action and the row that records its pair.
+Entry = tuple[Action[F], MappingRow]
 
 
 class Recording(Generic[F, H, R]):
@@ -43,13 +43,13 @@ class Recording(Generic[F, H, R]):
 
     def _record(self, entries: list[Entry[F]]) -> None:
         """Record the pairs of ``entries`` in one write (and drop their intents in another),
-        then do what each entry does once recorded; when that write fails, one by one, so that
-        only the items that cannot be recorded fail. Empties ``entries``."""
+        then count each (:meth:`_recorded`); when that write fails, one by one, so that only
+        the items that cannot be recorded fail. Empties ``entries``."""
         if not entries:
             return
         done, store = entries.copy(), self.ctx.store
         entries.clear()
-        rows = [row for _, row, _ in done]
+        rows = [row for _, row in done]
         try:
             with store.transaction():
                 store.put_mappings(rows)
@@ -60,18 +60,31 @@ class Recording(Generic[F, H, R]):
             raise
         except Exception as exc:  # each item's own failure is reported below
             logger.debug("recording %d pairs at once failed (%s); one by one", len(rows), exc)
-            for action, row, then in done:
-                self._guarded(action, partial(self._commit, row, None, then))
+            for action, row in done:
+                self._guarded(action, partial(self._commit, row, None, action))
             return
-        for _, row, then in done:
+        for action, row in done:
             self.adapter.journal.recorded(row.host_id)
-            then()
+            self._recorded(action, row)
+
+    def _recorded(self, action: Action[F], row: MappingRow) -> None:
+        """Log and count a pair recorded with others (what an update wrote was counted when
+        it was written)."""
+        if isinstance(action, CreateRemote):
+            op = "restored" if action.restore else "created"
+            channel = self.adapter.channel.value
+            logger.info("%s remote %s %s for %s", op, channel, row.remote_id, row.host_id)
+            self._count(Side.REMOTE, op)
+        elif isinstance(action, CreateHost):
+            self._count(Side.HOST, "created")
+        elif isinstance(action, Link):
+            self.ctx.report.counts["adopted" if action.adopted else "linked"] += 1
 
     def _commit(
-        self, row: MappingRow, replaces: str | None = None, then: Callable[[], None] | None = None
+        self, row: MappingRow, replaces: str | None = None, action: Action[F] | None = None
     ) -> None:
-        """Record ``row`` (and drop the intent of its item, and the pair it takes over), then
-        call ``then``."""
+        """Record ``row`` (and drop the intent of its item, and the pair it takes over); with
+        ``action``, log and count it as :meth:`_recorded` does."""
         ctx = self.ctx
         channel = self.adapter.channel
         with ctx.store.transaction():
@@ -80,8 +93,8 @@ class Recording(Generic[F, H, R]):
             ctx.store.put_mapping(row)
             ctx.store.remove_pending(ctx.profile.id, channel, row.host_id)
         self.adapter.journal.recorded(row.host_id)
-        if then is not None:
-            then()
+        if action is not None:
+            self._recorded(action, row)
 
     def _row(
         self,
@@ -132,9 +145,6 @@ class Recording(Generic[F, H, R]):
         if progress is not None and not self.replanning:
             progress(self.ctx.profile.id, self.adapter.channel.value, self.done, self.total)
 
-    def _count_link(self, counted: str) -> None:
-        self.ctx.report.counts[counted] += 1
-
     def _count(self, side: Side, operation: str) -> None:
         self.ctx.report.counts[f"{side.value}.{operation}"] += 1
         self.ctx.report.channel_counts[
@@ -157,7 +167,3 @@ class Recording(Generic[F, H, R]):
                         resolved.winner,
                     )
                 )
-
-
-def nothing() -> None:
-    """What an update whose host write is done and counted does once recorded."""
