@@ -86,6 +86,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
     def forget(self) -> None:
         """Drop this channel's mapping, intents and cursors (start over)."""
         self.ctx.store.forget_channel(self.profile_id, self.channel)
+        self.cursors.forget()
 
     def prepare(self) -> bool:
         """Called before the mapping is read. ``True``: plan as if nothing were mapped (a new
