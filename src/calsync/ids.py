@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 
-__all__ = ["event_id_for", "is_event_id"]
+__all__ = ["creation_token", "event_id_for", "is_event_id"]
 
 
 def event_id_for(namespace: str, host_id: str) -> str:
@@ -30,6 +31,15 @@ def event_id_for(namespace: str, host_id: str) -> str:
 _BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 _SYMBOL_PAIRS = tuple(first + second for first in _BASE32HEX for second in _BASE32HEX)
 _PAIR_SHIFTS = range(250, -1, -10)
+
+
+def creation_token(namespace: str, host_id: str, journaled_at: datetime) -> str:
+    """The ``made`` token of a contact calsync creates for a host item: derived from the
+    create's journaled intent (its time), so the run after a crash can tell the contact that
+    create made from a user's copy of an older one, whose marker names the same item.
+    """
+    moment = journaled_at.astimezone(UTC).isoformat()
+    return hashlib.sha256(f"made\0{namespace}\0{host_id}\0{moment}".encode()).hexdigest()[:16]
 
 
 _EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")

@@ -350,20 +350,26 @@ class Contact:
 class Marker:
     """The ownership marker calsync stamps on everything it creates remotely.
 
-    ``namespace`` is the profile id; ``host_id`` the host item it mirrors.
+    ``namespace`` is the profile id; ``host_id`` the host item it mirrors. ``made`` is set on a
+    contact calsync creates: a token of the create's journaled intent
+    (:func:`calsync.ids.creation_token`), which tells the contact that create made from a copy
+    of another (Google chooses contact ids, so the id cannot tell). Markers are equal when
+    they name the same item, whatever ``made`` says.
     """
 
     namespace: str
     host_id: str
+    made: str | None = field(default=None, eq=False)
 
     def is_well_formed(self) -> bool:
-        """True for a marker calsync could have written: a namespace and a host id of at most
-        :data:`MAX_MARKER_ID` printable characters. Anything else (a marker another tool
-        mangled, or an oversize one) is no marker: the item is the user's own."""
-        return all(
-            0 < len(part) <= MAX_MARKER_ID and part.isprintable()
-            for part in (self.namespace, self.host_id)
-        )
+        """True for a marker calsync could have written: a namespace and a host id (and a
+        ``made`` token, if any) of at most :data:`MAX_MARKER_ID` printable characters.
+        Anything else (a marker another tool mangled, or an oversize one) is no marker: the
+        item is the user's own."""
+        parts = [self.namespace, self.host_id]
+        if self.made is not None:
+            parts.append(self.made)
+        return all(0 < len(part) <= MAX_MARKER_ID and part.isprintable() for part in parts)
 
 
 #: The longest namespace or host id a well-formed marker holds.

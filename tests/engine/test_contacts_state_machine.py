@@ -213,8 +213,9 @@ class ContactsMachine(RuleBasedStateMachine):
         # one contact in the group per studio client carrying our marker, copies aside (a
         # contact the user took out of the group before calsync recorded making it cannot be
         # found again: People cannot search by clientData)
-        # (a contact calsync made for a client deleted before the make was recorded cannot be
-        # told from a user's copy, so it is left, and named in the report)
+        # (a contact calsync made for a client deleted before the make was recorded is proven
+        # by its made token and goes with the client; once its intent is gone it cannot be told
+        # from a user's copy, so it is left, and named in the report)
         owners = [
             c.marker.host_id
             for c in world.contacts.contacts(GROUP).values()

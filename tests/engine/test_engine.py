@@ -610,6 +610,67 @@ def test_a_contact_made_just_before_its_client_left_the_group_leaves_the_group_t
     assert [c.marker.host_id for c in world.contacts.contacts(GROUP).values() if c.marker] == ["c1"]
 
 
+def test_after_a_crash_calsyncs_own_contact_is_adopted_not_a_users_copy() -> None:
+    """Found by the contacts state machine: the user copied a synced contact (marker and all)
+    and deleted the original; the run restoring it crashed after the create. The next run
+    found two contacts naming the client, adopted the copy, and left calsync's own in the
+    group beside it (a duplicate). The create's journaled token now tells them apart."""
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.sync()
+    [original] = world.contacts.contacts().values()
+    assert original.fields is not None
+    copy = world.contacts.external_create(
+        original.fields, groups=[GROUP], marker=Marker("studio.u7", "c1")
+    )
+    world.sync()  # the copy is listed and left alone: the client is paired with the original
+    world.contacts.external_delete(original.id)
+    world.contacts.crash_after_next("create_contact")  # the restore is made, then the crash
+    with pytest.raises(SimulatedCrash):
+        world.sync()
+    [made] = [c for c in world.contacts.contacts() if c not in (original.id, copy.id)]
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    rows = world.store.mappings(world.profile.id, Channel.CONTACTS)
+    assert {host_id: row.remote_id for host_id, row in rows.items()} == {"c1": made}
+    assert set(world.contacts.contacts(GROUP)) == {made, copy.id}  # the copy is the user's
+    assert world.contacts.contacts()[copy.id].marker == Marker("studio.u7", "c1")
+    assert world.sync().writes == 0
+
+
+def test_an_unrecorded_contact_of_a_deleted_client_goes_with_it() -> None:
+    """As the contact of a recorded pair would (the default deletes it): before, calsync could
+    not tell it from a user's copy and left it in the group."""
+    world = contacts_world()
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.contacts.crash_after_next("create_contact")
+    with pytest.raises(SimulatedCrash):
+        world.sync()
+    world.clients.remove(USER, "c1")
+
+    report = world.sync()
+
+    assert world.contacts.contacts() == {}
+    assert any("is to be deleted" in warning for warning in report.warnings)
+
+
+def test_an_unrecorded_contact_of_a_deleted_client_is_kept_if_asked() -> None:
+    world = contacts_world(deletion_rules=DeletionRules(delete_removed_contacts=False))
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.contacts.crash_after_next("create_contact")
+    with pytest.raises(SimulatedCrash):
+        world.sync()
+    world.clients.remove(USER, "c1")
+
+    report = world.sync()
+
+    assert world.contacts.contacts(GROUP) == {}
+    assert len(world.contacts.contacts()) == 1  # taken out of the group, kept
+    assert any("taken out of the sync group" in warning for warning in report.warnings)
+
+
 def test_a_contact_edit_in_google_comes_back_when_inbound_contacts_is_on() -> None:
     world = contacts_world(inbound_contacts=True)
     world.clients.add(USER, client("c1"), groups=[GROUP])

@@ -10,6 +10,7 @@ import pytest
 from calsync.backends import RemoteContact, RemoteEvent
 from calsync.google.translate import (
     MARKER_ITEM,
+    MARKER_MADE,
     MARKER_PROFILE,
     Skipped,
     contact_from_json,
@@ -342,6 +343,38 @@ def test_an_update_body_keeps_other_clients_data_and_clears_emptied_fields() -> 
     ]
     assert (body["phoneNumbers"], body["organizations"], body["biographies"]) == ([], [], [])
     assert body["memberships"] == [{"contactGroupMembership": {"contactGroupResourceName": GROUP}}]
+
+
+def test_a_created_contacts_made_token_is_written_and_read_back_with_its_marker() -> None:
+    made = Marker("studio.u7", "c1", "0123456789abcdef")
+    body = person_body(ContactFields(given_name="Ann"), marker=made, groups=[GROUP])
+
+    assert body["clientData"] == [
+        {"key": MARKER_PROFILE, "value": "studio.u7"},
+        {"key": MARKER_ITEM, "value": "c1"},
+        {"key": MARKER_MADE, "value": "0123456789abcdef"},
+    ]
+    got = contact_from_json({"resourceName": "people/c1", **body}, GROUP)
+    assert isinstance(got, RemoteContact)
+    assert got.marker is not None
+    assert got.marker.made == "0123456789abcdef"
+
+
+def test_an_update_drops_the_made_token_and_keeps_other_clients_data() -> None:
+    from calsync.google.translate import other_client_data
+    from calsync.google.wire import ClientData, Person
+
+    person = Person(
+        client_data=[ClientData("crm", "42"), ClientData(MARKER_MADE, "0123456789abcdef")]
+    )
+
+    assert other_client_data(person) == [ClientData("crm", "42")]
+
+
+def test_markers_naming_the_same_item_are_equal_whatever_their_made_token() -> None:
+    assert Marker("studio.u7", "c1", "0123456789abcdef") == Marker("studio.u7", "c1")
+    assert Marker("studio.u7", "c1", "0123456789abcdef").is_well_formed()
+    assert not Marker("studio.u7", "c1", "x" * 300).is_well_formed()
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from calsync.engine.context import HostWrite, RunContext, digest
 from calsync.engine.plans import PlanRules
 from calsync.engine.records import HostRecord, RemoteRecord
 from calsync.errors import NotFound
+from calsync.ids import creation_token
 from calsync.model import Channel, Contact, ContactFields, Marker, RecordKind
 from calsync.sources import ContactSource, ContactUpdate, HostChanges, Unreadable
 from calsync.state.base import RemoteGroup
@@ -168,9 +169,13 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         return not item.deleted and item.in_group and item.fields is not None
 
     def made_by_us(self, remote_id: str, marker: Marker) -> bool:
-        # contacts have remote-chosen ids: nothing proves which contact calsync made, so an
-        # unrecorded contact whose client is gone is left in Google (named in the report)
-        return False
+        # contacts have remote-chosen ids: only the token of a create's journaled intent, on
+        # the contact that create made, proves it (a copy of an older contact carries an older
+        # token, or none); once the pair is recorded the intent and the proof are gone
+        intent = self.cursors.pending().get(marker.host_id)
+        if intent is None or marker.made is None:
+            return False
+        return marker.made == creation_token(self.profile_id, marker.host_id, intent.created_at)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -186,7 +191,8 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
 
     def _contact_write(self, action: Action[ContactFields]) -> ContactWrite:
         if isinstance(action, CreateRemote):
-            return CreateContact(action.fields, Marker(self.profile_id, action.host_id))
+            made = creation_token(self.profile_id, action.host_id, self.ctx.now)
+            return CreateContact(action.fields, Marker(self.profile_id, action.host_id, made))
         if isinstance(action, Update):
             marker = Marker(self.profile_id, action.host_id)
             return UpdateContact(action.remote_id, action.fields, marker, action.etag or "")

@@ -43,14 +43,19 @@ class DeletionPlanning(Pairing[F]):
                 f"{marker.host_id!r}, which is gone, but calsync did not create it"
             )
             return
+        # as the pair's deletion would have gone: a contact is only taken out of the group
+        # unless the rules delete removed contacts
+        contacts = self.rules.channel is Channel.CONTACTS
+        keep = contacts and not self.rules.deletion_rules.delete_removed_contacts
         self.warnings.append(
-            f"remote item {remote.id} is to be deleted: calsync made it for host item "
-            f"{marker.host_id}, which is gone or no longer synced"
+            f"remote item {remote.id} is to be "
+            f"{'taken out of the sync group' if keep else 'deleted'}: calsync made it for host "
+            f"item {marker.host_id}, which is gone or no longer synced"
         )
-        kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
+        kind = RecordKind.CONTACT if contacts else RecordKind.SESSION
         self.actions.append(
             DeleteRemote(
-                self.rules.channel, marker.host_id, remote.id, kind, remote.etag, orphan=True
+                self.rules.channel, marker.host_id, remote.id, kind, remote.etag, keep, orphan=True
             )
         )
 

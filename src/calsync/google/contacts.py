@@ -58,8 +58,7 @@ from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
 from calsync.google.services import resource
 from calsync.google.translate import (
-    MARKER_ITEM,
-    MARKER_PROFILE,
+    MARKER_KEYS,
     PERSON_FIELDS,
     Skipped,
     contact_from_json,
@@ -360,7 +359,7 @@ class GoogleContactsBackend(ContactsBackend):
 
 
 def _is_marker(entry: wire.ClientData) -> bool:
-    return entry.key in (MARKER_PROFILE, MARKER_ITEM)
+    return entry.key in MARKER_KEYS
 
 
 def _mentions(data: Any, group_id: str) -> bool:

@@ -10,7 +10,8 @@ Conventions:
   ``dateTime`` with its offset plus the IANA ``timeZone`` they were made in (legacy names such
   as ``Europe/Kiev`` are canonicalised both ways);
 * the ownership marker lives in ``extendedProperties.private`` of events and in ``clientData``
-  of contacts, under the keys :data:`MARKER_PROFILE` and :data:`MARKER_ITEM`;
+  of contacts, under the keys :data:`MARKER_PROFILE` and :data:`MARKER_ITEM` (and, on a
+  contact calsync created, its ``made`` token under :data:`MARKER_MADE`);
 * bodies for ``events.patch`` name every key of ``start``/``end`` (``null`` for the unused
   one), because a patch merges objects and would otherwise keep a stale ``dateTime`` next to
   a new ``date``.
@@ -43,6 +44,8 @@ from calsync.timezones import canonical_zone, zone_info
 
 __all__ = [
     "MARKER_ITEM",
+    "MARKER_KEYS",
+    "MARKER_MADE",
     "MARKER_PROFILE",
     "PERSON_FIELDS",
     "SYNCED_PERSON_FIELDS",
@@ -63,6 +66,9 @@ __all__ = [
 #: Keys of the ownership marker (``extendedProperties.private`` / ``clientData``); ≤ 44 chars.
 MARKER_PROFILE = "calsyncProfile"
 MARKER_ITEM = "calsyncItem"
+#: The key of a created contact's ``made`` token (``clientData`` only).
+MARKER_MADE = "calsyncMade"
+MARKER_KEYS = frozenset((MARKER_PROFILE, MARKER_ITEM, MARKER_MADE))
 
 #: The person fields calsync synchronises (``updatePersonFields`` of an update).
 SYNCED_PERSON_FIELDS = (
@@ -166,9 +172,9 @@ def _date_time(when: When, which: str) -> dict[str, Any]:
 
 
 def _marker(entries: Iterable[tuple[str | None, str | None]]) -> Marker | None:
-    found = {key: value for key, value in entries if key in (MARKER_PROFILE, MARKER_ITEM)}
+    found = {key: value for key, value in entries if key in MARKER_KEYS}
     profile, item = found.get(MARKER_PROFILE), found.get(MARKER_ITEM)
-    return Marker(profile, item) if profile and item else None
+    return Marker(profile, item, found.get(MARKER_MADE) or None) if profile and item else None
 
 
 def event_marker(event: wire.Event) -> Marker | None:
@@ -358,6 +364,8 @@ def person_body(
             wire.ClientData(MARKER_PROFILE, marker.namespace),
             wire.ClientData(MARKER_ITEM, marker.host_id),
         ]
+        if marker.made is not None:
+            client_data.append(wire.ClientData(MARKER_MADE, marker.made))
     memberships = (
         None
         if groups is None
@@ -393,8 +401,4 @@ def person_body(
 
 def other_client_data(person: wire.Person) -> list[wire.ClientData]:
     """The person's ``clientData`` entries that are not calsync's marker."""
-    return [
-        entry
-        for entry in person.client_data or ()
-        if entry.key not in (MARKER_PROFILE, MARKER_ITEM)
-    ]
+    return [entry for entry in person.client_data or () if entry.key not in MARKER_KEYS]

@@ -9,7 +9,7 @@ import pytest
 
 from calsync.backends import CreateContact, DeleteContact, RemoteContact, UpdateContact
 from calsync.errors import NotFound, PreconditionFailed
-from calsync.model import ContactFields, Email, Phone, PostalAddress
+from calsync.model import ContactFields, Email, Marker, Phone, PostalAddress
 from calsync.testing.contracts.backend_harness import MARKER, ContactsHarness, ids_of
 
 __all__ = ["ContactsBackendContract"]
@@ -132,6 +132,21 @@ class ContactsBackendContract:
         assert got is not None
         assert (got.fields, got.marker, got.etag) == (contact_fields(), MARKER, created.etag)
         assert (got.deleted, got.in_group) == (False, True)
+
+    def test_a_created_contacts_made_token_comes_back_with_its_marker(
+        self, contacts_harness: ContactsHarness, group_id: str
+    ) -> None:
+        h = contacts_harness
+        made = Marker(MARKER.namespace, MARKER.host_id, "0123456789abcdef")
+        created = h.backend.create_contact(group_id, contact_fields(), made)
+
+        got = h.backend.get_contact(created.id)
+        listed = [c for c in h.backend.list_contacts(group_id, None).items if c.id == created.id]
+
+        assert got is not None
+        assert got.marker is not None
+        assert (got.marker, got.marker.made) == (MARKER, "0123456789abcdef")
+        assert [c.marker.made if c.marker else None for c in listed] == ["0123456789abcdef"]
 
     def test_get_contact_of_a_deleted_contact_is_none_or_a_tombstone(
         self, contacts_harness: ContactsHarness, group_id: str
