@@ -9,7 +9,7 @@ import attrs
 import pytest
 
 from calsync import ContactFields, DeletionRules, Phone, Side
-from calsync.google.translate import MARKER_ITEM, MARKER_PROFILE
+from calsync.google.translate import MARKER_ITEM, MARKER_MADE, MARKER_PROFILE
 
 if TYPE_CHECKING:
     from studio_world import StudioBuilders
@@ -51,6 +51,8 @@ def test_initial_sync_puts_the_client_group_in_a_google_group_of_the_same_name(
     assert given_names(members) == ["Ann", "Bea"]
     assert sorted(marker_of(p)[MARKER_ITEM] for p in members.values()) == ["c1", "c2"]
     assert {marker_of(p)[MARKER_PROFILE] for p in members.values()} == {"studio.u7"}
+    # each create's token goes with it: it proves, after a crash, which contact a create made
+    assert all(len(marker_of(p)[MARKER_MADE]) == 16 for p in members.values())
 
     w.google.reset_stats()
     quiet = w.sync()
