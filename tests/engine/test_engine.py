@@ -640,24 +640,10 @@ def test_after_a_crash_calsyncs_own_contact_is_adopted_not_a_users_copy() -> Non
     assert world.sync().writes == 0
 
 
-def test_an_unrecorded_contact_of_a_deleted_client_goes_with_it() -> None:
-    """As the contact of a recorded pair would (the default deletes it): before, calsync could
-    not tell it from a user's copy and left it in the group."""
-    world = contacts_world()
-    world.clients.add(USER, client("c1"), groups=[GROUP])
-    world.contacts.crash_after_next("create_contact")
-    with pytest.raises(SimulatedCrash):
-        world.sync()
-    world.clients.remove(USER, "c1")
-
-    report = world.sync()
-
-    assert world.contacts.contacts() == {}
-    assert any("is to be deleted" in warning for warning in report.warnings)
-
-
-def test_an_unrecorded_contact_of_a_deleted_client_is_kept_if_asked() -> None:
-    world = contacts_world(deletion_rules=DeletionRules(delete_removed_contacts=False))
+@pytest.mark.parametrize("delete", [True, False], ids=["deleted (default)", "kept if asked"])
+def test_an_unrecorded_contact_of_a_deleted_client_goes_as_its_pair_would(delete: bool) -> None:
+    """Before, calsync could not tell it from a user's copy and left it in the group."""
+    world = contacts_world(deletion_rules=DeletionRules(delete_removed_contacts=delete))
     world.clients.add(USER, client("c1"), groups=[GROUP])
     world.contacts.crash_after_next("create_contact")
     with pytest.raises(SimulatedCrash):
@@ -667,8 +653,9 @@ def test_an_unrecorded_contact_of_a_deleted_client_is_kept_if_asked() -> None:
     report = world.sync()
 
     assert world.contacts.contacts(GROUP) == {}
-    assert len(world.contacts.contacts()) == 1  # taken out of the group, kept
-    assert any("taken out of the sync group" in warning for warning in report.warnings)
+    assert len(world.contacts.contacts()) == (0 if delete else 1)  # kept: out of the group
+    said = "is to be deleted" if delete else "taken out of the sync group"
+    assert any(said in warning for warning in report.warnings)
 
 
 def test_a_contact_edit_in_google_comes_back_when_inbound_contacts_is_on() -> None:
