@@ -55,17 +55,12 @@ from calsync.errors import (
 from calsync.google import wire
 from calsync.google.calendar_batches import EventBatches
 from calsync.google.calls import PATCH_COST, Caller
+from calsync.google.markers import event_marker
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
 from calsync.google.services import new_batch_request, resource
 from calsync.google.split import repair_split_markers
-from calsync.google.translate import (
-    Skipped,
-    event_body,
-    event_from_json,
-    event_marker,
-    rfc3339,
-)
+from calsync.google.translate import Skipped, event_body, event_from_json, rfc3339
 from calsync.model import EventFields, Marker, TimeRange
 from calsync.timezones import canonical_zone
 

@@ -54,11 +54,11 @@ from calsync.google.contact_batches import (
     UPDATE_MASK,
     ContactBatches,
 )
+from calsync.google.markers import MARKER_KEYS
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
 from calsync.google.services import resource
 from calsync.google.translate import (
-    MARKER_KEYS,
     PERSON_FIELDS,
     Skipped,
     contact_from_json,

@@ -24,7 +24,7 @@ from attrs import frozen
 from calsync.backends import RemoteEvent
 from calsync.errors import CalsyncError
 from calsync.google.calls import PATCH_COST, Caller
-from calsync.google.translate import marker_properties
+from calsync.google.markers import marker_properties
 from calsync.ids import event_id_for
 from calsync.model import Marker
 

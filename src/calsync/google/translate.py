@@ -10,8 +10,7 @@ Conventions:
   ``dateTime`` with its offset plus the IANA ``timeZone`` they were made in (legacy names such
   as ``Europe/Kiev`` are canonicalised both ways);
 * the ownership marker lives in ``extendedProperties.private`` of events and in ``clientData``
-  of contacts, under the keys :data:`MARKER_PROFILE` and :data:`MARKER_ITEM` (and, on a
-  contact calsync created, its ``made`` token under :data:`MARKER_MADE`);
+  of contacts (:mod:`calsync.google.markers`, whose names this module re-exports);
 * bodies for ``events.patch`` name every key of ``start``/``end`` (``null`` for the unused
   one), because a patch merges objects and would otherwise keep a stale ``dateTime`` next to
   a new ``date``.
@@ -29,6 +28,16 @@ from attrs import frozen
 from calsync.backends import RemoteContact, RemoteEvent
 from calsync.errors import ConfigurationError
 from calsync.google import wire
+from calsync.google.markers import (
+    MARKER_ITEM,
+    MARKER_KEYS,
+    MARKER_MADE,
+    MARKER_PROFILE,
+    event_marker,
+    marker_properties,
+    other_client_data,
+    person_marker,
+)
 from calsync.model import (
     AllDay,
     ContactFields,
@@ -62,13 +71,6 @@ __all__ = [
     "person_marker",
     "rfc3339",
 ]
-
-#: Keys of the ownership marker (``extendedProperties.private`` / ``clientData``); ≤ 44 chars.
-MARKER_PROFILE = "calsyncProfile"
-MARKER_ITEM = "calsyncItem"
-#: The key of a created contact's ``made`` token (``clientData`` only).
-MARKER_MADE = "calsyncMade"
-MARKER_KEYS = frozenset((MARKER_PROFILE, MARKER_ITEM, MARKER_MADE))
 
 #: The person fields calsync synchronises (``updatePersonFields`` of an update).
 SYNCED_PERSON_FIELDS = (
@@ -171,26 +173,6 @@ def _date_time(when: When, which: str) -> dict[str, Any]:
 # -- events --------------------------------------------------------------------------------
 
 
-def _marker(entries: Iterable[tuple[str | None, str | None]]) -> Marker | None:
-    found = {key: value for key, value in entries if key in MARKER_KEYS}
-    profile, item = found.get(MARKER_PROFILE), found.get(MARKER_ITEM)
-    return Marker(profile, item, found.get(MARKER_MADE) or None) if profile and item else None
-
-
-def event_marker(event: wire.Event) -> Marker | None:
-    """The ownership marker of an event, if it carries one."""
-    properties = event.extended_properties
-    private = properties.private if properties is not None else None
-    return _marker(private.items()) if private else None
-
-
-def marker_properties(marker: Marker | None) -> dict[str, Any]:
-    """``extendedProperties`` setting ``marker`` (``None``: removing it, for a patch)."""
-    if marker is None:
-        return {"private": {MARKER_PROFILE: None, MARKER_ITEM: None}}
-    return {"private": {MARKER_PROFILE: marker.namespace, MARKER_ITEM: marker.host_id}}
-
-
 def event_from_json(data: Any, *, calendar_zone: str | None = None) -> RemoteEvent | Skipped:
     """One event of a listing or a get, read into a :class:`RemoteEvent`.
 
@@ -262,11 +244,6 @@ def event_body(
 
 
 # -- contacts ------------------------------------------------------------------------------
-
-
-def person_marker(person: wire.Person) -> Marker | None:
-    """The ownership marker of a person, if it carries one."""
-    return _marker((entry.key, entry.value) for entry in person.client_data or ())
 
 
 def person_groups(person: wire.Person) -> list[str]:
@@ -397,8 +374,3 @@ def person_body(
     )
     body: dict[str, Any] = wire.unstructure(person)
     return body
-
-
-def other_client_data(person: wire.Person) -> list[wire.ClientData]:
-    """The person's ``clientData`` entries that are not calsync's marker."""
-    return [entry for entry in person.client_data or () if entry.key not in MARKER_KEYS]
