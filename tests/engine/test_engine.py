@@ -43,7 +43,7 @@ from calsync.engine.records import RemoteRecord
 from calsync.engine.report import PLANNED_SHOWN
 from calsync.ids import event_id_for
 from calsync.model import Channel
-from calsync.state import MappingRow, SqliteStateStore
+from calsync.state import MappingRow, RemoteGroup, SqliteStateStore
 from calsync.testing import SimulatedCrash
 
 
@@ -656,6 +656,25 @@ def test_an_unrecorded_contact_of_a_deleted_client_goes_as_its_pair_would(delete
     assert len(world.contacts.contacts()) == (0 if delete else 1)  # kept: out of the group
     said = "is to be deleted" if delete else "taken out of the sync group"
     assert any(said in warning for warning in report.warnings)
+
+
+def test_a_sync_group_deleted_in_google_is_made_again_with_its_contacts_back_in_it() -> None:
+    world = contacts_world()
+    for number in (1, 2):
+        world.clients.add(USER, client(f"c{number}"), groups=[GROUP])
+    world.sync()
+    contacts = set(world.contacts.contacts())
+    old_group = world.contacts.groups()[GROUP]
+    world.contacts.delete_group(GROUP)  # the Google user deletes the group; its contacts stay
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    new_group = world.contacts.groups()[GROUP]
+    assert new_group != old_group
+    assert set(world.contacts.contacts(GROUP)) == contacts  # the same contacts, back in it
+    assert world.store.get_remote_group(world.profile.id) == RemoteGroup(GROUP, new_group)
+    assert world.sync().writes == 0
 
 
 def test_a_contact_edit_in_google_comes_back_when_inbound_contacts_is_on() -> None:
