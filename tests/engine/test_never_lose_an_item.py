@@ -74,6 +74,23 @@ def test_switching_calendar_keeps_unlinked_appointments_and_writes_the_schedule_
     assert world.sync().writes == 0
 
 
+def test_the_run_that_switches_calendar_keeps_the_new_calendars_cursors(switching: World) -> None:
+    """The switch starts the channel over: the run reads its cursors again, so it stores
+    those it ends with (a host change cursor equal to the old one included) and the next run
+    reads both sides from them."""
+    world = switching
+    world.schedule.change_feed = True
+    world.sync()
+    world.sync()
+
+    switch_to(world, OTHER)
+    world.sync()
+
+    cursors = [world.store.get_sync_cursor(NS, Channel.CALENDAR, side) for side in Side]
+    assert None not in cursors
+    assert world.sync().writes == 0
+
+
 def test_switching_back_adopts_the_events_already_there_without_duplicates(
     switching: World,
 ) -> None:
