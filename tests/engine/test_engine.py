@@ -341,6 +341,25 @@ def test_a_mass_deletion_is_held_until_the_host_confirms(world: World) -> None:
     assert len(world.events()) == 2
 
 
+@pytest.mark.parametrize(("removed", "held"), [(6, 0), (8, 8)], ids=["6 of 30", "8 of 30"])
+def test_over_change_feeds_deletions_are_measured_against_every_pair(
+    world: World, removed: int, held: int
+) -> None:
+    """A run over change feeds reads only the pairs that changed: the mass-deletion limit
+    (more than 5 items and more than a fifth) still counts all of them."""
+    world.schedule.change_feed = True
+    seed(world, sessions=30, appointments=0)
+    world.sync()
+    world.sync()
+    for i in range(removed):
+        world.schedule.remove(USER, f"s{i}")
+
+    report = world.sync()
+
+    assert len(report.held) == held
+    assert report.count(Side.REMOTE, "deleted") == removed - held
+
+
 def test_an_item_leaving_the_window_is_forgotten_not_deleted(world: World) -> None:
     world.schedule.add(USER, session("s1", day=1))
     world.sync()
