@@ -500,6 +500,26 @@ def test_both_sides_changing_a_time_is_a_reported_conflict_that_the_host_wins(
     assert world.events()[event_id].fields.when == timed(5, 9)  # type: ignore[union-attr]
 
 
+def test_a_studio_edit_after_a_google_edit_came_back_is_an_edit_not_a_conflict(
+    world: World,
+) -> None:
+    """The pair is recorded as the Google edit left it, so the studio's next edit of the
+    same field is the only change: under google_wins it would otherwise be lost."""
+    world.options(conflict_policy=google_wins)
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    (event_id,) = world.events()
+    world.calendar.external_update(CAL, event_id, when=timed(5, 15))
+    assert world.sync().count(Side.HOST, "updated") == 1
+    world.schedule.edit(USER, "s1", when=timed(6, 9))
+
+    report = world.sync()
+
+    assert report.conflicts == []
+    assert world.events()[event_id].fields.when == timed(6, 9)  # type: ignore[union-attr]
+    assert world.items()["s1"].when == timed(6, 9)
+
+
 def test_the_google_wins_policy_brings_googles_time_to_the_host(world: World) -> None:
     world.options(conflict_policy=google_wins)
     world.schedule.add(USER, session("s1"))
