@@ -849,7 +849,7 @@ def test_with_change_feeds_on_both_sides_a_run_reads_only_the_rows_of_what_chang
     assert len(store.partial[0]) == 1
 
 
-class ReadLog(SqliteStateStore):
+class WholeReadLog(SqliteStateStore):
     """A SQLite store noting which rows a run reads whole, and whether it read every row."""
 
     def __init__(self) -> None:
@@ -874,7 +874,7 @@ class ReadLog(SqliteStateStore):
 
 
 def test_a_full_listing_reads_whole_only_the_rows_of_the_pairs_it_acts_on() -> None:
-    store = ReadLog()
+    store = WholeReadLog()
     world = make_world(store)
     for n in range(30):
         world.schedule.add(USER, appointment(f"a{n}", day=n % 20 + 1))
