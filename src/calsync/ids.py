@@ -21,16 +21,33 @@ def event_id_for(namespace: str, host_id: str) -> str:
     hits Google's 409 instead of making a duplicate.
     """
     digest = hashlib.sha256(f"calsync\0{namespace}\0{host_id}".encode()).digest()
-    # base32hex of the 256 bits, zero-padded to 260 (as base64.b32hexencode pads), ten bits
-    # (two symbols) at a time: the same text as b32hexencode(...).rstrip("=").lower(), in a
-    # third of the time (the stdlib's base32 is pure Python)
+    # base32hex of the 256 bits, zero-padded to 260 (as base64.b32hexencode pads): the same
+    # text as b32hexencode(...).rstrip("=").lower(), in a fifth of its time (the stdlib's
+    # base32 is pure Python, a loop over 5-byte groups). The 52 five-bit groups are spread
+    # to a byte each by six mask-and-shift steps on one integer, then mapped to symbols by
+    # bytes.translate: a dozen integer operations instead of 26 table lookups.
     number = int.from_bytes(digest) << 4
-    return "".join([_SYMBOL_PAIRS[(number >> shift) & 0x3FF] for shift in _PAIR_SHIFTS])
+    for low_groups, shift in _SPREAD:
+        low = number & low_groups
+        number = low | ((number ^ low) << shift)
+    return number.to_bytes(64)[12:].translate(_SYMBOLS).decode()
 
 
-_BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
-_SYMBOL_PAIRS = tuple(first + second for first in _BASE32HEX for second in _BASE32HEX)
-_PAIR_SHIFTS = range(250, -1, -10)
+def _spread_steps() -> tuple[tuple[int, int], ...]:
+    """The steps that move 64 five-bit groups (bits ``5j``) to a byte each (bits ``8j``): each
+    step halves the blocks, keeps the low half of each block's groups and shifts the high half
+    up by 3 bits a group, which opens 3 bits of space after each group."""
+    steps = []
+    groups, block = 32, 512
+    while groups:
+        low_groups = sum(((1 << groups * 5) - 1) << start for start in range(0, 512, block))
+        steps.append((low_groups, groups * 3))
+        groups, block = groups // 2, block // 2
+    return tuple(steps)
+
+
+_SPREAD = _spread_steps()
+_SYMBOLS = bytes.maketrans(bytes(range(32)), b"0123456789abcdefghijklmnopqrstuv")
 
 
 def creation_token(namespace: str, host_id: str, journaled_at: datetime) -> str:
