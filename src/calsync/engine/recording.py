@@ -6,6 +6,7 @@ run's report."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Generic
@@ -63,20 +64,24 @@ class Recording(Generic[F, H, R]):
             for action, row in done:
                 self._guarded(action, partial(self._commit, row, None, action))
             return
+        tally: Counter[tuple[Side, str]] = Counter()  # counted once for the lot
         for action, row in done:
             self.adapter.journal.recorded(row.host_id)
-            self._recorded(action, row)
+            self._recorded(action, row, tally)
+        self._count_all(tally)
 
-    def _recorded(self, action: Action[F], row: MappingRow) -> None:
-        """Log and count a pair recorded with others (what an update wrote was counted when
-        it was written)."""
+    def _recorded(
+        self, action: Action[F], row: MappingRow, tally: Counter[tuple[Side, str]]
+    ) -> None:
+        """Log a recorded pair and tally what it counts as (what an update wrote was counted
+        when it was written)."""
         if isinstance(action, CreateRemote):
             op = "restored" if action.restore else "created"
             channel = self.adapter.channel.value
             logger.info("%s remote %s %s for %s", op, channel, row.remote_id, row.host_id)
-            self._count(Side.REMOTE, op)
+            tally[Side.REMOTE, op] += 1
         elif isinstance(action, CreateHost):
-            self._count(Side.HOST, "created")
+            tally[Side.HOST, "created"] += 1
         elif isinstance(action, Link):
             self.ctx.report.counts["adopted" if action.adopted else "linked"] += 1
 
@@ -94,7 +99,9 @@ class Recording(Generic[F, H, R]):
             ctx.store.remove_pending(ctx.profile.id, channel, row.host_id)
         self.adapter.journal.recorded(row.host_id)
         if action is not None:
-            self._recorded(action, row)
+            tally: Counter[tuple[Side, str]] = Counter()
+            self._recorded(action, row, tally)
+            self._count_all(tally)
 
     def _row(
         self,
@@ -145,11 +152,15 @@ class Recording(Generic[F, H, R]):
         if progress is not None and not self.replanning:
             progress(self.ctx.profile.id, self.adapter.channel.value, self.done, self.total)
 
-    def _count(self, side: Side, operation: str) -> None:
-        self.ctx.report.counts[f"{side.value}.{operation}"] += 1
+    def _count(self, side: Side, operation: str, count: int = 1) -> None:
+        self.ctx.report.counts[f"{side.value}.{operation}"] += count
         self.ctx.report.channel_counts[
             f"{self.adapter.channel.value}.{side.value}.{operation}"
-        ] += 1
+        ] += count
+
+    def _count_all(self, tally: Counter[tuple[Side, str]]) -> None:
+        for (side, operation), count in tally.items():
+            self._count(side, operation, count)
 
     def _note_conflicts(self, actions: Sequence[Action[F]]) -> None:
         for action in actions:
