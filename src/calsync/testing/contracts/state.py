@@ -32,6 +32,7 @@ from calsync.testing.contracts.state_support import (
     make_push_channel,
 )
 from calsync.testing.contracts.state_transactions import TransactionContract
+from calsync.testing.contracts.state_values import ValuesContract
 
 __all__ = [
     "T0",
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 
-class StateStoreContract(MappingContract, BulkContract, TransactionContract, LeaseContract):
+class StateStoreContract(
+    MappingContract, ValuesContract, BulkContract, TransactionContract, LeaseContract
+):
     """Behaviours every :class:`~calsync.state.base.StateStore` must have. Subclasses provide
     a ``store`` fixture."""
