@@ -232,7 +232,7 @@ SERVER_EXTRA = ("psycopg", "psycopg_pool", "celery", "kombu", "redis", "promethe
 SERVER_MODULES = ("calsync.server", "calsync.celery", "calsync.metrics", "calsync.state.postgres",
                   "calsync.state.postgres_schema", "calsync.state.postgres_connection",
                   "calsync.google.redis_pacing",
-                  "calsync.crypto", "calsync.celery_limits")  # fmt: skip
+                  "calsync.crypto", "calsync.celery_limits", "calsync.celery_setup")  # fmt: skip
 
 
 @pytest.mark.parametrize("module", ["calsync", "calsync.cli", "calsync.google", "calsync.config"])

@@ -52,12 +52,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis
-from attrs import field, frozen
 from celery import Celery, Task
 
 from calsync import metrics
@@ -69,12 +67,10 @@ from calsync.celery_limits import (
     env_float,
     soft_time_limit_stops_the_run,
 )
-from calsync.engine import SyncEngine
+from calsync.celery_setup import Tenant, WorkerSetup, again_key, queued_key
 from calsync.errors import ConfigurationError
-from calsync.notify import Notifier
-from calsync.processor import Connect, ProfileRun, SyncProcessor
-from calsync.profile import ProfileStore, SyncProfile
-from calsync.push.channels import PushChannels
+from calsync.processor import ProfileRun, SyncProcessor
+from calsync.profile import SyncProfile
 from calsync.push.trigger import SyncTrigger
 
 __all__ = [
@@ -91,49 +87,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LEASE_HELD = "another runner is syncing this user"
-
-
-@frozen
-class Tenant:
-    """One host tenant (a studio): its engine, profiles and Google connector.
-
-    Profile ids of a tenant start with ``"{name}."`` (e.g. ``studio42.user7``), which is how a
-    task finds the tenant of a profile id. ``push`` (over the engine's state store, which the
-    web app's :class:`~calsync.push.NotificationReceiver` reads too) turns on push channels.
-    """
-
-    name: str
-    engine: SyncEngine
-    profiles: ProfileStore
-    connect: Connect
-    notifier: Notifier | None = None
-    push: PushChannels | None = None
-
-
-@frozen
-class WorkerSetup:
-    """What the host's factory gives each worker process.
-
-    Attributes:
-        tenants: every tenant this worker serves.
-        redis: the Redis client for dedupe keys (and, in the host's connector, pacing).
-        prefix: the deployment's Redis key prefix.
-        interval: seconds between two syncs of a profile.
-        safety_interval: seconds between two polls of a profile whose push channel is
-            healthy (tenants with ``push``).
-        jitter: the fraction by which each profile's interval varies.
-        lease_ttl: how long a lease lasts without renewal.
-        close: called when the worker process shuts down.
-    """
-
-    tenants: Sequence[Tenant]
-    redis: redis.Redis
-    prefix: str = "calsync"
-    interval: float = 300.0
-    safety_interval: float = 3600.0
-    jitter: float = 0.25
-    lease_ttl: timedelta = timedelta(minutes=10)
-    close: Callable[[], None] | None = field(default=None, eq=False)
 
 
 def _transport_options() -> dict[str, Any]:
@@ -262,17 +215,6 @@ def _run_summary(run: ProfileRun) -> dict[str, Any]:
         "counts": dict(report.counts),
         "errors": len(report.errors),
     }
-
-
-def queued_key(prefix: str, profile_id: str) -> str:
-    """The dedupe key of a profile: set while one of its tasks is queued or running."""
-    return f"{prefix}:queued:{profile_id}"
-
-
-def again_key(prefix: str, profile_id: str) -> str:
-    """Set when a change notification came while the profile's task was queued or running:
-    the task enqueues one more run when it ends, so the change is never missed."""
-    return f"{prefix}:again:{profile_id}"
 
 
 class CeleryTrigger(SyncTrigger):

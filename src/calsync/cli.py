@@ -23,24 +23,21 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from typing import TextIO
-from urllib.parse import urlsplit
 
+from calsync.cli_google import authorize, calendars
 from calsync.config import Config, Host, google_connector
 from calsync.engine import SyncEngine, SyncReport
 from calsync.errors import CalsyncError, ConfigurationError
-from calsync.google.auth import ClientConfig, run_desktop_flow
-from calsync.google.calendar import GoogleCalendarBackend
 from calsync.model import Channel
 from calsync.processor import ProfileRun, SyncProcessor
 from calsync.profile import ProfileStatus, SyncProfile
 from calsync.state import StateStore
-from calsync.tokens import EncryptingTokenStore, TokenStore
+from calsync.tokens import EncryptingTokenStore
 
 __all__ = ["main"]
 
@@ -222,68 +219,6 @@ def _migrate(config: Config, out: TextIO) -> int:
     return 0
 
 
-def _client(app: App) -> tuple[ClientConfig, TokenStore]:
-    google = app.config.google
-    if google is None:
-        raise ConfigurationError("the configuration has no [google] section")
-    client = ClientConfig(google.client_id, google.client_secret)
-    if google.base_url:
-        base = google.base_url.rstrip("/")
-        client = ClientConfig(
-            google.client_id, google.client_secret, f"{base}/o/oauth2/auth", f"{base}/token"
-        )
-    return client, app.config.token_store()
-
-
-def _allow_loopback_http(base_url: str | None) -> None:
-    """oauthlib insists on https; an emulator on this machine speaks plain http."""
-    host = urlsplit(base_url or "").hostname
-    if host in {"127.0.0.1", "localhost", "::1"}:
-        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-def _authorize(app: App, args: argparse.Namespace) -> int:
-    profile = app.profile(args.profile)
-    client, tokens = _client(app)
-    _allow_loopback_http(app.config.google.base_url if app.config.google else None)
-    show = None
-    if args.no_browser:
-
-        def show(url: str) -> None:
-            print(f"Open this address in a browser on this computer:\n{url}", file=app.out)
-            app.out.flush()
-
-    run_desktop_flow(
-        client,
-        tokens,
-        profile.id,
-        port=args.port,
-        login_hint=profile.email or None,
-        open_url=show,
-        profiles=app.host.profiles,
-    )
-    status = app.profile(profile.id).status
-    after = "the next round syncs this user" if status is ProfileStatus.OK else status.value
-    print(f"{profile.id}: Google connected; {after}", file=app.out)
-    return 0
-
-
-def _calendars(app: App, args: argparse.Namespace) -> int:
-    profile = app.profile(args.profile)
-    connection = app.processor().connect(profile)
-    calendar = connection.calendar
-    if not isinstance(calendar, GoogleCalendarBackend):
-        raise ConfigurationError("listing calendars needs the Google backend")
-    if args.create:
-        info = calendar.create_calendar(args.create, args.zone)
-        print(f"created {info.id}  {info.summary}", file=app.out)
-        return 0
-    for info in calendar.list_writable_calendars():
-        mark = " (primary)" if info.primary else ""
-        print(f"{info.id}  {info.summary}{mark}", file=app.out)
-    return 0
-
-
 def _web(app: App, args: argparse.Namespace) -> int:
     """The processor with push notifications, and calsync.web on uvicorn, until interrupted."""
     try:  # the web extra: imported here only, the core never needs it
@@ -378,8 +313,8 @@ COMMANDS = {
     "dry-run": _dry_run,
     "sync": _sync,
     "reset": _reset,
-    "authorize": _authorize,
-    "calendars": _calendars,
+    "authorize": authorize,
+    "calendars": calendars,
     "web": _web,
     "encrypt-tokens": _reseal_tokens,
     "rotate-keys": _reseal_tokens,

@@ -47,6 +47,7 @@ from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
 from calsync.push.channels import PushChannels
+from calsync.push.retire import retire_stale
 from calsync.push.trigger import SyncTrigger
 from calsync.runs import (
     Connect,
@@ -385,31 +386,8 @@ class SyncProcessor(SyncTrigger):
         status that stops them, no calendar, or gone from the host). Only channels of
         profile ids starting with ``within`` are this processor's (one tenant's, where
         several share a state store)."""
-        if self.push is None:
-            return
-        keep = {p.id for p in eligible if p.calendar_id is not None}
-        watched = {c.profile_id for c in self.push.store.push_channels()}
-        stale = {pid for pid in watched if pid.startswith(within)} - keep
-        if not stale:
-            return
-        known = {p.id: p for p in self.profiles.profiles()}
-        for profile_id in sorted(stale):
-            # a profile the host removed is stood in for by its id, to reach its credentials
-            self._retire(profile_id, known.get(profile_id) or SyncProfile(profile_id, "", None))
-
-    def _retire(self, profile_id: str, profile: SyncProfile) -> None:
-        assert self.push is not None
-        connection: Connection | None = None
-        try:
-            connection = self.connect(profile)
-        except Exception as exc:  # no credentials: the channels are only forgotten
-            logger.info("profile %s: cannot stop its push channels: %s", profile_id, exc)
-        try:
-            self.push.retire(profile_id, connection.calendar if connection else None)
-        finally:
-            if connection is not None and connection.close is not None:
-                with suppress(Exception):
-                    connection.close()
+        if self.push is not None:
+            retire_stale(self.push, self.profiles, self.connect, eligible, within=within)
 
     def stop(self) -> None:
         """Ask :meth:`serve` to stop after the runs in progress."""

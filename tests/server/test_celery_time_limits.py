@@ -21,6 +21,7 @@ from slow_studio import calls_key, slow_key
 from studio.db import Studio
 
 import calsync.celery as calsync_celery
+from calsync.celery_setup import queued_key
 from calsync.crypto import KEYS_ENV, TokenCipher, generate_key
 from calsync.server.database import Database
 from calsync.server.tokens import PostgresTokenStore
@@ -77,7 +78,7 @@ class LimitedCluster:
         self.redis.delete(slow_key(self.prefix, profile_id))
 
     def queued(self, profile_id: str) -> bool:
-        return self.redis.exists(calsync_celery.queued_key(self.prefix, profile_id)) > 0
+        return self.redis.exists(queued_key(self.prefix, profile_id)) > 0
 
     def unlinked(self, user: int) -> list[str]:
         """The Google event ids of the user's unlinked appointments in the studio."""

@@ -20,6 +20,7 @@ from services import RABBITMQ_URL, REDIS_URL, enqueuing_to, require, unique_name
 
 import calsync.celery as calsync_celery
 from calsync import SqliteStateStore
+from calsync.celery_setup import again_key, queued_key
 from calsync.testing import GoogleEmulator
 from calsync.tokens import SqliteTokenStore
 
@@ -221,7 +222,7 @@ def test_a_change_notification_enqueues_one_sync_under_the_dedupe_key(cluster: C
     trigger.request_sync(profile)
 
     wait_for(lambda: cluster.store.get_last_run(profile) != before, 30, "the pushed run")
-    wait_for(lambda: client.get(calsync_celery.queued_key(cluster.prefix, profile)) is None, 30,
+    wait_for(lambda: client.get(queued_key(cluster.prefix, profile)) is None, 30,
              "the dedupe key to be freed")  # fmt: skip
 
 
@@ -231,14 +232,14 @@ def test_a_change_notified_while_a_run_is_in_progress_gets_one_more_run(cluster:
     client = redis.Redis.from_url(REDIS_URL)
     trigger = calsync_celery.CeleryTrigger(client, cluster.prefix)
     profile = "studio1.2"
-    queued = calsync_celery.queued_key(cluster.prefix, profile)
+    queued = queued_key(cluster.prefix, profile)
     client.set(queued, "a run in progress", ex=60)  # as while a task of the profile runs
 
     trigger.request_sync(profile)  # not queued twice, but marked
-    assert client.get(calsync_celery.again_key(cluster.prefix, profile)) is not None
+    assert client.get(again_key(cluster.prefix, profile)) is not None
     before = cluster.store.get_last_run(profile)
     calsync_celery._finish(calsync_celery.current_worker(), profile)  # that task ends
 
     wait_for(lambda: cluster.store.get_last_run(profile) != before, 30, "the run after it")
     wait_for(lambda: client.get(queued) is None, 30, "the dedupe key to be freed")
-    assert client.get(calsync_celery.again_key(cluster.prefix, profile)) is None
+    assert client.get(again_key(cluster.prefix, profile)) is None
