@@ -20,7 +20,14 @@ import attrs
 
 from calsync.errors import StateError
 from calsync.model import Channel
-from calsync.state.base import Lease, MappingRow, PendingCreate, PushChannel, StateStore
+from calsync.state.base import (
+    Lease,
+    MappingHead,
+    MappingRow,
+    PendingCreate,
+    PushChannel,
+    StateStore,
+)
 
 __all__ = ["MemoryStateStore"]
 
@@ -59,6 +66,12 @@ class MemoryStateStore(StateStore):
 
     def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
         """All mapping rows of a profile's channel, by host id."""
+        with self._lock:
+            return dict(self._mappings.get((profile_id, channel), {}))
+
+    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
+        """Every row, by host id: the rows are in memory, so the heads are the whole rows
+        (one copy of the table, not the two of the default over :meth:`mappings`)."""
         with self._lock:
             return dict(self._mappings.get((profile_id, channel), {}))
 

@@ -140,9 +140,11 @@ class MappingContract:
         store.put_mapping(row)
 
         store.mappings("alice", CAL).clear()
+        store.mapping_heads("alice", CAL).clear()
         store.pending("alice", CON).clear()
 
         assert {"h1": row} == store.mappings("alice", CAL)
+        assert list(store.mapping_heads("alice", CAL)) == ["h1"]
 
     def test_rows_are_read_by_host_id_or_by_remote_id_without_the_rest(
         self, store: StateStore
