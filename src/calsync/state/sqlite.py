@@ -3,7 +3,9 @@
 * One connection per store, its transactions and its schema: see
   :mod:`calsync.state.sqlite_connection`.
 * The lease is a compare-and-set in one upsert: it writes only for the holder or once the
-  lease expired, and the row count says whether it did.
+  lease expired, and the row count says whether it did. A file lock says whether its holder's
+  process is alive: a lease left by a dead process is taken over at once
+  (:mod:`calsync.state.sqlite_liveness`).
 * Tables are ``WITHOUT ROWID``, clustered on their primary key: a profile's mapping rows sit
   together, so :meth:`SqliteStateStore.mappings` reads one range instead of 100k lookups.
 * Datetimes are stored as fixed-width ISO-8601 UTC text (``2024-05-01T09:30:00.000000+00:00``),
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
@@ -27,6 +30,7 @@ from calsync.state.base import (
     StoredHead,
 )
 from calsync.state.sqlite_connection import SqliteConnection
+from calsync.state.sqlite_liveness import HolderLocks
 from calsync.state.sqlite_sql import (
     ACQUIRE_LEASE,
     ADD_PENDING,
@@ -37,6 +41,7 @@ from calsync.state.sqlite_sql import (
     REMOVE_PENDING,
     SELECT_HEADS,
     SELECT_MAPPINGS,
+    TAKE_OVER_LEASE,
     as_utc,
     from_text,
     mapping_params,
@@ -62,6 +67,17 @@ class SqliteStateStore(SqliteConnection, StateStore):
         SchemaVersionError: the file was written by a newer calsync.
         StateError: the file cannot be opened or is not a calsync state database.
     """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        super().__init__(path, timeout=timeout)
+        self._holders = HolderLocks(self._path)
+
+    def close(self) -> None:
+        """Close the connection (an open transaction is rolled back) and let go of the lease
+        locks this store holds."""
+        with self._lock:
+            self._holders.unlock_all()
+        super().close()
 
     # -- mapping -------------------------------------------------------------------------
 
@@ -218,18 +234,36 @@ class SqliteStateStore(SqliteConnection, StateStore):
     ) -> Lease | None:
         """Take or renew the profile's lease for ``ttl`` from ``now``, atomically.
 
-        Atomic across processes: the compare-and-set runs under the file's write lock.
+        Atomic across processes: the compare-and-set runs under the file's write lock. The
+        holder also locks the profile's lock file first (where ``flock`` exists), so a lease
+        whose holder's process has died is taken over before it expires.
 
         Returns:
             The lease now held, or ``None`` when another holder's lease is still valid.
         """
         now = as_utc(now)
         lease = Lease(profile_id=profile_id, holder=holder, expires_at=now + ttl)
-        params = (profile_id, holder, to_text(lease.expires_at), to_text(now))
+        expires = to_text(lease.expires_at)
         with self._writing() as conn:
-            taken = conn.execute(ACQUIRE_LEASE, params).rowcount == 1
+            before = self._holders.lock(profile_id, holder)
+            try:
+                taken = conn.execute(ACQUIRE_LEASE, (profile_id, holder, expires, to_text(now)))
+                if taken.rowcount != 1 and before:  # its holder's lock was free: it is gone
+                    taken = conn.execute(TAKE_OVER_LEASE, (holder, expires, profile_id, before))
+                    if taken.rowcount == 1:
+                        logger.info(
+                            "lease of %s taken over by %s: its holder %s has ended",
+                            profile_id,
+                            holder,
+                            before,
+                        )
+            except BaseException:
+                self._holders.unlock(profile_id, holder)
+                raise
+            if taken.rowcount != 1:
+                self._holders.unlock(profile_id, holder)
         logger.debug("lease of %s %s %s", profile_id, "taken by" if taken else "refused to", holder)
-        return lease if taken else None
+        return lease if taken.rowcount == 1 else None
 
     def release_lease(self, profile_id: str, holder: str) -> None:
         """Give the lease up, if ``holder`` holds it."""
@@ -237,6 +271,7 @@ class SqliteStateStore(SqliteConnection, StateStore):
             conn.execute(
                 "DELETE FROM leases WHERE profile_id = ? AND holder = ?", (profile_id, holder)
             )
+            self._holders.unlock(profile_id, holder)
 
     def get_lease(self, profile_id: str) -> Lease | None:
         """The profile's lease (possibly expired), or ``None``."""

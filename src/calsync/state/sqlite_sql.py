@@ -20,6 +20,7 @@ __all__ = [
     "REMOVE_PENDING",
     "SELECT_HEADS",
     "SELECT_MAPPINGS",
+    "TAKE_OVER_LEASE",
     "as_utc",
     "from_text",
     "mapping_params",
@@ -56,6 +57,9 @@ ACQUIRE_LEASE = """
         holder = excluded.holder, expires_at = excluded.expires_at
     WHERE leases.holder = excluded.holder OR leases.expires_at <= ?
 """
+
+#: the lease of a holder whose process has ended (its lock file was free and named it)
+TAKE_OVER_LEASE = "UPDATE leases SET holder = ?, expires_at = ? WHERE profile_id = ? AND holder = ?"
 
 
 PUSH_COLUMNS = (

@@ -1,0 +1,172 @@
+"""A sync process killed with SIGKILL at any moment, as a user ending the desktop program or
+the operating system may: the next run finishes the job with nothing duplicated or lost, and
+the run after it writes nothing.
+
+The processes are real: the sync processor under the profile's lease in a SQLite state file,
+the real Google client over HTTP to the emulator (tests/support/killed_sync_child.py). Where a
+process dies is wherever it was when the test saw enough of its writes reach Google: inside a
+batch, between a batch and its record, in the middle of a commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.oauth2.credentials import Credentials
+
+from calsync.google.account import connect
+from calsync.google.markers import MARKER_ITEM
+from calsync.google.pacing import unpaced
+from calsync.ids import event_id_for
+from calsync.testing.emulator import GoogleEmulator
+
+pytestmark = pytest.mark.emulator
+
+SUPPORT = Path(__file__).resolve().parents[1] / "support"
+ITEMS, CLIENTS = 240, 450  # five calendar batches; three People batches of 200
+GROUP = "Weddings"  # the child's sync group
+INSERT = "calendar.events.insert"
+CREATE_CONTACTS = "people.people.batchCreateContacts"
+
+
+@pytest.fixture
+def calendar(google: GoogleEmulator, token: str) -> str:
+    account = connect(Credentials(token=token), base_url=google.base_url, pacer=unpaced())
+    return account.calendar.create_calendar("Studio", "Europe/London").id
+
+
+class Runner:
+    """Starts the child sync processes of one studio user and reads what they did."""
+
+    def __init__(self, google: GoogleEmulator, token: str, calendar: str, state: Path):
+        self.google, self.token, self.calendar, self.state = google, token, calendar, state
+        self.started: list[subprocess.Popen[str]] = []
+
+    def start(self, lease_seconds: float = 600) -> subprocess.Popen[str]:
+        args = [self.google.base_url, self.token, self.calendar, str(self.state)]
+        args += [str(ITEMS), str(CLIENTS), str(lease_seconds)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SUPPORT), *sys.path])}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "killed_sync_child", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.started.append(process)
+        return process
+
+    def calls(self, method: str) -> int:
+        return int(self.google.stats()["methods"].get(method, 0))
+
+    def kill_after(self, process: subprocess.Popen[str], method: str, calls: int) -> None:
+        """SIGKILL ``process`` as soon as Google has served ``calls`` calls of ``method``."""
+        deadline = time.monotonic() + 60
+        while self.calls(method) < calls:
+            assert process.poll() is None, f"the run ended first: {process.communicate()}"
+            assert time.monotonic() < deadline, f"{method} never reached {calls} calls"
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def finish(self, process: subprocess.Popen[str]) -> dict[str, Any]:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        result: dict[str, Any] = json.loads(out.splitlines()[-1])
+        return result
+
+    def run(self) -> dict[str, Any]:
+        return self.finish(self.start())
+
+    def events_by_item(self) -> Counter[str]:
+        """How many live events name each host item in their marker."""
+        events = self.google.account(self.token).calendar(self.calendar).live_events()
+        return Counter(e["extendedProperties"]["private"][MARKER_ITEM] for e in events)
+
+    def contacts_by_client(self) -> Counter[str]:
+        """How many contacts in the sync group name each client in their marker."""
+        account = self.google.account(self.token)
+        groups = [g for g, data in account.contact_groups.items() if data.get("name") == GROUP]
+        assert len(groups) == 1, account.contact_groups
+        found: Counter[str] = Counter()
+        for person in account.contacts.values():
+            memberships = person.get("memberships", [])
+            named = {
+                m.get("contactGroupMembership", {}).get("contactGroupResourceName")
+                for m in memberships
+            }
+            if groups[0] in named:
+                data = {d["key"]: d["value"] for d in person.get("clientData", [])}
+                found[data.get(MARKER_ITEM, "(no marker)")] += 1
+        return found
+
+    def assert_everything_once(self) -> None:
+        assert self.events_by_item() == Counter(f"s{n}" for n in range(ITEMS))
+        assert self.contacts_by_client() == Counter(f"c{n}" for n in range(CLIENTS))
+        live = self.google.account(self.token).calendar(self.calendar).live_events()
+        assert {e["id"] for e in live} == {event_id_for("studio.u1", f"s{n}") for n in range(ITEMS)}
+
+
+@pytest.fixture
+def runner(
+    google: GoogleEmulator, token: str, calendar: str, tmp_path: Path
+) -> Iterator[Runner]:
+    runner = Runner(google, token, calendar, tmp_path)
+    yield runner
+    for process in runner.started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+@pytest.mark.parametrize(
+    "kills",
+    [
+        [(INSERT, 1)],  # inside the first calendar batch
+        [(INSERT, 130)],  # mid-way through the calendar
+        [(INSERT, 40), (INSERT, 200)],  # killed twice: the second run dies too
+        [(CREATE_CONTACTS, 1)],  # the calendar done; inside the contacts
+        [(CREATE_CONTACTS, 2)],
+    ],
+    ids=["first-batch", "mid-calendar", "twice", "first-contacts", "mid-contacts"],
+)
+def test_a_run_killed_mid_sync_is_finished_by_the_next_with_nothing_duplicated_or_lost(
+    runner: Runner, kills: list[tuple[str, int]]
+) -> None:
+    for method, calls in kills:
+        runner.kill_after(runner.start(), method, calls)
+
+    finished = runner.run()
+
+    assert finished["ok"], finished
+    runner.assert_everything_once()
+    quiet = runner.run()
+    assert (quiet["ok"], quiet["writes"]) == (True, 0), quiet
+    runner.assert_everything_once()
+
+
+def test_a_run_killed_holding_the_lease_is_taken_over_by_the_one_waiting_for_it(
+    runner: Runner,
+) -> None:
+    first = runner.start(lease_seconds=2)
+    while runner.calls(INSERT) < 1:  # the first holds the lease and is writing
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.002)
+    second = runner.start(lease_seconds=2)  # "sync now" meanwhile: waits for the lease
+    runner.kill_after(first, INSERT, 100)
+
+    taken_over = runner.finish(second)
+
+    assert taken_over["ok"], taken_over
+    runner.assert_everything_once()
+    assert runner.run()["writes"] == 0

@@ -1,0 +1,114 @@
+"""A desktop host's sync in a process of its own, for the tests that kill it with SIGKILL
+(tests/google/test_killed_sync.py).
+
+    python -m killed_sync_child BASE_URL TOKEN CALENDAR STATE_DIR ITEMS CLIENTS [LEASE_SECONDS]
+
+The studio's data is the same in every process (built from ITEMS and CLIENTS); the sync state
+is a SQLite file in STATE_DIR, where the host also keeps its "initial sync done" switch, as a
+real host keeps both on disk. The run goes through the sync processor (under the profile's
+lease in the state file), against the emulator at BASE_URL with the real Google client. It
+prints its report as one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from google.oauth2.credentials import Credentials
+
+from calsync import (
+    ClientInfo,
+    Contact,
+    ContactFields,
+    Email,
+    ItemKind,
+    Phone,
+    ScheduleItem,
+    SqliteStateStore,
+    SyncEngine,
+    SyncOptions,
+    SyncProfile,
+    Timed,
+)
+from calsync.google.account import connect
+from calsync.google.pacing import unpaced
+from calsync.google.retry import no_wait_retrying
+from calsync.processor import Connection, SyncProcessor
+from calsync.testing import MemoryContactSource, MemoryProfileStore, MemoryScheduleSource
+
+USER = "u1"
+GROUP = "Weddings"
+NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
+
+
+def session(number: int) -> ScheduleItem:
+    start = NOW + timedelta(days=1 + number % 300, hours=number % 8)
+    client = ClientInfo(f"c{number}", f"Client {number}", phone=f"+44 20 7946 {number:04d}")
+    span = Timed(start, start + timedelta(hours=1), "Europe/London")
+    return ScheduleItem(f"s{number}", ItemKind.SESSION, when=span, client=client)
+
+
+def client(number: int) -> Contact:
+    fields = ContactFields(
+        given_name=f"Client{number}",
+        family_name="Avery",
+        phones=(Phone(f"+44 20 7946 {number:04d}"),),
+        emails=(Email(f"client{number}@example.com"),),
+    )
+    return Contact(f"c{number}", fields)
+
+
+def main(argv: list[str]) -> int:
+    base_url, token, calendar_id, state_dir = argv[:4]
+    items, clients = int(argv[4]), int(argv[5])
+    lease = timedelta(seconds=float(argv[6]) if len(argv) > 6 else 600)
+    done = Path(state_dir) / "initial-sync-done"
+    schedule = MemoryScheduleSource(now=lambda: NOW)
+    for number in range(items):
+        schedule.add(USER, session(number))
+    contacts = MemoryContactSource(now=lambda: NOW)
+    for number in range(clients):
+        contacts.add(USER, client(number), [GROUP])
+    options = SyncOptions(
+        contacts=True, client_group=GROUP, initial_sync_pending=not done.exists()
+    )
+    profile = SyncProfile("studio.u1", USER, calendar_id, options)
+    profiles = MemoryProfileStore([profile])
+
+    def connected(_: SyncProfile) -> Connection:
+        account = connect(
+            Credentials(token=token),
+            base_url=base_url,
+            pacer=unpaced(),
+            retrying=no_wait_retrying(),
+        )
+        return Connection(account.calendar, account.contacts)
+
+    with SqliteStateStore(Path(state_dir) / "state.sqlite3") as store:
+        engine = SyncEngine(store, schedule, contacts, clock=lambda: NOW)
+        processor = SyncProcessor(
+            engine, profiles, connected, lease_ttl=lease, lease_poll=0.2, remind_every=None
+        )
+        run = processor.run_profile(profile, wait=lease.total_seconds() * 3)
+    report = run.report
+    if report is not None and report.initial_sync_completed:
+        done.touch()
+    print(
+        json.dumps(
+            {
+                "skipped": run.skipped,
+                "ok": report is not None and report.ok,
+                "writes": None if report is None else report.writes,
+                "summary": None if report is None else report.summary(),
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
