@@ -36,7 +36,11 @@ SUPPORT = Path(__file__).resolve().parents[1] / "support"
 ITEMS, CLIENTS = 240, 450  # five calendar batches; three People batches of 200
 GROUP = "Weddings"  # the child's sync group
 INSERT = "calendar.events.insert"
+PATCH = "calendar.events.patch"
+DELETE = "calendar.events.delete"
 CREATE_CONTACTS = "people.people.batchCreateContacts"
+UPDATE_CONTACTS = "people.people.batchUpdateContacts"
+DELETE_CONTACTS = "people.people.batchDeleteContacts"
 
 
 @pytest.fixture
@@ -52,9 +56,10 @@ class Runner:
         self.google, self.token, self.calendar, self.state = google, token, calendar, state
         self.started: list[subprocess.Popen[str]] = []
 
-    def start(self, lease_seconds: float = 600) -> subprocess.Popen[str]:
+    def start(self, variant: str = "base", lease_seconds: float = 600) -> subprocess.Popen[str]:
+        """A run of the studio's data as ``variant`` has it (see killed_sync_child)."""
         args = [self.google.base_url, self.token, self.calendar, str(self.state)]
-        args += [str(ITEMS), str(CLIENTS), str(lease_seconds)]
+        args += [str(ITEMS), str(CLIENTS), str(lease_seconds), variant]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SUPPORT), *sys.path])}
         process = subprocess.Popen(
             [sys.executable, "-m", "killed_sync_child", *args],
@@ -85,20 +90,23 @@ class Runner:
         result: dict[str, Any] = json.loads(out.splitlines()[-1])
         return result
 
-    def run(self) -> dict[str, Any]:
-        return self.finish(self.start())
+    def run(self, variant: str = "base") -> dict[str, Any]:
+        return self.finish(self.start(variant))
 
-    def events_by_item(self) -> Counter[str]:
-        """How many live events name each host item in their marker."""
+    def events_by_item(self) -> Counter[tuple[str, str]]:
+        """How many live events name each host item in their marker, by their place."""
         events = self.google.account(self.token).calendar(self.calendar).live_events()
-        return Counter(e["extendedProperties"]["private"][MARKER_ITEM] for e in events)
+        return Counter(
+            (e["extendedProperties"]["private"][MARKER_ITEM], e.get("location", "")) for e in events
+        )
 
-    def contacts_by_client(self) -> Counter[str]:
-        """How many contacts in the sync group name each client in their marker."""
+    def contacts_by_client(self) -> Counter[tuple[str, str]]:
+        """How many contacts in the sync group name each client in their marker, by their
+        family name."""
         account = self.google.account(self.token)
         groups = [g for g, data in account.contact_groups.items() if data.get("name") == GROUP]
         assert len(groups) == 1, account.contact_groups
-        found: Counter[str] = Counter()
+        found: Counter[tuple[str, str]] = Counter()
         for person in account.contacts.values():
             memberships = person.get("memberships", [])
             named = {
@@ -107,20 +115,23 @@ class Runner:
             }
             if groups[0] in named:
                 data = {d["key"]: d["value"] for d in person.get("clientData", [])}
-                found[data.get(MARKER_ITEM, "(no marker)")] += 1
+                family = person.get("names", [{}])[0].get("familyName", "")
+                found[data.get(MARKER_ITEM, "(no marker)"), family] += 1
         return found
 
-    def assert_everything_once(self) -> None:
-        assert self.events_by_item() == Counter(f"s{n}" for n in range(ITEMS))
-        assert self.contacts_by_client() == Counter(f"c{n}" for n in range(CLIENTS))
+    def assert_everything_once(self, variant: str = "base") -> None:
+        """Google holds each of the variant's items and clients once, as the variant has it."""
+        kept = [n for n in range(max(ITEMS, CLIENTS)) if variant != "deleted" or n % 6]
+        place, family = ("", "Avery") if variant == "base" else ("Town hall", "Avery-Jones")
+        items, clients = [n for n in kept if n < ITEMS], [n for n in kept if n < CLIENTS]
+        assert self.events_by_item() == Counter((f"s{n}", place) for n in items)
+        assert self.contacts_by_client() == Counter((f"c{n}", family) for n in clients)
         live = self.google.account(self.token).calendar(self.calendar).live_events()
-        assert {e["id"] for e in live} == {event_id_for("studio.u1", f"s{n}") for n in range(ITEMS)}
+        assert {e["id"] for e in live} == {event_id_for("studio.u1", f"s{n}") for n in items}
 
 
 @pytest.fixture
-def runner(
-    google: GoogleEmulator, token: str, calendar: str, tmp_path: Path
-) -> Iterator[Runner]:
+def runner(google: GoogleEmulator, token: str, calendar: str, tmp_path: Path) -> Iterator[Runner]:
     runner = Runner(google, token, calendar, tmp_path)
     yield runner
     for process in runner.started:
@@ -153,6 +164,42 @@ def test_a_run_killed_mid_sync_is_finished_by_the_next_with_nothing_duplicated_o
     quiet = runner.run()
     assert (quiet["ok"], quiet["writes"]) == (True, 0), quiet
     runner.assert_everything_once()
+
+
+@pytest.mark.parametrize(
+    ("variant", "method", "calls"),
+    [
+        ("edited", PATCH, 1),
+        ("edited", PATCH, 150),
+        ("edited", UPDATE_CONTACTS, 1),
+        ("deleted", DELETE, 1),
+        ("deleted", DELETE, 25),
+        ("deleted", DELETE_CONTACTS, 1),
+    ],
+    ids=[
+        "first-patch",
+        "mid-patches",
+        "contact-updates",
+        "first-delete",
+        "mid-deletes",
+        "contact-deletes",
+    ],
+)
+def test_a_run_of_edits_or_deletions_killed_mid_sync_is_finished_by_the_next(
+    runner: Runner, variant: str, method: str, calls: int
+) -> None:
+    assert runner.run()["ok"]
+    runner.assert_everything_once()
+    if variant == "deleted":  # (the items it deletes are the edited ones)
+        assert runner.run("edited")["ok"]
+
+    runner.kill_after(runner.start(variant), method, calls)
+    finished = runner.run(variant)
+
+    assert finished["ok"], finished
+    runner.assert_everything_once(variant)
+    quiet = runner.run(variant)
+    assert (quiet["ok"], quiet["writes"]) == (True, 0), quiet
 
 
 def test_a_run_killed_holding_the_lease_is_taken_over_by_the_one_waiting_for_it(

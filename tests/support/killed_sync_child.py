@@ -1,9 +1,11 @@
 """A desktop host's sync in a process of its own, for the tests that kill it with SIGKILL
 (tests/google/test_killed_sync.py).
 
-    python -m killed_sync_child BASE_URL TOKEN CALENDAR STATE_DIR ITEMS CLIENTS [LEASE_SECONDS]
+    python -m killed_sync_child BASE_URL TOKEN CALENDAR STATE_DIR ITEMS CLIENTS LEASE VARIANT
 
-The studio's data is the same in every process (built from ITEMS and CLIENTS); the sync state
+The studio's data is the same in every process of a VARIANT, built from ITEMS and CLIENTS:
+``base``; ``edited`` (every session moved to the town hall, every client renamed); ``deleted``
+(edited, less every sixth session and client: under the mass-deletion hold). The sync state
 is a SQLite file in STATE_DIR, where the host also keeps its "initial sync done" switch, as a
 real host keeps both on disk. The run goes through the sync processor (under the profile's
 lease in the state file), against the emulator at BASE_URL with the real Google client. It
@@ -64,17 +66,25 @@ def client(number: int) -> Contact:
 def main(argv: list[str]) -> int:
     base_url, token, calendar_id, state_dir = argv[:4]
     items, clients = int(argv[4]), int(argv[5])
-    lease = timedelta(seconds=float(argv[6]) if len(argv) > 6 else 600)
+    lease, variant = timedelta(seconds=float(argv[6])), argv[7]
     done = Path(state_dir) / "initial-sync-done"
     schedule = MemoryScheduleSource(now=lambda: NOW)
+    contacts = MemoryContactSource(now=lambda: NOW)
     for number in range(items):
         schedule.add(USER, session(number))
-    contacts = MemoryContactSource(now=lambda: NOW)
     for number in range(clients):
         contacts.add(USER, client(number), [GROUP])
-    options = SyncOptions(
-        contacts=True, client_group=GROUP, initial_sync_pending=not done.exists()
-    )
+    if variant != "base":  # (edits after the adds: new host revisions, the same in each run)
+        for number in range(items):
+            schedule.edit(USER, f"s{number}", location="Town hall")
+        for number in range(clients):
+            contacts.edit(USER, f"c{number}", family_name="Avery-Jones")
+    if variant == "deleted":
+        for number in range(0, items, 6):
+            schedule.remove(USER, f"s{number}")
+        for number in range(0, clients, 6):
+            contacts.remove(USER, f"c{number}")
+    options = SyncOptions(contacts=True, client_group=GROUP, initial_sync_pending=not done.exists())
     profile = SyncProfile("studio.u1", USER, calendar_id, options)
     profiles = MemoryProfileStore([profile])
 
