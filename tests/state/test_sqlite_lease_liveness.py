@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from calsync.errors import StateError
 from calsync.state import SqliteStateStore
 from calsync.testing.contracts.state import T0
 
@@ -138,3 +139,18 @@ def test_an_in_memory_store_takes_leases_by_their_time_alone() -> None:
     with SqliteStateStore(":memory:") as store:
         assert store.acquire_lease("studio.u1", "runner-a", TTL, T0) is not None
         assert store.acquire_lease("studio.u1", "runner-b", TTL, T0) is None
+
+
+def test_a_renewal_that_fails_keeps_the_lock_of_the_lease_it_holds(path: Path) -> None:
+    """A runner whose renewal failed (the file was busy) still holds its lease: its lock must
+    not make it look gone."""
+    with SqliteStateStore(path, timeout=0.1) as store, SqliteStateStore(path) as other:
+        assert store.acquire_lease("studio.u1", "runner-a", TTL, T0) is not None
+        with closing(sqlite3.connect(path)) as blocker:
+            blocker.execute("BEGIN IMMEDIATE")  # another process writing, for too long
+            with pytest.raises(StateError):
+                store.acquire_lease("studio.u1", "runner-a", TTL, T0 + timedelta(minutes=1))
+            blocker.rollback()
+
+        later = T0 + timedelta(minutes=2)
+        assert other.acquire_lease("studio.u1", "runner-b", TTL, later) is None

@@ -73,13 +73,16 @@ class HolderLocks:
         self._held[profile_id] = (holder, file)
         return before if host == socket.gethostname() else ""
 
+    def holds(self, profile_id: str, holder: str) -> bool:
+        """Whether this store holds the profile's lock for ``holder``."""
+        held = self._held.get(profile_id)
+        return held is not None and held[0] == holder
+
     def unlock(self, profile_id: str, holder: str) -> None:
         """Let the lock go, if ``holder`` holds it (after its lease is deleted, or when it
         did not get the lease)."""
-        held = self._held.get(profile_id)
-        if held is not None and held[0] == holder:
-            del self._held[profile_id]
-            held[1].close()  # (closing the last descriptor releases the flock)
+        if self.holds(profile_id, holder):
+            self._held.pop(profile_id)[1].close()  # (the last descriptor: the flock goes)
 
     def unlock_all(self) -> None:
         for _, file in self._held.values():
