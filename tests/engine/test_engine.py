@@ -242,13 +242,18 @@ def test_each_batch_of_creates_is_let_go_before_the_next_is_sent(
     alive_at_each_batch: list[int] = []
     real = Executor._remote_batch
 
-    def watched(self: Executor[Any, Any, Any], batch: Sequence[Action[Any]]) -> None:
+    def watched(
+        self: Executor[Any, Any, Any],
+        batch: Sequence[Action[Any]],
+        upcoming: Sequence[Action[Any]] | None,
+        journaled: bool,
+    ) -> bool:
         gc.collect()
         alive_at_each_batch.append(sum(ref() is not None for ref in done))
         done.extend(weakref.ref(action) for action in batch)
         creates = [action for action in batch if isinstance(action, CreateRemote)]
         done.extend(weakref.ref(self.snapshot.host[action.host_id]) for action in creates)
-        real(self, batch)
+        return real(self, batch, upcoming, journaled)
 
     monkeypatch.setattr(Executor, "_remote_batch", watched)
     engine = SyncEngine(world.store, world.schedule, world.clients, clock=world.clock, batch_size=2)

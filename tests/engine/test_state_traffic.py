@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from studio_world import CAL, USER, client, make_world, session, timed
 
 from calsync import EventFields, MemoryStateStore, Side, StateError, SyncEngine
+from calsync.backends import CreateEvent, EventWrite
 from calsync.ids import event_id_for
 from calsync.model import Channel
 from calsync.state import MappingRow
@@ -91,6 +93,104 @@ def test_each_batch_of_creates_is_journaled_and_recorded_with_one_write_each() -
     creates = [w for w in store.writes if not w[0].startswith("set_cursor")]
     assert creates == per_batch * 2 + last
     assert len(store.mappings(world.profile.id, Channel.CALENDAR)) == 5
+    assert store.pending(world.profile.id, Channel.CALENDAR) == {}
+
+
+class CommitLog(WriteLog):
+    """A write log that also groups the writes by the outermost transaction (one commit, one
+    round trip to a database server) they were made in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits: list[list[tuple[str, int]]] = []
+        self._depth = 0
+
+    def _note(self, write: str, count: int) -> None:
+        super()._note(write, count)
+        if self._depth == 0 and not self._in_bulk:  # a write on its own is its own commit
+            self.commits.append([(write, count)])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._depth += 1
+        start = len(self.writes)
+        try:
+            with super().transaction():
+                yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and len(self.writes) > start:
+                self.commits.append(self.writes[start:])
+
+
+def test_a_batchs_results_and_the_next_batchs_intents_are_one_commit() -> None:
+    store = CommitLog()
+    world = make_world(store)
+    for i in range(5):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+
+    report = engine.sync(world.profile, world.calendar)
+
+    assert report.count(Side.REMOTE, "created") == 5
+    recorded = [("put_mappings", 2), ("remove_pendings", 2)]
+    creates = [c for c in store.commits if not c[0][0].startswith("set_cursor")]
+    assert creates == [
+        [("add_pendings", 2)],  # the first batch's intents, before it is sent
+        [*recorded, ("add_pendings", 2)],  # its results, with the second batch's intents
+        [*recorded, ("add_pendings", 1)],
+        [("put_mappings", 1), ("remove_pendings", 1)],
+    ]
+
+
+def test_no_batch_is_sent_before_the_intents_of_its_creates_are_stored() -> None:
+    store = MemoryStateStore()
+    world = make_world(store)
+    for i in range(5):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    unjournaled: list[str] = []
+    real = world.calendar.write_events
+
+    def write_events(calendar_id: str, writes: Sequence[EventWrite]) -> Any:
+        stored = store.pending(world.profile.id, Channel.CALENDAR)
+        unjournaled.extend(w.fields.title for w in writes if isinstance(w, CreateEvent)
+                           and w.marker.host_id not in stored)  # fmt: skip
+        return real(calendar_id, writes)
+
+    world.calendar.write_events = write_events  # type: ignore[method-assign]
+    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+
+    assert engine.sync(world.profile, world.calendar).count(Side.REMOTE, "created") == 5
+    assert unjournaled == []
+
+
+class RefusingIntents(MemoryStateStore):
+    """Refuses the first bulk write of intents made inside another transaction."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
+        if self._undo is not None and len(self._undo) > 0 and not self.refused:
+            self.refused += 1
+            raise StateError("the intents cannot be written now")
+        super().add_pendings(intents)
+
+
+def test_intents_that_cannot_be_journaled_with_the_results_are_journaled_on_their_own() -> None:
+    store = RefusingIntents()
+    world = make_world(store)
+    for i in range(4):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+
+    report = engine.sync(world.profile, world.calendar)
+
+    assert store.refused == 1
+    assert report.ok, report.summary()
+    assert report.count(Side.REMOTE, "created") == 4
+    assert set(store.mappings(world.profile.id, Channel.CALENDAR)) == {f"s{i}" for i in range(4)}
     assert store.pending(world.profile.id, Channel.CALENDAR) == {}
 
 

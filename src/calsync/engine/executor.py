@@ -110,9 +110,13 @@ class Executor(Recording[F, H, R]):
         local = [a for a in actions if not needs_remote_write(a)]
         actions.clear()
         size = self.ctx.batch_size or self.adapter.remote_batch_size
-        for batch in _taken(remote, max(1, size)):
-            self._remote_batch(batch)
+        batches = _taken(remote, max(1, size))
+        batch, journaled = next(batches, None), False
+        while batch is not None:
+            upcoming = next(batches, None)
+            journaled = self._remote_batch(batch, upcoming, journaled)
             self._let_go(batch)
+            batch = upcoming
         for chunk in _taken(local, LOCAL_CHUNK):
             with self.ctx.store.transaction():  # one commit per chunk, not per item
                 deferred: list[Entry[F]] = []  # the pairs recorded together, in one write
@@ -130,8 +134,16 @@ class Executor(Recording[F, H, R]):
 
     # -- remote writes -------------------------------------------------------------------
 
-    def _remote_batch(self, batch: Sequence[Action[F]]) -> None:
-        self.adapter.journal.record(batch)
+    def _remote_batch(
+        self, batch: Sequence[Action[F]], upcoming: Sequence[Action[F]] | None, journaled: bool
+    ) -> bool:
+        """Write one batch and record its results. Its creates' intents are journaled before
+        it is sent: with the previous batch's results (``journaled``), or on their own. The
+        results are recorded in one commit, with the intents of the ``upcoming`` batch: one
+        commit a batch, and still none sent before its intents are stored. Returns whether
+        the upcoming batch's intents were journaled."""
+        if not journaled:
+            self.adapter.journal.record(batch)
         try:
             results = self.adapter.write_remote(batch)
         except FATAL:
@@ -139,13 +151,31 @@ class Executor(Recording[F, H, R]):
         except Exception as exc:  # the whole batch failed: every item in it is retried later
             for action in batch:
                 self._fail(action, exc)
-            return
+            return False
         finally:
             self._progress(len(batch))
+        ahead = False
         with self.ctx.store.transaction():  # the batch's results: one commit
             fatal = self._record_results(batch, results)
+            if fatal is None and upcoming is not None:
+                ahead = self._journal_ahead(upcoming)
         if fatal is not None:  # raised once what came before it is recorded
             raise fatal
+        return ahead
+
+    def _journal_ahead(self, batch: Sequence[Action[F]]) -> bool:
+        """Journal the intents of ``batch`` in the open transaction; when that fails, the
+        results recorded before it stay, and the batch journals on its own before it is
+        sent (where a failure is the run's)."""
+        try:
+            with self.ctx.store.transaction():
+                self.adapter.journal.record(batch)
+        except FATAL:
+            raise
+        except Exception as exc:
+            logger.debug("journaling the next batch with these results failed: %s", exc)
+            return False
+        return True
 
     def _record_results(
         self, batch: Sequence[Action[F]], results: Sequence[WriteResult[R]]
