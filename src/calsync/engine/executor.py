@@ -1,9 +1,10 @@
 """The executor: performs a plan, one item at a time, recording each result at once.
 
 * Remote writes go out in batches (``batch_size``); the results of a batch are committed to the
-  state store together as soon as they are known (one transaction a batch, and one per
-  ``LOCAL_CHUNK`` host writes), so a crash loses at most the in-flight batch — and
-  deterministic ids, journaled intents and idempotent host creates make replaying it safe.
+  state store together as soon as they are known, with the intents of the next batch's
+  creates (one transaction a batch, and one per ``LOCAL_CHUNK`` host writes), so a crash loses
+  at most the in-flight batch — and deterministic ids, journaled intents and idempotent host
+  creates make replaying it safe.
 * Per-item failures are reported and never stop the run. Failures that concern the whole
   profile (:class:`~calsync.errors.AuthError`, :class:`~calsync.errors.CalendarGone`) stop it.
 * A remote precondition failure (the item changed since it was read) re-reads the item and
