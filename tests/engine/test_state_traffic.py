@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from studio_world import CAL, USER, client, make_world, session, timed
+from studio_world import CAL, USER, World, client, make_world, session, timed
 
 from calsync import EventFields, MemoryStateStore, Side, StateError, SyncEngine
 from calsync.backends import CreateEvent, EventWrite
@@ -78,12 +78,17 @@ class WriteLog(MemoryStateStore):
             self._in_bulk = False
 
 
+def in_batches_of_two(store: MemoryStateStore, sessions: int) -> tuple[World, SyncEngine]:
+    """A studio user with ``sessions`` sessions, and an engine that writes two at a time."""
+    world = make_world(store)
+    for i in range(sessions):
+        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    return world, SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+
+
 def test_each_batch_of_creates_is_journaled_and_recorded_with_one_write_each() -> None:
     store = WriteLog()
-    world = make_world(store)
-    for i in range(5):
-        world.schedule.add(USER, session(f"s{i}", day=2 + i))
-    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+    world, engine = in_batches_of_two(store, 5)
 
     report = engine.sync(world.profile, world.calendar)
 
@@ -125,10 +130,7 @@ class CommitLog(WriteLog):
 
 def test_a_batchs_results_and_the_next_batchs_intents_are_one_commit() -> None:
     store = CommitLog()
-    world = make_world(store)
-    for i in range(5):
-        world.schedule.add(USER, session(f"s{i}", day=2 + i))
-    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+    world, engine = in_batches_of_two(store, 5)
 
     report = engine.sync(world.profile, world.calendar)
 
@@ -145,9 +147,7 @@ def test_a_batchs_results_and_the_next_batchs_intents_are_one_commit() -> None:
 
 def test_no_batch_is_sent_before_the_intents_of_its_creates_are_stored() -> None:
     store = MemoryStateStore()
-    world = make_world(store)
-    for i in range(5):
-        world.schedule.add(USER, session(f"s{i}", day=2 + i))
+    world, engine = in_batches_of_two(store, 5)
     unjournaled: list[str] = []
     real = world.calendar.write_events
 
@@ -158,7 +158,6 @@ def test_no_batch_is_sent_before_the_intents_of_its_creates_are_stored() -> None
         return real(calendar_id, writes)
 
     world.calendar.write_events = write_events  # type: ignore[method-assign]
-    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
 
     assert engine.sync(world.profile, world.calendar).count(Side.REMOTE, "created") == 5
     assert unjournaled == []
@@ -180,10 +179,7 @@ class RefusingIntents(MemoryStateStore):
 
 def test_intents_that_cannot_be_journaled_with_the_results_are_journaled_on_their_own() -> None:
     store = RefusingIntents()
-    world = make_world(store)
-    for i in range(4):
-        world.schedule.add(USER, session(f"s{i}", day=2 + i))
-    engine = SyncEngine(store, world.schedule, None, clock=world.clock, batch_size=2)
+    world, engine = in_batches_of_two(store, 4)
 
     report = engine.sync(world.profile, world.calendar)
 
