@@ -20,21 +20,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from google.oauth2.credentials import Credentials
+from studio_world import StudioBuilders
 
-from calsync import (
-    ClientInfo,
-    Contact,
-    ContactFields,
-    Email,
-    ItemKind,
-    Phone,
-    ScheduleItem,
-    SqliteStateStore,
-    SyncEngine,
-    SyncOptions,
-    SyncProfile,
-    Timed,
-)
+from calsync import SqliteStateStore, SyncEngine, SyncOptions, SyncProfile
 from calsync.google.account import connect
 from calsync.google.pacing import unpaced
 from calsync.google.retry import no_wait_retrying
@@ -46,23 +34,6 @@ GROUP = "Weddings"
 NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
 
 
-def session(number: int) -> ScheduleItem:
-    start = NOW + timedelta(days=1 + number % 300, hours=number % 8)
-    client = ClientInfo(f"c{number}", f"Client {number}", phone=f"+44 20 7946 {number:04d}")
-    span = Timed(start, start + timedelta(hours=1), "Europe/London")
-    return ScheduleItem(f"s{number}", ItemKind.SESSION, when=span, client=client)
-
-
-def client(number: int) -> Contact:
-    fields = ContactFields(
-        given_name=f"Client{number}",
-        family_name="Avery",
-        phones=(Phone(f"+44 20 7946 {number:04d}"),),
-        emails=(Email(f"client{number}@example.com"),),
-    )
-    return Contact(f"c{number}", fields)
-
-
 def main(argv: list[str]) -> int:
     base_url, token, calendar_id, state_dir = argv[:4]
     items, clients = int(argv[4]), int(argv[5])
@@ -70,10 +41,11 @@ def main(argv: list[str]) -> int:
     done = Path(state_dir) / "initial-sync-done"
     schedule = MemoryScheduleSource(now=lambda: NOW)
     contacts = MemoryContactSource(now=lambda: NOW)
+    studio = StudioBuilders(NOW, user=USER, group=GROUP)
     for number in range(items):
-        schedule.add(USER, session(number))
+        schedule.add(USER, studio.session(f"s{number}", day=1 + number % 300, hour=8 + number % 8))
     for number in range(clients):
-        contacts.add(USER, client(number), [GROUP])
+        contacts.add(USER, studio.client(f"c{number}", f"Client{number}", "Avery"), [GROUP])
     if variant != "base":  # (edits after the adds: new host revisions, the same in each run)
         for number in range(items):
             schedule.edit(USER, f"s{number}", location="Town hall")

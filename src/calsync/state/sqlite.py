@@ -244,30 +244,31 @@ class SqliteStateStore(SqliteConnection, StateStore):
         now = as_utc(now)
         lease = Lease(profile_id=profile_id, holder=holder, expires_at=now + ttl)
         expires = to_text(lease.expires_at)
-        renewal = self._holders.holds(profile_id, holder)
-        try:
-            with self._writing() as conn:
-                before = self._holders.lock(profile_id, holder)
-                found = conn.execute(ACQUIRE_LEASE, (profile_id, holder, expires, to_text(now)))
-                taken = found.rowcount == 1
-                if not taken and before:  # the holder's lock was free: its process has ended
-                    found = conn.execute(TAKE_OVER_LEASE, (holder, expires, profile_id, before))
+        with self._lock:  # (the lock files are kept under the store's lock)
+            renewal = self._holders.holds(profile_id, holder)
+            try:
+                with self._writing() as conn:
+                    before = self._holders.lock(profile_id, holder)
+                    found = conn.execute(ACQUIRE_LEASE, (profile_id, holder, expires, to_text(now)))
                     taken = found.rowcount == 1
-                    if taken:
-                        logger.info(
-                            "lease of %s taken over by %s: its holder %s has ended",
-                            profile_id,
-                            holder,
-                            before,
-                        )
-        except BaseException:
-            # a new lock goes with the lease that was not written; a renewal that failed
-            # keeps its lock, for the lease it holds
-            if not renewal:
+                    if not taken and before:  # the holder's lock was free: its process has ended
+                        found = conn.execute(TAKE_OVER_LEASE, (holder, expires, profile_id, before))
+                        taken = found.rowcount == 1
+                        if taken:
+                            logger.info(
+                                "lease of %s taken over by %s: its holder %s has ended",
+                                profile_id,
+                                holder,
+                                before,
+                            )
+            except BaseException:
+                # a new lock goes with the lease that was not written; a renewal that failed
+                # keeps its lock, for the lease it holds
+                if not renewal:
+                    self._holders.unlock(profile_id, holder)
+                raise
+            if not taken:
                 self._holders.unlock(profile_id, holder)
-            raise
-        if not taken:
-            self._holders.unlock(profile_id, holder)
         logger.debug("lease of %s %s %s", profile_id, "taken by" if taken else "refused to", holder)
         return lease if taken else None
 
