@@ -276,6 +276,9 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
                 run = processor.run_profile(profile, confirm_deletions=confirm_deletions, wait=0.0)
         except TimeLimitReached as exc:  # outside the sync itself (the processor reports those)
             return _timed_out(profile_id, str(exc), started)
+        if run.lease_lost:  # another runner has the profile now: it syncs it
+            metrics.observe_run(run, time.monotonic() - started)
+            return _run_summary(run) | {"lease_lost": True}
         if run.stopped is not None:  # reported to the host and the user as a failed run
             return _timed_out(profile_id, run.stopped, started)
         metrics.observe_run(run, time.monotonic() - started)

@@ -26,8 +26,9 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
             └── RateLimited         429 / 403 rate limits; ``retry_after`` when the server said
 
 Beside the tree, :class:`RunStopped` is a ``BaseException``: it is not an error of an item
-but the host's process stopping a run where it is (a worker's time limit), and no handler of
-item failures may take it for one.
+but the host's process stopping a run where it is (a worker's time limit, or
+:class:`LeaseLost`: its runner no longer holds the profile's lease), and no handler of item
+failures may take it for one.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidHostItem",
     "InvalidRequest",
+    "LeaseLost",
     "NotConnected",
     "NotFound",
     "PermissionDenied",
@@ -165,4 +167,16 @@ class RunStopped(BaseException):  # not an error: a stop, like KeyboardInterrupt
     once, what it recorded stays recorded (the transaction in flight is rolled back, as in a
     crash), and the processor reports the run as stopped and tells the user, as it does any
     failed run. Subclass it for a host's own reasons to stop.
+    """
+
+
+class LeaseLost(RunStopped):
+    """Raised into a run whose runner no longer surely holds the profile's lease: another
+    runner took it over, or it was not renewed within its time (the process was paused, the
+    state store unreachable), so another runner may be syncing the profile now.
+
+    The run stops before its next batch of writes, so two runners never go on writing one
+    user's items side by side; what it recorded stays recorded. The processor neither tells
+    the user (it is not the user's problem: the other runner syncs the profile) nor changes
+    the profile's status.
     """

@@ -59,6 +59,8 @@ def outcome_of(run: ProfileRun) -> str:
     report = run.report
     if report is None:
         return "skipped"
+    if run.lease_lost:
+        return "lease_lost"
     if report.needs_reauth:
         return "needs_reauth"
     if report.calendar_gone:

@@ -41,8 +41,8 @@ import attrs
 
 from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
-from calsync.errors import AuthError, NotConnected, RunStopped
-from calsync.leases import ProfileLease
+from calsync.errors import AuthError, LeaseLost, NotConnected, RunStopped
+from calsync.leases import HeldLease, ProfileLease
 from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
@@ -215,7 +215,7 @@ class SyncProcessor(SyncTrigger):
         self, profile: SyncProfile, confirm: bool, scheduled: bool, left: float, wait: float
     ) -> ProfileRun:
         with self._lease(profile.id, 0.0 if scheduled else left) as held:
-            if not held:
+            if held is None:
                 why = "another runner is syncing this user"
                 if not scheduled:
                     why += f" (waited {wait:.0f}s)"
@@ -223,7 +223,10 @@ class SyncProcessor(SyncTrigger):
             if scheduled and self._synced_recently(profile.id):
                 return ProfileRun(profile.id, skipped="synced recently by another runner")
             try:
-                outcome = self._sync(profile, confirm)
+                outcome = self._sync(profile, confirm, held.check)
+            except LeaseLost as lost:  # another runner has the profile: not the user's concern
+                stopped = self._stopped(profile, lost)
+                return ProfileRun(profile.id, stopped.report, stopped=str(lost), lease_lost=True)
             except RunStopped as stop:  # reported and told as any failed run; the lease goes
                 outcome = self._stopped(profile, stop)
             if outcome.report.fatal is None:
@@ -244,11 +247,11 @@ class SyncProcessor(SyncTrigger):
         report = SyncReport(profile.id, self.clock(), fatal=fatal)
         return Outcome(report, "", None, stopped=str(stop))
 
-    def _sync(self, profile: SyncProfile, confirm: bool) -> Outcome:
+    def _sync(self, profile: SyncProfile, confirm: bool, checkpoint: Callable[[], None]) -> Outcome:
         switches = profile.options.notifications
         with trace_run(switches.verbose) as trace:
             logger.info("syncing profile %s", profile.id)
-            report, connected = self._sync_traced(profile, confirm)
+            report, connected = self._sync_traced(profile, confirm, checkpoint)
         wording = profile.options.wording
         if report.fatal is not None:  # the engine's words for the host's screens, in the host's
             report.fatal = report.fatal.replace(REAUTHORISE, wording.reauthorise)
@@ -259,7 +262,9 @@ class SyncProcessor(SyncTrigger):
             status_after(profile, report, connected),
         )
 
-    def _sync_traced(self, profile: SyncProfile, confirm: bool) -> tuple[SyncReport, bool | None]:
+    def _sync_traced(
+        self, profile: SyncProfile, confirm: bool, checkpoint: Callable[[], None]
+    ) -> tuple[SyncReport, bool | None]:
         """The run's report, and whether the user has a Google account connected (``None``:
         connecting failed for another reason, so nobody knows)."""
         wording = profile.options.wording
@@ -284,7 +289,11 @@ class SyncProcessor(SyncTrigger):
             return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}"), None
         try:
             report = self.engine.sync(
-                profile, connection.calendar, connection.contacts, confirm_deletions=confirm
+                profile,
+                connection.calendar,
+                connection.contacts,
+                confirm_deletions=confirm,
+                checkpoint=checkpoint,
             )
         except Exception as exc:  # a bug: report it for this profile and go on
             logger.exception("profile %s: sync crashed", profile.id)
@@ -295,6 +304,7 @@ class SyncProcessor(SyncTrigger):
                 and connection.calendar is not None
                 and not report.needs_reauth
             ):
+                checkpoint()  # the channel's upkeep is under the lease too
                 self.push.maintain(profile, connection.calendar, calendar_gone=report.calendar_gone)
         finally:
             if connection.close is not None:
@@ -306,7 +316,7 @@ class SyncProcessor(SyncTrigger):
         last = self.store.get_last_run(profile_id)
         return last is not None and self.clock() - last < timedelta(seconds=self.interval / 2)
 
-    def _lease(self, profile_id: str, wait: float) -> AbstractContextManager[bool]:
+    def _lease(self, profile_id: str, wait: float) -> AbstractContextManager[HeldLease | None]:
         lease = ProfileLease(self.store, self.holder, self.lease_ttl, self.clock, self.lease_poll)
         return lease.hold(profile_id, wait)
 

@@ -49,6 +49,9 @@ class ProfileRun:
     #: why the run was stopped before it finished (:class:`~calsync.errors.RunStopped`), or
     #: ``None``
     stopped: str | None = None
+    #: stopped because this runner lost the profile's lease (another runner has the profile:
+    #: the user was not told, and the status is unchanged)
+    lease_lost: bool = False
 
     @property
     def failed(self) -> bool:

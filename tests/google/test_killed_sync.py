@@ -1,6 +1,7 @@
 """A sync process killed with SIGKILL at any moment, as a user ending the desktop program or
 the operating system may: the next run finishes the job with nothing duplicated or lost, and
-the run after it writes nothing.
+the run after it writes nothing. A process paused past its lease (SIGSTOP: a computer put to
+sleep, a stalled worker) stops before it writes more once it wakes.
 
 The processes are real: the sync processor under the profile's lease in a SQLite state file,
 the real Google client over HTTP to the emulator (tests/support/killed_sync_child.py). Where a
@@ -76,13 +77,25 @@ class Runner:
 
     def kill_after(self, process: subprocess.Popen[str], method: str, calls: int) -> None:
         """SIGKILL ``process`` as soon as Google has served ``calls`` calls of ``method``."""
+        self.signal_after(process, method, calls, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def signal_after(
+        self, process: subprocess.Popen[str], method: str, calls: int, signum: int
+    ) -> None:
+        """Send ``signum`` to ``process`` as soon as Google has served ``calls`` calls of
+        ``method``."""
         deadline = time.monotonic() + 60
         while self.calls(method) < calls:
             assert process.poll() is None, f"the run ended first: {process.communicate()}"
             assert time.monotonic() < deadline, f"{method} never reached {calls} calls"
             time.sleep(0.002)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        process.send_signal(signum)
+
+    def writes(self) -> Counter[str]:
+        """The write calls Google has served so far, by method."""
+        methods = (INSERT, PATCH, DELETE, CREATE_CONTACTS, UPDATE_CONTACTS, DELETE_CONTACTS)
+        return Counter({method: self.calls(method) for method in methods})
 
     def finish(self, process: subprocess.Popen[str]) -> dict[str, Any]:
         out, err = process.communicate(timeout=120)
@@ -136,6 +149,7 @@ def runner(google: GoogleEmulator, token: str, calendar: str, tmp_path: Path) ->
     yield runner
     for process in runner.started:
         if process.poll() is None:
+            process.send_signal(signal.SIGCONT)  # (a paused one dies of SIGKILL all the same)
             process.kill()
         process.communicate()
 
@@ -215,5 +229,29 @@ def test_a_run_killed_holding_the_lease_is_taken_over_by_the_one_waiting_for_it(
     taken_over = runner.finish(second)
 
     assert taken_over["ok"], taken_over
+    runner.assert_everything_once()
+    assert runner.run()["writes"] == 0
+
+
+def test_a_run_paused_past_its_lease_while_another_took_over_writes_no_more_once_it_wakes(
+    runner: Runner,
+) -> None:
+    paused = runner.start(lease_seconds=2)
+    runner.signal_after(paused, INSERT, 60, signal.SIGSTOP)  # asleep in its second batch
+    taken_over = runner.finish(runner.start(lease_seconds=2))  # runs once the lease expired
+    assert taken_over["ok"], taken_over
+    runner.assert_everything_once()
+    before = runner.writes()
+
+    paused.send_signal(signal.SIGCONT)
+    woken = runner.finish(paused)
+
+    assert woken["lease_lost"], woken
+    assert "lost the profile's lease" in woken["stopped"]
+    # at most the batch it was sending when it fell asleep reached Google, none of the stale
+    # plan's batches after it (before the fix: 140 more inserts, each refused as a duplicate)
+    after = runner.writes() - before
+    assert set(after) <= {INSERT}, after
+    assert after[INSERT] <= 50, after
     runner.assert_everything_once()
     assert runner.run()["writes"] == 0

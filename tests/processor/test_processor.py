@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,10 @@ from calsync import (
     SyncEngine,
     SyncOptions,
     SyncProfile,
+    SyncReport,
 )
+from calsync.backends import EventWrite
+from calsync.notify import Notifier
 from calsync.processor import Connection, ProfileRun, SyncProcessor
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
@@ -298,3 +303,74 @@ def test_an_explicit_run_that_gets_through_sets_a_waiting_profile_back_to_ok() -
 
     assert (ann.status, ben.status) == (ProfileStatus.OK, ProfileStatus.NEEDS_REAUTH)
     assert studio.profiles.get("studio.ann").status is ProfileStatus.OK
+
+
+class HeldOpenCalendar(MemoryCalendarBackend):
+    """A calendar whose first batch of writes waits, once done, until the test lets it go
+    (a runner asleep or stalled between two batches)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.written, self.go_on = threading.Event(), threading.Event()
+        self.batches = 0
+
+    def write_events(self, calendar_id: str, writes: Sequence[EventWrite]) -> list[Any]:
+        results = super().write_events(calendar_id, writes)
+        self.batches += 1
+        if self.batches == 1:
+            self.written.set()
+            assert self.go_on.wait(10)
+        return results
+
+
+class Notices(Notifier):
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def notify(self, profile: SyncProfile, report: SyncReport, trace: str, *more: Any) -> None:
+        self.sent.append(profile.id)
+
+
+def test_a_run_whose_lease_another_runner_took_stops_before_its_next_batch_and_tells_no_one() -> (
+    None
+):
+    studio = Studio()
+    for number in range(2, 6):
+        studio.schedule.add("ann", session(f"ann-{number}"))
+    studio.calendars["ann"] = calendar = HeldOpenCalendar(now=studio.clock, calendars=[CAL])
+    studio.engine.batch_size = 2
+    notices = Notices()
+    processor = studio.processor(
+        holder="runner-a", lease_ttl=timedelta(seconds=0.6), notifier=notices
+    )
+    ann = studio.profiles.get("studio.ann")
+    runs: list[ProfileRun] = []
+    running = threading.Thread(target=lambda: runs.append(processor.run_profile(ann)))
+    running.start()
+    assert calendar.written.wait(10)
+
+    studio.clock.advance(minutes=5)  # runner-a's lease expired, as another runner's clock says
+    assert studio.store.acquire_lease(
+        "studio.ann", "runner-b", timedelta(minutes=5), studio.clock()
+    )
+    time.sleep(0.5)  # runner-a's next renewal (every 0.2 s) finds runner-b holding it
+    calendar.go_on.set()
+    running.join(10)
+
+    [run] = runs
+    assert run.lease_lost
+    assert run.stopped is not None
+    assert "another runner holds it now" in run.stopped
+    assert len(calendar.events(CAL)) == 2  # the first batch, and not one write after it
+    assert calendar.batches == 1
+    assert notices.sent == []
+    assert studio.profiles.messages == {}
+    lease = studio.store.get_lease("studio.ann")
+    assert lease is not None
+    assert lease.holder == "runner-b"
+
+    studio.store.release_lease("studio.ann", "runner-b")  # runner-b's run, done
+    after = studio.processor(holder="runner-b").run_profile(ann)
+    assert after.report is not None
+    assert after.report.ok
+    assert len(calendar.events(CAL)) == 5

@@ -1,6 +1,7 @@
 """Celery's time limits with a real ``celery worker --pool=prefork`` (the pool that enforces
 them): a run blocked in a host adapter past the soft limit stops cleanly, and one that ignores
-the soft limit is killed by the hard limit, its profile queued again once its lease lapses."""
+the soft limit is killed by the hard limit, its profile queued again once its lease lapses. A
+run stalled while another runner took its lease over stops before it writes more."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from calsync.testing import GoogleEmulator
 
 pytestmark = pytest.mark.emulator
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
-SOFT, HARD, LEASE_TTL = 2, 6, 3.0
+SOFT, HARD, LEASE_TTL = 4, 7, 3.0  # the lease renewed every second
 BLOCKED = 30  # seconds a slow adapter blocks: far past both limits
 
 
@@ -68,10 +69,12 @@ class LimitedCluster:
             "limits", self.env, tmp / "limits.log", pool="prefork", concurrency=2
         )
 
-    def block(self, profile_id: str, method: str, *, after: int, stubborn: bool) -> None:
+    def block(
+        self, profile_id: str, method: str, *, after: int, stubborn: bool, seconds: float = BLOCKED
+    ) -> None:
         """Make the profile's studio adapter block in ``method`` after ``after`` calls."""
         self.redis.delete(calls_key(self.prefix, profile_id))
-        slow = {"method": method, "after": after, "seconds": BLOCKED, "stubborn": stubborn}
+        slow = {"method": method, "after": after, "seconds": seconds, "stubborn": stubborn}
         self.redis.set(slow_key(self.prefix, profile_id), json.dumps(slow))
 
     def unblock(self, profile_id: str) -> None:
@@ -179,3 +182,43 @@ def test_the_hard_time_limit_kills_a_run_that_ignores_the_soft_one(
     wait_for(lambda: calsync_celery.sync_due() == [profile], 30, "the profile to be queued again")
     wait_for(lambda: cluster.store.get_last_run(profile), 30, "the run after the kill")
     assert cluster.worker.text().count(f"syncing profile {profile}") == 3  # initial, killed, now
+
+
+def test_a_run_stalled_while_another_runner_took_its_lease_stops_and_tells_no_one(
+    cluster: LimitedCluster,
+) -> None:
+    profile = "studio1.2"  # sync back on
+    for day in range(3):
+        add_google_event(cluster.google, email_of(1, 2), cluster.today + timedelta(days=40 + day))
+    before = len(cluster.unlinked(2))
+    # the adapter blocks in the first create for longer than a renewal's period (1 s), and
+    # within the soft limit: a worker stalled
+    cluster.block(profile, "create_unlinked", after=0, stubborn=False, seconds=2.5)
+    cluster.store.set_last_run(profile, None)
+    blocked = f"slow adapter: {profile} blocks in create_unlinked"
+    earlier = cluster.worker.text().count(blocked)  # (the other tests' runs)
+    assert calsync_celery.sync_due() == [profile]
+    wait_for(lambda: cluster.worker.text().count(blocked) > earlier, 30, "the run to block")
+
+    with cluster.database.transaction() as conn:  # another runner took the lease over
+        conn.execute(
+            "UPDATE leases SET holder = 'intruder', expires_at = now() + interval '5 minutes'"
+            " WHERE profile_id = %s",
+            (profile,),
+        )
+
+    lost = f"profile {profile}: this runner lost its lease: another runner holds it now"
+    wait_for(lambda: lost in cluster.worker.text(), 30, "the next renewal")
+    cluster.unblock(profile)  # (the adapter would block in each create)
+    wait_for(lambda: "'lease_lost': True" in cluster.worker.text(), 30, "the run to stop")
+    this_run = cluster.worker.text().split(blocked)[-1]
+    assert "stopped at the soft time limit" not in this_run
+    assert "Hard time limit" not in this_run
+    # the chunk in progress finished (the three creates of one commit); the run went no further
+    assert len(cluster.unlinked(2)) == before + 3
+    assert cluster.store.get_last_run(profile) is None  # not a run that finished
+    lease = cluster.store.get_lease(profile)
+    assert lease is not None
+    assert lease.holder == "intruder"  # letting go never drops another runner's lease
+    wait_for(lambda: not cluster.queued(profile), 5, "the dedupe key to be freed")
+    cluster.store.release_lease(profile, "intruder")  # the intruder's run, done

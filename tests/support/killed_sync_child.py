@@ -9,7 +9,7 @@ The studio's data is the same in every process of a VARIANT, built from ITEMS an
 is a SQLite file in STATE_DIR, where the host also keeps its "initial sync done" switch, as a
 real host keeps both on disk. The run goes through the sync processor (under the profile's
 lease in the state file), against the emulator at BASE_URL with the real Google client. It
-prints its report as one JSON line.
+prints its report as one JSON line. The tests kill it with SIGKILL, or pause it with SIGSTOP.
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def main(argv: list[str]) -> int:
         json.dumps(
             {
                 "skipped": run.skipped,
+                "stopped": run.stopped,
+                "lease_lost": run.lease_lost,
                 "ok": report is not None and report.ok,
                 "writes": None if report is None else report.writes,
                 "summary": None if report is None else report.summary(),

@@ -59,6 +59,14 @@ class RunContext:
     progress: Progress | None = None
     #: a dry run reads and plans, and writes nothing anywhere
     dry_run: bool = False
+    #: called before each batch of writes; raises :class:`~calsync.errors.RunStopped` to stop
+    #: the run there (a runner that lost the profile's lease)
+    checkpoint: Callable[[], None] | None = None
+
+    def go_on(self) -> None:
+        """Call the checkpoint, if any: it raises to stop the run here, before more writes."""
+        if self.checkpoint is not None:
+            self.checkpoint()
 
 
 @frozen

@@ -114,11 +114,13 @@ class Executor(Recording[F, H, R]):
         batches = _taken(remote, max(1, size))
         batch, journaled = next(batches, None), False
         while batch is not None:
+            self.ctx.go_on()
             upcoming = next(batches, None)
             journaled = self._remote_batch(batch, upcoming, journaled)
             self._let_go(batch)
             batch = upcoming
         for chunk in _taken(local, LOCAL_CHUNK):
+            self.ctx.go_on()
             with self.ctx.store.transaction():  # one commit per chunk, not per item
                 deferred: list[Entry[F]] = []  # the pairs recorded together, in one write
                 for action in chunk:

@@ -84,13 +84,26 @@ class SyncEngine:
         *,
         dry_run: bool = False,
         confirm_deletions: bool = False,
+        checkpoint: Callable[[], None] | None = None,
     ) -> SyncReport:
         """Sync ``profile`` and return what happened. Never raises for sync problems: they are
-        in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``)."""
+        in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``).
+
+        ``checkpoint`` is called before each batch of writes (to Google, to the host, to the
+        state store); it may raise :class:`~calsync.errors.RunStopped` to stop the run there,
+        as the processor does when its runner lost the profile's lease. What the run recorded
+        before stays recorded."""
         now = self.clock()
         report = SyncReport(profile.id, now, dry_run)
         ctx = RunContext(
-            profile, self.store, report, now, self.batch_size, self.progress, dry_run=dry_run
+            profile,
+            self.store,
+            report,
+            now,
+            self.batch_size,
+            self.progress,
+            dry_run=dry_run,
+            checkpoint=checkpoint,
         )
         try:
             for adapter in self._adapters(ctx, calendar, contacts):
@@ -141,6 +154,7 @@ class SyncEngine:
     def _run_channel(self, adapter: ChannelAdapter[F, H, R], confirm: bool) -> None:
         ctx, channel = adapter.ctx, adapter.channel
         applying = False
+        ctx.go_on()
         try:
             fresh = adapter.prepare()
             rows = MappingLoader(self.store, ctx.profile.id, channel, empty=fresh)
@@ -175,6 +189,7 @@ class SyncEngine:
             self._channel_failed(adapter, exc, applying)
             return
         clean = executor.failed == 0 and snapshot.read_failures == 0
+        ctx.go_on()
         adapter.commit_cursors(
             snapshot,
             advance_host=clean and Side.HOST not in pinned,
