@@ -8,8 +8,10 @@
   gone, a bug in an adapter) is reported for that profile and never stops the others.
 * Two runners never sync the same user at once: a profile is synced under its lease in the
   state store, renewed while the run lasts; a lease left by a crashed runner expires and is
-  taken over. A scheduled round skips a profile synced successfully by anyone within the last
-  half interval, so racing runners sync each profile once per round; an explicit
+  taken over, and a run whose lease was lost (:class:`~calsync.errors.LeaseLost`) stops
+  before its next batch of writes. A scheduled round skips a profile synced successfully by
+  anyone within the last half interval, so racing runners sync each profile once per round;
+  an explicit
   :meth:`SyncProcessor.run_profile` ("sync now") waits for a run in progress and then runs.
 * Profiles run concurrently in a bounded thread pool (one Google connection per run, as
   google-api-python-client's HTTP objects are not thread-safe), sequentially within a profile.
