@@ -45,14 +45,28 @@ __all__ = [
 
 
 def normalise_text(value: str) -> str:
-    """Canonical form of free text: ``\\r\\n`` folded to ``\\n``, trailing blanks removed.
+    """Canonical form of free text: ``\\r\\n`` folded to ``\\n``, trailing blanks removed,
+    and half of a UTF-16 pair (a lone surrogate, which Windows text can hold) replaced by
+    U+FFFD, as any UTF-16 to UTF-8 conversion does.
 
-    Google and hosts disagree on line endings and trailing whitespace; neither is an edit.
+    Google and hosts disagree on line endings and trailing whitespace; neither is an edit. A
+    lone surrogate is not text: it cannot be sent to Google nor stored as UTF-8.
     """
+    if not value.isascii():
+        value = _whole_characters(value)
     if "\n" not in value and "\r" not in value:  # one line (most titles and places)
         return value.strip()
     lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join([line.rstrip() for line in lines]).strip()
+
+
+def _whole_characters(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD (pairs are joined)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[datetime], value: datetime) -> None:

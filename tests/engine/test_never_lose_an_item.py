@@ -6,11 +6,23 @@ Each test names the promise it proves; each failed before the fix it came with.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from studio_world import ANN, CAL, GROUP, USER, World, appointment, client, session, timed
+from studio_world import (
+    ANN,
+    CAL,
+    GROUP,
+    USER,
+    World,
+    appointment,
+    client,
+    make_world,
+    session,
+    timed,
+)
 
 from calsync import (
     BackendError,
@@ -19,11 +31,12 @@ from calsync import (
     Marker,
     ScheduleItem,
     Side,
+    SqliteStateStore,
     Timed,
 )
 from calsync.ids import event_id_for
 from calsync.model import Channel
-from calsync.testing import SimulatedCrash
+from calsync.testing import MemoryScheduleSource, SimulatedCrash
 
 NS = "studio.u7"
 OTHER = "other@group.calendar.google.com"
@@ -225,6 +238,124 @@ def test_an_unreadable_host_row_is_reported_and_its_event_kept(world: World) -> 
     assert event_id_for(NS, "s1") in world.events()
     assert any("s1" in w and "end is before its start" in w for w in report.warnings)
     assert report.writes == 0
+
+
+@pytest.mark.parametrize(
+    ("host_id", "shown"),
+    [
+        ("s\ud800", "s\\ud800"),  # half of a UTF-16 pair, as Windows text can hold
+        ("bad\x00id", "bad\\x00id"),
+        ("tab\tid", "tab\\tid"),
+        ("x" * 300, "x" * 60 + "\N{HORIZONTAL ELLIPSIS}"),  # longer than a marker holds
+    ],
+    ids=["lone-surrogate", "nul", "tab", "oversize"],
+)
+def test_a_host_item_whose_id_calsync_cannot_keep_is_reported_and_the_rest_still_syncs(
+    world: World, host_id: str, shown: str
+) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.schedule.add(USER, session(host_id, day=6))
+
+    report = world.sync()
+
+    assert report.fatal is None
+    assert set(world.events()) == {event_id_for(NS, "s1")}
+    assert any(f"item {shown} was skipped" in w and "its id" in w for w in report.warnings)
+    again = world.sync()
+    assert (again.fatal, again.writes) == (None, 0)
+
+
+def test_an_unlinked_appointment_naming_a_remote_id_calsync_cannot_read_is_reported(
+    world: World,
+) -> None:
+    world.schedule.add(USER, session("s1"))
+    unlinked = ScheduleItem("u1", ItemKind.UNLINKED, when=timed(6), remote_id="e\ud800")
+    world.schedule.add(USER, unlinked)
+
+    report = world.sync()
+
+    assert report.fatal is None
+    assert set(world.events()) == {event_id_for(NS, "s1")}
+    assert any(
+        "item u1 was skipped" in w and "the remote id it names" in w for w in report.warnings
+    )
+
+
+@pytest.mark.parametrize(
+    "host_id", ["c\ud800", "c\x00", "c" * 300], ids=["lone-surrogate", "nul", "oversize"]
+)
+def test_a_client_whose_id_calsync_cannot_keep_is_reported_and_the_rest_still_sync(
+    world: World, host_id: str
+) -> None:
+    world.options(contacts=True, client_group=GROUP)
+    world.clients.add(USER, client("c1"), groups=[GROUP])
+    world.clients.add(USER, client(host_id, "Bo"), groups=[GROUP])
+
+    report = world.sync()
+
+    assert report.fatal is None
+    assert [c.marker.host_id for c in world.contacts.contacts().values() if c.marker] == ["c1"]
+    assert any("was skipped" in w and "its id" in w for w in report.warnings)
+
+
+def test_a_deletion_of_an_id_calsync_cannot_keep_from_a_host_change_feed_is_ignored(
+    tmp_path: Path,
+) -> None:
+    with SqliteStateStore(tmp_path / "state.sqlite3") as store:
+        world = make_world(store, inbound_calendar=True)
+        world.schedule = MemoryScheduleSource(now=world.clock, change_feed=True)
+        world.schedule.add(USER, session("s1"))
+        world.schedule.add(USER, session("s\ud800", day=6))
+        world.sync()
+        world.schedule.remove(USER, "s\ud800")
+        world.schedule.add(USER, session("s2", day=7))
+
+        report = world.sync()
+
+        assert report.fatal is None
+        assert set(world.events()) == {event_id_for(NS, "s1"), event_id_for(NS, "s2")}
+
+
+def test_text_with_half_a_utf16_pair_is_sent_with_a_replacement_character_and_stays_quiet(
+    world: World,
+) -> None:
+    broken = attrs.evolve(ANN, name="Zo\udc00e")
+    world.schedule.add(USER, session("s1", client=broken, location="Hall \ud83d"))
+
+    report = world.sync()
+
+    event = world.events()[event_id_for(NS, "s1")]
+    assert event.fields is not None
+    assert event.fields.title == "Wedding - Zo\N{REPLACEMENT CHARACTER}e"
+    assert event.fields.location == "Hall \N{REPLACEMENT CHARACTER}"
+    assert report.writes == 1
+    assert world.sync().writes == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"title": "t" * 1025}, "its title is longer than 1024 characters"),
+        ({"description": "d" * 8193}, "its description is longer than 8192 characters"),
+    ],
+    ids=["title", "description"],
+)
+def test_an_item_google_would_refuse_is_reported_never_sent_and_its_event_kept(
+    world: World, changes: dict[str, object], why: str
+) -> None:
+    world.schedule.add(USER, appointment("a1", title="Studio cleaning"))
+    world.schedule.add(USER, appointment("a2", title="Backdrop delivery", day=6))
+    world.sync()
+    world.schedule.edit(USER, "a1", **changes)
+
+    report = world.sync()
+
+    event = world.events()[event_id_for(NS, "a1")]
+    assert event.fields is not None
+    assert event.fields.title == "Studio cleaning"
+    assert any(f"item a1 was skipped: it was not sent: {why}" == w for w in report.warnings)
+    assert report.writes == 0
+    assert set(world.events()) == {event_id_for(NS, "a1"), event_id_for(NS, "a2")}
 
 
 # -- 5. a Google edit after a crash --------------------------------------------------------

@@ -29,7 +29,7 @@ from calsync.engine.context import (
 from calsync.engine.cursors import ChannelCursors
 from calsync.engine.fields import decode_base
 from calsync.engine.journal import CreateJournal
-from calsync.engine.reads import ChannelReads
+from calsync.engine.reads import ChannelReads, storable_id
 from calsync.engine.records import F, RemoteRecord, Snapshot
 from calsync.policies import Side
 from calsync.state.base import MappingHead
@@ -161,7 +161,9 @@ class ChannelAdapter(ChannelReads[F, H, R]):
                 logger.info("host change cursor of %s expired; listing in full", self.user_id)
             else:
                 records = self._records(changes.changed)
-                return HostRead(records, set(changes.deleted), changes.cursor, False, set())
+                # (an id a store cannot hold was never synced: nothing of it to delete)
+                deleted = {host_id for host_id in changes.deleted if storable_id(host_id)}
+                return HostRead(records, deleted, changes.cursor, False, set())
         new_cursor = self.host_cursor()
         unchanged: set[str] = set()
         records = self._records(self.host_listing(), rows.all(), unchanged)

@@ -18,13 +18,59 @@ from calsync.engine.context import FATAL, H, HostRead, MappingLoader, R, RunCont
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import ItemError
 from calsync.errors import BackendError
-from calsync.model import Channel
+from calsync.model import MAX_MARKER_ID, Channel
 from calsync.sources import Unreadable
 from calsync.state.base import MappingHead
 
-__all__ = ["ChannelReads"]
+__all__ = ["ChannelReads", "id_problem", "keepable_id", "shown_id", "storable_id"]
 
 logger = logging.getLogger(__name__)
+
+#: how much of an id calsync cannot keep a report shows
+SHOWN_ID = 60
+#: the longest remote id a host item may name (Google's event ids are at most 1024 long)
+MAX_REMOTE_ID = 1024
+
+
+def storable_id(host_id: str) -> bool:
+    """True when ``host_id`` is text a state store can hold (no half of a UTF-16 pair)."""
+    if host_id.isascii():
+        return True
+    try:
+        host_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def id_problem(record: HostRecord[F]) -> str | None:
+    """Why calsync cannot keep the ids of ``record``, or ``None``. A host id is stored and
+    named in the ownership marker of its remote item: it must be 1 to :data:`MAX_MARKER_ID`
+    printable characters (no control characters, no half of a UTF-16 pair), as a marker
+    calsync reads back must be. The remote id an item names (its origin) is read from the
+    remote side: 1 to :data:`MAX_REMOTE_ID` printable characters."""
+    ids = (("its id", record.id), ("the id of the item it replaces", record.replaces))
+    for what, host_id in ids:
+        if host_id is not None and not keepable_id(host_id):
+            return f"{what} is not 1 to {MAX_MARKER_ID} printable characters"
+    origin = record.origin
+    if origin is not None and not (0 < len(origin) <= MAX_REMOTE_ID and origin.isprintable()):
+        return f"the remote id it names is not 1 to {MAX_REMOTE_ID} printable characters"
+    return None
+
+
+def keepable_id(host_id: str) -> bool:
+    """True when ``host_id`` can be kept: 1 to :data:`MAX_MARKER_ID` printable characters."""
+    return 0 < len(host_id) <= MAX_MARKER_ID and host_id.isprintable()
+
+
+def shown_id(host_id: str) -> str:
+    """``host_id`` as a report shows it: unchanged when printable and short, else escaped
+    (``bad\\x00id``) and cut."""
+    if keepable_id(host_id):
+        return host_id
+    shown = host_id[:SHOWN_ID].encode("unicode_escape", "backslashreplace").decode("ascii")
+    return shown + "\N{HORIZONTAL ELLIPSIS}" if len(host_id) > SHOWN_ID else shown
 
 
 class ChannelReads(ChannelSpec[F, H, R]):
@@ -72,7 +118,7 @@ class ChannelReads(ChannelSpec[F, H, R]):
                     add_unchanged(item.id)
                     continue
             record = self.host_record(item)
-            problem = self.refuse(record)
+            problem = id_problem(record) or self.refuse(record)
             if problem is not None:
                 self.unreadable[item.id] = f"it was not sent: {problem}"
                 continue
@@ -82,9 +128,9 @@ class ChannelReads(ChannelSpec[F, H, R]):
     def _unreadable_warnings(self) -> list[str]:
         what = "client" if self.channel is Channel.CONTACTS else "item"
         return [
-            f"{what} {host_id} was skipped: {reason}"
+            f"{what} {shown_id(host_id)} was skipped: {reason}"
             if reason.startswith("it was not sent")
-            else f"{what} {host_id} could not be read, so it was skipped: {reason}"
+            else f"{what} {shown_id(host_id)} could not be read, so it was skipped: {reason}"
             for host_id, reason in self.unreadable.items()
         ]
 
