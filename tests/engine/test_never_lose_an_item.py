@@ -358,6 +358,21 @@ def test_an_item_google_would_refuse_is_reported_never_sent_and_its_event_kept(
     assert set(world.events()) == {event_id_for(NS, "a1"), event_id_for(NS, "a2")}
 
 
+def test_an_unreadable_row_under_an_id_calsync_cannot_keep_is_reported_by_its_escaped_id(
+    world: World,
+) -> None:
+    world.schedule.add(USER, session("s1"))
+    world.schedule.add_corrupt(USER, session("bad\x00id", day=6), "its end is before its start")
+
+    report = world.sync()
+
+    assert report.fatal is None
+    assert set(world.events()) == {event_id_for(NS, "s1")}
+    assert "item bad\\x00id could not be read, so it was skipped: its end is before its start" in (
+        report.warnings
+    )
+
+
 # -- 5. a Google edit after a crash --------------------------------------------------------
 
 
