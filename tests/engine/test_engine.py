@@ -43,7 +43,7 @@ from calsync.engine.records import RemoteRecord
 from calsync.engine.report import PLANNED_SHOWN
 from calsync.ids import event_id_for
 from calsync.model import Channel
-from calsync.state import MappingRow, RemoteGroup, SqliteStateStore
+from calsync.state import MappingHead, MappingRow, RemoteGroup, SqliteStateStore
 from calsync.testing import SimulatedCrash
 
 
@@ -860,11 +860,19 @@ class WholeReadLog(SqliteStateStore):
     def __init__(self) -> None:
         super().__init__(":memory:")
         self.whole_reads: list[set[str]] = []
-        self.every_row = 0
+        self.every_row = self.every_head = self.every_revision = 0
 
     def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
         self.every_row += 1
         return super().mappings(profile_id, channel)
+
+    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
+        self.every_head += 1
+        return super().mapping_heads(profile_id, channel)
+
+    def mapping_revisions(self, profile_id: str, channel: Channel) -> dict[str, str | None]:
+        self.every_revision += 1
+        return super().mapping_revisions(profile_id, channel)
 
     def mappings_of(
         self,
@@ -896,4 +904,31 @@ def test_a_full_listing_reads_whole_only_the_rows_of_the_pairs_it_acts_on() -> N
     assert changed.ok
     assert changed.count(Side.REMOTE, "updated") >= 1
     assert store.every_row == 0  # the heads of the rows, never every base
-    assert store.whole_reads == [{"a7", "a9"}]
+    # the row the Google change leads to, then the one of the host change: each once
+    assert store.whole_reads == [{"a9"}, {"a7"}]
+
+
+def test_a_full_host_listing_reads_every_rows_revision_and_a_head_only_for_a_full_remote_one() -> (
+    None
+):
+    store = WholeReadLog()
+    world = make_world(store)
+    for n in range(30):
+        world.schedule.add(USER, appointment(f"a{n}", day=n % 20 + 1))
+    world.sync()
+    world.sync()  # reads the initial writes back (a full listing of Google: every head)
+    store.every_head, store.every_revision, store.whole_reads = 0, 0, []
+
+    quiet = world.sync()
+    quiet_reads = (store.every_revision, store.every_head, store.whole_reads)
+    store.whole_reads = []
+    world.schedule.edit(USER, "a7", title="Moved")
+    edited = world.sync()
+    edited_reads = (store.every_revision, store.every_head, store.whole_reads)
+    world.calendar.expire_cursors()
+    relisted = world.sync()
+
+    assert (quiet.writes, edited.writes, relisted.writes) == (0, 1, 0)
+    assert quiet_reads == (1, 0, [])  # the revisions, nothing else
+    assert edited_reads == (2, 0, [{"a7"}])  # and the row of the item that changed
+    assert store.every_head == 1  # Google listed in full: its items are matched by head

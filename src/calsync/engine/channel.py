@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from itertools import chain, islice
 
 from calsync.engine.context import (
     ChannelSnapshot,
     H,
     HostRead,
     HostWrite,
+    LazyHeads,
     MappingLoader,
     Progress,
     R,
@@ -166,7 +168,9 @@ class ChannelAdapter(ChannelReads[F, H, R]):
                 return HostRead(records, deleted, changes.cursor, False, set())
         new_cursor = self.host_cursor()
         unchanged: set[str] = set()
-        records = self._records(self.host_listing(), rows.all(), unchanged)
+        recorded = rows.revisions()  # (else the heads, which hold them too)
+        listing = self.host_listing()
+        records = self._records(listing, rows.all() if recorded is None else recorded, unchanged)
         return HostRead(records, set(), new_cursor, True, unchanged)
 
     def _changed_remote(
@@ -183,6 +187,19 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         listing of a quiet calendar, then costs a lookup per item: no record, no proof of
         ownership."""
         remote: dict[str, RemoteRecord[F]] = {}
+        if isinstance(mapping, LazyHeads):  # the rows these items can lead to, in one read
+            few = len(mapping) // 4 + 1  # (more items than that: every row's head)
+            first = [] if unchanged is not None else list(islice(items, few))
+            if unchanged is not None or len(first) == few:  # a full listing, or a long feed
+                mapping.every()
+                items = chain(first, items)
+            else:  # a change feed of a few items: their whole rows
+                items = first
+                mapping.fetch(
+                    item.marker.host_id
+                    for item in first
+                    if item.marker is not None and item.marker.namespace == self.profile_id
+                )
         for item in items:
             marker = item.marker
             row = None

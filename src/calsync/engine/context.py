@@ -4,9 +4,18 @@ reads, and the helpers the channel core uses to establish them (see :mod:`.chann
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import (
+    Callable,
+    Collection,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from attrs import define, field, frozen
 
@@ -24,6 +33,7 @@ __all__ = [
     "H",
     "HostRead",
     "HostWrite",
+    "LazyHeads",
     "MappingLoader",
     "Progress",
     "R",
@@ -89,22 +99,125 @@ class ChannelSnapshot(Generic[F]):
     read_failures: int = 0
 
 
+class LazyHeads(MutableMapping[str, MappingHead]):
+    """Every row of a channel by host id, read as it is used. Its keys, size and membership
+    are those of the rows' host revisions (all a quiet run with a full host listing asks:
+    :meth:`MappingLoader.revisions`); a row asked for by id is read whole, the rows a run
+    acts on in one read (:meth:`fetch`); going through all of them reads every row's head."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        profile_id: str,
+        channel: Channel,
+        revisions: dict[str, str | None],
+    ) -> None:
+        self.store, self.profile_id, self.channel = store, profile_id, channel
+        self._revisions = revisions
+        self._rows: dict[str, MappingHead] = {}  # whole rows read so far; then every head
+        self._all = False
+
+    def every(self) -> dict[str, MappingHead]:
+        """Every row: its head, or its whole row where that was read (read now, if not yet)."""
+        if not self._all:
+            self._revisions.clear()  # (the heads hold them: never both in memory at once)
+            heads = self.store.mapping_heads(self.profile_id, self.channel)
+            heads.update(self._rows)  # (the whole rows already read stay)
+            self._rows, self._all = heads, True
+        return self._rows
+
+    def fetch(self, host_ids: Iterable[str], remote_ids: Collection[str] = ()) -> None:
+        """Read the whole rows of ``host_ids`` and of ``remote_ids`` (by remote id) that are
+        not read whole yet, in one read."""
+        rows = self._rows
+        wanted = [
+            host_id
+            for host_id in host_ids
+            if not isinstance(rows.get(host_id), MappingRow) and host_id in self
+        ]
+        if remote_ids:  # (less those whose rows were read whole already)
+            read = {row.remote_id for row in rows.values() if isinstance(row, MappingRow)}
+            remote_ids = [remote_id for remote_id in remote_ids if remote_id not in read]
+        if not wanted and not remote_ids:
+            return
+        found = self.store.mappings_of(self.profile_id, self.channel, wanted, remote_ids)
+        for host_id, row in found.items():
+            if host_id in self and not isinstance(rows.get(host_id), MappingRow):
+                rows[host_id] = row
+
+    def _row(self, host_id: str) -> MappingHead | None:
+        row = self._rows.get(host_id)
+        if row is None and not self._all and host_id in self._revisions:
+            self.fetch([host_id])
+            row = self._rows.get(host_id)
+        return row
+
+    def __getitem__(self, host_id: str) -> MappingHead:
+        row = self._row(host_id)
+        if row is None:
+            raise KeyError(host_id)
+        return row
+
+    def get(self, host_id: str, default: Any = None) -> Any:
+        row = self._row(host_id)
+        return default if row is None else row
+
+    def __contains__(self, host_id: object) -> bool:
+        return host_id in (self._rows if self._all else self._revisions)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows if self._all else self._revisions)
+
+    def __len__(self) -> int:
+        return len(self._rows if self._all else self._revisions)
+
+    def __setitem__(self, host_id: str, row: MappingHead) -> None:
+        if host_id not in self:
+            self.every()  # (a new key: from then on the rows are the keys)
+        self._rows[host_id] = row
+
+    def __delitem__(self, host_id: str) -> None:
+        del self.every()[host_id]
+
+    def values(self) -> ValuesView[MappingHead]:
+        return self.every().values()
+
+    def items(self) -> ItemsView[str, MappingHead]:
+        return self.every().items()
+
+
 class MappingLoader:
     """Reads a channel's mapping rows: the heads of all of them once (cached), or only some
-    rows; then the whole rows of the pairs a run acts on (:meth:`complete`)."""
+    rows; then the whole rows of the pairs a run acts on (:meth:`complete`). From a store
+    that :attr:`~calsync.state.base.StateStore.reads_revisions`, a full host listing reads
+    the rows' host revisions first (:meth:`revisions`), and the heads only when used."""
 
     def __init__(self, store: StateStore, profile_id: str, channel: Channel, *, empty: bool):
         self.store, self.profile_id, self.channel = store, profile_id, channel
-        self._all: dict[str, MappingHead] | None = {} if empty else None
+        self._all: MutableMapping[str, MappingHead] | None = {} if empty else None
         self._whole: bool | None = True if empty else None  # every entry a whole row?
+        self._revisions: dict[str, str | None] | None = None
 
-    def all(self) -> dict[str, MappingHead]:
-        """Every row's head, by host id (whole rows, from a store that keeps them in memory)."""
+    def revisions(self) -> Mapping[str, str | None] | None:
+        """Every row's host revision, by host id, when the store reads them for less than
+        the heads (else ``None``: read the heads)."""
+        if self._all is not None or not self.store.reads_revisions:
+            return None
+        if self._revisions is None:
+            self._revisions = self.store.mapping_revisions(self.profile_id, self.channel)
+        return self._revisions
+
+    def all(self) -> MutableMapping[str, MappingHead]:
+        """Every row's head, by host id (whole rows, from a store that keeps them in memory;
+        read at their first use after :meth:`revisions`)."""
         if self._all is None:
-            self._all = self.store.mapping_heads(self.profile_id, self.channel)
+            if self._revisions is not None:
+                self._all = LazyHeads(self.store, self.profile_id, self.channel, self._revisions)
+            else:
+                self._all = self.store.mapping_heads(self.profile_id, self.channel)
         return self._all
 
-    def some(self, host_ids: set[str], remote_ids: set[str]) -> dict[str, MappingHead]:
+    def some(self, host_ids: set[str], remote_ids: set[str]) -> MutableMapping[str, MappingHead]:
         """The whole rows of those ids."""
         if self._all is not None:
             return self._all
@@ -122,12 +235,15 @@ class MappingLoader:
 
     def complete(
         self,
-        mapping: dict[str, MappingHead],
+        mapping: MutableMapping[str, MappingHead],
         host_ids: Iterable[str],
         remote_ids: Collection[str] = (),
     ) -> None:
         """Put the whole rows of ``host_ids`` and ``remote_ids`` in ``mapping`` where it holds
         their heads: a run reads the bases of the few pairs it acts on, not of every pair."""
+        if isinstance(mapping, LazyHeads):
+            mapping.fetch(host_ids, remote_ids)
+            return
         hosts = [h for h in host_ids if h in mapping and not isinstance(mapping[h], MappingRow)]
         if not hosts and not remote_ids:
             return  # (a quiet run: no look at the other rows either)

@@ -10,7 +10,7 @@ run (neither side is touched for it), and the rest of the run goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import ClassVar
 
 from calsync.engine.channel_spec import ChannelSpec
@@ -99,22 +99,26 @@ class ChannelReads(ChannelSpec[F, H, R]):
     def _records(
         self,
         items: Iterable[H | Unreadable],
-        mapping: Mapping[str, MappingHead] | None = None,
+        recorded: Mapping[str, str | None] | Mapping[str, MappingHead] | None = None,
         unchanged: set[str] | None = None,
     ) -> dict[str, HostRecord[F]]:
+        """The records of ``items``, but for those listed at the host revision recorded for
+        them (``recorded``: the rows' host revisions, or their heads): they go into
+        ``unchanged``, unbuilt."""
         records: dict[str, HostRecord[F]] = {}
         # a quiet full listing spends its time in this loop: one lookup per item
-        row_of = mapping.get if mapping is not None and unchanged is not None else None
+        look_up = recorded.get if recorded is not None and unchanged is not None else None
         add_unchanged = unchanged.add if unchanged is not None else None
         revision_of = self.host_revision
         for item in items:
             if isinstance(item, Unreadable):
                 self.unreadable[item.id] = item.reason
                 continue
-            if row_of is not None and add_unchanged is not None:
-                row = row_of(item.id)
-                recorded = None if row is None else row.host_revision
-                if recorded is not None and revision_of(item) == recorded:
+            if look_up is not None and add_unchanged is not None:
+                found = look_up(item.id)
+                if found is not None and not isinstance(found, str):
+                    found = found.host_revision  # (a head)
+                if found is not None and revision_of(item) == found:
                     add_unchanged(item.id)
                     continue
             record = self.host_record(item)
@@ -188,7 +192,7 @@ class ChannelReads(ChannelSpec[F, H, R]):
     def _confirm_remote_absences(
         self,
         rows: MappingLoader,
-        mapping: dict[str, MappingHead],
+        mapping: MutableMapping[str, MappingHead],
         remote: dict[str, RemoteRecord[F]],
         unchanged: set[str],
         forgotten: dict[str, str],
@@ -217,7 +221,7 @@ class ChannelReads(ChannelSpec[F, H, R]):
     def _confirm_host_absences(
         self,
         rows: MappingLoader,
-        mapping: dict[str, MappingHead],
+        mapping: MutableMapping[str, MappingHead],
         host: HostRead[F],
         forgotten: dict[str, str],
     ) -> None:

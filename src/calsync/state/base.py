@@ -71,6 +71,10 @@ class StateStore(abc.ABC):
 
     #: The schema version this implementation reads and writes.
     SCHEMA_VERSION: ClassVar[int] = 1
+    #: True when :meth:`mapping_revisions` reads much less than :meth:`mapping_heads` (a
+    #: database store): a run with a full host listing then reads the revisions first, and the
+    #: heads only when something changed.
+    reads_revisions: ClassVar[bool] = False
 
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
@@ -87,6 +91,13 @@ class StateStore(abc.ABC):
         full listing reads of each pair. The default gives the whole rows; stores that keep
         rows outside Python override it to leave the bases (most of a row) where they are."""
         return dict(self.mappings(profile_id, channel))
+
+    def mapping_revisions(self, profile_id: str, channel: Channel) -> dict[str, str | None]:
+        """The host revision of every mapping row of a profile's channel, by host id: all a
+        quiet run with a full host listing reads of each pair, when the store
+        :attr:`reads_revisions`. The default takes them from :meth:`mapping_heads`."""
+        heads = self.mapping_heads(profile_id, channel)
+        return {host_id: head.host_revision for host_id, head in heads.items()}
 
     def mappings_of(
         self,

@@ -64,6 +64,7 @@ from calsync.state.postgres_sql import (
     SELECT_MAPPINGS,
     SELECT_MAPPINGS_OF,
     SELECT_PENDING,
+    SELECT_REVISIONS,
     SET_CURSOR,
 )
 
@@ -87,6 +88,8 @@ class PostgresStateStore(PostgresConnection, StateStore):
             calsync reads.
         StateError: PostgreSQL failed.
     """
+
+    reads_revisions = True
 
     def __init__(
         self,
@@ -114,6 +117,10 @@ class PostgresStateStore(PostgresConnection, StateStore):
             host_id: StoredHead(host_id, remote_id, _KINDS[kind], revision, etag)
             for host_id, remote_id, kind, revision, etag in found
         }
+
+    def mapping_revisions(self, profile_id: str, channel: Channel) -> dict[str, str | None]:
+        """Every row's host revision, by host id (two columns)."""
+        return dict(self._rows(SELECT_REVISIONS, (self.tenant, profile_id, channel.value)))
 
     def mappings_of(
         self,

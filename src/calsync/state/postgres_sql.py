@@ -29,6 +29,7 @@ __all__ = [
     "SELECT_MAPPINGS",
     "SELECT_MAPPINGS_OF",
     "SELECT_PENDING",
+    "SELECT_REVISIONS",
     "SET_CURSOR",
 ]
 
@@ -40,6 +41,10 @@ SELECT_MAPPINGS: LiteralString = (
 )
 SELECT_HEADS: LiteralString = (
     "SELECT host_id, remote_id, kind, host_revision, remote_etag"
+    " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
+)
+SELECT_REVISIONS: LiteralString = (
+    "SELECT host_id, host_revision"
     " FROM mappings WHERE tenant = %s AND profile_id = %s AND channel = %s"
 )
 SELECT_MAPPINGS_OF: LiteralString = (

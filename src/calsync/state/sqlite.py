@@ -41,6 +41,7 @@ from calsync.state.sqlite_sql import (
     REMOVE_PENDING,
     SELECT_HEADS,
     SELECT_MAPPINGS,
+    SELECT_REVISIONS,
     TAKE_OVER_LEASE,
     as_utc,
     from_text,
@@ -67,6 +68,8 @@ class SqliteStateStore(SqliteConnection, StateStore):
         SchemaVersionError: the file was written by a newer calsync.
         StateError: the file cannot be opened or is not a calsync state database.
     """
+
+    reads_revisions = True
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         super().__init__(path, timeout=timeout)
@@ -98,6 +101,11 @@ class SqliteStateStore(SqliteConnection, StateStore):
                     SELECT_HEADS, (profile_id, channel.value)
                 )
             }
+
+    def mapping_revisions(self, profile_id: str, channel: Channel) -> dict[str, str | None]:
+        """Every row's host revision, by host id: two columns, made a dict in C."""
+        with self._reading() as conn:
+            return dict(conn.execute(SELECT_REVISIONS, (profile_id, channel.value)))
 
     def mappings_of(
         self,

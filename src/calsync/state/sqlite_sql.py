@@ -21,6 +21,7 @@ __all__ = [
     "REMOVE_PENDING",
     "SELECT_HEADS",
     "SELECT_MAPPINGS",
+    "SELECT_REVISIONS",
     "TAKE_OVER_LEASE",
     "as_utc",
     "from_text",
@@ -43,6 +44,9 @@ PUT_MAPPING = f"""
 SELECT_HEADS = (
     "SELECT host_id, remote_id, kind, host_revision, remote_etag"
     " FROM mappings WHERE profile_id = ? AND channel = ?"
+)
+SELECT_REVISIONS = (
+    "SELECT host_id, host_revision FROM mappings WHERE profile_id = ? AND channel = ?"
 )
 ADD_PENDING = (
     "INSERT INTO pending (profile_id, channel, host_id, created_at, base) VALUES (?, ?, ?, ?, ?)"

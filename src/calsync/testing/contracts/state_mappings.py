@@ -189,3 +189,19 @@ class MappingContract:
             for row in rows
         }
         assert store.mapping_heads("carol", CAL) == {}
+
+    def test_the_revisions_of_a_channels_rows_are_by_host_id_and_the_callers_to_change(
+        self, store: StateStore
+    ) -> None:
+        rows = [
+            make_mapping_row("h1", host_revision="rev-7"),
+            make_mapping_row("h2", host_revision=None),
+        ]
+        elsewhere = [make_mapping_row("h3", channel=CON), make_mapping_row("h4", profile_id="bob")]
+        store.put_mappings([*rows, *elsewhere])
+
+        revisions = store.mapping_revisions("alice", CAL)
+        revisions.clear()
+
+        assert store.mapping_revisions("alice", CAL) == {"h1": "rev-7", "h2": None}
+        assert store.mapping_revisions("carol", CAL) == {}

@@ -1,0 +1,132 @@
+"""The rows of a run with a full host listing, read as they are used (``LazyHeads``): the
+revisions answer what a quiet run asks, a row asked for is read whole, and going through all of
+them reads every head once."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import pytest
+
+from calsync import SqliteStateStore
+from calsync.engine.context import LazyHeads, MappingLoader
+from calsync.model import Channel
+from calsync.state import MappingHead, MappingRow, StoredHead
+from calsync.testing.contracts.state_support import make_mapping_row
+
+CAL = Channel.CALENDAR
+
+
+class CountingStore(SqliteStateStore):
+    """A SQLite store in memory that notes every read of rows."""
+
+    def __init__(self) -> None:
+        super().__init__(":memory:")
+        self.reads: list[str] = []
+
+    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
+        self.reads.append("heads")
+        return super().mapping_heads(profile_id, channel)
+
+    def mapping_revisions(self, profile_id: str, channel: Channel) -> dict[str, str | None]:
+        self.reads.append("revisions")
+        return super().mapping_revisions(profile_id, channel)
+
+    def mappings_of(
+        self,
+        profile_id: str,
+        channel: Channel,
+        host_ids: Collection[str] = (),
+        remote_ids: Collection[str] = (),
+    ) -> dict[str, MappingRow]:
+        self.reads.append(f"rows of {sorted(host_ids)} {sorted(remote_ids)}")
+        return super().mappings_of(profile_id, channel, host_ids, remote_ids)
+
+
+@pytest.fixture
+def store() -> CountingStore:
+    store = CountingStore()
+    store.put_mappings([make_mapping_row(f"h{n}", host_revision=f"v{n}") for n in range(5)])
+    store.reads.clear()
+    return store
+
+
+def lazy(store: CountingStore) -> LazyHeads:
+    loader = MappingLoader(store, "alice", CAL, empty=False)
+    assert loader.revisions() == {f"h{n}": f"v{n}" for n in range(5)}
+    heads = loader.all()
+    assert isinstance(heads, LazyHeads)
+    return heads
+
+
+def test_its_keys_size_and_members_are_the_revisions_with_no_other_read(
+    store: CountingStore,
+) -> None:
+    heads = lazy(store)
+
+    assert (len(heads), sorted(heads), "h3" in heads, "h9" in heads) == (
+        5,
+        [f"h{n}" for n in range(5)],
+        True,
+        False,
+    )
+    assert store.reads == ["revisions"]
+
+
+def test_a_row_asked_for_is_read_whole_once_and_an_unmapped_id_reads_nothing(
+    store: CountingStore,
+) -> None:
+    heads = lazy(store)
+
+    row = heads.get("h2")
+    again = heads["h2"]
+    missing = heads.get("h9")
+
+    assert isinstance(row, MappingRow)
+    assert again is row
+    assert missing is None
+    with pytest.raises(KeyError):
+        heads["h9"]
+    assert store.reads == ["revisions", "rows of ['h2'] []"]
+
+
+def test_the_rows_a_run_acts_on_are_read_in_one_read_less_those_read_whole_already(
+    store: CountingStore,
+) -> None:
+    heads = lazy(store)
+    heads.get("h1")
+
+    heads.fetch(["h1", "h2", "h3", "h9"], ["r-h1", "r-h4"])
+    heads.fetch(["h2"], ["r-h4"])
+
+    assert store.reads == ["revisions", "rows of ['h1'] []", "rows of ['h2', 'h3'] ['r-h4']"]
+    assert all(isinstance(heads[h], MappingRow) for h in ("h1", "h2", "h3", "h4"))
+
+
+def test_going_through_every_row_reads_every_head_once_and_keeps_the_whole_rows(
+    store: CountingStore,
+) -> None:
+    heads = lazy(store)
+    whole = heads["h0"]
+
+    rows = dict(heads.items())
+    values = list(heads.values())
+
+    assert store.reads == ["revisions", "rows of ['h0'] []", "heads"]
+    assert rows["h0"] is whole
+    assert isinstance(rows["h1"], StoredHead)
+    assert len(values) == len(heads) == 5
+    assert "h4" in heads
+    heads.fetch(["h1"])  # a head read whole when the run acts on its pair
+    assert isinstance(heads["h1"], MappingRow)
+
+
+def test_a_new_key_reads_every_head_first_so_the_keys_stay_whole(store: CountingStore) -> None:
+    heads = lazy(store)
+
+    heads["h7"] = make_mapping_row("h7")
+
+    assert store.reads == ["revisions", "heads"]
+    assert sorted(heads) == [*(f"h{n}" for n in range(5)), "h7"]
+    del heads["h7"]
+    assert len(heads) == 5
