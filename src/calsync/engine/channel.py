@@ -187,11 +187,12 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         listing of a quiet calendar, then costs a lookup per item: no record, no proof of
         ownership."""
         remote: dict[str, RemoteRecord[F]] = {}
+        row_of = mapping.get
         if isinstance(mapping, LazyHeads):  # the rows these items can lead to, in one read
             few = len(mapping) // 4 + 1  # (more items than that: every row's head)
             first = [] if unchanged is not None else list(islice(items, few))
             if unchanged is not None or len(first) == few:  # a full listing, or a long feed
-                mapping.every()
+                row_of = mapping.every().get  # (a lookup per item: the dict's own)
                 items = chain(first, items)
             else:  # a change feed of a few items: their whole rows
                 items = first
@@ -204,7 +205,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             marker = item.marker
             row = None
             if marker is not None and marker.namespace == self.profile_id:
-                row = mapping.get(marker.host_id)
+                row = row_of(marker.host_id)
             if (
                 row is not None
                 and row.remote_id == item.id
