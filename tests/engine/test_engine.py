@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import pytest
+from read_log import ReadLog
 from studio_world import (
     ANN,
     CAL,
@@ -43,7 +44,7 @@ from calsync.engine.records import RemoteRecord
 from calsync.engine.report import PLANNED_SHOWN
 from calsync.ids import event_id_for
 from calsync.model import Channel
-from calsync.state import MappingHead, MappingRow, RemoteGroup, SqliteStateStore
+from calsync.state import RemoteGroup
 from calsync.testing import SimulatedCrash
 
 
@@ -811,89 +812,35 @@ def test_progress_is_reported_while_actions_are_applied(world: World) -> None:
     assert [done for *_, done, _ in seen] == [2, 4, 5]
 
 
-class CountingStore(MemoryStateStore):
-    """A memory store that counts full mapping reads and the ids of partial ones."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.full_reads = 0
-        self.partial: list[set[str]] = []
-
-    def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
-        self.full_reads += 1
-        return super().mappings(profile_id, channel)
-
-    def mappings_of(
-        self,
-        profile_id: str,
-        channel: Channel,
-        host_ids: Collection[str] = (),
-        remote_ids: Collection[str] = (),
-    ) -> dict[str, MappingRow]:
-        self.partial.append(set(host_ids))
-        return super().mappings_of(profile_id, channel, host_ids, remote_ids)
-
-
 def test_with_change_feeds_on_both_sides_a_run_reads_only_the_rows_of_what_changed() -> None:
-    store = CountingStore()
+    store = ReadLog()
     world = make_world(store)
     world.schedule.change_feed = True
     for n in range(30):
         world.schedule.add(USER, appointment(f"a{n}", day=n % 20 + 1))
     world.sync()  # the first sync lists everything
     world.sync()
-    store.full_reads, store.partial = 0, []
+    store.forget_reads()
 
     world.schedule.edit(USER, "a7", title="Moved")
     report = world.sync()
-    quiet = world.sync()
+    edit_reads, edit_found = store.reads, store.whole_reads
+    store.forget_reads()
+    echo = world.sync()  # Google's feed lists the update back
 
-    assert (report.count(Side.REMOTE, "updated"), quiet.writes) == (1, 0)
-    assert store.full_reads == 0
-    assert "a7" in store.partial[0]
-    assert len(store.partial[0]) == 1
-
-
-class WholeReadLog(SqliteStateStore):
-    """A SQLite store noting which rows a run reads whole, and whether it read every row."""
-
-    def __init__(self) -> None:
-        super().__init__(":memory:")
-        self.whole_reads: list[set[str]] = []
-        self.every_row = self.every_head = self.every_revision = 0
-
-    def mappings(self, profile_id: str, channel: Channel) -> dict[str, MappingRow]:
-        self.every_row += 1
-        return super().mappings(profile_id, channel)
-
-    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
-        self.every_head += 1
-        return super().mapping_heads(profile_id, channel)
-
-    def mapping_revisions(self, profile_id: str, channel: Channel) -> dict[str, str | None]:
-        self.every_revision += 1
-        return super().mapping_revisions(profile_id, channel)
-
-    def mappings_of(
-        self,
-        profile_id: str,
-        channel: Channel,
-        host_ids: Collection[str] = (),
-        remote_ids: Collection[str] = (),
-    ) -> dict[str, MappingRow]:
-        found = super().mappings_of(profile_id, channel, host_ids, remote_ids)
-        self.whole_reads.append(set(found))
-        return found
+    assert (report.count(Side.REMOTE, "updated"), echo.writes) == (1, 0)
+    assert len(edit_reads) == len(store.reads) == 1  # never every row or head
+    assert edit_found == store.whole_reads == [{"a7"}]  # the row of what changed, no other
 
 
 def test_a_full_listing_reads_whole_only_the_rows_of_the_pairs_it_acts_on() -> None:
-    store = WholeReadLog()
+    store = ReadLog()
     world = make_world(store)
     for n in range(30):
         world.schedule.add(USER, appointment(f"a{n}", day=n % 20 + 1))
     world.sync()
     world.sync()  # reads the initial writes back
-    store.whole_reads, store.every_row = [], 0
+    store.forget_reads()
 
     quiet = world.sync()
     world.schedule.edit(USER, "a7", title="Moved")
@@ -903,7 +850,7 @@ def test_a_full_listing_reads_whole_only_the_rows_of_the_pairs_it_acts_on() -> N
     assert quiet.writes == 0
     assert changed.ok
     assert changed.count(Side.REMOTE, "updated") >= 1
-    assert store.every_row == 0  # the heads of the rows, never every base
+    assert "rows" not in store.reads  # never every base
     # the row the Google change leads to, then the one of the host change: each once
     assert store.whole_reads == [{"a9"}, {"a7"}]
 
@@ -911,24 +858,25 @@ def test_a_full_listing_reads_whole_only_the_rows_of_the_pairs_it_acts_on() -> N
 def test_a_full_host_listing_reads_every_rows_revision_and_a_head_only_for_a_full_remote_one() -> (
     None
 ):
-    store = WholeReadLog()
+    store = ReadLog()
     world = make_world(store)
     for n in range(30):
         world.schedule.add(USER, appointment(f"a{n}", day=n % 20 + 1))
     world.sync()
     world.sync()  # reads the initial writes back (a full listing of Google: every head)
-    store.every_head, store.every_revision, store.whole_reads = 0, 0, []
+    store.forget_reads()
 
     quiet = world.sync()
-    quiet_reads = (store.every_revision, store.every_head, store.whole_reads)
-    store.whole_reads = []
+    quiet_reads = store.reads
+    store.forget_reads()
     world.schedule.edit(USER, "a7", title="Moved")
     edited = world.sync()
-    edited_reads = (store.every_revision, store.every_head, store.whole_reads)
+    edited_reads = store.reads
+    store.forget_reads()
     world.calendar.expire_cursors()
     relisted = world.sync()
 
     assert (quiet.writes, edited.writes, relisted.writes) == (0, 1, 0)
-    assert quiet_reads == (1, 0, [])  # the revisions, nothing else
-    assert edited_reads == (2, 0, [{"a7"}])  # and the row of the item that changed
-    assert store.every_head == 1  # Google listed in full: its items are matched by head
+    assert quiet_reads == ["revisions"]  # nothing else
+    assert edited_reads == ["revisions", "rows of ['a7'] []"]  # and the row that changed
+    assert store.reads == ["revisions", "heads"]  # Google listed in full: matched by head

@@ -4,54 +4,26 @@ them reads every head once."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import pytest
+from read_log import ReadLog
 
-from calsync import SqliteStateStore
 from calsync.engine.context import LazyHeads, MappingLoader
 from calsync.model import Channel
-from calsync.state import MappingHead, MappingRow, StoredHead
+from calsync.state import MappingRow, StoredHead
 from calsync.testing.contracts.state_support import make_mapping_row
 
 CAL = Channel.CALENDAR
 
 
-class CountingStore(SqliteStateStore):
-    """A SQLite store in memory that notes every read of rows."""
-
-    def __init__(self) -> None:
-        super().__init__(":memory:")
-        self.reads: list[str] = []
-
-    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
-        self.reads.append("heads")
-        return super().mapping_heads(profile_id, channel)
-
-    def mapping_revisions(self, profile_id: str, channel: Channel) -> dict[str, str | None]:
-        self.reads.append("revisions")
-        return super().mapping_revisions(profile_id, channel)
-
-    def mappings_of(
-        self,
-        profile_id: str,
-        channel: Channel,
-        host_ids: Collection[str] = (),
-        remote_ids: Collection[str] = (),
-    ) -> dict[str, MappingRow]:
-        self.reads.append(f"rows of {sorted(host_ids)} {sorted(remote_ids)}")
-        return super().mappings_of(profile_id, channel, host_ids, remote_ids)
-
-
 @pytest.fixture
-def store() -> CountingStore:
-    store = CountingStore()
+def store() -> ReadLog:
+    store = ReadLog()
     store.put_mappings([make_mapping_row(f"h{n}", host_revision=f"v{n}") for n in range(5)])
-    store.reads.clear()
+    store.forget_reads()
     return store
 
 
-def lazy(store: CountingStore) -> LazyHeads:
+def lazy(store: ReadLog) -> LazyHeads:
     loader = MappingLoader(store, "alice", CAL, empty=False)
     assert loader.revisions() == {f"h{n}": f"v{n}" for n in range(5)}
     heads = loader.all()
@@ -60,7 +32,7 @@ def lazy(store: CountingStore) -> LazyHeads:
 
 
 def test_its_keys_size_and_members_are_the_revisions_with_no_other_read(
-    store: CountingStore,
+    store: ReadLog,
 ) -> None:
     heads = lazy(store)
 
@@ -74,7 +46,7 @@ def test_its_keys_size_and_members_are_the_revisions_with_no_other_read(
 
 
 def test_a_row_asked_for_is_read_whole_once_and_an_unmapped_id_reads_nothing(
-    store: CountingStore,
+    store: ReadLog,
 ) -> None:
     heads = lazy(store)
 
@@ -91,7 +63,7 @@ def test_a_row_asked_for_is_read_whole_once_and_an_unmapped_id_reads_nothing(
 
 
 def test_the_rows_a_run_acts_on_are_read_in_one_read_less_those_read_whole_already(
-    store: CountingStore,
+    store: ReadLog,
 ) -> None:
     heads = lazy(store)
     heads.get("h1")
@@ -104,7 +76,7 @@ def test_the_rows_a_run_acts_on_are_read_in_one_read_less_those_read_whole_alrea
 
 
 def test_going_through_every_row_reads_every_head_once_and_keeps_the_whole_rows(
-    store: CountingStore,
+    store: ReadLog,
 ) -> None:
     heads = lazy(store)
     whole = heads["h0"]
@@ -121,7 +93,7 @@ def test_going_through_every_row_reads_every_head_once_and_keeps_the_whole_rows(
     assert isinstance(heads["h1"], MappingRow)
 
 
-def test_a_new_key_reads_every_head_first_so_the_keys_stay_whole(store: CountingStore) -> None:
+def test_a_new_key_reads_every_head_first_so_the_keys_stay_whole(store: ReadLog) -> None:
     heads = lazy(store)
 
     heads["h7"] = make_mapping_row("h7")
