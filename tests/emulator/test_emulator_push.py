@@ -25,7 +25,7 @@ pytestmark = pytest.mark.emulator
 
 class Receiver(ThreadingHTTPServer):
     """Records every notification's headers (lower-cased names); answers each POST with the
-    next of ``statuses`` (200 when none is left)."""
+    next of ``statuses`` (200 when none is left), once ``answer_after`` is set, if given."""
 
     daemon_threads = True
 
@@ -33,6 +33,7 @@ class Receiver(ThreadingHTTPServer):
         self.received: list[dict[str, str]] = []
         self.statuses: list[int] = []
         self.arrived = threading.Condition()
+        self.answer_after: threading.Event | None = None  # set: each answer waits for it
         super().__init__(("127.0.0.1", 0), _Handler)
 
     @property
@@ -56,6 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
             if status < 300:
                 self.server.received.append({k.lower(): v for k, v in self.headers.items()})
             self.server.arrived.notify_all()
+        if self.server.answer_after is not None:
+            self.server.answer_after.wait(5)
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -185,6 +188,22 @@ def test_a_failed_delivery_is_retried_with_backoff(
     outcomes = [d.outcome for d in emulator.push.deliveries()]
     assert outcomes == ["http 503", "http 500", "delivered"]
     assert receiver.states() == ["sync"]
+
+
+def test_an_attempt_in_flight_at_a_reset_is_not_logged_after_it(
+    emulator: GoogleEmulator, calendar: Any, receiver: Receiver
+) -> None:
+    receiver.answer_after = threading.Event()
+    watch(calendar, receiver.address)
+    receiver.wait_for(lambda r: len(r) == 1)  # the sync message is in, its answer held
+
+    emulator.reset()  # (the next test's emulator)
+    receiver.answer_after.set()
+    deadline = time.monotonic() + 0.5
+    while not emulator.push.deliveries() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    assert emulator.push.deliveries() == []
 
 
 def test_delayed_deliveries_arrive_late(

@@ -18,6 +18,7 @@ Deviation from Google: a plain ``http://`` address on loopback (``127.0.0.1``, `
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -106,6 +107,7 @@ class PushHub:
         self.max_attempts = 6
         self._channels: dict[str, WatchChannel] = {}
         self._log: deque[Delivery] = deque(maxlen=2000)
+        self._generation = 0  # one more at each reset: the senders of before are not logged
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = False
@@ -132,7 +134,7 @@ class PushHub:
             sender = ChannelSender(
                 envelope,
                 self.faults,
-                self._record,
+                functools.partial(self._record, self._generation),
                 retry_base=self.retry_base,
                 max_attempts=self.max_attempts,
             )
@@ -196,6 +198,7 @@ class PushHub:
     def reset(self) -> None:
         """No channels, no delivery faults, an empty log."""
         with self._lock:
+            self._generation += 1
             for channel in list(self._channels.values()):
                 self._close(channel)
             self._log.clear()
@@ -254,9 +257,11 @@ class PushHub:
         self._channels.pop(channel.id, None)
         channel.sender.close(after_queue=after_queue)
 
-    def _record(self, delivery: Delivery) -> None:
+    def _record(self, generation: int, delivery: Delivery) -> None:
         with self._lock:
-            self._log.append(delivery)
+            # (an attempt in flight at a reset ends after it: it is not this log's)
+            if generation == self._generation:
+                self._log.append(delivery)
 
 
 def _checked(body: dict[str, Any]) -> tuple[str, str]:
