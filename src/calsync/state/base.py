@@ -72,8 +72,8 @@ class StateStore(abc.ABC):
     #: The schema version this implementation reads and writes.
     SCHEMA_VERSION: ClassVar[int] = 1
     #: True when :meth:`mapping_revisions` reads much less than :meth:`mapping_heads` (a
-    #: database store): a run with a full host listing then reads the revisions first, and the
-    #: heads only when something changed.
+    #: database store): a run with a full host listing then reads the revisions first, the
+    #: heads only to match a full Google listing, and whole only the rows it acts on.
     reads_revisions: ClassVar[bool] = False
 
     @abc.abstractmethod

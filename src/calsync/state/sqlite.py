@@ -93,7 +93,7 @@ class SqliteStateStore(SqliteConnection, StateStore):
     def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
         """Every row's head, by host id: the bases stay in the file. The rows are taken one
         at a time from the cursor (a list of every row's tuple first would add a third to
-        what a full listing's quiet run holds at its peak)."""
+        what the run matching a full Google listing holds at its peak)."""
         with self._reading() as conn:
             return {
                 host_id: StoredHead(host_id, remote_id, KINDS[kind], revision, etag)
