@@ -4,7 +4,11 @@ them reads every head once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from read_log import ReadLog
 
 from calsync.engine.context import LazyHeads, MappingLoader
@@ -102,3 +106,64 @@ def test_a_new_key_reads_every_head_first_so_the_keys_stay_whole(store: ReadLog)
     assert sorted(heads) == [*(f"h{n}" for n in range(5)), "h7"]
     del heads["h7"]
     assert len(heads) == 5
+
+
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("get"), st.integers(0, 7)),
+        st.tuples(st.just("contains"), st.integers(0, 7)),
+        st.tuples(st.just("fetch"), st.lists(st.integers(0, 7), max_size=4)),
+        st.tuples(st.just("fetch_remote"), st.lists(st.integers(0, 7), max_size=4)),
+        st.tuples(st.just("values"), st.just(0)),
+        st.tuples(st.just("put"), st.integers(0, 7)),
+        st.tuples(st.just("delete"), st.integers(0, 4)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.integers(0, 5), operations=OPERATIONS)
+def test_whatever_it_is_asked_it_answers_as_the_rows_themselves_would(
+    rows: int, operations: list[tuple[str, Any]]
+) -> None:
+    """Model: the rows as a plain dict. ``h0``..``h4`` may exist; ``h5``..``h7`` never do
+    until put."""
+    store = ReadLog()
+    store.put_mappings([make_mapping_row(f"h{n}", host_revision=f"v{n}") for n in range(rows)])
+    model: dict[str, MappingRow] = store.mappings("alice", CAL)
+    heads = lazy_of(store)
+
+    for operation, argument in operations:
+        if operation == "get":
+            host_id = f"h{argument}"
+            found, expected = heads.get(host_id), model.get(host_id)
+            assert (found is None) == (expected is None)
+            if found is not None and expected is not None:
+                assert (found.remote_id, found.host_revision) == (
+                    expected.remote_id,
+                    expected.host_revision,
+                )
+        elif operation == "contains":
+            assert (f"h{argument}" in heads) == (f"h{argument}" in model)
+        elif operation == "fetch":
+            heads.fetch([f"h{n}" for n in argument])
+        elif operation == "fetch_remote":
+            heads.fetch([], [f"r-h{n}" for n in argument])
+        elif operation == "values":
+            assert sorted(h.host_id for h in heads.values()) == sorted(model)
+        elif operation == "put":
+            row = make_mapping_row(f"h{argument}", host_revision="new")
+            heads[row.host_id] = model[row.host_id] = row
+        elif f"h{argument}" in model:
+            del heads[f"h{argument}"], model[f"h{argument}"]
+        assert len(heads) == len(model)
+        assert sorted(heads) == sorted(model)
+
+
+def lazy_of(store: ReadLog) -> LazyHeads:
+    loader = MappingLoader(store, "alice", CAL, empty=False)
+    loader.revisions()
+    heads = loader.all()
+    assert isinstance(heads, LazyHeads)
+    return heads
