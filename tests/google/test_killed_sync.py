@@ -236,6 +236,9 @@ def test_a_run_killed_holding_the_lease_is_taken_over_by_the_one_waiting_for_it(
 def test_a_run_paused_past_its_lease_while_another_took_over_writes_no_more_once_it_wakes(
     runner: Runner,
 ) -> None:
+    # its first two batches are slow (10 ms an insert), so it is surely asleep inside one,
+    # waiting for Google, and holds no lock of the state file
+    runner.google.inject_fault(api_method=INSERT, latency=0.01, count=100)
     paused = runner.start(lease_seconds=2)
     runner.signal_after(paused, INSERT, 60, signal.SIGSTOP)  # asleep in its second batch
     taken_over = runner.finish(runner.start(lease_seconds=2))  # runs once the lease expired
