@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from calsync import (
 from calsync.backends import EventWrite
 from calsync.notify import Notifier
 from calsync.processor import Connection, ProfileRun, SyncProcessor
+from calsync.state import Lease
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 USERS = ["ann", "ben", "cara", "dan"]
@@ -323,6 +323,22 @@ class HeldOpenCalendar(MemoryCalendarBackend):
         return results
 
 
+class RefusalWatch(MemoryStateStore):
+    """A memory store that says when it refused a lease to runner-a."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = threading.Event()
+
+    def acquire_lease(
+        self, profile_id: str, holder: str, ttl: timedelta, now: datetime
+    ) -> Lease | None:
+        lease = super().acquire_lease(profile_id, holder, ttl, now)
+        if lease is None and holder == "runner-a":
+            self.refused.set()
+        return lease
+
+
 class Notices(Notifier):
     def __init__(self) -> None:
         self.sent: list[str] = []
@@ -334,14 +350,14 @@ class Notices(Notifier):
 def test_a_run_whose_lease_another_runner_took_stops_before_its_next_batch_and_tells_no_one() -> (
     None
 ):
-    studio = Studio()
+    studio = Studio(RefusalWatch())
     for number in range(2, 6):
         studio.schedule.add("ann", session(f"ann-{number}"))
     studio.calendars["ann"] = calendar = HeldOpenCalendar(now=studio.clock, calendars=[CAL])
     studio.engine.batch_size = 2
     notices = Notices()
     processor = studio.processor(
-        holder="runner-a", lease_ttl=timedelta(seconds=0.6), notifier=notices
+        holder="runner-a", lease_ttl=timedelta(seconds=3), notifier=notices
     )
     ann = studio.profiles.get("studio.ann")
     runs: list[ProfileRun] = []
@@ -353,7 +369,8 @@ def test_a_run_whose_lease_another_runner_took_stops_before_its_next_batch_and_t
     assert studio.store.acquire_lease(
         "studio.ann", "runner-b", timedelta(minutes=5), studio.clock()
     )
-    time.sleep(0.5)  # runner-a's next renewal (every 0.2 s) finds runner-b holding it
+    assert isinstance(studio.store, RefusalWatch)
+    assert studio.store.refused.wait(5)  # runner-a's next renewal (each second) finds runner-b
     calendar.go_on.set()
     running.join(10)
 
