@@ -41,6 +41,7 @@ __all__ = [
     "Timed",
     "When",
     "normalise_text",
+    "whole_characters",
 ]
 
 
@@ -60,13 +61,22 @@ def normalise_text(value: str) -> str:
     return "\n".join([line.rstrip() for line in lines]).strip()
 
 
-def _whole_characters(value: str) -> str:
-    """``value`` with each lone surrogate replaced by U+FFFD (pairs are joined)."""
+def whole_characters(value: str) -> bool:
+    """True when ``value`` holds no half of a UTF-16 pair (it can be written as UTF-8)."""
+    if value.isascii():
+        return True
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
+        return False
+    return True
+
+
+def _whole_characters(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD (pairs are joined)."""
+    if whole_characters(value):
+        return value
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[datetime], value: datetime) -> None:

@@ -115,6 +115,7 @@ class LazyHeads(MutableMapping[str, MappingHead]):
         self.store, self.profile_id, self.channel = store, profile_id, channel
         self._revisions = revisions
         self._rows: dict[str, MappingHead] = {}  # whole rows read so far; then every head
+        self._whole_remote: set[str] = set()  # the remote ids of the rows read whole
         self._all = False
 
     def every(self) -> dict[str, MappingHead]:
@@ -135,15 +136,14 @@ class LazyHeads(MutableMapping[str, MappingHead]):
             for host_id in host_ids
             if not isinstance(rows.get(host_id), MappingRow) and host_id in self
         ]
-        if remote_ids:  # (less those whose rows were read whole already)
-            read = {row.remote_id for row in rows.values() if isinstance(row, MappingRow)}
-            remote_ids = [remote_id for remote_id in remote_ids if remote_id not in read]
+        remote_ids = [r for r in remote_ids if r not in self._whole_remote]  # (read already)
         if not wanted and not remote_ids:
             return
         found = self.store.mappings_of(self.profile_id, self.channel, wanted, remote_ids)
         for host_id, row in found.items():
             if host_id in self and not isinstance(rows.get(host_id), MappingRow):
                 rows[host_id] = row
+                self._whole_remote.add(row.remote_id)
 
     def _row(self, host_id: str) -> MappingHead | None:
         row = self._rows.get(host_id)

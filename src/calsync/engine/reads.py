@@ -18,7 +18,7 @@ from calsync.engine.context import FATAL, H, HostRead, MappingLoader, R, RunCont
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import ItemError
 from calsync.errors import BackendError
-from calsync.model import MAX_MARKER_ID, Channel
+from calsync.model import MAX_MARKER_ID, Channel, whole_characters
 from calsync.sources import Unreadable
 from calsync.state.base import MappingHead
 
@@ -34,13 +34,7 @@ MAX_REMOTE_ID = 1024
 
 def storable_id(host_id: str) -> bool:
     """True when ``host_id`` is text a state store can hold (no half of a UTF-16 pair)."""
-    if host_id.isascii():
-        return True
-    try:
-        host_id.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return whole_characters(host_id)
 
 
 def id_problem(record: HostRecord[F]) -> str | None:
@@ -54,14 +48,14 @@ def id_problem(record: HostRecord[F]) -> str | None:
         if host_id is not None and not keepable_id(host_id):
             return f"{what} is not 1 to {MAX_MARKER_ID} printable characters"
     origin = record.origin
-    if origin is not None and not (0 < len(origin) <= MAX_REMOTE_ID and origin.isprintable()):
+    if origin is not None and not keepable_id(origin, MAX_REMOTE_ID):
         return f"the remote id it names is not 1 to {MAX_REMOTE_ID} printable characters"
     return None
 
 
-def keepable_id(host_id: str) -> bool:
-    """True when ``host_id`` can be kept: 1 to :data:`MAX_MARKER_ID` printable characters."""
-    return 0 < len(host_id) <= MAX_MARKER_ID and host_id.isprintable()
+def keepable_id(an_id: str, longest: int = MAX_MARKER_ID) -> bool:
+    """True when ``an_id`` can be kept: 1 to ``longest`` printable characters."""
+    return 0 < len(an_id) <= longest and an_id.isprintable()
 
 
 def shown_id(host_id: str) -> str:
