@@ -10,6 +10,8 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
     ├── SourceError                 a host adapter failed
     │   └── InvalidHostItem         a host item that cannot be synced (reported, never sent)
     ├── StateError                  the state store failed
+    │   ├── StateUnavailable        the store takes no writes at all now (disk full, lost
+    │   │                           connection, file locked): the run stops where it is
     │   └── SchemaVersionError      the store was written by an incompatible calsync
     └── BackendError                the remote side (Google) failed
         ├── AuthError               credentials revoked/invalid: the user must re-authorise
@@ -53,6 +55,7 @@ __all__ = [
     "SchemaVersionError",
     "SourceError",
     "StateError",
+    "StateUnavailable",
     "SyncTokenExpired",
     "TemplateError",
     "TransientError",
@@ -84,6 +87,15 @@ class InvalidHostItem(SourceError):
 
 class StateError(CalsyncError):
     """The state store failed."""
+
+
+class StateUnavailable(StateError):
+    """The state store can take no reads or writes now, whatever the item: its disk is full,
+    its file locked beyond the timeout or damaged, its database unreachable, or the open
+    transaction was rolled back under the run. Nothing more can be recorded, so the run stops
+    where it is, keeping what was recorded; the intents journaled before each write let the
+    next run adopt what reached Google unrecorded. (A plain :class:`StateError` concerns one
+    write, e.g. a row the store refuses: that item fails and the run goes on.)"""
 
 
 class SchemaVersionError(StateError):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from services import POSTGRES_URL
 
-from calsync.errors import SchemaVersionError
+from calsync.errors import SchemaVersionError, StateError, StateUnavailable
 from calsync.model import Channel
 from calsync.server.database import Database
-from calsync.state import StateStore
+from calsync.state import PendingCreate, StateStore
 from calsync.state.postgres import PostgresStateStore, migrate_schema
 from calsync.testing.contracts.state import T0, TTL, StateStoreContract, make_mapping_row
 
@@ -97,6 +98,115 @@ def test_a_transaction_is_one_database_transaction_per_batch(database: Database)
             store.put_mapping(make_mapping_row(f"h{n}"))
     assert store.queries - before == 50  # one statement per row, no savepoints
     assert len(store.mappings("alice", Channel.CALENDAR)) == 50
+
+
+# -- a database that fails under the run ---------------------------------------------------
+
+
+@pytest.fixture
+def named(pg_schema: str) -> Iterator[tuple[Database, str]]:
+    """A database whose connections carry a name of their own, to cut them off by it."""
+    name = f"calsync-{pg_schema}"
+    db = Database(f"{POSTGRES_URL}?application_name={name}", schema=pg_schema, min_size=2)
+    yield db, name
+    db.close()
+
+
+def cut_off(name: str) -> int:
+    """Terminate every connection named ``name``, as a database restart or failover would."""
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (name,),
+        ).fetchall()
+    return len(found)
+
+
+def test_a_remote_id_conflict_is_a_state_error_of_that_write_only(database: Database) -> None:
+    store = PostgresStateStore(database, migrate=True)
+    store.put_mapping(make_mapping_row("h1", "r1"))
+
+    with pytest.raises(StateError) as caught:
+        store.put_mapping(make_mapping_row("h2", "r1"))
+
+    assert not isinstance(caught.value, StateUnavailable)
+    store.put_mapping(make_mapping_row("h2", "r2"))
+
+
+def test_pooled_connections_the_database_dropped_are_replaced_before_use(
+    named: tuple[Database, str],
+) -> None:
+    database, name = named
+    store = PostgresStateStore(database, migrate=True)
+    store.put_mapping(make_mapping_row("h1"))
+    assert cut_off(name) >= 1  # every idle connection of the pool
+
+    for _ in range(5):  # more than the pool held: none of them is handed out dead
+        assert list(store.mappings("alice", Channel.CALENDAR)) == ["h1"]
+    store.put_mapping(make_mapping_row("h2", "r2"))
+
+
+def test_a_connection_lost_inside_a_transaction_makes_the_store_unavailable(
+    named: tuple[Database, str],
+) -> None:
+    database, name = named
+    store = PostgresStateStore(database, migrate=True)
+
+    def write_across_the_cut() -> None:
+        with store.transaction():
+            store.put_mapping(make_mapping_row("h1"))
+            cut_off(name)
+            store.put_mapping(make_mapping_row("h2", "r2"))
+
+    with pytest.raises(StateUnavailable) as caught:
+        write_across_the_cut()
+
+    assert isinstance(caught.value.__cause__, psycopg.OperationalError)
+    assert store.mappings("alice", Channel.CALENDAR) == {}  # all or nothing
+    store.put_mapping(make_mapping_row("h3", "r3"))  # and the next write goes through
+
+
+class CutOffMidRun(PostgresStateStore):
+    """A store whose connections the database drops while the run journals its third batch
+    of intents (inside the transaction that records the batch before)."""
+
+    def __init__(self, database: Database, name: str) -> None:
+        super().__init__(database, migrate=True)
+        self.name, self.journaled, self.cut = name, 0, False
+
+    def add_pendings(self, intents: Sequence[PendingCreate]) -> None:
+        self.journaled += 1
+        if self.journaled == 3 and not self.cut:
+            self.cut = cut_off(self.name) > 0
+        super().add_pendings(intents)
+
+
+def test_a_database_lost_mid_run_stops_it_with_the_cause_and_the_next_run_duplicates_nothing(
+    named: tuple[Database, str],
+) -> None:
+    from collections import Counter
+
+    from studio_world import USER, make_world, session
+
+    database, name = named
+    store = CutOffMidRun(database, name)
+    world = make_world(store)
+    for number in range(300):
+        world.schedule.add(USER, session(f"s{number}", day=1 + number % 200))
+
+    stopped = world.sync()
+
+    assert store.cut
+    assert "terminating connection" in (stopped.fatal or "")
+    assert stopped.errors == []  # the database failed, not an item
+    assert 0 < len(world.events()) < 300
+
+    finished = world.sync()
+
+    assert finished.ok, finished.summary()
+    markers = Counter(e.marker.host_id for e in world.events().values() if e.marker)
+    assert sorted(markers.values()) == [1] * 300
+    assert world.sync().writes == 0
 
 
 def _quiet_run_queries(database: Database, tenant: str, items: int, contacts: bool) -> int:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calsync.errors import SchemaVersionError, StateError
+from calsync.errors import SchemaVersionError, StateError, StateUnavailable
 from calsync.model import Channel, RecordKind
 from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
 from calsync.testing.contracts.state import (
@@ -225,24 +225,82 @@ def test_a_file_that_is_not_a_database_is_a_state_error(path: Path) -> None:
 # -- errors and locking --------------------------------------------------------------------
 
 
-def test_sqlite_errors_surface_as_state_errors_caused_by_them(path: Path) -> None:
+def test_a_closed_store_is_unavailable_and_says_why(path: Path) -> None:
     store = SqliteStateStore(path)
     store.close()
 
-    with pytest.raises(StateError) as caught:
+    with pytest.raises(StateUnavailable, match="closed") as caught:
         store.mappings("alice", Channel.CALENDAR)
 
     assert isinstance(caught.value.__cause__, sqlite3.ProgrammingError)
 
 
-def test_a_remote_id_conflict_is_a_state_error_caused_by_the_integrity_error() -> None:
+def test_a_remote_id_conflict_is_a_state_error_of_that_write_only() -> None:
     with SqliteStateStore(":memory:") as store:
         store.put_mapping(make_mapping_row("h1", "r1"))
 
         with pytest.raises(StateError, match="UNIQUE") as caught:
             store.put_mapping(make_mapping_row("h2", "r1"))
 
-    assert isinstance(caught.value.__cause__, sqlite3.IntegrityError)
+        assert not isinstance(caught.value, StateUnavailable)  # the next write may succeed
+        assert isinstance(caught.value.__cause__, sqlite3.IntegrityError)
+        store.put_mapping(make_mapping_row("h2", "r2"))
+
+
+def fill_up_after(store: SqliteStateStore, pages: int) -> None:
+    """Let the store's file grow by ``pages`` pages at most: past them every write fails as
+    on a full disk (SQLite's ``SQLITE_FULL``)."""
+    (count,) = store._conn.execute("PRAGMA page_count").fetchone()
+    store._conn.execute(f"PRAGMA max_page_count = {count + pages}")
+
+
+def _write_rows(store: SqliteStateStore) -> None:
+    for number in range(10_000):
+        store.put_mapping(make_mapping_row(f"h{number}", f"r{number}"))
+
+
+def _fill(store: SqliteStateStore) -> StateUnavailable:
+    with pytest.raises(StateUnavailable, match="full") as caught:
+        _write_rows(store)
+    return caught.value
+
+
+def test_a_full_file_makes_the_store_unavailable_and_keeps_what_was_written(path: Path) -> None:
+    with SqliteStateStore(path) as store:
+        fill_up_after(store, 3)
+
+        full = _fill(store)
+
+        assert isinstance(full.__cause__, sqlite3.OperationalError)
+        kept = store.mappings("alice", Channel.CALENDAR)
+        assert kept  # reads go on, and see what was written before
+        assert all(kept[h].remote_id == f"r{h[1:]}" for h in kept)
+
+
+def test_writing_on_in_a_transaction_sqlite_rolled_back_after_a_full_disk_is_refused(
+    path: Path,
+) -> None:
+    with SqliteStateStore(path) as store:
+        store.set_cursor("alice", "host.feed", "before")
+        fill_up_after(store, 3)
+
+        def write_on_after_the_failure() -> None:
+            with store.transaction():
+                store.set_cursor("alice", "host.feed", "inside")
+                _fill(store)  # the handler of the error writes on, then commits
+                store.set_cursor("alice", "other", "after the failure")
+
+        def commit_after_the_failure() -> None:
+            with store.transaction():
+                _fill(store)  # ... or only commits: never "no transaction is active"
+
+        with pytest.raises(StateUnavailable, match="rolled back by an earlier error"):
+            write_on_after_the_failure()
+        with pytest.raises(StateUnavailable, match="rolled back by an earlier error"):
+            commit_after_the_failure()
+
+        assert store.get_cursor("alice", "host.feed") == "before"  # all or nothing
+        assert store.get_cursor("alice", "other") is None
 
 
 def test_a_writer_waits_for_another_connections_transaction_then_gives_up(path: Path) -> None:
@@ -250,7 +308,7 @@ def test_a_writer_waits_for_another_connections_transaction_then_gives_up(path: 
         with holder.transaction():
             holder.set_cursor("alice", "host.feed", "held")
 
-            with pytest.raises(StateError, match="locked"):
+            with pytest.raises(StateUnavailable, match="locked"):
                 other.set_cursor("alice", "host.feed", "other")
             assert other.get_cursor("alice", "host.feed") is None  # readers never wait
 

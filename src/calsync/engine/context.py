@@ -22,7 +22,7 @@ from attrs import define, field, frozen
 from calsync.backends import RemoteContact, RemoteEvent
 from calsync.engine.records import F, HostRecord, Snapshot
 from calsync.engine.report import SyncReport
-from calsync.errors import AuthError, CalendarGone
+from calsync.errors import AuthError, CalendarGone, StateUnavailable
 from calsync.model import Channel, Contact, Marker, RecordKind, ScheduleItem
 from calsync.profile import SyncProfile
 from calsync.state.base import MappingHead, MappingRow, StateStore
@@ -51,8 +51,9 @@ H = TypeVar("H", ScheduleItem, Contact)
 #: A channel's remote item type.
 R = TypeVar("R", RemoteEvent, RemoteContact)
 
-#: Errors that concern the whole profile, never one item.
-FATAL = (AuthError, CalendarGone)
+#: Errors that concern the whole profile, never one item: no handler of item failures takes
+#: them for one (a state store that takes no writes stops the run where it is).
+FATAL = (AuthError, CalendarGone, StateUnavailable)
 
 
 @define

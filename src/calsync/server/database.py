@@ -56,6 +56,9 @@ class Database:
             max_size=max_size,
             # transactions are explicit (``conn.transaction()``); a statement alone commits
             kwargs={"options": f"-c search_path={schema}", "autocommit": True},
+            # a connection the database dropped while it sat in the pool (a restart, a
+            # failover, an idle timeout) is replaced before use, not handed to a run to fail
+            check=ConnectionPool.check_connection,
             open=False,
             name=f"calsync-{schema}",
         )

@@ -11,7 +11,10 @@ its statements and its schema version.
   newer than it reads.
 * **Counting.** :attr:`PostgresConnection.queries` counts statements sent (not ``BEGIN`` /
   ``COMMIT``), so tests can pin what a run costs.
-* ``psycopg.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only.
+* ``psycopg.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only:
+  :class:`~calsync.errors.StateUnavailable` unless PostgreSQL blamed the statement's data (an
+  integrity or data error), since a lost connection, a full disk, an exhausted pool or a
+  transaction already aborted fail every write alike.
 
 Needs the ``server`` extra (psycopg, psycopg_pool).
 """
@@ -25,7 +28,7 @@ from typing import Any, ClassVar, LiteralString
 
 import psycopg
 
-from calsync.errors import SchemaVersionError, StateError
+from calsync.errors import SchemaVersionError, StateError, StateUnavailable
 from calsync.server.database import Database
 from calsync.state.postgres_schema import SCHEMA_VERSION, migrate_schema, schema_version
 
@@ -87,7 +90,9 @@ class PostgresConnection:
         try:
             yield
         except psycopg.Error as exc:
-            raise StateError(f"state store (PostgreSQL, {self.database.schema}): {exc}") from exc
+            message = f"state store (PostgreSQL, {self.database.schema}): {exc}"
+            one_write = isinstance(exc, psycopg.IntegrityError | psycopg.DataError)
+            raise (StateError if one_write else StateUnavailable)(message) from exc
 
     def _execute(self, sql: LiteralString, params: Params) -> tuple[int, list[Any]]:
         """Run one statement in the thread's transaction, or alone; its row count and rows."""

@@ -9,7 +9,10 @@ transactions and its schema.
   transaction needs none, since a failing statement undoes only itself.
 * The ``meta`` table records the schema version; the migrations between versions are in
   :mod:`calsync.state.sqlite_schema`. A file written by a newer calsync is refused.
-* ``sqlite3.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only.
+* ``sqlite3.Error`` becomes :class:`~calsync.errors.StateError` in ``_translated`` only:
+  :class:`~calsync.errors.StateUnavailable` unless SQLite blamed the statement's own data (a
+  constraint, a value too big or of the wrong type), since a full disk, an I/O error, a file
+  locked beyond the timeout or a damaged file fail every write alike.
 """
 
 from __future__ import annotations
@@ -22,12 +25,22 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import ClassVar
 
-from calsync.errors import SchemaVersionError, StateError
+from calsync.errors import SchemaVersionError, StateError, StateUnavailable
 from calsync.state.sqlite_schema import MIGRATIONS, Migration, enable_wal, stored_version
 
 __all__ = ["SqliteConnection"]
 
 logger = logging.getLogger(__name__)
+
+#: SQLite's primary result codes that blame one statement's data, not the store
+_ONE_WRITE = frozenset(
+    (
+        sqlite3.SQLITE_CONSTRAINT,
+        sqlite3.SQLITE_TOOBIG,
+        sqlite3.SQLITE_MISMATCH,
+        sqlite3.SQLITE_RANGE,
+    )
+)
 
 
 class SqliteConnection:
@@ -41,6 +54,7 @@ class SqliteConnection:
         self._path = os.fspath(path)
         self._lock = threading.RLock()
         self._depth = 0  # how many transactions are open, nested
+        self._closed = False
         with self._translated():
             self._conn = sqlite3.connect(
                 self._path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -55,6 +69,7 @@ class SqliteConnection:
     def close(self) -> None:
         """Close the connection; an open transaction is rolled back."""
         with self._lock, self._translated():
+            self._closed = True
             self._conn.close()
 
     @contextmanager
@@ -89,7 +104,9 @@ class SqliteConnection:
         try:
             yield
         except sqlite3.Error as exc:
-            raise StateError(f"state store {self._path!r}: {exc}") from exc
+            message = f"state store {self._path!r}: {exc}"
+            one_write = _one_write(exc) and not self._closed
+            raise (StateError if one_write else StateUnavailable)(message) from exc
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -119,7 +136,7 @@ class SqliteConnection:
         commit each later statement by itself, breaking the transaction's all-or-nothing.
         """
         if not self._conn.in_transaction:
-            raise StateError(
+            raise StateUnavailable(
                 f"state store {self._path!r}: the transaction was rolled back by an earlier error"
             )
 
@@ -131,6 +148,7 @@ class SqliteConnection:
             self._conn.execute(f"SAVEPOINT nested_{self._depth}")
 
     def _end(self) -> None:
+        self._ensure_transaction_alive()  # (else COMMIT would say only "no transaction")
         if self._depth == 1:
             self._conn.execute("COMMIT")
         else:
@@ -176,3 +194,13 @@ class SqliteConnection:
         """The file's schema version; 0 for a file without calsync's tables."""
         with self._reading() as conn:
             return stored_version(conn, self._path)
+
+
+def _one_write(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` concerns one statement's data rather than the store: by SQLite's
+    result code, or, for errors the ``sqlite3`` module raises itself (binding a value), by
+    their class."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _ONE_WRITE
+    return isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError | sqlite3.ProgrammingError)
