@@ -5,7 +5,9 @@ new one that copies everything, ``extendedProperties.private`` included — so t
 claim one host item. The original keeps the marker: it is the one with the engine's
 deterministic id for the marker, or else the series that starts first (a split-off copy always
 starts later). The copy must lose the marker and become Google's own event:
-:func:`repair_split_markers` does that as the listing is read.
+:func:`repair_split_markers` does that as the listing is read, on the copy's master and on each
+of its edited instances (an exception keeps its own copy of the marker when the master loses
+it), once: a later listing that meets the copy again finds nothing left to write.
 
 Single (non-recurring) events that share a marker are never treated as copies: only a split
 makes a copy, and a split always makes a series.
@@ -24,13 +26,16 @@ from attrs import frozen
 from calsync.backends import RemoteEvent
 from calsync.errors import CalsyncError
 from calsync.google.calls import PATCH_COST, Caller
-from calsync.google.markers import marker_properties
+from calsync.google.markers import MARKER_ITEM, MARKER_PROFILE, marker_properties
 from calsync.ids import event_id_for
 from calsync.model import Marker
 
 __all__ = ["SplitCopy", "find_split_copies", "repair_split_markers"]
 
 logger = logging.getLogger(__name__)
+
+#: Page size of the listing that finds what carries a copied marker (Google's maximum).
+LIST_PAGE = 2500
 
 
 @frozen
@@ -106,16 +111,64 @@ def _strip_marker(
     events_resource: Any, caller: Caller, calendar_id: str, copy: SplitCopy, warnings: list[str]
 ) -> bool:
     root, keeper = copy.root, copy.keeper
-    body = {"extendedProperties": marker_properties(None)}
-    request = events_resource.patch(
-        calendarId=calendar_id, eventId=root, body=body, sendUpdates="none"
-    )
     try:
-        caller.execute(request, cost=PATCH_COST)
+        marked = _marked_parts(events_resource, caller, calendar_id, copy)
+        for event_id in marked:
+            request = events_resource.patch(
+                calendarId=calendar_id,
+                eventId=event_id,
+                body={"extendedProperties": marker_properties(None)},
+                sendUpdates="none",
+            )
+            caller.execute(request, cost=PATCH_COST)
     except CalsyncError as exc:
         warnings.append(f"event {root} carries the marker of event {keeper}: {exc}")
         return False
+    if not marked:
+        logger.debug("event %s, split off event %s, no longer carries its marker", root, keeper)
+        return True
     message = f"event {root} was split off event {keeper} in Google; it is now its own event"
     logger.info("%s", message)
     warnings.append(message)
     return True
+
+
+def _marked_parts(
+    events_resource: Any, caller: Caller, calendar_id: str, copy: SplitCopy
+) -> list[str]:
+    """The ids of the copy's master and of its edited instances that still carry the marker.
+
+    An edited instance (an exception) holds its own ``extendedProperties``: taking the marker
+    off the master leaves it there, and a listing of instances cannot tell an exception from an
+    instance the master makes (patching one of those would make it an exception). A listing
+    without ``singleEvents`` returns masters and exceptions only, all of them, whatever their
+    time, so one listing filtered by the marker finds exactly what is left to repair; when a
+    repair already ran it finds nothing and nothing is written again.
+    """
+    request = events_resource.list(
+        calendarId=calendar_id,
+        privateExtendedProperty=f"{MARKER_ITEM}={copy.marker.host_id}",
+        maxResults=LIST_PAGE,
+    )
+    masters: list[str] = []
+    exceptions: list[str] = []
+    while request is not None:
+        page = caller.execute(request)
+        for data in page.get("items", []):
+            if not _carries(data, copy.marker):
+                continue
+            if data.get("id") == copy.root:
+                masters.append(copy.root)
+            elif data.get("recurringEventId") == copy.root:
+                exceptions.append(str(data["id"]))
+        request = events_resource.list_next(request, page)
+    return masters + exceptions
+
+
+def _carries(data: Any, marker: Marker) -> bool:
+    private = (data.get("extendedProperties") or {}).get("private") or {}
+    return bool(
+        data.get("status") != "cancelled"
+        and private.get(MARKER_PROFILE) == marker.namespace
+        and private.get(MARKER_ITEM) == marker.host_id
+    )
