@@ -182,3 +182,83 @@ def test_many_contacts_go_out_in_batches_of_up_to_200_creates(
     methods = w.google.stats()["methods"]
     assert methods["people.people.batchCreateContacts"] == 3  # 200 + 200 + 50
     assert "people.people.createContact" not in methods
+
+
+def _person(w: Any, resource_name: str) -> dict[str, Any]:
+    person: dict[str, Any] = w.google.account(w.token).contacts[resource_name]
+    return person
+
+
+def test_a_studio_edit_keeps_what_the_google_user_added_to_the_contact(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    w = synced_world(world, studio, "Ann", "Bea")  # contacts out only: the studio rules
+    [ann] = [k for k, p in w.group_members().items() if marker_of(p)[MARKER_ITEM] == "c1"]
+    people = w.contacts_user.service.people()
+    fields = "names,organizations,addresses,emailAddresses,phoneNumbers,metadata"
+    current = people.get(resourceName=ann, personFields=fields).execute()
+    first = current["names"][0]
+    extra = {
+        "etag": current["etag"],
+        "names": [{**first, "middleName": "Marie", "honorificPrefix": "Dr"}],
+        "organizations": [{"name": "Acme", "title": "Head of Photography"}],
+        "addresses": [{"streetAddress": "1 High St", "extendedAddress": "Flat 3"}],
+    }
+    people.updateContact(
+        resourceName=ann, updatePersonFields="names,organizations,addresses", body=extra
+    ).execute()
+    w.sync()  # the studio's own organisation and address come back over Google's
+    w.clients.edit(studio.user, "c1", phones=(Phone("+44 20 7946 9999"),))
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    after = _person(w, ann)
+    assert [p["value"] for p in after["phoneNumbers"]] == ["+44 20 7946 9999"]
+    [name] = after["names"]
+    assert (name["givenName"], name["middleName"]) == ("Ann", "Marie")
+    assert name["honorificPrefix"] == "Dr"
+    assert w.sync().writes == 0
+
+
+def test_a_contact_named_in_one_line_in_google_comes_in_with_that_name_and_keeps_it(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    w = synced_world(world, studio, "Ann", inbound_contacts=True)
+    [group] = {m for p in w.group_members().values() for m in person_groups_of(p)} - {
+        "contactGroups/myContacts"
+    }
+    made = (
+        w.contacts_user.service.people()
+        .createContact(
+            personFields="names",
+            body={
+                "names": [{"unstructuredName": "Dr. Who"}],
+                "memberships": [
+                    {"contactGroupMembership": {"contactGroupResourceName": name}}
+                    for name in ("contactGroups/myContacts", group)
+                ],
+            },
+        )
+        .execute()
+    )
+    w.sync()
+    [who] = [c for c in w.clients.contacts(studio.user).values() if c.id != "c1"]
+    assert who.fields.given_name == "Dr. Who"
+    w.clients.edit(studio.user, who.id, phones=(Phone("+44 20 7946 1234"),))
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    after = _person(w, made["resourceName"])
+    assert after["names"][0]["unstructuredName"] == "Dr. Who"
+    assert [p["value"] for p in after["phoneNumbers"]] == ["+44 20 7946 1234"]
+    assert w.sync().writes == 0
+
+
+def person_groups_of(person: dict[str, Any]) -> list[str]:
+    return [
+        m["contactGroupMembership"]["contactGroupResourceName"]
+        for m in person.get("memberships", [])
+        if "contactGroupMembership" in m
+    ]

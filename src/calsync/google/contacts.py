@@ -31,6 +31,7 @@ from functools import cached_property
 from typing import Any
 
 import tenacity
+from attrs import frozen
 
 from calsync.backends import (
     ContactsBackend,
@@ -60,8 +61,10 @@ from calsync.google.retry import default_retrying
 from calsync.google.services import resource
 from calsync.google.translate import (
     PERSON_FIELDS,
+    SYNCED_PERSON_FIELDS,
     Skipped,
     contact_from_json,
+    merged_person_fields,
     person_body,
     person_groups,
 )
@@ -101,7 +104,7 @@ class GoogleContactsBackend(ContactsBackend):
         self.batch_size = max(1, min(batch_size, BATCH_MUTATE_MAX, self.caller.pacer.burst))
         self.page_size = page_size
         #: the last state read or written of each contact (for merging updates)
-        self._known: dict[str, wire.Person] = {}
+        self._known: dict[str, Known] = {}
         self._group: str | None = None
 
     # -- the client's resources, each built once (building one parses its whole discovery
@@ -209,7 +212,7 @@ class GoogleContactsBackend(ContactsBackend):
             if contact.deleted:
                 self._known.pop(contact.id, None)
             else:
-                self._known[contact.id] = wire.structure(data, wire.Person)
+                self._known[contact.id] = Known.of(data)
         return contact
 
     def get_contact(self, contact_id: str) -> RemoteContact | None:
@@ -267,21 +270,23 @@ class GoogleContactsBackend(ContactsBackend):
         *,
         fetch: bool = True,
     ) -> dict[str, Any]:
-        """The body of an update that keeps the contact's other groups and other clients'
-        ``clientData`` (from the remembered contact, or a fresh read when ``fetch``).
+        """The body of an update, merged into the contact as Google holds it (the remembered
+        contact, or a fresh read when ``fetch``): it keeps the contact's other groups, other
+        clients' ``clientData``, and what the user entered in the synced fields that calsync
+        does not model (:func:`~calsync.google.translate.merged_person_fields`).
 
         Raises:
             PreconditionFailed: the contact changed since ``etag``.
             NotFound: the contact does not exist.
         """
         current = self._current(contact_id, etag, fetch)
-        groups = person_groups(current)
+        groups = person_groups(current.person)
         if group_id not in groups:
             groups.append(group_id)
-        entries = current.client_data or []
+        entries = current.person.client_data or []
         if marker is not None:
             entries = [e for e in entries if not _is_marker(e)]
-        return person_body(
+        body = person_body(
             fields,
             marker=marker,
             groups=groups,
@@ -289,14 +294,16 @@ class GoogleContactsBackend(ContactsBackend):
             resource_name=contact_id,
             etag=etag,
         )
+        body.update(merged_person_fields(current.synced, fields))
+        return body
 
-    def _current(self, contact_id: str, etag: str, fetch: bool) -> wire.Person:
+    def _current(self, contact_id: str, etag: str, fetch: bool) -> Known:
         known = self._known.get(contact_id)
-        if known is None or (known.etag != etag and fetch):
+        if known is None or (known.person.etag != etag and fetch):
             request = self.people.get(resourceName=contact_id, personFields=PERSON_FIELDS)
-            known = wire.structure(self.caller.execute(request), wire.Person)
+            known = Known.of(self.caller.execute(request))
             self._known[contact_id] = known
-        if known.etag != etag:
+        if known.person.etag != etag:
             raise PreconditionFailed(
                 f"contact {contact_id} changed in Google since it was read",
                 status=400,
@@ -351,11 +358,25 @@ class GoogleContactsBackend(ContactsBackend):
     def is_known(self, contact_id: str, etag: str) -> bool:
         """Whether the contact is remembered as it is at ``etag``."""
         known = self._known.get(contact_id)
-        return known is not None and known.etag == etag
+        return known is not None and known.person.etag == etag
 
     def read(self, data: Any) -> RemoteContact:
         """A person Google returned, as a contact (remembered)."""
         return self._read(data)
+
+
+@frozen
+class Known:
+    """A contact as last read or written: the person, and its synced fields as Google sent
+    them (an update is merged into those)."""
+
+    person: wire.Person
+    synced: dict[str, Any]
+
+    @classmethod
+    def of(cls, data: Any) -> Known:
+        synced = {key: data[key] for key in SYNCED_PERSON_FIELDS if key in data}
+        return cls(wire.structure(data, wire.Person), synced)
 
 
 def _is_marker(entry: wire.ClientData) -> bool:

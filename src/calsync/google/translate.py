@@ -18,7 +18,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -64,6 +64,7 @@ __all__ = [
     "event_from_json",
     "event_marker",
     "marker_properties",
+    "merged_person_fields",
     "other_client_data",
     "parse_time",
     "person_body",
@@ -296,28 +297,139 @@ def _contact_fields(person: wire.Person) -> ContactFields:
     name = _first(person.names) or wire.Name()
     organization = _first(person.organizations) or wire.Organization()
     biography = _first(person.biographies) or wire.Biography()
-    phones = [Phone(p.value, p.type or "mobile") for p in person.phone_numbers or () if p.value]
-    emails = [Email(e.value, e.type or "home") for e in person.email_addresses or () if e.value]
-    addresses = [
-        PostalAddress(
-            a.street_address or "",
-            a.city or "",
-            a.region or "",
-            a.postal_code or "",
-            a.country or "",
-            a.type or "home",
-        )
-        for a in person.addresses or ()
-    ]
+    given = name.given_name or ("" if name.family_name else name.unstructured_name or "")
     return ContactFields(
-        given_name=name.given_name or "",
+        given_name=given,
         family_name=name.family_name or "",
         organization=organization.name or "",
-        phones=phones,
-        emails=emails,
-        addresses=addresses,
+        phones=[p for p in map(_phone, person.phone_numbers or ()) if p is not None],
+        emails=[e for e in map(_email, person.email_addresses or ()) if e is not None],
+        addresses=[_address(a) for a in person.addresses or ()],
         notes=biography.value or "",
     )
+
+
+def _phone(entry: wire.PhoneNumber) -> Phone | None:
+    return Phone(entry.value, entry.type or "mobile") if entry.value else None
+
+
+def _email(entry: wire.EmailAddress) -> Email | None:
+    return Email(entry.value, entry.type or "home") if entry.value else None
+
+
+def _address(entry: wire.Address) -> PostalAddress:
+    return PostalAddress(
+        entry.street_address or "",
+        entry.city or "",
+        entry.region or "",
+        entry.postal_code or "",
+        entry.country or "",
+        entry.type or "home",
+    )
+
+
+# -- merging an update into the person as Google holds it ----------------------------------
+
+#: Name keys Google derives from the others: dropped from a name calsync changes.
+_DERIVED_NAME_KEYS = ("displayName", "displayNameLastFirst", "unstructuredName")
+
+
+def merged_person_fields(synced: dict[str, Any], fields: ContactFields) -> dict[str, Any]:
+    """The synced person fields of an update to ``fields``, merged into ``synced`` (those
+    fields as Google last sent them), as People asks ("merge their updates into the latest
+    person"): an update replaces each field it names whole, so what the Google user entered
+    there that calsync does not model would otherwise be lost.
+
+    * A field whose value calsync reads as unchanged is sent back as Google sent it (a middle
+      name, a job title, a flat number, a second organisation, an unstructured name).
+    * A changed name, organisation or note keeps the other parts of its entry (a middle name,
+      a prefix, a job title) and the other entries; a name drops what Google derives from it.
+    * Changed phones, emails and addresses keep, entry by entry, those calsync reads as
+      unchanged (with their display name, formatting, extended address, PO box); a changed
+      address is written whole, since its old flat number belongs to the old address.
+    """
+    person = wire.structure(synced, wire.Person)
+    read = _contact_fields(person)
+    merged: dict[str, Any] = {}
+    names = list(synced.get("names") or ())
+    if (read.given_name, read.family_name) == (fields.given_name, fields.family_name):
+        merged["names"] = names
+    else:
+        old = names[0] if names else {}
+        first = {key: value for key, value in old.items() if key not in _DERIVED_NAME_KEYS}
+        merged["names"] = _with_first(
+            first, names[1:], givenName=fields.given_name, familyName=fields.family_name
+        )
+    for key, changed, values in (
+        ("organizations", read.organization != fields.organization, {"name": fields.organization}),
+        ("biographies", read.notes != fields.notes, {"value": fields.notes}),
+    ):
+        entries = list(synced.get(key) or ())
+        if not changed:
+            merged[key] = entries
+            continue
+        first = dict(entries[0]) if entries else {}
+        if key == "biographies":
+            first["contentType"] = "TEXT_PLAIN"
+        merged[key] = _with_first(first, entries[1:], **values)
+    body = wire.unstructure(
+        wire.Person(
+            phone_numbers=[wire.PhoneNumber(p.number, p.label) for p in fields.phones],
+            email_addresses=[wire.EmailAddress(e.address, e.label) for e in fields.emails],
+            addresses=_wire_addresses(fields.addresses),
+        )
+    )
+    for key, reader, wanted in (
+        ("phoneNumbers", lambda e: _phone(wire.structure(e, wire.PhoneNumber)), fields.phones),
+        ("emailAddresses", lambda e: _email(wire.structure(e, wire.EmailAddress)), fields.emails),
+        ("addresses", lambda e: _address(wire.structure(e, wire.Address)), fields.addresses),
+    ):
+        merged[key] = _kept_entries(synced.get(key) or [], reader, wanted, body.get(key) or [])
+    return merged
+
+
+def _with_first(first: dict[str, Any], rest: list[Any], **values: str) -> list[Any]:
+    """``first`` with ``values`` set (an empty one removed), before ``rest``. When nothing
+    but its metadata remains of ``first``, it is left out, and so are the entries of
+    ``rest`` that would then be read as the value removed."""
+    for key, value in values.items():
+        if value:
+            first[key] = value
+        else:
+            first.pop(key, None)
+    if set(first) - {"metadata", "contentType"}:
+        return [first, *rest]
+    return [entry for entry in rest if not any(entry.get(key) for key in values)]
+
+
+def _kept_entries(
+    synced: list[Any], reader: Callable[[Any], object], wanted: tuple[Any, ...], fresh: list[Any]
+) -> list[Any]:
+    """The entries for ``wanted`` (model values, with ``fresh`` their new JSON), each taken
+    from ``synced`` as Google sent it when one there reads as that value."""
+    read = [reader(entry) for entry in synced]
+    if [value for value in read if value is not None] == list(wanted):
+        return list(synced)  # unchanged: as Google sent it, entries calsync skips included
+    unused = list(zip(read, synced, strict=True))
+    kept = []
+    for value, entry in zip(wanted, fresh, strict=True):
+        match = next((i for i, (known, _) in enumerate(unused) if known == value), None)
+        kept.append(entry if match is None else unused.pop(match)[1])
+    return kept
+
+
+def _wire_addresses(addresses: Iterable[PostalAddress]) -> list[wire.Address]:
+    return [
+        wire.Address(
+            a.street or None,
+            a.city or None,
+            a.region or None,
+            a.postal_code or None,
+            a.country or None,
+            a.label,
+        )
+        for a in addresses
+    ]
 
 
 def person_body(
@@ -357,17 +469,7 @@ def person_body(
         organizations=[wire.Organization(fields.organization)] if fields.organization else [],
         phone_numbers=[wire.PhoneNumber(p.number, p.label) for p in fields.phones],
         email_addresses=[wire.EmailAddress(e.address, e.label) for e in fields.emails],
-        addresses=[
-            wire.Address(
-                a.street or None,
-                a.city or None,
-                a.region or None,
-                a.postal_code or None,
-                a.country or None,
-                a.label,
-            )
-            for a in fields.addresses
-        ],
+        addresses=_wire_addresses(fields.addresses),
         biographies=[wire.Biography(fields.notes, "TEXT_PLAIN")] if fields.notes else [],
         memberships=memberships,
         client_data=client_data,

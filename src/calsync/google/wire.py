@@ -118,6 +118,7 @@ class PersonMetadata:
 class Name:
     given_name: str | None = None
     family_name: str | None = None
+    unstructured_name: str | None = None  # (read only: a name given as one line)
 
 
 @define
