@@ -38,11 +38,14 @@ OAuth client and token store (or an emulator), SMTP settings and the processor's
     sender = "sync@studio.example"
     ca_file = "studio-ca.pem"                 # optional: a private CA to trust
 
-Every mistake is a :class:`~calsync.errors.ConfigurationError` naming the key.
+Every mistake, an unknown or misspelled key or section included, is a
+:class:`~calsync.errors.ConfigurationError` naming the key. ``state`` defaults to
+``calsync.sqlite3`` next to the file.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import sys
@@ -67,6 +70,30 @@ from calsync.state import SqliteStateStore, StateStore
 from calsync.tokens import SqliteTokenStore, TokenStore
 
 __all__ = ["Config", "GoogleSettings", "Host", "ServerSettings", "google_connector"]
+
+#: The keys of each section (``""``: the top level); ``[host_options]`` belongs to the host.
+_KNOWN_KEYS: Mapping[str, frozenset[str]] = {
+    "": frozenset(
+        {"state", "host", "host_path", "host_options", "google", "server", "processor", "smtp"}
+    ),
+    "google": frozenset(
+        {
+            "client_secrets",
+            "client_id",
+            "client_secret",
+            "tokens",
+            "base_url",
+            "calls_per_minute",
+            "skip_event_types",
+            "encrypt_tokens",
+        }
+    ),
+    "server": frozenset({"database", "schema", "tenant", "redis"}),
+    "processor": frozenset({"interval", "jitter", "workers", "remind_every_hours"}),
+    "smtp": frozenset(
+        {"host", "port", "security", "username", "password_env", "sender", "ca_file"}
+    ),
+}
 
 
 @frozen
@@ -137,6 +164,7 @@ class Config:
             raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{path} is not valid TOML: {exc}") from exc
+        _check_known_keys(data)
         base = path.parent
         processor = _table(data, "processor")
         return cls(
@@ -210,7 +238,7 @@ class Config:
         """Import and call the host factory.
 
         Raises:
-            ConfigurationError: the factory cannot be found or returns something else.
+            ConfigurationError: the factory cannot be found, raises, or returns something else.
         """
         if self.host_path is not None and str(self.host_path) not in sys.path:
             sys.path.insert(0, str(self.host_path))
@@ -219,7 +247,12 @@ class Config:
             factory = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError) as exc:
             raise ConfigurationError(f"host = {self.host!r}: {exc}") from exc
-        host = factory(dict(self.host_options, config_dir=str(self.path.parent)))
+        try:
+            host = factory(dict(self.host_options, config_dir=str(self.path.parent)))
+        except Exception as exc:  # the host's own code: whatever it raises, the host is unusable
+            raise ConfigurationError(
+                f"host factory {self.host!r} failed: {type(exc).__name__}: {exc}"
+            ) from exc
         if not isinstance(host, Host):
             raise ConfigurationError(f"host = {self.host!r} returned {type(host).__name__}")
         return host
@@ -227,6 +260,23 @@ class Config:
     def notifier(self) -> EmailNotifier | None:
         """The email notifier, when SMTP is configured."""
         return EmailNotifier(self.smtp) if self.smtp is not None else None
+
+
+def _check_known_keys(data: Mapping[str, Any]) -> None:
+    for section, known in _KNOWN_KEYS.items():
+        for key, value in (_table(data, section) if section else data).items():
+            if key not in known:
+                raise ConfigurationError(_unknown(section, key, known, isinstance(value, dict)))
+
+
+def _unknown(section: str, key: str, known: frozenset[str], is_table: bool) -> str:
+    """``unknown key 'stat' (did you mean 'state'?)``, ``unknown section [procesor] …``."""
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    if is_table and not section:
+        message = f"unknown section [{key}]"
+        return f"{message} (did you mean [{close[0]}]?)" if close else message
+    message = f"[{section}] unknown key {key!r}" if section else f"unknown key {key!r}"
+    return f"{message} (did you mean {close[0]!r}?)" if close else message
 
 
 def _required(data: Mapping[str, Any], key: str) -> str:
