@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calsync import AllDay, ItemKind, Side
+from calsync.google.calendar import GONE_ANSWERS
 from calsync.google.translate import MARKER_ITEM, MARKER_PROFILE, event_body
 from calsync.ids import event_id_for
 from calsync.model import Channel, EventFields, Marker, Timed
@@ -290,6 +291,42 @@ def test_a_deleted_calendar_drops_the_mapping_and_a_new_calendar_starts_over(
     assert restarted.ok, restarted.summary()
     assert restarted.count(Side.REMOTE, "created") == 2
     assert len(w.events()) == 2
+
+
+@pytest.mark.parametrize("answers", [1, GONE_ANSWERS])
+def test_not_found_answers_for_a_calendar_that_is_there_fail_the_run_and_forget_nothing(
+    world: MakeWorld, studio: StudioBuilders, answers: int
+) -> None:
+    w = world(contacts=False)
+    w.schedule.add(studio.user, studio.session("s1"))
+    w.sync()
+    # Google's 404 may be propagation noise: the listing and the first asks answer it
+    w.google.inject_fault(404, "notFound", api_method="calendar.events.list", count=answers)
+
+    report = w.sync()
+
+    assert not report.calendar_gone
+    assert "'not found' for calendar" in (report.fatal or "")
+    assert list(w.store.mappings("studio.u7", Channel.CALENDAR)) == ["s1"]
+    again = w.sync()
+    assert (again.ok, again.writes) == (True, 0)
+
+
+def test_a_calendar_answering_not_found_every_time_asked_is_gone(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    w = world(contacts=False)
+    w.schedule.add(studio.user, studio.session("s1"))
+    w.sync()
+    w.google.inject_fault(
+        404, "notFound", api_method="calendar.events.list", count=1 + GONE_ANSWERS
+    )
+    w.google.reset_stats()
+
+    report = w.sync()
+
+    assert report.calendar_gone
+    assert w.google.stats()["methods"]["calendar.events.list"] == 1 + GONE_ANSWERS
 
 
 def test_a_dry_run_over_a_split_series_reports_the_repair_without_writing_it(

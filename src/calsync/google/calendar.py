@@ -51,6 +51,7 @@ from calsync.errors import (
     CalendarGone,
     NotFound,
     SyncTokenExpired,
+    TransientError,
 )
 from calsync.google import wire
 from calsync.google.calendar_batches import EventBatches
@@ -70,6 +71,9 @@ logger = logging.getLogger(__name__)
 
 #: Google's special events, which are not appointments: left out of listings by default.
 DEFAULT_SKIPPED_EVENT_TYPES = SPECIAL_EVENT_TYPES
+
+#: How many "not found" answers in a row, for the calendar itself, make it gone.
+GONE_ANSWERS = 3
 
 
 @frozen
@@ -277,20 +281,38 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         return event
 
     def _calendar_call(self, calendar_id: str, request: Any) -> Any:
+        """Send a request about the calendar itself: a "not found" is :class:`CalendarGone`
+        once confirmed, else a :class:`TransientError` (the run fails, nothing is forgotten,
+        and the next run asks again)."""
         try:
             return self.caller.execute(request)
         except CalendarGone:
             raise
         except NotFound as exc:
-            raise CalendarGone(
-                f"calendar {calendar_id} no longer exists", status=exc.status, reason=exc.reason
+            self._check_calendar(calendar_id)
+            raise TransientError(
+                f"Google answered 'not found' for calendar {calendar_id}, which is still there",
+                status=exc.status,
+                reason=exc.reason,
             ) from exc
 
     def _check_calendar(self, calendar_id: str) -> None:
-        """Raise :class:`CalendarGone` when the calendar itself is missing (one small list
-        call, which the events scope allows, unlike ``calendars.get``)."""
+        """Raise :class:`CalendarGone` when the calendar itself is missing: it answers "not
+        found" :data:`GONE_ANSWERS` times in a row, asked with the retry policy's waits
+        between (Google's 404 may be propagation noise, and a calendar taken for gone costs
+        the user their choice of calendar). One small list call each, which the events scope
+        allows, unlike ``calendars.get``."""
+        asking = self.caller.retrying.copy(
+            retry=tenacity.retry_if_exception_type(NotFound),
+            stop=tenacity.stop_after_attempt(GONE_ANSWERS),
+        )
         request = self.events.list(calendarId=calendar_id, maxResults=1)
-        self._calendar_call(calendar_id, request)
+        try:
+            asking(self.caller.execute, request)
+        except NotFound as exc:
+            raise CalendarGone(
+                f"calendar {calendar_id} no longer exists", status=exc.status, reason=exc.reason
+            ) from exc
 
     # -- single writes -------------------------------------------------------------------
 
