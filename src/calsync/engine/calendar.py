@@ -41,6 +41,7 @@ from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import HostWrite, RunContext, digest
 from calsync.engine.fields import decode_base
 from calsync.engine.plans import PlanRules
+from calsync.engine.reads import answer_of, listing_of
 from calsync.engine.records import HostRecord, RemoteRecord
 from calsync.errors import CalendarGone, CalsyncError
 from calsync.ids import event_id_for
@@ -178,7 +179,7 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         return self.source.changes_since(self.user_id, cursor)
 
     def host_listing(self) -> Iterable[ScheduleItem | Unreadable]:
-        return self.source.list_items(self.user_id, self.window)
+        return listing_of(self.source.list_items(self.user_id, self.window), "list_items")
 
     def host_items(self, host_ids: Sequence[str]) -> Mapping[str, ScheduleItem | Unreadable]:
         return self.source.get_items(self.user_id, host_ids)
@@ -269,12 +270,12 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
 
     def create_host(self, action: CreateHost[EventFields]) -> HostWrite[EventFields]:
         item = self.source.create_unlinked(self.user_id, action.fields, action.remote_id)
-        return self._host_write(item, action.fields)
+        return self._host_write(answer_of(item, ScheduleItem, "create_unlinked"), action.fields)
 
     def update_host(self, action: Update[EventFields]) -> HostWrite[EventFields]:
         update = ItemUpdate(action.fields, action.to_host)
         item = self.source.update_item(self.user_id, action.host_id, update)
-        return self._host_write(item, action.fields)
+        return self._host_write(answer_of(item, ScheduleItem, "update_item"), action.fields)
 
     def delete_host(self, action: DeleteHost) -> None:
         self.source.delete_item(self.user_id, action.host_id)

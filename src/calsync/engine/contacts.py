@@ -34,6 +34,7 @@ from calsync.engine.actions import (
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import HostWrite, RunContext, digest
 from calsync.engine.plans import PlanRules
+from calsync.engine.reads import answer_of, listing_of
 from calsync.engine.records import HostRecord, RemoteRecord
 from calsync.errors import NotFound
 from calsync.ids import creation_token
@@ -114,7 +115,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         return self.source.changes_since(self.user_id, self.group, cursor)
 
     def host_listing(self) -> Iterable[Contact | Unreadable]:
-        return self.source.list_group(self.user_id, self.group)
+        return listing_of(self.source.list_group(self.user_id, self.group), "list_group")
 
     def host_items(self, host_ids: Sequence[str]) -> Mapping[str, Contact | Unreadable]:
         found: dict[str, Contact | Unreadable] = {}
@@ -204,12 +205,12 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         contact = self.source.create_contact(
             self.user_id, self.group, action.fields, action.remote_id
         )
-        return self._host_write(contact, action.fields)
+        return self._host_write(answer_of(contact, Contact, "create_contact"), action.fields)
 
     def update_host(self, action: Update[ContactFields]) -> HostWrite[ContactFields]:
         update = ContactUpdate(action.fields, action.to_host)
         contact = self.source.update_contact(self.user_id, action.host_id, update)
-        return self._host_write(contact, action.fields)
+        return self._host_write(answer_of(contact, Contact, "update_contact"), action.fields)
 
     def delete_host(self, action: DeleteHost) -> None:
         self.source.remove_from_group(self.user_id, self.group, action.host_id)

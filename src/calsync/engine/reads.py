@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from calsync.engine.channel_spec import ChannelSpec
 from calsync.engine.context import FATAL, H, HostRead, MappingLoader, R, RunContext, whole
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import ItemError
-from calsync.errors import BackendError
-from calsync.model import MAX_MARKER_ID, Channel, whole_characters
+from calsync.errors import BackendError, SourceError
+from calsync.model import MAX_MARKER_ID, Channel, Contact, ScheduleItem, whole_characters
 from calsync.sources import Unreadable
 from calsync.state.base import MappingHead
 
-__all__ = ["ChannelReads", "id_problem", "keepable_id", "shown_id", "storable_id"]
+__all__ = [
+    "ChannelReads",
+    "answer_of",
+    "id_problem",
+    "keepable_id",
+    "listing_of",
+    "shown_id",
+    "storable_id",
+]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: how much of an id calsync cannot keep a report shows
 SHOWN_ID = 60
@@ -43,24 +53,58 @@ def id_problem(record: HostRecord[F]) -> str | None:
     printable characters (no control characters, no half of a UTF-16 pair), as a marker
     calsync reads back must be. The remote id an item names (its origin) is read from the
     remote side: 1 to :data:`MAX_REMOTE_ID` printable characters."""
-    ids = (("its id", record.id), ("the id of the item it replaces", record.replaces))
-    for what, host_id in ids:
-        if host_id is not None and not keepable_id(host_id):
-            return f"{what} is not 1 to {MAX_MARKER_ID} printable characters"
-    origin = record.origin
-    if origin is not None and not keepable_id(origin, MAX_REMOTE_ID):
-        return f"the remote id it names is not 1 to {MAX_REMOTE_ID} printable characters"
+    ids = (
+        ("its id", record.id, MAX_MARKER_ID),
+        ("the id of the item it replaces", record.replaces, MAX_MARKER_ID),
+        ("the remote id it names", record.origin, MAX_REMOTE_ID),
+    )
+    for what, an_id, longest in ids:
+        if an_id is None:
+            continue
+        if not isinstance(an_id, str):
+            return f"{what} is {type(an_id).__name__}, not text"
+        if not keepable_id(an_id, longest):
+            return f"{what} is not 1 to {longest} printable characters"
     return None
 
 
 def keepable_id(an_id: str, longest: int = MAX_MARKER_ID) -> bool:
     """True when ``an_id`` can be kept: 1 to ``longest`` printable characters."""
-    return 0 < len(an_id) <= longest and an_id.isprintable()
+    return isinstance(an_id, str) and 0 < len(an_id) <= longest and an_id.isprintable()
+
+
+def answer_of(answer: object, expected: type[T], method: str) -> T:
+    """``answer``, which the host adapter's ``method`` returned, when it is an ``expected``.
+
+    Raises:
+        SourceError: it is something else (``None``, a row of the host's own), named with
+            the method that returned it.
+    """
+    if not isinstance(answer, expected):
+        raise SourceError(f"{method} returned {_named(answer)}, not the item as it now is")
+    return answer
+
+
+def listing_of(answer: Iterable[T] | None, method: str) -> Iterable[T]:
+    """``answer``, which the host adapter's ``method`` returned, when it is a listing.
+
+    Raises:
+        SourceError: it is not (``None``, a mapping, text), named with the method.
+    """
+    if not isinstance(answer, Iterable) or isinstance(answer, str | bytes | Mapping):
+        raise SourceError(f"{method} returned {_named(answer)}, not the items")
+    return answer
+
+
+def _named(answer: object) -> str:
+    return "None" if answer is None else f"a {type(answer).__name__}"
 
 
 def shown_id(host_id: str) -> str:
     """``host_id`` as a report shows it: unchanged when printable and short, else escaped
     (``bad\\x00id``) and cut."""
+    if not isinstance(host_id, str):
+        return repr(host_id)
     if keepable_id(host_id):
         return host_id
     shown = host_id[:SHOWN_ID].encode("unicode_escape", "backslashreplace").decode("ascii")
@@ -104,24 +148,68 @@ class ChannelReads(ChannelSpec[F, H, R]):
         look_up = recorded.get if recorded is not None and unchanged is not None else None
         add_unchanged = unchanged.add if unchanged is not None else None
         revision_of = self.host_revision
+        unreadable = self.unreadable
+        twice: set[str] = set()  # ids listed more than once, one of them to be sent
         for item in items:
-            if isinstance(item, Unreadable):
-                self.unreadable[item.id] = item.reason
-                continue
-            if look_up is not None and add_unchanged is not None:
-                found = look_up(item.id)
-                if found is not None and not isinstance(found, str):
-                    found = found.host_revision  # (a head)
-                if found is not None and revision_of(item) == found:
-                    add_unchanged(item.id)
+            try:
+                if isinstance(item, Unreadable):
+                    unreadable[item.id] = item.reason
                     continue
-            record = self.host_record(item)
-            problem = id_problem(record) or self.refuse(record)
+                if look_up is not None and add_unchanged is not None:
+                    found = look_up(item.id)
+                    if found is not None and not isinstance(found, str):
+                        found = found.host_revision  # (a head)
+                    if found is not None and revision_of(item) == found:
+                        add_unchanged(item.id)  # (twins here are both left alone anyway)
+                        continue
+                if item.id in records:
+                    twice.add(item.id)
+                    continue
+                record = self.host_record(item)
+                problem = id_problem(record) or self.refuse(record)
+            except Exception as exc:  # a host item of the wrong shape: that item is skipped
+                self._misshapen(item, exc)
+                continue
             if problem is not None:
-                self.unreadable[item.id] = f"it was not sent: {problem}"
+                unreadable[item.id] = f"it was not sent: {problem}"
                 continue
             records[item.id] = record
+        self._listed_twice(twice, records, unchanged)
         return records
+
+    def _misshapen(self, item: object, error: Exception) -> None:
+        an_id = getattr(item, "id", None)
+        if an_id is None and isinstance(item, dict):
+            an_id = item.get("id")
+        kind = type(item).__name__
+        if not isinstance(item, ScheduleItem | Contact):
+            reason = f"it was not sent: the host listed a {kind}, not an item"
+        else:
+            reason = f"it could not be read: {type(error).__name__}: {error}"
+        logger.warning("profile %s: host %s %r skipped: %s", self.profile_id, kind, an_id, error)
+        self.unreadable[an_id if isinstance(an_id, str) else repr(an_id)] = reason
+
+    def _listed_twice(
+        self, twice: set[str], records: dict[str, HostRecord[F]], unchanged: set[str] | None
+    ) -> None:
+        """Items listed under one id (the host's mistake), one of them changed or new: none
+        of them is sent, and their pair, if any, is left as it is, since calsync cannot tell
+        which is the item. (Twins both at the recorded revision send nothing anyway: they go
+        unnoticed until one changes.)"""
+        if unchanged is not None:
+            twice.update(records.keys() & unchanged)
+        twice.update(
+            host_id
+            for host_id in self.unreadable
+            if host_id in records or (unchanged is not None and host_id in unchanged)
+        )
+        for host_id in twice:
+            records.pop(host_id, None)
+            if unchanged is not None:
+                unchanged.discard(host_id)
+            self.unreadable[host_id] = (
+                "it was not sent: the host listed more than one item under its id"
+            )
 
     def _unreadable_warnings(self) -> list[str]:
         what = "client" if self.channel is Channel.CONTACTS else "item"
