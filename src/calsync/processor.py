@@ -223,7 +223,7 @@ class SyncProcessor(SyncTrigger):
                     why += f" (waited {wait:.0f}s)"
                 return ProfileRun(profile.id, skipped=why)
             if scheduled and self._synced_recently(profile.id):
-                return ProfileRun(profile.id, skipped="synced recently by another runner")
+                return ProfileRun(profile.id, skipped="synced moments ago")
             try:
                 outcome = self._sync(profile, confirm, held.check)
             except LeaseLost as lost:  # another runner has the profile: not the user's concern

@@ -283,7 +283,7 @@ def test_rounds_skip_a_profile_synced_moments_ago_unless_that_run_failed() -> No
 
     runs = processor.run_once()
 
-    assert runs["studio.ann"].skipped == "synced recently by another runner"
+    assert runs["studio.ann"].skipped == "synced moments ago"
     assert runs["studio.ben"].report is not None
     assert runs["studio.ben"].report.ok
 
