@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -437,11 +438,16 @@ def test_one_failing_host_write_is_reported_and_the_rest_still_sync(world: World
     assert {i.remote_id for i in world.items().values()} == {a.id, b.id}
 
 
-def test_a_dry_run_plans_but_writes_nothing(world: World) -> None:
+def test_a_dry_run_plans_but_writes_nothing(world: World, caplog: pytest.LogCaptureFixture) -> None:
     seed(world)
 
-    report = world.sync(dry_run=True)
+    with caplog.at_level(logging.INFO, logger="calsync.engine.sync"):
+        report = world.sync(dry_run=True)
 
+    assert (
+        caplog.messages[-1]
+        == "profile studio.u7 dry run: 5 actions planned, 0 held, nothing written"
+    )
     assert len(report.planned) == report.planned_total == 5
     assert world.events() == {}
     assert world.store.mappings("studio.u7", Channel.CALENDAR) == {}

@@ -123,6 +123,14 @@ class SyncEngine:
             and not report.calendar_gone
         )
         report.finished_at = self.clock()
+        if dry_run:
+            logger.info(
+                "profile %s dry run: %d actions planned, %d held, nothing written",
+                profile.id,
+                report.planned_total,
+                len(report.held),
+            )
+            return report
         logger.info(
             "profile %s synced: %d writes, %d errors, %d held",
             profile.id,
