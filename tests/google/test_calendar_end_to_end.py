@@ -3,6 +3,7 @@ with the real google-api-python-client."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -345,3 +346,24 @@ def test_a_dry_run_over_a_split_series_reports_the_repair_without_writing_it(
     assert MARKER_PROFILE in stored["extendedProperties"]["private"]
     assert any("a real run makes it its own event" in warning for warning in report.warnings)
     assert report.would["host.created"] == 4
+
+
+def test_no_email_address_reaches_the_log_at_info(
+    world: MakeWorld, studio: StudioBuilders, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = world(contacts=False)
+    w.schedule.add(studio.user, studio.session("s1"))
+    primary = w.google.account(w.token).primary.id  # the user's address
+    assert "@" in primary
+
+    with caplog.at_level(logging.INFO, logger="calsync"):
+        w.sync()
+        w.profile = type(w.profile)(w.profile.id, w.profile.user_id, primary, w.profile.options)
+        w.sync()  # a calendar switch
+        w.google.expire_sync_tokens()
+        w.sync()  # a full listing
+        w.account.calendar.create_calendar("Another", "Europe/London")
+
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert [m for m in shown if "@" in m] == []
+    assert any("calendar switched" in m for m in shown)

@@ -143,7 +143,9 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         store.forget_channel(pid, self.channel)
         store.set_paired_calendar(pid, self.calendar_id)
         self.cursors.forget()
-        logger.info("profile %s: calendar switched from %s to %s", pid, paired, self.calendar_id)
+        # (a calendar's id may be its owner's address: only at DEBUG)
+        logger.info("profile %s: calendar switched; the schedule goes to the new one", pid)
+        logger.debug("profile %s: calendar %s, then %s", pid, paired, self.calendar_id)
         return True
 
     def _clean_old_calendar(self, calendar_id: str, old: Mapping[str, MappingRow]) -> None:
@@ -209,7 +211,8 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
             self.calendar_id, self.window, cursor, read_only=self.ctx.dry_run
         )
         if listing.restarted:
-            logger.info("calendar %s listed in full: %s", self.calendar_id, listing.restarted)
+            restarted = listing.restarted
+            logger.info("profile %s: calendar listed in full: %s", self.profile_id, restarted)
         return listing
 
     def get_remote(self, remote_id: str) -> RemoteEvent | None:

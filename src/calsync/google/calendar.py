@@ -166,7 +166,8 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         """Create a dedicated (secondary) calendar owned by the user."""
         body = {"summary": summary, "timeZone": canonical_zone(time_zone)}
         data = self.caller.execute(self.calendars.insert(body=body), safe=False)
-        logger.info("created calendar %s", data.get("id"))
+        logger.info("created a calendar")
+        logger.debug("created calendar %s", data.get("id"))  # (an id may be an address)
         return _info(wire.structure(data, wire.CalendarEntry))
 
     # -- push notifications --------------------------------------------------------------
@@ -214,7 +215,8 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
                     calendar_id, {"syncToken": cursor}, complete=False, read_only=read_only
                 )
             except SyncTokenExpired as exc:
-                logger.info("sync token of %s expired (%s): listing in full", calendar_id, exc)
+                logger.info("a calendar's sync token expired (%s): listing in full", exc)
+                logger.debug("the sync token of %s expired", calendar_id)
                 restarted = f"the sync token expired ({exc.reason or exc.status})"
                 return self._listing(
                     calendar_id, _window(window), True, restarted, read_only=read_only
