@@ -126,6 +126,9 @@ def test_a_rate_limit_carries_the_servers_retry_after() -> None:
     ("raised", "expected"),
     [
         (auth_exceptions.RefreshError("invalid_grant: Token has been revoked."), AuthError),
+        (auth_exceptions.RefreshError("invalid_client: x", {"error": "invalid_client"}), AuthError),
+        (auth_exceptions.RefreshError("<html>502 Bad Gateway</html>"), TransientError),
+        (auth_exceptions.RefreshError("{}", {"error": {"code": 403}}), TransientError),
         (auth_exceptions.RefreshError("temporarily_unavailable", retryable=True), TransientError),
         (auth_exceptions.TransportError("connection refused"), TransientError),
         (ConnectionResetError(104, "reset"), TransientError),

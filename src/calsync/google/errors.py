@@ -175,12 +175,40 @@ def _simple_kind(status: int, reasons: set[str]) -> type[BackendError]:
     return BackendError
 
 
+#: OAuth's answers refusing a grant (RFC 6749, section 5.2): the user (or the host's OAuth
+#: client) must act; anything else from the token service passes.
+OAUTH_REFUSALS = frozenset(
+    {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    }
+)
+
+
 def _auth_error(exc: auth_exceptions.GoogleAuthError) -> BackendError:
     if isinstance(exc, auth_exceptions.TransportError) or exc.retryable:
         return TransientError(f"Google's token service could not be reached: {type(exc).__name__}")
     # the message of a refused refresh names the reason (invalid_grant …), never the token
-    reason = "invalid_grant" if "invalid_grant" in str(exc) else type(exc).__name__
+    reason = _oauth_error(exc)
+    if isinstance(exc, auth_exceptions.RefreshError) and reason not in OAUTH_REFUSALS:
+        # no OAuth refusal (a proxy's 502 page, a status google-auth does not retry): the
+        # service failed, the credentials were not refused
+        return TransientError(f"Google's token service failed: {reason or 'no OAuth answer'}")
+    reason = reason or type(exc).__name__
     return AuthError(f"Google refused the saved authorisation ({reason})", reason=reason)
+
+
+def _oauth_error(exc: auth_exceptions.GoogleAuthError) -> str | None:
+    """The OAuth error code a token service answered with (``invalid_grant`` …), if any."""
+    data = exc.args[1] if len(exc.args) > 1 else None
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return str(data["error"])
+    text = str(exc.args[0]) if exc.args else ""
+    return next((code for code in OAUTH_REFUSALS if text.startswith(code)), None)
 
 
 #: Failures of the connection itself: the request may or may not have reached Google.
