@@ -52,11 +52,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Celery, Task
+from redis.exceptions import RedisError
 
 from calsync import metrics
 from calsync.celery_limits import (
@@ -258,10 +260,11 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
     worker = current_worker()
     prefix = worker.setup.prefix
     retrying = False
-    worker.setup.redis.delete(again_key(prefix, profile_id))  # this run covers them
-    # a run ends by the hard time limit at the latest: should that kill it (no finally runs),
-    # the dedupe key lapses with it, and sync_due queues the profile again
-    worker.setup.redis.expire(worker.dedupe_key(profile_id), int(TIME_LIMIT) + 1)
+    with _bookkeeping("mark the run", profile_id):
+        worker.setup.redis.delete(again_key(prefix, profile_id))  # this run covers them
+        # a run ends by the hard time limit at the latest: should that kill it (no finally
+        # runs), the dedupe key lapses with it, and sync_due queues the profile again
+        worker.setup.redis.expire(worker.dedupe_key(profile_id), int(TIME_LIMIT) + 1)
     try:
         processor = worker.processor_of(profile_id)
         profile = _find(processor, profile_id) if processor is not None else None
@@ -286,14 +289,26 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
         if held and self.request.retries < (self.max_retries or 0):
             retrying = True
             countdown = _lease_left(processor, profile_id)
-            worker.setup.redis.expire(
-                worker.dedupe_key(profile_id), int(countdown + TIME_LIMIT) + 1
-            )
+            with _bookkeeping("keep the dedupe key", profile_id):
+                worker.setup.redis.expire(
+                    worker.dedupe_key(profile_id), int(countdown + TIME_LIMIT) + 1
+                )
             raise self.retry(countdown=countdown)
         return _run_summary(run)
     finally:
         if not retrying:
-            _finish(worker, profile_id)
+            with _bookkeeping("free the dedupe key", profile_id):
+                _finish(worker, profile_id)
+
+
+@contextmanager
+def _bookkeeping(what: str, profile_id: str) -> Iterator[None]:
+    """The dedupe keys are bookkeeping: Redis failing them never fails the sync (the keys
+    lapse by themselves; a change notified meanwhile waits for the next poll)."""
+    try:
+        yield
+    except RedisError as exc:
+        logger.warning("sync_profile: could not %s of %s in Redis: %s", what, profile_id, exc)
 
 
 def _finish(worker: Worker, profile_id: str) -> None:
