@@ -71,6 +71,21 @@ class TokenStore(abc.ABC):
     def delete(self, key: str) -> None:
         """Forget ``key``'s token (the user disconnected, or Google revoked it)."""
 
+    def save_refreshed(self, key: str, token: StoredToken, refreshed_from: str | None) -> bool:
+        """Save ``token``, refreshed with the refresh token ``refreshed_from``, only while
+        ``key``'s saved token still holds that refresh token; returns whether it saved.
+
+        A run refreshes the access token it loaded; meanwhile the user may have disconnected
+        Google (the row is gone: it must stay gone) or connected again (the new grant must
+        stay). The default compares and saves in two calls; a store that can do both in one
+        transaction (each of calsync's) should, so that nothing comes in between.
+        """
+        current = self.load(key)
+        if current is None or current.refresh_token != refreshed_from:
+            return False
+        self.save(key, token)
+        return True
+
 
 @runtime_checkable
 class EncryptingTokenStore(Protocol):
@@ -103,6 +118,14 @@ class MemoryTokenStore(TokenStore):
     def delete(self, key: str) -> None:
         with self._lock:
             self._tokens.pop(key, None)
+
+    def save_refreshed(self, key: str, token: StoredToken, refreshed_from: str | None) -> bool:
+        with self._lock:
+            current = self._tokens.get(key)
+            if current is None or current.refresh_token != refreshed_from:
+                return False
+            self._tokens[key] = token
+            return True
 
 
 def seal_value(cipher: TokenCipher | None, value: str | None) -> str | None:
@@ -173,20 +196,35 @@ class SqliteTokenStore(TokenStore):
         )
 
     def save(self, key: str, token: StoredToken) -> None:
-        expiry = token.expiry.isoformat() if token.expiry else None
-        saved = datetime.now(UTC).isoformat()
         with self._lock, self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO calsync_google_tokens VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    seal_value(self.cipher, token.refresh_token),
-                    seal_value(self.cipher, token.access_token),
-                    expiry,
-                    json.dumps(list(token.scopes)),
-                    saved,
-                ),
-            )
+            self._write(db, key, token)
+
+    def _write(self, db: sqlite3.Connection, key: str, token: StoredToken) -> None:
+        expiry = token.expiry.isoformat() if token.expiry else None
+        db.execute(
+            "INSERT OR REPLACE INTO calsync_google_tokens VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                seal_value(self.cipher, token.refresh_token),
+                seal_value(self.cipher, token.access_token),
+                expiry,
+                json.dumps(list(token.scopes)),
+                datetime.now(UTC).isoformat(),
+            ),
+        )
+
+    def save_refreshed(self, key: str, token: StoredToken, refreshed_from: str | None) -> bool:
+        """As :meth:`TokenStore.save_refreshed`, in one transaction holding the file's write
+        lock (another process's connect or disconnect waits for it, or it for them)."""
+        with self._lock, self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT refresh_token FROM calsync_google_tokens WHERE key = ?", (key,)
+            ).fetchone()
+            if row is None or open_value(self.cipher, row[0], key=key) != refreshed_from:
+                return False
+            self._write(db, key, token)
+            return True
 
     def delete(self, key: str) -> None:
         with self._lock, self._connect() as db:

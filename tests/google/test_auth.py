@@ -78,6 +78,24 @@ def test_a_token_store_saves_replaces_and_forgets(token_store: TokenStore) -> No
     assert token_store.load("p2") is None
 
 
+def test_a_refreshed_token_is_stored_only_over_the_row_it_was_refreshed_from(
+    token_store: TokenStore,
+) -> None:
+    token_store.save("p1", TOKEN)
+    refreshed = StoredToken(TOKEN.refresh_token, "ya29.fresh")
+
+    assert token_store.save_refreshed("p1", refreshed, TOKEN.refresh_token)
+    assert token_store.load("p1") == refreshed
+    # the user connected again meanwhile: the new grant stays
+    token_store.save("p1", StoredToken("1//new-grant", "ya29.new"))
+    assert not token_store.save_refreshed("p1", refreshed, TOKEN.refresh_token)
+    assert token_store.load("p1") == StoredToken("1//new-grant", "ya29.new")
+    # the user disconnected meanwhile: nothing comes back
+    token_store.delete("p1")
+    assert not token_store.save_refreshed("p1", refreshed, "1//new-grant")
+    assert token_store.load("p1") is None
+
+
 def test_a_sqlite_token_store_keeps_tokens_across_instances(tmp_path: Path) -> None:
     SqliteTokenStore(tmp_path / "t.sqlite3").save("p1", TOKEN)
 
@@ -110,6 +128,30 @@ def test_a_refreshed_token_is_written_back_to_the_store(
     assert (saved.refresh_token, saved.access_token != access) == (refresh, True)
     assert saved.expiry is not None
     assert saved.expiry > datetime.now(UTC)
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("meanwhile", ["disconnected", "connected again"])
+def test_a_token_refreshed_by_a_run_never_undoes_what_the_user_did_meanwhile(
+    google: GoogleEmulator, client: ClientConfig, token_store: TokenStore, meanwhile: str
+) -> None:
+    access, refresh = google.issue_tokens("ann@example.com")
+    token_store.save("p1", StoredToken(refresh, access, None, DEFAULT_SCOPES))
+    credentials = load_credentials(token_store, "p1", client)  # a run starts
+    assert credentials is not None
+    newer = StoredToken("1//the-new-grant", "ya29.new", None, DEFAULT_SCOPES)
+    if meanwhile == "disconnected":
+        token_store.delete("p1")
+    else:
+        token_store.save("p1", newer)
+    google.expire_access_tokens()
+
+    account = connect(
+        credentials, base_url=google.base_url, pacer=unpaced(), retrying=no_wait_retrying()
+    )
+    account.calendar.list_writable_calendars()  # the run refreshes its access token
+
+    assert token_store.load("p1") == (None if meanwhile == "disconnected" else newer)
 
 
 def test_no_credentials_before_the_user_connected(client: ClientConfig) -> None:

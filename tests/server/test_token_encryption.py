@@ -136,6 +136,25 @@ def test_postgres_token_store_round_trips_and_never_stores_plaintext(database: D
     assert store.load("tenant1:u1") is None
 
 
+def test_postgres_stores_a_refreshed_token_only_over_the_row_it_was_refreshed_from(
+    database: Database,
+) -> None:
+    store = PostgresTokenStore(database, TokenCipher([NEW]))
+    store.migrate()
+    store.save("t:u1", TOKEN)
+    refreshed = StoredToken(TOKEN.refresh_token, "ya29.fresh")
+
+    assert store.save_refreshed("t:u1", refreshed, TOKEN.refresh_token)
+    assert store.load("t:u1") == refreshed
+    newer = StoredToken("1//new-grant", "ya29.new")
+    store.save("t:u1", newer)
+    assert not store.save_refreshed("t:u1", refreshed, TOKEN.refresh_token)
+    assert store.load("t:u1") == newer
+    store.delete("t:u1")
+    assert not store.save_refreshed("t:u1", refreshed, "1//new-grant")
+    assert store.load("t:u1") is None
+
+
 def test_postgres_rotation_and_plaintext_migration(database: Database) -> None:
     old = PostgresTokenStore(database, TokenCipher([OLD]))
     old.migrate()

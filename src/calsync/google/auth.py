@@ -139,10 +139,17 @@ class StoredCredentials(Credentials):
     key: str = ""
 
     def refresh(self, request: Request) -> None:
+        refreshed_from = self.refresh_token
         super().refresh(request)  # type: ignore[no-untyped-call]  # untyped in google-auth
-        if self.store is not None:
-            self.store.save(self.key, token_of(self))
+        if self.store is None:
+            return
+        # only over the token it was refreshed from: a user who disconnected Google meanwhile
+        # stays disconnected, and one who connected again keeps the new grant
+        if self.store.save_refreshed(self.key, token_of(self), refreshed_from):
             logger.debug("saved the refreshed Google token of %s", self.key)
+        else:  # (the key is the host's: it may be an address, so only at DEBUG)
+            logger.info("the stored Google authorisation changed during the run: it is kept")
+            logger.debug("kept the stored Google token of %s", self.key)
 
 
 def token_of(credentials: Credentials) -> StoredToken:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
 
 from calsync.crypto import TokenCipher, is_encrypted
 from calsync.server.database import Database
@@ -70,21 +73,36 @@ class PostgresTokenStore(TokenStore):
 
     def save(self, key: str, token: StoredToken) -> None:
         with self.database.transaction() as conn:
-            self.database.execute(
-                conn,
-                "INSERT INTO google_tokens (key, refresh_token, access_token, expiry, scopes,"
-                " saved_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET"
-                " refresh_token = EXCLUDED.refresh_token, access_token = EXCLUDED.access_token,"
-                " expiry = EXCLUDED.expiry, scopes = EXCLUDED.scopes, saved_at = EXCLUDED.saved_at",
-                (
-                    key,
-                    self.cipher.encrypt(token.refresh_token),
-                    self.cipher.encrypt(token.access_token),
-                    token.expiry,
-                    list(token.scopes),
-                    datetime.now(UTC),
-                ),
-            )
+            self._write(conn, key, token)
+
+    def save_refreshed(self, key: str, token: StoredToken, refreshed_from: str | None) -> bool:
+        """As :meth:`TokenStore.save_refreshed`, in one transaction holding the row (``FOR
+        UPDATE``: another worker's connect or disconnect of the user waits for it)."""
+        with self.database.transaction() as conn:
+            row = self.database.execute(
+                conn, "SELECT refresh_token FROM google_tokens WHERE key = %s FOR UPDATE", (key,)
+            ).fetchone()
+            if row is None or self.cipher.decrypt(row[0], key=key) != refreshed_from:
+                return False
+            self._write(conn, key, token)
+            return True
+
+    def _write(self, conn: psycopg.Connection[Any], key: str, token: StoredToken) -> None:
+        self.database.execute(
+            conn,
+            "INSERT INTO google_tokens (key, refresh_token, access_token, expiry, scopes,"
+            " saved_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET"
+            " refresh_token = EXCLUDED.refresh_token, access_token = EXCLUDED.access_token,"
+            " expiry = EXCLUDED.expiry, scopes = EXCLUDED.scopes, saved_at = EXCLUDED.saved_at",
+            (
+                key,
+                self.cipher.encrypt(token.refresh_token),
+                self.cipher.encrypt(token.access_token),
+                token.expiry,
+                list(token.scopes),
+                datetime.now(UTC),
+            ),
+        )
 
     def delete(self, key: str) -> None:
         with self.database.transaction() as conn:
