@@ -47,7 +47,7 @@ from calsync.errors import AuthError, LeaseLost, NotConnected, RunStopped
 from calsync.leases import HeldLease, ProfileLease
 from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
-from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
+from calsync.profile import ProfileStore, SyncProfile
 from calsync.push.channels import PushChannels
 from calsync.push.retire import retire_stale
 from calsync.push.trigger import SyncTrigger
@@ -148,14 +148,9 @@ class SyncProcessor(SyncTrigger):
     # -- one round -----------------------------------------------------------------------
 
     def eligible(self) -> list[SyncProfile]:
-        """The profiles to sync: sync on, nothing the user must do first, something to sync."""
-        return [
-            p
-            for p in self.profiles.profiles()
-            if p.enabled
-            and p.status is ProfileStatus.OK
-            and (p.calendar_id is not None or p.options.contacts)
-        ]
+        """The profiles to sync: sync on, nothing the user must do first, something to sync
+        (:meth:`~calsync.profile.SyncProfile.held_back`)."""
+        return [p for p in self.profiles.profiles() if p.held_back() is None]
 
     def run_once(self) -> dict[str, ProfileRun]:
         """Sync every eligible profile once (concurrently) and return what happened to each.
@@ -199,8 +194,13 @@ class SyncProcessor(SyncTrigger):
         seconds, by default the lease time) and then runs; two runs of one profile never
         overlap. A scheduled run (``scheduled=True``, as in :meth:`run_once` and
         :meth:`serve`) is skipped instead, and also when the profile was synced successfully
-        within the last half interval (a failed run does not count).
+        within the last half interval (a failed run does not count). A profile whose sync is
+        off or that has nothing to sync is never run (nor, scheduled, one whose user must act
+        first: :meth:`~calsync.profile.SyncProfile.held_back`).
         """
+        held_back = profile.held_back(status_too=scheduled)
+        if held_back is not None:
+            return ProfileRun(profile.id, skipped=held_back)
         timeout = self.lease_ttl.total_seconds() if wait is None else wait
         deadline = time.monotonic() + timeout
         with self._syncing_lock:

@@ -165,6 +165,19 @@ class SyncProfile:
                 f"profile id {self.id!r}: use 1-200 letters, digits and . _ : @ -"
             )
 
+    def held_back(self, *, status_too: bool = True) -> str | None:
+        """Why the profile is not to be synced now, or ``None``: its sync is off, the user
+        must act first (connect or re-authorise Google, choose a calendar; only with
+        ``status_too``: an explicit run may find the account works again), or it has
+        nothing to sync (no calendar chosen, contacts off)."""
+        if not self.enabled:
+            return "sync is off"
+        if status_too and self.status is not ProfileStatus.OK:
+            return f"the user must act first ({self.status.value})"
+        if self.calendar_id is None and not self.options.contacts:
+            return "nothing to sync: no calendar is chosen and contact sync is off"
+        return None
+
 
 class ProfileStore(abc.ABC):
     """Where the host keeps its users' Google Sync preferences (the host implements it).

@@ -288,6 +288,19 @@ def test_rounds_skip_a_profile_synced_moments_ago_unless_that_run_failed() -> No
     assert runs["studio.ben"].report.ok
 
 
+@pytest.mark.parametrize("scheduled", [False, True], ids=["sync now", "scheduled"])
+def test_a_profile_whose_sync_is_off_is_never_run(scheduled: bool) -> None:
+    studio = Studio()
+    studio.profiles.put(attrs.evolve(studio.profiles.get("studio.ann"), enabled=False))
+    studio.schedule.add("ann", session("ann-2", day=4))
+
+    run = studio.processor().run_profile(studio.profiles.get("studio.ann"), scheduled=scheduled)
+
+    assert (run.skipped, run.report) == ("sync is off", None)
+    assert studio.calendars["ann"].events(CAL) == {}
+    assert studio.store.get_lease("studio.ann") is None
+
+
 def test_an_explicit_run_that_gets_through_sets_a_waiting_profile_back_to_ok() -> None:
     studio = Studio()
     for user in ("ann", "ben"):

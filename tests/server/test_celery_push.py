@@ -190,6 +190,10 @@ def test_turning_sync_off_stops_the_profiles_channel(cluster: PushCluster) -> No
     with cluster.studio(profile) as studio:
         studio.set_google_prefs(staff, replace(studio.google_prefs(staff), sync_on=False))
     ids = {c.channel_id for c in cluster.channels(profile)}
+    # a notification (or "sync now") for it before the sweep: its task syncs nothing
+    asked = calsync_celery.sync_profile.apply(args=[profile]).get()
+    assert asked == {"profile_id": profile, "skipped": "sync is off"}
+    assert {c.channel_id for c in cluster.channels(profile)} == ids  # none opened again
 
     calsync_celery.sync_due()
 
