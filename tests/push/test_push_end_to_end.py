@@ -19,6 +19,7 @@ from push_world import PushStudio, wait_until
 from calsync import SqliteStateStore
 from calsync.profile import ProfileStatus
 from calsync.push import token_hash
+from calsync.push.channels import stopping
 from calsync.testing.emulator import GoogleEmulator
 
 pytestmark = pytest.mark.emulator
@@ -210,3 +211,28 @@ def test_a_deleted_calendar_is_noticed_at_once_and_its_channel_forgotten(
         wait_until(lambda: studio.profile().status is ProfileStatus.CALENDAR_GONE, timeout=5)
 
     assert studio.store.push_channels() == []
+
+
+@pytest.mark.parametrize("change", ["turn_sync_off", "switch_calendar"])
+def test_a_channel_whose_stop_failed_is_refused_and_stopped_once_google_answers(
+    google: GoogleEmulator, change: str
+) -> None:
+    # retry_after 1 s; a run for upkeep skips a profile synced within half the interval
+    studio = PushStudio(google, interval=2.0)
+    with studio.running():
+        wait_until(studio.healthy)
+        old_calendar = studio.profile().calendar_id
+        [old] = google.push.channels()
+        google.inject_fault(503, api_method="calendar.channels.stop", count=None)
+
+        getattr(studio, change)()
+        wait_until(lambda: [c for c in studio.store.push_channels() if stopping(c)])
+        assert [c.channel_id for c in studio.store.push_channels() if stopping(c)] == [old["id"]]
+        studio.edit_in_google("While the stop fails", calendar_id=old_calendar)
+        wait_until(lambda: [d for d in google.push.deliveries() if d.state == "exists"])
+        google.clear_faults()
+        wait_until(lambda: old["id"] not in [c["id"] for c in google.push.channels()])
+        wait_until(lambda: old["id"] not in [c.channel_id for c in studio.store.push_channels()])
+
+    assert [d.outcome for d in google.push.deliveries() if d.state == "exists"] == ["refused"]
+    assert "While the stop fails" not in studio.host_titles()

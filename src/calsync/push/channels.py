@@ -16,7 +16,12 @@ longer syncs. What it does:
   message fills it in (the receiver), and of two live channels the newest is kept.
 * **Stop**: channels on another calendar than the profile's (the user switched), of a profile
   whose sync is off, whose status stops it or that the host forgot, are stopped at Google and
-  forgotten; channels of a deleted calendar are just forgotten (Google ended them).
+  forgotten; channels of a deleted calendar are just forgotten (Google ended them). A stop
+  that fails for now (a 5xx, a timeout, a quota) keeps the channel *stopping*: its token hash
+  is blanked, so the receiver refuses its notifications, and the stop is tried again at the
+  first upkeep ``retry_after`` later, until it succeeds or the channel expires. A channel
+  Google no longer knows (404) counts as stopped; one the credentials cannot stop (revoked,
+  forbidden) is forgotten and left to expire.
 * **Health**: a profile's push is *healthy* while a channel on its current calendar is open,
   not expired, and confirmed (its ``sync`` message arrived). The processor polls a healthy
   profile only every ``safety_interval``; anything else falls back to the normal interval.
@@ -37,11 +42,11 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from calsync.backends import CalendarBackend
-from calsync.errors import CalendarGone, CalsyncError
+from calsync.errors import CalendarGone, CalsyncError, NotFound, QuotaExceeded, TransientError
 from calsync.profile import SyncProfile
 from calsync.state.base import PushChannel, StateStore
 
-__all__ = ["Polling", "PushChannels", "token_hash"]
+__all__ = ["Polling", "PushChannels", "stopping", "token_hash"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,12 @@ logger = logging.getLogger(__name__)
 def token_hash(token: str) -> str:
     """The hex SHA-256 of a channel token: what the state store keeps."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def stopping(channel: PushChannel) -> bool:
+    """Whether calsync has given the channel up and waits to stop it at Google (a stop that
+    failed for now): no token matches its blank hash, its notifications are refused."""
+    return not channel.token_hash
 
 
 def _utcnow() -> datetime:
@@ -95,6 +106,7 @@ class PushChannels:
         self.retry_after = retry_after
         self.clock = clock
         self._failed: dict[str, datetime] = {}  # profile id -> when its last watch failed
+        self._stop_failed: dict[str, datetime] = {}  # channel id -> when its last stop failed
         self._lock = threading.Lock()
 
     # -- what the processor asks ------------------------------------------------------------
@@ -144,15 +156,21 @@ class PushChannels:
 
     def retire(self, profile_id: str, calendar: CalendarBackend | None) -> None:
         """Stop (with ``calendar``, the profile's backend) and forget every channel of a
-        profile whose sync is off or that is gone. Without a backend the channels are only
-        forgotten: Google ends them at their expiry, and their notifications are refused."""
+        profile whose sync is off or that is gone; a channel whose stop fails for now is kept,
+        stopping, and tried again after ``retry_after``. Without a backend the channels are
+        only forgotten: Google ends them at their expiry, and their notifications are refused."""
         for channel in self.store.push_channels(profile_id):
             if calendar is not None:
                 self._stop(channel, calendar)
             else:
-                self.store.delete_push_channel(channel.channel_id)
+                self._forget(channel)
         with self._lock:
             self._failed.pop(profile_id, None)
+
+    def stop_due(self, channel: PushChannel) -> bool:
+        """Whether a stop of the channel may be tried now: none failed in the last
+        ``retry_after``, or the channel has expired (it is then only forgotten)."""
+        return self._stop_in(channel, self.clock()) == 0.0
 
     # -- the work -----------------------------------------------------------------------------
 
@@ -160,7 +178,7 @@ class PushChannels:
         now = self.clock()
         current: list[PushChannel] = []
         for channel in self.store.push_channels(profile.id):
-            if channel.calendar_id != profile.calendar_id:
+            if self._unwanted(profile, channel):
                 self._stop(channel, calendar)
             elif gone or channel.expires_at <= now or self._abandoned(channel, now):
                 self.store.delete_push_channel(channel.channel_id)
@@ -218,32 +236,67 @@ class PushChannels:
         # the sync message may have confirmed the channel meanwhile: keep what the store has
         with self.store.transaction():
             stored = self.store.get_push_channel(pending.channel_id) or pending
-            opened = attrs.evolve(
-                stored, resource_id=watched.resource_id, expires_at=watched.expires_at
-            )
+            # never trust an expiry beyond the one asked for: the channel would never be renewed
+            expires = min(watched.expires_at, pending.expires_at)
+            opened = attrs.evolve(stored, resource_id=watched.resource_id, expires_at=expires)
             self.store.put_push_channel(opened)
-        logger.info("profile %s: push channel open until %s", profile.id, watched.expires_at)
+        logger.info("profile %s: push channel open until %s", profile.id, expires)
         return opened
 
     def _stop(self, channel: PushChannel, calendar: CalendarBackend) -> None:
-        if channel.resource_id and channel.expires_at > self.clock():
+        """Stop the channel at Google and forget it; keep it, stopping, when the stop fails
+        for now. A channel whose last stop failed less than ``retry_after`` ago is left be."""
+        now = self.clock()
+        if self._stop_in(channel, now) > 0.0:
+            return
+        if channel.resource_id and channel.expires_at > now:
             try:
                 calendar.stop_channel(channel.channel_id, channel.resource_id)
+            except NotFound:
+                logger.debug("push channel %s was already gone at Google", channel.channel_id)
+            except (TransientError, QuotaExceeded) as exc:
+                self._keep_stopping(channel, now, exc)
+                return
             except (CalsyncError, NotImplementedError) as exc:
                 logger.warning(
-                    "profile %s: could not stop push channel %s: %s",
+                    "profile %s: could not stop push channel %s, left to expire: %s",
                     channel.profile_id,
                     channel.channel_id,
                     exc,
                 )
-        self.store.delete_push_channel(channel.channel_id)
+        self._forget(channel)
         logger.info("profile %s: push channel %s stopped", channel.profile_id, channel.channel_id)
+
+    def _keep_stopping(self, channel: PushChannel, now: datetime, exc: Exception) -> None:
+        # re-read in the transaction: the receiver may have confirmed the channel meanwhile
+        with self.store.transaction():
+            stored = self.store.get_push_channel(channel.channel_id)
+            if stored is not None and not stopping(stored):
+                self.store.put_push_channel(attrs.evolve(stored, token_hash=""))
+        with self._lock:
+            # failures older than a channel's life belong to channels gone since
+            horizon = now - self.ttl - self.retry_after
+            for channel_id in [k for k, v in self._stop_failed.items() if v < horizon]:
+                del self._stop_failed[channel_id]
+            self._stop_failed[channel.channel_id] = now
+        logger.warning(
+            "profile %s: could not stop push channel %s, trying again in %s: %s",
+            channel.profile_id,
+            channel.channel_id,
+            self.retry_after,
+            exc,
+        )
+
+    def _forget(self, channel: PushChannel) -> None:
+        self.store.delete_push_channel(channel.channel_id)
+        with self._lock:
+            self._stop_failed.pop(channel.channel_id, None)
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _healthy(self, profile: SyncProfile, channels: list[PushChannel], now: datetime) -> bool:
         return any(
-            c.calendar_id == profile.calendar_id
+            not self._unwanted(profile, c)
             and c.confirmed_at is not None
             and c.resource_id
             and c.expires_at > now
@@ -255,13 +308,28 @@ class PushChannels:
     ) -> float | None:
         if profile.calendar_id is None:
             return None
-        if any(c.calendar_id != profile.calendar_id for c in channels):
-            return 0.0
-        live = [c for c in channels if c.resource_id and c.expires_at > now]
+        waits = [self._stop_in(c, now) for c in channels if self._unwanted(profile, c)]
+        live = [
+            c
+            for c in channels
+            if not self._unwanted(profile, c) and c.resource_id and c.expires_at > now
+        ]
         if not live:
-            return self._retry_in(profile.id, now)
+            return min([self._retry_in(profile.id, now), *waits])
         renew_at = max(self._renew_at(c) for c in live)
-        return max(0.0, (renew_at - now).total_seconds())
+        return min([max(0.0, (renew_at - now).total_seconds()), *waits])
+
+    def _unwanted(self, profile: SyncProfile, channel: PushChannel) -> bool:
+        """A channel to stop: on another calendar than the profile's, or already stopping."""
+        return channel.calendar_id != profile.calendar_id or stopping(channel)
+
+    def _stop_in(self, channel: PushChannel, now: datetime) -> float:
+        """Seconds until a stop of the channel may be tried (0: now)."""
+        with self._lock:
+            failed = self._stop_failed.get(channel.channel_id)
+        if failed is None or channel.expires_at <= now:
+            return 0.0
+        return max(0.0, (failed + self.retry_after - now).total_seconds())
 
     def _renew_at(self, channel: PushChannel) -> datetime:
         life = channel.expires_at - channel.created_at

@@ -8,10 +8,15 @@
 What it decides:
 
 * no ``X-Goog-Channel-ID``, or an unknown state → 400;
-* a channel the state store does not know → 404; a wrong ``X-Goog-Channel-Token`` (compared
-  as SHA-256 digests in constant time) or another ``X-Goog-Resource-ID`` → 403. Nothing is
-  written and nothing is synced for a refused notification;
-* ``sync`` (the channel's first message) → 200, the channel is marked confirmed, no sync;
+* a channel the state store does not know, one past its expiry, or one calsync is stopping
+  (sync turned off or the calendar switched, the stop at Google to be tried again) → 404, as
+  for a channel calsync no longer has; a wrong ``X-Goog-Channel-Token`` (compared as SHA-256
+  digests in constant time) or another ``X-Goog-Resource-ID`` → 403. Nothing is written and
+  nothing is synced for a refused notification;
+* ``sync`` (the channel's first message) → 200, the channel is marked confirmed, no sync; a
+  channel whose watch answer never came takes Google's resource id and expiry from it (an
+  unreadable ``X-Goog-Channel-Expiration`` is ignored, and so is one later than calsync asked
+  for or before the channel's opening: the asked expiry stays);
 * ``exists`` → 200 and a sync request for the channel's profile; ``not_exists`` (the calendar
   was deleted) → 200, the channel is forgotten and a sync requested (which finds the calendar
   gone and tells the user).
@@ -32,7 +37,7 @@ from email.utils import parsedate_to_datetime
 import attrs
 from attrs import frozen
 
-from calsync.push.channels import token_hash
+from calsync.push.channels import stopping, token_hash
 from calsync.push.trigger import Debouncer, SyncTrigger
 from calsync.state.base import StateStore
 
@@ -50,7 +55,8 @@ class Verdict(enum.Enum):
     SYNC_REQUESTED = "sync_requested"
     #: The channel's opening message: noted, nothing to sync.
     ACKNOWLEDGED = "acknowledged"
-    #: Not a notification calsync accepts (unknown channel, wrong token, malformed).
+    #: Not a notification calsync accepts (unknown, expired or stopping channel, wrong token,
+    #: malformed).
     REFUSED = "refused"
 
 
@@ -104,6 +110,10 @@ class NotificationReceiver:
         if channel is None:
             logger.debug("notification for unknown channel %s refused", channel_id)
             return Decision(404, Verdict.REFUSED, reason="unknown channel")
+        if channel.expires_at <= self.clock() or stopping(channel):
+            # Google ended it, or calsync gave it up: a late, replayed or stray message
+            logger.debug("notification for expired or stopping channel %s refused", channel_id)
+            return Decision(404, Verdict.REFUSED, channel.profile_id, "expired or stopping channel")
         resource = lowered.get("x-goog-resource-id", "")
         if not token_ok or (channel.resource_id and resource != channel.resource_id):
             logger.warning("profile %s: forged push notification refused", channel.profile_id)
@@ -133,7 +143,11 @@ class NotificationReceiver:
             if current.confirmed_at is None:
                 updated = attrs.evolve(updated, confirmed_at=self.clock())
             if not current.resource_id and resource:
-                expires = _expiration(expiration) or current.expires_at
+                expires = current.expires_at  # the one asked for
+                told = _expiration(expiration)
+                # Google may give less than asked, never more (nor an end before the start)
+                if told is not None and current.created_at < told < expires:
+                    expires = told
                 updated = attrs.evolve(updated, resource_id=resource, expires_at=expires)
                 logger.info("push channel %s: resource id learnt from Google's message", channel_id)
             if updated != current:
@@ -146,9 +160,10 @@ class NotificationReceiver:
 
 
 def _expiration(header: str) -> datetime | None:
-    """``X-Goog-Channel-Expiration`` (an RFC 1123 date) as an aware datetime, or ``None``."""
+    """``X-Goog-Channel-Expiration`` (an RFC 1123 date) as an aware datetime, or ``None``
+    when it cannot be read (garbage, no zone, beyond the range of datetime)."""
     try:
         moment = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else None

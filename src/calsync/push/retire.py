@@ -25,9 +25,10 @@ def retire_stale(
 ) -> None:
     """Stop the channels of the profiles with ids starting with ``within`` that are not
     ``eligible`` with a calendar (sync off, a status that stops them, no calendar, or gone
-    from the host)."""
+    from the host). A profile is connected only when one of its channels is due for a stop:
+    one whose stop failed is tried again only after ``push.retry_after``."""
     keep = {p.id for p in eligible if p.calendar_id is not None}
-    watched = {c.profile_id for c in push.store.push_channels()}
+    watched = {c.profile_id for c in push.store.push_channels() if push.stop_due(c)}
     stale = {pid for pid in watched if pid.startswith(within)} - keep
     if not stale:
         return
