@@ -10,13 +10,15 @@
 Routes:
 
 * ``POST /google/notifications`` — Google's push notifications, answered with the status
-  the :class:`~calsync.push.NotificationReceiver` decides (200, or 400/403/404 refused).
+  the :class:`~calsync.push.NotificationReceiver` decides (200, or 400/403/404 refused). They
+  carry no body: one announced or sent longer than 4 KiB is refused (413) without being read.
 * ``GET /healthz`` — ``{"status": "ok"}``.
 * ``GET /oauth/google/start`` — with ``authorization`` and ``current_profile``: starts the
   web-server flow for the profile the signed-in user may connect (``current_profile``
   returns its id, or ``None`` for 403) and redirects to Google, binding the flow's ``state``
   to the browser in an HttpOnly cookie.
-* ``GET /oauth/google/callback`` — checks ``state`` against the cookie and the pending flow,
+* ``GET /oauth/google/callback`` — checks ``state`` against the cookie and against the flow
+  pending for the profile ``current_profile`` returns (403 when another profile started it),
   exchanges the code (PKCE), stores the token and clears ``needs_reauth``/``not_connected``.
 
 Only this module imports Starlette; the core never imports it.
@@ -35,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from calsync.errors import AuthError
+from calsync.errors import AuthError, TransientError
 from calsync.google.web_auth import AuthorizationRefused, WebAuthorization
 from calsync.push.receiver import NotificationReceiver
 
@@ -48,6 +50,22 @@ OAUTH_PATH = "/oauth/google"
 
 #: Finds the profile the request's signed-in user may connect (``None``: refused).
 CurrentProfile = Callable[[Request], str | None]
+
+#: Bytes of a notification's body read (and dropped) at most; Google sends none.
+NOTIFICATION_BODY_LIMIT = 4096
+
+#: The error codes of RFC 6749 (4.1.2.1) a callback page may name; any other text is not shown.
+OAUTH_ERRORS = frozenset(
+    {
+        "access_denied",
+        "invalid_request",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "unauthorized_client",
+        "unsupported_response_type",
+    }
+)
 
 
 def create_app(
@@ -85,13 +103,26 @@ async def _healthz(request: Request) -> Response:
 
 def _notifications(receiver: NotificationReceiver) -> Callable[[Request], Any]:
     async def notifications(request: Request) -> Response:
-        await (
-            request.body()
-        )  # Calendar sends none; read whatever came, so the connection is reusable
+        if not await _small_body(request):
+            return Response(status_code=413, headers={"Connection": "close"})
         decision = await run_in_threadpool(receiver.handle, dict(request.headers))
         return Response(status_code=decision.status)
 
     return notifications
+
+
+async def _small_body(request: Request) -> bool:
+    """Whether the body is within the limit: read and dropped chunk by chunk, never kept, and
+    not read at all when its announced length is over."""
+    length = request.headers.get("content-length", "0")
+    if not (length.isascii() and length.isdigit()) or int(length) > NOTIFICATION_BODY_LIMIT:
+        return False
+    received = 0
+    async for chunk in request.stream():  # a chunked body announces no length
+        received += len(chunk)
+        if received > NOTIFICATION_BODY_LIMIT:
+            return False
+    return True
 
 
 class _OAuthRoutes:
@@ -105,7 +136,7 @@ class _OAuthRoutes:
     async def start(self, request: Request) -> Response:
         profile_id = self.current_profile(request)
         if profile_id is None:
-            return PlainTextResponse("Sign in to connect Google.", status_code=403)
+            return _text(403, "Sign in to connect Google.")
         started = await run_in_threadpool(self.authorization.begin, profile_id)
         response = RedirectResponse(started.url, status_code=302)
         response.set_cookie(
@@ -122,24 +153,50 @@ class _OAuthRoutes:
     async def callback(self, request: Request) -> Response:
         query = request.query_params
         if "error" in query:
-            return self._page(400, f"Google did not connect: {query['error']}.")
+            return self._page(400, _google_error(query["error"]))
         state, code = query.get("state"), query.get("code")
         if not state or not code:
             return self._page(400, "This is not an answer from Google.")
+        profile_id = self.current_profile(request)
+        if profile_id is None:
+            return self._page(403, "Sign in to connect Google.")
         try:
-            await run_in_threadpool(self._complete, state, code, request.cookies.get(STATE_COOKIE))
+            await run_in_threadpool(
+                self.authorization.complete,
+                state=state,
+                code=code,
+                browser_state=request.cookies.get(STATE_COOKIE),
+                profile_id=profile_id,
+            )
         except AuthorizationRefused as exc:
             logger.warning("OAuth callback refused: %s", exc)
             return self._page(403, f"{exc}.")
         except AuthError as exc:
             logger.warning("OAuth code exchange failed: %s", exc)
             return self._page(502, "Google refused the authorisation; please start again.")
+        except TransientError as exc:
+            logger.warning("OAuth code exchange failed: %s", exc)
+            return self._page(503, "Google could not be reached; please start again.")
         return self._page(200, "Google is connected. You can close this window.")
 
-    def _complete(self, state: str, code: str, cookie: str | None) -> str:
-        return self.authorization.complete(state=state, code=code, browser_state=cookie)
-
     def _page(self, status: int, text: str) -> Response:
-        response = PlainTextResponse(text, status_code=status)
+        response = _text(status, text)
         response.delete_cookie(STATE_COOKIE, path=OAUTH_PATH)
         return response
+
+
+def _google_error(error: str) -> str:
+    """A fixed page for Google's error answer, naming the error only when it is a known code
+    (the parameter is whatever the link said: never shown as given)."""
+    logger.info("OAuth callback: Google answered %r", error[:100])
+    if error == "access_denied":
+        return "Google was not connected: the authorisation was declined."
+    if error in OAUTH_ERRORS:
+        return f"Google did not connect ({error}); please start again."
+    return "Google did not connect; please start again."
+
+
+def _text(status: int, text: str) -> Response:
+    return PlainTextResponse(
+        text, status_code=status, headers={"X-Content-Type-Options": "nosniff"}
+    )

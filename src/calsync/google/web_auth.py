@@ -4,17 +4,23 @@
                             tokens, profiles)
     request = auth.begin("studio42.user7")        # redirect the browser to request.url and
                                                   # bind request.state to it (a cookie)
-    profile_id = auth.complete(state=..., code=..., browser_state=cookie)
+    profile_id = auth.complete(state=..., code=..., browser_state=cookie,
+                               profile_id=signed_in_profile)
 
 * ``begin`` makes the consent URL (PKCE S256, ``access_type=offline``) and keeps the pending
-  request (profile, PKCE verifier) under its ``state`` for ``ttl`` seconds, in memory: serve
-  the callback from the process that served the start, or give a shared ``pending`` mapping.
-* ``complete`` refuses a ``state`` it did not issue, one that expired or was used already, and
-  one that is not the state bound to the browser (CSRF: another site cannot make the user's
-  browser finish a flow it started). It exchanges the code with the verifier, stores the
-  token in the :class:`~calsync.tokens.TokenStore` under the profile id, sets a
-  ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` profile back to ``OK`` (``connect_account``) and
+  request (PKCE verifier, ``state``) for ``ttl`` seconds under the profile id, one per profile:
+  a new start replaces the profile's previous one. They are kept in memory: serve the callback
+  from the process that served the start, or give a shared ``pending`` mapping.
+* ``complete`` refuses a ``state`` that is not the state bound to the browser (CSRF: another
+  site cannot make the user's browser finish a flow it started) and one that is not the
+  pending flow of the signed-in profile (unknown, expired, used already, or started for
+  another profile). It exchanges the code with the verifier and, if the profile still exists,
+  stores the token in the :class:`~calsync.tokens.TokenStore` under the profile id, sets a
+  ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` profile back to ``OK`` (``account_connected``) and
   calls ``on_authorised``.
+
+The login hint (the profile's email) only preselects an account on Google's page: the user may
+consent with any Google account, and the one they chose is connected.
 
 :mod:`calsync.web` serves both steps over HTTP; hosts with their own framework call them from
 their routes.
@@ -29,25 +35,33 @@ import time
 from collections.abc import Callable, MutableMapping, Sequence
 
 from attrs import frozen
+from google.oauth2.credentials import Credentials
 
-from calsync.errors import AuthError
+from calsync.errors import AuthError, TransientError
 from calsync.google.auth import (
     DEFAULT_SCOPES,
     AuthorizationRequest,
     ClientConfig,
     finish_web_flow,
+    save_credentials,
     start_web_flow,
 )
 from calsync.profile import ProfileStore
-from calsync.tokens import TokenStore
+from calsync.tokens import MemoryTokenStore, TokenStore
 
 __all__ = ["AuthorizationRefused", "PendingAuthorization", "WebAuthorization"]
 
 logger = logging.getLogger(__name__)
 
+_PROFILE_GONE = "the profile this authorisation was for no longer exists; nothing was stored"
+
 
 class AuthorizationRefused(AuthError):
-    """The callback is not the answer to a flow this browser started (or it expired)."""
+    """The callback is not the answer to a flow this browser started (or it expired).
+
+    Also raised when the signed-in profile is not the one the flow was started for, and when
+    that profile was removed before Google answered; nothing is stored then.
+    """
 
 
 @frozen
@@ -56,7 +70,7 @@ class PendingAuthorization:
 
     profile_id: str
     request: AuthorizationRequest
-    started: float  # monotonic seconds
+    started: float  # seconds of the authorisation's clock
 
     def __repr__(self) -> str:
         return f"PendingAuthorization(profile_id={self.profile_id!r})"
@@ -71,10 +85,13 @@ class WebAuthorization:
         tokens: where the tokens go (key: the profile id).
         profiles: the host's profiles (a ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` status is cleared).
         scopes: the scopes asked for.
-        ttl: seconds a started flow may take.
+        ttl: seconds a started flow may take; older ones are refused and forgotten.
         on_authorised: called with the profile id after the token is stored (e.g. to
             request a sync).
-        pending: where pending flows are kept (default: a dict in this process).
+        pending: where pending flows are kept, one per profile id (default: a dict in this
+            process). Expired flows are forgotten oldest first, in the mapping's order.
+        clock: seconds for ``ttl`` (default monotonic; give ``time.time`` when ``pending``
+            is shared between machines).
     """
 
     def __init__(
@@ -88,6 +105,7 @@ class WebAuthorization:
         ttl: float = 600.0,
         on_authorised: Callable[[str], object] | None = None,
         pending: MutableMapping[str, PendingAuthorization] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.redirect_uri = redirect_uri
@@ -99,54 +117,96 @@ class WebAuthorization:
         self._pending: MutableMapping[str, PendingAuthorization] = (
             {} if pending is None else pending
         )
+        self._clock = clock
         self._lock = threading.Lock()
 
     def begin(self, profile_id: str, *, login_hint: str | None = None) -> AuthorizationRequest:
         """Start a flow for ``profile_id``: where to send the browser, and the ``state`` to
-        bind to it. The login hint defaults to the profile's email."""
+        bind to it. It replaces the profile's pending flow, if any. The login hint defaults to
+        the profile's email."""
         if login_hint is None:
             emails = [p.email for p in self.profiles.profiles() if p.id == profile_id]
             login_hint = emails[0] if emails and emails[0] else None
         request = start_web_flow(
             self.client, self.redirect_uri, scopes=self.scopes, login_hint=login_hint
         )
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
-            for state, pending in list(self._pending.items()):
-                if now - pending.started > self.ttl:
-                    del self._pending[state]
-            self._pending[request.state] = PendingAuthorization(profile_id, request, now)
+            self._pending.pop(profile_id, None)  # re-inserted last: the mapping stays in age order
+            self._pending[profile_id] = PendingAuthorization(profile_id, request, now)
+            self._forget_expired(now)
         logger.info("profile %s: Google authorisation started", profile_id)
         return request
 
-    def complete(self, *, state: str, code: str, browser_state: str | None) -> str:
-        """Finish the flow Google redirected back with; returns the profile id.
+    def complete(self, *, state: str, code: str, browser_state: str | None, profile_id: str) -> str:
+        """Finish the flow Google redirected back with, for the signed-in ``profile_id``;
+        returns the profile id.
 
         Raises:
-            AuthorizationRefused: unknown, expired or reused ``state``, or not this browser's.
+            AuthorizationRefused: ``state`` is not this browser's, or not the pending flow of
+                ``profile_id`` (unknown, expired, used, or started for another profile); or
+                the profile no longer exists (nothing is stored).
             AuthError: Google refused the code.
+            TransientError: Google could not be reached.
         """
         if not browser_state or not hmac.compare_digest(state.encode(), browser_state.encode()):
             raise AuthorizationRefused("the authorisation was not started from this browser")
+        pending = self._claim(profile_id, state)
+        if not any(profile.id == profile_id for profile in self.profiles.profiles()):
+            raise AuthorizationRefused(_PROFILE_GONE)
+        self._connect(profile_id, self._exchange(pending, code))
+        logger.info("profile %s: Google authorised", profile_id)
+        if self.on_authorised is not None:
+            self.on_authorised(profile_id)
+        return profile_id
+
+    def _forget_expired(self, now: float) -> None:
+        expired = []
+        for profile_id, pending in self._pending.items():  # oldest first: stop at a fresh one
+            if now - pending.started <= self.ttl:
+                break
+            expired.append(profile_id)
+        for profile_id in expired:
+            del self._pending[profile_id]
+
+    def _claim(self, profile_id: str, state: str) -> PendingAuthorization:
         with self._lock:
-            pending = self._pending.pop(state, None)
-        if pending is None or time.monotonic() - pending.started > self.ttl:
-            raise AuthorizationRefused("unknown or expired authorisation; start again")
+            pending = self._pending.get(profile_id)
+            if pending is None or not hmac.compare_digest(
+                state.encode(), pending.request.state.encode()
+            ):
+                raise AuthorizationRefused(
+                    "unknown or expired authorisation, or one started for another profile; "
+                    "start again"
+                )
+            del self._pending[profile_id]
+        if self._clock() - pending.started > self.ttl:
+            raise AuthorizationRefused("the authorisation expired; start again")
+        return pending
+
+    def _exchange(self, pending: PendingAuthorization, code: str) -> Credentials:
+        # a scratch store: the host's gets the token only once the profile is known to exist
+        received = MemoryTokenStore()
         try:
-            finish_web_flow(
+            return finish_web_flow(
                 self.client,
                 self.redirect_uri,
                 pending.request,
                 code=code,
-                state=state,
-                store=self.tokens,
+                state=pending.request.state,
+                store=received,
                 key=pending.profile_id,
                 scopes=self.scopes,
-                profiles=self.profiles,  # needs_reauth / not_connected: OK again
             )
+        except OSError as exc:  # requests' connection errors are OSErrors
+            raise TransientError(f"Google could not be reached: {exc}") from exc
         except Exception as exc:
             raise AuthError(f"Google refused the authorisation code: {exc}") from exc
-        logger.info("profile %s: Google authorised", pending.profile_id)
-        if self.on_authorised is not None:
-            self.on_authorised(pending.profile_id)
-        return pending.profile_id
+
+    def _connect(self, profile_id: str, credentials: Credentials) -> None:
+        save_credentials(self.tokens, profile_id, credentials)
+        try:
+            self.profiles.account_connected(profile_id)  # needs_reauth / not_connected: OK
+        except KeyError:
+            self.tokens.delete(profile_id)  # removed while Google answered: keep nothing
+            raise AuthorizationRefused(_PROFILE_GONE) from None
