@@ -130,12 +130,8 @@ def test_a_quota_exceeded_run_reports_and_loses_nothing(
     assert len(w.events()) == 4
 
 
-@pytest.mark.parametrize("status", [502, 403])  # (500 google-auth retries itself, slowly)
-def test_a_token_service_failing_for_a_moment_is_a_passing_failure_not_a_refusal(
-    world: MakeWorld, studio: StudioBuilders, status: int
-) -> None:
-    w = world()
-    w.schedule.add(studio.user, studio.session("s1"))
+def refreshable(w: Any) -> tuple[str, str]:
+    """Connect ``w`` with credentials that refresh at Google's token endpoint; the tokens."""
     access, refresh = w.google.issue_tokens(f"{w.token}@example.com")
     credentials = Credentials(
         access,
@@ -145,6 +141,16 @@ def test_a_token_service_failing_for_a_moment_is_a_passing_failure_not_a_refusal
         client_secret="not-a-secret",
     )
     w.account = connect(credentials, base_url=w.google.base_url, retrying=no_wait_retrying())
+    return access, refresh
+
+
+@pytest.mark.parametrize("status", [502, 403])  # (500 google-auth retries itself, slowly)
+def test_a_token_service_failing_for_a_moment_is_a_passing_failure_not_a_refusal(
+    world: MakeWorld, studio: StudioBuilders, status: int
+) -> None:
+    w = world()
+    w.schedule.add(studio.user, studio.session("s1"))
+    refreshable(w)
     assert w.sync().ok
     w.google.expire_access_tokens()
     # a proxy's error page, not an OAuth answer: Google refused nothing
@@ -164,15 +170,7 @@ def test_a_revoked_authorisation_asks_the_user_to_reauthorise(
 ) -> None:
     w = world()
     w.schedule.add(studio.user, studio.session("s1"))
-    access, refresh = w.google.issue_tokens(f"{w.token}@example.com")
-    credentials = Credentials(
-        access,
-        refresh_token=refresh,
-        token_uri=f"{w.google.base_url}/token",
-        client_id="calsync-tests",
-        client_secret="not-a-secret",
-    )
-    w.account = connect(credentials, base_url=w.google.base_url, retrying=no_wait_retrying())
+    access, refresh = refreshable(w)
     assert w.sync().ok
     before = w.items()
 

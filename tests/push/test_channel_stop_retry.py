@@ -71,6 +71,22 @@ def lifecycle(store: MemoryStateStore, clock: list[datetime]) -> PushChannels:
     )
 
 
+@attrs.define
+class Opened:
+    """A profile's channel, opened: the store it is kept in and the channels' lifecycle."""
+
+    store: MemoryStateStore
+    push: PushChannels
+
+
+@pytest.fixture
+def opened(clock: list[datetime], calendar: FlakyCalendar) -> Opened:
+    store = MemoryStateStore()
+    push = lifecycle(store, clock)
+    push.maintain(profile(), calendar)
+    return Opened(store, push)
+
+
 def notify(store: MemoryStateStore, channel_id: str, token: str, resource: str) -> tuple[Any, ...]:
     requested: list[str] = []
     receiver = NotificationReceiver(store, CallbackTrigger(requested.append), debounce=0)
@@ -86,11 +102,9 @@ def notify(store: MemoryStateStore, channel_id: str, token: str, resource: str) 
 
 
 def test_sync_off_with_a_failing_stop_keeps_the_channel_refused_and_stops_it_later(
-    clock: list[datetime], calendar: FlakyCalendar
+    clock: list[datetime], calendar: FlakyCalendar, opened: Opened
 ) -> None:
-    store = MemoryStateStore()
-    push = lifecycle(store, clock)
-    push.maintain(profile(), calendar)
+    store, push = opened.store, opened.push
     [channel] = store.push_channels()
     token = calendar.tokens[channel.channel_id]
     calendar.failure = TransientError("Backend Error", status=503)
@@ -116,11 +130,9 @@ def test_sync_off_with_a_failing_stop_keeps_the_channel_refused_and_stops_it_lat
 
 
 def test_a_switched_calendar_with_a_failing_stop_is_stopped_at_a_later_upkeep(
-    clock: list[datetime], calendar: FlakyCalendar
+    clock: list[datetime], calendar: FlakyCalendar, opened: Opened
 ) -> None:
-    store = MemoryStateStore()
-    push = lifecycle(store, clock)
-    push.maintain(profile(), calendar)
+    store, push = opened.store, opened.push
     [old] = store.push_channels()
     calendar.failure = TransientError("Backend Error", status=503)
 
@@ -140,11 +152,9 @@ def test_a_switched_calendar_with_a_failing_stop_is_stopped_at_a_later_upkeep(
 
 
 def test_the_old_channel_of_a_renewal_whose_stop_failed_is_stopped_later(
-    clock: list[datetime], calendar: FlakyCalendar
+    clock: list[datetime], calendar: FlakyCalendar, opened: Opened
 ) -> None:
-    store = MemoryStateStore()
-    push = lifecycle(store, clock)
-    push.maintain(profile(), calendar)
+    store, push = opened.store, opened.push
     [first] = store.push_channels()
     calendar.failure = TransientError("timed out")
     clock[0] = NOW + timedelta(days=6, minutes=1)
@@ -162,11 +172,9 @@ def test_the_old_channel_of_a_renewal_whose_stop_failed_is_stopped_later(
 
 
 def test_a_channel_google_no_longer_knows_counts_as_stopped(
-    clock: list[datetime], calendar: FlakyCalendar
+    clock: list[datetime], calendar: FlakyCalendar, opened: Opened
 ) -> None:
-    store = MemoryStateStore()
-    push = lifecycle(store, clock)
-    push.maintain(profile(), calendar)
+    store, push = opened.store, opened.push
     calendar.failure = NotFound("Not Found", status=404)
 
     push.retire("studio.ann", calendar)
@@ -175,11 +183,9 @@ def test_a_channel_google_no_longer_knows_counts_as_stopped(
 
 
 def test_a_stopping_channel_is_forgotten_once_it_expires_without_a_stop(
-    clock: list[datetime], calendar: FlakyCalendar
+    clock: list[datetime], calendar: FlakyCalendar, opened: Opened
 ) -> None:
-    store = MemoryStateStore()
-    push = lifecycle(store, clock)
-    push.maintain(profile(), calendar)
+    store, push = opened.store, opened.push
     calendar.failure = TransientError("Backend Error", status=503)
     push.retire("studio.ann", calendar)
 
@@ -191,11 +197,9 @@ def test_a_stopping_channel_is_forgotten_once_it_expires_without_a_stop(
 
 
 def test_a_channel_the_credentials_cannot_stop_is_left_to_expire(
-    clock: list[datetime], calendar: FlakyCalendar
+    clock: list[datetime], calendar: FlakyCalendar, opened: Opened
 ) -> None:
-    store = MemoryStateStore()
-    push = lifecycle(store, clock)
-    push.maintain(profile(), calendar)
+    store, push = opened.store, opened.push
     calendar.failure = AuthError("invalid_grant", status=401)
 
     push.retire("studio.ann", calendar)
@@ -204,11 +208,9 @@ def test_a_channel_the_credentials_cannot_stop_is_left_to_expire(
 
 
 def test_a_profile_re_enabled_before_the_stop_gets_a_new_channel_not_the_stopping_one(
-    clock: list[datetime], calendar: FlakyCalendar
+    clock: list[datetime], calendar: FlakyCalendar, opened: Opened
 ) -> None:
-    store = MemoryStateStore()
-    push = lifecycle(store, clock)
-    push.maintain(profile(), calendar)
+    store, push = opened.store, opened.push
     [old] = store.push_channels()
     store.put_push_channel(attrs.evolve(old, confirmed_at=NOW))
     calendar.failure = TransientError("Backend Error", status=503)
