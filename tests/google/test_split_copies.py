@@ -71,6 +71,14 @@ def split_weekly_session(w: GoogleWorld, count: int = 4) -> str:
     return copy_id
 
 
+def synced_then_split(world: MakeWorld, studio: StudioBuilders) -> tuple[GoogleWorld, str]:
+    """A session synced to Google, then split there as a weekly series; the copy's id."""
+    w = world(contacts=False, inbound_calendar=True)
+    w.schedule.add(studio.user, studio.session("s1", day=3))
+    w.sync()
+    return w, split_weekly_session(w)
+
+
 def edit(w: GoogleWorld, instance: dict[str, Any], summary: str) -> str:
     """The Google user edits one instance: it becomes an exception with its own properties."""
     w.calendar_user.patch(w.calendar_id, instance["id"], {"summary": summary})
@@ -82,10 +90,7 @@ def edit(w: GoogleWorld, instance: dict[str, Any], summary: str) -> str:
 def test_a_split_copy_with_an_edited_instance_is_repaired_once_and_every_later_run_is_quiet(
     world: MakeWorld, studio: StudioBuilders
 ) -> None:
-    w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.user, studio.session("s1", day=3))
-    w.sync()
-    copy = split_weekly_session(w)
+    w, copy = synced_then_split(world, studio)
     edited = edit(w, instances(w, copy)[1], "Moved one")
     w.google.reset_stats()
 
@@ -114,10 +119,7 @@ def test_a_split_copy_with_an_edited_instance_is_repaired_once_and_every_later_r
 def test_the_original_series_and_its_edited_instances_keep_the_marker(
     world: MakeWorld, studio: StudioBuilders
 ) -> None:
-    w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.user, studio.session("s1", day=3))
-    w.sync()
-    copy = split_weekly_session(w)
+    w, copy = synced_then_split(world, studio)
     kept = edit(w, instances(w, ORIGINAL)[1], "Wedding - Ann Smith (second week)")
     edit(w, instances(w, copy)[2], "Moved one")
     etags = {event_id: stored(w, event_id)["etag"] for event_id in (ORIGINAL, kept)}
@@ -139,10 +141,7 @@ def test_a_copy_repaired_before_its_edited_instances_were_is_finished_with_one_w
 ) -> None:
     """An earlier calsync took the marker off the copy's master only: the next full listing
     takes it off the exception left behind, and the master is not written again."""
-    w = world(contacts=False, inbound_calendar=True)
-    w.schedule.add(studio.user, studio.session("s1", day=3))
-    w.sync()
-    copy = split_weekly_session(w)
+    w, copy = synced_then_split(world, studio)
     edited = edit(w, instances(w, copy)[1], "Moved one")
     body = {"extendedProperties": marker_properties(None)}
     w.calendar_user.patch(w.calendar_id, copy, body)  # what the earlier repair wrote
