@@ -185,6 +185,9 @@ class ContactsUser:
         body = {"resourceNamesToRemove": [contact_id]}
         self.service.contactGroups().members().modify(resourceName=group, body=body).execute()
 
+    def external_delete_group(self, group: str) -> None:
+        self.service.contactGroups().delete(resourceName=group).execute()
+
     def external_add_to_group(self, contact_id: str, group: str) -> None:
         body = {"resourceNamesToAdd": [contact_id]}
         self.service.contactGroups().members().modify(resourceName=group, body=body).execute()

@@ -148,6 +148,29 @@ def test_a_contact_taken_out_of_the_google_group_is_put_back(
     assert list(w.group_members()) == [ann_id]
 
 
+@pytest.mark.parametrize("delete_contacts", [False, True], ids=["keeping", "deleting"])
+def test_a_contact_group_deleted_in_google_is_made_again_with_the_clients_in_it(
+    world: MakeWorld, studio: StudioBuilders, delete_contacts: bool
+) -> None:
+    w = synced_world(world, studio, "Ann", "Bea", inbound_contacts=True)
+    old_group = w.account.contacts.ensure_group(studio.group)
+    clients = w.clients.contacts(studio.user)
+
+    # the Google user deletes the group, keeping its contacts or not: every write naming
+    # the old group would be refused
+    w.contacts_user.service.contactGroups().delete(
+        resourceName=old_group, deleteContacts=delete_contacts
+    ).execute()
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert report.count(Side.REMOTE, "restored" if delete_contacts else "updated") == 2
+    assert w.account.contacts.find_group(studio.group) not in (None, old_group)
+    assert given_names(w.group_members()) == ["Ann", "Bea"]
+    assert w.clients.contacts(studio.user) == clients
+    assert w.sync().writes == 0
+
+
 def test_an_expired_people_sync_token_reconciles_in_full(
     world: MakeWorld, studio: StudioBuilders
 ) -> None:

@@ -163,15 +163,33 @@ class GoogleContactsBackend(ContactsBackend):
     # -- reading -------------------------------------------------------------------------
 
     def list_contacts(self, group_id: str, cursor: str | None) -> RemoteListing[RemoteContact]:
+        """Raises :class:`NotFound` when the group was deleted in Google (see
+        :meth:`_check_group`)."""
         self._group = group_id
         if cursor is not None:
             try:
-                return self._listing(group_id, {"syncToken": cursor}, complete=False)
+                listing = self._listing(group_id, {"syncToken": cursor}, complete=False)
             except SyncTokenExpired as exc:
                 logger.info("contacts sync token expired (%s): listing in full", exc.reason)
                 restarted = f"the sync token expired ({exc.reason or exc.status})"
+                self._check_group(group_id)
                 return self._listing(group_id, {}, complete=True, restarted=restarted)
+            # a deleted group takes its members out of it (or deletes them): they are listed
+            # as leaving it, or as tombstones
+            if any(not contact.in_group for contact in listing.items):
+                self._check_group(group_id)
+            return listing
+        self._check_group(group_id)
         return self._listing(group_id, {}, complete=True)
+
+    def _check_group(self, group_id: str) -> None:
+        """Raise :class:`NotFound` when the group is gone. Its members are listed from
+        ``people/me``, which never says so: a full listing of a deleted group is merely empty,
+        and every write naming it would be refused (400). One read, made before a full
+        listing and after an incremental one in which a contact left the group or was deleted."""
+        self.caller.execute(
+            self.contact_groups.get(resourceName=group_id, maxMembers=0, groupFields="name")
+        )
 
     def _listing(
         self,

@@ -222,6 +222,10 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
             if group_id is not None and group_id in current.groups:
                 self._put(attrs.evolve(current, groups=current.groups - {group_id}))
 
+    def external_delete_group(self, group: str) -> None:
+        """The Google user deletes the group (an id or a name): :meth:`delete_group`."""
+        self.delete_group(group)
+
     def delete_group(self, group: str) -> None:
         """The Google user deletes the group (its contacts stay); listing it raises NotFound."""
         with self._lock:

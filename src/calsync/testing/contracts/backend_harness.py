@@ -79,6 +79,10 @@ class ContactsDriver(Protocol):
         """Take a contact out of a group (a group id)."""
         ...
 
+    def external_delete_group(self, group: str) -> None:
+        """Delete a contact group (a group id), keeping its contacts."""
+        ...
+
     def expire_cursors(self) -> None:
         """Make every sync token handed out so far expired."""
         ...

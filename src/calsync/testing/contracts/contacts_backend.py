@@ -119,6 +119,19 @@ class ContactsBackendContract:
         assert (listing.complete, bool(listing.restarted)) == (True, True)
         assert member.id in ids_of(listing.items)
 
+    def test_listing_a_group_deleted_in_google_raises_not_found(
+        self, contacts_harness: ContactsHarness, group_id: str
+    ) -> None:
+        h = contacts_harness
+        self._create(h, group_id)
+        cursor = h.backend.list_contacts(group_id, None).cursor
+        h.driver.external_delete_group(group_id)  # its contacts stay, out of the group
+
+        with pytest.raises(NotFound):  # the engine then makes the group again
+            h.backend.list_contacts(group_id, cursor)
+        with pytest.raises(NotFound):
+            h.backend.list_contacts(group_id, None)
+
     # -- single contacts -----------------------------------------------------------------
 
     def test_get_contact_returns_the_contact_as_created(
