@@ -35,6 +35,7 @@ from calsync import (
     RemoteEvent,
     Side,
     SyncEngine,
+    SyncWindow,
     TransientError,
     google_wins,
 )
@@ -378,6 +379,44 @@ def test_an_item_leaving_the_window_is_forgotten_not_deleted(world: World) -> No
     assert report.counts["forgotten"] == 1
     assert len(world.events()) == 1
     assert "s1" in world.items()
+
+
+def test_a_google_event_the_window_reaches_as_days_pass_comes_to_the_studio(
+    world: World,
+) -> None:
+    """Google's sync token lists only what changed: an event made beyond the window (or a
+    series' later instances) comes into it as days pass, unchanged. The first run of each day
+    lists in full."""
+    ahead = SyncWindow().days_ahead
+    world.calendar.external_create(CAL, EventFields("Far ahead", when=timed(ahead + 3)))
+    world.sync()
+    assert world.sync().writes == 0
+    assert world.items() == {}
+
+    world.clock.advance(days=5)
+    report = world.sync()
+
+    assert report.count(Side.HOST, "created") == 1, report.summary()
+    assert [item.title for item in world.items().values()] == ["Far ahead"]
+    assert world.sync().writes == 0
+
+
+def test_a_host_item_the_window_reaches_as_days_pass_goes_to_google_over_a_change_feed(
+    world: World,
+) -> None:
+    """A host change feed lists only what changed, too."""
+    world.schedule.change_feed = True
+    ahead = SyncWindow().days_ahead
+    world.schedule.add(USER, session("s1", day=ahead + 3))
+    world.sync()
+    assert world.sync().writes == 0
+    assert world.events() == {}
+
+    world.clock.advance(days=5)
+    report = world.sync()
+
+    assert report.count(Side.REMOTE, "created") == 1, report.summary()
+    assert world.sync().writes == 0
 
 
 def test_a_failed_google_listing_deletes_nothing_and_is_reported(world: World) -> None:

@@ -98,9 +98,18 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         self.templates_tag = digest(self.options.templates.digest())
 
     def config_digest(self) -> str:
+        """The options the cursors were taken under, and the window *as resolved today*:
+        Google's sync token and a host change feed list only what changed, so an item the
+        window reaches as days pass (made beyond it, or a series' later instance) would never
+        be listed. The first run of each (UTC) day lists both sides in full."""
         options = self.options
         return digest(
-            self.calendar_id, options.inbound_calendar, options.window, self.templates_tag
+            self.calendar_id,
+            options.inbound_calendar,
+            options.window,
+            self.templates_tag,
+            self.window.start.isoformat(),
+            self.window.end.isoformat(),
         )
 
     def rules(self) -> PlanRules[EventFields]:
