@@ -3,10 +3,14 @@ methods, each write still getting its own outcome.
 
 People applies ``batchUpdateContacts`` and ``batchDeleteContacts`` atomically: one stale etag
 or one missing contact refuses the whole call. A batch refused as a whole is therefore
-replayed one contact at a time. A batch create that fails ambiguously (5xx, broken connection)
-is not replayed: it may have happened, and the engine's create intents settle that on the next
-run. Everything is sent in order, one request at a time (Google asks for sequential mutations
-per user).
+replayed one contact at a time. ``batchCreateContacts`` is checked whole before anything is
+created, so one person Google refuses (an invalid phone number: 400) refuses the batch; such a
+definite refusal (a 4xx other than rate and usage limits, permissions and authorisation)
+proves nothing was created, and the creates are replayed one at a time (``createContact``
+each), so only the refused contact fails. A batch create that fails ambiguously (5xx, broken
+connection, timeout) is not replayed: it may have happened, and the engine's create intents
+settle that on the next run. Everything is sent in order, one request at a time (Google asks
+for sequential mutations per user), every call paced by the user's quota.
 """
 
 from __future__ import annotations
@@ -24,11 +28,16 @@ from calsync.backends import (
     WriteResult,
 )
 from calsync.errors import (
+    AuthError,
     BackendError,
     CalsyncError,
     InvalidRequest,
     NotFound,
+    PermissionDenied,
     PreconditionFailed,
+    QuotaExceeded,
+    RateLimited,
+    TransientError,
 )
 from calsync.google.calls import Caller
 from calsync.google.translate import PERSON_FIELDS, Skipped, person_body
@@ -123,9 +132,26 @@ class ContactBatches:
         try:
             answer = self.caller.execute(request, cost=len(writes), safe=False)
         except CalsyncError as exc:
-            return [WriteResult(error=exc) for _ in writes]
+            if not _refused(exc):  # it may have happened, or no single create would do better
+                return [WriteResult(error=exc) for _ in writes]
+            logger.info("batch create of %d contacts refused (%s): one at a time", len(writes), exc)
+            return self._create_each(writes)
         created = answer.get("createdPeople", [])
         return [self._result(created[i] if i < len(created) else None) for i in range(len(writes))]
+
+    def _create_each(self, writes: list[CreateContact]) -> list[WriteResult[RemoteContact]]:
+        """The creates of a refused batch, one ``createContact`` each (paced and retried like
+        any single create). A failure that concerns the user rather than the contact (auth,
+        rate or usage limits) stops the replay: the creates not yet sent get that error."""
+        results: list[WriteResult[RemoteContact]] = []
+        for write in writes:
+            result = self._one(write)
+            results.append(result)
+            if isinstance(result.error, STOP_REPLAY):
+                rest = len(writes) - len(results)
+                results += [WriteResult(error=result.error) for _ in range(rest)]
+                break
+        return results
 
     # -- updates -------------------------------------------------------------------------
 
@@ -214,6 +240,21 @@ class ContactBatches:
             return WriteResult(self.backend.read(response["person"]))
         except CalsyncError as exc:
             return WriteResult(error=exc)
+
+
+#: Failures of one replayed create that would be every later one's too.
+STOP_REPLAY = (AuthError, RateLimited, QuotaExceeded)
+
+
+def _refused(exc: CalsyncError) -> bool:
+    """Whether a batch create was refused for what it carried: a definite 4xx other than rate
+    and usage limits, permissions and authorisation (which concern the user, not a contact).
+    People checks every person of the batch before creating any, so nothing was created."""
+    if not isinstance(exc, BackendError) or isinstance(
+        exc, (TransientError, AuthError, PermissionDenied, QuotaExceeded)
+    ):
+        return False
+    return exc.status is not None and 400 <= exc.status < 500
 
 
 def _runs(writes: Sequence[ContactWrite], size: int) -> list[list[ContactWrite]]:
