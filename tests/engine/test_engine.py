@@ -34,6 +34,7 @@ from calsync import (
     RemoteDeletion,
     RemoteEvent,
     Side,
+    StateStore,
     SyncEngine,
     SyncWindow,
     TransientError,
@@ -176,6 +177,38 @@ def test_converting_an_unlinked_appointment_keeps_the_same_event(world: World) -
     assert report.count(Side.REMOTE, "created") == 0
     assert report.count(Side.REMOTE, "deleted") == 0
     assert world.sync().writes == 0
+
+
+@pytest.mark.parametrize("inbound", [True, False], ids=["inbound", "outbound only"])
+def test_a_copy_the_google_user_made_of_our_event_comes_in_as_their_own_event(
+    store: StateStore, inbound: bool
+) -> None:
+    """Duplicating an event in Google copies its private properties, calsync's marker
+    included: the copy is the Google user's new event, not the session's."""
+    world = make_world(store, inbound_calendar=inbound)
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    ours = event_id_for("studio.u7", "s1")
+    original = world.events()[ours]
+    assert original.fields is not None
+    follow_up = attrs.evolve(original.fields, title="Follow-up", when=timed(9))
+    copy = world.calendar.external_create(CAL, follow_up, marker=original.marker)
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert set(world.events()) == {ours, copy.id}  # Google: nothing touched
+    assert world.events()[ours] == original
+    titles = sorted(item.title or item.id for item in world.items().values())
+    assert titles == (["Follow-up", "s1"] if inbound else ["s1"])
+    assert world.sync().writes == 0
+
+    world.schedule.remove(USER, "s1")
+    gone = world.sync()
+
+    assert gone.count(Side.REMOTE, "deleted") == 1
+    assert set(world.events()) == {copy.id}  # the copy is never the session's orphan
+    assert len(world.items()) == (1 if inbound else 0)
 
 
 def test_a_converted_item_that_takes_over_a_copy_of_its_deleted_event_leaves_no_stale_pair(
