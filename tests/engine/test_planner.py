@@ -321,7 +321,10 @@ def test_a_session_deleted_in_google_is_restored_under_its_id_and_the_user_warne
     assert result.actions == (
         CreateRemote(Channel.CALENDAR, "1", RecordKind.SESSION, base, gone, "r1", restore=True),
     )
-    assert any("deleted in Google" in w for w in result.warnings)
+    # the user is told once the restore is made (a restore that fails is an error instead)
+    (news,) = (action.news for action in result.actions if isinstance(action, CreateRemote))
+    assert news is not None
+    assert "deleted in Google" in news.told()
 
 
 def test_an_event_whose_id_cannot_be_given_on_create_is_restored_under_calsyncs_own() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeAlias
 
-from attrs import frozen
+from attrs import field, frozen
 
 from calsync.engine.records import F
 from calsync.model import Channel, RecordKind
@@ -26,6 +26,7 @@ __all__ = [
     "DeleteRemote",
     "Forget",
     "Link",
+    "News",
     "ResolvedConflict",
     "Update",
 ]
@@ -40,13 +41,29 @@ class ResolvedConflict:
 
 
 @frozen
+class News:
+    """What the user is told of a remote write that mends what calsync found in Google (an
+    item deleted there and restored, a contact put in the group or taken out of it):
+    ``found``, then ``done`` once the write succeeded — the executor tells it then, and a
+    write that fails is an error instead — or, in a dry run, ``would``."""
+
+    found: str
+    done: str
+    would: str
+
+    def told(self, *, dry_run: bool = False) -> str:
+        """The sentence for the report's warnings."""
+        return f"{self.found}; {self.would if dry_run else self.done}"
+
+
+@frozen
 class CreateRemote(Generic[F]):
     """Create the remote mirror of a host item.
 
     ``remote_id`` is the deterministic id (calendar) — or the id of a deleted remote item
     being restored — or ``None`` when the remote side chooses ids (contacts). An intent is
     journaled before every create. ``restore`` marks the re-creation of an item deleted
-    remotely.
+    remotely; ``news`` is told once the item is made.
     """
 
     channel: Channel
@@ -58,6 +75,9 @@ class CreateRemote(Generic[F]):
     restore: bool = False
     #: the host id whose pair this item takes over (a converted item restoring its event)
     replaces: str | None = None
+    #: told in the report once the write succeeded (what is said, not what is done: two
+    #: actions that do the same are equal whatever they say)
+    news: News | None = field(default=None, eq=False, kw_only=True)
 
     def describe(self) -> str:
         verb = "restore" if self.restore else "create"
@@ -69,7 +89,8 @@ class Update(Generic[F]):
     """Bring a synced pair to ``fields``: write the remote side when ``to_remote``, write the
     host fields named in ``to_host``, then store ``fields`` as the new base.
 
-    ``replaces`` is the old host id when the pair moves to a converted item.
+    ``replaces`` is the old host id when the pair moves to a converted item. ``news`` is told
+    once the remote side is written (only an update that writes it carries news).
     """
 
     channel: Channel
@@ -83,6 +104,7 @@ class Update(Generic[F]):
     host_revision: str | None
     conflicts: tuple[ResolvedConflict, ...] = ()
     replaces: str | None = None
+    news: News | None = field(default=None, eq=False, kw_only=True)
 
     def describe(self) -> str:
         parts = []
@@ -98,7 +120,7 @@ class Update(Generic[F]):
 class DeleteRemote:
     """Delete the remote item of a pair (the host item was deleted). ``keep`` keeps a contact
     and only removes its group label. ``orphan`` marks an unmapped remote item calsync
-    provably made for a host item that is gone."""
+    provably made for a host item that is gone. ``news`` is told once it is done."""
 
     channel: Channel
     host_id: str
@@ -107,6 +129,7 @@ class DeleteRemote:
     etag: str | None
     keep: bool = False
     orphan: bool = False
+    news: News | None = field(default=None, eq=False, kw_only=True)
 
     def describe(self) -> str:
         verb = "unlabel" if self.keep else "delete"

@@ -1,12 +1,13 @@
 """The planner's deletions (see :mod:`calsync.engine.planner`): a host item deleted (its remote
 mirror deleted, or the pair forgotten when it is gone on both sides); a remote item deleted
-(the host item restored to it, deleted, or unlinked, as the deletion rules say); a remote item
-calsync made for a host item that is gone (an orphan: deleted only when calsync provably made
-it) or that left the sync scope (a stray: taken out of the scope and kept)."""
+(the host item restored to it, deleted, or unlinked, as the deletion rules say) or out of the
+scope (put in it, its fields merged as any pair's); a remote item calsync made for a host
+item that is gone (an orphan: deleted only when calsync provably made it) or that left the
+sync scope (a stray: taken out of the scope and kept)."""
 
 from __future__ import annotations
 
-from calsync.engine.actions import CreateRemote, DeleteHost, DeleteRemote, Forget, Update
+from calsync.engine.actions import CreateRemote, DeleteHost, DeleteRemote, Forget, News, Update
 from calsync.engine.fields import decode_base
 from calsync.engine.pairing import Pairing
 from calsync.engine.records import F, HostRecord, RemoteRecord
@@ -63,9 +64,11 @@ class DeletionPlanning(Pairing[F]):
         """An unpaired item named for a host item out of the scope (a contact made for a
         client just before it left the sync group, the make unrecorded): it leaves the scope
         as its pair would have, unlabelled and kept (whoever made it)."""
-        self.warnings.append(
-            f"remote item {remote.id} was taken out of the sync group: it carries calsync's "
-            f"marker for {marker.host_id!r}, who is not in the sync group"
+        news = News(
+            f"remote item {remote.id} carries calsync's marker for {marker.host_id!r}, who is "
+            "not in the sync group",
+            "it was taken out of the sync group",
+            "it would be taken out of the sync group",
         )
         kind = RecordKind.CONTACT if self.rules.channel is Channel.CONTACTS else RecordKind.SESSION
         self.actions.append(
@@ -77,6 +80,7 @@ class DeletionPlanning(Pairing[F]):
                 remote.etag,
                 keep=True,
                 orphan=True,
+                news=news,
             )
         )
 
@@ -107,28 +111,67 @@ class DeletionPlanning(Pairing[F]):
             self._adopt(current, restored, restored.view, replaces)
             return
         if remote.deleted or remote.view is None:
-            self.warnings.append(f"the {what} was deleted in Google; it has been restored")
+            # told once the restore is made: a create that fails is an error, not news
+            news = News(
+                f"the {what} was deleted in Google", "it has been restored", "it would be restored"
+            )
             # under the same id (Google revives it) when that id may be given on create; else
             # under calsync's own id for the item (contacts: the remote side chooses)
             own = self.rules.remote_id_for(host_id)
             remote_id = row.remote_id if own is not None and is_event_id(row.remote_id) else own
             self.actions.append(
-                CreateRemote(channel, host_id, kind, fields, remote_id, revision, True, replaces)
+                CreateRemote(
+                    channel, host_id, kind, fields, remote_id, revision, True, replaces, news=news
+                )
             )
             return
-        self.warnings.append(f"the {what} left the Google group; it was put back")
+        self._put_back(host, remote, remote.view, row, what, replaces)
+
+    def _put_back(
+        self,
+        host: HostRecord[F] | None,
+        remote: RemoteRecord[F],
+        remote_view: F,
+        row: MappingRow,
+        what: str,
+        replaces: str | None,
+    ) -> None:
+        """A live remote item of a pair out of the scope: a contact the Google user took out
+        of the group, or one not in the group the studio syncs now (its sync group changed).
+        The write puts it in the scope (an update always puts a contact in the group) and
+        brings the pair to its merge, as any pair's: an edit on either side since the last
+        sync is kept, and a field both changed is a conflict for the policy."""
+        base = decode_base(row.base, self.rules.fields_cls)
+        kind = host.kind if host is not None else row.kind
+        fields, to_host, conflicts = self.three_way.merge(
+            kind, base, host.view if host is not None else base, remote_view, host, remote
+        )
+        if self.rules.channel is Channel.CONTACTS:
+            news = News(
+                f"the {what} was not in the Google group",
+                "it has been put in it",
+                "it would be put in it",
+            )
+        else:
+            news = News(
+                f"the {what} was not an ordinary event in Google",
+                "it has been written again",
+                "it would be written again",
+            )
         self.actions.append(
             Update(
-                channel,
-                host_id,
+                self.rules.channel,
+                host.id if host is not None else row.host_id,
                 row.remote_id,
                 kind,
                 fields,
                 True,
-                frozenset(),
+                frozenset(to_host),
                 remote.etag,
-                revision,
-                replaces=replaces,
+                host.revision if host is not None else row.host_revision,
+                tuple(conflicts),
+                replaces,
+                news=news,
             )
         )
 

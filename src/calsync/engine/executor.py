@@ -221,13 +221,17 @@ class Executor(Recording[F, H, R]):
             if isinstance(action, Update):
                 logger.info("updated remote %s %s", channel, item.id)
                 self._count(Side.REMOTE, "updated")
+                self._tell(action)  # the remote write its news is about is done
                 self._finish_update(action, item.etag)
                 return
             self._commit(self._created_row(action, item), action.replaces, action)
         elif isinstance(action, DeleteRemote):
-            logger.info("deleted remote %s %s", channel, action.remote_id)
+            # a kept contact is not deleted: it is updated, out of the group
+            verb = "unlabelled" if action.keep else "deleted"
+            logger.info("%s remote %s %s", verb, channel, action.remote_id)
             self._delete_mapping(action.host_id)
-            self._count(Side.REMOTE, "deleted")
+            self._count(Side.REMOTE, "updated" if action.keep else "deleted")
+            self._tell(action)
 
     def _replan(self, action: Action[F]) -> None:
         """The remote item changed under us: read it again and plan this one item afresh."""

@@ -1,7 +1,7 @@
 """How the executor records what it did (see :mod:`calsync.engine.executor`): the pairs, in
 the state store (many rows in one write, one by one when that write is refused, so only the
-pair that cannot be recorded fails), and the counts, failures, conflicts and progress, in the
-run's report."""
+pair that cannot be recorded fails), and the counts, failures, conflicts, news and progress,
+in the run's report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Generic
 
-from calsync.engine.actions import Action, CreateHost, CreateRemote, Link, Update
+from calsync.engine.actions import Action, CreateHost, CreateRemote, DeleteRemote, Link, Update
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, R, RunContext
 from calsync.engine.records import F
@@ -80,6 +80,7 @@ class Recording(Generic[F, H, R]):
             channel = self.adapter.channel.value
             logger.info("%s remote %s %s for %s", op, channel, row.remote_id, row.host_id)
             tally[Side.REMOTE, op] += 1
+            self._tell(action)
         elif isinstance(action, CreateHost):
             tally[Side.HOST, "created"] += 1
         elif isinstance(action, Link):
@@ -161,6 +162,12 @@ class Recording(Generic[F, H, R]):
     def _count_all(self, tally: Counter[tuple[Side, str]]) -> None:
         for (side, operation), count in tally.items():
             self._count(side, operation, count)
+
+    def _tell(self, action: CreateRemote[F] | Update[F] | DeleteRemote) -> None:
+        """Tell the news of ``action`` (:class:`~calsync.engine.actions.News`), now that its
+        write is done."""
+        if action.news is not None:
+            self.ctx.report.warnings.append(action.news.told())
 
     def _note_conflicts(self, actions: Sequence[Action[F]]) -> None:
         for action in actions:

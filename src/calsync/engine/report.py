@@ -78,7 +78,8 @@ def would_count(actions: Iterable[Action[F]]) -> Counter[str]:
             if action.to_host:
                 counts["host.updated"] += 1
         elif isinstance(action, DeleteRemote):
-            counts["remote.deleted"] += 1
+            # a kept contact is updated (out of the group), not deleted
+            counts["remote.updated" if action.keep else "remote.deleted"] += 1
         elif isinstance(action, CreateHost):
             counts["host.created"] += 1
         elif isinstance(action, DeleteHost):
@@ -155,7 +156,9 @@ class SyncReport:
     ``counts`` is keyed ``"<side>.<operation>"`` (``"remote.created"``, ``"host.updated"``, …)
     plus ``"adopted"``, ``"linked"`` and ``"forgotten"``, which write neither side;
     ``channel_counts`` holds the same writes by channel, keyed
-    ``"<channel>.<side>.<operation>"`` (``"contacts.remote.created"``).
+    ``"<channel>.<side>.<operation>"`` (``"contacts.remote.created"``). A Google contact
+    kept and taken out of the group (``delete_removed_contacts=False``) counts as
+    ``"remote.updated"``: it is not deleted.
 
     ``planned`` describes the first :data:`PLANNED_SHOWN` actions the run planned (in a dry
     run: what it would do); ``planned_total`` counts them all.
@@ -188,10 +191,18 @@ class SyncReport:
         return self.channel_counts[f"{channel.value}.{side.value}.{operation}"]
 
     def note_planned(self, actions: Sequence[Action[F]]) -> None:
-        """Count ``actions`` and describe them while fewer than :data:`PLANNED_SHOWN` are."""
+        """Count ``actions`` and describe them while fewer than :data:`PLANNED_SHOWN` are. In
+        a dry run, tell their news as what would be done (a run tells it once each is)."""
         room = max(PLANNED_SHOWN - len(self.planned), 0)
         self.planned.extend(action.describe() for action in actions[:room])
         self.planned_total += len(actions)
+        if self.dry_run:
+            self.warnings.extend(
+                action.news.told(dry_run=True)
+                for action in actions
+                if isinstance(action, CreateRemote | Update | DeleteRemote)
+                and action.news is not None
+            )
 
     @property
     def writes(self) -> int:
