@@ -7,7 +7,7 @@ from __future__ import annotations
 import attrs
 from studio_world import GROUP, USER, World, client, make_world
 
-from calsync import MemoryStateStore, Phone, Side
+from calsync import DeletionRules, MemoryStateStore, Phone, RemoteDeletion, Side
 from calsync.testing import MemoryContactsBackend
 
 GOOGLE_PHONE = (Phone("+44 7700 900999"),)
@@ -140,3 +140,36 @@ def test_the_user_is_told_the_contact_was_not_in_the_group_and_is_in_it_now() ->
     assert report.warnings == [
         "the contact 'Ann Smith' (c1) was not in the Google group; it has been put in it"
     ]
+
+
+def test_switching_the_sync_group_never_takes_a_client_out_of_the_new_group() -> None:
+    """With ``DeletionRules(contact=DELETE_HOST)``, a contact the Google user takes out of the
+    group takes its client out of the studio group. After a switch of the sync group, the
+    contacts of clients in both groups are not in the new Google group yet: that is no
+    user's doing, and before, those clients were taken out of the group the studio just
+    chose."""
+    world = make_world(
+        MemoryStateStore(),
+        contacts=True,
+        client_group="A",
+        inbound_contacts=True,
+        deletion_rules=DeletionRules(contact=RemoteDeletion.DELETE_HOST),
+    )
+    world = attrs.evolve(world, contacts=LastGroupContacts(now=world.clock))
+    world.clients.add(USER, client("c1"), groups=["A", "B"])
+    world.clients.add(USER, client("c2", "Bea"), groups=["B"])
+    world.sync()
+    (contact_id,) = world.contacts.contacts()
+    world.options(client_group="B")
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert report.count(Side.HOST, "deleted") == 0
+    assert sorted(c.id for c in world.clients.list_group(USER, "B")) == ["c1", "c2"]
+    assert contact_id in world.contacts.contacts("B")
+    assert world.sync().writes == 0
+
+    world.contacts.external_remove_from_group(contact_id, "B")  # now the user's doing
+    assert world.sync().count(Side.HOST, "deleted") == 1
+    assert [c.id for c in world.clients.list_group(USER, "B")] == ["c2"]

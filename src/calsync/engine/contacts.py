@@ -80,6 +80,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             conflict_policy=options.conflict_policy,
             deletion_rules=options.deletion_rules,
             remote_id_for=lambda host_id: None,
+            # until a run under a new sync group has applied both sides, its contacts out of
+            # the Google group were not taken out by anyone: they are put in it
+            scope_changed=self.cursors.options_changed(self.config_digest()),
         )
 
     # -- the group -----------------------------------------------------------------------

@@ -89,6 +89,8 @@ class DeletionPlanning(Pairing[F]):
     ) -> None:
         kind = host.kind if host is not None else row.kind
         rule = self._deletion_rule(kind)
+        if self.rules.scope_changed and not remote.deleted and remote.view is not None:
+            rule = RemoteDeletion.RESTORE  # out of a scope the user has just changed
         channel = self.rules.channel
         if rule is RemoteDeletion.UNLINK:
             self.actions.append(Forget(channel, row.host_id, "deleted remotely; link dropped"))

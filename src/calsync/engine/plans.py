@@ -28,6 +28,10 @@ class PlanRules(Generic[F]):
     conflict_policy: ConflictPolicy
     deletion_rules: DeletionRules
     remote_id_for: Callable[[str], str | None]
+    #: the scope changed since the pairs were recorded (the contacts' sync group was
+    #: switched): a live remote item out of the scope is no one's doing, and is put in it
+    #: whatever the deletion rules say
+    scope_changed: bool = False
 
 
 @frozen
