@@ -14,8 +14,9 @@ whoever wins.
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar
 
 from attrs import field, frozen
@@ -39,6 +40,8 @@ __all__ = [
     "newest_wins",
     "resolve",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 class Side(enum.Enum):
@@ -121,16 +124,42 @@ class _Callable(ConflictPolicy):
 
 
 class _NewestWins(ConflictPolicy):
-    """The side changed most recently wins; abstains when either time is unknown or equal."""
+    """The side changed most recently wins; abstains when either time is unknown or equal.
+
+    Times are compared as instants. A time that is not a timezone-aware datetime cannot be
+    compared with the other side's: the policy abstains and logs a warning (calsync reports
+    and skips a host item with such a time before it comes to a conflict, so one reaching
+    here is a bug of a backend or of a custom caller, never a reason to fail a run)."""
 
     def __call__(self, conflict: FieldConflict) -> Side | None:
-        host, remote = conflict.host_updated, conflict.remote_updated
+        if conflict.host_updated is None or conflict.remote_updated is None:
+            return None
+        host = _instant(conflict.host_updated, "the host's", conflict)
+        remote = _instant(conflict.remote_updated, "Google's", conflict)
         if host is None or remote is None or host == remote:
             return None
         return Side.HOST if host > remote else Side.REMOTE
 
     def __repr__(self) -> str:
         return "newest_wins"
+
+
+def _instant(moment: object, whose: str, conflict: FieldConflict) -> datetime | None:
+    """``moment`` as a UTC instant, or ``None`` (with a warning) when it is not an aware
+    datetime."""
+    if not isinstance(moment, datetime):
+        problem = f"{whose} time is {type(moment).__name__}, not a datetime"
+    elif moment.tzinfo is None or moment.utcoffset() is None:
+        problem = f"{whose} time has no time zone"
+    else:
+        return moment.astimezone(UTC)
+    logger.warning(
+        "newest_wins cannot tell which side of %s (%s) changed last: %s; it abstains",
+        conflict.item_id,
+        conflict.field,
+        problem,
+    )
+    return None
 
 
 @frozen
@@ -158,7 +187,8 @@ host_wins: ConflictPolicy = _Fixed(Side.HOST, "host_wins")
 google_wins: ConflictPolicy = _Fixed(Side.REMOTE, "google_wins")
 #: Never decides; the neutral element of ``|``.
 abstain: ConflictPolicy = _Fixed(None, "abstain")
-#: The most recently changed side wins; abstains when a time is unknown.
+#: The most recently changed side wins; abstains when a time is unknown (or not an aware
+#: datetime, with a warning).
 newest_wins: ConflictPolicy = _NewestWins()
 
 

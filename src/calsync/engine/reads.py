@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from datetime import datetime
 from typing import ClassVar, TypeVar
 
 from calsync.engine.channel_spec import ChannelSpec
@@ -26,6 +27,7 @@ __all__ = [
     "ChannelReads",
     "answer_of",
     "id_problem",
+    "item_problem",
     "keepable_id",
     "listing_of",
     "shown_id",
@@ -65,6 +67,31 @@ def id_problem(record: HostRecord[F]) -> str | None:
             return f"{what} is {type(an_id).__name__}, not text"
         if not keepable_id(an_id, longest):
             return f"{what} is not 1 to {longest} printable characters"
+    return None
+
+
+def item_problem(item: ScheduleItem | Contact) -> str | None:
+    """Why calsync cannot keep what ``item`` says of itself beyond its ids, or ``None``.
+
+    Its ``revision`` is stored with its pair: it must be text a state store can hold (no NUL,
+    which PostgreSQL refuses, and no half of a UTF-16 pair, which no UTF-8 store can hold),
+    or ``None``; any length is fine. Its ``updated`` is compared with Google's modification
+    time (``newest_wins``): it must be a timezone-aware datetime, or ``None``. The answer
+    names what is wrong, never the value (a revision may be made of the item's content)."""
+    revision: object = item.revision
+    if revision is not None:
+        if not isinstance(revision, str):
+            return f"its revision is {type(revision).__name__}, not text"
+        if "\x00" in revision:
+            return "its revision holds a NUL character, which cannot be stored"
+        if not whole_characters(revision):
+            return "its revision holds half of a UTF-16 pair, which cannot be stored"
+    updated: object = item.updated
+    if updated is not None:
+        if not isinstance(updated, datetime):
+            return f"its updated time is {type(updated).__name__}, not a datetime"
+        if updated.tzinfo is None or updated.utcoffset() is None:
+            return "its updated time has no time zone"
     return None
 
 
@@ -166,7 +193,7 @@ class ChannelReads(ChannelSpec[F, H, R]):
                     twice.add(item.id)
                     continue
                 record = self.host_record(item)
-                problem = id_problem(record) or self.refuse(record)
+                problem = id_problem(record) or item_problem(item) or self.refuse(record)
             except Exception as exc:  # a host item of the wrong shape: that item is skipped
                 self._misshapen(item, exc)
                 continue
@@ -388,13 +415,21 @@ class ChannelReads(ChannelSpec[F, H, R]):
         host: HostRead[F],
         remote: dict[str, RemoteRecord[F]],
     ) -> None:
-        """Pairs whose remote item could not be read take no part in this run."""
+        """Pairs whose remote item could not be read take no part in this run, nor do pairs
+        whose host item was skipped (unreadable, or the host's mistake): a remote change of
+        theirs would otherwise be planned against a host item calsync did not see, and could
+        overwrite an edit made there. Such a change is read again next run (the cursors stay
+        where they were), until the host item can be read."""
         for host_id in self.unknown:
             host.records.pop(host_id, None)
             host.deleted.discard(host_id)
             row = mapping.get(host_id)
             if row is not None:
                 remote.pop(row.remote_id, None)
+        for host_id in self.unreadable:
+            row = mapping.get(host_id) if host_id in mapping else None
+            if row is not None and remote.pop(row.remote_id, None) is not None:
+                self.read_failures += 1
 
     def host_record_of(self, host_id: str, snapshot: Snapshot[F]) -> HostRecord[F] | None:
         """The host record of ``host_id`` in ``snapshot``, if any."""
