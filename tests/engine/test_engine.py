@@ -452,6 +452,33 @@ def test_a_host_item_the_window_reaches_as_days_pass_goes_to_google_over_a_chang
     assert world.sync().writes == 0
 
 
+def test_a_google_edit_to_an_event_that_comes_back_into_the_window_reaches_the_studio(
+    world: World,
+) -> None:
+    """The appointment left the window and its pair was forgotten; the Google user then moved
+    it into the window and edited it. The host's ``create_unlinked`` answers with the
+    appointment it already has (idempotent per origin): its old content is not what was
+    written, and Google's edit must not be undone by it."""
+    made = world.calendar.external_create(CAL, EventFields("Dentist", "old", when=timed(1)))
+    world.sync()
+    (unlinked_id,) = world.items()
+    days = SyncWindow().days_back + 5
+    world.clock.advance(days=days)
+    assert world.sync().counts["forgotten"] == 1
+
+    world.calendar.external_update(CAL, made.id, description="new", when=timed(days + 2))
+    world.sync()
+    world.sync()
+
+    event = world.events()[made.id].fields
+    assert event is not None
+    assert (event.description, event.when) == ("new", timed(days + 2))
+    item = world.items()[unlinked_id]
+    assert (item.description, item.when) == ("new", timed(days + 2))
+    assert list(world.items()) == [unlinked_id]
+    assert world.sync().writes == 0
+
+
 def test_a_failed_google_listing_deletes_nothing_and_is_reported(world: World) -> None:
     seed(world)
     world.sync()

@@ -31,6 +31,7 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, HostWrite, R
+from calsync.engine.fields import field_names
 from calsync.engine.planner import plan
 from calsync.engine.recording import Entry, Recording
 from calsync.engine.records import F, Snapshot
@@ -269,6 +270,8 @@ class Executor(Recording[F, H, R]):
         elif isinstance(action, CreateHost):
             written = self.adapter.create_host(action)
             logger.info("created host item %s from remote %s", written.host_id, action.remote_id)
+            if written.view != action.fields:
+                written = self._bring_up_to_date(action, written)
             row = self._row(
                 written.host_id,
                 action.remote_id,
@@ -299,6 +302,37 @@ class Executor(Recording[F, H, R]):
         elif isinstance(action, Forget):
             self._delete_mapping(action.host_id)
             self.ctx.report.counts["forgotten"] += 1
+
+    def _bring_up_to_date(self, action: CreateHost[F], written: HostWrite[F]) -> HostWrite[F]:
+        """The host answered a create with other content than the remote item's: a host that
+        already had the item (creates are idempotent per origin: its pair was forgotten, say,
+        and the remote item edited since) answers with what it holds. That is brought to the
+        remote item's content now; sent back as the host's, it would undo the remote edit. A
+        host that stores the content otherwise (truncated, reformatted) still differs after,
+        and sends its version out once, next run (its revision is not trusted)."""
+        to_host = frozenset(
+            name
+            for name in field_names(type(action.fields))
+            if getattr(written.view, name) != getattr(action.fields, name)
+        )
+        update = Update(
+            action.channel,
+            written.host_id,
+            action.remote_id,
+            written.kind,
+            action.fields,
+            False,
+            to_host,
+            action.etag,
+            written.revision,
+        )
+        brought = self.adapter.update_host(update)
+        if brought.view == action.fields:
+            logger.info(
+                "host item %s was brought up to remote %s", brought.host_id, action.remote_id
+            )
+            self._count(Side.HOST, "updated")
+        return brought
 
     def _finish_update(
         self, action: Update[F], etag: str | None, deferred: list[Entry[F]] | None = None
