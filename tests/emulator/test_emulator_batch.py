@@ -94,6 +94,20 @@ def test_injected_faults_hit_individual_batch_parts(target, calendar):
     assert collector.failures() == {"0": 503, "1": 503, "2": 503}
 
 
+def test_a_fault_matching_a_body_refuses_that_one_part_of_a_batch(target, calendar):
+    emulator = target.require_emulator()
+    emulator.inject_fault(400, "invalid", body=r'"summary": "Refused"', count=None)
+    collector = Collector()
+    batch = new_batch_request(calendar, callback=collector)
+    for index, summary in enumerate(["Fine", "Refused", "Also fine", "Refused"]):
+        body = timed_event() | {"summary": summary}
+        batch.add(calendar.events().insert(calendarId="primary", body=body), request_id=str(index))
+    batch.execute()
+    assert collector.failures() == {"1": 400, "3": 400}
+    listed = calendar.events().list(calendarId="primary").execute()["items"]
+    assert sorted(event["summary"] for event in listed) == ["Also fine", "Fine"]
+
+
 def test_rate_limited_batch_parts_carry_google_reasons(target, calendar):
     emulator = target.require_emulator()
     emulator.inject_fault(403, "rateLimitExceeded", count=1)

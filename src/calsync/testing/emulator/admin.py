@@ -23,6 +23,7 @@ Bad input answers 400 ``{"error": "…"}``; admin requests are never counted or 
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import urllib.parse
@@ -40,23 +41,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/emulator/v1/"
-FAULT_ARGS = frozenset(
-    {
-        "status",
-        "reason",
-        "count",
-        "rate",
-        "method",
-        "api_method",
-        "path",
-        "latency",
-        "reset",
-        "scope",
-        "message",
-        "retry_after",
-        "seed",
-    }
-)
 
 
 class AdminError(Exception):
@@ -110,7 +94,7 @@ class AdminEndpoints:
         return ApiResponse.json(200, {} if result is None else result)
 
     def _inject(self, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - FAULT_ARGS
+        unknown = set(body) - set(inspect.signature(self.core.inject_fault).parameters)
         if unknown:
             raise AdminError(400, f"unknown fault arguments: {sorted(unknown)}")
         return self.core.inject_fault(**body).describe()

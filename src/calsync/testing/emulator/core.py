@@ -105,6 +105,7 @@ class EmulatorCore:
         method: str | None = None,
         api_method: str | None = None,
         path: str | None = None,
+        body: str | None = None,
         latency: float = 0.0,
         reset: bool = False,
         scope: Scope = "call",
@@ -120,7 +121,9 @@ class EmulatorCore:
           the default 1 also means unlimited). ``rate``: the probability it fires per match;
           ``seed`` makes that repeatable.
         - Filters: ``method`` (HTTP verb), ``api_method`` (discovery id such as
-          ``calendar.events.insert``) and ``path`` (a regex searched in the URL path).
+          ``calendar.events.insert``), ``path`` (a regex searched in the URL path) and
+          ``body`` (a regex searched in the request's body, as JSON text: refuse one item's
+          write, e.g. ``body=r"7700 900999"``; a batch create refused for one person in it).
         - ``latency``: seconds slept before answering; ``reset``: drop the TCP connection
           without an answer (a reset of one batch part resets the whole batch connection).
         - ``scope``: ``"call"`` matches each API call, batch parts one by one; ``"http"``
@@ -138,6 +141,7 @@ class EmulatorCore:
             method=method,
             api_method=api_method,
             path=path,
+            body=body,
             latency=latency,
             reset=reset,
             scope=scope,

@@ -114,7 +114,7 @@ class Dispatcher:
         self, scope: Scope, request: ApiRequest, spec: MethodSpec | None, api: Api
     ) -> ApiResponse | None:
         fault = self.core.faults.take(
-            scope, request.method, request.path, spec.id if spec else None
+            scope, request.method, request.path, spec.id if spec else None, request.body
         )
         if fault is None:
             return None

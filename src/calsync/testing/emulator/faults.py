@@ -1,9 +1,10 @@
 """Fault injection, the per-user quota and request statistics.
 
 A :class:`Fault` matches API calls (``scope="call"``, each batch part separately) or whole
-HTTP requests (``scope="http"``), optionally filtered by HTTP method, discovery method id and a
-path regex; it fires for the next ``count`` matches and/or at a ``rate``.  The quota counts API
-calls per account in a sliding window.
+HTTP requests (``scope="http"``), optionally filtered by HTTP method, discovery method id, a
+path regex and a regex searched in the request body (one item's write); it fires for the next
+``count`` matches and/or at a ``rate``. The quota counts API calls per account in a sliding
+window.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Fault:
     method: str | None = None
     api_method: str | None = None
     path: str | None = None
+    body: str | None = None
     latency: float = 0.0
     reset: bool = False
     scope: Scope = "call"
@@ -72,14 +74,22 @@ class Fault:
             raise ValueError("scope must be 'call' or 'http'")
         if self.path is not None:
             re.compile(self.path)
+        if self.body is not None:
+            re.compile(self.body)
 
-    def matches(self, scope: Scope, method: str, path: str, api_method: str | None) -> bool:
+    def matches(
+        self, scope: Scope, method: str, path: str, api_method: str | None, body: bytes = b""
+    ) -> bool:
         """Whether this rule applies to a request, before count and rate."""
         return (
             scope == self.scope
             and (self.method is None or self.method.upper() == method.upper())
             and (self.api_method is None or self.api_method == api_method)
             and (self.path is None or re.search(self.path, path) is not None)
+            and (
+                self.body is None
+                or re.search(self.body, body.decode("utf-8", "replace")) is not None
+            )
         )
 
     def error(self) -> ApiError | None:
@@ -124,11 +134,13 @@ class FaultSet:
         with self._lock:
             return list(self._rules)
 
-    def take(self, scope: Scope, method: str, path: str, api_method: str | None) -> Fault | None:
+    def take(
+        self, scope: Scope, method: str, path: str, api_method: str | None, body: bytes = b""
+    ) -> Fault | None:
         """The first rule that fires for this request, its count consumed."""
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(scope, method, path, api_method):
+                if not rule.matches(scope, method, path, api_method, body):
                     continue
                 if rule.rate is not None and rule._rng.random() >= rule.rate:
                     continue
