@@ -17,6 +17,13 @@
   out of listings; the latter with a warning naming them.
 * **Split series.** When Google copies our marker onto a second event (a series split with
   "this and following events"), the copy loses the marker and comes back as Google's own.
+* **Made recurring.** A single event made recurring in Google keeps its id and becomes the
+  series' master, which no listing returns: the single event calsync synced is gone. A
+  listing with live instances of a series adds a tombstone for the series' id, ``get_event``
+  of a series is a tombstone, a create over a series is refused (``AlreadyExists``), and an
+  update or a delete sent without an etag reads the event first and is sent with its etag
+  (a series: "not found" for an update, done for a delete). Of a series' instances carrying
+  a marker, only the first occurrence keeps it in a listing.
 * **Gone.** A 404 on the calendar itself is :class:`~calsync.errors.CalendarGone`.
 * **Push.** ``watch_events`` opens a ``web_hook`` channel (``events.watch`` with
   ``params.ttl``); ``stop_channel`` stops one (``channels.stop``; a channel Google no longer
@@ -26,11 +33,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+import attrs
 import cattrs
 import tenacity
 from attrs import frozen
@@ -40,15 +48,18 @@ from calsync.backends import (
     CalendarBackend,
     CreateEvent,
     DeleteEvent,
+    EventWrite,
     RemoteEvent,
     RemoteListing,
     UpdateEvent,
     WatchChannel,
+    WriteResult,
 )
 from calsync.errors import (
     AlreadyExists,
     BackendError,
     CalendarGone,
+    CalsyncError,
     NotFound,
     SyncTokenExpired,
     TransientError,
@@ -61,7 +72,14 @@ from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
 from calsync.google.services import new_batch_request, resource
 from calsync.google.split import repair_split_markers
-from calsync.google.translate import Skipped, event_body, event_from_json, rfc3339
+from calsync.google.translate import (
+    Skipped,
+    event_body,
+    event_from_json,
+    is_series,
+    occurrence_start,
+    rfc3339,
+)
 from calsync.model import EventFields, Marker, TimeRange
 from calsync.timezones import canonical_zone
 
@@ -238,6 +256,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         )
         items: list[RemoteEvent] = []
         warnings: list[str] = []
+        originals: dict[str, Any] = {}  # instance id -> its originalStartTime
         token: str | None = None
         while request is not None:
             page = self._calendar_call(calendar_id, request)
@@ -245,11 +264,14 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
                 self._zones[calendar_id] = page["timeZone"]
             for data in page.get("items", []):
                 self._collect(calendar_id, data, items, warnings)
+                if isinstance(data, dict) and data.get("recurringEventId"):
+                    originals[str(data.get("id"))] = data.get("originalStartTime")
             token = page.get("nextSyncToken")
             request = events.list_next(request, page)
         items = repair_split_markers(
             self.events, self.caller, calendar_id, items, warnings, read_only=read_only
         )
+        items = self._series_seen(calendar_id, items, originals, warnings, news=not complete)
         # (the attrs plugin types a ``converter=tuple`` field as ``Iterable[_T_co]``)
         notes: Any = tuple(warnings)
         return RemoteListing(items, complete, token, notes, restarted)
@@ -266,13 +288,111 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         else:
             items.append(event)
 
+    def _series_seen(
+        self,
+        calendar_id: str,
+        items: list[RemoteEvent],
+        originals: dict[str, Any],
+        warnings: list[str],
+        *,
+        news: bool,
+    ) -> list[RemoteEvent]:
+        """What the instances of a listing say about their series.
+
+        * **The series' id is no single event.** A listing (``singleEvents``) never holds a
+          series' master, but its live instances prove that their ``recurringEventId`` is a
+          recurring series now. When that id was a single event calsync synced, the event
+          was made recurring in Google (it kept its id): that single event is gone, so each
+          such id not listed itself is added as a tombstone, and calsync's pair with it
+          follows the deletion rules in this very run, never written to.
+        * **A marker on a series' instances is kept by its first occurrence only.** An event
+          carrying calsync's marker made recurring in Google hands the marker on to every
+          instance. The item is one occurrence, the first one (the event as it was); the
+          others are the Google user's own events (unlinked appointments when inbound sync
+          is on), as a split-off series' are. One ``events.get`` of the series tells its
+          first occurrence; when it cannot be read, the series' instances are listed as they
+          are, and its tombstone waits for a later listing. An incremental listing (``news``)
+          that meets other occurrences carrying the marker (the series was made, or changed,
+          in Google since the last listing) says so in a warning; a full one only logs it.
+        """
+        listed = {event.id for event in items}
+        series: dict[str, list[int]] = {}
+        for index, event in enumerate(items):
+            root = event.series_id
+            if root is not None and root not in listed and not event.deleted:
+                series.setdefault(root, []).append(index)
+        gone: list[RemoteEvent] = []
+        for root, indices in series.items():
+            marked = [index for index in indices if items[index].marker is not None]
+            if marked and not self._first_occurrence_keeps(
+                calendar_id, root, marked, items, originals, warnings, news
+            ):
+                continue
+            gone.append(RemoteEvent(root, "", None, deleted=True))
+        # (first: the pair with the single event is settled before its occurrences are met)
+        return gone + items
+
+    def _first_occurrence_keeps(
+        self,
+        calendar_id: str,
+        root: str,
+        marked: Sequence[int],
+        items: list[RemoteEvent],
+        originals: dict[str, Any],
+        warnings: list[str],
+        news: bool,
+    ) -> bool:
+        """Take the marker off (in the listing, never in Google) the ``marked`` instances of
+        series ``root`` but its first occurrence's; False when the series cannot be read."""
+        request = self.events.get(calendarId=calendar_id, eventId=root)
+        try:
+            data = self.caller.execute(request)
+        except CalsyncError as exc:
+            warnings.append(f"recurring event {root} could not be read: {exc}")
+            return False
+        first = occurrence_start(data.get("start")) if isinstance(data, dict) else None
+        if not is_series(data) or data.get("status") == "cancelled" or first is None:
+            warnings.append(f"recurring event {root} changed while it was listed")
+            return False
+        named: set[str] = set()
+        dropped = 0
+        for index in marked:
+            event = items[index]
+            if event.marker is not None:
+                named.add(event.marker.host_id)
+            if occurrence_start(originals.get(event.id)) != first:
+                items[index] = attrs.evolve(event, marker=None)
+                dropped += 1
+        if not dropped:
+            return True
+        message = (
+            f"event {root} (carrying calsync's marker for item {', '.join(sorted(named))}) "
+            "was made recurring in Google: the item keeps its first occurrence; "
+            + (
+                "the other occurrence listed is Google's own"
+                if dropped == 1
+                else f"the {dropped} other occurrences listed are Google's own"
+            )
+        )
+        logger.info("%s", message)
+        if news:
+            warnings.append(message)
+        return True
+
     def get_event(self, calendar_id: str, event_id: str) -> RemoteEvent | None:
+        """The event, a tombstone when it is deleted, or ``None``. An event that is now a
+        recurring series (a single event made recurring in Google keeps its id and becomes the
+        series' master) is a tombstone too: the single event calsync synced is gone, and the
+        series is never calsync's to write (its tombstone has no etag to write with)."""
         request = self.events.get(calendarId=calendar_id, eventId=event_id)
         try:
             data = self.caller.execute(request)
         except NotFound:
             self._check_calendar(calendar_id)
             return None
+        if is_series(data):
+            logger.info("event %s is a recurring series now: read as deleted", event_id)
+            return RemoteEvent(event_id, "", None, deleted=True)
         return self._read(calendar_id, data)
 
     def _read(self, calendar_id: str, data: Any) -> RemoteEvent:
@@ -339,6 +459,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         marker: Marker | None,
         etag: str | None,
     ) -> RemoteEvent:
+        etag = etag or self._current_etag(calendar_id, event_id)
         request = self._patch(calendar_id, UpdateEvent(event_id, fields, marker, etag))
         try:
             data = self.caller.execute(request, cost=PATCH_COST)
@@ -349,9 +470,62 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
 
     def delete_event(self, calendar_id: str, event_id: str, etag: str | None) -> None:
         try:
+            etag = etag or self._current_etag(calendar_id, event_id)
+        except _Series:
+            return  # the single event is gone, which is what was asked; the series stays
+        try:
             self.caller.execute(self._delete(calendar_id, DeleteEvent(event_id, etag)))
         except NotFound as exc:  # gone already, which is what was asked
             self._gone_already(calendar_id, event_id, exc)
+
+    def write_events(
+        self, calendar_id: str, writes: Sequence[EventWrite]
+    ) -> list[WriteResult[RemoteEvent]]:
+        """Send ``writes`` in batches (:mod:`calsync.google.calendar_batches`), an update or a
+        delete that comes without an etag made conditional on the event's current one first
+        (:meth:`_current_etag`)."""
+        results: dict[int, WriteResult[RemoteEvent]] = {}
+        sent: list[tuple[int, EventWrite]] = []
+        for index, write in enumerate(writes):
+            if isinstance(write, CreateEvent) or write.etag:
+                sent.append((index, write))
+                continue
+            try:
+                etag = self._current_etag(calendar_id, write.event_id)
+            except _Series as exc:
+                gone = isinstance(write, DeleteEvent)  # a delete of it has nothing left to do
+                results[index] = WriteResult() if gone else WriteResult(error=exc)
+            except CalsyncError as exc:
+                results[index] = WriteResult(error=exc)
+            else:
+                sent.append((index, attrs.evolve(write, etag=etag)))
+        answers = super().write_events(calendar_id, [write for _, write in sent])
+        results.update(zip((index for index, _ in sent), answers, strict=True))
+        return [results[index] for index in range(len(writes))]
+
+    def _current_etag(self, calendar_id: str, event_id: str) -> str | None:
+        """The etag to send with an update or a delete that came without one: the event's
+        current one, so that the write can only reach the single event calsync meant (``None``
+        when there is no such event: Google answers the write itself).
+
+        Raises:
+            _Series: the event is a recurring series now (made recurring in Google): the
+                single event is gone, and calsync never writes to a series.
+        """
+        request = self.events.get(calendarId=calendar_id, eventId=event_id)
+        try:
+            data = self.caller.execute(request)
+        except NotFound:
+            return None
+        if is_series(data):
+            raise _Series(
+                f"event {event_id} is a recurring series now (made recurring in Google): "
+                "calsync never writes to a series",
+                status=404,
+                reason="notFound",
+            )
+        etag = data.get("etag") if isinstance(data, dict) else None
+        return etag if isinstance(etag, str) and etag else None
 
     def _gone_already(self, calendar_id: str, event_id: str, error: NotFound) -> None:
         """A delete found nothing: fine for the event (410 deleted, 404 unknown), unless the
@@ -370,6 +544,13 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             existing = wire.structure(data, wire.Event)
         except cattrs.BaseValidationError as exc:  # unreadable: not provably ours
             raise AlreadyExists(f"event id {event_id} is taken by an unreadable event") from exc
+        if existing.recurrence:  # made recurring in Google, deleted since or not
+            raise AlreadyExists(
+                f"event id {event_id} is taken by a recurring series (the event was made "
+                "recurring in Google): calsync never writes to a series",
+                status=409,
+                reason="duplicate",
+            )
         if existing.status != "cancelled" and event_marker(existing) != marker:
             raise AlreadyExists(
                 f"event id {event_id} is taken by an event calsync does not own",
@@ -388,6 +569,11 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         if existing.etag:
             patch.headers["If-Match"] = existing.etag
         return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
+
+
+class _Series(NotFound):
+    """The event a write was meant for is a recurring series now: the single event calsync
+    synced is gone (a "not found" for an update; a delete of it is done)."""
 
 
 def _window(window: TimeRange) -> dict[str, Any]:

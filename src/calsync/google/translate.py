@@ -19,7 +19,7 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import cattrs
@@ -63,8 +63,10 @@ __all__ = [
     "event_body",
     "event_from_json",
     "event_marker",
+    "is_series",
     "marker_properties",
     "merged_person_fields",
+    "occurrence_start",
     "other_client_data",
     "parse_time",
     "person_body",
@@ -211,6 +213,36 @@ def _remote_event(event_id: str, event: wire.Event, zone: str) -> RemoteEvent:
         when=_when(event.start, event.end, zone),
     )
     return RemoteEvent(fields=fields, **common)
+
+
+def is_series(data: Any) -> bool:
+    """True when ``data`` (an event as Google sent it) is a recurring series itself, its
+    master: an event with a ``recurrence``, deleted or not. Never true of an instance (they
+    carry no ``recurrence``).
+
+    calsync syncs single events and instances only. An event id calsync synced as a single
+    event that reads as a series was made recurring in Google ("Repeat weekly" keeps the id
+    and makes the event the series' master): the single event calsync synced is gone.
+    """
+    return isinstance(data, dict) and bool(data.get("recurrence"))
+
+
+def occurrence_start(value: Any) -> date | datetime | None:
+    """An occurrence's start as Google sends it (an instance's ``originalStartTime``, or a
+    series master's ``start``, which is its first occurrence's) in a form two of them compare
+    by: the date of an all-day occurrence, the UTC instant of a timed one; ``None`` when it
+    cannot be read."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        moment = wire.structure(value, wire.EventDateTime)
+        if moment.date_time:
+            return _instant(moment, _zone(moment.time_zone or "UTC")).astimezone(UTC)
+        if moment.date:
+            return _day(moment.date)
+    except (cattrs.BaseValidationError, _Malformed):
+        pass
+    return None
 
 
 def event_body(
