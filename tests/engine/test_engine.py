@@ -211,6 +211,34 @@ def test_a_copy_the_google_user_made_of_our_event_comes_in_as_their_own_event(
     assert len(world.items()) == (1 if inbound else 0)
 
 
+@pytest.mark.parametrize("host_feed", [False, True], ids=["host lists in full", "host feed"])
+def test_a_copy_of_an_event_deleted_in_google_restores_the_session_not_a_new_appointment(
+    store: StateStore, host_feed: bool
+) -> None:
+    """The Google user duplicated the session's event, then deleted the original: the copy is
+    listed before the original's tombstone. It is the session's event now (adopted, as a
+    restore would be), never also a new unlinked appointment."""
+    world = make_world(store, inbound_calendar=True)
+    world.schedule.change_feed = host_feed
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    world.sync()
+    ours = event_id_for("studio.u7", "s1")
+    original = world.events()[ours]
+    assert original.fields is not None
+    copy = world.calendar.external_create(CAL, original.fields, marker=original.marker)
+    world.calendar.external_delete(CAL, ours)
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert list(world.items()) == ["s1"]
+    assert set(world.events()) == {copy.id}
+    rows = world.store.mappings(world.profile.id, Channel.CALENDAR)
+    assert {host_id: row.remote_id for host_id, row in rows.items()} == {"s1": copy.id}
+    assert world.sync().writes == 0
+
+
 def test_a_converted_item_that_takes_over_a_copy_of_its_deleted_event_leaves_no_stale_pair(
     world: World,
 ) -> None:

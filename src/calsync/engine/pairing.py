@@ -36,6 +36,9 @@ class Pairing(Generic[F]):
         self.done_remotes: set[str] = set()
         self.actions: list[Action[F]] = []
         self.warnings: list[str] = []
+        #: unpaired remote items copied in the remote service from one of ours (with its
+        #: marker), planned as the remote side's own once everything else is
+        self.copies: list[RemoteRecord[F]] = []
 
     @cached_property
     def by_remote(self) -> dict[str, MappingHead]:

@@ -82,6 +82,12 @@ class _Planner(DeletionPlanning[F]):
         for remote in self.snapshot.remote.values():
             if remote.id not in self.done_remotes:
                 self._remote_item(remote)
+        # copies made in Google come in last, unless a restore took one over (whatever the
+        # listing's order: the original's tombstone may be listed after its copy)
+        taken = {a.remote_id for a in self.actions if isinstance(a, Update | Link)}
+        for copy in self.copies:
+            if copy.id not in taken and copy.view is not None:
+                self.actions.append(CreateHost(self.rules.channel, copy.id, copy.view, copy.etag))
 
     # -- host side -----------------------------------------------------------------------
 
@@ -157,7 +163,7 @@ class _Planner(DeletionPlanning[F]):
         elif self.rules.inbound and remote.in_scope and self._copy_of_a_pair(remote, marker):
             # the Google user duplicated one of our events (the copy carries its private
             # marker): a new event of theirs, which comes in as any Google-made event does
-            self.actions.append(CreateHost(self.rules.channel, remote.id, remote.view, remote.etag))
+            self.copies.append(remote)
         # else ours, but the host side is unknown this run: left alone
 
     def _copy_of_a_pair(self, remote: RemoteRecord[F], marker: Marker) -> bool:
