@@ -39,6 +39,8 @@ from calsync import (
     SyncWindow,
     TransientError,
     google_wins,
+    host_wins,
+    newest_wins,
 )
 from calsync.engine.actions import Action, CreateRemote
 from calsync.engine.calendar import CalendarSync
@@ -504,6 +506,36 @@ def test_a_google_edit_to_an_event_that_comes_back_into_the_window_reaches_the_s
     item = world.items()[unlinked_id]
     assert (item.description, item.when) == ("new", timed(days + 2))
     assert list(world.items()) == [unlinked_id]
+    assert world.sync().writes == 0
+
+
+@pytest.mark.parametrize("policy", ["host_wins", "newest_wins"])
+def test_a_session_adopted_again_after_its_pair_was_forgotten_reports_what_differs(
+    store: StateStore, policy: str
+) -> None:
+    """The session left the window and its pair was forgotten; the Google user then moved
+    its event into the window. Adopted again without a base, the two times are a conflict
+    for the policy, reported (before: the studio's time won unseen, undoing the move)."""
+    chosen = {"host_wins": host_wins, "newest_wins": newest_wins}[policy]
+    world = make_world(store, inbound_calendar=True, conflict_policy=chosen)
+    world.schedule.add(USER, session("s1", day=1))
+    world.sync()
+    days = SyncWindow().days_back + 5
+    world.clock.advance(days=days)
+    assert world.sync().counts["forgotten"] == 1
+    ours = event_id_for("studio.u7", "s1")
+    world.clock.advance(hours=1)  # the Google edit is the newer one
+    world.calendar.external_update(CAL, ours, when=timed(days + 2))
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert [(c.item, c.field) for c in report.conflicts] == [("s1", "when")]
+    kept = timed(1) if policy == "host_wins" else timed(days + 2)
+    assert world.items()["s1"].when == kept
+    event = world.events()[ours].fields
+    assert event is not None
+    assert event.when == kept
     assert world.sync().writes == 0
 
 

@@ -3,10 +3,12 @@
 For each field whose host and remote values differ:
 
 * a field whose direction is one way (``Direction.OUT``/``IN``, from the profile's field
-  rules) takes that side's value; so does every field of a pair without a base;
+  rules) takes that side's value (the host's, in a pair without a base);
 * a field changed on one side only (against the base) takes that side's value;
 * a field changed on both sides to different values is a conflict, resolved by the profile's
-  :class:`~calsync.policies.ConflictPolicy` and reported.
+  :class:`~calsync.policies.ConflictPolicy` and reported; so is a two-way field the sides of
+  a pair without a base hold differently (an item adopted on re-setup, or after its pair was
+  forgotten): who changed it is unknown.
 
 Equal values are left as they are whatever the base says. Pure: no I/O, no state.
 """
@@ -73,15 +75,16 @@ class ThreeWay(Generic[F]):
         host: HostRecord[F] | None,
         remote: RemoteRecord[F] | None,
     ) -> Side | ResolvedConflict:
-        if direction is Direction.OUT or base is None:
+        if direction is Direction.OUT or (base is None and direction is Direction.IN):
             return Side.HOST
         if direction is Direction.IN:
             return Side.REMOTE
-        base_value = getattr(base, name)
-        host_changed = host_value != base_value
-        remote_changed = remote_value != base_value
-        if host_changed != remote_changed:
-            return Side.HOST if host_changed else Side.REMOTE
+        base_value = getattr(base, name) if base is not None else None
+        if base is not None:
+            host_changed = host_value != base_value
+            remote_changed = remote_value != base_value
+            if host_changed != remote_changed:
+                return Side.HOST if host_changed else Side.REMOTE
         conflict = FieldConflict(
             item_id=host.id if host is not None else (remote.id if remote else "?"),
             field=name,
