@@ -539,6 +539,34 @@ def test_a_session_adopted_again_after_its_pair_was_forgotten_reports_what_diffe
     assert world.sync().writes == 0
 
 
+def test_held_deletions_do_not_make_every_run_of_a_new_day_list_in_full(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A held mass deletion keeps a side's cursor where it was, for as long as the studio
+    takes to confirm it: the first run of a day lists in full, the others of that day read
+    the change feeds, as any run does."""
+    world.schedule.change_feed = True
+    seed(world, sessions=10, appointments=0)
+    world.sync()
+    for number in range(10):
+        world.schedule.remove(USER, f"s{number}")
+    assert len(world.sync().held) == 10
+    listings: list[str] = []
+    real = world.schedule.list_items
+
+    def listed(*args: Any, **kwargs: Any) -> Any:
+        listings.append("full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(world.schedule, "list_items", listed)
+    world.clock.advance(days=1)
+
+    for _ in range(3):
+        assert len(world.sync().held) == 10
+
+    assert listings == ["full"]
+
+
 def test_a_failed_google_listing_deletes_nothing_and_is_reported(world: World) -> None:
     seed(world)
     world.sync()

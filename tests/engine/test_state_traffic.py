@@ -365,7 +365,7 @@ def test_a_quiet_run_reads_each_channels_cursors_and_digest_in_one_read() -> Non
     world.sync()
 
     assert store.cursor_reads == [  # and where the pairs live: the calendar, the group
-        "calendar:paired,config:calendar,host:calendar,remote:calendar",
+        "calendar:paired,config:calendar,host:calendar,remote:calendar,window:calendar",
         "config:contacts,group:contacts,host:contacts,remote:contacts",
     ]
 

@@ -38,7 +38,13 @@ from calsync.engine.actions import (
     Update,
 )
 from calsync.engine.channel import ChannelAdapter
-from calsync.engine.context import HostWrite, RunContext, digest
+from calsync.engine.context import (
+    ChannelSnapshot,
+    HostWrite,
+    MappingLoader,
+    RunContext,
+    digest,
+)
 from calsync.engine.fields import decode_base
 from calsync.engine.plans import PlanRules
 from calsync.engine.reads import answer_of, listing_of
@@ -96,21 +102,42 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         self.options = profile.options
         self.window: TimeRange = self.options.window.resolve(ctx.now)
         self.templates_tag = digest(self.options.templates.digest())
+        self._listed_in_full = False
 
     def config_digest(self) -> str:
-        """The options the cursors were taken under, and the window *as resolved today*:
-        Google's sync token and a host change feed list only what changed, so an item the
-        window reaches as days pass (made beyond it, or a series' later instance) would never
-        be listed. The first run of each (UTC) day lists both sides in full."""
         options = self.options
         return digest(
-            self.calendar_id,
-            options.inbound_calendar,
-            options.window,
-            self.templates_tag,
-            self.window.start.isoformat(),
-            self.window.end.isoformat(),
+            self.calendar_id, options.inbound_calendar, options.window, self.templates_tag
         )
+
+    # -- the window as days pass -----------------------------------------------------------
+    #
+    # Google's sync token and a host change feed list only what changed: an item the window
+    # reaches as days pass (made beyond it, or a series' later instance) would never be
+    # listed. The window as resolved when both sides were last listed in full is kept (its
+    # own cursor, recorded once such a run has applied what it read, whatever failed in it:
+    # a held deletion or an item Google keeps refusing must not make every run a full one);
+    # the first run of each (UTC) day lists both sides in full.
+
+    def needs_full_listing(self) -> bool:
+        return super().needs_full_listing() or self._window_moved()
+
+    def _window_moved(self) -> bool:
+        return self.cursors.stored.listed_window != self._window_key()
+
+    def _window_key(self) -> str:
+        return f"{self.window.start.isoformat()}/{self.window.end.isoformat()}"
+
+    def snapshot(self, rows: MappingLoader, full: bool) -> ChannelSnapshot[EventFields]:
+        self._listed_in_full = full
+        return super().snapshot(rows, full)
+
+    def commit_cursors(
+        self, snapshot: ChannelSnapshot[EventFields], *, advance_host: bool, advance_remote: bool
+    ) -> None:
+        super().commit_cursors(snapshot, advance_host=advance_host, advance_remote=advance_remote)
+        if self._listed_in_full and self.cursors.stored.listed_window != self._window_key():
+            self.ctx.store.set_listed_window(self.profile_id, self._window_key())
 
     def rules(self) -> PlanRules[EventFields]:
         options = self.options

@@ -176,15 +176,22 @@ class StateStore(abc.ABC):
         host, remote = _sync_cursor(channel, Side.HOST), _sync_cursor(channel, Side.REMOTE)
         digest = _config_digest(channel)
         place = _PAIRED_CALENDAR if channel is Channel.CALENDAR else _REMOTE_GROUP
-        found = self.get_cursors(profile_id, (host, remote, digest, place))
         calendar = channel is Channel.CALENDAR
+        names = (host, remote, digest, place, *((_LISTED_WINDOW,) if calendar else ()))
+        found = self.get_cursors(profile_id, names)
         return SyncState(
             found.get(host),
             found.get(remote),
             found.get(digest),
             paired_calendar=found.get(place) if calendar else None,
             remote_group=None if calendar else _decode_group(found.get(place)),
+            listed_window=found.get(_LISTED_WINDOW) if calendar else None,
         )
+
+    def set_listed_window(self, profile_id: str, window: str | None) -> None:
+        """Record (``None``: forget) the calendar channel's window as resolved when both
+        sides were last listed in full (read back in :meth:`get_sync_state`)."""
+        self.set_cursor(profile_id, _LISTED_WINDOW, window)
 
     def get_sync_cursor(self, profile_id: str, channel: Channel, side: Side) -> str | None:
         """Where ``side``'s change feed of ``channel`` was last read up to (a host change
@@ -279,6 +286,7 @@ class StateStore(abc.ABC):
                 self.set_remote_group(profile_id, None)
             else:
                 self.set_paired_calendar(profile_id, None)
+                self.set_listed_window(profile_id, None)
 
     # -- pending creates -----------------------------------------------------------------
 
@@ -385,6 +393,7 @@ def _config_digest(channel: Channel) -> str:
 
 _PAIRED_CALENDAR = "calendar:paired"  # the cursor naming the calendar the pairs belong to
 _REMOTE_GROUP = "group:contacts"  # the remote contact group the sync group is written to
+_LISTED_WINDOW = "window:calendar"  # the calendar's window when last listed in full
 
 
 def _decode_group(value: str | None) -> RemoteGroup | None:

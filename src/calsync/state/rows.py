@@ -174,10 +174,12 @@ class SyncState:
     """What a run of a channel reads before it lists: where each side's change feed was last
     read up to (``None``: list in full) and the digest of the options they were taken under;
     and where the channel's pairs live: the calendar channel's ``paired_calendar``, the
-    contacts channel's ``remote_group``."""
+    contacts channel's ``remote_group``; and the calendar channel's ``listed_window``."""
 
     host_cursor: str | None
     remote_cursor: str | None
     config_digest: str | None
     paired_calendar: str | None = None
     remote_group: RemoteGroup | None = None
+    #: the calendar channel's window as resolved when both sides were last listed in full
+    listed_window: str | None = None
