@@ -23,18 +23,21 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from calsync.cli_google import authorize, calendars
 from calsync.config import Config, Host, google_connector
 from calsync.engine import SyncEngine, SyncReport
-from calsync.errors import CalsyncError, ConfigurationError
+from calsync.errors import CalsyncError, ConfigurationError, NotConnected
+from calsync.leases import ProfileLease
 from calsync.model import Channel
-from calsync.processor import ProfileRun, SyncProcessor
+from calsync.processor import MAX_INTERVAL, ProfileRun, SyncProcessor, default_holder
 from calsync.profile import ProfileStatus, SyncProfile
 from calsync.state import StateStore
 from calsync.tokens import EncryptingTokenStore
@@ -42,6 +45,17 @@ from calsync.tokens import EncryptingTokenStore
 __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
+
+#: Libraries whose INFO or DEBUG records can carry secrets: the OAuth redirect's request line
+#: (``GET /?code=…&state=…``, logged by google_auth_oauthlib's local server), token requests
+#: and answers (oauthlib, requests-oauthlib), request lines with their query (urllib3,
+#: httplib2). The command keeps them at WARNING, ``--verbose`` or not.
+QUIET_LOGGERS = ("google_auth_oauthlib", "oauthlib", "requests_oauthlib", "urllib3", "httplib2")
+
+#: How long ``sync`` and ``reset`` may be told to wait for a run in progress: a day.
+MAX_WAIT = 24 * 3600.0
+#: The lease ``reset`` holds while it forgets a profile's state (one transaction).
+RESET_LEASE = timedelta(minutes=1)
 
 
 class Progress:
@@ -132,7 +146,12 @@ def _sync(app: App, args: argparse.Namespace) -> int:
 
 def _dry_run(app: App, args: argparse.Namespace) -> int:
     profile = app.profile(args.profile)
-    connection = app.processor().connect(profile)
+    try:
+        connection = app.processor().connect(profile)
+    except NotConnected:  # as in sync: this waits for the user, it is no failure
+        wording = profile.options.wording
+        print(f"Profile {profile.id}: not connected, {wording.not_connected}", file=app.out)
+        return 0
     report = app.engine.sync(profile, connection.calendar, connection.contacts, dry_run=True)
     app.print_report(report)
     for line in report.planned:
@@ -188,8 +207,20 @@ def _push_state(store: StateStore, profile_id: str) -> str:
 
 
 def _reset(app: App, args: argparse.Namespace) -> int:
+    """Forget the profile's sync state under its lease: a run in progress (here or at another
+    runner) would write part of the state back. Waits up to ``--wait`` for such a run."""
     profile = app.profile(args.profile)
-    app.store.forget_profile(profile.id)
+    lease = ProfileLease(app.store, default_holder(), RESET_LEASE, lambda: datetime.now(UTC))
+    with lease.hold(profile.id, wait=args.wait) as held:
+        if held is None:
+            print(
+                f"{profile.id}: not reset: another runner is syncing this user (waited "
+                f"{args.wait:.0f}s); nothing was forgotten, try again when its run has ended",
+                file=app.out,
+            )
+            return 1
+        held.check()
+        app.store.forget_profile(profile.id)
     print(
         f"{profile.id}: sync state forgotten; the next sync lists both sides in full and "
         "adopts the events already in Google",
@@ -256,6 +287,30 @@ def _emulator(argv: Sequence[str]) -> int:
     return emulator_main(list(argv))
 
 
+def _seconds(least: float, most: float) -> Callable[[str], float]:
+    """An argument type: a number of seconds from ``least`` to ``most``."""
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not least <= value <= most:  # (also refuses NaN)
+            raise argparse.ArgumentTypeError(
+                f"must be a number of seconds from {least:g} to {most:.0f}, not {text!r}"
+            )
+        return value
+
+    return seconds
+
+
+def _port(text: str) -> int:
+    """An argument type: a TCP port (0: any free one)."""
+    if not (text.isdigit() and 0 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, not {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calsync", description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", default="calsync.toml", help="configuration file")
@@ -273,8 +328,16 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("profile")
+        if name == "reset":
+            sub.add_argument(
+                "--wait",
+                type=_seconds(0, MAX_WAIT),
+                default=600.0,
+                metavar="SECONDS",
+                help="how long to wait for a run of the profile in progress (default 600)",
+            )
         if name == "authorize":
-            sub.add_argument("--port", type=int, default=0, help="local redirect port")
+            sub.add_argument("--port", type=_port, default=0, help="local redirect port")
             sub.add_argument(
                 "--no-browser", action="store_true", help="print the consent address instead"
             )
@@ -286,7 +349,7 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--confirm-deletions", action="store_true", help="let held deletions happen")
     sync.add_argument(
         "--wait",
-        type=float,
+        type=_seconds(0, MAX_WAIT),
         default=600.0,
         metavar="SECONDS",
         help="how long to wait for a run of the profile in progress (default 600)",
@@ -294,10 +357,15 @@ def _parser() -> argparse.ArgumentParser:
     web = commands.add_parser("web", help="sync with push notifications (needs calsync[web])")
     web.add_argument("--public-url", required=True, help="where Google reaches this server")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    web.add_argument("--port", type=int, default=8080, help="port to listen on")
-    web.add_argument("--debounce", type=float, default=1.0, help="seconds to gather a burst")
+    web.add_argument("--port", type=_port, default=8080, help="port to listen on")
     web.add_argument(
-        "--safety-interval", type=float, default=3600.0, help="poll interval while push works"
+        "--debounce", type=_seconds(0, 3600), default=1.0, help="seconds to gather a burst"
+    )
+    web.add_argument(
+        "--safety-interval",
+        type=_seconds(1, MAX_INTERVAL),
+        default=3600.0,
+        help="poll interval while push works",
     )
     commands.add_parser("emulator", help="serve the Google emulator (its own options follow)")
     commands.add_parser("generate-key", help="print a new token encryption key")
@@ -337,6 +405,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     out = out or sys.stdout
     try:
         if args.command == "migrate":  # before App, which refuses a schema not yet current

@@ -54,6 +54,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from attrs import field, frozen
 
@@ -63,7 +64,7 @@ from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import ClientConfig, load_credentials
 from calsync.google.pacing import QuotaPacer
 from calsync.notify import EmailNotifier, SmtpSettings
-from calsync.processor import Connect, Connection
+from calsync.processor import MAX_INTERVAL, Connect, Connection
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
 from calsync.state import SqliteStateStore, StateStore
@@ -152,33 +153,40 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
-        """Read and check a configuration file.
+        """Read and check a configuration file: every value's type and range, before
+        anything is opened.
 
         Raises:
-            ConfigurationError: the file is missing, not TOML, or a key is wrong.
+            ConfigurationError: the file is missing, not UTF-8 TOML, or a key is wrong (the
+                message names the key).
         """
         path = Path(path).resolve()
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigurationError(
+                f"{path} is not UTF-8 text (byte {exc.start} cannot be read)"
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{path} is not valid TOML: {exc}") from exc
         _check_known_keys(data)
         base = path.parent
-        processor = _table(data, "processor")
+        top = _Section("", data)
+        processor = _Section.of(data, "processor")
         return cls(
             path=path,
-            state=base / _text(data, "state", "calsync.sqlite3"),
-            host=_required(data, "host"),
+            state=top.path("state", base, "calsync.sqlite3"),
+            host=_host(top),
             host_options=_table(data, "host_options"),
-            host_path=base / data["host_path"] if "host_path" in data else None,
+            host_path=top.optional_path("host_path", base),
             google=_google(data, base),
             smtp=_smtp(data, base),
-            interval=_number(processor, "interval", 300.0, "processor"),
-            jitter=_number(processor, "jitter", 0.25, "processor"),
-            workers=int(_number(processor, "workers", 4, "processor", whole=True)),
-            remind_every=_hours(_number(processor, "remind_every_hours", 24, "processor")),
+            interval=processor.number("interval", 300.0, _INTERVAL),
+            jitter=processor.number("jitter", 0.25, _JITTER),
+            workers=processor.whole("workers", 4, _WORKERS),
+            remind_every=_hours(processor.number("remind_every_hours", 24, _REMIND_HOURS)),
             server=_server(data),
         )
 
@@ -229,8 +237,14 @@ class Config:
         if self.google is None:
             raise ConfigurationError("the configuration has no [google] section")
         if self.google.encrypt_tokens:
-            from calsync.crypto import TokenCipher  # noqa: PLC0415
+            from calsync.crypto import KEYS_ENV, TokenCipher  # noqa: PLC0415
 
+            if not os.environ.get(KEYS_ENV, "").strip():
+                raise ConfigurationError(
+                    f"[google] encrypt_tokens is on, but {KEYS_ENV} is not set: put the token "
+                    "file's encryption key there (make one with `calsync generate-key`), or "
+                    "switch encrypt_tokens off"
+                )
             return SqliteTokenStore(self.google.tokens, cipher=TokenCipher.from_env())
         return SqliteTokenStore(self.google.tokens)
 
@@ -247,6 +261,11 @@ class Config:
             factory = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError) as exc:
             raise ConfigurationError(f"host = {self.host!r}: {exc}") from exc
+        except Exception as exc:  # the host's module raised while it was imported
+            raise ConfigurationError(
+                f"host = {self.host!r}: importing {module_name!r} failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         try:
             host = factory(dict(self.host_options, config_dir=str(self.path.parent)))
         except Exception as exc:  # the host's own code: whatever it raises, the host is unusable
@@ -279,36 +298,142 @@ def _unknown(section: str, key: str, known: frozenset[str], is_table: bool) -> s
     return f"{message} (did you mean {close[0]!r}?)" if close else message
 
 
-def _required(data: Mapping[str, Any], key: str) -> str:
-    if key not in data:
-        raise ConfigurationError(f"the configuration needs {key!r}")
-    return _text(data, key, "")
+@frozen
+class _Bounds:
+    """The numbers a key takes: from ``least`` to ``most`` (``most`` itself excluded when
+    ``below``), in ``unit``. NaN and the infinities are never in bounds."""
+
+    least: float
+    most: float
+    unit: str = ""
+    below: bool = False
+
+    def __contains__(self, number: float) -> bool:
+        if self.below:
+            return self.least <= number < self.most
+        return self.least <= number <= self.most
+
+    def __str__(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        if self.below:
+            return f"at least {_shown(self.least)} and less than {_shown(self.most)}{unit}"
+        return f"from {_shown(self.least)} to {_shown(self.most)}{unit}"
 
 
-def _text(data: Mapping[str, Any], key: str, default: str) -> str:
-    value = data.get(key, default)
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{key!r} must be text")
-    return value
+def _shown(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
-def _number(
-    data: Mapping[str, Any], key: str, default: float, table: str, *, whole: bool = False
-) -> float:
-    """A number at ``[table] key``: TOML integers and floats, or text that reads as one."""
-    value = data.get(key, default)
-    try:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValueError(value)
-        if whole and isinstance(value, float) and not value.is_integer():
-            raise ValueError(value)
-        number = int(value) if whole else float(value)
-    except ValueError:
-        kind = "a whole number" if whole else "a number"
-        raise ConfigurationError(f"[{table}] {key} must be {kind}, not {value!r}") from None
-    if number < 0:
-        raise ConfigurationError(f"[{table}] {key} must not be negative, not {value!r}")
-    return number
+#: ``[processor] interval``: at least a second (below that the processor would start a user's
+#: next sync before the last one could end, a busy loop against Google), at most a week.
+_INTERVAL = _Bounds(1, MAX_INTERVAL, "seconds")
+_JITTER = _Bounds(0, 1, below=True)
+_WORKERS = _Bounds(1, 1000)
+#: ``[processor] remind_every_hours``: 0 never reminds; at most a year.
+_REMIND_HOURS = _Bounds(0, 365 * 24, "hours (0: never)")
+_CALLS_PER_MINUTE = _Bounds(1, 1_000_000)
+_PORT = _Bounds(1, 65535)
+
+
+@frozen
+class _Section:
+    """One table of the file (``name`` ``""``: the top level), read key by key: each value is
+    checked for its type and range, and a wrong one is a :class:`ConfigurationError` naming
+    the key (``[processor] interval must be …, not 0``)."""
+
+    name: str
+    data: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any], name: str) -> _Section:
+        return cls(name, _table(data, name))
+
+    def where(self, key: str) -> str:
+        return f"[{self.name}] {key}" if self.name else repr(key)
+
+    def wrong(self, key: str, must: str) -> ConfigurationError:
+        return ConfigurationError(f"{self.where(key)} must be {must}, not {self.data[key]!r}")
+
+    def required(self, key: str) -> str:
+        if key not in self.data:
+            where = f"[{self.name}]" if self.name else "the configuration"
+            raise ConfigurationError(f"{where} needs {key!r}")
+        return self.text(key, "")
+
+    def text(self, key: str, default: str) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str):
+            raise self.wrong(key, "text")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key, "") if key in self.data else None
+
+    def path(self, key: str, base: Path, default: str) -> Path:
+        """A file name, relative to the configuration file's directory."""
+        name = self.text(key, default)
+        if not name.strip():
+            raise self.wrong(key, "a file name")
+        return base / name
+
+    def optional_path(self, key: str, base: Path) -> Path | None:
+        return self.path(key, base, "") if key in self.data else None
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A TOML boolean: text such as ``"false"`` is refused, never taken for true."""
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.wrong(key, "true or false")
+        return value
+
+    def number(self, key: str, default: float, bounds: _Bounds) -> float:
+        """A number within ``bounds``: a TOML integer or float, or text that reads as one."""
+        value = self.data.get(key, default)
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError(value)
+            number = value if isinstance(value, int) else float(value)
+        except ValueError:
+            raise self.wrong(key, "a number") from None
+        return float(self._within(key, number, bounds))
+
+    def whole(self, key: str, default: int, bounds: _Bounds) -> int:
+        """A whole number within ``bounds``: a TOML integer (or a float or text that is one)."""
+        value = self.data.get(key, default)
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError(value)
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            number = int(value)
+        except (ValueError, OverflowError):  # (OverflowError: an infinite float)
+            raise self.wrong(key, "a whole number") from None
+        return int(self._within(key, number, bounds))
+
+    def _within(self, key: str, number: float, bounds: _Bounds) -> float:
+        if number not in bounds:
+            raise self.wrong(key, str(bounds))
+        return number
+
+    def url(self, key: str) -> str | None:
+        """An ``http://`` or ``https://`` address, or ``None`` when the key is not there."""
+        value = self.optional_text(key)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise self.wrong(key, "an http:// or https:// address")
+        return value
+
+
+def _host(top: _Section) -> str:
+    """``module:callable``: the host factory."""
+    host = top.required("host")
+    module, colon, attribute = host.partition(":")
+    names = [*module.split("."), attribute]
+    if not (colon and all(name.isidentifier() for name in names)):
+        raise top.wrong("host", "'module:callable' (e.g. 'studio.host:open_host')")
+    return host
 
 
 def _hours(hours: float) -> timedelta | None:
@@ -323,35 +448,35 @@ def _table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 
 def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
-    table = _table(data, "google")
-    if not table:
+    google = _Section.of(data, "google")
+    if not google.data:
         return None
-    if "client_secrets" in table:
-        secrets = _client_secrets(base / _text(table, "client_secrets", ""))
-    elif "client_id" in table:
-        secrets = (_text(table, "client_id", ""), _text(table, "client_secret", ""))
+    if "client_secrets" in google.data:
+        secrets = _client_secrets(google.path("client_secrets", base, ""))
+    elif "client_id" in google.data:
+        secrets = (google.text("client_id", ""), google.text("client_secret", ""))
     else:
         raise ConfigurationError("[google] needs client_secrets, or client_id and client_secret")
     return GoogleSettings(
         client_id=secrets[0],
         client_secret=secrets[1],
-        tokens=base / _text(table, "tokens", "tokens.sqlite3"),
-        base_url=table.get("base_url"),
-        calls_per_minute=int(_number(table, "calls_per_minute", 600, "google", whole=True)),
-        skip_event_types=_event_types(table),
-        encrypt_tokens=bool(table.get("encrypt_tokens", False)),
+        tokens=google.path("tokens", base, "tokens.sqlite3"),
+        base_url=google.url("base_url"),
+        calls_per_minute=google.whole("calls_per_minute", 600, _CALLS_PER_MINUTE),
+        skip_event_types=_event_types(google.data),
+        encrypt_tokens=google.flag("encrypt_tokens", False),
     )
 
 
 def _server(data: Mapping[str, Any]) -> ServerSettings | None:
-    table = _table(data, "server")
-    if not table:
+    server = _Section.of(data, "server")
+    if not server.data:
         return None
     return ServerSettings(
-        database=table.get("database"),
-        schema=_text(table, "schema", "calsync"),
-        tenant=_text(table, "tenant", "default"),
-        redis=table.get("redis"),
+        database=server.optional_text("database"),
+        schema=server.text("schema", "calsync"),
+        tenant=server.text("tenant", "default"),
+        redis=server.optional_text("redis"),
     )
 
 
@@ -371,21 +496,23 @@ def _client_secrets(path: Path) -> tuple[str, str]:
 
 
 def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
-    table = _table(data, "smtp")
-    if not table:
+    smtp = _Section.of(data, "smtp")
+    if not smtp.data:
         return None
     password = None
-    if "password_env" in table:
-        password = os.environ.get(_text(table, "password_env", ""))
+    password_env = smtp.optional_text("password_env")
+    if password_env is not None:
+        password = os.environ.get(password_env)
+    ca_file = smtp.optional_path("ca_file", base)
     try:
         return SmtpSettings(
-            host=_required(table, "host"),
-            port=int(_number(table, "port", 587, "smtp", whole=True)),
-            security=_text(table, "security", "starttls"),
-            username=table.get("username"),
+            host=smtp.required("host"),
+            port=smtp.whole("port", 587, _PORT),
+            security=smtp.text("security", "starttls"),
+            username=smtp.optional_text("username"),
             password=password,
-            sender=_text(table, "sender", "calsync@localhost"),
-            ca_file=str(base / table["ca_file"]) if "ca_file" in table else None,
+            sender=smtp.text("sender", "calsync@localhost"),
+            ca_file=str(ca_file) if ca_file is not None else None,
         )
     except ValueError as exc:
         raise ConfigurationError(f"[smtp] {exc}") from exc

@@ -68,6 +68,9 @@ __all__ = ["Connect", "Connection", "ProfileRun", "SyncProcessor"]
 
 logger = logging.getLogger(__name__)
 
+#: The longest ``interval`` a processor takes (seconds): a week.
+MAX_INTERVAL = 7 * 24 * 3600.0
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -86,8 +89,10 @@ class SyncProcessor(SyncTrigger):
         profiles: the host's profiles.
         connect: builds the remote side for a profile.
         notifier: tells users about runs (``None``: nobody is told).
-        interval: seconds between two syncs of a profile when serving.
-        jitter: the fraction by which each profile's interval varies (0.25 = ±25%).
+        interval: seconds between two syncs of a profile when serving (0 to
+            :data:`MAX_INTERVAL`, a week).
+        jitter: the fraction by which each profile's interval varies (0.25 = ±25%; at least
+            0 and less than 1).
         workers: profiles synced at once.
         lease_ttl: how long a lease lasts without renewal (renewed every third of it); also
             how long an explicit run waits for a run in progress.
@@ -119,8 +124,13 @@ class SyncProcessor(SyncTrigger):
         push: PushChannels | None = None,
         safety_interval: float = 3600.0,
     ) -> None:
+        if not 0 <= interval <= MAX_INTERVAL:  # (also refuses NaN)
+            raise ValueError(
+                f"interval must be a number of seconds from 0 to {MAX_INTERVAL:.0f}, "
+                f"not {interval!r}"
+            )
         if not 0 <= jitter < 1:
-            raise ValueError("jitter must be in [0, 1)")
+            raise ValueError(f"jitter must be in [0, 1), not {jitter!r}")
         self.engine = engine
         self.store = engine.store
         self.profiles = profiles
@@ -197,7 +207,13 @@ class SyncProcessor(SyncTrigger):
         within the last half interval (a failed run does not count). A profile whose sync is
         off or that has nothing to sync is never run (nor, scheduled, one whose user must act
         first: :meth:`~calsync.profile.SyncProfile.held_back`).
+
+        Raises:
+            ValueError: ``wait`` is negative, not a number or infinite (never for a profile's
+                problems).
         """
+        if wait is not None and not 0 <= wait <= threading.TIMEOUT_MAX:  # (also refuses NaN)
+            raise ValueError(f"wait must be a number of seconds, 0 or more, not {wait!r}")
         held_back = profile.held_back(status_too=scheduled)
         if held_back is not None:
             return ProfileRun(profile.id, skipped=held_back)

@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 from attrs import frozen
 
 from calsync.crypto import TokenCipher, is_encrypted
-from calsync.errors import ConfigurationError
+from calsync.errors import ConfigurationError, StateUnavailable
 
 __all__ = [
     "EncryptingTokenStore",
@@ -155,6 +155,11 @@ class SqliteTokenStore(TokenStore):
     Args:
         path: the file.
         cipher: encrypts the tokens at rest (opt-in here; ``None`` stores plaintext).
+
+    Raises (opening the store, and every method):
+        StateUnavailable: SQLite failed: the file cannot be opened (its directory is missing,
+            it is a directory), is not a database, or is locked beyond the timeout; the
+            message names the file (``token store '…': file is not a database``).
     """
 
     def __init__(self, path: str | Path, *, cipher: TokenCipher | None = None) -> None:
@@ -170,13 +175,21 @@ class SqliteTokenStore(TokenStore):
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection for one transaction, committed (or rolled back) and closed after."""
-        db = sqlite3.connect(self.path, timeout=30)
+        """A connection for one transaction, committed (or rolled back) and closed after.
+
+        The one place where ``sqlite3`` errors become :class:`~calsync.errors.StateUnavailable`
+        naming the file, as the state store's do (each statement here writes its own row
+        over, so none is the data's fault: SQLite failed for the whole file).
+        """
         try:
-            with db:
-                yield db
-        finally:
-            db.close()
+            db = sqlite3.connect(self.path, timeout=30)
+            try:
+                with db:
+                    yield db
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"token store {self.path!r}: {exc}") from exc
 
     def load(self, key: str) -> StoredToken | None:
         with self._lock, self._connect() as db:

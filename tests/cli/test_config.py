@@ -75,7 +75,10 @@ ca_file = "certs/studio-ca.pem"
         ("host = ", "not valid TOML"),
         ('host = "h:f"\n[processor]\ninterval = "often"', "[processor] interval must be a number"),
         ('host = "h:f"\n[processor]\nworkers = 2.5', "[processor] workers must be a whole"),
-        ('host = "h:f"\n[processor]\njitter = -1', "[processor] jitter must not be negative"),
+        (
+            'host = "h:f"\n[processor]\njitter = -1',
+            "[processor] jitter must be at least 0 and less than 1, not -1",
+        ),
         ('host = "h:f"\n[smtp]\nhost = "m"\nport = "smtp"', "[smtp] port must be a whole"),
         (
             'host = "h:f"\n[google]\nclient_id = "i"\ncalls_per_minute = true',

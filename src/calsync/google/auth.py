@@ -106,14 +106,34 @@ class ClientConfig:
 
     @classmethod
     def from_file(cls, path: str | Path) -> ClientConfig:
-        """Read a ``client_secret_*.json`` downloaded from the console."""
+        """Read a ``client_secret_*.json`` downloaded from the console.
+
+        Raises:
+            OSError: the file cannot be read.
+            ValueError: it is not UTF-8 JSON, or not a client's settings (an object, under
+                ``installed`` or ``web`` or not, whose ``client_id`` and ``client_secret``
+                are text, as are ``auth_uri`` and ``token_uri`` when present).
+        """
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"not an OAuth client's settings: a JSON {type(data).__name__} instead of an "
+                "object with 'installed' or 'web'"
+            )
         entry = data.get("installed") or data.get("web") or data
+        if not isinstance(entry, dict):
+            raise ValueError("not an OAuth client's settings: 'installed' or 'web' is no object")
+        fields = {
+            "client_id": entry.get("client_id"),
+            "client_secret": entry.get("client_secret"),
+            "auth_uri": entry.get("auth_uri", GOOGLE_AUTH_URI),
+            "token_uri": entry.get("token_uri", GOOGLE_TOKEN_URI),
+        }
+        for name, value in fields.items():
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"not an OAuth client's settings: no text {name!r}")
         return cls(
-            entry["client_id"],
-            entry["client_secret"],
-            entry.get("auth_uri", GOOGLE_AUTH_URI),
-            entry.get("token_uri", GOOGLE_TOKEN_URI),
+            fields["client_id"], fields["client_secret"], fields["auth_uri"], fields["token_uri"]
         )
 
     def as_dict(self, kind: str, redirect_uris: Sequence[str] = ()) -> dict[str, Any]:
