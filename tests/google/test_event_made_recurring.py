@@ -5,23 +5,24 @@ On the emulator with the real google-api-python-client."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from calsync import ItemKind, Side
-from calsync.backends import DeleteEvent, UpdateEvent
-from calsync.errors import AlreadyExists, NotFound
+from calsync.backends import CreateEvent, DeleteEvent, EventWrite, UpdateEvent
+from calsync.errors import NotFound
+from calsync.google.calendar import GoogleCalendarBackend
 from calsync.google.markers import MARKER_ITEM
 from calsync.ids import event_id_for
 from calsync.model import Channel, EventFields, Marker, TimeRange
+from calsync.testing import SimulatedCrash
 
 if TYPE_CHECKING:
     from studio_world import StudioBuilders
     from tests.google.conftest import CalendarUser, GoogleWorld, MakeWorld
-
-    from calsync.google.calendar import GoogleCalendarBackend
 
 pytestmark = pytest.mark.emulator
 
@@ -269,30 +270,211 @@ def test_a_session_edited_before_calsync_saw_the_series_moves_its_occurrence_onl
     assert w.sync().writes == 0
 
 
-def test_a_session_whose_own_occurrence_was_deleted_takes_over_no_other(
-    world: MakeWorld, studio: StudioBuilders
-) -> None:
-    """The Google user makes the session weekly and deletes its week: the other weeks are
-    theirs, never moved onto the session's time; the session cannot be restored under an id
-    the series holds, which its error says."""
-    w = world(contacts=False, inbound_calendar=True)
+def weekly_then_deleted(
+    w: GoogleWorld, studio: StudioBuilders, deleted: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Session s1 synced, made weekly in Google (its first occurrence its event), then the
+    Google user deletes its first occurrence or the whole series: the session's week as it
+    was, and the later weeks left."""
     w.schedule.add(studio.user, studio.session("s1", day=3))
     w.sync()
     make_weekly(w, SESSION)
     first_week, *later_weeks = instances(w, SESSION)
-    w.calendar_user.external_delete(w.calendar_id, first_week["id"])
+    w.sync()
+    assert paired(w, "s1") == first_week["id"]
+    if deleted == "first occurrence":
+        w.calendar_user.external_delete(w.calendar_id, first_week["id"])
+        return first_week, later_weeks
+    w.calendar_user.external_delete(w.calendar_id, SESSION)
+    return first_week, []
+
+
+def series_as_left(w: GoogleWorld, master: dict[str, Any]) -> None:
+    """The series (live or deleted) is as the Google user left it: never written to."""
+    now = stored(w)[SESSION]
+    keys = ("status", "etag", "recurrence", "summary", "extendedProperties")
+    assert {k: now.get(k) for k in keys} == {k: master.get(k) for k in keys}
+
+
+def ours_for(w: GoogleWorld, host_id: str) -> list[dict[str, Any]]:
+    """The live single events carrying calsync's marker for ``host_id``."""
+    return [
+        e
+        for e in w.events()
+        if not e.get("recurrence")
+        and (e.get("extendedProperties") or {}).get("private", {}).get(MARKER_ITEM) == host_id
+    ]
+
+
+BOTH_WAYS = pytest.mark.parametrize("deleted", ["first occurrence", "whole series"])
+
+
+@BOTH_WAYS
+def test_a_session_whose_event_was_made_recurring_then_deleted_is_restored_beside_the_series(
+    world: MakeWorld, studio: StudioBuilders, deleted: str
+) -> None:
+    """The session's id is the series' now (live or deleted), which calsync never writes to:
+    the session is restored once, under an id Google chooses, and takes over no other week."""
+    w = world(contacts=False, inbound_calendar=True)
+    first_week, later_weeks = weekly_then_deleted(w, studio, deleted)
     master = stored(w)[SESSION]  # (as the deletion left it)
     w.google.reset_stats()
 
     report = w.sync()
 
-    series_untouched(w, master)
-    assert instances(w, SESSION) == later_weeks
-    assert set(writes(w)) <= {"calendar.events.insert"}  # the restore, refused (409)
+    assert report.ok, report.summary()
+    # the restore under the session's id (refused: 409), the series read, the restore anew
+    assert writes(w) == {"calendar.events.insert": 2}
+    assert w.google.stats()["methods"].get("calendar.events.get") == 1
+    assert (report.count(Side.REMOTE, "restored"), report.count(Side.REMOTE, "created")) == (1, 0)
+    assert any("has been restored" in warning for warning in report.warnings)
+    [event] = ours_for(w, "s1")
+    assert event["id"] != SESSION
+    assert paired(w, "s1") == event["id"]
+    assert [event[k] for k in ("summary", "start", "end")] == [
+        first_week[k] for k in ("summary", "start", "end")
+    ]
+    assert w.items()["s1"].kind is ItemKind.SESSION
+    series_as_left(w, master)
+    assert instances(w, SESSION) == later_weeks  # the other weeks: the Google user's own
     assert unlinked(w) == {i["id"] for i in later_weeks}
-    [error] = report.errors
+    items = w.items()
+
+    quiet = w.sync()
+    w.google.expire_sync_tokens()
+    full = w.sync()
+    w.clock.advance(days=1)
+    next_day = w.sync()
+
+    for run in (quiet, full, next_day):
+        assert (run.ok, run.writes, run.errors) == (True, 0, []), run.summary()
+    assert writes(w) == {"calendar.events.insert": 2}  # (nothing since)
+    assert w.items() == items
+    assert ours_for(w, "s1") == [event]
+    series_as_left(w, master)
+
+
+def test_the_event_made_beside_the_series_is_the_sessions_own(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    """Its pair is any pair's: deleted in Google, it is restored under its own id (Google
+    revives it); the session deleted in the studio, it is deleted, and the series stays."""
+    w = world(contacts=False, inbound_calendar=True)
+    _, later_weeks = weekly_then_deleted(w, studio, "first occurrence")
+    w.sync()
+    [event] = ours_for(w, "s1")
+    master = stored(w)[SESSION]
+
+    w.calendar_user.external_delete(w.calendar_id, event["id"])
+    w.google.reset_stats()
+    restored = w.sync()
+
+    assert restored.ok, restored.summary()
+    assert [e["id"] for e in ours_for(w, "s1")] == [event["id"]]
+    assert paired(w, "s1") == event["id"]
+    assert w.google.stats()["methods"]["calendar.events.insert"] == 1  # under its id: revived
+
+    w.schedule.remove(studio.user, "s1")
+    removed = w.sync()
+
+    assert removed.ok, removed.summary()
+    assert ours_for(w, "s1") == []
+    assert stored(w)[event["id"]]["status"] == "cancelled"
+    series_as_left(w, master)
+    assert instances(w, SESSION) == later_weeks
+    assert w.sync().writes == 0
+
+
+class CrashingCalendar(GoogleCalendarBackend):
+    """Writes to Google, then "dies" before the engine can record what it wrote."""
+
+    def write_events(self, calendar_id: str, writes: Sequence[EventWrite]) -> Any:
+        super().write_events(calendar_id, writes)
+        raise SimulatedCrash("process died after the calendar batch")
+
+
+@BOTH_WAYS
+def test_a_crash_after_the_restore_beside_the_series_duplicates_nothing(
+    world: MakeWorld, studio: StudioBuilders, deleted: str
+) -> None:
+    """The event made under Google's id is not calsync's id, but it carries the session's
+    marker: the next run (a full one: the create's intent is journaled) adopts it."""
+    w = world(contacts=False, inbound_calendar=True)
+    weekly_then_deleted(w, studio, deleted)
+    master = stored(w)[SESSION]
+    crashing: Any = object.__new__(CrashingCalendar)
+    crashing.__dict__.update(w.account.calendar.__dict__)
+
+    with pytest.raises(SimulatedCrash):
+        w.engine.sync(w.profile, crashing, w.account.contacts)
+    [made] = ours_for(w, "s1")
+    w.google.reset_stats()
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert (report.count(Side.REMOTE, "created"), report.counts["adopted"]) == (0, 1)
+    assert writes(w) == {}
+    assert ours_for(w, "s1") == [made]
+    assert paired(w, "s1") == made["id"]
+    series_as_left(w, master)
+    w.google.expire_sync_tokens()
+    assert [(r.ok, r.writes) for r in (w.sync(), w.sync())] == [(True, 0), (True, 0)]
+    assert ours_for(w, "s1") == [made]
+
+
+def test_an_unrecorded_restore_beside_the_series_is_no_orphan_calsync_deletes(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    """What its id not being calsync's costs: made, unrecorded (a crash), and the session
+    deleted in the studio before the next run, the event is not provably calsync's, so it is
+    left in place with a warning (never deleted, never taken for the Google user's)."""
+    w = world(contacts=False, inbound_calendar=True)
+    weekly_then_deleted(w, studio, "first occurrence")
+    crashing: Any = object.__new__(CrashingCalendar)
+    crashing.__dict__.update(w.account.calendar.__dict__)
+    with pytest.raises(SimulatedCrash):
+        w.engine.sync(w.profile, crashing, w.account.contacts)
+    [made] = ours_for(w, "s1")
+    w.schedule.remove(studio.user, "s1")
+    w.google.reset_stats()
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert writes(w) == {}
+    assert ours_for(w, "s1") == [made]
+    assert any(f"left remote item {made['id']} in place" in warning for warning in report.warnings)
+    assert made["id"] not in {i.remote_id for i in w.items().values()}
+    assert w.store.mappings("studio.u7", Channel.CALENDAR).get("s1") is None
+
+
+def test_a_failed_restore_beside_the_series_is_not_sent_again_in_the_run(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    """Without an id of calsync's, a create sent again after an answer lost on the way would
+    make a second event: a transient failure is the item's error, and the next run settles
+    it (it finds the event by its marker, or makes it)."""
+    w = world(contacts=False, inbound_calendar=True)
+    weekly_then_deleted(w, studio, "first occurrence")
+    # (only the create without an id: its body names none)
+    w.google.inject_fault(503, api_method="calendar.events.insert", body=r'^(?![\s\S]*"id":)')
+    w.google.reset_stats()
+
+    failed = w.sync()
+
+    assert not failed.ok
+    [error] = failed.errors
     assert error.item == "s1"
-    assert "recurring series" in error.message
+    assert writes(w) == {"calendar.events.insert": 2}  # the 409, then one try only
+    assert ours_for(w, "s1") == []
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert len(ours_for(w, "s1")) == 1
+    assert paired(w, "s1") == ours_for(w, "s1")[0]["id"]
+    assert w.sync().writes == 0
 
 
 def test_switching_calendars_never_cleans_up_a_series_made_of_a_session(
@@ -365,24 +547,38 @@ def test_writes_without_an_etag_never_reach_a_series(
     assert (now["status"], now["etag"], now["summary"]) == ("confirmed", master["etag"], "Wedding")
 
 
-def test_a_create_over_a_series_is_refused_live_or_deleted(
+def test_a_create_over_a_series_is_made_under_an_id_google_chooses_live_or_deleted(
     calendar_backend: GoogleCalendarBackend,
     calendar_user: CalendarUser,
     series: tuple[str, dict[str, Any]],
     studio: StudioBuilders,
 ) -> None:
+    """Alone or in a batch: the event is created anew (with the marker), and the series,
+    live or deleted, is never written to."""
     calendar, master = series
     fields = EventFields("Wedding", when=studio.timed(3))
     ours = Marker("studio.u7", "s1")
 
-    with pytest.raises(AlreadyExists, match="recurring series"):
-        calendar_backend.create_event(calendar, SESSION, fields, ours)
+    live = calendar_backend.create_event(calendar, SESSION, fields, ours)
     calendar_user.external_delete(calendar, SESSION)
-    with pytest.raises(AlreadyExists, match="recurring series"):
-        calendar_backend.create_event(calendar, SESSION, fields, ours)
+    deleted_master = calendar_user.events().get(calendarId=calendar, eventId=SESSION).execute()
+    [result] = calendar_backend.write_events(calendar, [CreateEvent(SESSION, fields, ours)])
 
+    assert result.error is None
+    assert result.item is not None
+    made = [live, result.item]
+    assert len({event.id for event in made} | {SESSION}) == 3
+    for event in made:
+        assert (event.fields, event.marker, event.deleted) == (fields, ours, False)
+        again = calendar_backend.get_event(calendar, event.id)
+        assert again is not None
+        assert (again.fields, again.marker) == (fields, ours)
     now = calendar_user.events().get(calendarId=calendar, eventId=SESSION).execute()
-    assert (now["status"], now["recurrence"]) == ("cancelled", master["recurrence"])
+    assert (now["status"], now["etag"], now["recurrence"]) == (
+        "cancelled",
+        deleted_master["etag"],
+        master["recurrence"],
+    )
     assert MARKER_ITEM in now["extendedProperties"]["private"]
 
 

@@ -11,7 +11,8 @@
   (``events.patch`` with ``If-Match``) and deletes (with ``If-Match``) through the batch
   endpoint, ``batch_size`` at a time (:mod:`calsync.google.calendar_batches`); every call
   has ``sendUpdates=none``. A create that hits 409 adopts the existing event when it is ours
-  or deleted, reviving it; a delete of an event already gone succeeds.
+  or deleted, reviving it (a recurring series' id: see *Made recurring*); a delete of an event
+  already gone succeeds.
 * **Skipped.** Events whose ``eventType`` is in ``skip_event_types`` (out of office, focus
   time, working location, birthdays, Gmail events) and events that cannot be read are left
   out of listings; the latter with a warning naming them.
@@ -20,10 +21,11 @@
 * **Made recurring.** A single event made recurring in Google keeps its id and becomes the
   series' master, which no listing returns: the single event calsync synced is gone. A
   listing with live instances of a series adds a tombstone for the series' id, ``get_event``
-  of a series is a tombstone, a create over a series is refused (``AlreadyExists``), and an
-  update or a delete sent without an etag reads the event first and is sent with its etag
-  (a series: "not found" for an update, done for a delete). Of a series' instances carrying
-  a marker, only the first occurrence keeps it in a listing.
+  of a series is a tombstone, a create over a series (live or deleted) is made under an id
+  Google chooses, carrying the marker, and an update or a delete sent without an etag reads
+  the event first and is sent with its etag (a series: "not found" for an update, done for a
+  delete). Of a series' instances carrying a marker, only the first occurrence keeps it in a
+  listing.
 * **Gone.** A 404 on the calendar itself is :class:`~calsync.errors.CalendarGone`.
 * **Push.** ``watch_events`` opens a ``web_hook`` channel (``events.watch`` with
   ``params.ttl``); ``stop_channel`` stops one (``channels.stop``; a channel Google no longer
@@ -537,7 +539,9 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     def _adopt(
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
-        """The id is taken: take the event over if it is ours or deleted, else refuse."""
+        """The id is taken: take the event over if it is ours or deleted; create it under an
+        id Google chooses if a recurring series holds the id (:meth:`_create_beside_series`);
+        else refuse."""
         request = self.events.get(calendarId=calendar_id, eventId=event_id)
         data = self.caller.execute(request)
         try:
@@ -545,12 +549,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         except cattrs.BaseValidationError as exc:  # unreadable: not provably ours
             raise AlreadyExists(f"event id {event_id} is taken by an unreadable event") from exc
         if existing.recurrence:  # made recurring in Google, deleted since or not
-            raise AlreadyExists(
-                f"event id {event_id} is taken by a recurring series (the event was made "
-                "recurring in Google): calsync never writes to a series",
-                status=409,
-                reason="duplicate",
-            )
+            return self._create_beside_series(calendar_id, event_id, fields, marker)
         if existing.status != "cancelled" and event_marker(existing) != marker:
             raise AlreadyExists(
                 f"event id {event_id} is taken by an event calsync does not own",
@@ -569,6 +568,38 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         if existing.etag:
             patch.headers["If-Match"] = existing.etag
         return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
+
+    def _create_beside_series(
+        self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
+    ) -> RemoteEvent:
+        """Create the event whose id ``event_id`` a recurring series holds (a single event
+        made recurring in Google, live or deleted since) under an id Google chooses, carrying
+        the marker as any create does. calsync never writes to a series, and a series' id is
+        never a single event's again: without this, a session whose event was made recurring
+        and then deleted in Google (its first occurrence, or the whole series) could never be
+        restored, and its create would fail in every run.
+
+        One insert of its own (quota cost 1, after the batch that met the 409), sent once:
+        without an id, a resend after an answer lost on the way would make a second event, so
+        a failure that may have reached Google is the item's error, not retried in the run.
+        Whether the event was made or not, the engine's journaled intent settles it: the next
+        run lists in full and adopts the event carrying the item's marker, or creates it.
+        The event's id is not calsync's deterministic id, so calsync cannot prove it made it
+        (an unpaired one is never deleted as an orphan, nor by ``cleanup_old_calendar``).
+        """
+        logger.info(
+            "event id %s is held by a recurring series (made recurring in Google): "
+            "creating the event under an id Google chooses",
+            event_id,
+        )
+        write = CreateEvent(event_id, fields, marker)
+        request = self._insert(calendar_id, write, google_chooses=True)
+        try:
+            data = self.caller.execute(request, cost=1, safe=False)
+        except NotFound:
+            self._check_calendar(calendar_id)
+            raise
+        return self._read(calendar_id, data)
 
 
 class _Series(NotFound):
