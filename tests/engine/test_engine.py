@@ -241,6 +241,65 @@ def test_a_copy_of_an_event_deleted_in_google_restores_the_session_not_a_new_app
     assert world.sync().writes == 0
 
 
+def test_a_copy_the_google_user_changed_is_not_taken_over_by_the_sessions_restore(
+    store: StateStore,
+) -> None:
+    """The Google user duplicated the session's event, made the copy their own (another day,
+    another title) and deleted the original. The copy is not the session's event: the session
+    is restored, and the copy comes in as the user's. Before, the restore took the copy over
+    and rewrote it into the session."""
+    world = make_world(store, inbound_calendar=True)
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    world.sync()
+    ours = event_id_for("studio.u7", "s1")
+    original = world.events()[ours]
+    assert original.fields is not None
+    dinner = attrs.evolve(original.fields, title="Dinner with the couple", when=timed(10, 15))
+    copy = world.calendar.external_create(CAL, dinner, marker=original.marker)
+    world.calendar.external_delete(CAL, ours)
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert report.count(Side.REMOTE, "restored") == 1
+    assert world.events()[copy.id].fields == dinner  # the user's event, untouched
+    assert world.events()[ours].fields == original.fields
+    assert sorted(item.title or item.id for item in world.items().values()) == [
+        "Dinner with the couple",
+        "s1",
+    ]
+    assert world.sync().writes == 0
+
+
+@pytest.mark.parametrize("inbound", [True, False], ids=["inbound", "outbound only"])
+def test_a_copy_of_a_session_the_studio_deleted_meanwhile_is_the_users_event(
+    store: StateStore, inbound: bool
+) -> None:
+    """The Google user duplicated the session's event; the studio deleted the session before
+    the next run. The session's event goes; the copy is the user's own (with inbound sync it
+    comes in; without, it is left in Google and named). Before, it was left for ever."""
+    world = make_world(store, inbound_calendar=inbound)
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    ours = event_id_for("studio.u7", "s1")
+    original = world.events()[ours]
+    assert original.fields is not None
+    copy = world.calendar.external_create(CAL, original.fields, marker=original.marker)
+    world.schedule.remove(USER, "s1")
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert set(world.events()) == {copy.id}
+    assert report.count(Side.HOST, "created") == (1 if inbound else 0)
+    assert [item.kind for item in world.items().values()] == (
+        [ItemKind.UNLINKED] if inbound else []
+    )
+    assert any("left remote item" in w for w in report.warnings) is not inbound
+    assert world.sync().writes == 0
+
+
 def test_a_converted_item_that_takes_over_a_copy_of_its_deleted_event_leaves_no_stale_pair(
     world: World,
 ) -> None:
@@ -497,8 +556,11 @@ def test_a_google_edit_to_an_event_that_comes_back_into_the_window_reaches_the_s
     assert world.sync().counts["forgotten"] == 1
 
     world.calendar.external_update(CAL, made.id, description="new", when=timed(days + 2))
+    back = world.sync()
     world.sync()
-    world.sync()
+
+    # the appointment the host already had was updated, not created
+    assert (back.count(Side.HOST, "created"), back.count(Side.HOST, "updated")) == (0, 1)
 
     event = world.events()[made.id].fields
     assert event is not None

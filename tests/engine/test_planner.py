@@ -403,10 +403,24 @@ def test_a_foreign_event_carrying_our_marker_for_a_gone_item_is_left_with_a_warn
         remote={"copy": remote("copy", fields(), marker=mine("s1"), provably_ours=False)},
     )
 
-    result = plan(snapshot, {}, rules())
+    result = plan(snapshot, {}, rules(inbound=False))
 
     assert result.actions == ()
     assert ["copy" in w and "did not create it" in w for w in result.warnings] == [True]
+
+
+def test_with_inbound_sync_a_foreign_event_carrying_our_marker_for_a_gone_item_comes_in() -> None:
+    """Not calsync's (a copy the Google user made): their own event, as any Google-made one;
+    one holding what a journaled create of the gone item wrote is left, and named."""
+    copy = remote("copy", fields(), marker=mine("s1"), provably_ours=False)
+    snapshot = Snapshot(host={}, host_deleted=frozenset({"s1"}), remote={"copy": copy})
+
+    result = plan(snapshot, {}, rules())
+
+    assert result.actions == (CreateHost(Channel.CALENDAR, "copy", fields(), copy.etag),)
+    assert result.warnings == ()
+    journaled = attrs.evolve(snapshot, intents={"s1": fields()})
+    assert plan(journaled, {}, rules()).actions == ()
 
 
 def test_an_item_adopted_after_a_crash_keeps_a_google_edit_made_since() -> None:

@@ -38,6 +38,10 @@ class DeletionPlanning(Pairing[F]):
         self.actions.append(DeleteRemote(channel, host_id, row.remote_id, row.kind, etag, keep))
 
     def _orphan(self, remote: RemoteRecord[F], marker: Marker) -> None:
+        journaled = remote.view == self.snapshot.intents.get(marker.host_id)
+        if not remote.provably_ours and not journaled and self._users_own(remote):
+            self.copies.append(remote)  # a copy the Google user made: their event now
+            return
         if not remote.provably_ours:
             self.warnings.append(
                 f"left remote item {remote.id} in place: it carries calsync's marker for "
@@ -105,12 +109,13 @@ class DeletionPlanning(Pairing[F]):
         replaces = row.host_id if host_id != row.host_id else None
         what = f"{kind.value} {_named(fields, host_id)}"
         restored = self.claimed_by_marker.get(row.host_id)
-        if restored is not None and restored.view is not None:
+        view = restored.view if restored is not None else None
+        if restored is not None and view is not None and self._same_item(restored, row, fields):
             # restored already (by a run that crashed before recording it), or re-setup
             # finds our item: adopting it is never a loss, creating another is a duplicate
             self.done_remotes.add(restored.id)
             current = host or HostRecord(row.host_id, kind, fields, revision)
-            self._adopt(current, restored, restored.view, replaces)
+            self._adopt(current, restored, view, replaces)
             return
         if remote.deleted or remote.view is None:
             # told once the restore is made: a create that fails is an error, not news
@@ -176,6 +181,25 @@ class DeletionPlanning(Pairing[F]):
                 news=news,
             )
         )
+
+    def _users_own(self, remote: RemoteRecord[F]) -> bool:
+        """Whether an unpaired event carrying our marker that calsync did not provably make
+        comes in as the Google user's own (a copy they made): with inbound calendar sync.
+        (Contacts are never copied so: People has no duplicate.)"""
+        calendar = self.rules.channel is Channel.CALENDAR
+        return calendar and self.rules.inbound and remote.in_scope and remote.view is not None
+
+    def _same_item(self, claimant: RemoteRecord[F], row: MappingRow, fields: F) -> bool:
+        """Whether the live remote item claiming a pair whose remote item was deleted is that
+        item again: one calsync provably made (a restore that crashed before its record), or
+        one holding what the pair last agreed on, the host item's values or a journaled
+        create's (a verbatim copy, or a restore under an id the remote side chose). A copy
+        the remote user changed is theirs: the restore leaves it, and it comes in as theirs."""
+        if claimant.provably_ours:
+            return True
+        intent = self.snapshot.intents.get(row.host_id)
+        agreed = decode_base(row.base, self.rules.fields_cls)
+        return claimant.view in (agreed, fields) or claimant.view == intent
 
     def _deletion_rule(self, kind: RecordKind) -> RemoteDeletion:
         rules = self.rules.deletion_rules

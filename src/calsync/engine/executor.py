@@ -95,6 +95,7 @@ class Executor(Recording[F, H, R]):
         self.ctx = adapter.ctx
         self.replanning = replanning
         self.failed = self.done = self.total = 0
+        self.existing_hosts: set[str] = set()
         self.mapping = mapping
         self.snapshot: Snapshot[F] = snapshot
 
@@ -327,11 +328,11 @@ class Executor(Recording[F, H, R]):
             written.revision,
         )
         brought = self.adapter.update_host(update)
-        if brought.view == action.fields:
+        if brought.view == action.fields:  # it was the host's already: an update, no create
             logger.info(
                 "host item %s was brought up to remote %s", brought.host_id, action.remote_id
             )
-            self._count(Side.HOST, "updated")
+            self.existing_hosts.add(brought.host_id)
         return brought
 
     def _finish_update(

@@ -32,7 +32,7 @@ from calsync.engine.deletions import DeletionPlanning
 from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.plans import Plan, PlanRules, hold_mass_deletions
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
-from calsync.model import Channel, Marker, RecordKind
+from calsync.model import Marker, RecordKind
 from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
@@ -160,7 +160,7 @@ class _Planner(DeletionPlanning[F]):
             self._orphan(remote, marker)
         elif marker.host_id in self.snapshot.host_out_of_scope:
             self._stray(remote, marker)
-        elif self.rules.inbound and remote.in_scope and self._copy_of_a_pair(remote, marker):
+        elif self._copy_of_a_pair(remote, marker):
             # the Google user duplicated one of our events (the copy carries its private
             # marker): a new event of theirs, which comes in as any Google-made event does
             self.copies.append(remote)
@@ -168,9 +168,8 @@ class _Planner(DeletionPlanning[F]):
 
     def _copy_of_a_pair(self, remote: RemoteRecord[F], marker: Marker) -> bool:
         """An unpaired event carrying the marker of a host item paired with another event,
-        which calsync did not make: a copy made in Google. (Contacts are never copied so:
-        People has no duplicate, and an unrecorded create is settled by its intent.)"""
-        if self.rules.channel is not Channel.CALENDAR or remote.provably_ours:
+        which calsync did not make: a copy made in Google (:meth:`_users_own`)."""
+        if remote.provably_ours or not self._users_own(remote):
             return False
         row = self.mapping.get(marker.host_id)
         return row is not None and row.remote_id != remote.id

@@ -39,6 +39,8 @@ class Recording(Generic[F, H, R]):
     failed: int
     done: int
     total: int
+    #: host items a create answered with as the host already had them (counted as updated)
+    existing_hosts: set[str]
 
     # -- state ---------------------------------------------------------------------------
 
@@ -82,7 +84,7 @@ class Recording(Generic[F, H, R]):
             tally[Side.REMOTE, op] += 1
             self._tell(action)
         elif isinstance(action, CreateHost):
-            tally[Side.HOST, "created"] += 1
+            tally[Side.HOST, "updated" if row.host_id in self.existing_hosts else "created"] += 1
         elif isinstance(action, Link):
             self.ctx.report.counts["adopted" if action.adopted else "linked"] += 1
 
