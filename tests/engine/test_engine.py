@@ -37,6 +37,7 @@ from calsync import (
     StateStore,
     SyncEngine,
     SyncWindow,
+    Timed,
     TransientError,
     google_wins,
     host_wins,
@@ -627,6 +628,25 @@ def test_held_deletions_do_not_make_every_run_of_a_new_day_list_in_full(
         assert len(world.sync().held) == 10
 
     assert listings == ["full"]
+
+
+def test_adopting_an_event_shown_in_another_zone_is_no_conflict(store: StateStore) -> None:
+    """Without a base (re-setup), the same instants shown in another zone (the calendar's
+    zone changed) are no one's edit: the studio's zone is kept, and nothing is reported."""
+    world = make_world(store, inbound_calendar=True)
+    world.schedule.add(USER, appointment("a1", when=timed(3)))
+    world.sync()
+    ours = event_id_for("studio.u7", "a1")
+    start, end = timed(3).bounds()
+    world.calendar.external_update(CAL, ours, when=Timed(start, end, "Europe/Paris"))
+    world.store.forget_channel(world.profile.id, Channel.CALENDAR)  # the state was lost
+
+    report = world.sync()
+
+    assert report.ok, report.summary()
+    assert report.conflicts == []
+    assert world.items()["a1"].when == timed(3)
+    assert world.sync().writes == 0
 
 
 def test_a_failed_google_listing_deletes_nothing_and_is_reported(world: World) -> None:

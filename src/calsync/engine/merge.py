@@ -23,7 +23,7 @@ from attrs import frozen
 from calsync.engine.actions import ResolvedConflict
 from calsync.engine.fields import replace_values
 from calsync.engine.records import F, HostRecord, RemoteRecord
-from calsync.model import RecordKind
+from calsync.model import RecordKind, Timed
 from calsync.policies import ConflictPolicy, Direction, FieldConflict, FieldRules, Side, resolve
 
 __all__ = ["ThreeWay"]
@@ -77,6 +77,8 @@ class ThreeWay(Generic[F]):
     ) -> Side | ResolvedConflict:
         if direction is Direction.OUT or (base is None and direction is Direction.IN):
             return Side.HOST
+        if base is None and _same_moments(host_value, remote_value):
+            return Side.HOST  # the same instants, shown in another zone: no one's edit to tell
         if direction is Direction.IN:
             return Side.REMOTE
         base_value = getattr(base, name) if base is not None else None
@@ -95,3 +97,12 @@ class ThreeWay(Generic[F]):
             remote_updated=remote.updated if remote is not None else None,
         )
         return ResolvedConflict(conflict, resolve(self.policy, conflict))
+
+
+def _same_moments(host_value: object, remote_value: object) -> bool:
+    """Two timed spans over the same instants (which differ only in the zone they show)."""
+    return (
+        isinstance(host_value, Timed)
+        and isinstance(remote_value, Timed)
+        and host_value.bounds() == remote_value.bounds()
+    )
