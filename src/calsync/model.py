@@ -286,32 +286,41 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
+def _mobile(label: str) -> str:
+    return label.strip() or "mobile"
+
+
+def _home(label: str) -> str:
+    return label.strip() or "home"
+
+
 @frozen
 class Phone:
-    """A phone number with its label (``mobile``, ``home``, ``work``, …)."""
+    """A phone number with its label (``mobile``, ``home``, ``work``, …). No label is
+    ``mobile``, as Google reads a number without a type."""
 
     number: str = field(converter=_strip)
-    label: str = "mobile"
+    label: str = field(default="mobile", converter=_mobile)
 
 
 @frozen
 class Email:
-    """An email address with its label."""
+    """An email address with its label (no label is ``home``, as Google reads it)."""
 
     address: str = field(converter=_strip)
-    label: str = "home"
+    label: str = field(default="home", converter=_home)
 
 
 @frozen
 class PostalAddress:
-    """A postal address with its label."""
+    """A postal address with its label (no label is ``home``, as Google reads it)."""
 
     street: str = ""
     city: str = ""
     region: str = ""
     postal_code: str = ""
     country: str = ""
-    label: str = "home"
+    label: str = field(default="home", converter=_home)
 
 
 def _phones(values: Iterable[Phone]) -> tuple[Phone, ...]:

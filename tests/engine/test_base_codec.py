@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from calsync.engine.fields import _converter, decode_base, encode_base
-from calsync.model import AllDay, EventFields, Timed
+from calsync.model import AllDay, Email, EventFields, Phone, PostalAddress, Timed
 
 ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Europe/Kiev")
 
@@ -78,3 +78,11 @@ def test_a_timed_base_is_written_in_utc_with_its_zone() -> None:
     when = decode_base(encode_base(fields), EventFields).when
     assert isinstance(when, Timed)
     assert UTC is when.start.tzinfo
+
+
+def test_an_entry_without_a_label_has_the_label_google_reads_it_with() -> None:
+    """A stored base (or a host) holding an empty label means what Google reads back."""
+    assert Phone("020 7946 0000", " ") == Phone("020 7946 0000", "mobile")
+    assert Email("a@example.com", "") == Email("a@example.com", "home")
+    assert PostalAddress(city="Paris", label="") == PostalAddress(city="Paris")
+    assert Phone("1", " work ").label == "work"

@@ -632,7 +632,7 @@ def test_held_deletions_do_not_make_every_run_of_a_new_day_list_in_full(
 
 def test_adopting_an_event_shown_in_another_zone_is_no_conflict(store: StateStore) -> None:
     """Without a base (re-setup), the same instants shown in another zone (the calendar's
-    zone changed) are no one's edit: the studio's zone is kept, and nothing is reported."""
+    zone changed) are no one's edit: nothing is reported, and neither side is written."""
     world = make_world(store, inbound_calendar=True)
     world.schedule.add(USER, appointment("a1", when=timed(3)))
     world.sync()
@@ -644,8 +644,9 @@ def test_adopting_an_event_shown_in_another_zone_is_no_conflict(store: StateStor
     report = world.sync()
 
     assert report.ok, report.summary()
-    assert report.conflicts == []
+    assert (report.conflicts, report.writes) == ([], 0)  # neither side is written
     assert world.items()["a1"].when == timed(3)
+    assert world.events()[ours].fields.when.zone == "Europe/Paris"  # type: ignore[union-attr]
     assert world.sync().writes == 0
 
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pytest
 
-from calsync import ContactFields, DeletionRules, Phone, Side
+from calsync import Contact, ContactFields, DeletionRules, Email, Phone, PostalAddress, Side
 from calsync.google.translate import MARKER_ITEM, MARKER_MADE, MARKER_PROFILE
+from calsync.model import Channel
 
 if TYPE_CHECKING:
     from studio_world import StudioBuilders
@@ -169,6 +170,32 @@ def test_a_contact_group_deleted_in_google_is_made_again_with_the_clients_in_it(
     assert given_names(w.group_members()) == ["Ann", "Bea"]
     assert w.clients.contacts(studio.user) == clients
     assert w.sync().writes == 0
+
+
+def test_a_re_setup_finds_no_difference_in_entries_the_host_left_unlabelled(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    """A phone, email or address with no label reads back from Google as ``mobile`` or
+    ``home``, as calsync's model now holds it: a re-setup (the state lost) adopts the
+    contact with no conflict and no write (before: three false conflicts, and an update that
+    dropped the contact's ``calsyncMade`` proof)."""
+    w = world(inbound_contacts=True)
+    fields = ContactFields(
+        given_name="Zoe",
+        phones=(Phone("020 7946 0003", ""),),
+        emails=(Email("z@example.com", ""),),
+        addresses=(PostalAddress(city="Paris", label=""),),
+    )
+    w.clients.add(studio.user, Contact("c1", fields), groups=[studio.group])
+    assert w.sync().ok
+    w.store.forget_channel(w.profile.id, Channel.CONTACTS)
+    w.google.reset_stats()
+
+    report = w.sync()
+
+    assert report.ok, report.summary()
+    assert (report.conflicts, report.writes) == ([], 0)
+    assert "people.people.updateContact" not in w.google.stats()["methods"]
 
 
 def test_an_expired_people_sync_token_reconciles_in_full(

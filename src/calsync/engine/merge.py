@@ -49,11 +49,17 @@ class ThreeWay(Generic[F]):
     ) -> tuple[F, set[str], list[ResolvedConflict]]:
         """The merged fields, the names the host must take, and the conflicts resolved."""
         taken: dict[str, object] = {}
+        shown: dict[str, object] = {}  # the remote side's, where no side needs writing
         conflicts: list[ResolvedConflict] = []
         for name in self.names:
             host_value = getattr(host_view, name)
             remote_value = getattr(remote_view, name)
             if host_value == remote_value:
+                continue
+            if base is None and _same_moments(host_value, remote_value):
+                # the same instants shown in another zone (the calendar's zone changed): no
+                # one's edit, and nothing to write to either side
+                shown[name] = remote_value
                 continue
             direction = self.field_rules.direction(kind, name, self.inbound)
             winner = self._winner(direction, name, base, host_value, remote_value, host, remote)
@@ -62,7 +68,8 @@ class ThreeWay(Generic[F]):
                 winner = winner.winner
             if winner is Side.REMOTE:
                 taken[name] = remote_value
-        merged = replace_values(host_view, taken) if taken else host_view
+        chosen = taken | shown
+        merged = replace_values(host_view, chosen) if chosen else host_view
         return merged, set(taken), conflicts
 
     def _winner(
@@ -77,8 +84,6 @@ class ThreeWay(Generic[F]):
     ) -> Side | ResolvedConflict:
         if direction is Direction.OUT or (base is None and direction is Direction.IN):
             return Side.HOST
-        if base is None and _same_moments(host_value, remote_value):
-            return Side.HOST  # the same instants, shown in another zone: no one's edit to tell
         if direction is Direction.IN:
             return Side.REMOTE
         base_value = getattr(base, name) if base is not None else None
