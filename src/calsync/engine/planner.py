@@ -82,8 +82,12 @@ class _Planner(DeletionPlanning[F]):
         for remote in self.snapshot.remote.values():
             if remote.id not in self.done_remotes:
                 self._remote_item(remote)
-        # copies made in Google come in last, unless a restore took one over (whatever the
-        # listing's order: the original's tombstone may be listed after its copy)
+        if self.copies:
+            self._copies_come_in()
+
+    def _copies_come_in(self) -> None:
+        """Copies made in Google come in last, unless a restore took one over (whatever the
+        listing's order: the original's tombstone may be listed after its copy)."""
         taken = {a.remote_id for a in self.actions if isinstance(a, Update | Link)}
         for copy in self.copies:
             if copy.id not in taken and copy.view is not None:
