@@ -287,6 +287,17 @@ def _emulator(argv: Sequence[str]) -> int:
     return emulator_main(list(argv))
 
 
+def _add_wait(command: argparse.ArgumentParser) -> None:
+    """A command's ``--wait``: how long to wait for a run of the profile in progress."""
+    command.add_argument(
+        "--wait",
+        type=_seconds(0, MAX_WAIT),
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for a run of the profile in progress (default 600)",
+    )
+
+
 def _seconds(least: float, most: float) -> Callable[[str], float]:
     """An argument type: a number of seconds from ``least`` to ``most``."""
 
@@ -329,13 +340,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("profile")
         if name == "reset":
-            sub.add_argument(
-                "--wait",
-                type=_seconds(0, MAX_WAIT),
-                default=600.0,
-                metavar="SECONDS",
-                help="how long to wait for a run of the profile in progress (default 600)",
-            )
+            _add_wait(sub)
         if name == "authorize":
             sub.add_argument("--port", type=_port, default=0, help="local redirect port")
             sub.add_argument(
@@ -347,13 +352,7 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="sync one profile now")
     sync.add_argument("profile")
     sync.add_argument("--confirm-deletions", action="store_true", help="let held deletions happen")
-    sync.add_argument(
-        "--wait",
-        type=_seconds(0, MAX_WAIT),
-        default=600.0,
-        metavar="SECONDS",
-        help="how long to wait for a run of the profile in progress (default 600)",
-    )
+    _add_wait(sync)
     web = commands.add_parser("web", help="sync with push notifications (needs calsync[web])")
     web.add_argument("--public-url", required=True, help="where Google reaches this server")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on")
