@@ -237,15 +237,15 @@ class Config:
         if self.google is None:
             raise ConfigurationError("the configuration has no [google] section")
         if self.google.encrypt_tokens:
-            from calsync.crypto import KEYS_ENV, TokenCipher  # noqa: PLC0415
+            from calsync.crypto import TokenCipher  # noqa: PLC0415
 
-            if not os.environ.get(KEYS_ENV, "").strip():
+            try:
+                cipher = TokenCipher.from_env()
+            except ConfigurationError as exc:  # worded for whoever switched it on
                 raise ConfigurationError(
-                    f"[google] encrypt_tokens is on, but {KEYS_ENV} is not set: put the token "
-                    "file's encryption key there (make one with `calsync generate-key`), or "
-                    "switch encrypt_tokens off"
-                )
-            return SqliteTokenStore(self.google.tokens, cipher=TokenCipher.from_env())
+                    f"[google] encrypt_tokens is on, but {exc}; or switch encrypt_tokens off"
+                ) from exc
+            return SqliteTokenStore(self.google.tokens, cipher=cipher)
         return SqliteTokenStore(self.google.tokens)
 
     def open_host(self) -> Host:

@@ -87,7 +87,7 @@ class TokenCipher:
         value = os.environ.get(variable, "")
         if not value.strip():
             raise ConfigurationError(
-                f"{variable} is not set: the server token store needs an encryption key "
+                f"{variable} is not set: the token store needs an encryption key "
                 "(generate one with `calsync generate-key`)"
             )
         return cls(value.split(","))

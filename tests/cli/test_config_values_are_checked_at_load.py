@@ -176,6 +176,19 @@ def test_encryption_without_keys_is_worded_for_whoever_switched_encrypt_tokens_o
     assert not (tmp_path / "tokens.sqlite3").exists()
 
 
+def test_an_invalid_encryption_key_is_named_for_whoever_switched_encrypt_tokens_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALSYNC_TOKEN_KEYS", "not-a-key")
+    config = Config.load(write(tmp_path, HOST + GOOGLE + "encrypt_tokens = true"))
+
+    with pytest.raises(ConfigurationError) as raised:
+        config.token_store()
+
+    assert str(raised.value).startswith("[google] encrypt_tokens is on, but ")
+    assert str(raised.value).endswith("; or switch encrypt_tokens off")
+
+
 def test_a_client_secrets_file_that_is_not_a_clients_settings_is_an_error_naming_the_key(
     tmp_path: Path,
 ) -> None:
