@@ -319,7 +319,8 @@ class ContactsBackend(abc.ABC):
     @abc.abstractmethod
     def get_contact(self, contact_id: str) -> RemoteContact | None:
         """The contact, or ``None`` when it does not exist (or was deleted). Its ``in_group``
-        says whether it is in any group this backend returned from :meth:`ensure_group`."""
+        says whether it is in the group this backend last ensured, listed or wrote to (the
+        sync group: after a switch of the sync group, the new one)."""
 
     @abc.abstractmethod
     def create_contact(self, group_id: str, fields: ContactFields, marker: Marker) -> RemoteContact:

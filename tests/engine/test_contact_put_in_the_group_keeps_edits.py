@@ -4,11 +4,9 @@ edit made on either side since the last sync is kept, and one made on both is a 
 
 from __future__ import annotations
 
-import attrs
 from studio_world import GROUP, USER, World, client, make_world
 
 from calsync import DeletionRules, MemoryStateStore, Phone, RemoteDeletion, Side
-from calsync.testing import MemoryContactsBackend
 
 GOOGLE_PHONE = (Phone("+44 7700 900999"),)
 STUDIO_PHONE = (Phone("+44 7700 900111"),)
@@ -98,23 +96,11 @@ def test_without_inbound_contacts_the_studio_values_go_back_with_the_contact() -
     assert google_phones(world, GROUP, contact_id) == client("c1").fields.phones
 
 
-class LastGroupContacts(MemoryContactsBackend):
-    """As Google's backend does, :meth:`get_contact` tells whether a contact is in the group
-    last found or made (the memory double's says: in any group ever found or made, so a
-    contact of the old sync group looks in the new one)."""
-
-    def ensure_group(self, name: str) -> str:
-        group_id = super().ensure_group(name)
-        self._sync_groups.intersection_update({group_id})
-        return group_id
-
-
 def test_a_google_edit_survives_a_switch_of_the_sync_group() -> None:
     """The client is in both groups; its contact was edited in Google just before the studio
     chose the other group. Before, the contact was put in the new group with the studio's
     old values, and the user told it had left the Google group (it had not)."""
     world = make_world(MemoryStateStore(), contacts=True, client_group="A", inbound_contacts=True)
-    world = attrs.evolve(world, contacts=LastGroupContacts(now=world.clock))
     world.clients.add(USER, client("c1"), groups=["A", "B"])
     world.sync()
     (contact_id,) = world.contacts.contacts()
@@ -155,7 +141,6 @@ def test_switching_the_sync_group_never_takes_a_client_out_of_the_new_group() ->
         inbound_contacts=True,
         deletion_rules=DeletionRules(contact=RemoteDeletion.DELETE_HOST),
     )
-    world = attrs.evolve(world, contacts=LastGroupContacts(now=world.clock))
     world.clients.add(USER, client("c1"), groups=["A", "B"])
     world.clients.add(USER, client("c2", "Bea"), groups=["B"])
     world.sync()

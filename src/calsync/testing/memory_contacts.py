@@ -61,9 +61,10 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
     """An address book in memory, with People's etag, group and sync-token rules.
 
     ``in_group`` of a listed contact is relative to the listed group. :meth:`get_contact` has
-    no group to speak of, so there ``in_group`` means "in a group found or made by
-    :meth:`ensure_group`" (calsync's sync groups). A deleted contact is a tombstone in
-    incremental listings and ``None`` for :meth:`get_contact` (People answers 404). Thread-safe.
+    no group to speak of, so there, as in Google's backend, ``in_group`` means "in the group
+    last ensured, listed or written to" (the sync group: after a switch, the new one). A
+    deleted contact is a tombstone in incremental listings and ``None`` for
+    :meth:`get_contact` (People answers 404). Thread-safe.
     """
 
     contract_methods = frozenset(
@@ -83,7 +84,7 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
     def __init__(self, *, now: Clock | None = None) -> None:
         super().__init__(now=now)
         self._groups: dict[str, str] = {}  # id -> name
-        self._sync_groups: set[str] = set()
+        self._sync_group: str | None = None  # the group get_contact's in_group is about
         self._people: dict[str, _Person] = {}
         self._ids = itertools.count(1)
 
@@ -91,15 +92,12 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
 
     def find_group(self, name: str) -> str | None:
         with self._contract_call("find_group"):
-            found = next((i for i, n in self._groups.items() if n == name), None)
-            if found is not None:
-                self._sync_groups.add(found)
-            return found
+            return next((i for i, n in self._groups.items() if n == name), None)
 
     def ensure_group(self, name: str) -> str:
         with self._contract_call("ensure_group"):
             group_id = self._group_ref(name)
-            self._sync_groups.add(group_id)
+            self._sync_group = group_id
             return group_id
 
     def list_contacts(self, group_id: str, cursor: str | None) -> RemoteListing[RemoteContact]:
@@ -236,7 +234,8 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
                 if group_id in person.groups:
                     self._put(attrs.evolve(person, groups=person.groups - {group_id}))
             del self._groups[group_id]
-            self._sync_groups.discard(group_id)
+            if self._sync_group == group_id:
+                self._sync_group = None
 
     def groups(self) -> dict[str, str]:
         """The contact groups: name -> id."""
@@ -274,8 +273,10 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
         return group_id
 
     def _check_group(self, group_id: str) -> None:
+        """Refuse a group that does not exist; else it is the sync group from now on."""
         if group_id not in self._groups:
             raise NotFound(f"contact group {group_id} does not exist", status=404)
+        self._sync_group = group_id
 
     def _live(self, contact_id: str) -> _Person:
         person = self._people.get(contact_id)
@@ -286,7 +287,7 @@ class MemoryContactsBackend(MemoryRemote, ContactsBackend):
     def _view(self, person: _Person, group_id: str | None) -> RemoteContact:
         if group_id is not None:
             return person.view(group_id in person.groups)
-        return person.view(bool(person.groups & self._sync_groups))
+        return person.view(self._sync_group in person.groups)
 
     def _create(
         self,

@@ -146,6 +146,24 @@ class ContactsBackendContract:
         assert (got.fields, got.marker, got.etag) == (contact_fields(), MARKER, created.etag)
         assert (got.deleted, got.in_group) == (False, True)
 
+    def test_get_contact_tells_membership_of_the_group_last_ensured(
+        self, contacts_harness: ContactsHarness, group_id: str
+    ) -> None:
+        """After a switch of the sync group, a contact of the old group only is not in the
+        group: the engine puts it in the new one (a double that said "in some group calsync
+        ever used" hid that from the engine's tests)."""
+        h = contacts_harness
+        created = self._create(h, group_id)
+
+        h.backend.ensure_group(f"{h.group_name} {uuid.uuid4().hex[:6]}")
+        in_other = h.backend.get_contact(created.id)
+        h.backend.ensure_group(h.group_name)
+        in_first = h.backend.get_contact(created.id)
+
+        assert in_other is not None
+        assert in_first is not None
+        assert (in_other.in_group, in_first.in_group) == (False, True)
+
     def test_a_created_contacts_made_token_comes_back_with_its_marker(
         self, contacts_harness: ContactsHarness, group_id: str
     ) -> None:
