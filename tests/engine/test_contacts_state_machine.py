@@ -1,9 +1,10 @@
 """A hypothesis state machine over the contacts channel.
 
-Random studio edits (clients added, edited, taken out of the group, deleted), random Google
-edits (contacts made in the group, edited, deleted, taken out of the group, copies carrying
-our marker), failing and crashing writes (contacts have remote-chosen ids: a crash between a
-create and its record is settled by the journaled intent), expired sync tokens. After every
+Random studio edits (clients added, edited, taken out of a group, deleted, the sync group
+switched between two groups), random Google edits (contacts made in a group, edited, deleted,
+taken out of the group, copies carrying our marker), failing and crashing writes (contacts
+have remote-chosen ids: a crash between a create and its record is settled by the journaled
+intent), expired sync tokens. After every
 clean sync: both sides agree under the mapping, no duplicate contacts, no client of the studio
 ever deleted, no Google contact deleted that calsync did not provably make, and a re-run
 writes nothing.
@@ -36,6 +37,8 @@ NS = "studio.u7"
 POLICIES = {"host_wins": host_wins, "google_wins": google_wins, "newest": newest_wins | host_wins}
 NAMES = st.sampled_from(["Ann", "Ben", "Cara", "Dev", "Eve"])
 NOTES = st.sampled_from(["", "Call after 5", "VIP", "Prefers email"])
+#: the studio's two client groups; the sync group is one of them and can be switched
+GROUPS = (GROUP, "Portraits")
 REMOTE_WRITES = ["create_contact", "update_contact", "delete_contact", "write_contacts"]
 
 
@@ -57,6 +60,7 @@ class ContactsMachine(RuleBasedStateMachine):
         self.ever_mapped: set[str] = set()
         #: copies of our contacts carrying our marker, made in Google
         self.copies: set[str] = set()
+        self.group = GROUP  # the sync group
 
     @initialize(
         policy=st.sampled_from(sorted(POLICIES)),
@@ -70,13 +74,11 @@ class ContactsMachine(RuleBasedStateMachine):
 
     # -- the studio ----------------------------------------------------------------------
 
-    @rule(target=clients, given=NAMES, in_group=st.booleans())
-    def studio_adds_a_client(self, given: str, in_group: bool) -> str:
+    @rule(target=clients, given=NAMES, groups=st.sets(st.sampled_from(GROUPS)))
+    def studio_adds_a_client(self, given: str, groups: set[str]) -> str:
         self.counter += 1
         contact_id = f"c{self.counter}"
-        self.world.clients.add(
-            USER, client(contact_id, given, f"F{self.counter}"), [GROUP] if in_group else []
-        )
+        self.world.clients.add(USER, client(contact_id, given, f"F{self.counter}"), sorted(groups))
         self.studio_made.add(contact_id)
         return contact_id
 
@@ -85,15 +87,20 @@ class ContactsMachine(RuleBasedStateMachine):
         if contact_id in self.world.clients.contacts(USER):
             self.world.clients.edit(USER, contact_id, notes=notes, given_name=given)
 
-    @rule(contact_id=clients, join=st.booleans())
-    def studio_moves_a_client(self, contact_id: str, join: bool) -> None:
+    @rule(contact_id=clients, join=st.booleans(), group=st.sampled_from(GROUPS))
+    def studio_moves_a_client(self, contact_id: str, join: bool, group: str) -> None:
         source = self.world.clients
         if contact_id not in source.contacts(USER):
             return
         if join:
-            source.add_to_group(USER, GROUP, contact_id)
+            source.add_to_group(USER, group, contact_id)
         else:
-            source.remove_from_group_by_user(USER, GROUP, contact_id)
+            source.remove_from_group_by_user(USER, group, contact_id)
+
+    @rule()
+    def studio_switches_the_sync_group(self) -> None:
+        self.group = GROUPS[1 - GROUPS.index(self.group)]
+        self.world.options(client_group=self.group)
 
     @rule(contact_id=clients)
     def studio_deletes_a_client(self, contact_id: str) -> None:
@@ -103,11 +110,11 @@ class ContactsMachine(RuleBasedStateMachine):
 
     # -- Google --------------------------------------------------------------------------
 
-    @rule(given=NAMES)
-    def google_user_adds_a_contact_to_the_group(self, given: str) -> None:
+    @rule(given=NAMES, group=st.sampled_from(GROUPS))
+    def google_user_adds_a_contact_to_a_group(self, given: str, group: str) -> None:
         self.counter += 1
         fields = ContactFields(given_name=given, family_name=f"G{self.counter}")
-        made = self.world.contacts.external_create(fields, groups=[GROUP])
+        made = self.world.contacts.external_create(fields, groups=[group])
         self.google_made.add(made.id)
 
     @rule(data=st.data(), notes=NOTES)
@@ -129,10 +136,10 @@ class ContactsMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def google_user_ungroups_a_contact(self, data: st.DataObject) -> None:
-        members = sorted(self.world.contacts.contacts(GROUP))
+        members = sorted(self.world.contacts.contacts(self.group))
         if members:
             contact_id = data.draw(st.sampled_from(members))
-            self.world.contacts.external_remove_from_group(contact_id, GROUP)
+            self.world.contacts.external_remove_from_group(contact_id, self.group)
 
     @rule(data=st.data())
     def google_user_copies_one_of_ours_with_its_marker(self, data: st.DataObject) -> None:
@@ -146,7 +153,7 @@ class ContactsMachine(RuleBasedStateMachine):
             assert original.fields is not None
             assert original.marker is not None
             copy = self.world.contacts.external_create(
-                original.fields, groups=[GROUP], marker=Marker(NS, original.marker.host_id)
+                original.fields, groups=[self.group], marker=Marker(NS, original.marker.host_id)
             )
             self.copies.add(copy.id)
 
@@ -202,7 +209,7 @@ class ContactsMachine(RuleBasedStateMachine):
 
     def check_agreement(self) -> None:
         world = self.world
-        members = set(world.clients.members(USER, GROUP))
+        members = set(world.clients.members(USER, self.group))
         clients = world.clients.contacts(USER)
         mapping = world.store.mappings(NS, Channel.CONTACTS)
         remote = world.contacts.contacts()
@@ -218,7 +225,7 @@ class ContactsMachine(RuleBasedStateMachine):
         # from a user's copy, so it is left, and named in the report)
         owners = [
             c.marker.host_id
-            for c in world.contacts.contacts(GROUP).values()
+            for c in world.contacts.contacts(self.group).values()
             if c.marker is not None
             and c.marker.namespace == NS
             and c.id not in self.copies

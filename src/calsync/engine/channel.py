@@ -73,6 +73,10 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             return True
         return self.cursors.options_changed(self.config_digest())
 
+    def unsettle_options(self) -> None:
+        """Called before a run writes: see :meth:`ChannelCursors.unsettle`."""
+        self.cursors.unsettle(self.config_digest())
+
     def commit_cursors(
         self, snapshot: ChannelSnapshot[F], *, advance_host: bool, advance_remote: bool
     ) -> None:

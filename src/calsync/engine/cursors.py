@@ -5,6 +5,8 @@ quiet run writes nothing (on a database server: fewer statements, no dead row ve
 
 from __future__ import annotations
 
+import attrs
+
 from calsync.model import Channel
 from calsync.policies import Side
 from calsync.state.base import PendingCreate, StateStore, SyncState
@@ -45,6 +47,17 @@ class ChannelCursors:
     def options_changed(self, digest: str) -> bool:
         """Whether the cursors were taken under other options than those of ``digest``."""
         return self.stored.config_digest != digest
+
+    def unsettle(self, digest: str) -> None:
+        """Before a run writes under options other than those the cursors were taken under,
+        drop the stored digest: until a run under the new options ends clean, every run lists
+        both sides in full, whatever its options. Otherwise a run that failed half way, then a
+        switch back to the old options (the old sync group, say), would read the feeds from the
+        old cursors and never see the pairs recorded under the new options leave its scope."""
+        stored = self.stored
+        if stored.config_digest is not None and stored.config_digest != digest:
+            self.store.set_config_digest(self.profile_id, self.channel, None)
+            self._stored = attrs.evolve(stored, config_digest=None)
 
     def commit(
         self,

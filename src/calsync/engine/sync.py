@@ -182,6 +182,7 @@ class SyncEngine:
             pinned = pinned_cursors(the_plan.held)
             actions = list(the_plan.actions)
             del the_plan  # the executor lets the actions go as it carries them out
+            adapter.unsettle_options()
             applying = True
             executor = Executor(adapter, mapping, snapshot.snapshot)
             executor.run(actions)
