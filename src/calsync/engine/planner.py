@@ -160,6 +160,10 @@ class _Planner(DeletionPlanning[F]):
             return
         if marker.namespace != self.rules.namespace:
             return  # another profile's item
+        if not remote.in_scope:
+            # out of the sync scope (a contact out of the sync group: taken out by calsync
+            # when its client left, or by the user): not synced, nothing to do or to tell
+            return
         if marker.host_id in self.snapshot.host_deleted:
             self._orphan(remote, marker)
         elif marker.host_id in self.snapshot.host_out_of_scope:
@@ -168,6 +172,13 @@ class _Planner(DeletionPlanning[F]):
             # the Google user duplicated one of our events (the copy carries its private
             # marker): a new event of theirs, which comes in as any Google-made event does
             self.copies.append(remote)
+        elif (row := self.mapping.get(marker.host_id)) is not None and row.remote_id != remote.id:
+            # a second item for a paired host item (a contact restored from Google's trash
+            # after calsync restored it, a merge's survivor): left in place, and named
+            self.warnings.append(
+                f"left remote item {remote.id} in place: it carries calsync's marker for "
+                f"{marker.host_id!r}, which is synced with remote item {row.remote_id}"
+            )
         # else ours, but the host side is unknown this run: left alone
 
     def _copy_of_a_pair(self, remote: RemoteRecord[F], marker: Marker) -> bool:
