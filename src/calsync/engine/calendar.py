@@ -279,6 +279,9 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
     def intended_remote_id(self, host_id: str) -> str | None:
         return event_id_for(self.profile_id, host_id)
 
+    def chosen_id(self, namespace: str, host_id: str) -> str | None:
+        return event_id_for(namespace, host_id)
+
     def left_window(self, row: MappingRow) -> bool:
         when = decode_base(row.base, EventFields).when
         return when is not None and self.window.ends_before(when)

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 
+import attrs
+
 from calsync.engine.context import (
     ChannelSnapshot,
     H,
@@ -120,6 +122,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         else:
             mapping = rows.all()
             remote = self._changed_remote(items, mapping, intents, unchanged_remote)
+        self._disown_copies_of_others(remote)
         forgotten: dict[str, str] = {}
         if unchanged_remote is not None:
             self._confirm_remote_absences(rows, mapping, remote, unchanged_remote, forgotten)
@@ -149,6 +152,32 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             tuple(warnings),
             self.read_failures,
         )
+
+    def _disown_copies_of_others(self, remote: dict[str, RemoteRecord[F]]) -> None:
+        """Items carrying another profile's marker that are not that profile's are the remote
+        user's own: a colleague's event the Google user copied into their own calendar
+        (Google copies the private marker, with a new id). Their marker is dropped, so they
+        come in as any Google-made event does. An item is the other profile's when it bears
+        the id calsync chose for it, or that profile's mapping holds it; of a profile this
+        store knows nothing, or on a channel whose ids the remote side chooses, nothing can
+        be told, and the item is left as another profile's."""
+        suspects: dict[str, list[str]] = {}
+        for record in remote.values():
+            marker = record.marker
+            if marker is None or marker.namespace == self.profile_id or record.deleted:
+                continue
+            chosen = self.chosen_id(marker.namespace, marker.host_id)
+            if chosen is not None and chosen != record.id:
+                suspects.setdefault(marker.namespace, []).append(record.id)
+        store = self.ctx.store
+        for namespace, ids in suspects.items():
+            if store.count_mappings(namespace, self.channel) == 0:
+                continue
+            rows = store.mappings_of(namespace, self.channel, (), ids)
+            theirs = {row.remote_id for row in rows.values()}
+            for remote_id in ids:
+                if remote_id not in theirs:
+                    remote[remote_id] = attrs.evolve(remote[remote_id], marker=None)
 
     def _intents(self) -> dict[str, F]:
         pending = self.cursors.pending()

@@ -92,6 +92,11 @@ class ChannelSpec(abc.ABC, Generic[F, H, R]):
         ids (calendar); ``None`` when the remote side chooses them (contacts)."""
         return None
 
+    def chosen_id(self, namespace: str, host_id: str) -> str | None:
+        """The remote id calsync chooses for that profile's host item, when the channel
+        chooses ids (calendar); ``None`` when the remote side chooses them (contacts)."""
+        return None
+
     def left_window(self, row: MappingRow) -> bool:
         """Whether a mapped pair left the channel's scope in time (not a deletion)."""
         return False
