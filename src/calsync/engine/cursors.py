@@ -5,6 +5,9 @@ quiet run writes nothing (on a database server: fewer statements, no dead row ve
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
+
 import attrs
 
 from calsync.model import Channel
@@ -47,6 +50,19 @@ class ChannelCursors:
     def options_changed(self, digest: str) -> bool:
         """Whether the cursors were taken under other options than those of ``digest``."""
         return self.stored.config_digest != digest
+
+    def held(self) -> frozenset[str]:
+        """The deletions the last run held (their :func:`~calsync.engine.plans.deletion_key`):
+        what a confirmation lets through."""
+        held = self.stored.held
+        return frozenset(json.loads(held)) if held else frozenset()
+
+    def record_held(self, keys: Collection[str]) -> None:
+        """Store the deletions this run held (written only when they changed)."""
+        value = json.dumps(sorted(keys)) if keys else None
+        if value != self.stored.held:
+            self.store.set_held(self.profile_id, self.channel, value)
+            self._stored = attrs.evolve(self.stored, held=value)
 
     def unsettle(self, digest: str) -> None:
         """Before a run writes under options other than those the cursors were taken under,

@@ -24,7 +24,7 @@ The planner never performs I/O; the executor does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from calsync.engine.actions import CreateHost, DeleteHost, Forget, Link, Update
 from calsync.engine.context import whole
@@ -43,10 +43,13 @@ def plan(
     mapping: Mapping[str, MappingHead],
     rules: PlanRules[F],
     *,
-    confirm_deletions: bool = False,
+    confirm_deletions: bool | Collection[str] = False,
     mapped: int | Callable[[], int] | None = None,
 ) -> Plan[F]:
     """Plan one channel of one profile. Pure: same inputs, same plan.
+
+    ``confirm_deletions``: the deletions let through whatever their number (``True``: all;
+    else their :func:`~calsync.engine.plans.deletion_key`, as an earlier plan held them).
 
     ``mapping`` may hold only the rows the snapshot's items can touch (a run over change
     feeds); ``mapped`` is then how many rows the channel has in all (default: ``mapping``'s),

@@ -4,8 +4,8 @@
     report = engine.sync(profile, calendar_backend, contacts_backend)
 
 A run is snapshot → plan → apply → report, per channel. ``dry_run=True`` stops after the plan
-and writes nothing (not even state). ``confirm_deletions=True`` lets deletions through that
-the mass-deletion rule held back on an earlier run.
+and writes nothing (not even state). ``confirm_deletions=True`` lets through the deletions
+the mass-deletion rule held back on the last run, and only those.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from calsync.engine.contacts import ContactsSync
 from calsync.engine.context import H, MappingLoader, Progress, R, RunContext
 from calsync.engine.executor import Executor
 from calsync.engine.planner import Plan, plan
+from calsync.engine.plans import deletion_key
 from calsync.engine.records import F
 from calsync.engine.report import HeldDeletion, SyncReport, would_count
 from calsync.errors import AuthError, CalendarGone
@@ -88,6 +89,10 @@ class SyncEngine:
     ) -> SyncReport:
         """Sync ``profile`` and return what happened. Never raises for sync problems: they are
         in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``).
+
+        ``confirm_deletions`` lets through the deletions the last run held (``report.held``)
+        and only those: what was deleted since is weighed against the mass-deletion limit as
+        any run's deletions are, and held again if it exceeds it.
 
         ``checkpoint`` is called before each batch of writes (to Google, to the host, to the
         state store); it may raise :class:`~calsync.errors.RunStopped` to stop the run there,
@@ -169,16 +174,19 @@ class SyncEngine:
             full = fresh or adapter.needs_full_listing()
             snapshot = adapter.snapshot(rows, full)
             mapping = snapshot.mapping
+            # a confirmation lets through what the last run held, and nothing else: what
+            # was deleted since is weighed as any run's deletions are
             the_plan = plan(
                 snapshot.snapshot,
                 mapping,
                 adapter.rules(),
-                confirm_deletions=confirm,
+                confirm_deletions=adapter.cursors.held() if confirm else False,
                 mapped=snapshot.mapped,
             )
             self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
             if ctx.dry_run:
                 return
+            adapter.cursors.record_held([deletion_key(held) for held in the_plan.held])
             pinned = pinned_cursors(the_plan.held)
             actions = list(the_plan.actions)
             del the_plan  # the executor lets the actions go as it carries them out

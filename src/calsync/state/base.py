@@ -177,7 +177,8 @@ class StateStore(abc.ABC):
         digest = _config_digest(channel)
         place = _PAIRED_CALENDAR if channel is Channel.CALENDAR else _REMOTE_GROUP
         calendar = channel is Channel.CALENDAR
-        names = (host, remote, digest, place, *((_LISTED_WINDOW,) if calendar else ()))
+        held = _held(channel)
+        names = (host, remote, digest, place, held, *((_LISTED_WINDOW,) if calendar else ()))
         found = self.get_cursors(profile_id, names)
         return SyncState(
             found.get(host),
@@ -186,7 +187,14 @@ class StateStore(abc.ABC):
             paired_calendar=found.get(place) if calendar else None,
             remote_group=None if calendar else _decode_group(found.get(place)),
             listed_window=found.get(_LISTED_WINDOW) if calendar else None,
+            held=found.get(held),
         )
+
+    def set_held(self, profile_id: str, channel: Channel, held: str | None) -> None:
+        """Record (``None``: forget) the deletions the channel's last run held, as the engine
+        encodes them (read back in :meth:`get_sync_state`): a confirmation lets through
+        those, and only those."""
+        self.set_cursor(profile_id, _held(channel), held)
 
     def set_listed_window(self, profile_id: str, window: str | None) -> None:
         """Record (``None``: forget) the calendar channel's window as resolved when both
@@ -282,6 +290,7 @@ class StateStore(abc.ABC):
             for side in Side:
                 self.set_sync_cursor(profile_id, channel, side, None)
             self.set_config_digest(profile_id, channel, None)
+            self.set_held(profile_id, channel, None)
             if channel is Channel.CONTACTS:
                 self.set_remote_group(profile_id, None)
             else:
@@ -389,6 +398,10 @@ def _sync_cursor(channel: Channel, side: Side) -> str:
 
 def _config_digest(channel: Channel) -> str:
     return f"config:{channel.value}"
+
+
+def _held(channel: Channel) -> str:
+    return f"held:{channel.value}"
 
 
 _PAIRED_CALENDAR = "calendar:paired"  # the cursor naming the calendar the pairs belong to

@@ -174,7 +174,8 @@ class SyncState:
     """What a run of a channel reads before it lists: where each side's change feed was last
     read up to (``None``: list in full) and the digest of the options they were taken under;
     and where the channel's pairs live: the calendar channel's ``paired_calendar``, the
-    contacts channel's ``remote_group``; and the calendar channel's ``listed_window``."""
+    contacts channel's ``remote_group``; the calendar channel's ``listed_window``; and the
+    deletions the last run ``held``."""
 
     host_cursor: str | None
     remote_cursor: str | None
@@ -183,3 +184,5 @@ class SyncState:
     remote_group: RemoteGroup | None = None
     #: the calendar channel's window as resolved when both sides were last listed in full
     listed_window: str | None = None
+    #: the deletions the channel's last run held, as the engine encoded them (opaque here)
+    held: str | None = None
