@@ -61,6 +61,12 @@ class ContactsMachine(RuleBasedStateMachine):
         #: copies of our contacts carrying our marker, made in Google
         self.copies: set[str] = set()
         self.group = GROUP  # the sync group
+        #: contacts a crashed create made, not recorded yet; and those of them the sync group
+        #: was switched away from before a run found them (a known limit: People cannot
+        #: search by calsync's marker, so the new group gets the client's contact anew, and
+        #: switching back puts both in the group: left and named)
+        self.unrecorded: set[str] = set()
+        self.lost_to_a_switch: set[str] = set()
 
     @initialize(
         policy=st.sampled_from(sorted(POLICIES)),
@@ -99,6 +105,7 @@ class ContactsMachine(RuleBasedStateMachine):
 
     @rule()
     def studio_switches_the_sync_group(self) -> None:
+        self.lost_to_a_switch |= self.unrecorded
         self.group = GROUPS[1 - GROUPS.index(self.group)]
         self.world.options(client_group=self.group)
 
@@ -173,6 +180,12 @@ class ContactsMachine(RuleBasedStateMachine):
         with contextlib.suppress(SimulatedCrash):
             self.sync_once()
         self.world.contacts.clear_faults()
+        mapped = {row.remote_id for row in self.mappings()}
+        self.unrecorded |= {
+            c.id
+            for c in self.world.contacts.contacts().values()
+            if c.marker is not None and c.marker.namespace == NS and c.id not in mapped
+        }
 
     # -- syncing -------------------------------------------------------------------------
 
@@ -182,8 +195,9 @@ class ContactsMachine(RuleBasedStateMachine):
         try:
             report = engine.sync(self.world.profile, None, self.world.contacts, **kw)
         finally:  # a run that crashed may have recorded pairs too (an adopted copy, say)
-            rows = self.world.store.mappings(NS, Channel.CONTACTS).values()
-            self.ever_mapped.update(row.remote_id for row in rows)
+            mapped = {row.remote_id for row in self.mappings()}
+            self.ever_mapped.update(mapped)
+            self.unrecorded -= mapped
         if report.initial_sync_completed:
             self.world.options(initial_sync_pending=False)
         return report
@@ -204,6 +218,9 @@ class ContactsMachine(RuleBasedStateMachine):
         rerun = self.sync_once()
         assert rerun.writes == 0, rerun.summary() + "\n" + "\n".join(rerun.planned)
         self.check_agreement()
+
+    def mappings(self) -> list[Any]:
+        return list(self.world.store.mappings(NS, Channel.CONTACTS).values())
 
     # -- invariants ----------------------------------------------------------------------
 
@@ -229,6 +246,7 @@ class ContactsMachine(RuleBasedStateMachine):
             if c.marker is not None
             and c.marker.namespace == NS
             and c.id not in self.copies
+            and c.id not in self.lost_to_a_switch - {row.remote_id for row in mapping.values()}
             and c.marker.host_id in members
         ]
         assert len(owners) == len(set(owners)), owners
