@@ -2,21 +2,32 @@
 day while it lasts, and one note when it clears.
 
 A problem is named by a digest of what the run found wrong (the status calsync gave the
-profile, the failure, each failing item, each held deletion, each warning and conflict). The
-processor keeps the last notice sent per profile in the state store
-(:meth:`~calsync.state.base.StateStore.get_sent_notice`), under the profile's lease, so a restart or
-another runner does not send it again.
+profile, the failure, each failing item and the kind of its error, each held deletion, each
+warning and conflict), never by details that change from run to run (exception text, ids, the
+engine's step that met the error). The processor keeps the last notice sent per profile in the
+state store (:meth:`~calsync.state.base.StateStore.get_sent_notice`), under the profile's
+lease, so a restart or another runner does not send it again.
 
     due = notice_due(store.get_sent_notice(profile.id), report, status, now, remind_every)
-    notifier.notify(profile, report, trace, due.notice)
-    if due.changed:
+    sent = notifier.notify(profile, report, trace, due.notice)
+    if due.changed and (due.notice is None or sent):  # recorded only once sent
         store.set_sent_notice(profile.id, due.record)
+
+A problem that clears by itself (a failed run, failing items: calsync tries again) is only
+told cleared once it has stayed away for :data:`SETTLE` (an hour): a failure that comes and goes
+is one problem, not a "problem" and a "working again" email every other run. The processor
+keeps when a run last found it (:class:`Settling`, the cursor ``notify:settling``) and asks
+:func:`notice_after`; :func:`notice_due` alone tells a clearing at once. A problem that waits
+for the user (a status such as ``needs_reauth``, held deletions) is told cleared at the first
+run that finds it gone: the user acted.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from attrs import frozen
@@ -25,10 +36,15 @@ from calsync.engine.report import SyncReport
 from calsync.profile import ProfileStatus
 from calsync.state.base import SentNotice
 
-__all__ = ["DEFAULT_REMINDER", "Notice", "NoticeDue", "notice_due", "problems_of"]
+__all__ = ["DEFAULT_REMINDER", "SETTLE", "Notice", "NoticeDue", "notice_due", "problems_of"]
 
 #: How long a lasting problem goes before the user is reminded of it.
 DEFAULT_REMINDER = timedelta(days=1)
+
+#: How long a problem that clears by itself (a failed run, failing items) must stay away
+#: before the user is told "Google Sync is working again"; the same problem coming back
+#: meanwhile is the problem already told, not a new one.
+SETTLE = timedelta(hours=1)
 
 
 class Notice(enum.Enum):
@@ -38,7 +54,8 @@ class Notice(enum.Enum):
     PROBLEM = "problem"
     #: the same problem, still there a reminder interval after the last email
     REMINDER = "reminder"
-    #: the problem the last email was about has cleared
+    #: the problem the last email was about has cleared (the email also carries any one-off
+    #: news of the run that found it cleared: a warning, a conflict)
     RESOLVED = "resolved"
 
 
@@ -57,31 +74,73 @@ class NoticeDue:
     changed: bool
 
 
+@frozen
+class Settling:
+    """A lasting problem that clears by itself, told and not yet told cleared.
+
+    Attributes:
+        seen: when a run last found it.
+        told: one-off news (warnings, conflicts; :func:`_line_id` of each line) the user has
+            been told while it lasts, so news a run repeats is told once.
+    """
+
+    seen: datetime
+    told: frozenset[str] = frozenset()
+
+    def to_json(self) -> str:
+        return json.dumps({"seen": self.seen.isoformat(), "told": sorted(self.told)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Settling:
+        data = json.loads(text)
+        return cls(datetime.fromisoformat(data["seen"]), frozenset(data.get("told", ())))
+
+
 def _reason(fatal: str) -> str:
     """A failure without its details (exception text, ids), which change from run to run."""
     return "; ".join(part.split(": ", 1)[0] for part in fatal.split("; "))
 
 
-def problems_of(report: SyncReport, status: ProfileStatus = ProfileStatus.OK) -> list[str]:
-    """What the run found wrong, one line per problem, sorted (empty: nothing)."""
+def _lasting_lines(report: SyncReport, status: ProfileStatus) -> set[str]:
+    """Problems that stay until they clear or someone acts."""
     found = set()
     if status is not ProfileStatus.OK:
         found.add(f"status: {status.value}")
     if report.fatal:
         found.add(f"failed: {_reason(report.fatal)}")
-    found.update(f"error: {e.channel.value} {e.item} {e.action}" for e in report.errors)
+    # the item and the kind of its error: not the engine's step ("create …", "read …"),
+    # which changes from run to run while the same item fails for the same reason
+    found.update(f"error: {e.channel.value} {e.item} {_reason(e.message)}" for e in report.errors)
     found.update(f"held: {h.channel.value} {h.side.value} {h.item}" for h in report.held)
-    found.update(f"warning: {w}" for w in report.warnings)
+    return found
+
+
+def _news_lines(report: SyncReport) -> set[str]:
+    """One-off news: a warning, a settled conflict (told once, no "resolved" note)."""
+    found = {f"warning: {w}" for w in report.warnings}
     found.update(
         f"conflict: {c.channel.value} {c.item} {c.field} {c.host!r} {c.remote!r}"
         for c in report.conflicts
     )
-    return sorted(found)
+    return found
 
 
-def _lasting(report: SyncReport, status: ProfileStatus) -> bool:
-    """Problems that stay until someone acts; warnings and conflicts are one-off news."""
-    return status is not ProfileStatus.OK or bool(report.fatal or report.errors or report.held)
+def problems_of(report: SyncReport, status: ProfileStatus = ProfileStatus.OK) -> list[str]:
+    """What the run found wrong, one line per problem, sorted (empty: nothing)."""
+    return sorted(_lasting_lines(report, status) | _news_lines(report))
+
+
+def _digest(lines: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:32]
+
+
+def _line_id(line: str) -> str:
+    return hashlib.sha256(line.encode()).hexdigest()[:16]
+
+
+def _clears_by_itself(report: SyncReport, status: ProfileStatus) -> bool:
+    """A lasting problem calsync retries by itself, as opposed to one waiting for the user."""
+    return status is ProfileStatus.OK and not report.held
 
 
 def notice_due(
@@ -92,16 +151,58 @@ def notice_due(
     remind_every: timedelta | None = DEFAULT_REMINDER,
 ) -> NoticeDue:
     """The notice a run calls for, given the last one sent (``remind_every=None``: never
-    remind)."""
-    problems = problems_of(report, status)
-    if not problems:
-        if previous is not None and previous.lasting:
-            return NoticeDue(Notice.RESOLVED, None, True)
-        return NoticeDue(None, None, previous is not None)
-    problem = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:32]
-    record = SentNotice(problem, now, _lasting(report, status))
-    if previous is None or previous.problem != problem:
-        return NoticeDue(Notice.PROBLEM, record, True)
+    remind).
+
+    A lasting problem is told cleared at the first run without it (with that run's one-off
+    news, if any, in the same note); the processor waits for a problem that clears by itself
+    to stay away (:func:`notice_after`).
+    """
+    return notice_after(previous, None, report, status, now, remind_every)[0]
+
+
+def notice_after(
+    previous: SentNotice | None,
+    settling: Settling | None,
+    report: SyncReport,
+    status: ProfileStatus,
+    now: datetime,
+    remind_every: timedelta | None = DEFAULT_REMINDER,
+    settle: timedelta = SETTLE,
+) -> tuple[NoticeDue, Settling | None]:
+    """The notice a run calls for, and what to remember of a problem that clears by itself
+    (``settling``: what was remembered; ``None`` when there is none, or when it was never
+    recorded, which tells a clearing at once).
+
+    Both are stored once the notice was sent (or when none is due), neither otherwise.
+    """
+    lasting = _lasting_lines(report, status)
+    news = _news_lines(report)
+    outstanding = previous is not None and previous.lasting
+    if lasting:
+        record = SentNotice(_digest(lasting | news), now, lasting=True)
+        told = settling.told if settling is not None else frozenset()
+        notice: Notice | None
+        if previous is None or previous.problem != record.problem:
+            notice, told = Notice.PROBLEM, frozenset(map(_line_id, news))
+        elif remind_every is not None and now - previous.sent_at >= remind_every:
+            notice, told = Notice.REMINDER, told | frozenset(map(_line_id, news))
+        else:
+            notice, record = None, previous
+        after = Settling(now, told) if _clears_by_itself(report, status) else None
+        return NoticeDue(notice, record, record != previous), after
+    if outstanding and settling is not None and now - settling.seen < settle:
+        # it cleared moments ago and may come back: wait before saying it works again; news
+        # of this run not told yet goes out on its own
+        new = frozenset(_line_id(line) for line in news) - settling.told
+        waiting = Settling(settling.seen, settling.told | new)
+        return NoticeDue(Notice.PROBLEM if new else None, previous, False), waiting
+    news_record = SentNotice(_digest(news), now, lasting=False) if news else None
+    if outstanding:  # "working again", with the run's one-off news if any
+        return NoticeDue(Notice.RESOLVED, news_record, True), None
+    if news_record is None:
+        return NoticeDue(None, None, previous is not None), None
+    if previous is None or previous.problem != news_record.problem:
+        return NoticeDue(Notice.PROBLEM, news_record, True), None
     if remind_every is not None and now - previous.sent_at >= remind_every:
-        return NoticeDue(Notice.REMINDER, record, True)
-    return NoticeDue(None, previous, False)
+        return NoticeDue(Notice.REMINDER, news_record, True), None
+    return NoticeDue(None, previous, False), None

@@ -35,16 +35,24 @@ class Notifier(abc.ABC):
     @abc.abstractmethod
     def notify(
         self, profile: SyncProfile, report: SyncReport, trace: str, notice: Notice | None
-    ) -> None:
+    ) -> bool | None:
         """Send what the profile's switches ask for (possibly nothing).
 
         ``notice`` is the problem notice due after this run (a new or changed problem, a
-        reminder, or a "resolved" note), ``None`` when the user has already been told; the
-        processor remembers it as sent once this returns. ``trace`` is the run's log (verbose
-        switch), ``profile.status`` the status the run left the profile in.
+        reminder, or a "resolved" note, which may carry the run's one-off news), ``None`` when
+        the user has already been told. ``trace`` is the run's log (verbose switch),
+        ``profile.status`` the status the run left the profile in.
+
+        Returns:
+            whether ``notice`` reached the user (with ``notice=None``: whether anything was
+            sent). The processor records a notice as sent only when it did: one that reached
+            nobody (no address, the user's switch off) stays due and goes out at a later run
+            once it can. ``None`` (a notifier written before notify returned anything) counts
+            as sent when the profile's "warnings and errors" switch is on.
 
         Raises:
-            Exception: sending failed; the processor logs it and goes on.
+            Exception: sending failed; the processor logs it, goes on, and tries the notice
+                again at the next run.
         """
 
 
@@ -124,8 +132,9 @@ def _problem(profile: SyncProfile, report: SyncReport) -> str:
 
 
 def _subject(profile: SyncProfile, report: SyncReport, notice: Notice | None) -> str:
-    if notice is Notice.RESOLVED:
-        return "Google Sync is working again"
+    if notice is Notice.RESOLVED:  # with the news of the run that found it cleared, if any
+        news = f" ({_problem(profile, report)})" if report.has_problems else ""
+        return f"Google Sync is working again{news}"
     if not report.has_problems and profile.status is ProfileStatus.OK:
         return "Google Sync report"
     reminder = " (reminder)" if notice is Notice.REMINDER else ""
@@ -145,7 +154,8 @@ def compose_message(
     """The email for ``profile`` about ``report``, or ``None`` when none is due.
 
     ``notice`` is the problem notice the run calls for (:func:`calsync.notices.notice_due`);
-    it is sent when the profile's "warnings and errors" switch is on. The "verbose" switch
+    it is sent when the profile's "warnings and errors" switch is on and the profile has an
+    email address (``None`` otherwise: the notice reached nobody). The "verbose" switch
     sends every run's trace, with the notice's content when one is due. ``profile.status`` is
     the status the run left the profile in.
     """
@@ -159,7 +169,7 @@ def compose_message(
     message["To"] = profile.email
     parts = [_OPENING[told]] if told in _OPENING else []
     parts.append(report.summary())
-    advice = _advice(profile, report) if told is not Notice.RESOLVED else []
+    advice = _advice(profile, report)  # a "resolved" note has none unless it carries news
     if advice:
         parts.append("What you can do:\n" + "\n".join(f"- {line}" for line in advice))
     if switches.verbose:
@@ -176,16 +186,20 @@ class EmailNotifier(Notifier):
 
     def notify(
         self, profile: SyncProfile, report: SyncReport, trace: str, notice: Notice | None
-    ) -> None:
+    ) -> bool:
+        """Email what the profile's switches ask for; returns whether ``notice`` (with
+        ``notice=None``: anything) was sent: ``False`` when the profile has no address or its
+        "warnings and errors" switch is off."""
         message = compose_message(profile, report, trace, self.settings.sender, notice)
         if message is None:
-            return
+            return False
         self.send(message)
         logger.info(
             "sent a sync notification (%s) for profile %s",
             notice.value if notice else "trace",
             profile.id,
         )
+        return notice is None or profile.options.notifications.warnings_and_errors
 
     def send(self, message: EmailMessage) -> None:
         """Deliver one message.

@@ -12,7 +12,7 @@ from attrs import frozen
 
 from calsync.backends import CalendarBackend, ContactsBackend
 from calsync.engine import SyncReport
-from calsync.notices import notice_due
+from calsync.notices import Settling, notice_after
 from calsync.notify import Notifier
 from calsync.profile import ProfileStatus, ProfileStore, SyncProfile
 from calsync.state.base import StateStore
@@ -107,6 +107,30 @@ def tell_host(
     return None
 
 
+#: The cursor that keeps a problem that clears by itself, told and not yet told cleared.
+SETTLING_CURSOR = "notify:settling"
+
+
+def _settling(store: StateStore, profile_id: str) -> Settling | None:
+    text = store.get_cursor(profile_id, SETTLING_CURSOR)
+    if text is None:
+        return None
+    try:
+        return Settling.from_json(text)
+    except (ValueError, KeyError, TypeError):  # unreadable: tell a clearing at once
+        logger.warning("profile %s: ignoring an unreadable %s cursor", profile_id, SETTLING_CURSOR)
+        return None
+
+
+def delivered(sent: bool | None, profile: SyncProfile) -> bool:
+    """Whether a notifier's answer says the notice reached the user: what it returned, or,
+    from a notifier that returns ``None`` (written before it could say), whether the
+    profile's "warnings and errors" switch asks for it."""
+    if sent is None:
+        return profile.options.notifications.warnings_and_errors
+    return bool(sent)
+
+
 def send_notice(
     notifier: Notifier,
     store: StateStore,
@@ -115,14 +139,31 @@ def send_notice(
     now: datetime,
     remind_every: timedelta | None,
 ) -> None:
-    """Tell the user what :func:`~calsync.notices.notice_due` says is due; recorded as sent
-    only once sent, so a failure is tried again at the next run."""
+    """Tell the user what :func:`~calsync.notices.notice_after` says is due; recorded as sent
+    only once sent, so a failure, or a notice that reached nobody (no address, the user's
+    switch off), is tried again at the next run."""
     try:
-        due = notice_due(
-            store.get_sent_notice(profile.id), outcome.report, profile.status, now, remind_every
+        previous = store.get_sent_notice(profile.id)
+        settling = _settling(store, profile.id)
+        due, settling_after = notice_after(
+            previous, settling, outcome.report, profile.status, now, remind_every
         )
-        notifier.notify(profile, outcome.report, outcome.trace, due.notice)
-        if due.changed:
-            store.set_sent_notice(profile.id, due.record)
+        sent = notifier.notify(profile, outcome.report, outcome.trace, due.notice)
+        if due.notice is not None and not delivered(sent, profile):
+            logger.debug(
+                "profile %s: the %s notice reached nobody; it stays due",
+                profile.id,
+                due.notice.value,
+            )
+            return
+        with store.transaction():
+            if due.changed:
+                store.set_sent_notice(profile.id, due.record)
+            if settling_after != settling:
+                store.set_cursor(
+                    profile.id,
+                    SETTLING_CURSOR,
+                    None if settling_after is None else settling_after.to_json(),
+                )
     except Exception:
         logger.exception("profile %s: could not send the notification", profile.id)

@@ -22,7 +22,7 @@ from calsync import (
     SyncReport,
 )
 from calsync.errors import RunStopped
-from calsync.notices import Notice, notice_due, problems_of
+from calsync.notices import SETTLE, Notice, notice_due, problems_of
 from calsync.notify import Notifier
 from calsync.processor import Connection, SyncProcessor
 from calsync.profile import ProfileStatus
@@ -91,7 +91,8 @@ def test_a_lasting_problem_is_told_once_reminded_daily_and_its_end_told_once() -
     studio.run(processor, after=DAY / 2)  # a day since the email: reminded
     studio.run(processor)
     studio.broken = None
-    studio.run(processor)  # cleared: told once
+    studio.run(processor)  # cleared: told once it has stayed away for a while
+    studio.run(processor, after=SETTLE)
     studio.run(processor)
 
     assert studio.outbox.sent == [Notice.PROBLEM, Notice.REMINDER, Notice.RESOLVED]
@@ -227,14 +228,16 @@ def test_any_history_mails_each_change_at_once_and_the_same_problem_at_most_dail
 
         due = notice_due(record, report, ProfileStatus.OK, now)
 
+        lasting = bool(before) and before != ("warning: the session s1 was restored",)
         if not found:
-            lasting = bool(before) and before != ("warning: the session s1 was restored",)
             assert due.notice is (Notice.RESOLVED if lasting else None)
+        elif lasting and found == ("warning: the session s1 was restored",):
+            assert due.notice is Notice.RESOLVED  # working again, with the run's news
         elif found != before:
             assert due.notice is Notice.PROBLEM
         else:
             assert due.notice is (Notice.REMINDER if now - mailed_at >= DAY else None)
-        if due.notice in {Notice.PROBLEM, Notice.REMINDER}:
+        if due.notice is not None:  # a "resolved" note may carry news, a reminder's start
             mailed_at = now
         record, before = (due.record if due.changed else record), found
 
@@ -259,7 +262,7 @@ def test_a_run_stopped_by_a_time_limit_is_told_like_a_failure_and_goes_on_next_t
     assert studio.store.get_lease("studio.ann") is None  # the lease went with the run
     assert studio.profiles.get("studio.ann").status is ProfileStatus.OK  # nothing to fix
 
-    studio.run(processor)  # the next run goes on and finishes
+    studio.run(processor, after=SETTLE)  # the next run goes on and finishes
 
     assert len(studio.calendar.events(CAL)) == 2
     assert studio.outbox.sent == [Notice.PROBLEM, Notice.RESOLVED]
