@@ -5,12 +5,19 @@ in-memory backends in :mod:`calsync.testing` implement them for tests and honour
 preconditions Google does (stable ids, etags, 409 on a duplicate create).
 
 One backend instance serves one remote account (one user's credentials).
+
+A backend calls :func:`before_write` right before each request it sends for
+:meth:`CalendarBackend.write_events` and :meth:`ContactsBackend.write_contacts`, after any wait
+(for quota, before a retry): a run whose runner lost the profile's lease while it waited stops
+there, before the request goes out. The built-in writes (one call per write) do it already.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeAlias, TypeVar
 
@@ -34,9 +41,35 @@ __all__ = [
     "UpdateEvent",
     "WatchChannel",
     "WriteResult",
+    "before_write",
 ]
 
 R = TypeVar("R")
+
+#: What :func:`before_write` calls in this thread: the checkpoint of the run writing now.
+_checkpoint: ContextVar[Callable[[], None] | None] = ContextVar("calsync_checkpoint", default=None)
+
+
+@contextmanager
+def writes_checked_by(checkpoint: Callable[[], None] | None) -> Iterator[None]:
+    """Within the block (in this thread), :func:`before_write` calls ``checkpoint``. The engine
+    wraps its remote writes in it with the run's checkpoint."""
+    token = _checkpoint.set(checkpoint)
+    try:
+        yield
+    finally:
+        _checkpoint.reset(token)
+
+
+def before_write() -> None:
+    """Called by a backend right before it sends a request that writes, after any wait: the
+    checkpoint of the run that asked for the write raises
+    :class:`~calsync.errors.RunStopped` (:class:`~calsync.errors.LeaseLost`: another runner
+    may be syncing the profile now) when the request must not go out. Outside the engine's
+    writes it does nothing."""
+    checkpoint = _checkpoint.get()
+    if checkpoint is not None:
+        checkpoint()
 
 
 def _items(values: Iterable[Any]) -> tuple[Any, ...]:
@@ -276,10 +309,16 @@ class CalendarBackend(abc.ABC):
         self, calendar_id: str, writes: Sequence[EventWrite]
     ) -> list[WriteResult[RemoteEvent]]:
         """Apply ``writes`` and return one result per write, in order. Per-write failures are
-        returned, not raised. Built on the single calls; Google overrides it to batch."""
+        returned, not raised. Built on the single calls, each checked with
+        :func:`before_write`; Google overrides it to batch.
+
+        Raises:
+            RunStopped: from :func:`before_write`; the writes not sent yet are not made.
+        """
         return [self._write_event(calendar_id, write) for write in writes]
 
     def _write_event(self, calendar_id: str, write: EventWrite) -> WriteResult[RemoteEvent]:
+        before_write()
         try:
             if isinstance(write, CreateEvent):
                 created = self.create_event(calendar_id, write.event_id, write.fields, write.marker)
@@ -355,10 +394,16 @@ class ContactsBackend(abc.ABC):
     def write_contacts(
         self, group_id: str, writes: Sequence[ContactWrite]
     ) -> list[WriteResult[RemoteContact]]:
-        """Apply ``writes`` in order, one result each. Built on the single calls."""
+        """Apply ``writes`` in order, one result each. Built on the single calls, each checked
+        with :func:`before_write`.
+
+        Raises:
+            RunStopped: from :func:`before_write`; the writes not sent yet are not made.
+        """
         return [self._write_contact(group_id, write) for write in writes]
 
     def _write_contact(self, group_id: str, write: ContactWrite) -> WriteResult[RemoteContact]:
+        before_write()
         try:
             if isinstance(write, CreateContact):
                 return WriteResult(self.create_contact(group_id, write.fields, write.marker))

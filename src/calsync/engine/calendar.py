@@ -11,7 +11,8 @@ written to the new calendar (adopting events that already carry our deterministi
 switching back never duplicates), and unlinked appointments that came from the old calendar
 stay in the studio untouched. calsync's events in the old calendar are left as they are,
 unless ``cleanup_old_calendar`` is on: then the events calsync provably made there (their id
-is the deterministic id of a host item they were mapped to) are deleted, and nothing else.
+is the deterministic id of a host item they were mapped to, or of one whose create was
+journaled there) are deleted, and nothing else.
 """
 
 from __future__ import annotations
@@ -173,9 +174,8 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         )
         if self.ctx.dry_run:
             return True
-        old = store.mappings(pid, self.channel)
         if self.options.cleanup_old_calendar:
-            self._clean_old_calendar(paired, old)
+            self._clean_old_calendar(paired)
         store.forget_channel(pid, self.channel)
         store.set_paired_calendar(pid, self.calendar_id)
         self.cursors.forget()
@@ -184,17 +184,25 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         logger.debug("profile %s: calendar %s, then %s", pid, paired, self.calendar_id)
         return True
 
-    def _clean_old_calendar(self, calendar_id: str, old: Mapping[str, MappingRow]) -> None:
-        ours = [
-            DeleteEvent(row.remote_id, None)
-            for row in old.values()
-            if row.kind is not RecordKind.UNLINKED
-            and row.remote_id == event_id_for(self.profile_id, row.host_id)
-        ]
+    def _clean_old_calendar(self, calendar_id: str) -> None:
+        """Delete from the old calendar the events calsync provably made there: those whose id
+        is the deterministic id of the host item they were paired with — of any kind: an
+        unlinked appointment written there after an earlier switch was made by calsync, one
+        that came from a Google event keeps Google's id — and those of creates journaled and
+        never recorded (a crash came between; a delete of an event never made is a no-op)."""
+        store, pid = self.ctx.store, self.profile_id
+        made = {
+            row.remote_id
+            for row in store.mappings(pid, self.channel).values()
+            if row.remote_id == event_id_for(pid, row.host_id)
+        }
+        made.update(event_id_for(pid, host_id) for host_id in store.pending(pid, self.channel))
+        ours = [DeleteEvent(event_id, None) for event_id in sorted(made)]
         if not ours:
             return
         try:
-            results = self.backend.write_events(calendar_id, ours)
+            with self.ctx.remote_writes():  # the lease is checked before each request
+                results = self.backend.write_events(calendar_id, ours)
         except CalendarGone:
             return  # the old calendar is gone already: nothing left to clean
         except CalsyncError as exc:

@@ -14,12 +14,13 @@ from collections.abc import (
     MutableMapping,
     ValuesView,
 )
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from attrs import define, field, frozen
 
-from calsync.backends import RemoteContact, RemoteEvent
+from calsync.backends import RemoteContact, RemoteEvent, writes_checked_by
 from calsync.engine.records import F, HostRecord, Snapshot
 from calsync.engine.report import SyncReport
 from calsync.errors import AuthError, CalendarGone, StateUnavailable
@@ -70,14 +71,22 @@ class RunContext:
     progress: Progress | None = None
     #: a dry run reads and plans, and writes nothing anywhere
     dry_run: bool = False
-    #: called before each batch of writes; raises :class:`~calsync.errors.RunStopped` to stop
-    #: the run there (a runner that lost the profile's lease)
+    #: called before each batch of writes, and right before each request a remote write sends
+    #: (:meth:`remote_writes`); raises :class:`~calsync.errors.RunStopped` to stop the run
+    #: there (a runner that lost the profile's lease)
     checkpoint: Callable[[], None] | None = None
 
     def go_on(self) -> None:
         """Call the checkpoint, if any: it raises to stop the run here, before more writes."""
         if self.checkpoint is not None:
             self.checkpoint()
+
+    def remote_writes(self) -> AbstractContextManager[None]:
+        """A block of remote writes: the backend calls the checkpoint again right before each
+        request it sends, after any wait for quota (:func:`~calsync.backends.before_write`),
+        so a runner that lost its lease while it waited sends nothing more (the processor's
+        checkpoint reads clocks only: no state-store call per request)."""
+        return writes_checked_by(self.checkpoint)
 
 
 @frozen

@@ -8,12 +8,14 @@
 * Per-item failures are reported and never stop the run. Failures that concern the whole
   profile (:class:`~calsync.errors.AuthError`, :class:`~calsync.errors.CalendarGone`) stop it.
 * A remote precondition failure (the item changed since it was read) re-reads the item and
-  plans that item again, once.
+  plans that item again, once. The deletions such re-reads find are weighed together, with
+  the plan's own, against the mass-deletion hold at the end of the run.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import TypeGuard
@@ -35,6 +37,7 @@ from calsync.engine.fields import field_names
 from calsync.engine.planner import plan
 from calsync.engine.recording import Entry, Recording
 from calsync.engine.records import F, Snapshot
+from calsync.engine.report import HeldDeletion
 from calsync.errors import PreconditionFailed
 from calsync.policies import Side
 from calsync.state.base import MappingHead, MappingRow
@@ -69,6 +72,10 @@ def _deferrable(action: Action[F]) -> bool:
     return isinstance(action, Link | Update) and action.replaces is None
 
 
+def _of(actions: Sequence[Action[F]], kind: type) -> int:
+    return sum(type(action) is kind for action in actions)
+
+
 def _taken(actions: list[Action[F]], size: int) -> Iterator[list[Action[F]]]:
     """``actions`` in order, ``size`` at a time, each batch taken out of the list as it is
     handed out (so the list no longer holds what was done)."""
@@ -98,6 +105,9 @@ class Executor(Recording[F, H, R]):
         self.existing_hosts: set[str] = set()
         self.mapping = mapping
         self.snapshot: Snapshot[F] = snapshot
+        #: the plan's deletions of each kind, and those found by re-reads after a refused write
+        self.planned_deletions: Counter[type] = Counter()
+        self.late: list[DeleteHost | DeleteRemote] = []
 
     def run(self, actions: list[Action[F]]) -> None:
         """Perform ``actions``, emptying the list; failures are counted in ``self.failed``
@@ -109,6 +119,9 @@ class Executor(Recording[F, H, R]):
         """
         self._note_conflicts(actions)
         self.total = len(actions)
+        self.planned_deletions.update(
+            type(a) for a in actions if isinstance(a, DeleteHost | DeleteRemote)
+        )
         remote = [a for a in actions if needs_remote_write(a)]
         local = [a for a in actions if not needs_remote_write(a)]
         actions.clear()
@@ -129,6 +142,7 @@ class Executor(Recording[F, H, R]):
                     self._guarded(action, partial(self._local, action, deferred))
                     self._progress(1)
                 self._record(deferred)
+        self._settle_late()
 
     def _let_go(self, batch: Sequence[Action[F]]) -> None:
         """Drop the host records of the items a done batch created (a create is never
@@ -149,8 +163,10 @@ class Executor(Recording[F, H, R]):
         the upcoming batch's intents were journaled."""
         if not journaled:
             self.adapter.journal.record(batch)
+            self.ctx.go_on()  # (storing the intents took a while: the lease may be gone)
         try:
-            results = self.adapter.write_remote(batch)
+            with self.ctx.remote_writes():  # checked again right before each request
+                results = self.adapter.write_remote(batch)
         except FATAL:
             raise
         except Exception as exc:  # the whole batch failed: every item in it is retried later
@@ -251,12 +267,55 @@ class Executor(Recording[F, H, R]):
         )
         mapping = {row.host_id: row} if row is not None else {}
         retry = plan(mini, mapping, self.adapter.rules(), confirm_deletions=True)
-        logger.info(
-            "re-planned %s after a remote change: %d action(s)", host_id, len(retry.actions)
-        )
+        actions = [a for a in retry.actions if not self._found_late(action, a)]
+        logger.info("re-planned %s after a remote change: %d action(s)", host_id, len(actions))
         executor = Executor(self.adapter, mapping, mini, replanning=True)
-        executor.run(list(retry.actions))
+        executor.run(actions)
         self.failed += executor.failed
+
+    def _found_late(self, refused: Action[F], action: Action[F]) -> bool:
+        """Whether ``action`` is a deletion the re-read after ``refused`` found (not the one
+        ``refused`` was, which the plan's mass-deletion hold weighed): such deletions are
+        kept for the end of the run (:meth:`_settle_late`), which weighs them together."""
+        if not isinstance(action, DeleteHost | DeleteRemote):
+            return False
+        if isinstance(refused, DeleteRemote) and isinstance(action, DeleteRemote):
+            return False  # the refused deletion itself, planned again
+        self.late.append(action)
+        return True
+
+    def _settle_late(self) -> None:
+        """Carry out the deletions the re-reads found, unless they are a mass deletion with
+        the plan's own of their side: then they are held, as the plan's would be, and the
+        cursors stay (they count as failed), so that the next run finds them again. Carried
+        out as each was found, deletions made remotely while a run writes would never be
+        held."""
+        late, self.late = self.late, []
+        if not late:
+            return
+        rules = self.adapter.rules().deletion_rules
+        mapped = self.ctx.store.count_mappings(self.ctx.profile.id, self.adapter.channel)
+        held_kinds = {
+            kind
+            for kind in {type(a) for a in late}
+            if rules.holds(self.planned_deletions[kind] + _of(late, kind), mapped)
+        }
+        for action in late:
+            if type(action) in held_kinds:
+                self._hold(action)
+        due: list[Action[F]] = [a for a in late if type(a) not in held_kinds]
+        if due:
+            executor = Executor(self.adapter, self.mapping, self.snapshot, replanning=True)
+            executor.run(due)
+            self.failed += executor.failed
+
+    def _hold(self, action: DeleteHost | DeleteRemote) -> None:
+        self.failed += 1  # (the cursors stay: the next run finds it again)
+        side = Side.REMOTE if isinstance(action, DeleteRemote) else Side.HOST
+        logger.info("held: %s", action.describe())
+        self.ctx.report.held.append(
+            HeldDeletion(self.adapter.channel, side, action.host_id, action.describe())
+        )
 
     # -- host-side and bookkeeping actions -----------------------------------------------
 

@@ -9,6 +9,10 @@ Requests that are not idempotent (People creates: Google has no client-chosen id
 are sent with ``safe=False``: they are retried only after an answer that proves they were not
 carried out (429 / 403 rate limits). A 5xx or a broken connection may hide a success, so it is
 returned as an error and the engine's create intent settles it on the next run.
+
+Every request the engine's writes make is checked with :func:`calsync.backends.before_write`
+once its pacing wait is over, right before it is sent (a retry too): a run that lost the
+profile's lease while it waited for quota stops there, and its request never reaches Google.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import tenacity
 from googleapiclient.errors import HttpError
 
+from calsync.backends import before_write
 from calsync.errors import BackendError, RateLimited, TransientError
 from calsync.google.errors import error_for, google_errors
 from calsync.google.pacing import QuotaPacer
@@ -67,8 +72,10 @@ class Caller:
 
         def attempt() -> Any:
             try:
-                with self.pacer.calls(cost), google_errors():
-                    return request.execute()
+                with self.pacer.calls(cost):
+                    before_write()  # after the wait: the run may have lost its lease in it
+                    with google_errors():
+                        return request.execute()
             except TransientError as exc:
                 if safe or isinstance(exc, RateLimited):
                     raise
@@ -124,8 +131,10 @@ class Caller:
         for index in indices:
             batch.add(requests[index], callback=store, request_id=str(index))
         try:
-            with self.pacer.calls(sum(costs[i] for i in indices)), google_errors():
-                batch.execute()
+            with self.pacer.calls(sum(costs[i] for i in indices)):
+                before_write()  # after the wait: the run may have lost its lease in it
+                with google_errors():
+                    batch.execute()
         except KeyError:  # the client found no answer for a part it sent
             exc = TransientError("Google's batch answer omitted a part")
             for index in indices:
