@@ -278,7 +278,9 @@ class RemoteDeletion(enum.Enum):
     RESTORE = "restore"
     #: Delete the host item too.
     DELETE_HOST = "delete_host"
-    #: Forget the link; the host item stays and is not sent again.
+    #: Forget the link, touching neither side; the host item stays and is not sent again
+    #: until it is edited in the host (contacts: or the Google user puts the contact, which
+    #: still carries calsync's marker, back in the group, which links them again).
     UNLINK = "unlink"
 
 
@@ -286,7 +288,8 @@ class RemoteDeletion(enum.Enum):
 class DeletionRules:
     """Deletion rules per item kind, plus the mass-deletion hold.
 
-    Host deletions always delete the remote item calsync mirrors. A remote deletion follows
+    Host deletions always delete the remote item calsync mirrors — but a contact the Google
+    user made (its client came from it) is only taken out of the group. A remote deletion follows
     the rule for the host item's kind. Unlinked appointments are deleted in the host only when
     inbound calendar sync is on; otherwise the link is dropped.
 
@@ -301,6 +304,8 @@ class DeletionRules:
     contact: RemoteDeletion = RemoteDeletion.RESTORE
     #: What removing a client from the host group does to its Google contact:
     #: ``True`` deletes the contact calsync made, ``False`` keeps it but removes the group label.
+    #: A contact the Google user made (the client came from it) is never deleted: whatever
+    #: this says, it is kept and only unlabelled, also when the client is deleted.
     delete_removed_contacts: bool = True
     max_fraction: float = 0.2
     min_count: int = 5

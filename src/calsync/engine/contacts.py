@@ -5,13 +5,17 @@ remembered; a dry run only looks it up), group membership as the scope (a client
 from a complete listing of the group left it), and ids chosen by the remote side: every
 create is preceded by a journaled intent, and while an intent is outstanding the next run
 lists the group in full and adopts the contact carrying our marker instead of creating it
-again.
+again. Two things the mapping rows do not say are remembered beside them: which clients came
+from a contact the Google user made (such a contact is never deleted, only unlabelled), and
+which clients were unlinked (not sent again until the studio edits them).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
 
 from calsync.backends import (
     ContactsBackend,
@@ -32,15 +36,17 @@ from calsync.engine.actions import (
     Update,
 )
 from calsync.engine.channel import ChannelAdapter
-from calsync.engine.context import HostWrite, RunContext, digest
+from calsync.engine.context import ChannelSnapshot, HostWrite, MappingLoader, RunContext, digest
+from calsync.engine.deletions import unlinked_pairs
+from calsync.engine.fields import encode_base
 from calsync.engine.plans import PlanRules
 from calsync.engine.reads import answer_of, listing_of
-from calsync.engine.records import HostRecord, RemoteRecord
+from calsync.engine.records import HostRecord, RemoteRecord, Snapshot
 from calsync.errors import NotFound
 from calsync.ids import creation_token
 from calsync.model import Channel, Contact, ContactFields, Marker, RecordKind
 from calsync.sources import ContactSource, ContactUpdate, HostChanges, Unreadable
-from calsync.state.base import RemoteGroup
+from calsync.state.base import MappingHead, RemoteGroup
 
 __all__ = ["ContactsSync"]
 
@@ -65,6 +71,10 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         self.inbound = ctx.profile.options.inbound_contacts
         self._group_id: str | None = None
         self._group_lost = False  # the remembered group was deleted in Google this run
+        #: contacts of pairs leaving the sync group that the Google user made (kept)
+        self._users_own: set[str] = set()
+        #: host ids whose pair this run unlinks (remembered before, checked after)
+        self._unlinking: set[str] = set()
 
     def config_digest(self) -> str:
         return digest(self.group, self.inbound)
@@ -109,6 +119,120 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             raise RuntimeError("the contact group is needed for a write")
         return group_id
 
+    # -- what the rows do not say ------------------------------------------------------
+
+    def snapshot(self, rows: MappingLoader, full: bool) -> ChannelSnapshot[ContactFields]:
+        taken = super().snapshot(rows, full)
+        snapshot = self._mark_users_own(taken.snapshot, taken.mapping)
+        snapshot = self._leave_unlinked_unsent(snapshot, taken.mapping)
+        if snapshot is taken.snapshot:
+            return taken
+        return attrs.evolve(taken, snapshot=snapshot, read_failures=self.read_failures)
+
+    def _mark_users_own(
+        self, snapshot: Snapshot[ContactFields], mapping: Mapping[str, MappingHead]
+    ) -> Snapshot[ContactFields]:
+        """Clients gone from the sync group (or from the studio) whose contact the Google
+        user made (the client was made from it: recorded then, or the client still says so)
+        have that contact shown without calsync's marker, which calsync put on it only to
+        pair it: the plan then takes it out of the group and never deletes it."""
+        gone = {h: mapping[h].remote_id for h in snapshot.host_deleted if h in mapping}
+        if not gone:
+            return snapshot
+        origins = self.ctx.store.get_origins(self.profile_id, self.channel, gone)
+        own = {h for h, remote_id in gone.items() if origins.get(h) == remote_id}
+        rest = [h for h in gone if h not in own]
+        if rest:  # clients out of the group but still in the studio
+            found = self.host_items(rest)
+            own.update(
+                h for h, c in found.items() if isinstance(c, Contact) and c.remote_id == gone[h]
+            )
+        if not own:
+            return snapshot
+        remote, deleted = dict(snapshot.remote), set(snapshot.host_deleted)
+        for host_id in sorted(own):
+            remote_id = gone[host_id]
+            record = remote.get(remote_id)
+            if record is None:
+                read, record = self._read_remote(remote_id, host_id, {})
+                if not read:  # unknown this run: neither side is touched for it
+                    deleted.discard(host_id)
+                    continue
+                record = record or RemoteRecord(remote_id, "", None, deleted=True)
+            self._users_own.add(remote_id)
+            remote[remote_id] = attrs.evolve(record, marker=None)
+        return attrs.evolve(snapshot, remote=remote, host_deleted=frozenset(deleted))
+
+    def _leave_unlinked_unsent(
+        self, snapshot: Snapshot[ContactFields], mapping: Mapping[str, MappingHead]
+    ) -> Snapshot[ContactFields]:
+        """Clients whose pair was unlinked (``RemoteDeletion.UNLINK``) are not sent again
+        while they are as they were then: they are left out of the snapshot, until the studio
+        edits them or the Google user puts their contact (which still carries calsync's
+        marker) back in the group, which links them again. The unlinks this run plans are
+        remembered before they are made (and forgotten after, should one not be made)."""
+        unlinking = unlinked_pairs(snapshot, mapping, self.rules())
+        unmapped = [h for h in snapshot.host if h not in mapping]
+        if not unlinking and not unmapped:
+            return snapshot
+        store = self.ctx.store
+        stored = store.get_unlinked(self.profile_id, self.channel)
+        unlinked = {h: f for h, f in stored.items() if h not in mapping}
+        claimed = self._claimed(snapshot)
+        host = dict(snapshot.host)
+        for host_id in unmapped:
+            known = unlinked.get(host_id)
+            if known is None:
+                continue
+            if known == _fingerprint(host[host_id].view) and host_id not in claimed:
+                del host[host_id]
+            else:  # edited in the studio, or put back in the group in Google: linked again
+                del unlinked[host_id]
+        unlinked.update((h, _fingerprint(fields)) for h, fields in unlinking.items())
+        if not self.ctx.dry_run:
+            self._unlinking = set(unlinking)
+            if unlinked != stored:
+                store.set_unlinked(self.profile_id, self.channel, unlinked)
+        if len(host) == len(snapshot.host):
+            return snapshot
+        return attrs.evolve(snapshot, host=host)
+
+    def _claimed(self, snapshot: Snapshot[ContactFields]) -> set[str]:
+        """Host ids named by the marker of a live contact of the group (none of a pair)."""
+        return {
+            r.marker.host_id
+            for r in snapshot.remote.values()
+            if r.marker is not None
+            and r.marker.namespace == self.profile_id
+            and r.in_scope
+            and not r.deleted
+            and r.view is not None
+        }
+
+    def commit_cursors(
+        self,
+        snapshot: ChannelSnapshot[ContactFields],
+        *,
+        advance_host: bool,
+        advance_remote: bool,
+    ) -> None:
+        super().commit_cursors(snapshot, advance_host=advance_host, advance_remote=advance_remote)
+        if not self._unlinking:
+            return
+        store, pid = self.ctx.store, self.profile_id
+        kept = store.mappings_of(pid, self.channel, self._unlinking)
+        if kept:  # an unlink that was not made (its run failed first): not unlinked
+            unlinked = store.get_unlinked(pid, self.channel)
+            store.set_unlinked(
+                pid, self.channel, {h: f for h, f in unlinked.items() if h not in kept}
+            )
+
+    def fetch_remote(self, remote_id: str) -> RemoteRecord[ContactFields] | None:
+        record = super().fetch_remote(remote_id)
+        if record is not None and remote_id in self._users_own:
+            return attrs.evolve(record, marker=None)  # read again: still the user's own
+        return record
+
     # -- reading -------------------------------------------------------------------------
 
     def host_cursor(self) -> str | None:
@@ -151,8 +275,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             if self.ctx.dry_run:
                 return RemoteListing((), complete=True, cursor=None)
             # the group was deleted in Google: make it again and list it from scratch
-            self.ctx.store.set_remote_group(self.profile_id, None)
-            self._group_id, self._group_lost = None, True
+            self._forget_group()
             return self.backend.list_contacts(self._writable_group_id(), None)
 
     def get_remote(self, remote_id: str) -> RemoteContact | None:
@@ -191,7 +314,20 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         self, actions: Sequence[Action[ContactFields]]
     ) -> list[WriteResult[RemoteContact]]:
         writes = [self._contact_write(action) for action in actions]
-        return list(self.backend.write_contacts(self._writable_group_id(), writes))
+        try:
+            return list(self.backend.write_contacts(self._writable_group_id(), writes))
+        except NotFound:
+            if self._group_lost:
+                raise
+            # the group was deleted in Google since the listing (while empty, no contact
+            # left it to say so): make it again, and write there
+            self._forget_group()
+            return list(self.backend.write_contacts(self._writable_group_id(), writes))
+
+    def _forget_group(self) -> None:
+        """The remembered group is gone: the next use makes it again."""
+        self.ctx.store.set_remote_group(self.profile_id, None)
+        self._group_id, self._group_lost = None, True
 
     def _contact_write(self, action: Action[ContactFields]) -> ContactWrite:
         if isinstance(action, CreateRemote):
@@ -205,10 +341,13 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         raise TypeError(f"not a remote write: {action.describe()}")
 
     def create_host(self, action: CreateHost[ContactFields]) -> HostWrite[ContactFields]:
-        contact = self.source.create_contact(
+        answer = self.source.create_contact(
             self.user_id, self.group, action.fields, action.remote_id
         )
-        return self._host_write(answer_of(contact, Contact, "create_contact"), action.fields)
+        contact = answer_of(answer, Contact, "create_contact")
+        # the contact is the Google user's: remembered, so that calsync never deletes it
+        self.ctx.store.set_origin(self.profile_id, self.channel, contact.id, action.remote_id)
+        return self._host_write(contact, action.fields)
 
     def update_host(self, action: Update[ContactFields]) -> HostWrite[ContactFields]:
         update = ContactUpdate(action.fields, action.to_host)
@@ -221,3 +360,8 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
     def _host_write(self, contact: Contact, expected: ContactFields) -> HostWrite[ContactFields]:
         revision = contact.revision if contact.fields == expected else None
         return HostWrite(contact.id, revision, contact.fields, RecordKind.CONTACT)
+
+
+def _fingerprint(fields: ContactFields) -> str:
+    """A short digest of a client's synced fields (whether the studio edited it since)."""
+    return digest(encode_base(fields))

@@ -7,16 +7,20 @@ sync scope (a stray: taken out of the scope and kept)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from calsync.engine.actions import CreateRemote, DeleteHost, DeleteRemote, Forget, News, Update
+from calsync.engine.context import whole
 from calsync.engine.fields import decode_base
 from calsync.engine.pairing import Pairing
-from calsync.engine.records import F, HostRecord, RemoteRecord
+from calsync.engine.plans import PlanRules
+from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.ids import is_event_id
 from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import RemoteDeletion
-from calsync.state.base import MappingRow
+from calsync.state.base import MappingHead, MappingRow
 
-__all__ = ["DeletionPlanning"]
+__all__ = ["DeletionPlanning", "unlinked_pairs"]
 
 
 class DeletionPlanning(Pairing[F]):
@@ -34,8 +38,20 @@ class DeletionPlanning(Pairing[F]):
             self.actions.append(Forget(channel, host_id, "deleted on both sides"))
             return
         etag = remote.etag if remote is not None else row.remote_etag
-        keep = channel is Channel.CONTACTS and not self.rules.deletion_rules.delete_removed_contacts
-        self.actions.append(DeleteRemote(channel, host_id, row.remote_id, row.kind, etag, keep))
+        self.actions.append(
+            DeleteRemote(channel, host_id, row.remote_id, row.kind, etag, self._kept(remote))
+        )
+
+    def _kept(self, remote: RemoteRecord[F] | None) -> bool:
+        """Whether the contact of a client gone from the sync group (or from the studio) is
+        kept, taken out of the group: when the rules say so, and always when it is the
+        Google user's own (it carries no calsync marker: the contacts channel reads a
+        contact the Google user made, and the studio's client was made from, so), which
+        calsync never deletes."""
+        if self.rules.channel is not Channel.CONTACTS:
+            return False
+        users_own = remote is not None and remote.marker is None
+        return users_own or not self.rules.deletion_rules.delete_removed_contacts
 
     def _orphan(self, remote: RemoteRecord[F], marker: Marker) -> None:
         journaled = remote.view == self.snapshot.intents.get(marker.host_id)
@@ -92,9 +108,7 @@ class DeletionPlanning(Pairing[F]):
         self, host: HostRecord[F] | None, remote: RemoteRecord[F], row: MappingRow
     ) -> None:
         kind = host.kind if host is not None else row.kind
-        rule = self._deletion_rule(kind)
-        if self.rules.scope_changed and not remote.deleted and remote.view is not None:
-            rule = RemoteDeletion.RESTORE  # out of a scope the user has just changed
+        rule = self._gone_rule(kind, remote)
         channel = self.rules.channel
         if rule is RemoteDeletion.UNLINK:
             self.actions.append(Forget(channel, row.host_id, "deleted remotely; link dropped"))
@@ -201,6 +215,12 @@ class DeletionPlanning(Pairing[F]):
         agreed = decode_base(row.base, self.rules.fields_cls)
         return claimant.view in (agreed, fields) or claimant.view == intent
 
+    def _gone_rule(self, kind: RecordKind, remote: RemoteRecord[F]) -> RemoteDeletion:
+        """The rule for a pair whose remote item is deleted or out of the scope."""
+        if self.rules.scope_changed and not remote.deleted and remote.view is not None:
+            return RemoteDeletion.RESTORE  # out of a scope the user has just changed
+        return self._deletion_rule(kind)
+
     def _deletion_rule(self, kind: RecordKind) -> RemoteDeletion:
         rules = self.rules.deletion_rules
         if kind is RecordKind.UNLINKED and not self.rules.inbound:
@@ -209,6 +229,30 @@ class DeletionPlanning(Pairing[F]):
         if rule is RemoteDeletion.DELETE_HOST and not self.rules.inbound:
             return RemoteDeletion.RESTORE
         return rule
+
+
+def unlinked_pairs(
+    snapshot: Snapshot[F], mapping: Mapping[str, MappingHead], rules: PlanRules[F]
+) -> dict[str, F]:
+    """The pairs a plan of ``snapshot`` unlinks (their remote item deleted or out of the
+    scope, and the rules say ``UNLINK``), by host id, each with the fields of its host item as
+    it stays: what a channel remembers so that the item is not sent again unchanged."""
+    gone = [r for r in snapshot.remote.values() if r.deleted or not r.in_scope or r.view is None]
+    if not gone:
+        return {}
+    planning = DeletionPlanning(snapshot, mapping, rules)
+    unlinked: dict[str, F] = {}
+    for remote in gone:
+        head = planning.by_remote.get(remote.id)
+        if head is None or head.host_id in snapshot.host_deleted:
+            continue
+        host = snapshot.host.get(head.host_id)
+        kind = host.kind if host is not None else head.kind
+        if planning._gone_rule(kind, remote) is RemoteDeletion.UNLINK:
+            unlinked[head.host_id] = (
+                host.view if host is not None else decode_base(whole(head).base, rules.fields_cls)
+            )
+    return unlinked
 
 
 def _named(fields: object, host_id: str) -> str:

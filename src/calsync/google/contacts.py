@@ -36,6 +36,7 @@ from attrs import frozen
 from calsync.backends import (
     ContactsBackend,
     ContactWrite,
+    DeleteContact,
     RemoteContact,
     RemoteListing,
     WriteResult,
@@ -106,6 +107,9 @@ class GoogleContactsBackend(ContactsBackend):
         #: the last state read or written of each contact (for merging updates)
         self._known: dict[str, Known] = {}
         self._group: str | None = None
+        #: the group known to exist since the last listing (a write naming another is
+        #: checked first: a group deleted while empty leaves no trace in a listing)
+        self._group_seen: str | None = None
 
     # -- the client's resources, each built once (building one parses its whole discovery
     # description: it was most of the client's CPU when done per request) ------------------
@@ -145,7 +149,7 @@ class GoogleContactsBackend(ContactsBackend):
             else:
                 found = str(data["resourceName"])
                 logger.info("created contact group %s", found)
-        self._group = found
+        self._group = self._group_seen = found
         return found
 
     def find_group(self, name: str) -> str | None:
@@ -166,6 +170,7 @@ class GoogleContactsBackend(ContactsBackend):
         """Raises :class:`NotFound` when the group was deleted in Google (see
         :meth:`_check_group`)."""
         self._group = group_id
+        self._group_seen = None
         if cursor is not None:
             try:
                 listing = self._listing(group_id, {"syncToken": cursor}, complete=False)
@@ -186,10 +191,13 @@ class GoogleContactsBackend(ContactsBackend):
         """Raise :class:`NotFound` when the group is gone. Its members are listed from
         ``people/me``, which never says so: a full listing of a deleted group is merely empty,
         and every write naming it would be refused (400). One read, made before a full
-        listing and after an incremental one in which a contact left the group or was deleted."""
+        listing, after an incremental one in which a contact left the group or was deleted,
+        and before the first write naming the group that no such read has seen (a group
+        deleted while empty: no contact left it)."""
         self.caller.execute(
             self.contact_groups.get(resourceName=group_id, maxMembers=0, groupFields="name")
         )
+        self._group_seen = group_id
 
     def _listing(
         self,
@@ -357,8 +365,15 @@ class GoogleContactsBackend(ContactsBackend):
     def write_contacts(
         self, group_id: str, writes: Sequence[ContactWrite]
     ) -> list[WriteResult[RemoteContact]]:
-        """Apply ``writes`` in order, runs of one kind batched; one result per write."""
+        """Apply ``writes`` in order, runs of one kind batched; one result per write.
+
+        Raises:
+            NotFound: the group is gone (checked first when no read has seen it since the
+                last listing); nothing was written.
+        """
         self._group = group_id
+        if self._group_seen != group_id and any(_names_group(w) for w in writes):
+            self._check_group(group_id)
         return ContactBatches(self, group_id).write(writes)
 
     def write_one(self, group_id: str, write: ContactWrite) -> WriteResult[RemoteContact]:
@@ -395,6 +410,12 @@ class Known:
     def of(cls, data: Any) -> Known:
         synced = {key: data[key] for key in SYNCED_PERSON_FIELDS if key in data}
         return cls(wire.structure(data, wire.Person), synced)
+
+
+def _names_group(write: ContactWrite) -> bool:
+    """Whether ``write`` names the group (all but a plain delete): Google refuses it when the
+    group is gone."""
+    return not isinstance(write, DeleteContact) or write.keep
 
 
 def _is_marker(entry: wire.ClientData) -> bool:

@@ -7,7 +7,8 @@ Per profile, the store keeps
   host revision and remote etag seen at that sync;
 * **cursors** — named opaque positions: the host change feed and the calendar and contacts
   sync tokens, plus a few named values kept the same way (a digest of the options the
-  cursors were taken under, the remote contact group, the last run). Each has its own
+  cursors were taken under, the remote contact group, the last run, the remote items host
+  items were made from, the host items unlinked). Each has its own
   accessor below, built on :meth:`StateStore.get_cursor` / :meth:`StateStore.set_cursor`, so
   the names live here and nowhere else;
 * **pending creates** — the intent recorded before a remote create that has no client-chosen
@@ -272,6 +273,37 @@ class StateStore(abc.ABC):
         }
         self.set_cursor(profile_id, "notify:sent", json.dumps(data, sort_keys=True))
 
+    def get_origins(
+        self, profile_id: str, channel: Channel, host_ids: Collection[str]
+    ) -> dict[str, str]:
+        """The remote items that host items among ``host_ids`` were made from (a client
+        made from a contact the Google user made), by host id: what tells, once the host
+        item is gone, that its remote item is the remote user's, not calsync's. One read.
+        (Kept when the channel is forgotten: an origin only ever speaks of a pair with that
+        very remote item.)"""
+        names = {_origin(channel, host_id): host_id for host_id in host_ids}
+        found = self.get_cursors(profile_id, names)
+        return {names[name]: remote_id for name, remote_id in found.items()}
+
+    def set_origin(
+        self, profile_id: str, channel: Channel, host_id: str, remote_id: str | None
+    ) -> None:
+        """Record (``None``: forget) that host item ``host_id`` was made from the remote
+        item ``remote_id``."""
+        self.set_cursor(profile_id, _origin(channel, host_id), remote_id)
+
+    def get_unlinked(self, profile_id: str, channel: Channel) -> dict[str, str]:
+        """The host items of ``channel`` whose pair was unlinked (``RemoteDeletion.UNLINK``)
+        and that are not to be sent again, by host id, each with the fingerprint of its
+        fields at the unlink (the engine's; opaque to the store)."""
+        value = self.get_cursor(profile_id, _unlinked(channel))
+        return {} if value is None else {str(k): str(v) for k, v in json.loads(value).items()}
+
+    def set_unlinked(self, profile_id: str, channel: Channel, unlinked: dict[str, str]) -> None:
+        """Replace the unlinked host items of ``channel`` (empty: none)."""
+        value = json.dumps(unlinked, sort_keys=True) if unlinked else None
+        self.set_cursor(profile_id, _unlinked(channel), value)
+
     def get_paired_calendar(self, profile_id: str) -> str | None:
         """The remote calendar the profile's calendar mapping belongs to."""
         return self.get_cursor(profile_id, _PAIRED_CALENDAR)
@@ -291,6 +323,7 @@ class StateStore(abc.ABC):
                 self.set_sync_cursor(profile_id, channel, side, None)
             self.set_config_digest(profile_id, channel, None)
             self.set_held(profile_id, channel, None)
+            self.set_unlinked(profile_id, channel, {})
             if channel is Channel.CONTACTS:
                 self.set_remote_group(profile_id, None)
             else:
@@ -400,8 +433,16 @@ def _config_digest(channel: Channel) -> str:
     return f"config:{channel.value}"
 
 
+def _origin(channel: Channel, host_id: str) -> str:
+    return f"origin:{channel.value}:{host_id}"
+
+
 def _held(channel: Channel) -> str:
     return f"held:{channel.value}"
+
+
+def _unlinked(channel: Channel) -> str:
+    return f"unlinked:{channel.value}"
 
 
 _PAIRED_CALENDAR = "calendar:paired"  # the cursor naming the calendar the pairs belong to

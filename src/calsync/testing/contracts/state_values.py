@@ -159,6 +159,42 @@ class ValuesContract:
             store.get_last_run("alice"),
         ) == ([], ["h2"], {}, None, "token-3", None, None, T0)
 
+    def test_the_remote_items_host_items_were_made_from_are_read_back_by_host_id(
+        self, store: StateStore
+    ) -> None:
+        store.set_origin("alice", CON, "c1", "people/c10")
+        store.set_origin("alice", CON, "c2", "people/c20")
+        store.set_origin("alice", CAL, "c1", "event-1")
+        store.set_origin("bob", CON, "c3", "people/c30")
+        store.set_origin("alice", CON, "c2", None)
+
+        assert store.get_origins("alice", CON, ["c1", "c2", "c3"]) == {"c1": "people/c10"}
+        assert store.get_origins("alice", CON, []) == {}
+
+    def test_the_unlinked_host_items_are_replaced_as_a_whole_and_kept_per_channel(
+        self, store: StateStore
+    ) -> None:
+        store.set_unlinked("alice", CON, {"c1": "f1", "c2": "f2"})
+        store.set_unlinked("alice", CAL, {"a1": "f3"})
+        store.set_unlinked("alice", CON, {"c2": "f2"})
+
+        assert store.get_unlinked("alice", CON) == {"c2": "f2"}
+        assert store.get_unlinked("alice", CAL) == {"a1": "f3"}
+        assert store.get_unlinked("bob", CON) == {}
+        store.set_unlinked("alice", CON, {})
+        assert store.get_unlinked("alice", CON) == {}
+
+    def test_forgetting_a_channel_forgets_its_unlinked_host_items(self, store: StateStore) -> None:
+        store.set_unlinked("alice", CON, {"c1": "f1"})
+        store.set_unlinked("alice", CAL, {"a1": "f3"})
+
+        store.forget_channel("alice", CON)
+
+        assert (store.get_unlinked("alice", CON), store.get_unlinked("alice", CAL)) == (
+            {},
+            {"a1": "f3"},
+        )
+
     def test_several_cursors_are_read_at_once_and_missing_ones_left_out(
         self, store: StateStore
     ) -> None:
