@@ -155,7 +155,7 @@ def test_a_deleted_clients_id_is_never_given_to_a_new_one() -> None:
     assert created.id != "c1"
 
 
-def test_convert_makes_a_session_that_replaces_the_unlinked_appointment() -> None:
+def test_convert_makes_a_session_that_replaces_the_unlinked_one_and_keeps_its_event() -> None:
     source = MemoryScheduleSource()
     unlinked = source.create_unlinked(USER, event("Shoot?"), "evt1")
 
@@ -168,6 +168,7 @@ def test_convert_makes_a_session_that_replaces_the_unlinked_appointment() -> Non
         title="Shoot?",
         client=CLIENT,
         session_type="Wedding",
+        remote_id="evt1",
         replaces=unlinked.id,
         revision=session.revision,
         updated=session.updated,

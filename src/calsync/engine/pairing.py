@@ -39,6 +39,8 @@ class Pairing(Generic[F]):
         #: unpaired remote items copied in the remote service from one of ours (with its
         #: marker), planned as the remote side's own once everything else is
         self.copies: list[RemoteRecord[F]] = []
+        #: the item that took each converted item's pair over this run, by the replaced id
+        self.successors: dict[str, str] = {}
 
     @cached_property
     def by_remote(self) -> dict[str, MappingHead]:

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from calsync.engine.actions import CreateHost, DeleteHost, Forget, Link, Update
+from calsync.engine.actions import CreateHost, CreateRemote, Forget, Link, News, Update
 from calsync.engine.context import whole
 from calsync.engine.deletions import DeletionPlanning
 from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.plans import Plan, PlanRules, hold_mass_deletions
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
-from calsync.model import Marker, RecordKind
+from calsync.model import Channel, Marker, RecordKind
 from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
@@ -104,9 +104,10 @@ class _Planner(DeletionPlanning[F]):
         self.done_hosts.add(host.id)
         row = self.mapping.get(host.id)
         replaces = host.replaces if row is None else None
-        if replaces is not None and replaces in self.mapping and replaces not in self.snapshot.host:
+        if replaces is not None and self._takes_over(host, replaces):
             row = self.mapping[replaces]
             self.done_hosts.add(replaces)
+            self.successors[replaces] = host.id
         else:
             replaces = None
         if row is None:
@@ -115,32 +116,68 @@ class _Planner(DeletionPlanning[F]):
         self.done_remotes.add(row.remote_id)
         self._reconcile(host, self.snapshot.remote.get(row.remote_id), row, replaces)
 
+    def _takes_over(self, host: HostRecord[F], replaces: str) -> bool:
+        """Whether ``host``, converted from ``replaces``, takes its pair over: only one item
+        can (two naming one predecessor is the host's mistake: the second is a new item)."""
+        if replaces not in self.mapping or replaces in self.snapshot.host:
+            return False
+        first = self.successors.get(replaces)
+        if first is None and replaces not in self.done_hosts:
+            return True
+        if first is not None:
+            self.warnings.append(
+                f"item {host.id} was synced as a new item: it replaces {replaces}, as item "
+                f"{first} does, which took its place"
+            )
+        return False
+
     def _unmapped_host_item(self, host: HostRecord[F]) -> None:
         remote = self._adoptable(host)
         if remote is None:
             self.actions.append(self._create(host, self.rules.remote_id_for(host.id)))
             return
         self.done_remotes.add(remote.id)
-        if remote.deleted and host.kind is RecordKind.UNLINKED and self.rules.inbound:
-            self.actions.append(DeleteHost(self.rules.channel, host.id, remote.id, host.kind))
-            return
         if remote.deleted or remote.view is None:
+            # no pair says this profile synced them: a gone origin is no deletion the user
+            # meant for the studio (a calendar switched back, an item reassigned from another
+            # user); the item is written again
             self.actions.append(self._create(host, self.rules.remote_id_for(host.id) or None))
             return
         self._adopt(host, remote, remote.view)
 
     def _adoptable(self, host: HostRecord[F]) -> RemoteRecord[F] | None:
-        origin = host.origin
-        if origin is not None and origin not in self.by_remote:
-            remote = self.snapshot.remote.get(origin)
-            if remote is not None:
-                return remote
+        """The unpaired remote item ``host`` is to be paired with: the live one it came from
+        (its origin; a converted item keeps its predecessor's), else one carrying its marker
+        (or its predecessor's), else its origin's tombstone, or ``None``."""
+        origin = self._origin(host)
+        if origin is not None and not origin.deleted and origin.view is not None:
+            return origin
         claimed = self.claimed_by_marker.get(host.id)
         if claimed is None and host.replaces is not None:
             # converted while unpaired (e.g. after a calendar switch): the event of the item
             # it replaces follows it, as a conversion always does
             claimed = self.claimed_by_marker.get(host.replaces)
-        return claimed
+        return claimed or origin
+
+    def _origin(self, host: HostRecord[F]) -> RemoteRecord[F] | None:
+        origin = host.origin
+        if origin is None or origin in self.by_remote or origin in self.done_remotes:
+            return None
+        return self.snapshot.remote.get(origin)
+
+    def _taken_by_another_profile(self, kind: RecordKind, remote: RemoteRecord[F]) -> bool:
+        """Whether another profile has stamped the pair's event as its own item (two users
+        converted one event of a shared calendar, and theirs was written first): it carries
+        their marker, and ``kind`` would carry ours. (An unlinked appointment's event carries
+        no marker: it may share one. A copy of a colleague's event carries no other
+        profile's marker by now: the channel dropped it, as that profile does not sync it.)"""
+        marker = remote.marker
+        return (
+            self.rules.channel is Channel.CALENDAR
+            and kind is not RecordKind.UNLINKED
+            and marker is not None
+            and marker.namespace != self.rules.namespace
+        )
 
     # -- remote side ---------------------------------------------------------------------
 
@@ -192,6 +229,35 @@ class _Planner(DeletionPlanning[F]):
         row = self.mapping.get(marker.host_id)
         return row is not None and row.remote_id != remote.id
 
+    def _leave_to_another_profile(
+        self, host: HostRecord[F] | None, remote: RemoteRecord[F], row: MappingRow
+    ) -> None:
+        """The pair's event is another profile's now (two users converted one event of a
+        shared calendar, and it carries their marker): the pair ends, the event is left to
+        them, and this item gets one of its own, as a new item would."""
+        kind = host.kind if host is not None else row.kind
+        fields = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
+        host_id = host.id if host is not None else row.host_id
+        revision = host.revision if host is not None else row.host_revision
+        news = News(
+            f"the {kind.value} {host_id} was synced with Google event {remote.id}, which "
+            "another user's sync has made their own session's",
+            "it has been given an event of its own; that one is left to them",
+            "it would be given an event of its own; that one would be left to them",
+        )
+        self.actions.append(
+            CreateRemote(
+                self.rules.channel,
+                host_id,
+                kind,
+                fields,
+                self.rules.remote_id_for(host_id),
+                revision,
+                replaces=row.host_id if host_id != row.host_id else None,
+                news=news,
+            )
+        )
+
     # -- pairs ---------------------------------------------------------------------------
 
     def _unchanged(
@@ -211,6 +277,11 @@ class _Planner(DeletionPlanning[F]):
         row = whole(head)  # the snapshot read the whole rows of the pairs it holds
         if remote is not None and (remote.deleted or not remote.in_scope or remote.view is None):
             self._remote_deleted(host, remote, row)
+            return
+        if remote is not None and self._taken_by_another_profile(
+            host.kind if host is not None else row.kind, remote
+        ):
+            self._leave_to_another_profile(host, remote, row)
             return
         host_changed = host is not None and (
             replaces is not None

@@ -191,9 +191,9 @@ class MemoryScheduleSource(MemoryHost[str], ScheduleSource):
     ) -> ScheduleItem:
         """Turn an unlinked appointment into a session linked to ``client``.
 
-        The session is a new item (``new_id`` or ``s<n>``) with ``replaces=unlinked_id`` and
-        the appointment's time and text; the appointment is removed, and :meth:`get_item` of
-        its id answers the session from now on.
+        The session is a new item (``new_id`` or ``s<n>``) with ``replaces=unlinked_id``, the
+        appointment's time and text, and the Google event it came from (``remote_id``); the
+        appointment is removed, and :meth:`get_item` of its id answers the session from now on.
 
         Raises:
             KeyError: there is no such item.
@@ -215,6 +215,7 @@ class MemoryScheduleSource(MemoryHost[str], ScheduleSource):
                 location=old.location,
                 client=client,
                 session_type=session_type,
+                remote_id=old.remote_id,
                 replaces=unlinked_id,
             )
             self._drop(user_id, unlinked_id)
