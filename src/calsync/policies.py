@@ -279,8 +279,9 @@ class RemoteDeletion(enum.Enum):
     #: Delete the host item too.
     DELETE_HOST = "delete_host"
     #: Forget the link, touching neither side; the host item stays and is not sent again
-    #: until it is edited in the host (contacts: or the Google user puts the contact, which
-    #: still carries calsync's marker, back in the group, which links them again).
+    #: until it is edited in the host, or the Google user brings its item back (restores the
+    #: event, puts the contact back in the group: it still carries calsync's marker, which
+    #: links them again).
     UNLINK = "unlink"
 
 

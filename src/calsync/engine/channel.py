@@ -28,13 +28,15 @@ from calsync.engine.context import (
     Progress,
     R,
     RunContext,
+    digest,
     ids_to_look_up,
 )
 from calsync.engine.cursors import ChannelCursors
-from calsync.engine.fields import decode_base
+from calsync.engine.deletions import unlinked_pairs
+from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.journal import CreateJournal
 from calsync.engine.reads import ChannelReads, storable_id
-from calsync.engine.records import F, RemoteRecord, Snapshot
+from calsync.engine.records import F, Fields, RemoteRecord, Snapshot
 from calsync.policies import Side
 from calsync.state.base import MappingHead
 
@@ -63,6 +65,8 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         )
         #: the cursors, options digest and intents, read once; written back when they moved
         self.cursors = ChannelCursors(ctx.store, ctx.profile.id, self.channel)
+        #: host ids whose pair this run unlinks (remembered before, checked after)
+        self._unlinking: set[str] = set()
 
     # -- cursors -------------------------------------------------------------------------
 
@@ -82,7 +86,8 @@ class ChannelAdapter(ChannelReads[F, H, R]):
     def commit_cursors(
         self, snapshot: ChannelSnapshot[F], *, advance_host: bool, advance_remote: bool
     ) -> None:
-        """Store the cursors the snapshot was taken at, for the sides that were fully applied."""
+        """Store the cursors the snapshot was taken at, for the sides that were fully applied;
+        and forget an unlink this run planned but did not make (its pair is still there)."""
         self.cursors.commit(
             snapshot.host_cursor,
             snapshot.remote_cursor,
@@ -90,6 +95,15 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             advance_host=advance_host,
             advance_remote=advance_remote,
         )
+        if not self._unlinking:
+            return
+        store, pid = self.ctx.store, self.profile_id
+        kept = store.mappings_of(pid, self.channel, self._unlinking)
+        if kept:  # an unlink that was not made (its run failed first): not unlinked
+            unlinked = store.get_unlinked(pid, self.channel)
+            store.set_unlinked(
+                pid, self.channel, {h: f for h, f in unlinked.items() if h not in kept}
+            )
 
     def forget(self) -> None:
         """Drop this channel's mapping, intents and cursors (start over)."""
@@ -143,6 +157,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             host.records, deleted, remote, forgotten, intents, frozenset(host.out_of_scope)
         )
         warnings = [*self.warnings, *self._unreadable_warnings()]
+        snapshot = self._leave_unlinked_unsent(snapshot, mapping)
         return ChannelSnapshot(
             snapshot,
             host.cursor,
@@ -152,6 +167,52 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             tuple(warnings),
             self.read_failures,
         )
+
+    def _leave_unlinked_unsent(
+        self, snapshot: Snapshot[F], mapping: Mapping[str, MappingHead]
+    ) -> Snapshot[F]:
+        """Host items whose pair was unlinked (``RemoteDeletion.UNLINK``) are not sent again
+        while they are as they were then: they are left out of the snapshot, until the studio
+        edits them or the remote user brings their item (which still carries calsync's marker)
+        back into the scope, which links them again. The unlinks this run plans are remembered
+        before they are made (and forgotten after, should one not be made)."""
+        unlinking = unlinked_pairs(snapshot, mapping, self.rules())
+        unmapped = [h for h in snapshot.host if h not in mapping]
+        if not unlinking and not unmapped:
+            return snapshot
+        store = self.ctx.store
+        stored = store.get_unlinked(self.profile_id, self.channel)
+        unlinked = {h: f for h, f in stored.items() if h not in mapping}
+        claimed = self._claimed(snapshot)
+        host = dict(snapshot.host)
+        for host_id in unmapped:
+            known = unlinked.get(host_id)
+            if known is None:
+                continue
+            if known == _fingerprint(host[host_id].view) and host_id not in claimed:
+                del host[host_id]
+            else:  # edited in the studio, or brought back remotely: linked again
+                del unlinked[host_id]
+        unlinked.update((h, _fingerprint(fields)) for h, fields in unlinking.items())
+        if not self.ctx.dry_run:
+            self._unlinking = set(unlinking)
+            if unlinked != stored:
+                store.set_unlinked(self.profile_id, self.channel, unlinked)
+        if len(host) == len(snapshot.host):
+            return snapshot
+        return attrs.evolve(snapshot, host=host)
+
+    def _claimed(self, snapshot: Snapshot[F]) -> set[str]:
+        """Host ids named by the marker of a live remote item in the scope (none of a pair)."""
+        return {
+            r.marker.host_id
+            for r in snapshot.remote.values()
+            if r.marker is not None
+            and r.marker.namespace == self.profile_id
+            and r.in_scope
+            and not r.deleted
+            and r.view is not None
+        }
 
     def _disown_copies_of_others(self, remote: dict[str, RemoteRecord[F]]) -> None:
         """Items carrying another profile's marker that are not that profile's are the remote
@@ -254,3 +315,8 @@ class ChannelAdapter(ChannelReads[F, H, R]):
                 if unchanged is not None:
                     unchanged.discard(item.id)
         return remote
+
+
+def _fingerprint(fields: Fields) -> str:
+    """A short digest of a host item's synced fields (whether the studio edited it since)."""
+    return digest(encode_base(fields))

@@ -5,9 +5,8 @@ remembered; a dry run only looks it up), group membership as the scope (a client
 from a complete listing of the group left it), and ids chosen by the remote side: every
 create is preceded by a journaled intent, and while an intent is outstanding the next run
 lists the group in full and adopts the contact carrying our marker instead of creating it
-again. Two things the mapping rows do not say are remembered beside them: which clients came
-from a contact the Google user made (such a contact is never deleted, only unlabelled), and
-which clients were unlinked (not sent again until the studio edits them).
+again. What the mapping rows do not say is remembered beside them: which clients came from a
+contact the Google user made (such a contact is never deleted, only unlabelled).
 """
 
 from __future__ import annotations
@@ -37,8 +36,6 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import ChannelSnapshot, HostWrite, MappingLoader, RunContext, digest
-from calsync.engine.deletions import unlinked_pairs
-from calsync.engine.fields import encode_base
 from calsync.engine.plans import PlanRules
 from calsync.engine.reads import answer_of, listing_of
 from calsync.engine.records import HostRecord, RemoteRecord, Snapshot
@@ -73,8 +70,6 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         self._group_lost = False  # the remembered group was deleted in Google this run
         #: contacts of pairs leaving the sync group that the Google user made (kept)
         self._users_own: set[str] = set()
-        #: host ids whose pair this run unlinks (remembered before, checked after)
-        self._unlinking: set[str] = set()
 
     def config_digest(self) -> str:
         return digest(self.group, self.inbound)
@@ -124,7 +119,6 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
     def snapshot(self, rows: MappingLoader, full: bool) -> ChannelSnapshot[ContactFields]:
         taken = super().snapshot(rows, full)
         snapshot = self._mark_users_own(taken.snapshot, taken.mapping)
-        snapshot = self._leave_unlinked_unsent(snapshot, taken.mapping)
         if snapshot is taken.snapshot:
             return taken
         return attrs.evolve(taken, snapshot=snapshot, read_failures=self.read_failures)
@@ -162,70 +156,6 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             self._users_own.add(remote_id)
             remote[remote_id] = attrs.evolve(record, marker=None)
         return attrs.evolve(snapshot, remote=remote, host_deleted=frozenset(deleted))
-
-    def _leave_unlinked_unsent(
-        self, snapshot: Snapshot[ContactFields], mapping: Mapping[str, MappingHead]
-    ) -> Snapshot[ContactFields]:
-        """Clients whose pair was unlinked (``RemoteDeletion.UNLINK``) are not sent again
-        while they are as they were then: they are left out of the snapshot, until the studio
-        edits them or the Google user puts their contact (which still carries calsync's
-        marker) back in the group, which links them again. The unlinks this run plans are
-        remembered before they are made (and forgotten after, should one not be made)."""
-        unlinking = unlinked_pairs(snapshot, mapping, self.rules())
-        unmapped = [h for h in snapshot.host if h not in mapping]
-        if not unlinking and not unmapped:
-            return snapshot
-        store = self.ctx.store
-        stored = store.get_unlinked(self.profile_id, self.channel)
-        unlinked = {h: f for h, f in stored.items() if h not in mapping}
-        claimed = self._claimed(snapshot)
-        host = dict(snapshot.host)
-        for host_id in unmapped:
-            known = unlinked.get(host_id)
-            if known is None:
-                continue
-            if known == _fingerprint(host[host_id].view) and host_id not in claimed:
-                del host[host_id]
-            else:  # edited in the studio, or put back in the group in Google: linked again
-                del unlinked[host_id]
-        unlinked.update((h, _fingerprint(fields)) for h, fields in unlinking.items())
-        if not self.ctx.dry_run:
-            self._unlinking = set(unlinking)
-            if unlinked != stored:
-                store.set_unlinked(self.profile_id, self.channel, unlinked)
-        if len(host) == len(snapshot.host):
-            return snapshot
-        return attrs.evolve(snapshot, host=host)
-
-    def _claimed(self, snapshot: Snapshot[ContactFields]) -> set[str]:
-        """Host ids named by the marker of a live contact of the group (none of a pair)."""
-        return {
-            r.marker.host_id
-            for r in snapshot.remote.values()
-            if r.marker is not None
-            and r.marker.namespace == self.profile_id
-            and r.in_scope
-            and not r.deleted
-            and r.view is not None
-        }
-
-    def commit_cursors(
-        self,
-        snapshot: ChannelSnapshot[ContactFields],
-        *,
-        advance_host: bool,
-        advance_remote: bool,
-    ) -> None:
-        super().commit_cursors(snapshot, advance_host=advance_host, advance_remote=advance_remote)
-        if not self._unlinking:
-            return
-        store, pid = self.ctx.store, self.profile_id
-        kept = store.mappings_of(pid, self.channel, self._unlinking)
-        if kept:  # an unlink that was not made (its run failed first): not unlinked
-            unlinked = store.get_unlinked(pid, self.channel)
-            store.set_unlinked(
-                pid, self.channel, {h: f for h, f in unlinked.items() if h not in kept}
-            )
 
     def fetch_remote(self, remote_id: str) -> RemoteRecord[ContactFields] | None:
         record = super().fetch_remote(remote_id)
@@ -360,8 +290,3 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
     def _host_write(self, contact: Contact, expected: ContactFields) -> HostWrite[ContactFields]:
         revision = contact.revision if contact.fields == expected else None
         return HostWrite(contact.id, revision, contact.fields, RecordKind.CONTACT)
-
-
-def _fingerprint(fields: ContactFields) -> str:
-    """A short digest of a client's synced fields (whether the studio edited it since)."""
-    return digest(encode_base(fields))
