@@ -414,7 +414,10 @@ def test_a_held_orphan_deletion_is_planned_again_until_it_is_confirmed(world: Wo
     first, second = world.sync(), world.sync()
     world.sync(confirm_deletions=True)
 
-    orphan = f"delete orphaned remote calendar item {event_id_for(NS, 's3')} (host s3)"
+    orphan = (
+        f"delete orphaned remote calendar item {event_id_for(NS, 's3')} "
+        "(host 'Wedding - Ann Smith' (s3))"
+    )
     assert orphan in [held.description for held in first.held]
     assert orphan in [held.description for held in second.held]
     assert set(world.events()) == {event_id_for(NS, "s2")}

@@ -130,11 +130,14 @@ class DeleteRemote:
     keep: bool = False
     orphan: bool = False
     news: News | None = field(default=None, eq=False, kw_only=True)
+    #: what a user recognises the item by (``'Wedding - Ann Smith' (s1)``), when known
+    name: str = field(default="", eq=False, kw_only=True)
 
     def describe(self) -> str:
         verb = "unlabel" if self.keep else "delete"
         what = "orphaned remote" if self.orphan else "remote"
-        return f"{verb} {what} {self.channel.value} item {self.remote_id} (host {self.host_id})"
+        host = self.name or self.host_id
+        return f"{verb} {what} {self.channel.value} item {self.remote_id} (host {host})"
 
 
 @frozen
@@ -160,11 +163,14 @@ class DeleteHost:
     host_id: str
     remote_id: str
     kind: RecordKind
+    #: what a user recognises the item by (``'Lunch with the florist' (u1)``), when known
+    name: str = field(default="", eq=False, kw_only=True)
 
     def describe(self) -> str:
+        host = self.name or self.host_id
         if self.channel is Channel.CONTACTS:
-            return f"remove client {self.host_id} from the sync group"
-        return f"delete host {self.kind.value} {self.host_id}"
+            return f"remove client {host} from the sync group"
+        return f"delete host {self.kind.value} {host}"
 
 
 @frozen

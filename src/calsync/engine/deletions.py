@@ -38,8 +38,14 @@ class DeletionPlanning(Pairing[F]):
             self.actions.append(Forget(channel, host_id, "deleted on both sides"))
             return
         etag = remote.etag if remote is not None else row.remote_etag
+        shown = remote.view if remote is not None and remote.view is not None else None
+        if shown is None and isinstance(row, MappingRow):
+            shown = decode_base(row.base, self.rules.fields_cls)
+        name = _named(shown, host_id) if shown is not None else ""
         self.actions.append(
-            DeleteRemote(channel, host_id, row.remote_id, row.kind, etag, self._kept(remote))
+            DeleteRemote(
+                channel, host_id, row.remote_id, row.kind, etag, self._kept(remote), name=name
+            )
         )
 
     def _kept(self, remote: RemoteRecord[F] | None) -> bool:
@@ -76,7 +82,14 @@ class DeletionPlanning(Pairing[F]):
         kind = RecordKind.CONTACT if contacts else RecordKind.SESSION
         self.actions.append(
             DeleteRemote(
-                self.rules.channel, marker.host_id, remote.id, kind, remote.etag, keep, orphan=True
+                self.rules.channel,
+                marker.host_id,
+                remote.id,
+                kind,
+                remote.etag,
+                keep,
+                orphan=True,
+                name=_named(remote.view, marker.host_id) if remote.view is not None else "",
             )
         )
 
@@ -101,6 +114,7 @@ class DeletionPlanning(Pairing[F]):
                 keep=True,
                 orphan=True,
                 news=news,
+                name=_named(remote.view, marker.host_id) if remote.view is not None else "",
             )
         )
 
@@ -114,7 +128,9 @@ class DeletionPlanning(Pairing[F]):
             self.actions.append(Forget(channel, row.host_id, "deleted remotely; link dropped"))
             return
         if rule is RemoteDeletion.DELETE_HOST:
-            self.actions.append(DeleteHost(channel, row.host_id, row.remote_id, kind))
+            shown = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
+            name = _named(shown, row.host_id)
+            self.actions.append(DeleteHost(channel, row.host_id, row.remote_id, kind, name=name))
             return
         fields = host.view if host is not None else decode_base(row.base, self.rules.fields_cls)
         revision = host.revision if host is not None else row.host_revision
