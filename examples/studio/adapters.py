@@ -94,6 +94,9 @@ def _session_item(session: Session) -> ScheduleItem:
         # the studio bumps a session's revision when its client changes (name, phone, ...)
         revision=str(session.revision),
         replaces=appointment_key(session.replaces) if session.replaces is not None else None,
+        # the event of the appointment it was converted from: calsync adopts it when it holds
+        # no pair of the appointment to take over
+        remote_id=session.google_event_id,
         updated=session.updated_at,
     )
 

@@ -195,7 +195,9 @@ class ScheduleRecord:
 
 @dataclass(frozen=True)
 class Session(ScheduleRecord):
-    """A booked shoot, with its client."""
+    """A booked shoot, with its client. A session converted from an unlinked appointment has
+    that appointment's id (``replaces``) and the Google event it was made from
+    (``google_event_id``)."""
 
     table: ClassVar[ItemTable] = "session"
 
@@ -203,6 +205,7 @@ class Session(ScheduleRecord):
     session_type: str
     status: str
     replaces: int | None
+    google_event_id: str | None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
@@ -213,6 +216,7 @@ class Session(ScheduleRecord):
             session_type=str(row["session_type"]),
             status=str(row["status"]),
             replaces=row["replaces"],
+            google_event_id=row["google_event_id"],
         )
 
 

@@ -247,8 +247,9 @@ class ScheduleQueries(StudioDatabase):
     ) -> int:
         """Turn an unlinked appointment into a session for ``client_id``; returns the session.
 
-        The session keeps the appointment's time and text and records ``replaces``; the
-        appointment row is removed.
+        The session keeps the appointment's time and text, records ``replaces``, and keeps the
+        Google event the appointment was made from (``google_event_id``, for good: it is the
+        event the session follows in Google); the appointment row is removed.
 
         Raises:
             KeyError: no such appointment.
@@ -274,6 +275,7 @@ class ScheduleQueries(StudioDatabase):
                 notes=old.notes,
                 location=old.location,
                 replaces=unlinked_id,
+                google_event_id=old.google_event_id,
             )
         logger.info("unlinked appointment %s converted into session %s", unlinked_id, session_id)
         return session_id

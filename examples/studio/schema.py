@@ -10,6 +10,10 @@ Conventions:
   and every change to a session or appointment appends to its user's change log.
 * Row ids are never reused (``AUTOINCREMENT``): they name items in Google for as long as a sync
   lives.
+* A session converted from an unlinked appointment keeps the appointment's ``google_event_id``
+  for good: it is the Google event the session follows (calsync's ``remote_id``).
+* ``PRAGMA user_version`` holds the schema version; opening an older database upgrades it in
+  place, one version at a time (``_UPGRADES``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 __all__ = ["CLIENT_COLUMNS", "CLIENT_SELECT", "SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -74,7 +78,8 @@ CREATE TABLE sessions (
     time_zone TEXT,
     revision INTEGER NOT NULL DEFAULT 1,
     updated_at TEXT NOT NULL,
-    replaces INTEGER  -- the unlinked appointment this session was converted from
+    replaces INTEGER,  -- the unlinked appointment this session was converted from
+    google_event_id TEXT  -- and the Google event that appointment was made from
 );
 CREATE INDEX sessions_by_user_start ON sessions (user_id, start);
 CREATE INDEX sessions_by_client ON sessions (client_id);
@@ -121,6 +126,14 @@ CREATE TABLE google_prefs (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+#: The statements that bring a database of version ``v`` to ``v + 1``.
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    # 2: a converted session keeps the Google event of the appointment it replaces. Sessions
+    # converted before have none to keep (their appointment row is gone): calsync follows them
+    # through ``replaces`` as before.
+    1: ("ALTER TABLE sessions ADD COLUMN google_event_id TEXT",),
+}
+
 CLIENT_COLUMNS = (
     "first_name",
     "last_name",
@@ -143,10 +156,11 @@ CLIENT_SELECT += ", c.revision AS c_revision, c.updated_at AS c_updated_at"
 
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open the studio database on ``path`` (or ``":memory:"``), creating its tables on first
-    use. The connection runs in autocommit mode: callers open their own transactions.
+    use and upgrading an older schema. The connection runs in autocommit mode: callers open
+    their own transactions.
 
     Raises:
-        RuntimeError: the file holds another schema version.
+        RuntimeError: the file holds a newer schema version than this code knows.
     """
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
@@ -158,7 +172,28 @@ def connect(path: str | Path) -> sqlite3.Connection:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version == 0:
         db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    elif version < SCHEMA_VERSION:
+        _upgrade(db)
     elif version != SCHEMA_VERSION:
         db.close()
         raise RuntimeError(f"studio database schema {version}, expected {SCHEMA_VERSION}")
     return db
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Bring an older database to :data:`SCHEMA_VERSION` in one transaction. The version is read
+    again inside it: another process may have upgraded the file in the meantime."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"studio database schema {version}, expected {SCHEMA_VERSION}")
+        for step in range(version, SCHEMA_VERSION):
+            for statement in _UPGRADES[step]:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        db.close()
+        raise
+    db.execute("COMMIT")

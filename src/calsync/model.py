@@ -236,7 +236,9 @@ class ScheduleItem:
         revision: an opaque value the host changes whenever anything a template can see changes
             (including the linked client's name and phone). ``None`` means "unknown": calsync
             then compares the item's content with the stored base every run.
-        remote_id: for unlinked appointments, the remote event they were made from.
+        remote_id: for unlinked appointments, the remote event they were made from; for a
+            session converted from one, that same event, kept for good (calsync pairs the
+            session with it when it holds no pair of the appointment to take over).
         replaces: set on an item made by *converting* another item (an unlinked appointment
             turned into a session): the host id of the item it replaces. calsync moves the
             mapping to the new id and updates the same remote event in place.

@@ -114,7 +114,8 @@ class ScheduleSource(abc.ABC):
         (:class:`Unreadable` when the row exists but cannot be read).
 
         For an item that was converted (it has a successor whose ``replaces`` names it), return
-        the successor or ``None``; calsync follows the successor either way.
+        the successor or ``None``; calsync follows the successor either way. A successor of an
+        unlinked appointment carries the appointment's ``remote_id``.
         """
 
     @abc.abstractmethod

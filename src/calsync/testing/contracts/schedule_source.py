@@ -238,6 +238,26 @@ class ScheduleSourceContract:
         listed = {i.id for i in h.source.list_items(h.user_id, WINDOW)}
         assert (session.id in listed, unlinked.id in listed) == (True, False)
 
+    def test_a_converted_session_keeps_the_event_its_appointment_came_from(
+        self, schedule_harness: ScheduleHarness
+    ) -> None:
+        # calsync may hold no pair of the appointment to take over (a crash came before it
+        # recorded it, or the user synced another calendar and switched back): the session's
+        # remote_id is then how it finds its event instead of making a second one
+        h = schedule_harness
+        unlinked = self._unlinked(h, "origin1")
+
+        session = h.driver.convert(h.user_id, unlinked.id, client=CLIENT, session_type="Portrait")
+
+        read = h.source.get_item(h.user_id, session.id)
+        listed = h.source.list_items(h.user_id, WINDOW)
+        assert isinstance(read, ScheduleItem)
+        remote_ids = [session.remote_id, read.remote_id]
+        remote_ids += [
+            i.remote_id for i in listed if isinstance(i, ScheduleItem) and i.id == session.id
+        ]
+        assert remote_ids == ["origin1", "origin1", "origin1"]
+
     # -- unreadable rows -----------------------------------------------------------------
 
     def _corrupt(self, h: ScheduleHarness, defect: Defect, title: str = "Broken") -> str:
