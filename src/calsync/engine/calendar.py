@@ -290,6 +290,10 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
     def chosen_id(self, namespace: str, host_id: str) -> str | None:
         return event_id_for(namespace, host_id)
 
+    def outside_listing(self, record: RemoteRecord[EventFields]) -> bool:
+        when = record.view.when if record.view is not None else None
+        return when is not None and not self.window.overlaps(when)
+
     def left_window(self, row: MappingRow) -> bool:
         when = decode_base(row.base, EventFields).when
         return when is not None and self.window.ends_before(when)

@@ -7,9 +7,14 @@
   creates make replaying it safe.
 * Per-item failures are reported and never stop the run. Failures that concern the whole
   profile (:class:`~calsync.errors.AuthError`, :class:`~calsync.errors.CalendarGone`) stop it.
-* A remote precondition failure (the item changed since it was read) re-reads the item and
-  plans that item again, once. The deletions such re-reads find are weighed together, with
-  the plan's own, against the mass-deletion hold at the end of the run.
+* A remote precondition failure (the item changed since it was read), or a "not found"
+  answering an update or a delete (the item is gone since it was read), re-reads the item and
+  plans that item again, once; a re-read that finds nothing confirms the item is gone, and
+  the deletion rules apply. The deletions such re-reads find are weighed together, with the
+  plan's own, against the mass-deletion hold at the end of the run.
+* A host item deleted because its remote item was, after the studio changed it since the
+  last sync (the change was on its way to Google), is named in the report's warnings: the
+  change went with the item.
 """
 
 from __future__ import annotations
@@ -33,12 +38,13 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, HostWrite, R
-from calsync.engine.fields import field_names
+from calsync.engine.fields import encode_base, field_names
 from calsync.engine.planner import plan
 from calsync.engine.recording import Entry, Recording
-from calsync.engine.records import F, Snapshot
+from calsync.engine.records import F, RemoteRecord, Snapshot
 from calsync.engine.report import HeldDeletion
-from calsync.errors import PreconditionFailed
+from calsync.errors import NotFound, PreconditionFailed
+from calsync.model import Channel, RecordKind
 from calsync.policies import Side
 from calsync.state.base import MappingHead, MappingRow
 
@@ -59,6 +65,9 @@ def _plain_create(action: Action[F]) -> TypeGuard[CreateRemote[F]]:
     return isinstance(action, CreateRemote) and action.replaces is None
 
 
+#: How a warning names a schedule item of each kind.
+_KIND_NAMES = {RecordKind.UNLINKED: "unlinked appointment"}
+
 #: Host writes and bookkeeping committed together (a crash loses at most that many records,
 #: which the next run finds again: host creates are idempotent per origin).
 LOCAL_CHUNK = 200
@@ -70,6 +79,15 @@ def _deferrable(action: Action[F]) -> bool:
     if isinstance(action, CreateHost):
         return True
     return isinstance(action, Link | Update) and action.replaces is None
+
+
+def _refused(action: Action[F], error: BaseException) -> bool:
+    """Whether ``error`` says the remote item changed, or went, since it was read: the item
+    is read again and planned afresh (a "not found" may answer only an item's own write: a
+    gone calendar is :class:`~calsync.errors.CalendarGone`, which stops the run)."""
+    if isinstance(error, PreconditionFailed):
+        return True
+    return isinstance(error, NotFound) and isinstance(action, Update | DeleteRemote)
 
 
 def _of(actions: Sequence[Action[F]], kind: type) -> int:
@@ -214,7 +232,7 @@ class Executor(Recording[F, H, R]):
                         self._guarded(action, partial(self._after_remote, action, result.item))
                 elif isinstance(result.error, FATAL):
                     return result.error
-                elif isinstance(result.error, PreconditionFailed) and not self.replanning:
+                elif _refused(action, result.error) and not self.replanning:
                     self._guarded(action, partial(self._replan, action))
                 else:
                     self._fail(action, result.error)
@@ -252,18 +270,23 @@ class Executor(Recording[F, H, R]):
             self._tell(action)
 
     def _replan(self, action: Action[F]) -> None:
-        """The remote item changed under us: read it again and plan this one item afresh."""
+        """The remote item changed, or went, under us: read it again and plan this one item
+        afresh. A read that finds nothing confirms that it is gone (as a read confirms an
+        absence from a full listing): the deletion rules apply to it now, rather than the
+        write failing in every run until a full listing finds it gone."""
         if not isinstance(action, Update | DeleteRemote):
             raise TypeError(f"only updates and deletes are replanned: {action.describe()}")
         host_id, remote_id = action.host_id, action.remote_id
         replaces = action.replaces if isinstance(action, Update) else None
         row = self.mapping.get(host_id) or (self.mapping.get(replaces) if replaces else None)
         remote = self.adapter.fetch_remote(remote_id)
+        if remote is None:
+            remote = RemoteRecord(remote_id, "", None, deleted=True)
         host = self.adapter.host_record_of(host_id, self.snapshot)
         mini = Snapshot(
             host={host_id: host} if host is not None else {},
             host_deleted=self.snapshot.host_deleted & {host_id},
-            remote={remote_id: remote} if remote is not None else {},
+            remote={remote_id: remote},
         )
         mapping = {row.host_id: row} if row is not None else {}
         retry = plan(mini, mapping, self.adapter.rules(), confirm_deletions=True)
@@ -346,6 +369,7 @@ class Executor(Recording[F, H, R]):
             logger.info("deleted host item %s", action.host_id)
             self._delete_mapping(action.host_id)
             self._count(Side.HOST, "deleted")
+            self._tell_lost_change(action)
         elif isinstance(action, Link):
             row = self._row(
                 action.host_id,
@@ -362,6 +386,29 @@ class Executor(Recording[F, H, R]):
         elif isinstance(action, Forget):
             self._delete_mapping(action.host_id)
             self.ctx.report.counts["forgotten"] += 1
+
+    def _tell_lost_change(self, action: DeleteHost) -> None:
+        """Warn when the schedule item just deleted (its Google event was deleted, and the
+        deletion rules delete it in the studio too) had been changed in the studio since the
+        last sync: that change is gone with it, and the user should know. (A client is only
+        taken out of the sync group: nothing of it is lost.)"""
+        if self.adapter.channel is not Channel.CALENDAR:
+            return
+        host = self.snapshot.host.get(action.host_id)
+        row = self.mapping.get(action.host_id)
+        if host is None or not isinstance(row, MappingRow):  # (a head: no base to tell by)
+            return
+        if host.revision is not None and host.revision == row.host_revision:
+            return
+        if encode_base(host.view) == row.base:
+            return
+        kind = _KIND_NAMES.get(action.kind, action.kind.value)
+        title = getattr(host.view, "title", "")
+        named = f"{title!r} ({action.host_id})" if title else action.host_id
+        self.ctx.report.warnings.append(
+            f"the {kind} {named} was changed in the studio, but its Google event is gone "
+            "(deleted in Google): it has been deleted in the studio, and the change with it"
+        )
 
     def _bring_up_to_date(self, action: CreateHost[F], written: HostWrite[F]) -> HostWrite[F]:
         """The host answered a create with other content than the remote item's: a host that

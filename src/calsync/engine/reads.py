@@ -379,10 +379,13 @@ class ChannelReads(ChannelSpec[F, H, R]):
         intents: Mapping[str, F],
     ) -> None:
         """Fetch what adoption needs: host items named by our markers, remote origins, and the
-        remote items of creates journaled before a crash."""
+        remote items of creates journaled before a crash. Unpaired remote items a full listing
+        would not list (:meth:`outside_listing`) are left out first."""
         if not remote and all(host_id in mapping for host_id in host.records):
             return  # nothing unmapped on either side (a quiet run, or only mapped changes)
         mapped_remote = {row.remote_id for row in mapping.values()}
+        origins = {record.origin for record in host.records.values() if record.origin}
+        self._leave_out_unpaired_outside(remote, mapped_remote | origins)
         claimed = [
             r.marker.host_id
             for r in remote.values()
@@ -408,6 +411,34 @@ class ChannelReads(ChannelSpec[F, H, R]):
                 del host.records[record.id]  # unknown this run: neither adopted nor created
             elif fetched is not None:
                 remote[wanted] = fetched
+
+    def _leave_out_unpaired_outside(
+        self, remote: dict[str, RemoteRecord[F]], kept: set[str]
+    ) -> None:
+        """Leave out the unpaired live remote items that a full listing would not list (a
+        change feed may list anything that changed: Google's sync token is not windowed).
+        What is synced is what a full listing holds: such an item is neither brought in nor
+        read again, as if it had not been listed; it comes in once a full listing holds it
+        (days pass and the window reaches it, say). The items of pairs and those host items
+        came from (``kept``) stay, whatever they hold now: a pair follows the rules of any
+        pair (an item moved out of the window is moved in the studio too; moved into the
+        past, it is forgotten once it has left the window)."""
+        outside = [
+            remote_id
+            for remote_id, record in remote.items()
+            if remote_id not in kept
+            and not record.deleted
+            and record.view is not None
+            and self.outside_listing(record)
+        ]
+        for remote_id in outside:
+            logger.debug("left out remote item %s: a full listing would not list it", remote_id)
+            del remote[remote_id]
+
+    def outside_listing(self, record: RemoteRecord[F]) -> bool:
+        """Whether a full listing would leave out the live ``record`` (the calendar: it lies
+        outside the sync window). Default: never."""
+        return False
 
     def _leave_out_unknown(
         self,
