@@ -93,6 +93,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.ever_mapped: set[tuple[str, str]] = set()
         #: copies of our events made in Google, carrying our marker
         self.copies: set[str] = set()
+        #: events the Google user made outside the sync window (never synced while there)
+        self.outside: set[str] = set()
         self.world.calendar.add_calendar(OTHER_CAL)
 
     @initialize(
@@ -176,6 +178,17 @@ class EngineMachine(RuleBasedStateMachine):
         event_id = f"gmade{self.counter:05d}"
         self.world.calendar.external_create(self.cal, event, event_id=event_id, marker=marker)
         self.google_made.add((self.cal, event_id))
+
+    @rule(day=st.sampled_from([-200, -45, 760, 1200]), title=TITLES)
+    def google_creates_outside_the_window(self, day: int, title: str) -> None:
+        """Google's sync-token listings are not windowed: such an event is in the next
+        incremental listing, and must stay out of the studio as a full listing leaves it."""
+        self.counter += 1
+        event_id = f"gfar{self.counter:05d}"
+        event = EventFields(title, when=timed(day, 10))
+        self.world.calendar.external_create(self.cal, event, event_id=event_id)
+        self.google_made.add((self.cal, event_id))
+        self.outside.add(event_id)
 
     @rule(data=st.data())
     def google_copies_one_of_ours_with_its_marker(self, data: st.DataObject) -> None:
@@ -297,12 +310,19 @@ class EngineMachine(RuleBasedStateMachine):
         # events carrying our marker for a host item that is gone, which calsync cannot prove
         # it made (e.g. a Google event converted into a session, found again after a switch)
         mapped = {row.remote_id for row in mapping.values()}
+        window = world.profile.options.window.resolve(world.clock())
         left_alone = {
             event_id
             for event_id, event in events.items()
             if event_id not in mapped
             and (
                 event_id in self.copies
+                or (  # the user's, outside the window (an edit may bring it in)
+                    event_id in self.outside
+                    and event.fields is not None
+                    and event.fields.when is not None
+                    and not window.overlaps(event.fields.when)
+                )
                 or (
                     event.marker is not None
                     and event.marker.namespace == NS
