@@ -12,7 +12,9 @@
   endpoint, ``batch_size`` at a time (:mod:`calsync.google.calendar_batches`); every call
   has ``sendUpdates=none``. A create that hits 409 adopts the existing event when it is ours
   or deleted, reviving it (a recurring series' id: see *Made recurring*); a delete of an event
-  already gone succeeds.
+  already gone succeeds. A create of an occurrence's id (``<series>_<start>``, which Google
+  never takes on create: a session converted from an occurrence, restored) confirms the
+  occurrence again with a patch, or, its series gone, creates the event under calsync's id.
 * **Skipped.** Events whose ``eventType`` is in ``skip_event_types`` (out of office, focus
   time, working location, birthdays, Gmail events) and events that cannot be read are left
   out of listings; the latter with a warning naming them.
@@ -24,8 +26,9 @@
   of a series is a tombstone, a create over a series (live or deleted) is made under an id
   Google chooses, carrying the marker, and an update or a delete sent without an etag reads
   the event first and is sent with its etag (a series: "not found" for an update, done for a
-  delete). Of a series' instances carrying a marker, only the first occurrence keeps it in a
-  listing.
+  delete). Of a series' instances carrying the marker the series itself carries, only the
+  first occurrence keeps it in a listing; an occurrence carrying a marker of its own (one
+  converted into a session) keeps it.
 * **Gone.** A 404 on the calendar itself is :class:`~calsync.errors.CalendarGone`.
 * **Push.** ``watch_events`` opens a ``web_hook`` channel (``events.watch`` with
   ``params.ttl``); ``stop_channel`` stops one (``channels.stop``; a channel Google no longer
@@ -79,9 +82,11 @@ from calsync.google.translate import (
     event_body,
     event_from_json,
     is_series,
+    occurrence_series,
     occurrence_start,
     rfc3339,
 )
+from calsync.ids import event_id_for
 from calsync.model import EventFields, Marker, TimeRange
 from calsync.timezones import canonical_zone
 
@@ -312,8 +317,11 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
           instance. The item is one occurrence, the first one (the event as it was); the
           others are the Google user's own events (unlinked appointments when inbound sync
           is on), as a split-off series' are. One ``events.get`` of the series tells its
-          first occurrence; when it cannot be read, the series' instances are listed as they
-          are, and its tombstone waits for a later listing. An incremental listing (``news``)
+          first occurrence and the marker it hands on; when it cannot be read, the series'
+          instances are listed as they are, and its tombstone waits for a later listing. An
+          occurrence whose marker is not the series' own (the series carries none, or
+          another item's) had it stamped on itself: an occurrence calsync converted into a
+          session keeps it, wherever it is in the series. An incremental listing (``news``)
           that meets other occurrences carrying the marker (the series was made, or changed,
           in Google since the last listing) says so in a warning; a full one only logs it.
         """
@@ -353,13 +361,23 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             warnings.append(f"recurring event {root} could not be read: {exc}")
             return False
         first = occurrence_start(data.get("start")) if isinstance(data, dict) else None
-        if not is_series(data) or data.get("status") == "cancelled" or first is None:
+        master = event_from_json(data)
+        if (
+            not is_series(data)
+            or data.get("status") == "cancelled"
+            or first is None
+            or isinstance(master, Skipped)
+        ):
             warnings.append(f"recurring event {root} changed while it was listed")
             return False
         named: set[str] = set()
         dropped = 0
         for index in marked:
             event = items[index]
+            if event.marker != master.marker:
+                # stamped on this occurrence itself (one calsync converted into a session),
+                # not handed on by the series: the occurrence is the item's, wherever it is
+                continue
             if event.marker is not None:
                 named.add(event.marker.host_id)
             if occurrence_start(originals.get(event.id)) != first:
@@ -443,6 +461,9 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     def create_event(
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
+        series_id = occurrence_series(event_id)
+        if series_id is not None:
+            return self._revive_occurrence(calendar_id, series_id, event_id, fields, marker)
         request = self._insert(calendar_id, CreateEvent(event_id, fields, marker))
         try:
             data = self.caller.execute(request)
@@ -489,6 +510,17 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         results: dict[int, WriteResult[RemoteEvent]] = {}
         sent: list[tuple[int, EventWrite]] = []
         for index, write in enumerate(writes):
+            series_id = occurrence_series(write.event_id)
+            if isinstance(write, CreateEvent) and series_id is not None:
+                try:
+                    revived = self._revive_occurrence(
+                        calendar_id, series_id, write.event_id, write.fields, write.marker
+                    )
+                except CalsyncError as exc:
+                    results[index] = WriteResult(error=exc)
+                else:
+                    results[index] = WriteResult(revived)
+                continue
             if isinstance(write, CreateEvent) or write.etag:
                 sent.append((index, write))
                 continue
@@ -568,6 +600,60 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         if existing.etag:
             patch.headers["If-Match"] = existing.etag
         return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
+
+    def _revive_occurrence(
+        self,
+        calendar_id: str,
+        series_id: str,
+        event_id: str,
+        fields: EventFields,
+        marker: Marker,
+    ) -> RemoteEvent:
+        """Create the event of an occurrence (``event_id``, of series ``series_id``): one
+        calsync converted into a session, deleted in Google since, restored. Google never takes
+        an occurrence's id on create: the occurrence is confirmed again, with the item's fields
+        and marker (a patch, conditional on its etag), so that the session keeps its place in
+        the series and a Google user's undo of the deletion finds it there (a second event
+        would make the undo a duplicate). When the series is gone, or no longer has that
+        occurrence, the event is created as any item's, under calsync's id for the item. An
+        occurrence live with another item's marker is not taken over (``AlreadyExists``)."""
+        series = self._found(calendar_id, series_id)
+        occurrence = None
+        if is_series(series) and series.get("status") != "cancelled":
+            occurrence = self._found(calendar_id, event_id)
+        if not isinstance(occurrence, dict):
+            own = event_id_for(marker.namespace, marker.host_id)
+            logger.info("occurrence %s is gone with its series: creating it as %s", event_id, own)
+            return self.create_event(calendar_id, own, fields, marker)
+        try:
+            existing = wire.structure(occurrence, wire.Event)
+        except cattrs.BaseValidationError as exc:  # unreadable: not provably ours
+            raise AlreadyExists(f"occurrence {event_id} cannot be read") from exc
+        live = existing.status != "cancelled"
+        theirs = event_marker(existing)
+        if live and theirs is not None and theirs != marker:
+            raise AlreadyExists(
+                f"occurrence {event_id} is another item's event", status=409, reason="duplicate"
+            )
+        if live and theirs == marker:
+            current = self._read(calendar_id, occurrence)
+            if current.fields == fields:  # revived already (a run that crashed after it)
+                return current
+        logger.info("restoring occurrence %s (%s)", event_id, existing.status)
+        body = event_body(fields, marker, confirm=True)
+        patch = self.events.patch(
+            calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
+        )
+        if existing.etag:
+            patch.headers["If-Match"] = existing.etag
+        return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
+
+    def _found(self, calendar_id: str, event_id: str) -> Any:
+        """The event as Google sends it, or ``None`` when Google does not know it."""
+        try:
+            return self.caller.execute(self.events.get(calendarId=calendar_id, eventId=event_id))
+        except NotFound:
+            return None
 
     def _create_beside_series(
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker

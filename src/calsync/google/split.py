@@ -10,7 +10,11 @@ of its edited instances (an exception keeps its own copy of the marker when the 
 it), once: a later listing that meets the copy again finds nothing left to write.
 
 Single (non-recurring) events that share a marker are never treated as copies: only a split
-makes a copy, and a split always makes a series.
+makes a copy, and a split always makes a series, off a series. So nothing is a copy of an item
+whose event is a single one: an occurrence of a Google user's series that calsync converted
+into a session, deleted in Google and restored as a single event under calsync's id, then
+brought back by the Google user (an undo) carries the session's marker on its own; it is the
+session's event come back, not a split (the engine settles the two events of one session).
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ def find_split_copies(events: Sequence[RemoteEvent]) -> list[SplitCopy]:
         if len(roots) < 2:
             continue
         keeper = _keeper(marker, roots, events)
+        if events[roots[keeper][0]].series_id != keeper:
+            continue  # nothing splits off a single event (see the module's notes)
         for root, indices in roots.items():
             if root != keeper and events[indices[0]].series_id == root:
                 copies.append(SplitCopy(root, keeper, marker, tuple(indices)))

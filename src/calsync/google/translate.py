@@ -18,6 +18,7 @@ Conventions:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -66,6 +67,7 @@ __all__ = [
     "is_series",
     "marker_properties",
     "merged_person_fields",
+    "occurrence_series",
     "occurrence_start",
     "other_client_data",
     "parse_time",
@@ -225,6 +227,19 @@ def is_series(data: Any) -> bool:
     and makes the event the series' master): the single event calsync synced is gone.
     """
     return isinstance(data, dict) and bool(data.get("recurrence"))
+
+
+#: An occurrence's own id: its series' id, ``_``, and its original start (``YYYYMMDD`` for an
+#: all-day series, ``YYYYMMDDTHHMMSSZ`` in UTC for a timed one).
+_OCCURRENCE_ID = re.compile(r"([a-v0-9]{5,1024})_[0-9]{8}(?:T[0-9]{6}Z)?")
+
+
+def occurrence_series(event_id: str) -> str | None:
+    """The series' id when ``event_id`` is the id Google gives one occurrence of a recurring
+    series, else ``None``. Such an id can never be given on create (``_`` is no event-id
+    character): a deleted occurrence comes back only as itself, confirmed again."""
+    found = _OCCURRENCE_ID.fullmatch(event_id)
+    return found.group(1) if found else None
 
 
 def occurrence_start(value: Any) -> date | datetime | None:

@@ -19,7 +19,7 @@ from calsync.testing.emulator.calendars import calendar_of
 from calsync.testing.emulator.context import CallContext, Result, handler
 from calsync.testing.emulator.errors import bad_request, invalid, not_found
 from calsync.testing.emulator.event_model import instance_resource, render_listed, span
-from calsync.testing.emulator.events import render_zone
+from calsync.testing.emulator.events import not_produced, render_zone
 from calsync.testing.emulator.listing import (
     Cursor,
     finish,
@@ -163,16 +163,20 @@ def _visible(resource: Resource, filters: Filters, masters: dict[str, Resource])
 def expand(
     calendar: CalendarData, master: Resource, low: dt.datetime | None, high: dt.datetime | None
 ) -> list[Resource]:
-    """The instances of ``master`` overlapping the window, exceptions in place of instances."""
-    exceptions = {
-        instance_suffix(
-            parse_when(s.resource["originalStartTime"], "originalStartTime")
-        ): s.resource
-        for s in calendar.exceptions_of(master["id"]).values()
-    }
+    """The instances of ``master`` overlapping the window, exceptions in place of instances.
+
+    Only exceptions whose original start the series still produces are listed, as Google
+    does: one the rule no longer makes (a shorter ``COUNT``, an ``UNTIL``, "this and
+    following", the series moved to another time or zone) is gone with its occurrence."""
+    series = Series(master)
+    exceptions: dict[str, Resource] = {}
+    for stored in calendar.exceptions_of(master["id"]).values():
+        original = parse_when(stored.resource["originalStartTime"], "originalStartTime")
+        if series.occurrence_at(original) is not None:
+            exceptions[instance_suffix(original)] = stored.resource
     rows = [
         instance_resource(master, occurrence)
-        for occurrence in Series(master).occurrences(low, high, calendar.tzinfo)
+        for occurrence in series.occurrences(low, high, calendar.tzinfo)
         if occurrence.suffix not in exceptions
     ]
     return rows + list(exceptions.values())
@@ -185,7 +189,7 @@ def full_rows(calendar: CalendarData, filters: Filters) -> list[Resource]:
     rows: list[Resource] = []
     for stored in calendar.events.values():
         resource = stored.resource
-        if filters.single and "recurringEventId" in resource:
+        if "recurringEventId" in resource and (filters.single or not_produced(calendar, resource)):
             continue
         if not resource.get("recurrence"):
             rows.extend([resource] if _matches(resource, filters, tz) else [])

@@ -24,7 +24,7 @@ from calsync.testing.emulator.event_model import (
 from calsync.testing.emulator.event_people import fill_people
 from calsync.testing.emulator.recurrence import Series, split_instance_id
 from calsync.testing.emulator.state import CalendarData, StoredEvent, new_id
-from calsync.testing.emulator.times import zone
+from calsync.testing.emulator.times import parse_when, zone
 from calsync.testing.emulator.wire import ApiResponse
 
 logger = logging.getLogger(__name__)
@@ -44,10 +44,14 @@ def render_zone(ctx: CallContext, calendar: CalendarData) -> dt.tzinfo:
 def lookup(calendar: CalendarData, event_id: str) -> tuple[StoredEvent | None, dict[str, Any]]:
     """A stored event, or a generated instance of a stored recurring master; 404 otherwise.
 
-    Returns the stored record (None for a generated instance) and the current resource.
+    Returns the stored record (None for a generated instance) and the current resource. An
+    exception whose original start its series no longer produces (the rule was shortened, or
+    the series moved) is gone with its occurrence: 404, as it is left out of listings.
     """
     stored = calendar.events.get(event_id)
     if stored is not None:
+        if not_produced(calendar, stored.resource):
+            raise not_found()
         return stored, stored.resource
     split = split_instance_id(event_id)
     master = calendar.events.get(split[0]) if split else None
@@ -58,6 +62,16 @@ def lookup(calendar: CalendarData, event_id: str) -> tuple[StoredEvent | None, d
         raise not_found()
     generated = instance_resource(master.resource, occurrence)
     return None, generated
+
+
+def not_produced(calendar: CalendarData, resource: dict[str, Any]) -> bool:
+    """True for an exception (a stored instance) whose live recurring master no longer
+    produces its original start."""
+    master = calendar.events.get(resource.get("recurringEventId") or "")
+    original = resource.get("originalStartTime")
+    if master is None or not master.resource.get("recurrence") or not original:
+        return False
+    return Series(master.resource).occurrence_at(parse_when(original, "originalStartTime")) is None
 
 
 def find_by_ical_uid(calendar: CalendarData, ical_uid: str) -> StoredEvent | None:
