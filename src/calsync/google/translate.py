@@ -18,7 +18,6 @@ Conventions:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -39,6 +38,7 @@ from calsync.google.markers import (
     other_client_data,
     person_marker,
 )
+from calsync.ids import occurrence_series
 from calsync.model import (
     AllDay,
     ContactFields,
@@ -231,17 +231,6 @@ def is_series(data: Any) -> bool:
 
 #: An occurrence's own id: its series' id, ``_``, and its original start (``YYYYMMDD`` for an
 #: all-day series, ``YYYYMMDDTHHMMSSZ`` in UTC for a timed one).
-_OCCURRENCE_ID = re.compile(r"([a-v0-9]{5,1024})_[0-9]{8}(?:T[0-9]{6}Z)?")
-
-
-def occurrence_series(event_id: str) -> str | None:
-    """The series' id when ``event_id`` is the id Google gives one occurrence of a recurring
-    series, else ``None``. Such an id can never be given on create (``_`` is no event-id
-    character): a deleted occurrence comes back only as itself, confirmed again."""
-    found = _OCCURRENCE_ID.fullmatch(event_id)
-    return found.group(1) if found else None
-
-
 def occurrence_start(value: Any) -> date | datetime | None:
     """An occurrence's start as Google sends it (an instance's ``originalStartTime``, or a
     series master's ``start``, which is its first occurrence's) in a form two of them compare
