@@ -593,13 +593,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             if current.fields == fields:  # a create repeated after a crash: nothing to do
                 return current
         logger.info("adopting existing event %s (%s)", event_id, existing.status)
-        body = event_body(fields, marker, confirm=True)
-        patch = self.events.patch(
-            calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
-        )
-        if existing.etag:
-            patch.headers["If-Match"] = existing.etag
-        return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
+        return self._confirm_again(calendar_id, event_id, existing.etag, fields, marker)
 
     def _revive_occurrence(
         self,
@@ -640,12 +634,24 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             if current.fields == fields:  # revived already (a run that crashed after it)
                 return current
         logger.info("restoring occurrence %s (%s)", event_id, existing.status)
+        return self._confirm_again(calendar_id, event_id, existing.etag, fields, marker)
+
+    def _confirm_again(
+        self,
+        calendar_id: str,
+        event_id: str,
+        etag: str | None,
+        fields: EventFields,
+        marker: Marker,
+    ) -> RemoteEvent:
+        """Write ``fields`` and ``marker`` over the event and confirm it (a deleted one comes
+        back under its id), conditional on the etag it was read at."""
         body = event_body(fields, marker, confirm=True)
         patch = self.events.patch(
             calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
         )
-        if existing.etag:
-            patch.headers["If-Match"] = existing.etag
+        if etag:
+            patch.headers["If-Match"] = etag
         return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
 
     def _found(self, calendar_id: str, event_id: str) -> Any:
