@@ -6,7 +6,7 @@ could say) counts as sent when the user's switch is on."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from mailbox import Mailbox
 from typing import Any
 
 import attrs
@@ -22,22 +22,11 @@ from calsync import (
 )
 from calsync.errors import AuthError
 from calsync.notices import Notice
-from calsync.notify import EmailNotifier, Notifier, SmtpSettings
+from calsync.notify import Notifier
 from calsync.processor import Connection, SyncProcessor
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 REAUTH = "Google Sync problems: please re-authenticate Google"
-
-
-class Mailbox(EmailNotifier):
-    """The real notifier, its messages kept instead of handed to a mail server."""
-
-    def __init__(self) -> None:
-        super().__init__(SmtpSettings("smtp.invalid"))
-        self.subjects: list[str] = []
-
-    def send(self, message: EmailMessage) -> None:
-        self.subjects.append(str(message["Subject"]))
 
 
 class Studio:

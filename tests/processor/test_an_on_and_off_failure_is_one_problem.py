@@ -5,7 +5,7 @@ for ``SETTLE`` (an hour), not a problem and a note every other run."""
 from __future__ import annotations
 
 from datetime import timedelta
-from email.message import EmailMessage
+from mailbox import Mailbox
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from calsync import (
 )
 from calsync.errors import AuthError
 from calsync.notices import SETTLE, Notice, Settling, notice_after
-from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connection, SyncProcessor
 from calsync.profile import ProfileStatus
 from calsync.state.base import StateStore
@@ -31,17 +30,6 @@ from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemorySch
 MINUTE = timedelta(minutes=1)
 PROBLEM = "Google Sync problems: the last sync failed"
 WORKING = "Google Sync is working again"
-
-
-class Mailbox(EmailNotifier):
-    """The real notifier, its messages kept instead of handed to a mail server."""
-
-    def __init__(self) -> None:
-        super().__init__(SmtpSettings("smtp.invalid"))
-        self.subjects: list[str] = []
-
-    def send(self, message: EmailMessage) -> None:
-        self.subjects.append(str(message["Subject"]))
 
 
 class Studio:

@@ -4,7 +4,7 @@ items) is one problem email, not a new one each time the engine's step changes."
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from mailbox import Mailbox
 
 from studio_world import CAL, NOW, Clock, session
 
@@ -20,22 +20,10 @@ from calsync.engine.report import ItemError
 from calsync.errors import RateLimited
 from calsync.model import Channel
 from calsync.notices import problems_of
-from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connection, SyncProcessor
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 LIMITED = "Google answered 403 rateLimitExceeded: Rate Limit Exceeded"
-
-
-class Mailbox(EmailNotifier):
-    """The real notifier, its messages kept instead of handed to a mail server."""
-
-    def __init__(self) -> None:
-        super().__init__(SmtpSettings("smtp.invalid"))
-        self.subjects: list[str] = []
-
-    def send(self, message: EmailMessage) -> None:
-        self.subjects.append(str(message["Subject"]))
 
 
 def test_an_outage_met_first_by_a_create_then_by_reads_is_mailed_once() -> None:

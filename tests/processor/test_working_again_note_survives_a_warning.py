@@ -4,7 +4,7 @@ and the news is not told again."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from mailbox import Mailbox
 from typing import Any
 
 from studio_world import CAL, NOW, Clock, session
@@ -19,25 +19,9 @@ from calsync import (
 )
 from calsync.errors import AuthError
 from calsync.notices import Notice, notice_due
-from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import Connection, SyncProcessor
 from calsync.profile import ProfileStatus
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
-
-
-class Mailbox(EmailNotifier):
-    """The real notifier, its messages kept instead of handed to a mail server."""
-
-    def __init__(self) -> None:
-        super().__init__(SmtpSettings("smtp.invalid"))
-        self.messages: list[EmailMessage] = []
-
-    def send(self, message: EmailMessage) -> None:
-        self.messages.append(message)
-
-    @property
-    def subjects(self) -> list[str]:
-        return [str(message["Subject"]) for message in self.messages]
 
 
 class Studio:
