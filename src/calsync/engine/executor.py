@@ -334,11 +334,8 @@ class Executor(Recording[F, H, R]):
 
     def _hold(self, action: DeleteHost | DeleteRemote) -> None:
         self.failed += 1  # (the cursors stay: the next run finds it again)
-        side = Side.REMOTE if isinstance(action, DeleteRemote) else Side.HOST
         logger.info("held: %s", action.describe())
-        self.ctx.report.held.append(
-            HeldDeletion(self.adapter.channel, side, action.host_id, action.describe())
-        )
+        self.ctx.report.held.append(HeldDeletion.of(action))
 
     # -- host-side and bookkeeping actions -----------------------------------------------
 
@@ -403,8 +400,7 @@ class Executor(Recording[F, H, R]):
         if encode_base(host.view) == row.base:
             return
         kind = _KIND_NAMES.get(action.kind, action.kind.value)
-        title = getattr(host.view, "title", "")
-        named = f"{title!r} ({action.host_id})" if title else action.host_id
+        named = action.name or action.host_id
         self.ctx.report.warnings.append(
             f"the {kind} {named} was changed in the studio, but its Google event is gone "
             "(deleted in Google): it has been deleted in the studio, and the change with it"

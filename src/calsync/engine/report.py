@@ -118,6 +118,12 @@ class HeldDeletion:
     item: str
     description: str
 
+    @classmethod
+    def of(cls, action: DeleteRemote | DeleteHost) -> HeldDeletion:
+        """The held deletion ``action``: a remote deletion deletes on Google's side."""
+        side = Side.REMOTE if isinstance(action, DeleteRemote) else Side.HOST
+        return cls(action.channel, side, action.host_id, action.describe())
+
     def to_dict(self) -> dict[str, str]:
         return {
             "channel": self.channel.value,

@@ -226,11 +226,7 @@ class SyncEngine:
         report.note_planned(the_plan.actions)
         if report.dry_run:
             report.would.update(would_count(the_plan.actions))
-        for action in the_plan.held:
-            side = Side.REMOTE if isinstance(action, DeleteRemote) else Side.HOST
-            report.held.append(
-                HeldDeletion(adapter.channel, side, action.host_id, action.describe())
-            )
+        report.held.extend(HeldDeletion.of(action) for action in the_plan.held)
 
     def _calendar_gone(self, adapter: ChannelAdapter[F, H, R]) -> None:
         ctx = adapter.ctx
