@@ -107,18 +107,13 @@ def tell_host(
     return None
 
 
-#: The cursor that keeps a problem that clears by itself, told and not yet told cleared.
-SETTLING_CURSOR = "notify:settling"
-
-
-def _settling(store: StateStore, profile_id: str) -> Settling | None:
-    text = store.get_cursor(profile_id, SETTLING_CURSOR)
+def _settling(profile_id: str, text: str | None) -> Settling | None:
     if text is None:
         return None
     try:
         return Settling.from_json(text)
     except (ValueError, KeyError, TypeError):  # unreadable: tell a clearing at once
-        logger.warning("profile %s: ignoring an unreadable %s cursor", profile_id, SETTLING_CURSOR)
+        logger.warning("profile %s: ignoring an unreadable settling problem", profile_id)
         return None
 
 
@@ -143,8 +138,8 @@ def send_notice(
     only once sent, so a failure, or a notice that reached nobody (no address, the user's
     switch off), is tried again at the next run."""
     try:
-        previous = store.get_sent_notice(profile.id)
-        settling = _settling(store, profile.id)
+        previous, settling_text = store.get_notices(profile.id)  # (one read)
+        settling = _settling(profile.id, settling_text)
         due, settling_after = notice_after(
             previous, settling, outcome.report, profile.status, now, remind_every
         )
@@ -160,10 +155,7 @@ def send_notice(
             if due.changed:
                 store.set_sent_notice(profile.id, due.record)
             if settling_after != settling:
-                store.set_cursor(
-                    profile.id,
-                    SETTLING_CURSOR,
-                    None if settling_after is None else settling_after.to_json(),
-                )
+                text = None if settling_after is None else settling_after.to_json()
+                store.set_settling(profile.id, text)
     except Exception:
         logger.exception("profile %s: could not send the notification", profile.id)

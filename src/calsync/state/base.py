@@ -247,13 +247,19 @@ class StateStore(abc.ABC):
         Kept as JSON in the cursor ``notify:sent``; a store may override the pair with a
         table of its own.
         """
-        text = self.get_cursor(profile_id, "notify:sent")
-        if text is None:
-            return None
-        data = json.loads(text)
-        return SentNotice(
-            data["problem"], datetime.fromisoformat(data["sent_at"]), bool(data["lasting"])
-        )
+        return _decode_sent(self.get_cursor(profile_id, _SENT))
+
+    def get_notices(self, profile_id: str) -> tuple[SentNotice | None, str | None]:
+        """What a run's notice is weighed against, in one read: the problem the user was last
+        told about (:meth:`get_sent_notice`), and a problem settling (the notices module's,
+        opaque here: :meth:`set_settling`)."""
+        found = self.get_cursors(profile_id, (_SENT, _SETTLING))
+        return _decode_sent(found.get(_SENT)), found.get(_SETTLING)
+
+    def set_settling(self, profile_id: str, settling: str | None) -> None:
+        """Record (``None``: forget) a problem that cleared by itself and is not yet told
+        cleared, as the notices module encodes it (read back by :meth:`get_notices`)."""
+        self.set_cursor(profile_id, _SETTLING, settling)
 
     def set_sent_notice(self, profile_id: str, notice: SentNotice | None) -> None:
         """Record what the user was told (``None``: nothing outstanding any more).
@@ -262,7 +268,7 @@ class StateStore(abc.ABC):
             ValueError: ``notice.sent_at`` is naive.
         """
         if notice is None:
-            self.set_cursor(profile_id, "notify:sent", None)
+            self.set_cursor(profile_id, _SENT, None)
             return
         if notice.sent_at.utcoffset() is None:
             raise ValueError("sent_at must be an aware datetime")
@@ -271,7 +277,7 @@ class StateStore(abc.ABC):
             "sent_at": notice.sent_at.astimezone(UTC).isoformat(),
             "lasting": notice.lasting,
         }
-        self.set_cursor(profile_id, "notify:sent", json.dumps(data, sort_keys=True))
+        self.set_cursor(profile_id, _SENT, json.dumps(data, sort_keys=True))
 
     def get_origins(
         self, profile_id: str, channel: Channel, host_ids: Collection[str]
@@ -435,6 +441,19 @@ def _config_digest(channel: Channel) -> str:
 
 def _origin(channel: Channel, host_id: str) -> str:
     return f"origin:{channel.value}:{host_id}"
+
+
+def _decode_sent(text: str | None) -> SentNotice | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    return SentNotice(
+        data["problem"], datetime.fromisoformat(data["sent_at"]), bool(data["lasting"])
+    )
+
+
+_SENT = "notify:sent"  # the problem the user was last told about
+_SETTLING = "notify:settling"  # a problem that cleared by itself, not yet told cleared
 
 
 def _held(channel: Channel) -> str:

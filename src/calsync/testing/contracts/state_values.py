@@ -77,6 +77,20 @@ class ValuesContract:
         assert second is not None
         assert second.sent_at.utcoffset() == timedelta(0)
 
+    def test_the_notice_sent_and_the_problem_settling_are_read_together(
+        self, store: StateStore
+    ) -> None:
+        assert store.get_notices("alice") == (None, None)
+        store.set_sent_notice("alice", SentNotice("digest-1", T0))
+        store.set_settling("alice", '{"seen": "then"}')
+
+        both = store.get_notices("alice")
+        store.set_settling("alice", None)
+
+        assert both == (SentNotice("digest-1", T0), '{"seen": "then"}')
+        assert store.get_notices("alice") == (SentNotice("digest-1", T0), None)
+        assert store.get_notices("bob") == (None, None)
+
     def test_clearing_the_notice_forgets_it_for_that_profile_only(self, store: StateStore) -> None:
         store.set_sent_notice("alice", SentNotice("digest-1", T0))
         store.set_sent_notice("bob", SentNotice("digest-2", T0))
