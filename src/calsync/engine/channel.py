@@ -232,12 +232,11 @@ class ChannelAdapter(ChannelReads[F, H, R]):
                 suspects.setdefault(marker.namespace, []).append(record.id)
         store = self.ctx.store
         for namespace, ids in suspects.items():
-            if store.count_mappings(namespace, self.channel) == 0:
-                continue
             rows = store.mappings_of(namespace, self.channel, (), ids)
             theirs = {row.remote_id for row in rows.values()}
-            for remote_id in ids:
-                if remote_id not in theirs:
+            copies = [remote_id for remote_id in ids if remote_id not in theirs]
+            if copies and (theirs or store.count_mappings(namespace, self.channel)):
+                for remote_id in copies:
                     remote[remote_id] = attrs.evolve(remote[remote_id], marker=None)
 
     def _intents(self) -> dict[str, F]:
