@@ -63,6 +63,30 @@ def test_unlinked_appointments_deleted_in_google_while_the_run_writes_them_are_h
     assert w.items() == {}
 
 
+def test_confirming_the_deletions_a_refused_write_found_lets_them_through_at_once(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    """The user confirms what the racing run reported: one confirmation is enough."""
+    w = world(contacts=False, inbound_calendar=True)
+    made = [
+        w.calendar_user.external_create(
+            w.calendar_id, EventFields(f"Meeting {n}", when=studio.timed(n + 1, hour=9))
+        )
+        for n in range(COUNT)
+    ]
+    w.sync()
+    for item_id, item in w.items().items():
+        w.schedule.edit(studio.user, item_id, title=f"{item.title} (studio)")
+    racing = w.sync(checkpoint=deleted_in_google_once_read(w, [e.id for e in made]))
+    assert len(racing.held) == COUNT
+
+    confirmed = w.sync(confirm_deletions=True)
+
+    assert confirmed.held == []
+    assert confirmed.count(Side.HOST, "deleted") == COUNT
+    assert w.items() == {}
+
+
 def test_one_unlinked_appointment_deleted_in_google_while_the_run_writes_it_goes_at_once(
     world: MakeWorld, studio: StudioBuilders
 ) -> None:

@@ -126,6 +126,9 @@ class Executor(Recording[F, H, R]):
         #: the plan's deletions of each kind, and those found by re-reads after a refused write
         self.planned_deletions: Counter[type] = Counter()
         self.late: list[DeleteHost | DeleteRemote] = []
+        #: the late deletions held as a mass deletion: recorded with the plan's held ones, so
+        #: that the user's confirmation of what this run reported lets them through
+        self.late_held: list[DeleteHost | DeleteRemote] = []
 
     def run(self, actions: list[Action[F]]) -> None:
         """Perform ``actions``, emptying the list; failures are counted in ``self.failed``
@@ -336,6 +339,7 @@ class Executor(Recording[F, H, R]):
         self.failed += 1  # (the cursors stay: the next run finds it again)
         logger.info("held: %s", action.describe())
         self.ctx.report.held.append(HeldDeletion.of(action))
+        self.late_held.append(action)
 
     # -- host-side and bookkeeping actions -----------------------------------------------
 

@@ -186,7 +186,8 @@ class SyncEngine:
             self._note_plan(ctx.report, adapter, the_plan, snapshot.warnings)
             if ctx.dry_run:
                 return
-            adapter.cursors.record_held([deletion_key(held) for held in the_plan.held])
+            held = [deletion_key(action) for action in the_plan.held]
+            adapter.cursors.record_held(held)
             pinned = pinned_cursors(the_plan.held)
             actions = list(the_plan.actions)
             del the_plan  # the executor lets the actions go as it carries them out
@@ -194,6 +195,8 @@ class SyncEngine:
             applying = True
             executor = Executor(adapter, mapping, snapshot.snapshot)
             executor.run(actions)
+            if executor.late_held:  # held as the plan's are: a confirmation lets them through
+                adapter.cursors.record_held(held + [deletion_key(a) for a in executor.late_held])
         except CalendarGone:
             self._calendar_gone(adapter)
             return
