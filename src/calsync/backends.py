@@ -10,6 +10,11 @@ A backend calls :func:`before_write` right before each request it sends for
 :meth:`CalendarBackend.write_events` and :meth:`ContactsBackend.write_contacts`, after any wait
 (for quota, before a retry): a run whose runner lost the profile's lease while it waited stops
 there, before the request goes out. The built-in writes (one call per write) do it already.
+The engine checks the same way the requests of calls that may write outside its plan:
+:meth:`ContactsBackend.ensure_group`, :meth:`CalendarBackend.list_events` (Google's backend
+repairs a split series there) and the processor's :meth:`CalendarBackend.watch_events` and
+:meth:`CalendarBackend.stop_channel`; a backend that sends its requests itself calls
+:func:`before_write` before each of them too.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from calsync.backends import writes_checked_by
 from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
 from calsync.errors import AuthError, LeaseLost, NotConnected, RunStopped
@@ -322,8 +323,11 @@ class SyncProcessor(SyncTrigger):
                 and connection.calendar is not None
                 and not report.needs_reauth
             ):
-                checkpoint()  # the channel's upkeep is under the lease too
-                self.push.maintain(profile, connection.calendar, calendar_gone=report.calendar_gone)
+                checkpoint()  # the channel's upkeep is under the lease too, each request
+                with writes_checked_by(checkpoint):
+                    self.push.maintain(
+                        profile, connection.calendar, calendar_gone=report.calendar_gone
+                    )
         finally:
             if connection.close is not None:
                 with suppress(Exception):

@@ -251,9 +251,12 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         return check_item(record.view)
 
     def list_remote(self, cursor: str | None) -> RemoteListing[RemoteEvent]:
-        listing = self.backend.list_events(
-            self.calendar_id, self.window, cursor, read_only=self.ctx.dry_run
-        )
+        # a listing may write (Google's backend repairs a split series' markers): checked as
+        # the run's writes are, so a runner that lost its lease in a wait sends nothing
+        with self.ctx.remote_writes():
+            listing = self.backend.list_events(
+                self.calendar_id, self.window, cursor, read_only=self.ctx.dry_run
+            )
         if listing.restarted:
             restarted = listing.restarted
             logger.info("profile %s: calendar listed in full: %s", self.profile_id, restarted)

@@ -104,7 +104,8 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         elif self.ctx.dry_run:
             self._group_id = self.backend.find_group(self.group)
         else:
-            self._group_id = self.backend.ensure_group(self.group)
+            with self.ctx.remote_writes():  # it may make the group: checked as a write is
+                self._group_id = self.backend.ensure_group(self.group)
             store.set_remote_group(self.profile_id, RemoteGroup(self.group, self._group_id))
         return self._group_id
 

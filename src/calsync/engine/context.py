@@ -71,9 +71,9 @@ class RunContext:
     progress: Progress | None = None
     #: a dry run reads and plans, and writes nothing anywhere
     dry_run: bool = False
-    #: called before each batch of writes, and right before each request a remote write sends
-    #: (:meth:`remote_writes`); raises :class:`~calsync.errors.RunStopped` to stop the run
-    #: there (a runner that lost the profile's lease)
+    #: called before each batch of writes, and right before each request a remote write or
+    #: listing sends (:meth:`remote_writes`); raises :class:`~calsync.errors.RunStopped` to
+    #: stop the run there (a runner that lost the profile's lease)
     checkpoint: Callable[[], None] | None = None
 
     def go_on(self) -> None:
