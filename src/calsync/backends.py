@@ -221,6 +221,18 @@ class CalendarBackend(abc.ABC):
     #: Whether :meth:`watch_events` works: the remote pushes change notifications.
     supports_push: bool = False
 
+    def calendar_identity(self, calendar_id: str) -> str:
+        """The id of the calendar ``calendar_id`` names for the account connected now: an
+        alias that names a different calendar in each account (Google's ``primary``) resolved
+        to the calendar's own id; any other id as it is (the default). The engine pairs a
+        profile's items with this identity, so that connecting another account is a calendar
+        switch, never a mass deletion of the first account's events.
+
+        Raises:
+            CalendarGone: the calendar no longer exists.
+        """
+        return calendar_id
+
     def watch_events(
         self, calendar_id: str, channel_id: str, address: str, token: str, ttl: timedelta
     ) -> WatchChannel:

@@ -12,7 +12,10 @@ switching back never duplicates), and unlinked appointments that came from the o
 stay in the studio untouched. calsync's events in the old calendar are left as they are,
 unless ``cleanup_old_calendar`` is on: then the events calsync provably made there (their id
 is the deterministic id of a host item they were mapped to, or of one whose create was
-journaled there) are deleted, and nothing else.
+journaled there) are deleted, and nothing else. A calendar is known by the id it has for the
+account connected now (:meth:`~calsync.backends.CalendarBackend.calendar_identity`): when the
+profile names Google's ``primary`` and the user connects another account, that is a switch
+too, never a mass deletion of the first account's events.
 """
 
 from __future__ import annotations
@@ -159,13 +162,20 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
     def prepare(self) -> bool:
         store, pid = self.ctx.store, self.profile_id
         paired = self.cursors.stored.paired_calendar  # (read with the cursors)
-        if paired is None or paired == self.calendar_id:
+        # the calendar the id names now: Google's ``primary`` names another calendar once the
+        # user connects another account, and that is a switch (its events are not deleted)
+        identity = self.backend.calendar_identity(self.calendar_id)
+        if paired is None or paired == identity:
             if paired is None and not self.ctx.dry_run:
-                store.set_paired_calendar(pid, self.calendar_id)
+                store.set_paired_calendar(pid, identity)
             return False
+        if paired == self.calendar_id:  # the alias itself, as recorded before identities
+            if not self.ctx.dry_run:
+                store.set_paired_calendar(pid, identity)
+            return False
+        now = identity if identity == self.calendar_id else f"{self.calendar_id} ({identity})"
         self.warnings.append(
-            f"the calendar changed from {paired} to {self.calendar_id}: the schedule is "
-            f"written to {self.calendar_id}; "
+            f"the calendar changed from {paired} to {now}: the schedule is written to {now}; "
             + (
                 f"calsync's events in {paired} are removed"
                 if self.options.cleanup_old_calendar
@@ -177,7 +187,7 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         if self.options.cleanup_old_calendar:
             self._clean_old_calendar(paired)
         store.forget_channel(pid, self.channel)
-        store.set_paired_calendar(pid, self.calendar_id)
+        store.set_paired_calendar(pid, identity)
         self.cursors.forget()
         # (a calendar's id may be its owner's address: only at DEBUG)
         logger.info("profile %s: calendar switched; the schedule goes to the new one", pid)

@@ -97,6 +97,9 @@ logger = logging.getLogger(__name__)
 #: Google's special events, which are not appointments: left out of listings by default.
 DEFAULT_SKIPPED_EVENT_TYPES = SPECIAL_EVENT_TYPES
 
+#: The calendar id that names each account's primary calendar.
+PRIMARY = "primary"
+
 #: How many "not found" answers in a row, for the calendar itself, make it gone.
 GONE_ANSWERS = 3
 
@@ -152,6 +155,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         self.page_size = page_size
         self._zones: dict[str, str] = {}
         self._inserts: dict[str, Any] = {}  # calendar id -> an events.insert request
+        self._primary_id: str | None = None  # what ``primary`` names (calendar_identity)
 
     # -- the client's resources, each built once (building one parses its whole discovery
     # description: it was most of the client's CPU when done per request) ------------------
@@ -186,6 +190,21 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
                     calendars.append(_info(entry))
             request = lists.list_next(request, page)
         return sorted(calendars, key=lambda c: (not c.primary, c.summary.casefold(), c.id))
+
+    def calendar_identity(self, calendar_id: str) -> str:
+        """``primary`` resolved to the primary calendar's own id (its owner's address): one
+        ``calendars.get`` per backend, made only for that alias."""
+        if calendar_id != PRIMARY:
+            return calendar_id
+        if self._primary_id is None:
+            try:
+                data = self.caller.execute(self.calendars.get(calendarId=PRIMARY))
+            except NotFound as exc:
+                raise CalendarGone(
+                    "the primary calendar cannot be read", status=exc.status, reason=exc.reason
+                ) from exc
+            self._primary_id = str(data["id"])
+        return self._primary_id
 
     def create_calendar(self, summary: str, time_zone: str = "UTC") -> CalendarInfo:
         """Create a dedicated (secondary) calendar owned by the user."""
