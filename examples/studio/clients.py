@@ -35,17 +35,26 @@ def client_key(client_id: int) -> str:
     return f"client-{client_id}"
 
 
+#: The parts of an address the studio keeps, as :class:`~calsync.PostalAddress` names them.
+_ADDRESS_PARTS = ("street", "city", "region", "postal_code", "country")
+
+
 def _contact(client: Client, origin: str | None) -> Contact:
     address = PostalAddress(
-        client.street, client.city, client.region, client.postal_code, client.country
+        client.street,
+        client.city,
+        client.region,
+        client.postal_code,
+        client.country,
+        client.address_label,
     )
     fields = ContactFields(
         given_name=client.first_name,
         family_name=client.last_name,
         organization=client.organization,
-        phones=[Phone(client.phone)] if client.phone else [],
-        emails=[Email(client.email)] if client.email else [],
-        addresses=[address] if address != PostalAddress() else [],
+        phones=[Phone(client.phone, client.phone_label)] if client.phone else [],
+        emails=[Email(client.email, client.email_label)] if client.email else [],
+        addresses=[address] if _has_parts(address) else [],
         notes=client.notes,
     )
     return Contact(
@@ -68,25 +77,38 @@ def _only_one(values: Sequence[object], what: str) -> None:
         raise InvalidHostItem(f"the studio keeps one {what} per client; Google has {len(values)}")
 
 
+def _has_parts(address: PostalAddress) -> bool:
+    return any(getattr(address, part) for part in _ADDRESS_PARTS)
+
+
 def _client_columns(fields: ContactFields, changed: Iterable[str]) -> dict[str, str]:
-    """The client columns for the ``changed`` contact fields.
+    """The client columns for the ``changed`` contact fields, labels included.
 
     Raises:
-        InvalidHostItem: more phones, emails or addresses than the studio can keep.
+        InvalidHostItem: more phones, emails or addresses than the studio can keep, or an
+            address with none of the parts it keeps.
     """
     columns: dict[str, str] = {}
     for name in changed:
         if name == "phones":
             _only_one(fields.phones, "phone number")
-            columns["phone"] = fields.phones[0].number if fields.phones else ""
+            phone = fields.phones[0] if fields.phones else Phone("")
+            columns.update(phone=phone.number, phone_label=phone.label)
         elif name == "emails":
             _only_one(fields.emails, "email address")
-            columns["email"] = fields.emails[0].address if fields.emails else ""
+            email = fields.emails[0] if fields.emails else Email("")
+            columns.update(email=email.address, email_label=email.label)
         elif name == "addresses":
             _only_one(fields.addresses, "postal address")
             address = fields.addresses[0] if fields.addresses else PostalAddress()
-            for part in ("street", "city", "region", "postal_code", "country"):
-                columns[part] = getattr(address, part)
+            if fields.addresses and not _has_parts(address):
+                raise InvalidHostItem(
+                    "Google's address has none of the parts the studio keeps (street, city,"
+                    " region, postal code, country: only a PO box or one line, say), and keeping"
+                    " no address would delete it in Google"
+                )
+            columns.update({part: getattr(address, part) for part in _ADDRESS_PARTS})
+            columns["address_label"] = address.label
         else:
             column = {"given_name": "first_name", "family_name": "last_name"}.get(name, name)
             columns[column] = getattr(fields, name)

@@ -139,6 +139,9 @@ class Client:
     region: str
     postal_code: str
     country: str
+    phone_label: str
+    email_label: str
+    address_label: str
     notes: str
     revision: int
     updated_at: datetime

@@ -23,7 +23,7 @@ from pathlib import Path
 
 __all__ = ["CLIENT_COLUMNS", "CLIENT_SELECT", "SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -43,6 +43,9 @@ CREATE TABLE clients (
     region TEXT NOT NULL DEFAULT '',
     postal_code TEXT NOT NULL DEFAULT '',
     country TEXT NOT NULL DEFAULT '',
+    phone_label TEXT NOT NULL DEFAULT 'mobile',
+    email_label TEXT NOT NULL DEFAULT 'home',
+    address_label TEXT NOT NULL DEFAULT 'home',
     notes TEXT NOT NULL DEFAULT '',
     revision INTEGER NOT NULL DEFAULT 1,
     updated_at TEXT NOT NULL
@@ -132,6 +135,14 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
     # converted before have none to keep (their appointment row is gone): calsync follows them
     # through ``replaces`` as before.
     1: ("ALTER TABLE sessions ADD COLUMN google_event_id TEXT",),
+    # 3: a client keeps the labels of its phone, email and address (``work``, …), so a client
+    # made from a Google contact answers the labels it was given. Clients before had none:
+    # they get the labels the studio always answered.
+    2: (
+        "ALTER TABLE clients ADD COLUMN phone_label TEXT NOT NULL DEFAULT 'mobile'",
+        "ALTER TABLE clients ADD COLUMN email_label TEXT NOT NULL DEFAULT 'home'",
+        "ALTER TABLE clients ADD COLUMN address_label TEXT NOT NULL DEFAULT 'home'",
+    ),
 }
 
 CLIENT_COLUMNS = (
@@ -145,6 +156,9 @@ CLIENT_COLUMNS = (
     "region",
     "postal_code",
     "country",
+    "phone_label",
+    "email_label",
+    "address_label",
     "notes",
 )
 

@@ -121,10 +121,13 @@ def test_a_session_converted_while_another_calendar_was_synced_takes_its_event_b
 
 
 def _as_version_1(path: Path) -> None:
-    """Make the studio file at ``path`` what the studio wrote before sessions kept their event."""
+    """Make the studio file at ``path`` what the studio wrote before sessions kept their event
+    (and before clients kept labels, which came later)."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("ALTER TABLE sessions DROP COLUMN google_event_id")
+        for column in ("phone_label", "email_label", "address_label"):
+            db.execute(f"ALTER TABLE clients DROP COLUMN {column}")
         db.execute("PRAGMA user_version = 1")
     finally:
         db.close()
