@@ -74,13 +74,17 @@ class Progress:
 
 
 class App:
-    """The loaded configuration and what it opens."""
+    """The loaded configuration and what it opens: ``store`` (default: the configured state
+    store); with ``dry_run``, token stores that keep refreshed tokens in memory only."""
 
-    def __init__(self, config: Config, out: TextIO) -> None:
+    def __init__(
+        self, config: Config, out: TextIO, store: StateStore | None = None, *, dry_run: bool = False
+    ) -> None:
         self.config = config
         self.out = out
+        self.dry_run = dry_run
         self.host: Host = config.open_host()
-        self.store: StateStore = config.state_store()
+        self.store: StateStore = store if store is not None else config.state_store()
         self.engine = SyncEngine(
             self.store, self.host.schedule, self.host.contacts, progress=Progress(sys.stderr)
         )
@@ -89,10 +93,11 @@ class App:
         google = self.config.google
         if google is None:
             raise ConfigurationError("the configuration has no [google] section")
+        tokens = self.config.dry_run_tokens() if self.dry_run else self.config.token_store()
         return SyncProcessor(
             self.engine,
             self.host.profiles,
-            google_connector(google, self.config.token_store(), pacer_for=self.config.pacer_for()),
+            google_connector(google, tokens, pacer_for=self.config.pacer_for()),
             notifier=self.config.notifier(),
             interval=self.config.interval,
             jitter=self.config.jitter,
@@ -137,15 +142,25 @@ def _run(app: App, args: argparse.Namespace) -> int:
 
 
 def _sync(app: App, args: argparse.Namespace) -> int:
+    profile = app.profile(args.profile)
     run = app.processor().run_profile(
-        app.profile(args.profile), confirm_deletions=args.confirm_deletions, wait=args.wait
+        profile, confirm_deletions=args.confirm_deletions, wait=args.wait
     )
     app.print_run(run)
-    return 1 if run.report is None or run.failed else 0
+    if run.report is None:  # skipped: sync off or nothing to sync is the user's choice, no
+        # failure; giving up waiting for another runner's run is one
+        return 0 if profile.held_back(status_too=False) is not None else 1
+    return 1 if run.failed else 0
 
 
 def _dry_run(app: App, args: argparse.Namespace) -> int:
+    """Print what ``sync`` would do, writing nothing: ``app`` has a state store and tokens of
+    its own for the run (:meth:`Config.dry_run_state`, :meth:`Config.dry_run_tokens`)."""
     profile = app.profile(args.profile)
+    held_back = profile.held_back(status_too=False)
+    if held_back is not None:  # as in sync: no run, so no plan
+        print(f"Profile {profile.id}: skipped, {held_back}", file=app.out)
+        return 0
     try:
         connection = app.processor().connect(profile)
     except NotConnected:  # as in sync: this waits for the user, it is no failure
@@ -377,7 +392,6 @@ def _parser() -> argparse.ArgumentParser:
 COMMANDS = {
     "run": _run,
     "status": _status,
-    "dry-run": _dry_run,
     "sync": _sync,
     "reset": _reset,
     "authorize": authorize,
@@ -408,10 +422,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         logging.getLogger(name).setLevel(logging.WARNING)
     out = out or sys.stdout
     try:
+        config = Config.load(args.config)
         if args.command == "migrate":  # before App, which refuses a schema not yet current
-            return _migrate(Config.load(args.config), out)
-        app = App(Config.load(args.config), out)
-        return COMMANDS[args.command](app, args)
+            return _migrate(config, out)
+        if args.command == "dry-run":  # written nowhere: its own state store and tokens
+            with config.dry_run_state() as store:
+                return _dry_run(App(config, out, store, dry_run=True), args)
+        return COMMANDS[args.command](App(config, out), args)
     except CalsyncError as exc:
         print(f"calsync: {exc}", file=sys.stderr)
         return 2

@@ -47,10 +47,14 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import logging
 import os
+import sqlite3
 import sys
+import tempfile
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -59,7 +63,7 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 
 from calsync.backends import SPECIAL_EVENT_TYPES
-from calsync.errors import ConfigurationError, NotConnected
+from calsync.errors import ConfigurationError, NotConnected, StateUnavailable
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import ClientConfig, load_credentials
 from calsync.google.pacing import QuotaPacer
@@ -67,10 +71,13 @@ from calsync.notify import EmailNotifier, SmtpSettings
 from calsync.processor import MAX_INTERVAL, Connect, Connection
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
-from calsync.state import SqliteStateStore, StateStore
-from calsync.tokens import SqliteTokenStore, TokenStore
+from calsync.state import MemoryStateStore, SqliteStateStore, StateStore
+from calsync.state.sqlite_schema import stored_version
+from calsync.tokens import MemoryTokenStore, SqliteTokenStore, StoredToken, TokenStore
 
 __all__ = ["Config", "GoogleSettings", "Host", "ServerSettings", "google_connector"]
+
+logger = logging.getLogger(__name__)
 
 #: The keys of each section (``""``: the top level); ``[host_options]`` belongs to the host.
 _KNOWN_KEYS: Mapping[str, frozenset[str]] = {
@@ -162,7 +169,8 @@ class Config:
         """
         path = Path(path).resolve()
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte order mark (as older Windows editors write) is no statement
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except OSError as exc:
             raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from exc
         except UnicodeDecodeError as exc:
@@ -204,6 +212,32 @@ class Config:
             database = Database(self.server.database, schema=self.server.schema, max_size=4)
             return PostgresStateStore(database, tenant=self.server.tenant, migrate=migrate)
         return SqliteStateStore(self.state)
+
+    @contextmanager
+    def dry_run_state(self) -> Iterator[StateStore]:
+        """The state store as a dry run reads it, changing no file.
+
+        PostgreSQL and a SQLite file of the current schema are opened as they are (a dry run
+        only reads). A SQLite file not made yet is an empty store in memory. A SQLite file of
+        an older schema version is copied to a temporary directory and the copy upgraded, so
+        the file stays as the calsync that wrote it left it; the copy goes when the block ends.
+
+        Raises:
+            SchemaVersionError: the schema is newer than this calsync reads, or (PostgreSQL)
+                older: run ``calsync migrate``.
+            StateUnavailable: the SQLite file cannot be read.
+        """
+        if self.server is not None and self.server.database:
+            yield self.state_store()
+            return
+        if not self.state.exists():
+            yield MemoryStateStore()
+            return
+        with (
+            tempfile.TemporaryDirectory(prefix="calsync-dry-run-") as directory,
+            SqliteStateStore(_current_or_copy(self.state, Path(directory))) as store,
+        ):
+            yield store
 
     def pacer_for(self) -> Callable[[SyncProfile], QuotaPacer] | None:
         """With ``[server] redis``: each profile's pacer is a
@@ -248,6 +282,19 @@ class Config:
             return SqliteTokenStore(self.google.tokens, cipher=cipher)
         return SqliteTokenStore(self.google.tokens)
 
+    def dry_run_tokens(self) -> TokenStore:
+        """The token store as a dry run uses it: the stored tokens, read as they are; a token
+        refreshed during the run is kept in memory only, and where no token file exists yet
+        none is made (nobody has connected Google).
+
+        Raises:
+            ConfigurationError: as :meth:`token_store`.
+        """
+        in_a_file = self.server is None or not self.server.database
+        if in_a_file and self.google is not None and not self.google.tokens.exists():
+            return MemoryTokenStore()
+        return _UnsavedTokens(self.token_store())
+
     def open_host(self) -> Host:
         """Import and call the host factory.
 
@@ -279,6 +326,48 @@ class Config:
     def notifier(self) -> EmailNotifier | None:
         """The email notifier, when SMTP is configured."""
         return EmailNotifier(self.smtp) if self.smtp is not None else None
+
+
+class _UnsavedTokens(TokenStore):
+    """Another token store's tokens, read as they are; what is saved or deleted here stays in
+    this object (a dry run changes no file, not even with a refreshed access token)."""
+
+    def __init__(self, stored: TokenStore) -> None:
+        self.stored = stored
+        self._changed: dict[str, StoredToken | None] = {}
+
+    def load(self, key: str) -> StoredToken | None:
+        if key in self._changed:
+            return self._changed[key]
+        return self.stored.load(key)
+
+    def save(self, key: str, token: StoredToken) -> None:
+        self._changed[key] = token
+
+    def delete(self, key: str) -> None:
+        self._changed[key] = None
+
+
+def _current_or_copy(path: Path, directory: Path) -> Path:
+    """``path``, a SQLite state file, when its schema is current (or newer, which opening it
+    refuses); else a copy of it in ``directory``. The file is read, never written."""
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True)) as conn:
+            version = stored_version(conn, str(path))
+            if version >= SqliteStateStore.SCHEMA_VERSION:
+                return path
+            logger.info(
+                "state store %s has schema version %d: the dry run reads an upgraded copy; the "
+                "file itself is upgraded by the next sync",
+                path,
+                version,
+            )
+            copy = directory / path.name
+            with closing(sqlite3.connect(copy)) as target:
+                conn.backup(target)
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"state store {str(path)!r}: {exc}") from exc
+    return copy
 
 
 def _check_known_keys(data: Mapping[str, Any]) -> None:
@@ -366,6 +455,13 @@ class _Section:
             raise self.wrong(key, "text")
         return value
 
+    def filled(self, key: str) -> str:
+        """Text that is not empty (nor only spaces)."""
+        value = self.text(key, "")
+        if not value.strip():
+            raise self.wrong(key, "text that is not empty")
+        return value
+
     def optional_text(self, key: str) -> str | None:
         return self.text(key, "") if key in self.data else None
 
@@ -451,12 +547,13 @@ def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
     google = _Section.of(data, "google")
     if not google.data:
         return None
-    if "client_secrets" in google.data:
+    given = {"client_secrets", "client_id", "client_secret"} & google.data.keys()
+    if given == {"client_secrets"}:
         secrets = _client_secrets(google.path("client_secrets", base, ""))
-    elif "client_id" in google.data:
-        secrets = (google.text("client_id", ""), google.text("client_secret", ""))
+    elif given == {"client_id", "client_secret"}:
+        secrets = (google.filled("client_id"), google.filled("client_secret"))
     else:
-        raise ConfigurationError("[google] needs client_secrets, or client_id and client_secret")
+        raise ConfigurationError(_client_keys_wrong(given))
     return GoogleSettings(
         client_id=secrets[0],
         client_secret=secrets[1],
@@ -468,15 +565,26 @@ def _google(data: Mapping[str, Any], base: Path) -> GoogleSettings | None:
     )
 
 
+def _client_keys_wrong(given: set[str]) -> str:
+    """What is wrong with the OAuth client keys ``given`` (none, half a pair, or both ways at
+    once, where one would be ignored)."""
+    if "client_secrets" in given:
+        return "[google] takes client_secrets, or client_id and client_secret, not both"
+    for key, other in (("client_id", "client_secret"), ("client_secret", "client_id")):
+        if given == {key}:
+            return f"[google] {key} needs {other} too (or client_secrets instead of both)"
+    return "[google] needs client_secrets, or client_id and client_secret"
+
+
 def _server(data: Mapping[str, Any]) -> ServerSettings | None:
     server = _Section.of(data, "server")
     if not server.data:
         return None
-    return ServerSettings(
-        database=server.optional_text("database"),
+    return ServerSettings(  # an empty address would quietly mean "none": SQLite, local pacing
+        database=server.filled("database") if "database" in server.data else None,
         schema=server.text("schema", "calsync"),
         tenant=server.text("tenant", "default"),
-        redis=server.optional_text("redis"),
+        redis=server.filled("redis") if "redis" in server.data else None,
     )
 
 
@@ -500,9 +608,8 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
     if not smtp.data:
         return None
     password = None
-    password_env = smtp.optional_text("password_env")
-    if password_env is not None:
-        password = os.environ.get(password_env)
+    if "password_env" in smtp.data:
+        password = _password(smtp)
     ca_file = smtp.optional_path("ca_file", base)
     try:
         return SmtpSettings(
@@ -516,6 +623,19 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
         )
     except ValueError as exc:
         raise ConfigurationError(f"[smtp] {exc}") from exc
+
+
+def _password(smtp: _Section) -> str:
+    """The SMTP password, from the variable ``password_env`` names: one not set (or empty)
+    is refused now, rather than every problem email failing to log in later."""
+    name = smtp.filled("password_env")
+    password = os.environ.get(name, "")
+    if not password:
+        raise ConfigurationError(
+            f"[smtp] password_env names {name}, but the environment has no {name} (or it is "
+            "empty): set it where calsync runs, or remove password_env"
+        )
+    return password
 
 
 def google_connector(

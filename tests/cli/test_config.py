@@ -81,7 +81,7 @@ ca_file = "certs/studio-ca.pem"
         ),
         ('host = "h:f"\n[smtp]\nhost = "m"\nport = "smtp"', "[smtp] port must be a whole"),
         (
-            'host = "h:f"\n[google]\nclient_id = "i"\ncalls_per_minute = true',
+            'host = "h:f"\n[google]\nclient_id = "i"\nclient_secret = "s"\ncalls_per_minute = true',
             "[google] calls_per_minute must be a whole",
         ),
     ],

@@ -1,0 +1,115 @@
+"""``calsync dry-run PROFILE`` is the plan a sync would carry out, written nowhere: no file
+changes, not the token file (a refreshed access token stays in memory), not the state file, and
+none is made (a setup that never synced gets no state file, one without tokens no token file;
+a state file of an older schema is read from an upgraded copy, not upgraded itself)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from operator_world import ACCOUNTS, Demo
+
+from calsync import SqliteStateStore
+from calsync.cli import main
+from calsync.testing import GoogleEmulator
+
+pytestmark = pytest.mark.emulator
+ANN = "lumen.1"
+
+
+@pytest.fixture(scope="module")
+def google() -> Iterator[GoogleEmulator]:
+    with GoogleEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def demo(tmp_path: Path, google: GoogleEmulator) -> Demo:
+    google.reset()
+    google.clear_faults()
+    demo = Demo(tmp_path, google)
+    demo.connect(ANN)
+    return demo
+
+
+def files(directory: Path) -> dict[str, str]:
+    """Every file under ``directory`` by name, with a digest of its bytes."""
+    return {
+        str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def events_in_google(google: GoogleEmulator) -> object:
+    return {cid: c.events for cid, c in google.account(ACCOUNTS[ANN]).calendars.items()}
+
+
+def test_a_dry_run_after_the_access_token_expired_leaves_every_file_as_it_was(
+    demo: Demo, google: GoogleEmulator
+) -> None:
+    assert demo.calsync("sync", ANN).returncode == 0
+    google.expire_access_tokens()  # the dry run must refresh it: an hour after the last run
+    before, remote = files(demo.directory), events_in_google(google)
+
+    dry = demo.calsync("dry-run", ANN)
+
+    assert dry.returncode == 0, dry.stderr
+    assert files(demo.directory) == before
+    assert events_in_google(google) == remote
+
+
+def test_a_dry_run_of_a_setup_that_never_synced_plans_everything_and_makes_no_state_file(
+    demo: Demo,
+) -> None:
+    before = files(demo.directory)
+
+    dry = demo.calsync("dry-run", ANN)
+
+    assert dry.returncode == 0, dry.stderr
+    assert "would create" in dry.stdout
+    assert files(demo.directory) == before
+
+
+class Version3Store(SqliteStateStore):
+    """A state file as calsync wrote it at schema version 3."""
+
+    SCHEMA_VERSION = 3
+    _MIGRATIONS = SqliteStateStore._MIGRATIONS[:3]
+
+
+def test_a_dry_run_reads_a_state_file_of_an_older_schema_and_leaves_it_unupgraded(
+    demo: Demo,
+) -> None:
+    state = demo.directory / "calsync.sqlite3"
+    with closing(Version3Store(state)):
+        pass
+    before = files(demo.directory)
+
+    dry = demo.calsync("dry-run", ANN)
+
+    assert dry.returncode == 0, dry.stderr
+    assert "would create" in dry.stdout
+    assert files(demo.directory) == before
+    with closing(sqlite3.connect(state)) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchall() == [("3",)]
+
+
+def test_a_dry_run_of_a_user_without_tokens_makes_neither_a_token_nor_a_state_file(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    config = tmp_path / "calsync.toml"
+    config.write_text(  # no token file: nobody has connected Google; Google is never reached
+        f'host = "memory_host:open_host"\n[host_options]\nname = "{request.node.name}"\n'
+        '[google]\nclient_id = "i"\nclient_secret = "s"\nbase_url = "http://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+
+    assert main(["--config", str(config), "dry-run", "cli.ann"]) == 0
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["calsync.toml"]
