@@ -115,10 +115,12 @@ class Executor(Recording[F, H, R]):
         snapshot: Snapshot[F],
         *,
         replanning: bool = False,
+        landed: Update[F] | DeleteRemote | None = None,
     ) -> None:
         self.adapter = adapter
         self.ctx = adapter.ctx
         self.replanning = replanning
+        self.landed = landed
         self.failed = self.done = self.total = 0
         self.existing_hosts: set[str] = set()
         self.mapping = mapping
@@ -295,7 +297,9 @@ class Executor(Recording[F, H, R]):
         retry = plan(mini, mapping, self.adapter.rules(), confirm_deletions=True)
         actions = [a for a in retry.actions if not self._found_late(action, a)]
         logger.info("re-planned %s after a remote change: %d action(s)", host_id, len(actions))
-        executor = Executor(self.adapter, mapping, mini, replanning=True)
+        # a write sent again (its first answer lost) finds the remote as it asked: it is
+        # counted as that write, not as a link or a forgotten pair
+        executor = Executor(self.adapter, mapping, mini, replanning=True, landed=action)
         executor.run(actions)
         self.failed += executor.failed
 
@@ -386,7 +390,12 @@ class Executor(Recording[F, H, R]):
                 self._commit(row, action.replaces, action)
         elif isinstance(action, Forget):
             self._delete_mapping(action.host_id)
-            self.ctx.report.counts["forgotten"] += 1
+            landed = self.landed
+            if isinstance(landed, DeleteRemote) and landed.host_id == action.host_id:
+                self._count(Side.REMOTE, "updated" if landed.keep else "deleted")
+                self._tell(landed)  # the item is gone from the remote, as the deletion asked
+            else:
+                self.ctx.report.counts["forgotten"] += 1
 
     def _tell_lost_change(self, action: DeleteHost) -> None:
         """Warn when the schedule item just deleted (its Google event was deleted, and the

@@ -41,6 +41,9 @@ class Recording(Generic[F, H, R]):
     total: int
     #: host items a create answered with as the host already had them (counted as updated)
     existing_hosts: set[str]
+    #: the remote write a re-plan follows (refused because it had landed already, its answer
+    #: lost, and was sent again): what finds the remote as it asked counts as that write
+    landed: Update[F] | DeleteRemote | None
 
     # -- state ---------------------------------------------------------------------------
 
@@ -86,6 +89,11 @@ class Recording(Generic[F, H, R]):
         elif isinstance(action, CreateHost):
             tally[Side.HOST, "updated" if row.host_id in self.existing_hosts else "created"] += 1
         elif isinstance(action, Link):
+            landed = self.landed
+            if isinstance(landed, Update) and landed.to_remote and landed.fields == action.fields:
+                tally[Side.REMOTE, "updated"] += 1  # the remote is as the refused write asked
+                self._tell(landed)
+                return
             self.ctx.report.counts["adopted" if action.adopted else "linked"] += 1
 
     def _commit(
