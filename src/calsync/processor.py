@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime, timedelta
 
@@ -44,7 +44,7 @@ import attrs
 from calsync.backends import writes_checked_by
 from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
-from calsync.errors import AuthError, LeaseLost, NotConnected, RunStopped
+from calsync.errors import AuthError, LeaseLost, NotConnected, RunStopped, StateError
 from calsync.leases import HeldLease, ProfileLease
 from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
@@ -71,6 +71,12 @@ logger = logging.getLogger(__name__)
 
 #: The longest ``interval`` a processor takes (seconds): a week.
 MAX_INTERVAL = 7 * 24 * 3600.0
+#: Seconds :meth:`SyncProcessor.serve` waits after a pass that could not read what is due;
+#: doubled after each such pass in a row, up to :data:`MAX_BACKOFF`.
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 60.0
+#: Seconds after which a requested run that met a failing state store is requested again.
+STORE_RETRY = 10.0
 
 
 def _utcnow() -> datetime:
@@ -155,6 +161,7 @@ class SyncProcessor(SyncTrigger):
         # profile id -> monotonic time from which a requested sync may start
         self._requested: dict[str, float] = {}
         self._wake = threading.Event()
+        self._retiring = _Outage("stopping the push channels of profiles that no longer sync")
 
     # -- one round -----------------------------------------------------------------------
 
@@ -207,7 +214,9 @@ class SyncProcessor(SyncTrigger):
         :meth:`serve`) is skipped instead, and also when the profile was synced successfully
         within the last half interval (a failed run does not count). A profile whose sync is
         off or that has nothing to sync is never run (nor, scheduled, one whose user must act
-        first: :meth:`~calsync.profile.SyncProfile.held_back`).
+        first: :meth:`~calsync.profile.SyncProfile.held_back`). A state store failing around
+        the run (its lease, the time of the last run) gives a failed run (``report.fatal``)
+        that nobody is told about: the store's trouble, not the user's.
 
         Raises:
             ValueError: ``wait`` is negative, not a number or infinite (never for a profile's
@@ -215,6 +224,16 @@ class SyncProcessor(SyncTrigger):
         """
         if wait is not None and not 0 <= wait <= threading.TIMEOUT_MAX:  # (also refuses NaN)
             raise ValueError(f"wait must be a number of seconds, 0 or more, not {wait!r}")
+        try:
+            return self._run_profile(profile, confirm_deletions, scheduled, wait)
+        except StateError as exc:
+            return self._store_failed(profile, exc)
+
+    def _run_profile(
+        self, profile: SyncProfile, confirm: bool, scheduled: bool, wait: float | None
+    ) -> ProfileRun:
+        """:meth:`run_profile`, raising :class:`~calsync.errors.StateError` when the state
+        store fails outside the engine's run (the lease, the last run's time, the notices)."""
         held_back = profile.held_back(status_too=scheduled)
         if held_back is not None:
             return ProfileRun(profile.id, skipped=held_back)
@@ -226,7 +245,7 @@ class SyncProcessor(SyncTrigger):
             return ProfileRun(profile.id, skipped="already being synced by this runner")
         try:
             left = max(0.0, deadline - time.monotonic())
-            return self._run_leased(profile, confirm_deletions, scheduled, left, timeout)
+            return self._run_leased(profile, confirm, scheduled, left, timeout)
         finally:
             guard.release()
 
@@ -256,6 +275,12 @@ class SyncProcessor(SyncTrigger):
                 send_notice(self.notifier, self.store, notified, outcome, self.clock(),
                             self.remind_every)  # fmt: skip
         return ProfileRun(profile.id, outcome.report, status=status, stopped=outcome.stopped)
+
+    def _store_failed(self, profile: SyncProfile, exc: StateError) -> ProfileRun:
+        # the store's trouble, not the user's: nobody is told, the status stays
+        logger.warning("profile %s: not synced, the state store failed: %s", profile.id, exc)
+        fatal = f"the state store failed ({exc}); the next sync tries again"
+        return ProfileRun(profile.id, SyncReport(profile.id, self.clock(), fatal=fatal))
 
     def _stopped(self, profile: SyncProfile, stop: RunStopped) -> Outcome:
         logger.warning("profile %s: the run was stopped before it finished: %s", profile.id, stop)
@@ -350,41 +375,88 @@ class SyncProcessor(SyncTrigger):
         Each profile has its own due time, first spread over ``jitter * interval`` and then
         re-drawn after every run, so users are not all synced at the same second. A profile
         whose push channel is healthy is due every ``safety_interval`` instead, or when its
-        channel needs renewal; a requested profile (:meth:`request_sync`) is synced at once.
-        ``rounds`` stops after that many passes that synced something (for tests and one-shot
-        jobs).
+        channel needs renewal; a requested profile (:meth:`request_sync`) is synced at once,
+        or as soon as one of the ``workers`` is free: each run is started on its own, so one
+        user's long run never holds up another's. A profile is never run twice at once.
+
+        A pass that cannot read what is due (the state store or the host's profiles
+        unreachable) is logged once and tried again after a back-off (:data:`FIRST_BACKOFF`
+        seconds, doubling up to :data:`MAX_BACKOFF`) until it works; serving goes on.
+        ``rounds`` stops after that many passes that started every profile then due (for
+        tests and one-shot jobs), once their runs have ended; :meth:`stop` too lets the runs
+        in progress end.
         """
         schedule = Schedule(self.interval, self.jitter)
+        running: dict[str, Future[float]] = {}
+        outage = _Outage("serving (reading the profiles and their push channels)")
         passes = 0
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             while not self._stop.is_set():
                 self._wake.clear()
-                now = time.monotonic()
-                profiles = self.eligible()
-                self.retire_push(profiles)
-                due = {p.id: self._due(p, schedule, now) for p in profiles}
-                requested = self._take_requests(now, set(due))
-                ready = [p for p in profiles if p.id in requested or due[p.id] <= now]
-                if ready:
-                    flags = [p.id in requested for p in ready]
-                    runs = list(pool.map(self._run_due, ready, flags))
-                    for profile, run in zip(ready, runs, strict=True):
-                        schedule.ran(profile.id, time.monotonic())
-                        if profile.id in requested and run.report is None:
-                            self._request_later(profile.id, 1.0)  # another runner had it
+                for profile_id in [pid for pid, run in running.items() if run.done()]:
+                    schedule.ran(profile_id, running.pop(profile_id).result())
+                try:
+                    ready, wake_at = self._pass(schedule, set(running))
+                except Exception as exc:  # the store or the host failed: tried again, later
+                    self._stop.wait(outage.failed(exc))
+                    continue
+                outage.over()
+                free = self.workers - len(running)
+                start = ready[:free]
+                self._take_requests({p.id for p, requested in start if requested})
+                for profile, requested in start:
+                    running[profile.id] = pool.submit(self._run_due, profile, requested)
+                    running[profile.id].add_done_callback(lambda _: self._wake.set())
+                if ready and len(ready) <= free:
                     passes += 1
                     if rounds is not None and passes >= rounds:
-                        return
-                    continue
-                next_due = min(due.values(), default=now + self.interval)
-                self._wake.wait(min(MAX_IDLE, max(0.01, self._next_wake(next_due) - now)))
+                        break
+                timeout = min(MAX_IDLE, max(0.01, wake_at - time.monotonic()))
+                self._wake.wait(timeout)
 
-    def _run_due(self, profile: SyncProfile, requested: bool) -> ProfileRun:
-        # a requested run (a change notification) is explicit: never skipped as "synced
-        # recently"; it does not wait for a run in progress (it is retried a second later)
-        if requested:
-            return self.run_profile(profile, wait=0.0)
-        return self._scheduled_run(profile)
+    def _pass(
+        self, schedule: Schedule, running: set[str]
+    ) -> tuple[list[tuple[SyncProfile, bool]], float]:
+        """The profiles ready to start, requested ones first (each with whether it was
+        requested), and when the next one not ready is due (monotonic). Reads the host's
+        profiles and the state store."""
+        now = time.monotonic()
+        profiles = self.eligible()
+        try:
+            self.retire_push(profiles)
+        except Exception as exc:  # stopping old channels never holds up the syncs
+            self._retiring.failed(exc)
+        else:
+            self._retiring.over()
+        idle = [p for p in profiles if p.id not in running]
+        due = {p.id: self._due(p, schedule, now) for p in idle}
+        asked = self._requests(now, {p.id for p in profiles})
+        requested = {pid for pid, at in asked.items() if at <= now and pid in due}
+        ready = [p for p in idle if p.id in requested or due[p.id] <= now]
+        ready.sort(key=lambda p: (p.id not in requested, due[p.id]))
+        later = [at for pid, at in asked.items() if at > now and pid not in running]
+        wake_at = min([at for at in due.values() if at > now] + later, default=now + MAX_IDLE)
+        return [(p, p.id in requested) for p in ready], wake_at
+
+    def _run_due(self, profile: SyncProfile, requested: bool) -> float:
+        """Run a due or requested profile for :meth:`serve`; returns when it ended
+        (monotonic). A requested run (a change notification) is explicit: never skipped as
+        "synced recently"; it does not wait for a run in progress, and is requested again a
+        second later (or after :data:`STORE_RETRY` when the state store failed)."""
+        try:
+            try:
+                wait = 0.0 if requested else None
+                run = self._run_profile(profile, False, not requested, wait)
+            except StateError as exc:
+                self._store_failed(profile, exc)
+                if requested:
+                    self._request_later(profile.id, STORE_RETRY)
+            else:
+                if requested and run.report is None:  # another run had the profile
+                    self._request_later(profile.id, 1.0)
+        except Exception:  # a bug: this profile's, never the serving loop's
+            logger.exception("profile %s: the run failed", profile.id)
+        return time.monotonic()
 
     def _due(self, profile: SyncProfile, schedule: Schedule, now: float) -> float:
         """When the profile is due (monotonic seconds)."""
@@ -397,21 +469,23 @@ class SyncProcessor(SyncTrigger):
         # channel upkeep (open, renew, stop) comes first
         return due if polling.upkeep_at is None else min(due, polling.upkeep_at)
 
-    def _take_requests(self, now: float, eligible: set[str]) -> set[str]:
+    def _requests(self, now: float, eligible: set[str]) -> dict[str, float]:
+        """The requests waiting, by profile id; due ones of profiles not eligible are
+        dropped (sync turned off: nothing to run)."""
         with self._syncing_lock:
-            ready = {pid for pid, at in self._requested.items() if at <= now}
-            for pid in ready:
-                del self._requested[pid]
-        return ready & eligible
+            for pid in [p for p, at in self._requested.items() if at <= now]:
+                if pid not in eligible:
+                    del self._requested[pid]
+            return dict(self._requested)
+
+    def _take_requests(self, profile_ids: set[str]) -> None:
+        with self._syncing_lock:
+            for pid in profile_ids:
+                self._requested.pop(pid, None)
 
     def _request_later(self, profile_id: str, delay: float) -> None:
         with self._syncing_lock:
             self._requested.setdefault(profile_id, time.monotonic() + delay)
-
-    def _next_wake(self, next_due: float) -> float:
-        with self._syncing_lock:
-            waiting = min(self._requested.values(), default=next_due)
-        return min(next_due, waiting)
 
     def retire_push(self, eligible: list[SyncProfile], *, within: str = "") -> None:
         """Stop the push channels of profiles that no longer sync a calendar (sync off, a
@@ -425,3 +499,28 @@ class SyncProcessor(SyncTrigger):
         """Ask :meth:`serve` to stop after the runs in progress."""
         self._stop.set()
         self._wake.set()
+
+
+class _Outage:
+    """A step of :meth:`SyncProcessor.serve` that fails until it works again: logged when it
+    starts failing and when it works again, not at every try."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.failures = 0
+
+    def failed(self, exc: Exception) -> float:
+        """Note a failure; returns the seconds to wait before the next try."""
+        self.failures += 1
+        if self.failures == 1:
+            logger.error("%s failed, trying again until it works: %s", self.what, exc,
+                         exc_info=exc)  # fmt: skip
+        else:
+            logger.debug("%s failed again (%d in a row): %s", self.what, self.failures, exc)
+        return min(MAX_BACKOFF, FIRST_BACKOFF * 2.0 ** min(self.failures - 1, 16))
+
+    def over(self) -> None:
+        """Note a success (logged when it ends an outage)."""
+        if self.failures:
+            logger.info("%s works again, after %d failed tries", self.what, self.failures)
+            self.failures = 0

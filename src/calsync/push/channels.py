@@ -19,14 +19,17 @@ longer syncs. What it does:
   forgotten; channels of a deleted calendar are just forgotten (Google ended them). A stop
   that fails for now (a 5xx, a timeout, a quota) keeps the channel *stopping*: its token hash
   is blanked, so the receiver refuses its notifications, and the stop is tried again at the
-  first upkeep ``retry_after`` later, until it succeeds or the channel expires. A channel
-  Google no longer knows (404) counts as stopped; one the credentials cannot stop (revoked,
-  forbidden) is forgotten and left to expire.
+  first upkeep ``retry_after`` later, until it succeeds or the channel expires; so is a
+  channel whose profile's credentials cannot be read for now. A channel Google no longer
+  knows (404) counts as stopped; one the credentials cannot stop (revoked, forbidden, none
+  stored) is forgotten and left to expire.
 * **Health**: a profile's push is *healthy* while a channel on its current calendar is open,
   not expired, and confirmed (its ``sync`` message arrived). The processor polls a healthy
   profile only every ``safety_interval``; anything else falls back to the normal interval.
 
-A failed watch is retried after ``retry_after`` (the processor polls meanwhile).
+A failed watch is retried after ``retry_after`` (the processor polls meanwhile). A watch
+that got no answer (a timeout, a 5xx) keeps its row, as after a crash: Google may have opened
+the channel, and its first message then fills the row in.
 """
 
 from __future__ import annotations
@@ -42,7 +45,14 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from calsync.backends import CalendarBackend
-from calsync.errors import CalendarGone, CalsyncError, NotFound, QuotaExceeded, TransientError
+from calsync.errors import (
+    CalendarGone,
+    CalsyncError,
+    NotFound,
+    QuotaExceeded,
+    RateLimited,
+    TransientError,
+)
 from calsync.profile import SyncProfile
 from calsync.state.base import PushChannel, StateStore
 
@@ -167,6 +177,20 @@ class PushChannels:
         with self._lock:
             self._failed.pop(profile_id, None)
 
+    def retire_later(self, profile_id: str, why: Exception) -> None:
+        """Keep every channel of a profile that no longer syncs *stopping* when it cannot be
+        stopped now (the credentials could not be read): its notifications are refused and
+        its stop is tried again after ``retry_after``. Channels Google has ended (expired,
+        or never answered) are forgotten."""
+        now = self.clock()
+        for channel in self.store.push_channels(profile_id):
+            if channel.resource_id and channel.expires_at > now:
+                self._keep_stopping(channel, now, why)
+            else:
+                self._forget(channel)
+        with self._lock:
+            self._failed.pop(profile_id, None)
+
     def stop_due(self, channel: PushChannel) -> bool:
         """Whether a stop of the channel may be tried now: none failed in the last
         ``retry_after``, or the channel has expired (it is then only forgotten)."""
@@ -224,9 +248,16 @@ class PushChannels:
                 calendar_id, pending.channel_id, self.address, token, self.ttl
             )
         except (CalsyncError, NotImplementedError) as exc:
-            self.store.delete_push_channel(pending.channel_id)
             with self._lock:
                 self._failed[profile.id] = now
+            if isinstance(exc, TransientError) and not isinstance(exc, RateLimited):
+                # no answer (a timeout, a 5xx): Google may have opened the channel. The row
+                # stays, as after a crash, so Google's first message fills it in; without
+                # one it is dropped at the next attempt
+                logger.warning("profile %s: no answer to opening a push channel: %s",
+                               profile.id, exc)  # fmt: skip
+                return None
+            self.store.delete_push_channel(pending.channel_id)
             if isinstance(exc, CalendarGone):
                 return None
             logger.warning("profile %s: could not open a push channel: %s", profile.id, exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 
+from calsync.errors import AuthError
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.push.channels import PushChannels
 from calsync.runs import Connect, Connection
@@ -26,7 +27,9 @@ def retire_stale(
     """Stop the channels of the profiles with ids starting with ``within`` that are not
     ``eligible`` with a calendar (sync off, a status that stops them, no calendar, or gone
     from the host). A profile is connected only when one of its channels is due for a stop:
-    one whose stop failed is tried again only after ``push.retry_after``."""
+    one whose stop failed, or whose profile could not be connected for another reason than
+    its credentials (:class:`~calsync.errors.AuthError`: none stored, or revoked), is tried
+    again only after ``push.retry_after``."""
     keep = {p.id for p in eligible if p.calendar_id is not None}
     watched = {c.profile_id for c in push.store.push_channels() if push.stop_due(c)}
     stale = {pid for pid in watched if pid.startswith(within)} - keep
@@ -43,8 +46,11 @@ def _retire(push: PushChannels, connect: Connect, profile_id: str, profile: Sync
     connection: Connection | None = None
     try:
         connection = connect(profile)
-    except Exception as exc:  # no credentials: the channels are only forgotten
+    except AuthError as exc:  # no credentials (none stored, or revoked): only forgotten
         logger.info("profile %s: cannot stop its push channels: %s", profile_id, exc)
+    except Exception as exc:  # for now (the token store, the network): stopped later
+        push.retire_later(profile_id, exc)
+        return
     try:
         push.retire(profile_id, connection.calendar if connection else None)
     finally:

@@ -7,6 +7,9 @@
 * **Refused writes do not abort.** A remote id already mapped by another host id is checked in
   the same statement as the upsert, so the refusal is an answer, not an SQL error that would
   abort the caller's transaction.
+* **Push channels** read inside a transaction are locked until it ends (``FOR UPDATE``): the
+  read-then-write of a channel (the watch's answer, Google's confirmation, a stop that failed)
+  never undoes another process's write of it.
 * **Leases** are one conditional upsert: it writes only for the holder or once the lease
   expired, atomically across processes and machines. With ``clock="database"`` (the default)
   the expiry is reckoned by the database's clock (``clock_timestamp()``), so the workers'
@@ -54,6 +57,7 @@ from calsync.state.postgres_sql import (
     GET_CURSORS,
     GET_LEASE,
     GET_PUSH_CHANNEL,
+    GET_PUSH_CHANNEL_FOR_UPDATE,
     PROFILE_IDS,
     PUSH_CHANNELS,
     PUT_MAPPING,
@@ -269,8 +273,15 @@ class PostgresStateStore(PostgresConnection, StateStore):
         self._run(PUT_PUSH_CHANNEL, params)
 
     def get_push_channel(self, channel_id: str) -> PushChannel | None:
-        """The channel with that id (whatever its profile, in this tenant), or ``None``."""
-        found = self._rows(GET_PUSH_CHANNEL, (self.tenant, channel_id))
+        """The channel with that id (whatever its profile, in this tenant), or ``None``.
+
+        Inside a transaction the row is locked until the transaction ends (``SELECT ... FOR
+        UPDATE``): a channel read there to be written back waits for, and then sees, another
+        process's write of it, which is thus never lost.
+        """
+        in_transaction = getattr(self._local, "conn", None) is not None
+        query = GET_PUSH_CHANNEL_FOR_UPDATE if in_transaction else GET_PUSH_CHANNEL
+        found = self._rows(query, (self.tenant, channel_id))
         return _push_channel(found[0]) if found else None
 
     def push_channels(self, profile_id: str | None = None) -> list[PushChannel]:

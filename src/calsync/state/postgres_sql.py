@@ -18,6 +18,7 @@ __all__ = [
     "GET_CURSORS",
     "GET_LEASE",
     "GET_PUSH_CHANNEL",
+    "GET_PUSH_CHANNEL_FOR_UPDATE",
     "PROFILE_IDS",
     "PUSH_CHANNELS",
     "PUSH_COLUMNS",
@@ -142,6 +143,9 @@ PUT_PUSH_CHANNEL: LiteralString = """
 GET_PUSH_CHANNEL: LiteralString = (
     "SELECT " + PUSH_COLUMNS + " FROM push_channels WHERE tenant = %s AND channel_id = %s"
 )
+# Inside a transaction: the row stays locked until it ends, so a channel read to be written
+# back (the watch's answer, Google's confirmation, a blanked token) never undoes another's write.
+GET_PUSH_CHANNEL_FOR_UPDATE: LiteralString = GET_PUSH_CHANNEL + " FOR UPDATE"
 PUSH_CHANNELS: LiteralString = (
     "SELECT " + PUSH_COLUMNS + " FROM push_channels WHERE tenant = %(t)s"
     " AND (%(p)s::text IS NULL OR profile_id = %(p)s) ORDER BY expires_at, channel_id"
