@@ -20,7 +20,9 @@ Tasks:
 * ``calsync.sync_due()``, run by beat every ``CALSYNC_DUE_EVERY`` seconds, enqueues every
   eligible profile whose last run is older than its jittered interval. A dedupe key in Redis
   (``{prefix}:queued:{profile_id}``, with a time to live) keeps a profile from being queued
-  twice while one of its tasks is queued or running; the task deletes it when it ends.
+  twice while one of its tasks is queued or running; the task deletes it when it ends. A
+  tenant whose profiles cannot be read, or a profile that cannot be queued, is logged and
+  skipped: it never stops the others.
 
 With push notifications (a tenant's ``push``: :class:`~calsync.push.PushChannels`), each run
 opens or renews the profile's watch channel as its last step (under the lease), and
@@ -225,7 +227,10 @@ class CeleryTrigger(SyncTrigger):
 
     It shares ``sync_due``'s dedupe key, so a profile is never queued twice; a notification
     that arrives while the profile's task is queued or running marks it, and the task then
-    enqueues one more run as it ends.
+    enqueues one more run as it ends. (The mark is set before the dedupe key is tried, so a
+    task that ends in between finds it: the change never waits for the next poll.) When the
+    task cannot be sent (the broker is unreachable), the dedupe key is freed again and the
+    error raised, so the next notification or ``sync_due`` queues the profile.
 
     Args:
         redis: the Redis client of the workers' dedupe keys.
@@ -240,12 +245,30 @@ class CeleryTrigger(SyncTrigger):
 
     def request_sync(self, profile_id: str) -> None:
         now = datetime.now(UTC).isoformat()
-        if self.redis.set(queued_key(self.prefix, profile_id), now, nx=True, ex=self.ttl):
-            sync_profile.delay(profile_id)
+        # the mark first: a task ending between the two finds it (its _finish reads it after
+        # freeing the dedupe key); a task queued here deletes it as it starts
+        self.redis.set(again_key(self.prefix, profile_id), now, ex=self.ttl)
+        key = queued_key(self.prefix, profile_id)
+        if self.redis.set(key, now, nx=True, ex=self.ttl):
+            _enqueue(self.redis, key, profile_id)
             logger.info("push: queued a sync of %s", profile_id)
         else:
-            self.redis.set(again_key(self.prefix, profile_id), now, ex=self.ttl)
             logger.info("push: %s is queued or syncing; one more run after it", profile_id)
+
+
+def _enqueue(redis: Any, key: str, profile_id: str) -> None:
+    """Send a ``sync_profile`` task for the profile whose dedupe key ``key`` was just set.
+
+    Raises:
+        Exception: the task could not be sent (e.g. kombu's ``OperationalError``: the broker
+            is unreachable); the dedupe key is freed first, or it would keep the profile from
+            being queued until it lapses.
+    """
+    try:
+        sync_profile.delay(profile_id)
+    except Exception:
+        redis.delete(key)
+        raise
 
 
 def _timed_out(profile_id: str, why: str, started: float) -> dict[str, Any]:
@@ -312,13 +335,21 @@ def _bookkeeping(what: str, profile_id: str) -> Iterator[None]:
 
 
 def _finish(worker: Worker, profile_id: str) -> None:
-    """Free the profile's dedupe key; enqueue one more run when a change came meanwhile."""
+    """Free the profile's dedupe key; enqueue one more run when a change came meanwhile.
+
+    The mark is read after the key is freed: a notification either set its mark before that
+    (read here) or finds the key free and queues the run itself (:class:`CeleryTrigger`)."""
     redis, prefix = worker.setup.redis, worker.setup.prefix
-    redis.delete(queued_key(prefix, profile_id))
+    key = queued_key(prefix, profile_id)
+    redis.delete(key)
     if redis.getdel(again_key(prefix, profile_id)) is None:
         return
-    if redis.set(queued_key(prefix, profile_id), "again", nx=True, ex=worker.dedupe_ttl()):
-        sync_profile.delay(profile_id)
+    if redis.set(key, "again", nx=True, ex=worker.dedupe_ttl()):
+        try:
+            _enqueue(redis, key, profile_id)
+        except Exception:  # this run's outcome stands; the change waits for the next poll
+            logger.exception("sync_profile: could not queue one more run of %s", profile_id)
+            return
         logger.info("sync_profile: one more run of %s for a change made meanwhile", profile_id)
 
 
@@ -339,22 +370,39 @@ def sync_due() -> list[str]:
     Also stops the push channels of profiles that no longer sync a calendar."""
     worker = current_worker()
     now = datetime.now(UTC)
-    queued = []
+    queued: list[str] = []
     seen: list[SyncProfile] = []
     for tenant, processor in worker.processors.items():
-        seen += processor.profiles.profiles()
-        eligible = processor.eligible()
+        try:  # one tenant's failure (its profile store unreadable) never stops the others
+            profiles = processor.profiles.profiles()
+            eligible = processor.eligible()
+        except Exception:
+            logger.exception("sync_due: the profiles of tenant %s could not be read", tenant)
+            continue
+        seen += profiles
         worker.retire_push(tenant, eligible)
         for profile in eligible:
-            if not _is_due(processor, profile, now):
-                continue
-            key = worker.dedupe_key(profile.id)
-            if worker.setup.redis.set(key, now.isoformat(), nx=True, ex=worker.dedupe_ttl()):
-                sync_profile.delay(profile.id)
-                queued.append(profile.id)
+            try:  # nor one profile's (its last run unreadable, the broker refusing its task)
+                if _queue_if_due(worker, processor, profile, now):
+                    queued.append(profile.id)
+            except Exception:
+                logger.exception("sync_due: could not queue %s", profile.id)
     metrics.observe_profiles(seen)
     logger.info("sync_due: %d profile(s) queued", len(queued))
     return queued
+
+
+def _queue_if_due(
+    worker: Worker, processor: SyncProcessor, profile: SyncProfile, now: datetime
+) -> bool:
+    """Queue the profile when it is due and not queued already; whether it was queued."""
+    if not _is_due(processor, profile, now):
+        return False
+    key = worker.dedupe_key(profile.id)
+    if not worker.setup.redis.set(key, now.isoformat(), nx=True, ex=worker.dedupe_ttl()):
+        return False
+    _enqueue(worker.setup.redis, key, profile.id)
+    return True
 
 
 def _is_due(processor: SyncProcessor, profile: SyncProfile, now: datetime) -> bool:

@@ -67,6 +67,7 @@ def queued_key(prefix: str, profile_id: str) -> str:
 
 
 def again_key(prefix: str, profile_id: str) -> str:
-    """Set when a change notification came while the profile's task was queued or running:
-    the task enqueues one more run when it ends, so the change is never missed."""
+    """Set by a change notification before it tries the dedupe key: a task of the profile
+    queued or running then reads it after freeing the dedupe key as it ends, and enqueues one
+    more run, so the change is never missed (a task clears it as it starts)."""
     return f"{prefix}:again:{profile_id}"

@@ -1,5 +1,6 @@
 """A runner's hold on one profile: the profile's lease in the state store, taken (waiting for
-another runner's run to end, when asked), renewed while the run lasts, and released.
+another runner's run to end, when asked), renewed while the run lasts, and released (or,
+when the store cannot take the release, left to expire).
 
     with ProfileLease(store, holder, ttl, clock).hold(profile_id, wait=60.0) as held:
         if held is not None:
@@ -112,7 +113,20 @@ class ProfileLease:
         finally:
             done.set()
             keeper.join()
+            self._release(profile_id)
+
+    def _release(self, profile_id: str) -> None:
+        """Release the lease; a store that fails it (unreachable) is logged, never raised: the
+        lease expires by itself, and the run's own outcome (its report, or what it raised)
+        must not be lost for it."""
+        try:
             self.store.release_lease(profile_id, self.holder)
+        except Exception as exc:
+            logger.warning(
+                "profile %s: releasing the lease failed (%s); it expires by itself",
+                profile_id,
+                type(exc).__name__,
+            )
 
     def _acquire(self, profile_id: str, wait: float) -> HeldLease | None:
         deadline = time.monotonic() + wait

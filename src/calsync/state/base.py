@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import abc
 import json
+import logging
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,11 @@ __all__ = [
     "StoredHead",
     "SyncState",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: (profile id, value) of the unreadable last runs logged already
+_unreadable_last_runs: set[tuple[str, str]] = set()
 
 
 class StateStore(abc.ABC):
@@ -231,9 +237,12 @@ class StateStore(abc.ABC):
         self.set_cursor(profile_id, _REMOTE_GROUP, value)
 
     def get_last_run(self, profile_id: str) -> datetime | None:
-        """When the profile's last successful run finished, if any."""
+        """When the profile's last successful run finished, if any (``None`` too when the
+        stored value is not an instant with its offset, as calsync writes it: hand-edited or
+        written by another tool; the profile is then due, and its next successful run
+        records a readable one)."""
         value = self.get_cursor(profile_id, "processor:last_run")
-        return None if value is None else datetime.fromisoformat(value)
+        return None if value is None else _decode_last_run(profile_id, value)
 
     def set_last_run(self, profile_id: str, when: datetime | None) -> None:
         """Record (``None``: clear) when the profile's last successful run finished."""
@@ -454,6 +463,21 @@ def _decode_sent(text: str | None) -> SentNotice | None:
 
 _SENT = "notify:sent"  # the problem the user was last told about
 _SETTLING = "notify:settling"  # a problem that cleared by itself, not yet told cleared
+
+
+def _decode_last_run(profile_id: str, value: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        when = None
+    if when is not None and when.utcoffset() is not None:
+        return when
+    if (profile_id, value) not in _unreadable_last_runs:  # once, not on every read
+        _unreadable_last_runs.add((profile_id, value))
+        logger.warning(
+            "profile %s: last run %r is unreadable; the profile is due", profile_id, value
+        )
+    return None
 
 
 def _held(channel: Channel) -> str:
