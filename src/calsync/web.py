@@ -19,7 +19,10 @@ Routes:
   to the browser in an HttpOnly cookie.
 * ``GET /oauth/google/callback`` — checks ``state`` against the cookie and against the flow
   pending for the profile ``current_profile`` returns (403 when another profile started it),
-  exchanges the code (PKCE), stores the token and clears ``needs_reauth``/``not_connected``.
+  exchanges the code (PKCE), stores the token and clears ``needs_reauth``/``not_connected``;
+  a page names the scopes the user did not grant when the profile needs them (403).
+
+Mounted under a prefix (``Mount("/calsync", app)``), the cookie's path follows the mount.
 
 Only this module imports Starlette; the core never imports it.
 """
@@ -38,6 +41,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from calsync.errors import AuthError, TransientError
+from calsync.google.auth import ScopesNotGranted
 from calsync.google.web_auth import AuthorizationRefused, WebAuthorization
 from calsync.push.receiver import NotificationReceiver
 
@@ -143,7 +147,7 @@ class _OAuthRoutes:
             STATE_COOKIE,
             started.state,
             max_age=int(self.authorization.ttl),
-            path=OAUTH_PATH,
+            path=_oauth_path(request),
             secure=self.secure,
             httponly=True,
             samesite="lax",
@@ -153,13 +157,13 @@ class _OAuthRoutes:
     async def callback(self, request: Request) -> Response:
         query = request.query_params
         if "error" in query:
-            return self._page(400, _google_error(query["error"]))
+            return _page(request, 400, _google_error(query["error"]))
         state, code = query.get("state"), query.get("code")
         if not state or not code:
-            return self._page(400, "This is not an answer from Google.")
+            return _page(request, 400, "This is not an answer from Google.")
         profile_id = self.current_profile(request)
         if profile_id is None:
-            return self._page(403, "Sign in to connect Google.")
+            return _page(request, 403, "Sign in to connect Google.")
         try:
             await run_in_threadpool(
                 self.authorization.complete,
@@ -170,19 +174,31 @@ class _OAuthRoutes:
             )
         except AuthorizationRefused as exc:
             logger.warning("OAuth callback refused: %s", exc)
-            return self._page(403, f"{exc}.")
+            return _page(request, 403, f"{exc}.")
+        except ScopesNotGranted as exc:
+            return _page(
+                request, 403, f"Google was not connected: {exc}. Please start again and allow it."
+            )
         except AuthError as exc:
             logger.warning("OAuth code exchange failed: %s", exc)
-            return self._page(502, "Google refused the authorisation; please start again.")
+            return _page(request, 502, "Google refused the authorisation; please start again.")
         except TransientError as exc:
             logger.warning("OAuth code exchange failed: %s", exc)
-            return self._page(503, "Google could not be reached; please start again.")
-        return self._page(200, "Google is connected. You can close this window.")
+            return _page(request, 503, "Google could not be reached; please start again.")
+        return _page(request, 200, "Google is connected. You can close this window.")
 
-    def _page(self, status: int, text: str) -> Response:
-        response = _text(status, text)
-        response.delete_cookie(STATE_COOKIE, path=OAUTH_PATH)
-        return response
+
+def _oauth_path(request: Request) -> str:
+    """The flow's path as the browser sees it: under the prefix the app is mounted at."""
+    root_path: str = request.scope.get("root_path", "")
+    return root_path.rstrip("/") + OAUTH_PATH
+
+
+def _page(request: Request, status: int, text: str) -> Response:
+    """A callback's page; the flow is over, so the state cookie goes."""
+    response = _text(status, text)
+    response.delete_cookie(STATE_COOKIE, path=_oauth_path(request))
+    return response
 
 
 def _google_error(error: str) -> str:

@@ -15,6 +15,9 @@ Flows (both on google-auth-oauthlib, both with PKCE and ``access_type=offline``)
   redirect on a loopback port;
 * hosted: :func:`start_web_flow` gives the URL to redirect the user to (and the state and
   PKCE verifier to keep in the user's session); :func:`finish_web_flow` exchanges the code.
+  Google may grant more scopes than asked (the client's earlier grants) or fewer (the user
+  unticked some): the token is kept with the scopes granted, and refused
+  (:class:`ScopesNotGranted`) only when a scope the host requires is missing.
 
 Connecting an account is one call: :func:`connect_account` stores the tokens and tells the
 host's :class:`~calsync.profile.ProfileStore` (``account_connected``), which sets a
@@ -43,6 +46,7 @@ from google.auth.transport import Request
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow, InstalledAppFlow
 
+from calsync.errors import AuthError
 from calsync.profile import ProfileStore
 from calsync.tokens import StoredToken, TokenStore
 
@@ -54,6 +58,7 @@ __all__ = [
     "DEFAULT_SCOPES",
     "AuthorizationRequest",
     "ClientConfig",
+    "ScopesNotGranted",
     "StoredCredentials",
     "connect_account",
     "finish_web_flow",
@@ -93,6 +98,23 @@ def scopes_for(
 
 #: Everything calsync offers: choose or create a calendar, and contacts.
 DEFAULT_SCOPES = scopes_for()
+
+_SCOPE_NAMES = {
+    CALENDAR_EVENTS: "the events of your calendars",
+    CALENDAR_LIST_READONLY: "the list of your calendars",
+    CALENDAR_APP_CREATED: "the calendars this app creates",
+    CONTACTS: "your Google Contacts",
+}
+
+
+class ScopesNotGranted(AuthError):
+    """The user consented without a scope the host requires (unticked on Google's consent
+    page); nothing was stored. ``missing`` names the scopes."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = tuple(missing)
+        names = " and ".join(_SCOPE_NAMES.get(scope, scope) for scope in self.missing)
+        super().__init__(f"access to {names} was not granted")
 
 
 @frozen
@@ -324,13 +346,20 @@ def finish_web_flow(
     key: str,
     scopes: Sequence[str] = DEFAULT_SCOPES,
     profiles: ProfileStore | None = None,
+    required: Sequence[str] | None = None,
 ) -> Credentials:
     """The second half: check ``state``, exchange ``code`` and store the tokens under ``key``
     — with ``profiles``, through :func:`connect_account`, so a profile waiting for its user
     to (re-)connect Google syncs again.
 
+    The tokens are stored with the scopes Google granted: more than ``scopes`` when the user
+    granted the client others before (``include_granted_scopes``), fewer when they unticked
+    some. ``required`` (default: all of ``scopes``) are the ones without which nothing is
+    stored.
+
     Raises:
         ValueError: ``state`` is not the one the request was made with.
+        ScopesNotGranted: Google did not grant a ``required`` scope.
     """
     if state != request.state:
         raise ValueError("the OAuth state does not match this authorisation request")
@@ -341,7 +370,24 @@ def finish_web_flow(
         state=request.state,
         code_verifier=request.code_verifier,
     )
-    flow.fetch_token(code=code)
+    _fetch_token(flow, code)
     credentials: Credentials = flow.credentials
+    granted = set(token_of(credentials).scopes)
+    wanted = scopes if required is None else required
+    missing = [scope for scope in wanted if scope not in granted]
+    if missing:
+        logger.info("profile %s: Google did not grant %s", key, " ".join(missing))
+        raise ScopesNotGranted(missing)
     connect_account(store, key, credentials, profiles)
     return credentials
+
+
+def _fetch_token(flow: Flow, code: str) -> None:
+    """Exchange ``code``, taking the token whatever scopes Google granted."""
+    try:
+        flow.fetch_token(code=code)
+    except Warning as changed:  # oauthlib's "Scope has changed from ... to ...", token in it
+        token = getattr(changed, "token", None)
+        if not isinstance(token, dict) or "access_token" not in token:
+            raise
+        flow.oauth2session.token = token  # what oauthlib would have kept had it not raised

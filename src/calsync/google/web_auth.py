@@ -14,10 +14,13 @@
 * ``complete`` refuses a ``state`` that is not the state bound to the browser (CSRF: another
   site cannot make the user's browser finish a flow it started) and one that is not the
   pending flow of the signed-in profile (unknown, expired, used already, or started for
-  another profile). It exchanges the code with the verifier and, if the profile still exists,
-  stores the token in the :class:`~calsync.tokens.TokenStore` under the profile id, sets a
-  ``NEEDS_REAUTH`` or ``NOT_CONNECTED`` profile back to ``OK`` (``account_connected``) and
-  calls ``on_authorised``.
+  another profile). It exchanges the code with the verifier and, if the profile still exists
+  and Google granted the scopes it needs, stores the token (with the scopes granted) in the
+  :class:`~calsync.tokens.TokenStore` under the profile id, sets a ``NEEDS_REAUTH`` or
+  ``NOT_CONNECTED`` profile back to ``OK`` (``account_connected``) and calls
+  ``on_authorised``. The scopes it needs are all those asked, except :data:`CONTACTS` for a
+  profile that does not sync contacts (a user may untick it on Google's consent page); scopes
+  granted beyond those asked (the client's earlier grants) are kept with the token.
 
 The login hint (the profile's email) only preselects an account on Google's page: the user may
 consent with any Google account, and the one they chose is connected.
@@ -39,6 +42,7 @@ from google.oauth2.credentials import Credentials
 
 from calsync.errors import AuthError, TransientError
 from calsync.google.auth import (
+    CONTACTS,
     DEFAULT_SCOPES,
     AuthorizationRequest,
     ClientConfig,
@@ -46,7 +50,7 @@ from calsync.google.auth import (
     save_credentials,
     start_web_flow,
 )
-from calsync.profile import ProfileStore
+from calsync.profile import ProfileStore, SyncProfile
 from calsync.tokens import MemoryTokenStore, TokenStore
 
 __all__ = ["AuthorizationRefused", "PendingAuthorization", "WebAuthorization"]
@@ -87,7 +91,8 @@ class WebAuthorization:
         scopes: the scopes asked for.
         ttl: seconds a started flow may take; older ones are refused and forgotten.
         on_authorised: called with the profile id after the token is stored (e.g. to
-            request a sync).
+            request a sync). An exception from it is logged (its type) and does not undo
+            or fail the connection.
         pending: where pending flows are kept, one per profile id (default: a dict in this
             process). Expired flows are forgotten oldest first, in the mapping's order.
         clock: seconds for ``ttl`` (default monotonic; give ``time.time`` when ``pending``
@@ -146,19 +151,35 @@ class WebAuthorization:
             AuthorizationRefused: ``state`` is not this browser's, or not the pending flow of
                 ``profile_id`` (unknown, expired, used, or started for another profile); or
                 the profile no longer exists (nothing is stored).
+            ScopesNotGranted: the user consented without a scope the profile needs (an
+                :class:`AuthError`; nothing is stored).
             AuthError: Google refused the code.
             TransientError: Google could not be reached.
         """
         if not browser_state or not hmac.compare_digest(state.encode(), browser_state.encode()):
             raise AuthorizationRefused("the authorisation was not started from this browser")
         pending = self._claim(profile_id, state)
-        if not any(profile.id == profile_id for profile in self.profiles.profiles()):
+        profile = next((p for p in self.profiles.profiles() if p.id == profile_id), None)
+        if profile is None:
             raise AuthorizationRefused(_PROFILE_GONE)
-        self._connect(profile_id, self._exchange(pending, code))
+        self._connect(profile_id, self._exchange(pending, code, self._required(profile)))
         logger.info("profile %s: Google authorised", profile_id)
         if self.on_authorised is not None:
-            self.on_authorised(profile_id)
+            try:
+                self.on_authorised(profile_id)
+            except Exception as exc:  # the connection is made: the next round syncs the user
+                logger.warning(
+                    "profile %s: Google authorised, but on_authorised failed (%s)",
+                    profile_id,
+                    type(exc).__name__,
+                )
+                logger.debug("on_authorised of profile %s failed", profile_id, exc_info=True)
         return profile_id
+
+    def _required(self, profile: SyncProfile) -> tuple[str, ...]:
+        if profile.options.contacts:
+            return self.scopes
+        return tuple(scope for scope in self.scopes if scope != CONTACTS)
 
     def _forget_expired(self, now: float) -> None:
         expired = []
@@ -184,7 +205,9 @@ class WebAuthorization:
             raise AuthorizationRefused("the authorisation expired; start again")
         return pending
 
-    def _exchange(self, pending: PendingAuthorization, code: str) -> Credentials:
+    def _exchange(
+        self, pending: PendingAuthorization, code: str, required: Sequence[str]
+    ) -> Credentials:
         # a scratch store: the host's gets the token only once the profile is known to exist
         received = MemoryTokenStore()
         try:
@@ -197,7 +220,10 @@ class WebAuthorization:
                 store=received,
                 key=pending.profile_id,
                 scopes=self.scopes,
+                required=required,
             )
+        except AuthError:  # ScopesNotGranted: Google said yes, to too little
+            raise
         except OSError as exc:  # requests' connection errors are OSErrors
             raise TransientError(f"Google could not be reached: {exc}") from exc
         except Exception as exc:
