@@ -106,7 +106,7 @@ class TokenCipher:
 
         Raises:
             ConfigurationError: the value is plaintext (run ``calsync encrypt-tokens``), or no
-                configured key decrypts it (a wrong or removed key).
+                configured key decrypts it (a wrong or removed key, or a damaged value).
         """
         if stored is None:
             return None
@@ -116,30 +116,36 @@ class TokenCipher:
                 "to encrypt existing tokens"
             )
         try:
-            return self._multi.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
-        except self._invalid:
+            return self._multi.decrypt(_token_bytes(stored)).decode("utf-8")
+        except (self._invalid, ValueError):  # ValueError: damaged into non-ASCII text
             raise ConfigurationError(
                 f"the token of {key!r} cannot be decrypted with the configured keys: "
-                f"a wrong key, or an old key removed from {KEYS_ENV} too early"
+                f"a wrong key, an old key removed from {KEYS_ENV} too early, or a damaged value"
             ) from None
 
     def rotate(self, stored: str | None, *, key: str) -> str | None:
         """A stored value re-encrypted with the newest key (plaintext is encrypted).
 
         Raises:
-            ConfigurationError: no configured key decrypts it.
+            ConfigurationError: no configured key decrypts it (or the value is damaged).
         """
         if stored is None:
             return None
         if not is_encrypted(stored):
             return self.encrypt(stored)
         try:
-            token = self._multi.rotate(stored[len(PREFIX) :].encode("ascii"))
-        except self._invalid:
+            token = self._multi.rotate(_token_bytes(stored))
+        except (self._invalid, ValueError):  # ValueError: damaged into non-ASCII text
             raise ConfigurationError(
                 f"the token of {key!r} cannot be decrypted with the configured keys"
             ) from None
         return PREFIX + token.decode("ascii")
+
+
+def _token_bytes(stored: str) -> bytes:
+    """The Fernet token of an encrypted value (raises ``UnicodeEncodeError``, a
+    ``ValueError``, when the value was damaged into non-ASCII text)."""
+    return stored[len(PREFIX) :].encode("ascii")
 
 
 def is_encrypted(stored: str) -> bool:

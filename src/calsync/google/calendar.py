@@ -66,6 +66,7 @@ from calsync.errors import (
     CalendarGone,
     CalsyncError,
     NotFound,
+    PermissionDenied,
     SyncTokenExpired,
     TransientError,
 )
@@ -591,8 +592,8 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
         """The id is taken: take the event over if it is ours or deleted; create it under an
-        id Google chooses if a recurring series holds the id (:meth:`_create_beside_series`);
-        else refuse."""
+        id Google chooses if a recurring series holds the id, or if Google refuses (403) to
+        bring the deleted event back (:meth:`_create_under_googles_id`); else refuse."""
         request = self.events.get(calendarId=calendar_id, eventId=event_id)
         data = self.caller.execute(request)
         try:
@@ -600,7 +601,12 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         except cattrs.BaseValidationError as exc:  # unreadable: not provably ours
             raise AlreadyExists(f"event id {event_id} is taken by an unreadable event") from exc
         if existing.recurrence:  # made recurring in Google, deleted since or not
-            return self._create_beside_series(calendar_id, event_id, fields, marker)
+            logger.info(
+                "event id %s is held by a recurring series (made recurring in Google): "
+                "creating the event under an id Google chooses",
+                event_id,
+            )
+            return self._create_under_googles_id(calendar_id, event_id, fields, marker)
         if existing.status != "cancelled" and event_marker(existing) != marker:
             raise AlreadyExists(
                 f"event id {event_id} is taken by an event calsync does not own",
@@ -612,7 +618,19 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             if current.fields == fields:  # a create repeated after a crash: nothing to do
                 return current
         logger.info("adopting existing event %s (%s)", event_id, existing.status)
-        return self._confirm_again(calendar_id, event_id, existing.etag, fields, marker)
+        try:
+            return self._confirm_again(calendar_id, event_id, existing.etag, fields, marker)
+        except PermissionDenied as exc:
+            if existing.status != "cancelled":
+                raise
+            # reported for events the user deleted in Google's own UI: the id stays theirs
+            logger.info(
+                "Google refuses to bring back deleted event %s (%s): "
+                "creating the event under an id Google chooses",
+                event_id,
+                exc,
+            )
+            return self._create_under_googles_id(calendar_id, event_id, fields, marker)
 
     def _revive_occurrence(
         self,
@@ -680,15 +698,15 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         except NotFound:
             return None
 
-    def _create_beside_series(
+    def _create_under_googles_id(
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
-        """Create the event whose id ``event_id`` a recurring series holds (a single event
-        made recurring in Google, live or deleted since) under an id Google chooses, carrying
-        the marker as any create does. calsync never writes to a series, and a series' id is
-        never a single event's again: without this, a session whose event was made recurring
-        and then deleted in Google (its first occurrence, or the whole series) could never be
-        restored, and its create would fail in every run.
+        """Create the event whose id ``event_id`` cannot be the item's again under an id
+        Google chooses, carrying the marker as any create does. Either a recurring series
+        holds the id (a single event made recurring in Google, live or deleted since: calsync
+        never writes to a series, and a series' id is never a single event's again), or
+        Google refuses (403) to bring the deleted event back. Without this, such a session
+        could never be restored, and its create would fail in every run.
 
         One insert of its own (quota cost 1, after the batch that met the 409), sent once:
         without an id, a resend after an answer lost on the way would make a second event, so
@@ -698,11 +716,6 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         The event's id is not calsync's deterministic id, so calsync cannot prove it made it
         (an unpaired one is never deleted as an orphan, nor by ``cleanup_old_calendar``).
         """
-        logger.info(
-            "event id %s is held by a recurring series (made recurring in Google): "
-            "creating the event under an id Google chooses",
-            event_id,
-        )
         write = CreateEvent(event_id, fields, marker)
         request = self._insert(calendar_id, write, google_chooses=True)
         try:

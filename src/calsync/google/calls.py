@@ -13,6 +13,8 @@ returned as an error and the engine's create intent settles it on the next run.
 Every request the engine's writes make is checked with :func:`calsync.backends.before_write`
 once its pacing wait is over, right before it is sent (a retry too): a run that lost the
 profile's lease while it waited for quota stops there, and its request never reaches Google.
+The services :mod:`calsync.google.services` builds check again right before each send, so the
+client's own re-sends after a token refresh (a 401) are checked too.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ People's ``status`` and ``details[].reason``)::
     403 quotaExceeded / dailyLimitExceeded             QuotaExceeded
     403 (anything else)                                PermissionDenied
     404, 410 deleted                                   NotFound (reason "deleted" for 410)
-    409                                                AlreadyExists
+    409 conflict (a clash inside a batch)              TransientError
+    409 (duplicate, anything else)                     AlreadyExists
     408, 5xx, timeouts, resets, transport errors       TransientError
 """
 
@@ -165,7 +166,8 @@ def _simple_kind(status: int, reasons: set[str]) -> type[BackendError]:
     if status == 404:
         return NotFound
     if status == 409:
-        return AlreadyExists
+        # ``conflict``: a part clashed with another part of its batch, not a taken id
+        return TransientError if "conflict" in reasons else AlreadyExists
     if status == 410:
         return NotFound if "deleted" in reasons else SyncTokenExpired
     if status == 412:

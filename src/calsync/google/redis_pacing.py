@@ -11,8 +11,9 @@ same ``burst`` and ``rate`` for the same quota and headroom, reservations in ord
 paid by later callers), and optionally a second bucket per Google Cloud project: a call takes
 a token from both, and waits for the slower.
 
-When Redis cannot be reached the pacer falls back to its local bucket (per process) and logs
-a warning once per outage: pacing degrades, it never stops. It tries Redis again after
+When Redis cannot be reached, or refuses the call (a read-only replica after a failover, out
+of memory), the pacer falls back to its local bucket (per process) and logs a warning once
+per outage: pacing degrades, it never stops. It tries Redis again after
 ``retry_after`` seconds.
 
 Needs the ``server`` extra (``redis``).
@@ -149,11 +150,13 @@ class RedisQuotaPacer(QuotaPacer):
             return None
         try:
             wait = float(self._script(keys=self._keys, args=[calls, *self._limits, self._ttl_ms]))
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except redis.RedisError as exc:
+            # unreachable, or refusing the script's writes (a read-only replica after a
+            # failover, out of memory): either way this process paces on its own
             if self._down_until is None:
                 logger.warning(
-                    "Redis is unreachable (%s): pacing %s on this process's own bucket", exc,
-                    self._keys[0],
+                    "Redis is unreachable or refused the call (%s): pacing %s on this "
+                    "process's own bucket", exc, self._keys[0],
                 )  # fmt: skip
             self._down_until = self._clock() + self.retry_after
             return None

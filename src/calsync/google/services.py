@@ -38,8 +38,9 @@ import httplib2
 from google.auth.credentials import Credentials
 from googleapiclient.discovery import Resource, build_from_document, fix_method_name
 from googleapiclient.discovery_cache import get_static_doc
-from googleapiclient.http import BatchHttpRequest
+from googleapiclient.http import BatchHttpRequest, build_http
 
+from calsync.backends import before_write
 from calsync.google.batch import FastBatchHttpRequest
 
 logger = logging.getLogger(__name__)
@@ -101,12 +102,41 @@ def _document_for(api: ApiName, base_url: str | None) -> dict[str, Any]:
     return {**document, "rootUrl": base_url.rstrip("/") + "/"}
 
 
+class _WriteCheckedHttp:
+    """An ``httplib2.Http`` (wrapped) that calls :func:`calsync.backends.before_write` right
+    before each request it sends.
+
+    The credentials' transport (``AuthorizedHttp``) refreshes an expired token inside a
+    request and sends the request again, and a batch sends its parts Google answered 401
+    again after refreshing: both after the caller's own check. A token service that stalls
+    past the lease's time would let a write out after the run lost its lease. Under the
+    credentials, every send (the re-sends included) is checked at the last moment; outside
+    the engine's writes the check does nothing."""
+
+    def __init__(self, http: Any) -> None:
+        object.__setattr__(self, "_http", http)
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        """``httplib2.Http.request``, once the run's checkpoint let the request go."""
+        before_write()
+        return self._http.request(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._http, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._http, name, value)
+
+
 def _authorized_http(credentials: Credentials | None, http: httplib2.Http | None) -> Any:
     if http is None:
-        return None
+        if credentials is None:
+            return None  # the client's own default credentials
+        http = build_http()  # what the client builds for credentials
+    checked = _WriteCheckedHttp(http)
     if credentials is None:
-        return http
-    return google_auth_httplib2.AuthorizedHttp(credentials, http=http)
+        return checked
+    return google_auth_httplib2.AuthorizedHttp(credentials, http=checked)
 
 
 def _build(
@@ -130,7 +160,9 @@ def build_calendar_service(
     """A Calendar v3 service; against ``base_url`` (an emulator) when given.
 
     ``http`` is an optional ``httplib2.Http`` transport (e.g. with a timeout); the
-    credentials are applied on top of it.  Returns a googleapiclient ``Resource``.
+    credentials are applied on top of it, and each request it sends (a re-send after a token
+    refresh too) first calls :func:`calsync.backends.before_write`.  Returns a
+    googleapiclient ``Resource``.
     """
     return _build("calendar", credentials, base_url, http)
 
