@@ -284,44 +284,43 @@ class EventFields:
 EVENT_FIELDS: tuple[str, ...] = ("title", "description", "location", "when")
 
 
-def _strip(value: str) -> str:
-    return value.strip()
-
-
 def _mobile(label: str) -> str:
-    return label.strip() or "mobile"
+    return normalise_text(label) or "mobile"
 
 
 def _home(label: str) -> str:
-    return label.strip() or "home"
+    return normalise_text(label) or "home"
 
 
 @frozen
 class Phone:
     """A phone number with its label (``mobile``, ``home``, ``work``, …). No label is
-    ``mobile``, as Google reads a number without a type."""
+    ``mobile``, as Google reads a number without a type. Text is normalised as
+    :func:`normalise_text` does."""
 
-    number: str = field(converter=_strip)
+    number: str = field(converter=normalise_text)
     label: str = field(default="mobile", converter=_mobile)
 
 
 @frozen
 class Email:
-    """An email address with its label (no label is ``home``, as Google reads it)."""
+    """An email address with its label (no label is ``home``, as Google reads it). Text is
+    normalised as :func:`normalise_text` does."""
 
-    address: str = field(converter=_strip)
+    address: str = field(converter=normalise_text)
     label: str = field(default="home", converter=_home)
 
 
 @frozen
 class PostalAddress:
-    """A postal address with its label (no label is ``home``, as Google reads it)."""
+    """A postal address with its label (no label is ``home``, as Google reads it). Text is
+    normalised as :func:`normalise_text` does (a street may span lines)."""
 
-    street: str = ""
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
-    country: str = ""
+    street: str = field(default="", converter=normalise_text)
+    city: str = field(default="", converter=normalise_text)
+    region: str = field(default="", converter=normalise_text)
+    postal_code: str = field(default="", converter=normalise_text)
+    country: str = field(default="", converter=normalise_text)
     label: str = field(default="home", converter=_home)
 
 

@@ -11,10 +11,11 @@ can call a client from their phone.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 
-from attrs import field, frozen
+from attrs import define, field, frozen
 
 from calsync.errors import TemplateError
 from calsync.model import EventFields, ItemKind, ScheduleItem
@@ -118,9 +119,72 @@ def template_values(item: ScheduleItem) -> dict[str, str]:
     }
 
 
-def _collapse_separators(title: str) -> str:
-    """Drop a dangling " - " left by an empty field, e.g. "Wedding - " → "Wedding"."""
-    return title.strip().strip("-:\N{EN DASH}").strip()
+#: A title literal's separators: blanks, dashes and colons at either end ("Wedding - Ann").
+_SEPARATORS = re.compile(r"^([\s\-:\N{EN DASH}]*)(.*?)([\s\-:\N{EN DASH}]*)$", re.DOTALL)
+
+
+@define
+class _Part:
+    """A piece of a rendered title: text (a value, or a literal's words), or a separator of
+    the template's, which may stand next to a field that rendered empty."""
+
+    text: str
+    separator: bool = False
+    by_empty: bool = False
+
+
+def _title(template: Template, values: Mapping[str, str]) -> str:
+    """``template`` rendered with ``values``, less the separators an empty field left
+    dangling: ``"{session_type} - {client.name}"`` is ``"Wedding"`` without a client name and
+    ``"Ann"`` without a session type. Only the template's own separators go; a value is never
+    trimmed ("Follow-up:" stays as typed)."""
+    if all(values.get(name, "").strip() for _, name in template._pieces if name is not None):
+        return template.render(values)  # no field is empty: nothing dangles
+    parts: list[_Part] = []
+    after_empty = False
+    for literal, name in template._pieces:
+        parts += _literal_parts(literal, after_empty)
+        after_empty = False
+        if name is None:
+            continue
+        value = values.get(name, "")
+        if value.strip():
+            parts.append(_Part(value))
+            continue
+        if parts and parts[-1].separator:
+            parts[-1].by_empty = True
+        after_empty = True
+    return "".join(part.text for part in _joined(parts))
+
+
+def _literal_parts(literal: str, after_empty: bool) -> list[_Part]:
+    """A literal as its leading separator, its words and its trailing separator."""
+    found = _SEPARATORS.match(literal)
+    assert found is not None  # every text matches
+    lead, words, trail = found.groups()
+    if not words:
+        return [_Part(literal, True, after_empty)] if literal else []
+    parts = [_Part(lead, True, after_empty)] if lead else []
+    parts.append(_Part(words))
+    return parts + ([_Part(trail, True)] if trail else [])
+
+
+def _joined(parts: list[_Part]) -> list[_Part]:
+    """``parts`` with the separators an empty field left at either end dropped, and one
+    separator kept between two pieces of text (the one with a mark, the later of equals)."""
+    kept: list[_Part] = []
+    run: list[_Part] = []
+    for part in parts:
+        if part.separator:
+            run.append(part)
+            continue
+        if run and kept:
+            kept.append(max(reversed(run), key=lambda p: bool(p.text.strip())))
+        elif run:
+            kept += [p for p in run if not p.by_empty]
+        kept.append(part)
+        run = []
+    return kept + [p for p in run if not p.by_empty]
 
 
 @frozen
@@ -140,7 +204,7 @@ class TemplateSet:
         template = self.session if item.kind is ItemKind.SESSION else self.appointment
         values = template_values(item)
         return EventFields(
-            title=_collapse_separators(template.title.render(values)),
+            title=_title(template.title, values),
             description=template.description.render(values),
             location=template.location.render(values),
             when=item.when,

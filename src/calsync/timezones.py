@@ -3,15 +3,19 @@
 Google rejects some legacy names (``Europe/Kiev`` answers 400, see sync-lessons #7) and renders
 others back under their canonical name, which would make a zone look edited when it was not. The
 table below is the tz database's ``backward`` links that hosts are known to emit; anything else
-must be a name that python-dateutil resolves.
+must be a name of the tz database itself. What else python-dateutil resolves is no zone Google
+knows: a POSIX TZ string (``EST5``, ``UTC+05:30``, and ``GMT+5``, which dateutil reads as UTC+5
+where the database's ``Etc/GMT+5`` is UTC-5) or a file path (``/etc/localtime``).
 """
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import tzinfo
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from dateutil import tz
+from dateutil.zoneinfo import get_zonefile_instance
 
 from calsync.errors import ConfigurationError
 
@@ -89,15 +93,37 @@ LEGACY_ZONES: dict[str, str] = {
 }
 
 
+#: Files of a zoneinfo directory that are no zone of the database (``Factory`` is the zone of a
+#: machine whose zone was never set).
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _bundled_zones() -> frozenset[str]:
+    """The zone names of python-dateutil's own copy of the tz database (on every platform)."""
+    return frozenset(get_zonefile_instance().zones) - _NOT_ZONES
+
+
+@cache
+def _system_zones() -> frozenset[str]:
+    """The zone names of the system's tz database, which may be newer (none on Windows, unless
+    the tzdata package is installed)."""
+    return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
+
+
+def _is_database_zone(name: str) -> bool:
+    return name in _bundled_zones() or name in _system_zones()
+
+
 @lru_cache(maxsize=512)
 def canonical_zone(name: str) -> str:
     """Return the canonical IANA name for ``name``.
 
     Raises:
-        ConfigurationError: ``name`` is not a time zone python-dateutil knows.
+        ConfigurationError: ``name`` is no zone name of the tz database (nor a legacy alias).
     """
     canonical = LEGACY_ZONES.get(name.strip(), name.strip())
-    if not canonical or tz.gettz(canonical) is None:
+    if not _is_database_zone(canonical) or tz.gettz(canonical) is None:
         raise ConfigurationError(f"unknown time zone {name!r}")
     return canonical
 

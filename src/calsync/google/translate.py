@@ -162,8 +162,20 @@ def _when(start: wire.EventDateTime | None, end: wire.EventDateTime | None, zone
         begins, ends = _instant(start, name), _instant(end, _zone(end.time_zone or name))
         if ends < begins:
             raise _Malformed("it ends before it starts")
-        return Timed(begins, ends, name)
+        return _timed(begins, ends, name)
     raise _Malformed("its start and end are not both dates or both times")
+
+
+def _timed(begins: datetime, ends: datetime, zone: str) -> Timed:
+    """The span, when both its times have a UTC value and a wall time in ``zone`` (a time
+    near year 1 or 9999 may have neither: it could not be compared nor written back)."""
+    try:
+        when = Timed(begins, ends, zone)
+        for moment in when.bounds():
+            moment.astimezone(zone_info(zone))
+    except (OverflowError, ValueError) as exc:
+        raise _Malformed(f"its times are out of range ({exc})") from exc
+    return when
 
 
 def _date_time(when: When, which: str) -> dict[str, Any]:
@@ -244,8 +256,8 @@ def occurrence_start(value: Any) -> date | datetime | None:
             return _instant(moment, _zone(moment.time_zone or "UTC")).astimezone(UTC)
         if moment.date:
             return _day(moment.date)
-    except (cattrs.BaseValidationError, _Malformed):
-        pass
+    except (cattrs.BaseValidationError, _Malformed, OverflowError, ValueError):
+        pass  # out of range (near year 1 or 9999) or unreadable
     return None
 
 

@@ -82,7 +82,7 @@ def parse_date(text: str) -> dt.date:
 def format_datetime(value: dt.datetime, tz: dt.tzinfo = UTC) -> str:
     """RFC 3339 in ``tz``, seconds precision, ``Z`` for a zero offset."""
     local = value.astimezone(tz)
-    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    text = _wall_time(local)
     offset = local.utcoffset() or dt.timedelta(0)
     if not offset:
         return text + "Z"
@@ -94,7 +94,13 @@ def format_datetime(value: dt.datetime, tz: dt.tzinfo = UTC) -> str:
 def format_timestamp(value: dt.datetime) -> str:
     """``updated``/``created`` style: UTC with milliseconds."""
     utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return f"{_wall_time(utc)}.{utc.microsecond // 1000:03d}Z"
+
+
+def _wall_time(value: dt.datetime) -> str:
+    """``yyyy-mm-ddThh:mm:ss``, the year in four digits (``strftime("%Y")`` gives ``1`` for the
+    year 1 on Linux)."""
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}"
 
 
 @frozen
