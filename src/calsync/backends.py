@@ -115,7 +115,9 @@ class RemoteEvent:
 @frozen
 class RemoteContact:
     """A contact as the remote side holds it. ``in_group`` says whether it carries the sync
-    group's label; ``fields`` is ``None`` for a deleted contact."""
+    group's label; ``fields`` is ``None`` for a deleted contact. ``previous_ids`` are the ids
+    the contact had before (the remote side gave it a new one): the engine moves the pair of
+    a previous id to this one."""
 
     id: str
     etag: str
@@ -124,6 +126,7 @@ class RemoteContact:
     deleted: bool = False
     in_group: bool = True
     updated: datetime | None = None
+    previous_ids: tuple[str, ...] = field(default=(), converter=_texts)
 
 
 @frozen

@@ -13,11 +13,13 @@ The reads beyond the listings (records, single items, absences) are in
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from itertools import chain, islice
 
 import attrs
 
+from calsync.backends import RemoteListing
 from calsync.engine.context import (
     ChannelSnapshot,
     H,
@@ -30,6 +32,7 @@ from calsync.engine.context import (
     RunContext,
     digest,
     ids_to_look_up,
+    whole,
 )
 from calsync.engine.cursors import ChannelCursors
 from calsync.engine.deletions import unlinked_pairs
@@ -38,7 +41,7 @@ from calsync.engine.journal import CreateJournal
 from calsync.engine.reads import ChannelReads, storable_id
 from calsync.engine.records import F, Fields, RemoteRecord, Snapshot
 from calsync.policies import Side
-from calsync.state.base import MappingHead
+from calsync.state.base import MappingHead, MappingRow
 
 __all__ = [
     "ChannelAdapter",
@@ -123,25 +126,29 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         host = self._read_host(full, rows)
         listing = self.list_remote(None if full else self.cursor(Side.REMOTE))
         self.warnings.extend(listing.warnings)
-        items = (item for item in listing.items if self.accepts(item))
+        renamed = self.renamed(listing)
+        items: Iterable[R] = (item for item in listing.items if self.accepts(item))
         partial = not (host.complete or listing.complete)
         # mapped items listed at their recorded etag: needed to confirm absences in a full
         # listing (a change feed leaves out what it does not list anyway)
         unchanged_remote: set[str] | None = set() if listing.complete else None
         if partial:  # change feeds on both sides: only the rows of what changed
-            listed = list(items)
+            items = listed = list(items)
             host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, listed)
-            mapping = rows.some(host_ids, remote_ids)
-            remote = self._changed_remote(listed, mapping, intents, unchanged_remote)
+            mapping = rows.some(host_ids, remote_ids | renamed.keys())
         else:
             mapping = rows.all()
-            remote = self._changed_remote(items, mapping, intents, unchanged_remote)
+        self._move_pairs(renamed, rows, mapping)
+        remote = self._changed_remote(items, mapping, intents, unchanged_remote)
         self._disown_copies_of_others(remote)
         forgotten: dict[str, str] = {}
         if unchanged_remote is not None:
             self._confirm_remote_absences(rows, mapping, remote, unchanged_remote, forgotten)
         if host.complete:
             self._confirm_host_absences(rows, mapping, host, forgotten)
+        successors = self.successors(mapping, remote, host.deleted | host.out_of_scope)
+        for gone in self._move_pairs(successors, rows, mapping):
+            del remote[gone]  # (its tombstone: the pair has its successor now)
         self._resolve_unmapped(mapping, host, remote, intents)
         if partial:  # host items found while resolving (a successor our marker led to)
             more, _ = ids_to_look_up(host.records, host.deleted, ())
@@ -167,6 +174,74 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             tuple(warnings),
             self.read_failures,
         )
+
+    def renamed(self, listing: RemoteListing[R]) -> dict[str, str]:
+        """The items ``listing`` shows under a new id, by the id they had before (the remote
+        side renamed them). Default: none."""
+        return {}
+
+    def successors(
+        self,
+        mapping: Mapping[str, MappingHead],
+        remote: Mapping[str, RemoteRecord[F]],
+        leaving: Collection[str],
+    ) -> dict[str, str]:
+        """The remote items that take the place of paired ones found gone (listed as deleted,
+        or missing from a full listing and not found), by the gone item's id; none for the
+        host items ``leaving`` the sync this run (deleted, or out of its scope), whose pairs
+        end. Default: none (a gone item is a deletion)."""
+        return {}
+
+    def _move_pairs(
+        self,
+        moves: Mapping[str, str],
+        rows: MappingLoader,
+        mapping: MutableMapping[str, MappingHead],
+    ) -> list[str]:
+        """Move the pairs of the remote items ``moves`` names (by their former id) to the new
+        id, keeping what the sides agreed on: in the mapping the run plans with, and in the
+        store (but in a dry run), with the origins that name them. A move to an id paired
+        already, or shared by two pairs, is not made. Returns the former ids moved."""
+        if not moves:
+            return []
+        paired = {row.remote_id for row in mapping.values()}
+        targets = Counter(moves[r] for r in paired if r in moves)
+        host_ids = [
+            row.host_id
+            for row in mapping.values()
+            if row.remote_id in moves
+            and moves[row.remote_id] not in paired
+            and targets[moves[row.remote_id]] == 1
+        ]
+        if not host_ids:
+            return []
+        rows.complete(mapping, host_ids)
+        moved, former = [], []
+        for host_id in host_ids:
+            row = whole(mapping[host_id])
+            new_id = moves[row.remote_id]
+            logger.info(
+                "profile %s: remote %s item %s is now %s",
+                self.profile_id,
+                self.channel.value,
+                row.remote_id,
+                new_id,
+            )
+            former.append(row.remote_id)
+            moved.append(attrs.evolve(row, remote_id=new_id))
+        mapping.update((row.host_id, row) for row in moved)
+        if not self.ctx.dry_run:
+            self._store_moves(moved, moves)
+        return former
+
+    def _store_moves(self, moved: Sequence[MappingRow], moves: Mapping[str, str]) -> None:
+        store, pid = self.ctx.store, self.profile_id
+        self.ctx.go_on()
+        store.put_mappings(moved)
+        origins = store.get_origins(pid, self.channel, [row.host_id for row in moved])
+        for host_id, origin in origins.items():
+            if origin in moves:
+                store.set_origin(pid, self.channel, host_id, moves[origin])
 
     def _leave_unlinked_unsent(
         self, snapshot: Snapshot[F], mapping: Mapping[str, MappingHead]

@@ -5,14 +5,17 @@ remembered; a dry run only looks it up), group membership as the scope (a client
 from a complete listing of the group left it), and ids chosen by the remote side: every
 create is preceded by a journaled intent, and while an intent is outstanding the next run
 lists the group in full and adopts the contact carrying our marker instead of creating it
-again. What the mapping rows do not say is remembered beside them: which clients came from a
-contact the Google user made (such a contact is never deleted, only unlabelled).
+again. A contact Google renamed (listed under a new resource name naming the old one) keeps
+its pair, moved to the new name; so does a pair whose contact is gone while the group holds
+one unpaired contact carrying calsync's marker for the client. What the mapping rows do not
+say is remembered beside them: which clients came from a contact the Google user made (such a
+contact is never deleted, only unlabelled).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import attrs
 
@@ -209,6 +212,43 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             self._forget_group()
             return self.backend.list_contacts(self._writable_group_id(), None)
 
+    def renamed(self, listing: RemoteListing[RemoteContact]) -> dict[str, str]:
+        """Contacts listed under a new id (Google changes a contact's resource name when it
+        links the contact to a profile, and lists it under the new one naming the old)."""
+        return {
+            previous: contact.id for contact in listing.items for previous in contact.previous_ids
+        }
+
+    def successors(
+        self,
+        mapping: Mapping[str, MappingHead],
+        remote: Mapping[str, RemoteRecord[ContactFields]],
+        leaving: Collection[str],
+    ) -> dict[str, str]:
+        """A paired contact found gone, while the group holds one unpaired contact carrying
+        calsync's marker for the same client, is followed there rather than restored beside
+        it: the contact was given a new resource name (no listing said so), or the user put
+        back a copy of it. (Not for a client leaving the sync: that contact is left to the
+        Google user, as any copy is.)"""
+        claims: dict[str, list[str]] = {}
+        for record in remote.values():
+            marker = record.marker
+            if (
+                marker is not None
+                and marker.namespace == self.profile_id
+                and _live_in_group(record)
+            ):
+                claims.setdefault(marker.host_id, []).append(record.id)
+        found: dict[str, str] = {}
+        for host_id, (*others, remote_id) in claims.items():
+            row = mapping.get(host_id)
+            if row is None or others or row.remote_id == remote_id or host_id in leaving:
+                continue
+            gone = remote.get(row.remote_id)
+            if gone is not None and gone.deleted:
+                found[row.remote_id] = remote_id
+        return found
+
     def get_remote(self, remote_id: str) -> RemoteContact | None:
         return self.backend.get_contact(remote_id)
 
@@ -291,3 +331,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
     def _host_write(self, contact: Contact, expected: ContactFields) -> HostWrite[ContactFields]:
         revision = contact.revision if contact.fields == expected else None
         return HostWrite(contact.id, revision, contact.fields, RecordKind.CONTACT)
+
+
+def _live_in_group(record: RemoteRecord[ContactFields]) -> bool:
+    return record.in_scope and not record.deleted and record.view is not None

@@ -7,7 +7,10 @@
 * **Listing.** ``people.connections.list`` with ``requestSyncToken`` on every page: a full
   listing returns the group's members (``complete=True``); an incremental one returns every
   changed contact, members or not (``in_group`` says which), and deletions as tombstones. An
-  expired token (400 ``EXPIRED_SYNC_TOKEN``, or 410) turns it into a full listing.
+  expired token (400 ``EXPIRED_SYNC_TOKEN``, or 410) turns it into a full listing. A contact
+  Google gave a new resource name (it does so when it links the contact to a profile) is
+  listed under the new one, with the old ones in ``previous_ids``
+  (``metadata.previousResourceNames``); the engine moves the contact's pair to it.
 * **Writes.** ``write_contacts`` sends runs of creates through ``batchCreateContacts``, runs
   of updates through ``batchUpdateContacts`` (at most 200, and at most the pacer's burst) and
   deletes through ``batchDeleteContacts``. People applies update and delete batches
@@ -235,6 +238,8 @@ class GoogleContactsBackend(ContactsBackend):
     def _contact(self, data: Any, group_id: str) -> RemoteContact | Skipped:
         contact = contact_from_json(data, group_id)
         if not isinstance(contact, Skipped):
+            for previous in contact.previous_ids:  # renamed by Google: gone under that name
+                self._known.pop(previous, None)
             if contact.deleted:
                 self._known.pop(contact.id, None)
             else:

@@ -322,6 +322,7 @@ def contact_from_json(data: Any, group: str) -> RemoteContact | Skipped:
         "etag": person.etag or "",
         "marker": person_marker(person),
         "updated": _person_updated(metadata),
+        "previous_ids": [n for n in metadata.previous_resource_names or () if n != name],
     }
     if metadata.deleted:
         return RemoteContact(fields=None, deleted=True, in_group=False, **common)

@@ -112,6 +112,9 @@ class Source:
 class PersonMetadata:
     sources: list[Source] | None = None
     deleted: bool | None = None
+    #: the names the person had before (a resource name changes when Google links the
+    #: contact to a profile, e.g. on a verified email or phone number)
+    previous_resource_names: list[str] | None = None
 
 
 @define

@@ -7,6 +7,8 @@
 - ``GET faults``, ``POST faults`` (JSON of ``inject_fault`` arguments), ``DELETE faults``.
 - ``POST quota``: ``{"calls": n or null, "window_seconds": s, "status": 403 or 429}``.
 - ``POST delete-calendar``: ``{"account": token or email, "calendar_id": id}``.
+- ``POST rename-contact``: ``{"account": token or email, "resource_name": name}`` (and
+  optionally ``"new_name"``) answers ``{"resource_name": new name}``.
 - ``POST revoke-refresh-token``: ``{"refresh_token": t}``.
 - ``POST issue-tokens``: ``{"email": e}`` answers ``{"access_token", "refresh_token"}``.
 - ``POST people-propagation-delay``: ``{"seconds": s}``.
@@ -66,6 +68,7 @@ class AdminEndpoints:
             ("DELETE", "faults"): lambda _: core.clear_faults(),
             ("POST", "quota"): self._quota,
             ("POST", "delete-calendar"): self._delete_calendar,
+            ("POST", "rename-contact"): self._rename_contact,
             ("POST", "revoke-refresh-token"): self._revoke,
             ("POST", "issue-tokens"): self._issue,
             ("POST", "people-propagation-delay"): lambda b: core.set_people_propagation_delay(
@@ -108,6 +111,15 @@ class AdminEndpoints:
 
     def _delete_calendar(self, body: dict[str, Any]) -> None:
         self.core.delete_calendar(str(_need(body, "account")), str(_need(body, "calendar_id")))
+
+    def _rename_contact(self, body: dict[str, Any]) -> dict[str, Any]:
+        account, name = str(_need(body, "account")), str(_need(body, "resource_name"))
+        new_name = body.get("new_name")
+        try:
+            renamed = self.core.rename_contact(account, name, new_name and str(new_name))
+        except KeyError:
+            raise AdminError(404, f"no contact {name}") from None
+        return {"resource_name": renamed}
 
     def _revoke(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"revoked": self.core.revoke_refresh_token(str(_need(body, "refresh_token")))}

@@ -9,6 +9,7 @@ from calsync.testing.emulator.calendars import delete_calendar
 from calsync.testing.emulator.errors import ApiError
 from calsync.testing.emulator.faults import Fault, FaultSet, Quota, Scope, Stats
 from calsync.testing.emulator.oauth import DEFAULT_SCOPES, TokenRegistry
+from calsync.testing.emulator.people import rename_person
 from calsync.testing.emulator.push import PushHub
 from calsync.testing.emulator.snapshot import AccountSnapshot, snapshot
 from calsync.testing.emulator.state import Account, EmulatorState, email_for_token
@@ -181,6 +182,28 @@ class EmulatorCore:
                 if exc.code == 404:
                     raise KeyError(calendar_id) from exc
                 raise ValueError(exc.message) from exc
+
+    def rename_contact(
+        self, token_or_account: str, resource_name: str, new_name: str | None = None
+    ) -> str:
+        """Give a contact a new resource name, as Google does when it links the contact to a
+        profile: it keeps everything else, lists the old name in
+        ``metadata.previousResourceNames`` and is listed as changed under the new one (a new
+        ``people/c…`` name unless ``new_name`` is given); the old name answers 404. Returns
+        the new name.
+
+        Raises ``KeyError`` when the account has no such live contact and ``ValueError`` when
+        ``new_name`` is taken or not a ``people/`` name.
+        """
+        with self.state.lock:
+            account = self._resolve(token_or_account)
+            try:
+                stored = rename_person(self.state, account, resource_name, new_name)
+            except ApiError as exc:
+                if exc.code == 404:
+                    raise KeyError(resource_name) from exc
+                raise ValueError(exc.message) from exc
+            return str(stored.resource["resourceName"])
 
     def reset(self) -> None:
         """Back to a fresh emulator: no accounts, tokens, faults or counts; default quota."""

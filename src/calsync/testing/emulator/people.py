@@ -97,6 +97,33 @@ def apply_update(
     stamp_person(state, stored)
 
 
+def rename_person(
+    state: EmulatorState, account: Account, resource_name: str, new_name: str | None = None
+) -> StoredPerson:
+    """Give a live contact a new resource name, as Google does when it links the contact to
+    a profile (a verified email or phone number added, say): the person keeps everything
+    else, lists its former names in ``metadata.previousResourceNames`` and is listed as
+    changed under its new name; the old name answers 404 from then on (and no tombstone is
+    listed for it). 404 for an unknown contact, 400 when ``new_name`` is taken."""
+    stored = find_person(account, resource_name)
+    if new_name is None:
+        new_name, _ = new_resource_name()
+        while new_name in account.people:
+            new_name, _ = new_resource_name()
+    elif new_name in account.people or not new_name.startswith("people/"):
+        raise invalid_argument(f"Resource name {new_name} cannot be given to a contact.")
+    del account.people[resource_name]
+    metadata = stored.resource["metadata"]
+    metadata["previousResourceNames"] = [
+        *metadata.get("previousResourceNames", ()),
+        resource_name,
+    ]
+    stored.resource["resourceName"] = new_name
+    account.people[new_name] = stored
+    stamp_person(state, stored)
+    return stored
+
+
 @handler("people.people.get")
 def get_person(ctx: CallContext) -> Result:
     """A contact, or the user's own profile for ``people/me``."""
