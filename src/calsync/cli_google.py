@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from calsync.errors import ConfigurationError
-from calsync.google.auth import ClientConfig, run_desktop_flow
+from calsync.google.auth import CONTACTS, DEFAULT_SCOPES, ClientConfig, run_desktop_flow
 from calsync.google.calendar import GoogleCalendarBackend
 from calsync.profile import ProfileStatus
 from calsync.tokens import TokenStore
@@ -61,6 +61,8 @@ def authorize(app: App, args: argparse.Namespace) -> int:
         login_hint=profile.email or None,
         open_url=show,
         profiles=app.host.profiles,
+        # contacts unticked on the consent page connect a user who does not sync them
+        required=[s for s in DEFAULT_SCOPES if s != CONTACTS or profile.options.contacts],
     )
     status = app.profile(profile.id).status
     after = "the next round syncs this user" if status is ProfileStatus.OK else status.value

@@ -262,16 +262,22 @@ def run_desktop_flow(
     timeout_seconds: int | None = 300,
     login_hint: str | None = None,
     profiles: ProfileStore | None = None,
+    required: Sequence[str] | None = None,
 ) -> Credentials:
     """The installed-app flow: show Google's consent page in the browser (``open_url``,
     default the system browser), catch the redirect on ``http://localhost:<port>/``, and
     store the tokens under ``key`` — with ``profiles``, through :func:`connect_account`, so a
     profile waiting for its user to (re-)connect Google syncs again.
 
+    The tokens are stored with the scopes Google granted (fewer than ``scopes`` when the user
+    unticked some on the consent page); ``required`` (default: all of ``scopes``) are the
+    ones without which nothing is stored.
+
     Raises:
         google_auth_oauthlib.flow.WSGITimeoutError: the user did not finish in time.
+        ScopesNotGranted: Google did not grant a ``required`` scope.
     """
-    flow = InstalledAppFlow.from_client_config(client.as_dict("installed"), list(scopes))
+    flow = _DesktopFlow.from_client_config(client.as_dict("installed"), list(scopes))
     extra: dict[str, Any] = {"prompt": "consent"}
     if login_hint:
         extra["login_hint"] = login_hint
@@ -284,8 +290,21 @@ def run_desktop_flow(
         timeout_seconds=timeout_seconds,
         **extra,
     )
+    _check_granted(credentials, scopes if required is None else required, key)
     connect_account(store, key, credentials, profiles)
     return credentials
+
+
+class _DesktopFlow(InstalledAppFlow):  # type: ignore[misc]  # (untyped in google-auth-oauthlib)
+    """The installed-app flow, taking the token whatever scopes Google granted."""
+
+    def fetch_token(self, **kwargs: Any) -> Any:
+        try:
+            return super().fetch_token(**kwargs)
+        except Warning as changed:  # oauthlib's "Scope has changed from ... to ..."
+            token = _token_in(changed)
+            self.oauth2session.token = token  # what oauthlib would have kept had it not raised
+            return token
 
 
 class _CallbackBrowser(webbrowser.BaseBrowser):
@@ -372,22 +391,30 @@ def finish_web_flow(
     )
     _fetch_token(flow, code)
     credentials: Credentials = flow.credentials
+    _check_granted(credentials, scopes if required is None else required, key)
+    connect_account(store, key, credentials, profiles)
+    return credentials
+
+
+def _check_granted(credentials: Credentials, required: Sequence[str], key: str) -> None:
     granted = set(token_of(credentials).scopes)
-    wanted = scopes if required is None else required
-    missing = [scope for scope in wanted if scope not in granted]
+    missing = [scope for scope in required if scope not in granted]
     if missing:
         logger.info("profile %s: Google did not grant %s", key, " ".join(missing))
         raise ScopesNotGranted(missing)
-    connect_account(store, key, credentials, profiles)
-    return credentials
 
 
 def _fetch_token(flow: Flow, code: str) -> None:
     """Exchange ``code``, taking the token whatever scopes Google granted."""
     try:
         flow.fetch_token(code=code)
-    except Warning as changed:  # oauthlib's "Scope has changed from ... to ...", token in it
-        token = getattr(changed, "token", None)
-        if not isinstance(token, dict) or "access_token" not in token:
-            raise
-        flow.oauth2session.token = token  # what oauthlib would have kept had it not raised
+    except Warning as changed:  # oauthlib's "Scope has changed from ... to ..."
+        flow.oauth2session.token = _token_in(changed)  # what oauthlib would have kept
+
+
+def _token_in(changed: Warning) -> dict[str, Any]:
+    """The token oauthlib's scope warning carries (raised again when it carries none)."""
+    token = getattr(changed, "token", None)
+    if not isinstance(token, dict) or "access_token" not in token:
+        raise changed
+    return token
