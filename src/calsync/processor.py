@@ -77,6 +77,9 @@ FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 #: Seconds after which a requested run that met a failing state store is requested again.
 STORE_RETRY = 10.0
+#: How far ahead of this runner's clock another runner's record of a run may be and still
+#: count as "synced moments ago" (clocks of runners differ a little).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _utcnow() -> datetime:
@@ -161,6 +164,8 @@ class SyncProcessor(SyncTrigger):
         # profile id -> monotonic time from which a requested sync may start
         self._requested: dict[str, float] = {}
         self._wake = threading.Event()
+        #: the profiles serve() has a run of in progress
+        self._serving: set[str] = set()
         self._retiring = _Outage("stopping the push channels of profiles that no longer sync")
 
     # -- one round -----------------------------------------------------------------------
@@ -191,7 +196,9 @@ class SyncProcessor(SyncTrigger):
         now = time.monotonic()
         with self._syncing_lock:
             self._requested[profile_id] = min(now, self._requested.get(profile_id, now))
-        self._wake.set()
+            running = profile_id in self._serving
+        if not running:  # (the end of its run wakes serve(), which then finds the request)
+            self._wake.set()
 
     def _scheduled_run(self, profile: SyncProfile) -> ProfileRun:
         return self.run_profile(profile, scheduled=True)
@@ -361,7 +368,12 @@ class SyncProcessor(SyncTrigger):
 
     def _synced_recently(self, profile_id: str) -> bool:
         last = self.store.get_last_run(profile_id)
-        return last is not None and self.clock() - last < timedelta(seconds=self.interval / 2)
+        if last is None:
+            return False
+        # a last run ahead of this clock (set back, or another runner's running fast) is not
+        # recent beyond the skew runners may have: else every run would be skipped until then
+        since = self.clock() - last
+        return -CLOCK_SKEW <= since < timedelta(seconds=self.interval / 2)
 
     def _lease(self, profile_id: str, wait: float) -> AbstractContextManager[HeldLease | None]:
         lease = ProfileLease(self.store, self.holder, self.lease_ttl, self.clock, self.lease_poll)
@@ -382,44 +394,59 @@ class SyncProcessor(SyncTrigger):
         A pass that cannot read what is due (the state store or the host's profiles
         unreachable) is logged once and tried again after a back-off (:data:`FIRST_BACKOFF`
         seconds, doubling up to :data:`MAX_BACKOFF`) until it works; serving goes on.
-        ``rounds`` stops after that many passes that started every profile then due (for
-        tests and one-shot jobs), once their runs have ended; :meth:`stop` too lets the runs
-        in progress end.
+        Profiles ready at once start in the order they have waited: a scheduled profile due
+        since before a request came starts first, so a user whose calendar keeps asking for
+        syncs never holds the others back.
+
+        ``rounds`` stops after that many rounds (for tests and one-shot jobs), once their runs
+        have ended: a round is every profile ready when it began, each started once (however
+        many passes that takes when they outnumber the workers). :meth:`stop` too lets the
+        runs in progress end.
         """
         schedule = Schedule(self.interval, self.jitter)
         running: dict[str, Future[float]] = {}
         outage = _Outage("serving (reading the profiles and their push channels)")
         passes = 0
+        round_left: set[str] | None = None  # the profiles of this round not started yet
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
             while not self._stop.is_set():
                 self._wake.clear()
                 for profile_id in [pid for pid, run in running.items() if run.done()]:
                     schedule.ran(profile_id, running.pop(profile_id).result())
+                    with self._syncing_lock:
+                        self._serving.discard(profile_id)
                 try:
-                    ready, wake_at = self._pass(schedule, set(running))
+                    ready, wake_at, eligible = self._pass(schedule, set(running))
                 except Exception as exc:  # the store or the host failed: tried again, later
                     self._stop.wait(outage.failed(exc))
                     continue
                 outage.over()
-                free = self.workers - len(running)
-                start = ready[:free]
+                start = ready[: self.workers - len(running)]
                 self._take_requests({p.id for p, requested in start if requested})
                 for profile, requested in start:
+                    with self._syncing_lock:
+                        self._serving.add(profile.id)
                     running[profile.id] = pool.submit(self._run_due, profile, requested)
                     running[profile.id].add_done_callback(lambda _: self._wake.set())
-                if ready and len(ready) <= free:
-                    passes += 1
-                    if rounds is not None and passes >= rounds:
-                        break
+                if round_left is None and ready:
+                    round_left = {p.id for p, _ in ready}
+                if round_left is not None:
+                    round_left &= eligible
+                    round_left -= {p.id for p, _ in start}
+                    if not round_left:
+                        round_left = None
+                        passes += 1
+                        if rounds is not None and passes >= rounds:
+                            break
                 timeout = min(MAX_IDLE, max(0.01, wake_at - time.monotonic()))
                 self._wake.wait(timeout)
 
     def _pass(
         self, schedule: Schedule, running: set[str]
-    ) -> tuple[list[tuple[SyncProfile, bool]], float]:
-        """The profiles ready to start, requested ones first (each with whether it was
-        requested), and when the next one not ready is due (monotonic). Reads the host's
-        profiles and the state store."""
+    ) -> tuple[list[tuple[SyncProfile, bool]], float, set[str]]:
+        """The profiles ready to start, longest waiting first (each with whether it was
+        requested), when the next one not ready is due (monotonic), and the ids of the
+        eligible profiles. Reads the host's profiles and the state store."""
         now = time.monotonic()
         profiles = self.eligible()
         try:
@@ -433,10 +460,11 @@ class SyncProcessor(SyncTrigger):
         asked = self._requests(now, {p.id for p in profiles})
         requested = {pid for pid, at in asked.items() if at <= now and pid in due}
         ready = [p for p in idle if p.id in requested or due[p.id] <= now]
-        ready.sort(key=lambda p: (p.id not in requested, due[p.id]))
+        # waiting since it was due, or since it was asked for when that came first
+        ready.sort(key=lambda p: min(due[p.id], asked[p.id]) if p.id in requested else due[p.id])
         later = [at for pid, at in asked.items() if at > now and pid not in running]
         wake_at = min([at for at in due.values() if at > now] + later, default=now + MAX_IDLE)
-        return [(p, p.id in requested) for p in ready], wake_at
+        return [(p, p.id in requested) for p in ready], wake_at, {p.id for p in profiles}
 
     def _run_due(self, profile: SyncProfile, requested: bool) -> float:
         """Run a due or requested profile for :meth:`serve`; returns when it ended

@@ -71,3 +71,32 @@ def test_a_profile_paired_with_primary_before_identities_is_not_switched(
     assert not [m for m in again.warnings if "the calendar changed" in m]
     assert again.writes == 0
     assert [i.kind for i in w.items().values()] == [ItemKind.SESSION]
+
+
+def test_a_profile_paired_with_primary_before_identities_and_moved_to_another_account_is_switched(
+    world: MakeWorld, studio: StudioBuilders, account_for: Callable[..., GoogleAccount]
+) -> None:
+    """An older calsync recorded the alias; the user connected another account before this
+    version ran: the first account's events, not found in the new primary, make it a switch,
+    and nothing is cleaned through the alias (it names the new account's calendar now)."""
+    w = on_primary(world(contacts=False, inbound_calendar=True, cleanup_old_calendar=True))
+    w.schedule.add(studio.user, studio.session("s1", day=2))
+    for n in range(3):
+        w.calendar_user.external_create(
+            "primary", EventFields(f"Personal {n}", when=studio.timed(3 + n, hour=9))
+        )
+    w.sync()
+    before = w.items()
+    w.store.set_paired_calendar(w.profile.id, "primary")  # as an older calsync recorded it
+    other = f"other-account-{uuid.uuid4().hex}"
+    w.account = account_for(other)
+
+    switched = w.sync()
+
+    assert switched.ok, switched.summary()
+    assert switched.count(Side.HOST, "deleted") == 0
+    assert w.items().keys() == before.keys()
+    assert not [m for m in switched.warnings if "deleted in Google" in m]
+    assert [m for m in switched.warnings if "another account's" in m]
+    assert len(CalendarUser(w.google, other).live_events("primary")) == 4
+    assert len(w.calendar_user.live_events("primary")) == 4  # the first account's, untouched

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 
 from calsync.backends import (
     CalendarBackend,
@@ -76,6 +77,9 @@ MAX_DESCRIPTION = 8192
 #: The only remote event type that is ever a studio item (out of office, focus time, working
 #: location, birthdays and the like never are, whatever the backend lists).
 ORDINARY_EVENT_TYPE = "default"
+#: How many paired events an installation that recorded Google's ``primary`` itself looks
+#: for in the calendar ``primary`` names now, to tell its own account from another.
+PAIRS_LOOKED_FOR = 5
 
 
 def check_item(fields: EventFields) -> str | None:
@@ -169,22 +173,33 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
             if paired is None and not self.ctx.dry_run:
                 store.set_paired_calendar(pid, identity)
             return False
-        if paired == self.calendar_id:  # the alias itself, as recorded before identities
+        # the alias itself, as recorded before identities: the account it named then is not
+        # known, and may not be the one connected now (checked once, by a few of its events)
+        legacy = paired == self.calendar_id
+        if legacy and self._pairs_found_in_calendar():
             if not self.ctx.dry_run:
                 store.set_paired_calendar(pid, identity)
             return False
         now = identity if identity == self.calendar_id else f"{self.calendar_id} ({identity})"
-        self.warnings.append(
-            f"the calendar changed from {paired} to {now}: the schedule is written to {now}; "
-            + (
-                f"calsync's events in {paired} are removed"
-                if self.options.cleanup_old_calendar
-                else f"the events in {paired} are left as they are"
+        if legacy:  # (the alias names the new calendar now: nothing to clean through it)
+            self.warnings.append(
+                f"the calendar {paired} is now {now}, another account's: the schedule is "
+                f"written to {now}; the events in the first account's calendar are left as "
+                "they are"
             )
-        )
+        else:
+            self.warnings.append(
+                f"the calendar changed from {paired} to {now}: the schedule is written to "
+                f"{now}; "
+                + (
+                    f"calsync's events in {paired} are removed"
+                    if self.options.cleanup_old_calendar
+                    else f"the events in {paired} are left as they are"
+                )
+            )
         if self.ctx.dry_run:
             return True
-        if self.options.cleanup_old_calendar:
+        if self.options.cleanup_old_calendar and not legacy:
             self._clean_old_calendar(paired)
         store.forget_channel(pid, self.channel)
         store.set_paired_calendar(pid, identity)
@@ -193,6 +208,15 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         logger.info("profile %s: calendar switched; the schedule goes to the new one", pid)
         logger.debug("profile %s: calendar %s, then %s", pid, paired, self.calendar_id)
         return True
+
+    def _pairs_found_in_calendar(self) -> bool:
+        """Whether the calendar holds (live or deleted) any of a few paired events, or there
+        are none to look for: then the pairs belong to it."""
+        heads = self.ctx.store.mapping_heads(self.profile_id, self.channel)
+        sample = [head.remote_id for head in islice(heads.values(), PAIRS_LOOKED_FOR)]
+        return not sample or any(
+            self.backend.get_event(self.calendar_id, remote_id) is not None for remote_id in sample
+        )
 
     def _clean_old_calendar(self, calendar_id: str) -> None:
         """Delete from the old calendar the events calsync provably made there: those whose id
