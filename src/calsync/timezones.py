@@ -10,12 +10,13 @@ where the database's ``Etc/GMT+5`` is UTC-5) or a file path (``/etc/localtime``)
 
 from __future__ import annotations
 
+import tarfile
 import zoneinfo
 from datetime import tzinfo
 from functools import cache, lru_cache
 
 from dateutil import tz
-from dateutil.zoneinfo import get_zonefile_instance
+from dateutil.zoneinfo import METADATA_FN, getzoneinfofile_stream
 
 from calsync.errors import ConfigurationError
 
@@ -100,8 +101,14 @@ _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 @cache
 def _bundled_zones() -> frozenset[str]:
-    """The zone names of python-dateutil's own copy of the tz database (on every platform)."""
-    return frozenset(get_zonefile_instance().zones) - _NOT_ZONES
+    """The zone names of python-dateutil's own copy of the tz database (on every platform):
+    the names in its archive, not the zones (reading them all costs 0.1 s and 3 MB)."""
+    stream = getzoneinfofile_stream()
+    if stream is None:
+        return frozenset()
+    with tarfile.open(fileobj=stream) as archive:
+        names = frozenset(member.name for member in archive.getmembers() if not member.isdir())
+    return names - _NOT_ZONES - {METADATA_FN}
 
 
 @cache
@@ -112,7 +119,7 @@ def _system_zones() -> frozenset[str]:
 
 
 def _is_database_zone(name: str) -> bool:
-    return name in _bundled_zones() or name in _system_zones()
+    return name in _system_zones() or name in _bundled_zones()
 
 
 @lru_cache(maxsize=512)
