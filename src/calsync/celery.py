@@ -60,6 +60,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import Retry
 from redis.exceptions import RedisError
 
 from calsync import metrics
@@ -73,7 +74,7 @@ from calsync.celery_limits import (
 )
 from calsync.celery_setup import Tenant, WorkerSetup, again_key, queued_key
 from calsync.errors import ConfigurationError
-from calsync.processor import ProfileRun, SyncProcessor
+from calsync.processor import CLOCK_SKEW, ProfileRun, SyncProcessor
 from calsync.profile import SyncProfile
 from calsync.push.trigger import SyncTrigger
 
@@ -310,13 +311,18 @@ def sync_profile(self: Task, profile_id: str, confirm_deletions: bool = False) -
         metrics.observe_run(run, time.monotonic() - started)
         held = run.skipped is not None and run.skipped.startswith(LEASE_HELD)
         if held and self.request.retries < (self.max_retries or 0):
-            retrying = True
-            countdown = _lease_left(processor, profile_id)
-            with _bookkeeping("keep the dedupe key", profile_id):
-                worker.setup.redis.expire(
-                    worker.dedupe_key(profile_id), int(countdown + TIME_LIMIT) + 1
-                )
-            raise self.retry(countdown=countdown)
+            try:
+                countdown = _lease_left(processor, profile_id)
+                with _bookkeeping("keep the dedupe key", profile_id):
+                    worker.setup.redis.expire(
+                        worker.dedupe_key(profile_id), int(countdown + TIME_LIMIT) + 1
+                    )
+                self.retry(countdown=countdown)  # raises Retry once the retry is queued
+            except Retry:
+                retrying = True  # the retry frees the key when it ends
+                raise
+            # (a retry the broker refused is dropped: the key is freed below, so that the
+            # next notification or beat queues the profile)
         return _run_summary(run)
     finally:
         if not retrying:
@@ -411,7 +417,7 @@ def _is_due(processor: SyncProcessor, profile: SyncProfile, now: datetime) -> bo
     that profiles spread out instead of all coming due in one beat; or when its push channel
     needs upkeep (:meth:`~calsync.push.PushChannels.polling`)."""
     last = processor.store.get_last_run(profile.id)
-    if last is None:
+    if last is None or last - now > CLOCK_SKEW:  # ahead of this clock: no run to go by
         return True
     interval = processor.interval
     if processor.push is not None:

@@ -217,10 +217,10 @@ class Config:
     def dry_run_state(self) -> Iterator[StateStore]:
         """The state store as a dry run reads it, changing no file.
 
-        PostgreSQL and a SQLite file of the current schema are opened as they are (a dry run
-        only reads). A SQLite file not made yet is an empty store in memory. A SQLite file of
-        an older schema version is copied to a temporary directory and the copy upgraded, so
-        the file stays as the calsync that wrote it left it; the copy goes when the block ends.
+        PostgreSQL is opened as it is (a dry run only reads). A SQLite file not made yet is an
+        empty store in memory. A SQLite file is read from a copy in a temporary directory (of
+        an older schema version, the copy is upgraded), so the file stays byte for byte as it
+        was; the copy goes when the block ends.
 
         Raises:
             SchemaVersionError: the schema is newer than this calsync reads, or (PostgreSQL)
@@ -235,7 +235,7 @@ class Config:
             return
         with (
             tempfile.TemporaryDirectory(prefix="calsync-dry-run-") as directory,
-            SqliteStateStore(_current_or_copy(self.state, Path(directory))) as store,
+            SqliteStateStore(_copy_of(self.state, Path(directory))) as store,
         ):
             yield store
 
@@ -348,20 +348,23 @@ class _UnsavedTokens(TokenStore):
         self._changed[key] = None
 
 
-def _current_or_copy(path: Path, directory: Path) -> Path:
-    """``path``, a SQLite state file, when its schema is current (or newer, which opening it
-    refuses); else a copy of it in ``directory``. The file is read, never written."""
+def _copy_of(path: Path, directory: Path) -> Path:
+    """A copy in ``directory`` of ``path``, a SQLite state file (``path`` itself when its
+    schema is newer than this calsync reads, which opening it refuses). The file is read,
+    never written: opening it as a store would set its journal mode, or fold a journal left
+    by a killed runner into it."""
     try:
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True)) as conn:
             version = stored_version(conn, str(path))
-            if version >= SqliteStateStore.SCHEMA_VERSION:
+            if version > SqliteStateStore.SCHEMA_VERSION:
                 return path
-            logger.info(
-                "state store %s has schema version %d: the dry run reads an upgraded copy; the "
-                "file itself is upgraded by the next sync",
-                path,
-                version,
-            )
+            if version < SqliteStateStore.SCHEMA_VERSION:
+                logger.info(
+                    "state store %s has schema version %d: the dry run reads an upgraded "
+                    "copy; the file itself is upgraded by the next sync",
+                    path,
+                    version,
+                )
             copy = directory / path.name
             with closing(sqlite3.connect(copy)) as target:
                 conn.backup(target)

@@ -64,6 +64,22 @@ def test_a_dry_run_after_the_access_token_expired_leaves_every_file_as_it_was(
     assert events_in_google(google) == remote
 
 
+def test_a_dry_run_leaves_a_state_file_in_rollback_journal_mode_as_it_was(
+    demo: Demo, google: GoogleEmulator
+) -> None:
+    """Opened as a store, the file would be switched to WAL (its header rewritten)."""
+    assert demo.calsync("sync", ANN).returncode == 0
+    state = demo.directory / "calsync.sqlite3"
+    with closing(sqlite3.connect(state)) as conn:  # as restored from a copy, say
+        conn.execute("PRAGMA journal_mode=DELETE")
+    before = files(demo.directory)
+
+    dry = demo.calsync("dry-run", ANN)
+
+    assert dry.returncode == 0, dry.stderr
+    assert files(demo.directory) == before
+
+
 def test_a_dry_run_of_a_setup_that_never_synced_plans_everything_and_makes_no_state_file(
     demo: Demo,
 ) -> None:

@@ -85,6 +85,8 @@ def enqueuing_to(env: dict[str, str], setup_factory: Callable[[], Any]) -> Itera
     builds its worker with ``setup_factory``; both are restored after. Pooled broker
     connections keep the options (the key prefix) they were made with, and the worker is
     cached per process, so both are dropped on the way in and out."""
+    import kombu.pools
+
     import calsync.celery as calsync_celery
 
     app = calsync_celery.app
@@ -96,6 +98,7 @@ def enqueuing_to(env: dict[str, str], setup_factory: Callable[[], Any]) -> Itera
             app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        kombu.pools.reset()  # (kombu keeps a producer pool per broker for the process)
         calsync_celery._workers.clear()
 
     fresh()
