@@ -9,23 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from lease_check import Lease
 from studio_world import GROUP, USER, World, client
 
 from calsync import LeaseLost, SyncReport
 from calsync.backends import ContactWrite, RemoteContact, WriteResult
 from calsync.model import Channel
 from calsync.testing import MemoryContactsBackend
-
-
-class Lease:
-    """The runner's hold on the profile, as the processor's checkpoint sees it."""
-
-    def __init__(self) -> None:
-        self.lost = False
-
-    def check(self) -> None:
-        if self.lost:
-            raise LeaseLost("this runner lost the profile's lease")
 
 
 class HeldUpInTheWrite(MemoryContactsBackend):

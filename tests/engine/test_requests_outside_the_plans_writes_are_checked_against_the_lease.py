@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from lease_check import Lease
 from studio_world import CAL, GROUP, NOW, USER, StudioBuilders, World, client
 
 from calsync import (
@@ -32,15 +33,6 @@ from calsync.testing import (
     MemoryProfileStore,
     MemoryScheduleSource,
 )
-
-
-class Lease:
-    def __init__(self) -> None:
-        self.lost = False
-
-    def check(self) -> None:
-        if self.lost:
-            raise LeaseLost("this runner lost the profile's lease")
 
 
 class GroupMadeAfterAWait(MemoryContactsBackend):

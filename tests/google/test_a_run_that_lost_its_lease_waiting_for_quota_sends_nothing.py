@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
+from lease_check import Lease
 
 from calsync import LeaseLost
 from calsync.google.account import GoogleAccount
@@ -22,17 +23,6 @@ if TYPE_CHECKING:
     from tests.google.conftest import MakeWorld
 
 pytestmark = pytest.mark.emulator
-
-
-class Lease:
-    """The runner's hold on the profile, as the processor's checkpoint sees it."""
-
-    def __init__(self) -> None:
-        self.lost = False
-
-    def check(self) -> None:
-        if self.lost:
-            raise LeaseLost("this runner lost the profile's lease")
 
 
 class LongWaitForBatches(QuotaPacer):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from calsync import EventFields, Side
+from calsync.backends import RemoteEvent
 
 if TYPE_CHECKING:
     from studio_world import StudioBuilders
@@ -36,19 +37,28 @@ def deleted_in_google_once_read(w: GoogleWorld, event_ids: list[str]) -> object:
     return checkpoint
 
 
-def test_unlinked_appointments_deleted_in_google_while_the_run_writes_them_are_held_in_bulk(
-    world: MakeWorld, studio: StudioBuilders
-) -> None:
-    w = world(contacts=False, inbound_calendar=True)
-    made = [
+def meetings_made_in_google(w: GoogleWorld, studio: StudioBuilders) -> list[RemoteEvent]:
+    """COUNT events the Google user made: unlinked appointments once synced."""
+    return [
         w.calendar_user.external_create(
             w.calendar_id, EventFields(f"Meeting {n}", when=studio.timed(n + 1, hour=9))
         )
         for n in range(COUNT)
     ]
-    assert w.sync().count(Side.HOST, "created") == COUNT
-    for item_id, item in w.items().items():  # the studio renames each: an update to Google
+
+
+def renamed_in_the_studio(w: GoogleWorld, studio: StudioBuilders) -> None:
+    for item_id, item in w.items().items():
         w.schedule.edit(studio.user, item_id, title=f"{item.title} (studio)")
+
+
+def test_unlinked_appointments_deleted_in_google_while_the_run_writes_them_are_held_in_bulk(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    w = world(contacts=False, inbound_calendar=True)
+    made = meetings_made_in_google(w, studio)
+    assert w.sync().count(Side.HOST, "created") == COUNT
+    renamed_in_the_studio(w, studio)  # an update to Google each
 
     racing = w.sync(checkpoint=deleted_in_google_once_read(w, [e.id for e in made]))
 
@@ -68,15 +78,9 @@ def test_confirming_the_deletions_a_refused_write_found_lets_them_through_at_onc
 ) -> None:
     """The user confirms what the racing run reported: one confirmation is enough."""
     w = world(contacts=False, inbound_calendar=True)
-    made = [
-        w.calendar_user.external_create(
-            w.calendar_id, EventFields(f"Meeting {n}", when=studio.timed(n + 1, hour=9))
-        )
-        for n in range(COUNT)
-    ]
+    made = meetings_made_in_google(w, studio)
     w.sync()
-    for item_id, item in w.items().items():
-        w.schedule.edit(studio.user, item_id, title=f"{item.title} (studio)")
+    renamed_in_the_studio(w, studio)
     racing = w.sync(checkpoint=deleted_in_google_once_read(w, [e.id for e in made]))
     assert len(racing.held) == COUNT
 
@@ -91,12 +95,7 @@ def test_one_unlinked_appointment_deleted_in_google_while_the_run_writes_it_goes
     world: MakeWorld, studio: StudioBuilders
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
-    made = [
-        w.calendar_user.external_create(
-            w.calendar_id, EventFields(f"Meeting {n}", when=studio.timed(n + 1, hour=9))
-        )
-        for n in range(COUNT)
-    ]
+    made = meetings_made_in_google(w, studio)
     w.sync()
     [gone] = [i for i, item in w.items().items() if item.remote_id == made[0].id]
     w.schedule.edit(studio.user, gone, title="Meeting 0 (studio)")
