@@ -164,8 +164,8 @@ class SyncProcessor(SyncTrigger):
         # profile id -> monotonic time from which a requested sync may start
         self._requested: dict[str, float] = {}
         self._wake = threading.Event()
-        #: the profiles serve() has a run of in progress
-        self._serving: set[str] = set()
+        #: serve()'s runs in progress, by profile id (each ends with when it ended)
+        self._running: dict[str, Future[float]] = {}
         self._retiring = _Outage("stopping the push channels of profiles that no longer sync")
 
     # -- one round -----------------------------------------------------------------------
@@ -196,7 +196,7 @@ class SyncProcessor(SyncTrigger):
         now = time.monotonic()
         with self._syncing_lock:
             self._requested[profile_id] = min(now, self._requested.get(profile_id, now))
-            running = profile_id in self._serving
+            running = profile_id in self._running
         if not running:  # (the end of its run wakes serve(), which then finds the request)
             self._wake.set()
 
@@ -404,7 +404,7 @@ class SyncProcessor(SyncTrigger):
         runs in progress end.
         """
         schedule = Schedule(self.interval, self.jitter)
-        running: dict[str, Future[float]] = {}
+        running = self._running  # (changed under the lock: request_sync reads it)
         outage = _Outage("serving (reading the profiles and their push channels)")
         passes = 0
         round_left: set[str] | None = None  # the profiles of this round not started yet
@@ -412,9 +412,9 @@ class SyncProcessor(SyncTrigger):
             while not self._stop.is_set():
                 self._wake.clear()
                 for profile_id in [pid for pid, run in running.items() if run.done()]:
-                    schedule.ran(profile_id, running.pop(profile_id).result())
                     with self._syncing_lock:
-                        self._serving.discard(profile_id)
+                        ended = running.pop(profile_id)
+                    schedule.ran(profile_id, ended.result())
                 try:
                     ready, wake_at, eligible = self._pass(schedule, set(running))
                 except Exception as exc:  # the store or the host failed: tried again, later
@@ -424,10 +424,10 @@ class SyncProcessor(SyncTrigger):
                 start = ready[: self.workers - len(running)]
                 self._take_requests({p.id for p, requested in start if requested})
                 for profile, requested in start:
+                    run = pool.submit(self._run_due, profile, requested)
                     with self._syncing_lock:
-                        self._serving.add(profile.id)
-                    running[profile.id] = pool.submit(self._run_due, profile, requested)
-                    running[profile.id].add_done_callback(lambda _: self._wake.set())
+                        running[profile.id] = run
+                    run.add_done_callback(lambda _: self._wake.set())
                 if round_left is None and ready:
                     round_left = {p.id for p, _ in ready}
                 if round_left is not None:
@@ -440,6 +440,8 @@ class SyncProcessor(SyncTrigger):
                             break
                 timeout = min(MAX_IDLE, max(0.01, wake_at - time.monotonic()))
                 self._wake.wait(timeout)
+        with self._syncing_lock:  # (every run has ended with the pool)
+            running.clear()
 
     def _pass(
         self, schedule: Schedule, running: set[str]
