@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from google.oauth2.credentials import Credentials
+from oauth_client import emulator_client
 
 from calsync.google.account import connect, shared_pacer
 from calsync.google.auth import (
@@ -46,13 +47,7 @@ def token_store(request: pytest.FixtureRequest, tmp_path: Path) -> TokenStore:
 
 @pytest.fixture
 def client(google: GoogleEmulator, monkeypatch: pytest.MonkeyPatch) -> ClientConfig:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
-    return ClientConfig(
-        "calsync-tests.apps.googleusercontent.com",
-        "not-a-secret",
-        auth_uri=f"{google.base_url}/o/oauth2/auth",
-        token_uri=f"{google.base_url}/token",
-    )
+    return emulator_client(google, monkeypatch, "calsync-tests.apps.googleusercontent.com")
 
 
 def test_the_default_scopes_are_the_narrow_ones() -> None:

@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
+from oauth_client import emulator_client
 
 from calsync.google.auth import (
     CONTACTS,
@@ -29,13 +30,7 @@ WITHOUT_CONTACTS = [scope for scope in DEFAULT_SCOPES if scope != CONTACTS]
 
 @pytest.fixture
 def client(google: GoogleEmulator, monkeypatch: pytest.MonkeyPatch) -> ClientConfig:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
-    return ClientConfig(
-        "calsync-desktop.apps.googleusercontent.com",
-        "not-a-secret",
-        auth_uri=f"{google.base_url}/o/oauth2/auth",
-        token_uri=f"{google.base_url}/token",
-    )
+    return emulator_client(google, monkeypatch, "calsync-desktop.apps.googleusercontent.com")
 
 
 def consenting_to(granted: list[str]) -> Callable[[str], None]:

@@ -6,65 +6,28 @@ could say) counts as sent when the user's switch is on."""
 
 from __future__ import annotations
 
-from mailbox import Mailbox
-from typing import Any
+from mailbox import Mailbox, NoticeStudio
 
 import attrs
-from studio_world import CAL, NOW, Clock, session
+from studio_world import CAL, NOW
 
 from calsync import (
-    MemoryStateStore,
     Notifications,
-    SyncEngine,
     SyncOptions,
     SyncProfile,
     SyncReport,
 )
-from calsync.errors import AuthError
 from calsync.notices import Notice
 from calsync.notify import Notifier
-from calsync.processor import Connection, SyncProcessor
-from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 REAUTH = "Google Sync problems: please re-authenticate Google"
 
 
-class Studio:
+class Studio(NoticeStudio):
     """Ann, whose Google connection fails while ``refuse`` or ``broken`` says so."""
 
     def __init__(self, notifier: Notifier, *, email: str = "", warnings: bool = True) -> None:
-        self.clock = Clock(NOW)
-        self.schedule = MemoryScheduleSource(now=self.clock)
-        self.schedule.add("ann", session("s1"))
-        self.calendar = MemoryCalendarBackend(now=self.clock, calendars=[CAL])
-        options = SyncOptions(notifications=Notifications(warnings_and_errors=warnings))
-        self.profiles = MemoryProfileStore(
-            [SyncProfile("studio.ann", "ann", CAL, options, email=email)]
-        )
-        self.store = MemoryStateStore()
-        self.refuse = False
-        self.broken: str | None = None
-        self.notifier = notifier
-
-    def connect(self, profile: SyncProfile) -> Connection:
-        if self.refuse:
-            raise AuthError("invalid_grant: token revoked")
-        if self.broken is not None:
-            raise ConnectionError(self.broken)
-        return Connection(self.calendar)
-
-    def processor(self, **kw: Any) -> SyncProcessor:
-        engine = SyncEngine(self.store, self.schedule, clock=self.clock)
-        values: dict[str, Any] = {"clock": self.clock, "interval": 60.0, "notifier": self.notifier}
-        values.update(kw)
-        return SyncProcessor(engine, self.profiles, self.connect, **values)
-
-    def run(self, processor: SyncProcessor) -> None:
-        self.clock.advance(minutes=5)
-        processor.run_profile(self.profiles.get("studio.ann"))
-
-    def change(self, **changes: Any) -> None:
-        self.profiles.put(attrs.evolve(self.profiles.get("studio.ann"), **changes))
+        super().__init__(notifier, email=email, warnings=warnings)  # (no address, unless given)
 
 
 def test_a_problem_found_while_the_user_had_no_address_is_mailed_once_it_is_known() -> None:

@@ -5,66 +5,27 @@ for ``SETTLE`` (an hour), not a problem and a note every other run."""
 from __future__ import annotations
 
 from datetime import timedelta
-from mailbox import Mailbox
+from mailbox import NoticeStudio
 from pathlib import Path
-from typing import Any
 
-from studio_world import CAL, NOW, Clock, session
+from studio_world import NOW
 
 from calsync import (
-    MemoryStateStore,
-    Notifications,
     SqliteStateStore,
-    SyncEngine,
-    SyncOptions,
-    SyncProfile,
     SyncReport,
 )
-from calsync.errors import AuthError
 from calsync.notices import SETTLE, Notice, Settling, notice_after
-from calsync.processor import Connection, SyncProcessor
 from calsync.profile import ProfileStatus
-from calsync.state.base import StateStore
-from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 MINUTE = timedelta(minutes=1)
 PROBLEM = "Google Sync problems: the last sync failed"
 WORKING = "Google Sync is working again"
 
 
-class Studio:
+class Studio(NoticeStudio):
     """Ann, whose Google connection breaks when ``broken`` says why."""
 
-    def __init__(self, store: StateStore | None = None) -> None:
-        self.clock = Clock(NOW)
-        self.schedule = MemoryScheduleSource(now=self.clock)
-        self.schedule.add("ann", session("s1"))
-        self.calendar = MemoryCalendarBackend(now=self.clock, calendars=[CAL])
-        options = SyncOptions(notifications=Notifications(warnings_and_errors=True))
-        self.profiles = MemoryProfileStore(
-            [SyncProfile("studio.ann", "ann", CAL, options, email="ann@studio.example")]
-        )
-        self.store = store or MemoryStateStore()
-        self.broken: str | None = None
-        self.refuse = False
-        self.mailbox = Mailbox()
-
-    def connect(self, profile: SyncProfile) -> Connection:
-        if self.refuse:
-            raise AuthError("invalid_grant: token revoked")
-        if self.broken is not None:
-            raise ConnectionError(self.broken)
-        return Connection(self.calendar)
-
-    def processor(self, **kw: Any) -> SyncProcessor:
-        engine = SyncEngine(self.store, self.schedule, clock=self.clock)
-        values: dict[str, Any] = {"clock": self.clock, "interval": 300.0, "notifier": self.mailbox}
-        values.update(kw)
-        return SyncProcessor(engine, self.profiles, self.connect, **values)
-
-    def round(self, processor: SyncProcessor, minutes: float = 5) -> None:
-        self.clock.advance(minutes=minutes)
-        processor.run_once()
+    interval = 300.0
 
 
 def test_a_failure_every_other_run_for_two_hours_is_one_email_and_one_note() -> None:
@@ -123,7 +84,7 @@ def test_a_problem_the_user_fixed_is_told_cleared_at_the_first_good_run() -> Non
 
 def test_what_is_waiting_lives_in_the_store_for_the_next_runner(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
-    studio = Studio(SqliteStateStore(path))
+    studio = Studio(store=SqliteStateStore(path))
     for run in range(12):  # a new runner every run, on the same state file
         studio.store = SqliteStateStore(path)
         studio.broken = "connection reset" if run % 2 == 0 else None

@@ -4,56 +4,19 @@ and the news is not told again."""
 
 from __future__ import annotations
 
-from mailbox import Mailbox
-from typing import Any
+from mailbox import NoticeStudio
 
-from studio_world import CAL, NOW, Clock, session
+from studio_world import CAL, NOW
 
 from calsync import (
-    MemoryStateStore,
-    Notifications,
-    SyncEngine,
-    SyncOptions,
-    SyncProfile,
     SyncReport,
 )
-from calsync.errors import AuthError
 from calsync.notices import Notice, notice_due
-from calsync.processor import Connection, SyncProcessor
 from calsync.profile import ProfileStatus
-from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 
-class Studio:
+class Studio(NoticeStudio):
     """Ann, whose Google authorisation Google refuses while ``refuse`` is set."""
-
-    def __init__(self) -> None:
-        self.clock = Clock(NOW)
-        self.schedule = MemoryScheduleSource(now=self.clock)
-        self.schedule.add("ann", session("s1"))
-        self.calendar = MemoryCalendarBackend(now=self.clock, calendars=[CAL])
-        options = SyncOptions(notifications=Notifications(warnings_and_errors=True))
-        self.profiles = MemoryProfileStore(
-            [SyncProfile("studio.ann", "ann", CAL, options, email="ann@studio.example")]
-        )
-        self.store = MemoryStateStore()
-        self.refuse = False
-        self.mailbox = Mailbox()
-
-    def connect(self, profile: SyncProfile) -> Connection:
-        if self.refuse:
-            raise AuthError("invalid_grant: token revoked")
-        return Connection(self.calendar)
-
-    def processor(self, **kw: Any) -> SyncProcessor:
-        engine = SyncEngine(self.store, self.schedule, clock=self.clock)
-        values: dict[str, Any] = {"clock": self.clock, "interval": 60.0, "notifier": self.mailbox}
-        values.update(kw)
-        return SyncProcessor(engine, self.profiles, self.connect, **values)
-
-    def round(self, processor: SyncProcessor, minutes: float = 5) -> None:
-        self.clock.advance(minutes=minutes)
-        processor.run_once()
 
 
 def test_the_working_again_note_goes_out_with_the_news_of_the_run_that_cleared_it() -> None:

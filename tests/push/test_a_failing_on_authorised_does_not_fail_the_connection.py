@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from oauth_client import emulator_client
 from push_world import serving
 from starlette.applications import Starlette
 
-from calsync.google.auth import ClientConfig
 from calsync.google.web_auth import WebAuthorization
 from calsync.profile import ProfileStatus
 from calsync.testing.emulator import GoogleEmulator
@@ -31,14 +31,8 @@ def request_sync(profile_id: str) -> None:
 def test_a_failing_on_authorised_leaves_the_user_connected_and_told_so(
     google: GoogleEmulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
     hosted = Hosted(google)
-    client = ClientConfig(
-        "calsync-web.apps.googleusercontent.com",
-        "not-a-secret",
-        auth_uri=f"{google.base_url}/o/oauth2/auth",
-        token_uri=f"{google.base_url}/token",
-    )
+    client = emulator_client(google, monkeypatch)
 
     def make_app(base_url: str) -> Starlette:
         authorization = WebAuthorization(

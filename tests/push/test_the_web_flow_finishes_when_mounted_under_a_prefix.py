@@ -5,11 +5,11 @@ clears it there."""
 from __future__ import annotations
 
 import pytest
+from oauth_client import emulator_client
 from push_world import serving
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from calsync.google.auth import ClientConfig
 from calsync.google.web_auth import WebAuthorization
 from calsync.profile import ProfileStatus
 from calsync.testing.emulator import GoogleEmulator
@@ -23,14 +23,8 @@ pytestmark = pytest.mark.emulator
 def test_the_flow_finishes_when_the_app_is_mounted_under_a_prefix(
     google: GoogleEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
     hosted = Hosted(google)
-    client = ClientConfig(
-        "calsync-web.apps.googleusercontent.com",
-        "not-a-secret",
-        auth_uri=f"{google.base_url}/o/oauth2/auth",
-        token_uri=f"{google.base_url}/token",
-    )
+    client = emulator_client(google, monkeypatch)
 
     def host_app(base_url: str) -> Starlette:
         authorization = WebAuthorization(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
+from oauth_client import emulator_client
 from push_world import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,13 +42,7 @@ SIGN_IN_SCOPES = ["openid", "https://www.googleapis.com/auth/userinfo.email"]
 
 @pytest.fixture
 def client(google: GoogleEmulator, monkeypatch: pytest.MonkeyPatch) -> ClientConfig:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
-    return ClientConfig(
-        "calsync-web.apps.googleusercontent.com",
-        "not-a-secret",
-        auth_uri=f"{google.base_url}/o/oauth2/auth",
-        token_uri=f"{google.base_url}/token",
-    )
+    return emulator_client(google, monkeypatch)
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from typing import Any
 
 import attrs
 import pytest
+from oauth_client import emulator_client
 from push_world import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 
 from calsync import SyncOptions, SyncProfile
-from calsync.google.auth import ClientConfig
 from calsync.google.web_auth import WebAuthorization
 from calsync.profile import ProfileStatus
 from calsync.testing import MemoryProfileStore
@@ -85,14 +85,8 @@ class Hosted:
 
 @pytest.fixture
 def hosted(google: GoogleEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hosted]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
     hosted = Hosted(google)
-    client = ClientConfig(
-        "calsync-web.apps.googleusercontent.com",
-        "not-a-secret",
-        auth_uri=f"{google.base_url}/o/oauth2/auth",
-        token_uri=f"{google.base_url}/token",
-    )
+    client = emulator_client(google, monkeypatch)
 
     def signed_in(request: Request) -> str | None:  # the host's own login, simplified
         return request.headers.get(SIGNED_IN)

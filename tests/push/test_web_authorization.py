@@ -7,6 +7,7 @@ import urllib.parse
 from collections.abc import Iterator, MutableMapping
 
 import pytest
+from oauth_client import emulator_client
 
 from calsync import SyncOptions, SyncProfile
 from calsync.errors import AuthError, TransientError
@@ -136,13 +137,7 @@ class RemovedWhileGoogleAnswers(MemoryProfileStore):
 
 @pytest.fixture
 def emulated(google: GoogleEmulator, monkeypatch: pytest.MonkeyPatch) -> ClientConfig:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain http
-    return ClientConfig(
-        "calsync-web.apps.googleusercontent.com",
-        "not-a-secret",
-        auth_uri=f"{google.base_url}/o/oauth2/auth",
-        token_uri=f"{google.base_url}/token",
-    )
+    return emulator_client(google, monkeypatch)
 
 
 def consent(auth: WebAuthorization, profile_id: str = "studio.bea") -> tuple[str, str]:
