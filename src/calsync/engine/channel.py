@@ -70,6 +70,9 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         self.cursors = ChannelCursors(ctx.store, ctx.profile.id, self.channel)
         #: host ids whose pair this run unlinks (remembered before, checked after)
         self._unlinking: set[str] = set()
+        #: host items a host write made from remote items (host id -> remote id), not yet
+        #: recorded: the executor records them with the pairs of its chunk, never after them
+        self.origins: dict[str, str] = {}
 
     # -- cursors -------------------------------------------------------------------------
 
@@ -237,11 +240,12 @@ class ChannelAdapter(ChannelReads[F, H, R]):
     def _store_moves(self, moved: Sequence[MappingRow], moves: Mapping[str, str]) -> None:
         store, pid = self.ctx.store, self.profile_id
         self.ctx.go_on()
-        store.put_mappings(moved)
-        origins = store.get_origins(pid, self.channel, [row.host_id for row in moved])
-        for host_id, origin in origins.items():
-            if origin in moves:
-                store.set_origin(pid, self.channel, host_id, moves[origin])
+        with store.transaction():  # a pair and the origin naming its item move together
+            store.put_mappings(moved)
+            origins = store.get_origins(pid, self.channel, [row.host_id for row in moved])
+            followed = {host_id: moves[o] for host_id, o in origins.items() if o in moves}
+            if followed:
+                store.set_origins(pid, self.channel, followed)
 
     def _leave_unlinked_unsent(
         self, snapshot: Snapshot[F], mapping: Mapping[str, MappingHead]

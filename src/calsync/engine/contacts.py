@@ -316,8 +316,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             self.user_id, self.group, action.fields, action.remote_id
         )
         contact = answer_of(answer, Contact, "create_contact")
-        # the contact is the Google user's: remembered, so that calsync never deletes it
-        self.ctx.store.set_origin(self.profile_id, self.channel, contact.id, action.remote_id)
+        # the contact is the Google user's: remembered (with the chunk's pairs, in one write),
+        # so that calsync never deletes it
+        self.origins[contact.id] = action.remote_id
         return self._host_write(contact, action.fields)
 
     def update_host(self, action: Update[ContactFields]) -> HostWrite[ContactFields]:

@@ -50,11 +50,13 @@ class Recording(Generic[F, H, R]):
     def _record(self, entries: list[Entry[F]]) -> None:
         """Record the pairs of ``entries`` in one write (and drop their intents in another),
         then count each (:meth:`_recorded`); when that write fails, one by one, so that only
-        the items that cannot be recorded fail. Empties ``entries``."""
-        if not entries:
-            return
-        done, store = entries.copy(), self.ctx.store
+        the items that cannot be recorded fail. The origins of the host items made since the
+        last record go first (:meth:`_record_origins`). Empties ``entries``."""
+        done = self._record_origins(entries)
         entries.clear()
+        if not done:
+            return
+        store = self.ctx.store
         rows = [row for _, row in done]
         try:
             with store.transaction():
@@ -74,6 +76,38 @@ class Recording(Generic[F, H, R]):
             self.adapter.journal.recorded(row.host_id)
             self._recorded(action, row, tally)
         self._count_all(tally)
+
+    def _record_origins(self, entries: Sequence[Entry[F]]) -> list[Entry[F]]:
+        """Record the remote items the host items made since the last record were made from
+        (:attr:`ChannelAdapter.origins`) in one write, before the pairs of ``entries``: in
+        the same transaction as those (the executor's chunk), so an origin is never recorded
+        after its pair; and kept should its pair not be recorded (the host item was made
+        from that item all the same). When that write fails, one by one: an entry whose
+        origin cannot be recorded fails, unrecorded. Returns the entries to record."""
+        origins, self.adapter.origins = self.adapter.origins, {}
+        if not origins:
+            return list(entries)
+        ctx, channel = self.ctx, self.adapter.channel
+        try:
+            ctx.store.set_origins(ctx.profile.id, channel, origins)
+        except FATAL:
+            raise
+        except Exception as exc:  # each origin's own failure is reported below
+            logger.debug("recording %d origins at once failed (%s); one by one", len(origins), exc)
+        else:
+            return list(entries)
+        failed: dict[str, Exception] = {}
+        for host_id, remote_id in origins.items():
+            try:
+                ctx.store.set_origin(ctx.profile.id, channel, host_id, remote_id)
+            except FATAL:
+                raise
+            except Exception as exc:
+                failed[host_id] = exc
+        for action, row in entries:
+            if row.host_id in failed:
+                self._fail(action, failed[row.host_id])
+        return [(action, row) for action, row in entries if row.host_id not in failed]
 
     def _recorded(
         self, action: Action[F], row: MappingRow, tally: Counter[tuple[Side, str]]

@@ -16,13 +16,17 @@ longer syncs. What it does:
   message fills it in (the receiver), and of two live channels the newest is kept.
 * **Stop**: channels on another calendar than the profile's (the user switched), of a profile
   whose sync is off, whose status stops it or that the host forgot, are stopped at Google and
-  forgotten; channels of a deleted calendar are just forgotten (Google ended them). A stop
-  that fails for now (a 5xx, a timeout, a quota) keeps the channel *stopping*: its token hash
-  is blanked, so the receiver refuses its notifications, and the stop is tried again at the
-  first upkeep ``retry_after`` later, until it succeeds or the channel expires; so is a
+  forgotten; channels of a deleted calendar are just forgotten (Google ended them). A stop is
+  claimed in the channel's row first, in a transaction: the row is marked *stopping* (the
+  receiver refuses its notifications from then on) with the time of the attempt. So of the
+  processes sharing the store (Celery workers, ``calsync run`` beside ``calsync web``) one
+  tries it, and none again before ``retry_after`` has passed, a restarted one included. A
+  stop that fails for now (a 5xx, a timeout, a quota) leaves the channel stopping, tried again
+  at the first upkeep ``retry_after`` later, until it succeeds or the channel expires; so is a
   channel whose profile's credentials cannot be read for now. A channel Google no longer
   knows (404) counts as stopped; one the credentials cannot stop (revoked, forbidden, none
-  stored) is forgotten and left to expire.
+  stored) is forgotten and left to expire. (The processes' clocks must agree to well within
+  ``retry_after``.)
 * **Health**: a profile's push is *healthy* while a channel on its current calendar is open,
   not expired, and confirmed (its ``sync`` message arrived). The processor polls a healthy
   profile only every ``safety_interval``; anything else falls back to the normal interval.
@@ -67,9 +71,9 @@ def token_hash(token: str) -> str:
 
 
 def stopping(channel: PushChannel) -> bool:
-    """Whether calsync has given the channel up and waits to stop it at Google (a stop that
-    failed for now): no token matches its blank hash, its notifications are refused."""
-    return not channel.token_hash
+    """Whether calsync has given the channel up and stops it at Google (its row says so): its
+    notifications are refused."""
+    return channel.stopping
 
 
 def _utcnow() -> datetime:
@@ -95,7 +99,8 @@ class PushChannels:
             (``https://sync.studio.example/google/notifications``).
         ttl: the life asked of Google for each channel (Google may give less).
         renew_before: how long before expiry a channel is replaced (at most half its life).
-        retry_after: how long after a failed watch the next attempt is made.
+        retry_after: how long after a failed watch, or a stop tried (by any process sharing
+            the store), the next attempt is made.
         clock: the current time (aware), injectable for tests.
     """
 
@@ -116,7 +121,6 @@ class PushChannels:
         self.retry_after = retry_after
         self.clock = clock
         self._failed: dict[str, datetime] = {}  # profile id -> when its last watch failed
-        self._stop_failed: dict[str, datetime] = {}  # channel id -> when its last stop failed
         self._lock = threading.Lock()
 
     # -- what the processor asks ------------------------------------------------------------
@@ -184,16 +188,16 @@ class PushChannels:
         or never answered) are forgotten."""
         now = self.clock()
         for channel in self.store.push_channels(profile_id):
-            if channel.resource_id and channel.expires_at > now:
-                self._keep_stopping(channel, now, why)
-            else:
+            if not channel.resource_id or channel.expires_at <= now:
                 self._forget(channel)
+            elif self._claim_stop(channel, now) is not None:  # put off as a failed stop is
+                self._tell_put_off(channel, why)
         with self._lock:
             self._failed.pop(profile_id, None)
 
     def stop_due(self, channel: PushChannel) -> bool:
-        """Whether a stop of the channel may be tried now: none failed in the last
-        ``retry_after``, or the channel has expired (it is then only forgotten)."""
+        """Whether a stop of the channel may be tried now: none was tried (by any process) in
+        the last ``retry_after``, or the channel has expired (it is then only forgotten)."""
         return self._stop_in(channel, self.clock()) == 0.0
 
     # -- the work -----------------------------------------------------------------------------
@@ -276,52 +280,58 @@ class PushChannels:
 
     def _stop(self, channel: PushChannel, calendar: CalendarBackend) -> None:
         """Stop the channel at Google and forget it; keep it, stopping, when the stop fails
-        for now. A channel whose last stop failed less than ``retry_after`` ago is left be."""
+        for now. The stop is claimed first (:meth:`_claim_stop`): a channel whose stop was
+        tried less than ``retry_after`` ago, by this process or another, is left be."""
         now = self.clock()
-        if self._stop_in(channel, now) > 0.0:
+        if self._stop_in(channel, now) > 0.0:  # tried lately, as read (the claim reads again)
             return
-        if channel.resource_id and channel.expires_at > now:
-            try:
-                calendar.stop_channel(channel.channel_id, channel.resource_id)
-            except NotFound:
-                logger.debug("push channel %s was already gone at Google", channel.channel_id)
-            except (TransientError, QuotaExceeded) as exc:
-                self._keep_stopping(channel, now, exc)
-                return
-            except (CalsyncError, NotImplementedError) as exc:
-                logger.warning(
-                    "profile %s: could not stop push channel %s, left to expire: %s",
-                    channel.profile_id,
-                    channel.channel_id,
-                    exc,
-                )
+        if not channel.resource_id or channel.expires_at <= now:
+            self._forget(channel)  # nothing open at Google (never answered, or ended)
+            return
+        if self._claim_stop(channel, now) is None:
+            return
+        try:
+            calendar.stop_channel(channel.channel_id, channel.resource_id)
+        except NotFound:
+            logger.debug("push channel %s was already gone at Google", channel.channel_id)
+        except (TransientError, QuotaExceeded) as exc:
+            self._tell_put_off(channel, exc)  # (its row says when it was tried)
+            return
+        except (CalsyncError, NotImplementedError) as exc:
+            logger.warning(
+                "profile %s: could not stop push channel %s, left to expire: %s",
+                channel.profile_id,
+                channel.channel_id,
+                exc,
+            )
         self._forget(channel)
         logger.info("profile %s: push channel %s stopped", channel.profile_id, channel.channel_id)
 
-    def _keep_stopping(self, channel: PushChannel, now: datetime, exc: Exception) -> None:
-        # re-read in the transaction: the receiver may have confirmed the channel meanwhile
+    def _claim_stop(self, channel: PushChannel, now: datetime) -> PushChannel | None:
+        """Mark the channel stopping, its stop tried ``now``, unless a stop of it was tried
+        less than ``retry_after`` ago or it is gone: then ``None``, and no stop is tried.
+        Read and written in one transaction (the row locked on PostgreSQL, the file on
+        SQLite), so of processes racing for it one wins, and a notification recorded
+        meanwhile (the receiver's confirmation) is kept."""
         with self.store.transaction():
             stored = self.store.get_push_channel(channel.channel_id)
-            if stored is not None and not stopping(stored):
-                self.store.put_push_channel(attrs.evolve(stored, token_hash=""))
-        with self._lock:
-            # failures older than a channel's life belong to channels gone since
-            horizon = now - self.ttl - self.retry_after
-            for channel_id in [k for k, v in self._stop_failed.items() if v < horizon]:
-                del self._stop_failed[channel_id]
-            self._stop_failed[channel.channel_id] = now
+            if stored is None or self._stop_in(stored, now) > 0.0:
+                return None
+            claimed = attrs.evolve(stored, stopping=True, stop_tried_at=now)
+            self.store.put_push_channel(claimed)
+        return claimed
+
+    def _tell_put_off(self, channel: PushChannel, why: Exception) -> None:
         logger.warning(
             "profile %s: could not stop push channel %s, trying again in %s: %s",
             channel.profile_id,
             channel.channel_id,
             self.retry_after,
-            exc,
+            why,
         )
 
     def _forget(self, channel: PushChannel) -> None:
         self.store.delete_push_channel(channel.channel_id)
-        with self._lock:
-            self._stop_failed.pop(channel.channel_id, None)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -352,15 +362,14 @@ class PushChannels:
 
     def _unwanted(self, profile: SyncProfile, channel: PushChannel) -> bool:
         """A channel to stop: on another calendar than the profile's, or already stopping."""
-        return channel.calendar_id != profile.calendar_id or stopping(channel)
+        return channel.calendar_id != profile.calendar_id or channel.stopping
 
     def _stop_in(self, channel: PushChannel, now: datetime) -> float:
-        """Seconds until a stop of the channel may be tried (0: now)."""
-        with self._lock:
-            failed = self._stop_failed.get(channel.channel_id)
-        if failed is None or channel.expires_at <= now:
+        """Seconds until a stop of the channel may be tried (0: now), by its row."""
+        tried = channel.stop_tried_at
+        if not channel.stopping or tried is None or channel.expires_at <= now:
             return 0.0
-        return max(0.0, (failed + self.retry_after - now).total_seconds())
+        return max(0.0, (tried + self.retry_after - now).total_seconds())
 
     def _renew_at(self, channel: PushChannel) -> datetime:
         life = channel.expires_at - channel.created_at

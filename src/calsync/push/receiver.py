@@ -9,10 +9,11 @@ What it decides:
 
 * no ``X-Goog-Channel-ID``, or an unknown state → 400;
 * a channel the state store does not know, one past its expiry, or one calsync is stopping
-  (sync turned off or the calendar switched, the stop at Google to be tried again) → 404, as
-  for a channel calsync no longer has; a wrong ``X-Goog-Channel-Token`` (compared as SHA-256
-  digests in constant time) or another ``X-Goog-Resource-ID`` → 403. Nothing is written and
-  nothing is synced for a refused notification;
+  (its row says so: sync turned off or the calendar switched, the stop at Google under way or
+  to be tried again) → 404, as for a channel calsync no longer has; a wrong
+  ``X-Goog-Channel-Token`` (compared as SHA-256 digests in constant time) or another
+  ``X-Goog-Resource-ID`` → 403. Nothing is written and nothing is synced for a refused
+  notification;
 * ``sync`` (the channel's first message) → 200, the channel is marked confirmed, no sync; a
   channel whose watch answer never came takes Google's resource id and expiry from it (an
   unreadable ``X-Goog-Channel-Expiration`` is ignored, and so is one later than calsync asked
@@ -37,7 +38,7 @@ from email.utils import parsedate_to_datetime
 import attrs
 from attrs import frozen
 
-from calsync.push.channels import stopping, token_hash
+from calsync.push.channels import token_hash
 from calsync.push.trigger import Debouncer, SyncTrigger
 from calsync.state.base import StateStore
 
@@ -110,7 +111,7 @@ class NotificationReceiver:
         if channel is None:
             logger.debug("notification for unknown channel %s refused", channel_id)
             return Decision(404, Verdict.REFUSED, reason="unknown channel")
-        if channel.expires_at <= self.clock() or stopping(channel):
+        if channel.expires_at <= self.clock() or channel.stopping:
             # Google ended it, or calsync gave it up: a late, replayed or stray message
             logger.debug("notification for expired or stopping channel %s refused", channel_id)
             return Decision(404, Verdict.REFUSED, channel.profile_id, "expired or stopping channel")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import abc
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Self
@@ -61,6 +61,7 @@ __all__ = [
     "StateStore",
     "StoredHead",
     "SyncState",
+    "origin_cursors",
 ]
 
 logger = logging.getLogger(__name__)
@@ -163,6 +164,14 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def set_cursor(self, profile_id: str, name: str, value: str | None) -> None:
         """Store a cursor; ``None`` removes it."""
+
+    def set_cursors(self, profile_id: str, values: Mapping[str, str | None]) -> None:
+        """Store several cursors (``None`` removes one), as :meth:`set_cursor` does each: all
+        of them, or none. The default sets them one by one in a transaction; stores override
+        it with one statement (one round trip to a database server)."""
+        with self.transaction():
+            for name, value in values.items():
+                self.set_cursor(profile_id, name, value)
 
     # -- named values kept as cursors --------------------------------------------------------
 
@@ -307,6 +316,20 @@ class StateStore(abc.ABC):
         item ``remote_id``."""
         self.set_cursor(profile_id, _origin(channel, host_id), remote_id)
 
+    def set_origins(
+        self, profile_id: str, channel: Channel, origins: Mapping[str, str | None]
+    ) -> None:
+        """Record (``None``: forget) the remote items several host items were made from, by
+        host id, as :meth:`set_origin` does each: all of them, or none. A run records the
+        origins of a chunk of host items this way, with their pairs.
+
+        The default records them one by one in a transaction (so a store that keeps origins
+        its own way, overriding :meth:`set_origin`, keeps them so); the stores of calsync
+        override it with one write (:meth:`set_cursors` of :func:`origin_cursors`)."""
+        with self.transaction():
+            for host_id, remote_id in origins.items():
+                self.set_origin(profile_id, channel, host_id, remote_id)
+
     def get_unlinked(self, profile_id: str, channel: Channel) -> dict[str, str]:
         """The host items of ``channel`` whose pair was unlinked (``RemoteDeletion.UNLINK``)
         and that are not to be sent again, by host id, each with the fingerprint of its
@@ -450,6 +473,13 @@ def _config_digest(channel: Channel) -> str:
 
 def _origin(channel: Channel, host_id: str) -> str:
     return f"origin:{channel.value}:{host_id}"
+
+
+def origin_cursors(channel: Channel, origins: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The cursors :meth:`StateStore.set_origin` keeps ``origins`` (host id -> remote id, or
+    ``None``) of ``channel`` under, by name: what a store's :meth:`StateStore.set_origins`
+    writes in one :meth:`StateStore.set_cursors`."""
+    return {_origin(channel, host_id): remote_id for host_id, remote_id in origins.items()}
 
 
 def _decode_sent(text: str | None) -> SentNotice | None:

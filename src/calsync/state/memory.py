@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -27,6 +27,7 @@ from calsync.state.base import (
     PendingCreate,
     PushChannel,
     StateStore,
+    origin_cursors,
 )
 
 __all__ = ["MemoryStateStore"]
@@ -140,6 +141,20 @@ class MemoryStateStore(StateStore):
         with self._lock:  # see _assign
             self._assign(self._cursors.setdefault(profile_id, {}), name, value)
 
+    def set_cursors(self, profile_id: str, values: Mapping[str, str | None]) -> None:
+        """Store several cursors (``None`` removes one) under one hold of the lock: no thread
+        sees some of them written and not the others."""
+        with self._lock:  # see _assign
+            cursors = self._cursors.setdefault(profile_id, {})
+            for name, value in values.items():
+                self._assign(cursors, name, value)
+
+    def set_origins(
+        self, profile_id: str, channel: Channel, origins: Mapping[str, str | None]
+    ) -> None:
+        """Record the origins of several host items at once (see :meth:`set_cursors`)."""
+        self.set_cursors(profile_id, origin_cursors(channel, origins))
+
     # -- pending creates -----------------------------------------------------------------
 
     def add_pending(self, pending: PendingCreate) -> None:
@@ -197,12 +212,13 @@ class MemoryStateStore(StateStore):
 
     def put_push_channel(self, channel: PushChannel) -> None:
         """Insert or replace the channel with ``channel.channel_id``."""
-        confirmed = channel.confirmed_at
+        confirmed, tried = channel.confirmed_at, channel.stop_tried_at
         channel = attrs.evolve(
             channel,
             expires_at=_as_utc(channel.expires_at),
             created_at=_as_utc(channel.created_at),
             confirmed_at=None if confirmed is None else _as_utc(confirmed),
+            stop_tried_at=None if tried is None else _as_utc(tried),
         )
         with self.transaction():
             self._assign(self._push, channel.channel_id, channel)

@@ -8,8 +8,8 @@
   the same statement as the upsert, so the refusal is an answer, not an SQL error that would
   abort the caller's transaction.
 * **Push channels** read inside a transaction are locked until it ends (``FOR UPDATE``): the
-  read-then-write of a channel (the watch's answer, Google's confirmation, a stop that failed)
-  never undoes another process's write of it.
+  read-then-write of a channel (the watch's answer, Google's confirmation, a stop claimed by
+  one process) never undoes, nor races, another process's write of it.
 * **Leases** are one conditional upsert: it writes only for the holder or once the lease
   expired, atomically across processes and machines. With ``clock="database"`` (the default)
   the expiry is reckoned by the database's clock (``clock_timestamp()``), so the workers'
@@ -27,7 +27,7 @@ Needs the ``server`` extra (psycopg, psycopg_pool).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -42,6 +42,7 @@ from calsync.state.base import (
     PushChannel,
     StateStore,
     StoredHead,
+    origin_cursors,
 )
 from calsync.state.postgres_connection import PostgresConnection
 from calsync.state.postgres_schema import migrate_schema, schema_version
@@ -50,6 +51,7 @@ from calsync.state.postgres_sql import (
     ADD_PENDING,
     COUNT_MAPPINGS,
     DELETE_CURSOR,
+    DELETE_CURSORS,
     DELETE_MAPPING,
     DELETE_PUSH_CHANNEL,
     FORGET,
@@ -198,6 +200,24 @@ class PostgresStateStore(PostgresConnection, StateStore):
         else:
             self._run(SET_CURSOR, (self.tenant, profile_id, name, value))
 
+    def set_cursors(self, profile_id: str, values: Mapping[str, str | None]) -> None:
+        """Store several cursors (``None`` removes one) in one round trip for the stored and
+        one statement for the removed: all of them, or none."""
+        kept = [(self.tenant, profile_id, n, v) for n, v in values.items() if v is not None]
+        dropped = [name for name, value in values.items() if value is None]
+        if not dropped:
+            self._run_many(SET_CURSOR, kept)  # (its own transaction, or a savepoint)
+            return
+        with self.transaction():
+            self._run_many(SET_CURSOR, kept)
+            self._run(DELETE_CURSORS, (self.tenant, profile_id, dropped))
+
+    def set_origins(
+        self, profile_id: str, channel: Channel, origins: Mapping[str, str | None]
+    ) -> None:
+        """Record the origins of several host items in one write (see :meth:`set_cursors`)."""
+        self.set_cursors(profile_id, origin_cursors(channel, origins))
+
     # -- pending creates -------------------------------------------------------------------
 
     def add_pending(self, pending: PendingCreate) -> None:
@@ -267,9 +287,10 @@ class PostgresStateStore(PostgresConnection, StateStore):
     def put_push_channel(self, channel: PushChannel) -> None:
         """Insert or replace the channel with ``channel.channel_id``."""
         confirmed = None if channel.confirmed_at is None else _as_utc(channel.confirmed_at)
+        tried = None if channel.stop_tried_at is None else _as_utc(channel.stop_tried_at)
         params = (self.tenant, channel.channel_id, channel.profile_id, channel.calendar_id,
                   channel.resource_id, channel.token_hash, _as_utc(channel.expires_at),
-                  _as_utc(channel.created_at), confirmed)  # fmt: skip
+                  _as_utc(channel.created_at), confirmed, channel.stopping, tried)  # fmt: skip
         self._run(PUT_PUSH_CHANNEL, params)
 
     def get_push_channel(self, channel_id: str) -> PushChannel | None:
@@ -319,12 +340,12 @@ _KINDS = {kind.value: kind for kind in RecordKind}
 
 
 def _push_channel(record: Sequence[Any]) -> PushChannel:
-    channel_id, profile_id, calendar_id, resource_id, token_hash, expires, created, confirmed = (
-        record
-    )
+    channel_id, profile_id, calendar_id, resource_id, token_hash, *times, stopping, tried = record
+    expires, created, confirmed = times
     return PushChannel(
         channel_id, profile_id, calendar_id, resource_id, token_hash, expires.astimezone(UTC),
         created.astimezone(UTC), None if confirmed is None else confirmed.astimezone(UTC),
+        bool(stopping), None if tried is None else tried.astimezone(UTC),
     )  # fmt: skip
 
 

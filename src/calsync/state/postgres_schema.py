@@ -89,6 +89,13 @@ _MIGRATIONS: Sequence[Sequence[LiteralString]] = (
     (  # version 4: no fingerprint (the planner compares the base itself)
         "ALTER TABLE mappings DROP COLUMN fingerprint",
     ),
+    (  # version 5: a channel being stopped says so, and when its stop was last tried, in its
+        # row (every process keeps to one stop per retry interval); a blank token hash marked
+        # it before: such a row becomes a stopping row, its stop due at once
+        "ALTER TABLE push_channels ADD COLUMN stopping boolean NOT NULL DEFAULT false",
+        "ALTER TABLE push_channels ADD COLUMN stop_tried_at timestamptz",
+        "UPDATE push_channels SET stopping = true WHERE token_hash = ''",
+    ),
 )
 
 #: The version this calsync reads and writes.

@@ -11,6 +11,7 @@ __all__ = [
     "ADD_PENDING",
     "COUNT_MAPPINGS",
     "DELETE_CURSOR",
+    "DELETE_CURSORS",
     "DELETE_MAPPING",
     "DELETE_PUSH_CHANNEL",
     "FORGET",
@@ -88,6 +89,9 @@ SET_CURSOR: LiteralString = (
 DELETE_CURSOR: LiteralString = (
     "DELETE FROM cursors WHERE tenant = %s AND profile_id = %s AND name = %s"
 )
+DELETE_CURSORS: LiteralString = (
+    "DELETE FROM cursors WHERE tenant = %s AND profile_id = %s AND name = ANY(%s)"
+)
 
 # -- pending creates ---------------------------------------------------------------------
 
@@ -128,23 +132,24 @@ GET_LEASE: LiteralString = (
 
 PUSH_COLUMNS: LiteralString = (
     "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at,"
-    " confirmed_at"
+    " confirmed_at, stopping, stop_tried_at"
 )
 PUT_PUSH_CHANNEL: LiteralString = """
     INSERT INTO push_channels (tenant, channel_id, profile_id, calendar_id, resource_id,
-        token_hash, expires_at, created_at, confirmed_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+        token_hash, expires_at, created_at, confirmed_at, stopping, stop_tried_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (tenant, channel_id) DO UPDATE SET
         profile_id = excluded.profile_id, calendar_id = excluded.calendar_id,
         resource_id = excluded.resource_id, token_hash = excluded.token_hash,
         expires_at = excluded.expires_at, created_at = excluded.created_at,
-        confirmed_at = excluded.confirmed_at
+        confirmed_at = excluded.confirmed_at, stopping = excluded.stopping,
+        stop_tried_at = excluded.stop_tried_at
 """
 GET_PUSH_CHANNEL: LiteralString = (
     "SELECT " + PUSH_COLUMNS + " FROM push_channels WHERE tenant = %s AND channel_id = %s"
 )
 # Inside a transaction: the row stays locked until it ends, so a channel read to be written
-# back (the watch's answer, Google's confirmation, a blanked token) never undoes another's write.
+# back (the watch's answer, Google's confirmation, a stop claimed) never undoes another's write.
 GET_PUSH_CHANNEL_FOR_UPDATE: LiteralString = GET_PUSH_CHANNEL + " FOR UPDATE"
 PUSH_CHANNELS: LiteralString = (
     "SELECT " + PUSH_COLUMNS + " FROM push_channels WHERE tenant = %(t)s"

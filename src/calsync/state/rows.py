@@ -157,6 +157,11 @@ class PushChannel:
         created_at: when calsync opened it (aware).
         confirmed_at: when its first message (``sync``) arrived, proving that notifications
             reach the host; ``None`` until then.
+        stopping: calsync has given the channel up and stops it at Google: its notifications
+            are refused, and the row stays until a stop succeeds or the channel expires.
+        stop_tried_at: when a stop of a stopping channel was last tried, or put off (the
+            credentials could not be read); the next one is due a retry interval later, for
+            every process sharing the store. ``None``: never tried, due now.
     """
 
     channel_id: str
@@ -167,6 +172,8 @@ class PushChannel:
     expires_at: datetime
     created_at: datetime
     confirmed_at: datetime | None = None
+    stopping: bool = False
+    stop_tried_at: datetime | None = None
 
 
 @frozen

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from calsync.model import Channel
@@ -28,6 +28,7 @@ from calsync.state.base import (
     PushChannel,
     StateStore,
     StoredHead,
+    origin_cursors,
 )
 from calsync.state.sqlite_connection import SqliteConnection
 from calsync.state.sqlite_liveness import HolderLocks
@@ -35,13 +36,16 @@ from calsync.state.sqlite_sql import (
     ACQUIRE_LEASE,
     ADD_PENDING,
     CHUNK,
+    DELETE_CURSOR,
     KINDS,
     PUSH_COLUMNS,
     PUT_MAPPING,
+    PUT_PUSH_CHANNEL,
     REMOVE_PENDING,
     SELECT_HEADS,
     SELECT_MAPPINGS,
     SELECT_REVISIONS,
+    SET_CURSOR,
     TAKE_OVER_LEASE,
     as_utc,
     from_text,
@@ -49,6 +53,7 @@ from calsync.state.sqlite_sql import (
     mapping_row,
     pending_params,
     push_channel,
+    push_channel_params,
     to_text,
 )
 
@@ -188,15 +193,26 @@ class SqliteStateStore(SqliteConnection, StateStore):
         """Store a cursor; ``None`` removes it."""
         with self._writing() as conn:
             if value is None:
-                conn.execute(
-                    "DELETE FROM cursors WHERE profile_id = ? AND name = ?", (profile_id, name)
-                )
+                conn.execute(DELETE_CURSOR, (profile_id, name))
             else:
-                conn.execute(
-                    "INSERT INTO cursors (profile_id, name, value) VALUES (?, ?, ?)"
-                    " ON CONFLICT (profile_id, name) DO UPDATE SET value = excluded.value",
-                    (profile_id, name, value),
-                )
+                conn.execute(SET_CURSOR, (profile_id, name, value))
+
+    def set_cursors(self, profile_id: str, values: Mapping[str, str | None]) -> None:
+        """Store several cursors (``None`` removes one) in two statements, the stored and
+        the removed: all of them, or none."""
+        if not values:
+            return
+        kept = [(profile_id, name, value) for name, value in values.items() if value is not None]
+        dropped = [(profile_id, name) for name, value in values.items() if value is None]
+        with self.transaction():  # a savepoint inside an open transaction: all or none
+            self._conn.executemany(SET_CURSOR, kept)
+            self._conn.executemany(DELETE_CURSOR, dropped)
+
+    def set_origins(
+        self, profile_id: str, channel: Channel, origins: Mapping[str, str | None]
+    ) -> None:
+        """Record the origins of several host items in one write (see :meth:`set_cursors`)."""
+        self.set_cursors(profile_id, origin_cursors(channel, origins))
 
     # -- pending creates -----------------------------------------------------------------
 
@@ -300,23 +316,9 @@ class SqliteStateStore(SqliteConnection, StateStore):
 
     def put_push_channel(self, channel: PushChannel) -> None:
         """Insert or replace the channel with ``channel.channel_id``."""
-        confirmed = channel.confirmed_at
-        params = (
-            channel.channel_id,
-            channel.profile_id,
-            channel.calendar_id,
-            channel.resource_id,
-            channel.token_hash,
-            to_text(channel.expires_at),
-            to_text(channel.created_at),
-            None if confirmed is None else to_text(confirmed),
-        )
+        params = push_channel_params(channel)
         with self._writing() as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO push_channels ({PUSH_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                params,
-            )
+            conn.execute(PUT_PUSH_CHANNEL, params)
 
     def get_push_channel(self, channel_id: str) -> PushChannel | None:
         """The channel with that id (whatever its profile), or ``None``."""

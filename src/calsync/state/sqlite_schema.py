@@ -3,7 +3,8 @@
 ``MIGRATIONS[n]`` brings a file from schema version ``n`` to ``n + 1`` (version 0 is an empty
 file); :class:`~calsync.state.sqlite.SqliteStateStore` applies them in one transaction when it
 opens a file. Version 2 made one fingerprint per mapping row; version 3 added the
-``push_channels`` table; version 4 dropped the fingerprint (the planner compares the base). A
+``push_channels`` table; version 4 dropped the fingerprint (the planner compares the base);
+version 5 records a push channel being stopped in its row (``stopping``, ``stop_tried_at``). A
 new table or column is a new migration, never an edit of a released one.
 """
 
@@ -99,11 +100,22 @@ def _no_fingerprint_v4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE mappings DROP COLUMN fingerprint")
 
 
+def _stopping_channels_v5(conn: sqlite3.Connection) -> None:
+    """Version 5: a channel calsync is stopping says so in its row, with when its stop was
+    last tried, so every process keeps to one stop per retry interval. Before, a blank token
+    hash marked it (and the time of the failed stop lived in one process's memory): such a
+    row becomes a stopping row, its stop due at once."""
+    conn.execute("ALTER TABLE push_channels ADD COLUMN stopping INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE push_channels ADD COLUMN stop_tried_at TEXT")
+    conn.execute("UPDATE push_channels SET stopping = 1 WHERE token_hash = ''")
+
+
 MIGRATIONS: Sequence[Migration] = (
     _create_v1,
     _one_fingerprint_v2,
     _add_push_channels,
     _no_fingerprint_v4,
+    _stopping_channels_v5,
 )
 
 

@@ -14,14 +14,17 @@ __all__ = [
     "ACQUIRE_LEASE",
     "ADD_PENDING",
     "CHUNK",
+    "DELETE_CURSOR",
     "KINDS",
     "MAPPING_COLUMNS",
     "PUSH_COLUMNS",
     "PUT_MAPPING",
+    "PUT_PUSH_CHANNEL",
     "REMOVE_PENDING",
     "SELECT_HEADS",
     "SELECT_MAPPINGS",
     "SELECT_REVISIONS",
+    "SET_CURSOR",
     "TAKE_OVER_LEASE",
     "as_utc",
     "from_text",
@@ -29,6 +32,7 @@ __all__ = [
     "mapping_row",
     "pending_params",
     "push_channel",
+    "push_channel_params",
     "to_text",
 ]
 
@@ -54,6 +58,11 @@ ADD_PENDING = (
     " DO UPDATE SET created_at = excluded.created_at, base = excluded.base"
 )
 REMOVE_PENDING = "DELETE FROM pending WHERE profile_id = ? AND channel = ? AND host_id = ?"
+SET_CURSOR = (
+    "INSERT INTO cursors (profile_id, name, value) VALUES (?, ?, ?)"
+    " ON CONFLICT (profile_id, name) DO UPDATE SET value = excluded.value"
+)
+DELETE_CURSOR = "DELETE FROM cursors WHERE profile_id = ? AND name = ?"
 SELECT_MAPPINGS = f"SELECT {MAPPING_COLUMNS} FROM mappings WHERE profile_id = ? AND channel = ?"
 # The lease's compare-and-set: the update only happens for its holder or once it expired.
 ACQUIRE_LEASE = """
@@ -69,7 +78,10 @@ TAKE_OVER_LEASE = "UPDATE leases SET holder = ?, expires_at = ? WHERE profile_id
 
 PUSH_COLUMNS = (
     "channel_id, profile_id, calendar_id, resource_id, token_hash, expires_at, created_at, "
-    "confirmed_at"
+    "confirmed_at, stopping, stop_tried_at"
+)
+PUT_PUSH_CHANNEL = (
+    f"INSERT OR REPLACE INTO push_channels ({PUSH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -114,9 +126,8 @@ CHUNK = 500
 
 def push_channel(record: tuple[Any, ...]) -> PushChannel:
     """A channel from the columns of ``PUSH_COLUMNS``, in order."""
-    channel_id, profile_id, calendar_id, resource_id, token_hash, expires, created, confirmed = (
-        record
-    )
+    channel_id, profile_id, calendar_id, resource_id, token_hash, *times, stopping, tried = record
+    expires, created, confirmed = times
     return PushChannel(
         channel_id,
         profile_id,
@@ -126,6 +137,25 @@ def push_channel(record: tuple[Any, ...]) -> PushChannel:
         from_text(expires),
         from_text(created),
         None if confirmed is None else from_text(confirmed),
+        bool(stopping),
+        None if tried is None else from_text(tried),
+    )
+
+
+def push_channel_params(channel: PushChannel) -> tuple[str | int | None, ...]:
+    """The columns of ``PUSH_COLUMNS`` for ``channel``, in order."""
+    confirmed, tried = channel.confirmed_at, channel.stop_tried_at
+    return (
+        channel.channel_id,
+        channel.profile_id,
+        channel.calendar_id,
+        channel.resource_id,
+        channel.token_hash,
+        to_text(channel.expires_at),
+        to_text(channel.created_at),
+        None if confirmed is None else to_text(confirmed),
+        int(channel.stopping),
+        None if tried is None else to_text(tried),
     )
 
 

@@ -244,6 +244,22 @@ class LeaseContract:
         assert (found.confirmed_at, found.confirmed_at.utcoffset()) == (T0, timedelta(0))
         assert (found.expires_at, found.created_at) == (T0 + timedelta(days=7), T0)
 
+    def test_a_channel_being_stopped_says_so_with_when_its_stop_was_tried_in_utc(
+        self, store: StateStore
+    ) -> None:
+        paris = timezone(timedelta(hours=2))
+        tried = (T0 + TTL).astimezone(paris)
+        store.put_push_channel(make_push_channel(stopping=True, stop_tried_at=tried))
+
+        found = store.get_push_channel("ch-1")
+
+        assert found == make_push_channel(stopping=True, stop_tried_at=T0 + TTL)
+        assert found is not None
+        assert found.stop_tried_at is not None
+        assert found.stop_tried_at.utcoffset() == timedelta(0)
+        assert store.push_channels("alice") == [found]
+        assert make_push_channel().stopping is False  # a channel put open is not stopping
+
     def test_deleting_a_push_channel_forgets_only_it_and_a_missing_one_is_fine(
         self, store: StateStore
     ) -> None:

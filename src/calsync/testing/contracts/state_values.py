@@ -185,6 +185,40 @@ class ValuesContract:
         assert store.get_origins("alice", CON, ["c1", "c2", "c3"]) == {"c1": "people/c10"}
         assert store.get_origins("alice", CON, []) == {}
 
+    def test_the_origins_of_several_host_items_are_recorded_and_forgotten_in_one_write(
+        self, store: StateStore
+    ) -> None:
+        store.set_origin("alice", CON, "c9", "people/c90")
+        store.set_origin("alice", CAL, "c1", "event-1")
+
+        store.set_origins("alice", CON, {"c1": "people/c10", "c2": "people/c20", "c9": None})
+        store.set_origins("alice", CON, {})
+
+        assert store.get_origins("alice", CON, ["c1", "c2", "c9"]) == {
+            "c1": "people/c10",
+            "c2": "people/c20",
+        }
+        assert store.get_origins("alice", CAL, ["c1", "c2"]) == {"c1": "event-1"}
+        assert store.get_origins("bob", CON, ["c1", "c2"]) == {}
+
+    def test_origins_recorded_together_are_undone_together(self, store: StateStore) -> None:
+        store.set_origin("alice", CON, "c9", "people/c90")
+
+        with rolled_back(store):
+            store.set_origins("alice", CON, {"c1": "people/c10", "c9": None})
+
+        assert store.get_origins("alice", CON, ["c1", "c9"]) == {"c9": "people/c90"}
+
+    def test_several_cursors_are_stored_and_removed_in_one_write(self, store: StateStore) -> None:
+        store.set_cursor("alice", "gone", "soon")
+
+        store.set_cursors("alice", {"host:calendar": "h-7", "remote:calendar": "t-3", "gone": None})
+        store.set_cursors("alice", {"host:calendar": "h-8"})
+
+        found = store.get_cursors("alice", ["host:calendar", "remote:calendar", "gone"])
+        assert found == {"host:calendar": "h-8", "remote:calendar": "t-3"}
+        assert store.get_cursors("bob", ["host:calendar"]) == {}
+
     def test_the_unlinked_host_items_are_replaced_as_a_whole_and_kept_per_channel(
         self, store: StateStore
     ) -> None:
