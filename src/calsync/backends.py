@@ -293,6 +293,12 @@ class CalendarBackend(abc.ABC):
         exists already (a retry after a crash, or a deleted event of ours), that event is
         brought to ``fields`` (revived if deleted) and returned.
 
+        An ``event_id`` that is not calsync's id for the item ``marker`` names is a restore of
+        an event the remote side made: the backend restores it as what the remote says it is
+        (never parsing the id): an occurrence revived in its series, a single event under its
+        id when that id may be given on create; else the event is made, and returned, under
+        another id (calsync's for the item).
+
         Raises:
             AlreadyExists: the id is taken by an event calsync does not own.
             InvalidRequest: the remote refused the event as malformed.

@@ -11,7 +11,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-__all__ = ["creation_token", "event_id_for", "is_event_id", "occurrence_series"]
+__all__ = ["creation_token", "event_id_for", "is_event_id"]
 
 
 def event_id_for(namespace: str, host_id: str) -> str:
@@ -66,16 +66,3 @@ def is_event_id(text: str) -> bool:
     """Whether ``text`` may be given as an event id on create (Google's rule: base32hex,
     5 to 1024 characters) — so a deleted event can be re-created under it."""
     return _EVENT_ID.fullmatch(text) is not None
-
-
-#: The id Google gives one occurrence of a recurring series: the series' id, ``_``, and the
-#: occurrence's original start.
-_OCCURRENCE_ID = re.compile(r"([a-v0-9]{5,1024})_[0-9]{8}(?:T[0-9]{6}Z)?")
-
-
-def occurrence_series(event_id: str) -> str | None:
-    """The series' id when ``event_id`` is the id Google gives one occurrence of a recurring
-    series, else ``None``. Such an id can never be given on create (``_`` is no event-id
-    character): a deleted occurrence comes back only as itself, confirmed again."""
-    found = _OCCURRENCE_ID.fullmatch(event_id)
-    return found.group(1) if found else None

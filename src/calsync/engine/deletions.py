@@ -15,7 +15,6 @@ from calsync.engine.fields import decode_base
 from calsync.engine.pairing import Pairing
 from calsync.engine.plans import PlanRules
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
-from calsync.ids import is_event_id, occurrence_series
 from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import RemoteDeletion
 from calsync.state.base import MappingHead, MappingRow
@@ -152,15 +151,12 @@ class DeletionPlanning(Pairing[F]):
             news = News(
                 f"the {what} was deleted in Google", "it has been restored", "it would be restored"
             )
-            # under the same id (Google revives it) when that id may be given on create, or is
-            # an occurrence of a Google user's series a conversion took (the backend confirms
-            # it again in its series; not of calsync's own event made recurring, whose restore
-            # goes beside the series); else under calsync's own id for the item (contacts: the
-            # remote side chooses)
+            # under the pair's id (contacts: the remote side chooses): calsync's own for the
+            # item, or that of the event Google made, which the backend restores as what
+            # Google says it is (an occurrence confirmed again in its series, a single event
+            # revived under its id), or, when that cannot be, creates under calsync's id
             own = self.rules.remote_id_for(host_id)
-            series = occurrence_series(row.remote_id)
-            same = is_event_id(row.remote_id) or (series is not None and series != own)
-            remote_id = row.remote_id if own is not None and same else own
+            remote_id = row.remote_id if own is not None else None
             self.actions.append(
                 CreateRemote(
                     channel, host_id, kind, fields, remote_id, revision, True, replaces, news=news

@@ -12,9 +12,19 @@
   endpoint, ``batch_size`` at a time (:mod:`calsync.google.calendar_batches`); every call
   has ``sendUpdates=none``. A create that hits 409 adopts the existing event when it is ours
   or deleted, reviving it (a recurring series' id: see *Made recurring*); a delete of an event
-  already gone succeeds. A create of an occurrence's id (``<series>_<start>``, which Google
-  never takes on create: a session converted from an occurrence, restored) confirms the
-  occurrence again with a patch, or, its series gone, creates the event under calsync's id.
+  already gone succeeds.
+* **Restores.** A create under an id that is not calsync's for the item (the engine restores
+  an item whose event Google made, deleted since) is sent on its own. Whether the id is an
+  occurrence of a recurring series, calsync learns from what Google said of it (the
+  ``recurringEventId`` of the tombstone the listing, or a read, met), never from the id:
+  Google's instance ids are opaque (their format changed in Q3 2026). An id no read of the
+  backend met is read first (one ``events.get``). An occurrence (a session converted from one)
+  is confirmed again in its series with a patch (Google never takes an occurrence's id on
+  create, and a second event would make a Google user's undo of the deletion a duplicate);
+  its series gone, or the occurrence with it, the event is made under calsync's id. An
+  occurrence of calsync's own event made recurring is restored beside the series (see *Made
+  recurring*). A single event is revived under its id when that id may be given on create,
+  else made under calsync's id.
 * **Skipped.** Events whose ``eventType`` is in ``skip_event_types`` (out of office, focus
   time, working location, birthdays, Gmail events) and events that cannot be read are left
   out of listings; the latter with a warning naming them.
@@ -83,11 +93,10 @@ from calsync.google.translate import (
     event_body,
     event_from_json,
     is_series,
-    occurrence_series,
     occurrence_start,
     rfc3339,
 )
-from calsync.ids import event_id_for
+from calsync.ids import event_id_for, is_event_id
 from calsync.model import EventFields, Marker, TimeRange
 from calsync.timezones import canonical_zone
 
@@ -157,6 +166,9 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         self._zones: dict[str, str] = {}
         self._inserts: dict[str, Any] = {}  # calendar id -> an events.insert request
         self._primary_id: str | None = None  # what ``primary`` names (calendar_identity)
+        # calendar id -> the deleted events its last listing, and the reads since, met: each
+        # one's series (``recurringEventId``; None for a single event), as Google said it
+        self._deleted: dict[str, dict[str, str | None]] = {}
 
     # -- the client's resources, each built once (building one parses its whole discovery
     # description: it was most of the client's CPU when done per request) ------------------
@@ -299,6 +311,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             self.events, self.caller, calendar_id, items, warnings, read_only=read_only
         )
         items = self._series_seen(calendar_id, items, originals, warnings, news=not complete)
+        self._deleted[calendar_id] = {e.id: e.series_id for e in items if e.deleted}
         # (the attrs plugin types a ``converter=tuple`` field as ``Iterable[_T_co]``)
         notes: Any = tuple(warnings)
         return RemoteListing(items, complete, token, notes, restarted)
@@ -432,8 +445,12 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             return None
         if is_series(data):
             logger.info("event %s is a recurring series now: read as deleted", event_id)
-            return RemoteEvent(event_id, "", None, deleted=True)
-        return self._read(calendar_id, data)
+            event = RemoteEvent(event_id, "", None, deleted=True)
+        else:
+            event = self._read(calendar_id, data)
+        if event.deleted:
+            self._deleted.setdefault(calendar_id, {})[event_id] = event.series_id
+        return event
 
     def _read(self, calendar_id: str, data: Any) -> RemoteEvent:
         event = event_from_json(data, calendar_zone=self._zones.get(calendar_id))
@@ -481,9 +498,17 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     def create_event(
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
-        series_id = occurrence_series(event_id)
-        if series_id is not None:
-            return self._revive_occurrence(calendar_id, series_id, event_id, fields, marker)
+        """Create the event under ``event_id``: calsync's own id for the item (an insert, or
+        the adoption of the event that holds it), or the id of an event Google made that is
+        restored (:meth:`_restore`)."""
+        if event_id != _own_id(marker):
+            return self._restore(calendar_id, event_id, fields, marker)
+        return self._insert_or_adopt(calendar_id, event_id, fields, marker)
+
+    def _insert_or_adopt(
+        self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
+    ) -> RemoteEvent:
+        """Insert the event under ``event_id``; when the id is taken, :meth:`_adopt`."""
         request = self._insert(calendar_id, CreateEvent(event_id, fields, marker))
         try:
             data = self.caller.execute(request)
@@ -526,20 +551,20 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     ) -> list[WriteResult[RemoteEvent]]:
         """Send ``writes`` in batches (:mod:`calsync.google.calendar_batches`), an update or a
         delete that comes without an etag made conditional on the event's current one first
-        (:meth:`_current_etag`)."""
+        (:meth:`_current_etag`); a restore (a create under an id not calsync's for the item)
+        is sent on its own (:meth:`_restore`)."""
         results: dict[int, WriteResult[RemoteEvent]] = {}
         sent: list[tuple[int, EventWrite]] = []
         for index, write in enumerate(writes):
-            series_id = occurrence_series(write.event_id)
-            if isinstance(write, CreateEvent) and series_id is not None:
-                try:
-                    revived = self._revive_occurrence(
-                        calendar_id, series_id, write.event_id, write.fields, write.marker
+            if isinstance(write, CreateEvent) and write.event_id != _own_id(write.marker):
+                try:  # a restore (rare): on its own, as the read it may need says
+                    restored = self._restore(
+                        calendar_id, write.event_id, write.fields, write.marker
                     )
                 except CalsyncError as exc:
                     results[index] = WriteResult(error=exc)
                 else:
-                    results[index] = WriteResult(revived)
+                    results[index] = WriteResult(restored)
                 continue
             if isinstance(write, CreateEvent) or write.etag:
                 sent.append((index, write))
@@ -632,6 +657,52 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             )
             return self._create_under_googles_id(calendar_id, event_id, fields, marker)
 
+    def _restore(
+        self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
+    ) -> RemoteEvent:
+        """Create the event of an item under ``event_id``, which is not calsync's id for it:
+        the event Google made that the item's pair holds (an unlinked appointment converted
+        into a session), deleted since. What the id is, Google said (:meth:`_series_of`):
+
+        * an occurrence of a Google user's series: confirmed again in its series
+          (:meth:`_revive_occurrence`);
+        * an occurrence of calsync's own event made recurring in Google (the series holds
+          calsync's id): made as the item's own, beside the series (the insert under calsync's
+          id meets the series, and the event is made under an id Google chooses);
+        * a single event: revived under its id when the id may be given on create, else made
+          under calsync's id.
+        """
+        own = _own_id(marker)
+        series_id, occurrence = self._series_of(calendar_id, event_id)
+        if series_id is not None and series_id != own:
+            return self._revive_occurrence(
+                calendar_id, series_id, event_id, fields, marker, occurrence
+            )
+        if series_id is None and is_event_id(event_id):
+            try:
+                return self._insert_or_adopt(calendar_id, event_id, fields, marker)
+            except CalendarGone:
+                raise
+            except NotFound:  # taken (409), yet Google shows nothing under it
+                logger.info(
+                    "event id %s is held by nothing readable: creating as %s", event_id, own
+                )
+        return self._insert_or_adopt(calendar_id, own, fields, marker)
+
+    def _series_of(self, calendar_id: str, event_id: str) -> tuple[str | None, Any]:
+        """The series whose occurrence ``event_id`` is (``None`` for a single event, or an id
+        Google does not know), as Google said it: the listing's tombstone, or the read that
+        met the event deleted; else one ``events.get``, whose answer comes along (``None``
+        when the event was not read now)."""
+        known = self._deleted.get(calendar_id, {})
+        if event_id in known:
+            return known[event_id], None
+        data = self._found(calendar_id, event_id)
+        series_id = data.get("recurringEventId") if isinstance(data, dict) else None
+        if isinstance(series_id, str) and series_id:
+            return series_id, data
+        return None, None
+
     def _revive_occurrence(
         self,
         calendar_id: str,
@@ -639,23 +710,26 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         event_id: str,
         fields: EventFields,
         marker: Marker,
+        occurrence: Any = None,
     ) -> RemoteEvent:
-        """Create the event of an occurrence (``event_id``, of series ``series_id``): one
-        calsync converted into a session, deleted in Google since, restored. Google never takes
-        an occurrence's id on create: the occurrence is confirmed again, with the item's fields
-        and marker (a patch, conditional on its etag), so that the session keeps its place in
-        the series and a Google user's undo of the deletion finds it there (a second event
-        would make the undo a duplicate). When the series is gone, or no longer has that
-        occurrence, the event is created as any item's, under calsync's id for the item. An
-        occurrence live with another item's marker is not taken over (``AlreadyExists``)."""
+        """Create the event of an occurrence (``event_id``, of series ``series_id``; its JSON
+        as just read, when it was): one calsync converted into a session, deleted in Google
+        since, restored. Google never takes an occurrence's id on create: the occurrence is
+        confirmed again, with the item's fields and marker (a patch, conditional on its etag),
+        so that the session keeps its place in the series and a Google user's undo of the
+        deletion finds it there (a second event would make the undo a duplicate). When the
+        series is gone, or no longer has that occurrence, the event is created as any item's,
+        under calsync's id for the item. An occurrence live with another item's marker is not
+        taken over (``AlreadyExists``)."""
         series = self._found(calendar_id, series_id)
-        occurrence = None
-        if is_series(series) and series.get("status") != "cancelled":
+        if not is_series(series) or series.get("status") == "cancelled":
+            occurrence = None
+        elif occurrence is None:
             occurrence = self._found(calendar_id, event_id)
         if not isinstance(occurrence, dict):
-            own = event_id_for(marker.namespace, marker.host_id)
+            own = _own_id(marker)
             logger.info("occurrence %s is gone with its series: creating it as %s", event_id, own)
-            return self.create_event(calendar_id, own, fields, marker)
+            return self._insert_or_adopt(calendar_id, own, fields, marker)
         try:
             existing = wire.structure(occurrence, wire.Event)
         except cattrs.BaseValidationError as exc:  # unreadable: not provably ours
@@ -724,6 +798,11 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             self._check_calendar(calendar_id)
             raise
         return self._read(calendar_id, data)
+
+
+def _own_id(marker: Marker) -> str:
+    """calsync's deterministic id for the item ``marker`` names."""
+    return event_id_for(marker.namespace, marker.host_id)
 
 
 class _Series(NotFound):

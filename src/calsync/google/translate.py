@@ -38,7 +38,6 @@ from calsync.google.markers import (
     other_client_data,
     person_marker,
 )
-from calsync.ids import occurrence_series
 from calsync.model import (
     AllDay,
     ContactFields,
@@ -67,7 +66,6 @@ __all__ = [
     "is_series",
     "marker_properties",
     "merged_person_fields",
-    "occurrence_series",
     "occurrence_start",
     "other_client_data",
     "parse_time",
@@ -241,13 +239,11 @@ def is_series(data: Any) -> bool:
     return isinstance(data, dict) and bool(data.get("recurrence"))
 
 
-#: An occurrence's own id: its series' id, ``_``, and its original start (``YYYYMMDD`` for an
-#: all-day series, ``YYYYMMDDTHHMMSSZ`` in UTC for a timed one).
 def occurrence_start(value: Any) -> date | datetime | None:
     """An occurrence's start as Google sends it (an instance's ``originalStartTime``, or a
     series master's ``start``, which is its first occurrence's) in a form two of them compare
     by: the date of an all-day occurrence, the UTC instant of a timed one; ``None`` when it
-    cannot be read."""
+    cannot be read. (Never read from an instance's id: Google's instance ids are opaque.)"""
     if not isinstance(value, dict):
         return None
     try:

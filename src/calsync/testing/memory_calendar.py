@@ -27,6 +27,7 @@ from calsync.backends import (
     WriteResult,
 )
 from calsync.errors import AlreadyExists, CalendarGone, InvalidRequest, NotFound
+from calsync.ids import event_id_for
 from calsync.model import EventFields, Marker, TimeRange
 from calsync.testing._faults import Clock, MemoryRemote, check_etag
 
@@ -41,6 +42,24 @@ _EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 def _check_event_fields(fields: EventFields) -> None:
     if fields.when is None:
         raise InvalidRequest("an event needs a start and an end", status=400, reason="required")
+
+
+def _restored_under(events: dict[str, RemoteEvent], event_id: str, marker: Marker) -> str:
+    """The id a create under ``event_id`` for the item ``marker`` names is made under, as
+    Google's backend decides it: calsync's own id for the item as it is; another (the engine
+    restores an item whose event Google made) as what the event is: an occurrence of a series
+    keeps its id (revived in its series), unless the series holds calsync's id (its own event
+    made recurring: made beside it, under calsync's id); a single event keeps its id when it
+    may be given on create, else calsync's id. An id no event has is kept (a create under it
+    is no restore: Google's rules for the id apply). (A memory calendar has no series masters:
+    an occurrence's series is never gone.)"""
+    own = event_id_for(marker.namespace, marker.host_id)
+    existing = events.get(event_id)
+    if event_id == own or existing is None:
+        return event_id
+    if existing.series_id is not None:
+        return event_id if existing.series_id != own else own
+    return event_id if _EVENT_ID.match(event_id) else own
 
 
 def _live_in(window: TimeRange, event: RemoteEvent) -> bool:
@@ -96,15 +115,22 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
     def create_event(
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
+        """Create the event under calsync's own id for the item, or (a restore) under the id
+        of the event Google made, as Google's backend does (:func:`_restored_under`): an
+        occurrence revived in its series is not taken over when live with another item's
+        marker, any other event when live with a marker not the item's."""
         with self._contract_call("create_event"):
             events = self._events(calendar_id)
-            if not _EVENT_ID.match(event_id):
-                raise InvalidRequest(f"invalid event id {event_id!r}", status=400, reason="invalid")
             _check_event_fields(fields)
+            event_id = _restored_under(events, event_id, marker)
             existing = events.get(event_id)
-            if existing is not None and not existing.deleted and existing.marker != marker:
+            occurrence = existing is not None and existing.series_id is not None
+            if not occurrence and not _EVENT_ID.match(event_id):
+                raise InvalidRequest(f"invalid event id {event_id!r}", status=400, reason="invalid")
+            theirs = existing.marker if existing is not None and not existing.deleted else marker
+            if theirs != marker and not (occurrence and theirs is None):
                 raise AlreadyExists(f"event id {event_id} is taken", status=409, reason="duplicate")
-            return self._put(calendar_id, event_id, fields, marker)
+            return self._put(calendar_id, event_id, fields, marker, like=existing)
 
     def update_event(
         self,
@@ -232,7 +258,8 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
         event_type: str = "default",
     ) -> RemoteEvent:
         """Store the event with a new etag and update time: one object per write (an initial
-        sync makes thousands). ``like``: the event it replaces, whose series and type it keeps."""
+        sync makes thousands). ``like``: the event it replaces (deleted or not), whose series
+        and type it keeps."""
         if like is not None:
             series_id, event_type = like.series_id, like.event_type
         etag = f'"{self._next_etag()}"'

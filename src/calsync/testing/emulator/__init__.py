@@ -33,7 +33,9 @@ map to their account; a request without a token answers 401.
 Python API (stable)
 -------------------
 ``GoogleEmulator(host="127.0.0.1", port=0, *, quota_per_window=None,
-quota_window_seconds=60.0, people_propagation_delay=0.0)``
+quota_window_seconds=60.0, people_propagation_delay=0.0, instance_ids="dated")``
+(``instance_ids="opaque"``: recurring events' instances get opaque ids, as Google's since
+Q3 2026, instead of ``<series>_<start>``)
 
 - ``start()`` / ``stop()`` / context manager; ``base_url``; ``port``.
 - ``stats()`` → ``{"http_requests", "api_calls", "batch_requests", "token_requests",

@@ -12,7 +12,9 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import get_args
 
+from calsync.testing.emulator.recurrence import InstanceIdStyle
 from calsync.testing.emulator.server import GoogleEmulator
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quota-window", type=float, default=60.0, help="quota window seconds")
     parser.add_argument(
         "--people-propagation-delay", type=float, default=0.0, help="seconds before sync sees"
+    )
+    parser.add_argument(
+        "--instance-ids",
+        choices=get_args(InstanceIdStyle),
+        default="dated",
+        help="ids of recurring events' instances: <series>_<start> (dated) or opaque",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     return parser
@@ -50,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         quota_per_window=args.quota,
         quota_window_seconds=args.quota_window,
         people_propagation_delay=args.people_propagation_delay,
+        instance_ids=args.instance_ids,
     )
     with emulator:
         sys.stdout.write(emulator.base_url + "\n")

@@ -11,6 +11,7 @@ from calsync.testing.emulator.faults import Fault, FaultSet, Quota, Scope, Stats
 from calsync.testing.emulator.oauth import DEFAULT_SCOPES, TokenRegistry
 from calsync.testing.emulator.people import rename_person
 from calsync.testing.emulator.push import PushHub
+from calsync.testing.emulator.recurrence import InstanceIdStyle
 from calsync.testing.emulator.snapshot import AccountSnapshot, snapshot
 from calsync.testing.emulator.state import Account, EmulatorState, email_for_token
 
@@ -28,9 +29,10 @@ class EmulatorCore:
         quota_per_window: int | None = None,
         quota_window_seconds: float = 60.0,
         people_propagation_delay: float = 0.0,
+        instance_ids: InstanceIdStyle = "dated",
     ) -> None:
         self._defaults = (quota_per_window, quota_window_seconds, people_propagation_delay)
-        self.state = EmulatorState(people_propagation_delay)
+        self.state = EmulatorState(people_propagation_delay, instance_ids)
         self.tokens = TokenRegistry()
         self.faults = FaultSet()
         self.quota = Quota(quota_per_window, quota_window_seconds)

@@ -27,7 +27,7 @@ from calsync.testing.emulator.listing import (
     open_cursor,
     page_through,
 )
-from calsync.testing.emulator.recurrence import Series, instance_suffix
+from calsync.testing.emulator.recurrence import InstanceIds, Series, instance_suffix
 from calsync.testing.emulator.state import CalendarData, EmulatorState
 from calsync.testing.emulator.times import (
     format_datetime,
@@ -161,9 +161,14 @@ def _visible(resource: Resource, filters: Filters, masters: dict[str, Resource])
 
 
 def expand(
-    calendar: CalendarData, master: Resource, low: dt.datetime | None, high: dt.datetime | None
+    calendar: CalendarData,
+    ids: InstanceIds,
+    master: Resource,
+    low: dt.datetime | None,
+    high: dt.datetime | None,
 ) -> list[Resource]:
-    """The instances of ``master`` overlapping the window, exceptions in place of instances.
+    """The instances of ``master`` overlapping the window (named by ``ids``), exceptions in
+    place of instances.
 
     Only exceptions whose original start the series still produces are listed, as Google
     does: one the rule no longer makes (a shorter ``COUNT``, an ``UNTIL``, "this and
@@ -175,14 +180,14 @@ def expand(
         if series.occurrence_at(original) is not None:
             exceptions[instance_suffix(original)] = stored.resource
     rows = [
-        instance_resource(master, occurrence)
+        instance_resource(master, occurrence, ids)
         for occurrence in series.occurrences(low, high, calendar.tzinfo)
         if occurrence.suffix not in exceptions
     ]
     return rows + list(exceptions.values())
 
 
-def full_rows(calendar: CalendarData, filters: Filters) -> list[Resource]:
+def full_rows(calendar: CalendarData, ids: InstanceIds, filters: Filters) -> list[Resource]:
     """Every event a full listing with ``filters`` returns."""
     tz = calendar.tzinfo
     masters = {k: e.resource for k, e in calendar.events.items() if e.resource.get("recurrence")}
@@ -194,7 +199,7 @@ def full_rows(calendar: CalendarData, filters: Filters) -> list[Resource]:
         if not resource.get("recurrence"):
             rows.extend([resource] if _matches(resource, filters, tz) else [])
         elif filters.single:
-            expanded = expand(calendar, resource, filters.time_min, filters.time_max)
+            expanded = expand(calendar, ids, resource, filters.time_min, filters.time_max)
             rows.extend(row for row in expanded if _matches(row, filters, tz))
         elif _series_overlaps(calendar, resource, filters):
             untimed = attrs.evolve(filters, time_min=None, time_max=None)
@@ -209,7 +214,9 @@ def _series_overlaps(calendar: CalendarData, master: Resource, filters: Filters)
     return next(iter(occurrences), None) is not None
 
 
-def incremental_rows(calendar: CalendarData, cursor: Cursor, single: bool) -> list[Resource]:
+def incremental_rows(
+    calendar: CalendarData, ids: InstanceIds, cursor: Cursor, single: bool
+) -> list[Resource]:
     """Events changed after the token (tombstones included), expanded when ``single``."""
     assert cursor.sync is not None
     since, high = cursor.sync.seq, cursor.high_water
@@ -222,7 +229,7 @@ def incremental_rows(calendar: CalendarData, cursor: Cursor, single: bool) -> li
     rows: dict[str, Resource] = {}
     for resource in changed:
         expanded = (
-            expand(calendar, resource, low, top) if resource.get("recurrence") else [resource]
+            expand(calendar, ids, resource, low, top) if resource.get("recurrence") else [resource]
         )
         rows.update((row["id"], row) for row in expanded)
     return list(rows.values())
@@ -275,9 +282,9 @@ def list_events(ctx: CallContext) -> Result:
     scope = f"events|{ctx.account.email}|{calendar.id}"
     cursor = open_cursor(ctx, scope)
     if cursor.sync is not None:
-        rows = incremental_rows(calendar, cursor, filters.single)
+        rows = incremental_rows(calendar, ctx.state.instance_ids, cursor, filters.single)
     else:
-        rows = full_rows(calendar, filters)
+        rows = full_rows(calendar, ctx.state.instance_ids, filters)
     size = min(int(ctx.param("maxResults", EVENTS_DEFAULT)), EVENTS_MAX)
     items, page_token = page_through(cursor, rows, _sort_key(ctx.param("orderBy"), tz), size)
     body = _events_body(ctx, calendar, items, tz)
@@ -298,7 +305,7 @@ def list_instances(ctx: CallContext) -> Result:
     master = stored.resource
     filters = Filters.from_call(ctx)
     if master.get("recurrence"):
-        rows = expand(calendar, master, filters.time_min, filters.time_max)
+        rows = expand(calendar, ctx.state.instance_ids, master, filters.time_min, filters.time_max)
     else:
         rows = [master]
     rows = [r for r in rows if filters.show_deleted or r.get("status") != "cancelled"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from calsync.testing.emulator.errors import condition_not_met, invalid, required
 from calsync.testing.emulator.event_people import creator_for, fill_people, organizer_for
-from calsync.testing.emulator.recurrence import Occurrence, validate_series
+from calsync.testing.emulator.recurrence import InstanceIds, Occurrence, validate_series
 from calsync.testing.emulator.state import CalendarData, EmulatorState, StoredEvent
 from calsync.testing.emulator.times import When, check_range, parse_when, render_when
 
@@ -212,10 +212,13 @@ def span(resource: dict[str, Any], tz: dt.tzinfo) -> tuple[dt.datetime, dt.datet
     return start, end
 
 
-def instance_resource(master: dict[str, Any], occurrence: Occurrence) -> dict[str, Any]:
-    """A generated instance of a recurring master (not stored until modified)."""
+def instance_resource(
+    master: dict[str, Any], occurrence: Occurrence, ids: InstanceIds
+) -> dict[str, Any]:
+    """A generated instance of a recurring master (not stored until modified), named by
+    ``ids``."""
     out = {k: v for k, v in master.items() if k != "recurrence"}
-    out["id"] = f"{master['id']}_{occurrence.suffix}"
+    out["id"] = ids.name(master["id"], occurrence.original)
     out["recurringEventId"] = master["id"]
     out["originalStartTime"] = occurrence.original.canonical()
     out["start"] = occurrence.start.canonical()

@@ -26,7 +26,14 @@ from calsync.testing.emulator.event_model import (
     stamp,
 )
 from calsync.testing.emulator.event_people import fill_people, organizer_for
-from calsync.testing.emulator.events import find_by_ical_uid, lookup, render_zone, store
+from calsync.testing.emulator.events import (
+    find_by_ical_uid,
+    id_taken,
+    lookup,
+    render_zone,
+    store,
+)
+from calsync.testing.emulator.recurrence import InstanceIds
 from calsync.testing.emulator.state import CalendarData, StoredEvent, new_id
 
 logger = logging.getLogger(__name__)
@@ -83,7 +90,7 @@ def _new_import(
         event_id = new_id()
     else:
         event_id = check_client_id(client_id)
-        if event_id in calendar.events:
+        if id_taken(calendar, ctx.state.instance_ids, event_id):
             raise duplicate()
     return new_resource(ctx.state, calendar, event_id, fields, creator=ctx.account.email)
 
@@ -100,7 +107,7 @@ def move_event(ctx: CallContext) -> Result:
     if not destination_id:
         raise required("Missing destination calendar.", location="destination")
     destination = find_calendar(ctx.account, str(destination_id))
-    stored = _movable(source, ctx.path["eventId"])
+    stored = _movable(source, ctx.state.instance_ids, ctx.path["eventId"])
     if destination is source:
         return render(stored.resource, render_zone(ctx, source))
     series = [stored, *source.exceptions_of(stored.resource["id"]).values()]
@@ -113,8 +120,8 @@ def move_event(ctx: CallContext) -> Result:
     return render(moved[0].resource, render_zone(ctx, destination))
 
 
-def _movable(source: CalendarData, event_id: str) -> StoredEvent:
-    stored, resource = lookup(source, event_id)
+def _movable(source: CalendarData, ids: InstanceIds, event_id: str) -> StoredEvent:
+    stored, resource = lookup(source, ids, event_id)
     if "recurringEventId" in resource:
         raise ApiError(
             400,

@@ -22,7 +22,7 @@ from calsync.testing.emulator.event_model import (
     stamp,
 )
 from calsync.testing.emulator.event_people import fill_people
-from calsync.testing.emulator.recurrence import Series, split_instance_id
+from calsync.testing.emulator.recurrence import InstanceIds, Occurrence, Series
 from calsync.testing.emulator.state import CalendarData, StoredEvent, new_id
 from calsync.testing.emulator.times import parse_when, zone
 from calsync.testing.emulator.wire import ApiResponse
@@ -41,8 +41,11 @@ def render_zone(ctx: CallContext, calendar: CalendarData) -> dt.tzinfo:
     return found
 
 
-def lookup(calendar: CalendarData, event_id: str) -> tuple[StoredEvent | None, dict[str, Any]]:
-    """A stored event, or a generated instance of a stored recurring master; 404 otherwise.
+def lookup(
+    calendar: CalendarData, ids: InstanceIds, event_id: str
+) -> tuple[StoredEvent | None, dict[str, Any]]:
+    """A stored event, or a generated instance of a stored recurring master (named by
+    ``ids``); 404 otherwise.
 
     Returns the stored record (None for a generated instance) and the current resource. An
     exception whose original start its series no longer produces (the rule was shortened, or
@@ -53,15 +56,29 @@ def lookup(calendar: CalendarData, event_id: str) -> tuple[StoredEvent | None, d
         if not_produced(calendar, stored.resource):
             raise not_found()
         return stored, stored.resource
-    split = split_instance_id(event_id)
-    master = calendar.events.get(split[0]) if split else None
-    if split is None or master is None or not master.resource.get("recurrence"):
+    master, occurrence = _named_instance(calendar, ids, event_id)
+    if master is None or occurrence is None:
         raise not_found()
-    occurrence = Series(master.resource).occurrence_at(split[1])
-    if occurrence is None:
-        raise not_found()
-    generated = instance_resource(master.resource, occurrence)
-    return None, generated
+    return None, instance_resource(master, occurrence, ids)
+
+
+def _named_instance(
+    calendar: CalendarData, ids: InstanceIds, event_id: str
+) -> tuple[dict[str, Any] | None, Occurrence | None]:
+    """The live-or-not recurring master of ``calendar`` and its occurrence that ``event_id``
+    names as an instance, or ``None`` for either when there is no such one."""
+    named = ids.occurrence(event_id)
+    stored = calendar.events.get(named[0]) if named else None
+    if named is None or stored is None or not stored.resource.get("recurrence"):
+        return None, None
+    return stored.resource, Series(stored.resource).occurrence_at(named[1])
+
+
+def id_taken(calendar: CalendarData, ids: InstanceIds, event_id: str) -> bool:
+    """Whether ``event_id`` is no longer free for an insert: an event has it (deleted ones
+    too), or it names an instance of a series of the calendar (only an opaque id can: a
+    dated one holds a ``_``, which no client id may)."""
+    return event_id in calendar.events or _named_instance(calendar, ids, event_id)[0] is not None
 
 
 def not_produced(calendar: CalendarData, resource: dict[str, Any]) -> bool:
@@ -99,7 +116,7 @@ def store(
 def get_event(ctx: CallContext) -> Result:
     """One event (cancelled ones too); ``If-None-Match`` with the current etag gives 304."""
     calendar = calendar_of(ctx)
-    _, resource = lookup(calendar, ctx.path["eventId"])
+    _, resource = lookup(calendar, ctx.state.instance_ids, ctx.path["eventId"])
     if_none_match = ctx.header("If-None-Match")
     if if_none_match is not None and if_none_match.strip() == resource.get("etag"):
         return ApiResponse(304, b"", {"ETag": resource["etag"]})
@@ -113,7 +130,7 @@ def insert_event(ctx: CallContext) -> Result:
     body: dict[str, Any] = ctx.body or {}
     if "id" in body and body["id"] is not None:
         event_id = check_client_id(body["id"])
-        if event_id in calendar.events:
+        if id_taken(calendar, ctx.state.instance_ids, event_id):
             raise duplicate()
     else:
         event_id = new_id()
@@ -144,7 +161,7 @@ def patch_event(ctx: CallContext) -> Result:
 
 def _modify(ctx: CallContext, new_body: Any) -> Result:
     calendar = calendar_of(ctx)
-    stored, resource = lookup(calendar, ctx.path["eventId"])
+    stored, resource = lookup(calendar, ctx.state.instance_ids, ctx.path["eventId"])
     check_if_match(resource, ctx.header("If-Match"))
     is_instance = "recurringEventId" in resource
     fields = normalise(new_body(resource), instance=is_instance)
@@ -161,7 +178,7 @@ def _modify(ctx: CallContext, new_body: Any) -> Result:
 def delete_event(ctx: CallContext) -> Result:
     """Cancel an event (a master cancels its exceptions); 410 when already deleted."""
     calendar = calendar_of(ctx)
-    stored, resource = lookup(calendar, ctx.path["eventId"])
+    stored, resource = lookup(calendar, ctx.state.instance_ids, ctx.path["eventId"])
     check_if_match(resource, ctx.header("If-Match"))
     if resource.get("status") == "cancelled":
         raise deleted()

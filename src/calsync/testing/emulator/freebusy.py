@@ -22,6 +22,7 @@ from calsync.testing.emulator.errors import invalid, required
 from calsync.testing.emulator.event_listing import expand
 from calsync.testing.emulator.event_model import span
 from calsync.testing.emulator.event_people import declined_by_owner
+from calsync.testing.emulator.recurrence import InstanceIds
 from calsync.testing.emulator.state import CalendarData
 from calsync.testing.emulator.times import (
     format_datetime,
@@ -81,7 +82,7 @@ def _calendar_answer(
     calendar = _visible_calendar(ctx, calendar_id)
     if calendar is None:
         return {"errors": [_error("notFound")], "busy": []}
-    periods = merge(sorted(busy_intervals(calendar, low, high)))
+    periods = merge(sorted(busy_intervals(calendar, ctx.state.instance_ids, low, high)))
     return {
         "busy": [
             {"start": format_datetime(a, tz), "end": format_datetime(b, tz)} for a, b in periods
@@ -106,7 +107,7 @@ def _visible_calendar(ctx: CallContext, calendar_id: str) -> CalendarData | None
 
 
 def busy_intervals(
-    calendar: CalendarData, low: dt.datetime, high: dt.datetime
+    calendar: CalendarData, ids: InstanceIds, low: dt.datetime, high: dt.datetime
 ) -> Iterator[Interval]:
     """Every busy interval of ``calendar`` overlapping the window, clipped to it."""
     tz = calendar.tzinfo
@@ -114,7 +115,8 @@ def busy_intervals(
         resource = stored.resource
         if "recurringEventId" in resource or stored.cancelled:
             continue  # exceptions come with their (live) master
-        rows = expand(calendar, resource, low, high) if resource.get("recurrence") else [resource]
+        recurring = resource.get("recurrence")
+        rows = expand(calendar, ids, resource, low, high) if recurring else [resource]
         for row in rows:
             if _blocks_time(row, calendar):
                 start, end = span(row, tz)

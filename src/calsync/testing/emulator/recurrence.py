@@ -1,4 +1,5 @@
-"""Recurring events: RRULE/EXRULE/RDATE/EXDATE expanded with ``dateutil.rrule``.
+"""Recurring events: RRULE/EXRULE/RDATE/EXDATE expanded with ``dateutil.rrule``, and the ids
+of their instances (:class:`InstanceIds`).
 
 Expansion without an upper bound stops at a horizon of :data:`HORIZON` after the later of now
 and the series start, and never yields more than :data:`MAX_INSTANCES` instances per series.
@@ -6,11 +7,15 @@ and the series start, and never yields more than :data:`MAX_INSTANCES` instances
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import logging
+import os
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, get_args
 
 from attrs import frozen
 from dateutil.rrule import rrule, rruleset, rrulestr
@@ -24,6 +29,11 @@ HORIZON = dt.timedelta(days=730)
 MAX_INSTANCES = 5000
 _SUFFIX = re.compile(r"^(\d{8})(T\d{6}Z)?$")
 _UNTIL = re.compile(r"UNTIL=([0-9TZtz]+)")
+
+#: How instances are named: ``dated`` as Google did until Q3 2026, ``opaque`` as it does since.
+InstanceIdStyle = Literal["dated", "opaque"]
+#: The length of an opaque instance id (that of the ids Google makes for events).
+OPAQUE_ID_LENGTH = 26
 
 
 @frozen
@@ -41,11 +51,22 @@ class Occurrence:
 
 
 def instance_suffix(original: When) -> str:
-    """The id suffix Google derives from an instance's original start."""
+    """The id suffix Google derives from an instance's original start (the year always in four
+    digits: ``strftime("%Y")`` gives ``33`` for the year 33 on Linux)."""
     if original.date is not None:
-        return original.date.strftime("%Y%m%d")
+        return _day_stamp(original.date)
     assert original.instant is not None
-    return original.instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _moment_stamp(original.instant.astimezone(UTC)) + "Z"
+
+
+def _day_stamp(day: dt.date) -> str:
+    """``YYYYMMDD``, zero-padded."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def _moment_stamp(moment: dt.datetime) -> str:
+    """``YYYYMMDDTHHMMSS`` of the wall time of ``moment``, zero-padded."""
+    return f"{_day_stamp(moment)}T{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
 
 
 def split_instance_id(event_id: str) -> tuple[str, When] | None:
@@ -59,6 +80,50 @@ def split_instance_id(event_id: str) -> tuple[str, When] | None:
         return master, When(day.date(), None, None)
     clock = dt.datetime.strptime(found.group(2), "T%H%M%SZ").time()
     return master, When(None, dt.datetime.combine(day.date(), clock, UTC), None)
+
+
+class InstanceIds:
+    """The ids the emulator gives the instances of recurring events, in one ``style``.
+
+    ``dated`` (the default) is the format Google used until Q3 2026: the series' id, ``_``,
+    and the original start (``YYYYMMDD``, or ``YYYYMMDDTHHMMSSZ`` in UTC). ``opaque`` is how
+    Google names them since (it announced the change and that ids are to be treated as
+    opaque): base32hex without ``_``, the same for one occurrence in every answer, derivable
+    neither from the series' id nor from the start (a keyed hash, with a key of this
+    emulator's own), so that a client can only learn what an instance is from its
+    ``recurringEventId`` and ``originalStartTime``. An opaque id is remembered as it is given
+    out, to find its occurrence again: call with the state lock held.
+    """
+
+    def __init__(self, style: InstanceIdStyle = "dated") -> None:
+        if style not in get_args(InstanceIdStyle):
+            raise ValueError(f"instance ids are 'dated' or 'opaque', not {style!r}")
+        self.style = style
+        self._key = os.urandom(16)
+        self._given: dict[str, tuple[str, When]] = {}
+
+    def name(self, master_id: str, original: When) -> str:
+        """The id of the instance of series ``master_id`` whose original start is
+        ``original``."""
+        suffix = instance_suffix(original)
+        if self.style == "dated":
+            return f"{master_id}_{suffix}"
+        message = f"{master_id}\0{suffix}".encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        event_id = base64.b32hexencode(digest).decode("ascii").lower()[:OPAQUE_ID_LENGTH]
+        self._given[event_id] = (master_id, original)
+        return event_id
+
+    def occurrence(self, event_id: str) -> tuple[str, When] | None:
+        """The series' id and the original start of the instance ``event_id`` names, or
+        ``None`` when it names none (an opaque id never given out)."""
+        if self.style == "dated":
+            return split_instance_id(event_id)
+        return self._given.get(event_id)
+
+    def forget(self) -> None:
+        """Forget the opaque ids given out (the emulator was reset: no series is left)."""
+        self._given.clear()
 
 
 class Series:
@@ -114,12 +179,12 @@ class Series:
             return rule
         until = self._moment(found.group(1), [])
         if self._tz is None:
-            text = until.strftime("%Y%m%dT235959") if len(found.group(1)) == 8 else None
-            text = text or until.strftime("%Y%m%dT%H%M%S")
+            whole_day = len(found.group(1)) == 8
+            text = f"{_day_stamp(until)}T235959" if whole_day else _moment_stamp(until)
         else:
             if len(found.group(1)) == 8:
                 until = until.replace(hour=23, minute=59, second=59)
-            text = until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            text = _moment_stamp(until.astimezone(UTC)) + "Z"
         return rule[: found.start(1)] + text + rule[found.end(1) :]
 
     def _moment(self, stamp: str, params: list[str]) -> dt.datetime:

@@ -15,6 +15,7 @@ from typing import Any
 from calsync.testing.emulator.core import EmulatorCore
 from calsync.testing.emulator.dispatch import Dispatcher, ResetConnection
 from calsync.testing.emulator.errors import reason_error
+from calsync.testing.emulator.recurrence import InstanceIdStyle
 from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,8 @@ class GoogleEmulator(EmulatorCore):
 
     Use as a context manager or with :meth:`start`/:meth:`stop`; see the package docstring
     for the layout under :attr:`base_url` and the control methods inherited from
-    :class:`EmulatorCore`.
+    :class:`EmulatorCore`. ``instance_ids="opaque"`` names the instances of recurring events
+    as Google does since Q3 2026 (opaque ids) instead of ``<series>_<start>`` (``"dated"``).
     """
 
     def __init__(
@@ -123,11 +125,13 @@ class GoogleEmulator(EmulatorCore):
         quota_per_window: int | None = None,
         quota_window_seconds: float = 60.0,
         people_propagation_delay: float = 0.0,
+        instance_ids: InstanceIdStyle = "dated",
     ) -> None:
         super().__init__(
             quota_per_window=quota_per_window,
             quota_window_seconds=quota_window_seconds,
             people_propagation_delay=people_propagation_delay,
+            instance_ids=instance_ids,
         )
         self._address = (host, port)
         self._server: _Server | None = None

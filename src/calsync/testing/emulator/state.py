@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from attrs import define
 
+from calsync.testing.emulator.recurrence import InstanceIds, InstanceIdStyle
 from calsync.testing.emulator.times import UTC, format_timestamp, zone
 
 if TYPE_CHECKING:
@@ -137,11 +138,16 @@ class Account:
 
 
 class EmulatorState:
-    """All accounts plus the change sequence, sync-token epoch and clock, behind one lock."""
+    """All accounts plus the change sequence, sync-token epoch and clock, behind one lock;
+    ``instance_ids`` is the style of the ids of recurring events' instances."""
 
-    def __init__(self, people_propagation_delay: float = 0.0) -> None:
+    def __init__(
+        self, people_propagation_delay: float = 0.0, instance_ids: InstanceIdStyle = "dated"
+    ) -> None:
         self.lock = threading.RLock()
         self.people_propagation_delay = people_propagation_delay
+        #: How instances of recurring events are named (:class:`InstanceIds`).
+        self.instance_ids = InstanceIds(instance_ids)
         self.accounts: dict[str, Account] = {}
         self.seq = 0
         self.epoch = 0
@@ -154,6 +160,7 @@ class EmulatorState:
         """Forget every account; the sequence keeps growing so old tokens stay invalid."""
         with self.lock:
             self.accounts.clear()
+            self.instance_ids.forget()
             self.epoch += 1
 
     def next_seq(self) -> int:

@@ -26,12 +26,16 @@ _RFC3339 = re.compile(
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
+#: Files of the system's zoneinfo tree that ``ZoneInfo`` opens but that are no names of the tz
+#: database (``posix/…`` and ``right/…`` are its copies of every zone, the latter counting leap
+#: seconds): Google answers them as an invalid time zone.
+_NOT_ZONE_NAMES = re.compile(r"^(posix|right)/|^(posixrules|localtime)$")
 
 
 @cache
 def zone(name: str) -> dt.tzinfo | None:
     """The IANA zone called ``name``, or None when Google would not know it."""
-    if not _ZONE_NAME.match(name):
+    if not _ZONE_NAME.match(name) or _NOT_ZONE_NAMES.match(name):
         return None
     try:
         return zoneinfo.ZoneInfo(name)
