@@ -35,12 +35,13 @@ from calsync.cli_google import authorize, calendars
 from calsync.config import Config, Host, google_connector
 from calsync.engine import SyncEngine, SyncReport
 from calsync.errors import CalsyncError, ConfigurationError, NotConnected
+from calsync.google.auth import channels_not_granted
 from calsync.leases import ProfileLease
 from calsync.model import Channel
 from calsync.processor import MAX_INTERVAL, ProfileRun, SyncProcessor, default_holder
 from calsync.profile import ProfileStatus, SyncProfile
 from calsync.state import StateStore
-from calsync.tokens import EncryptingTokenStore
+from calsync.tokens import EncryptingTokenStore, TokenStore
 
 __all__ = ["main"]
 
@@ -178,6 +179,7 @@ def _dry_run(app: App, args: argparse.Namespace) -> int:
 
 def _status(app: App, args: argparse.Namespace) -> int:
     rows = []
+    tokens = _token_store_for_status(app)
     for profile in app.host.profiles.profiles():
         lease = app.store.get_lease(profile.id)
         last_run = app.store.get_last_run(profile.id)
@@ -195,6 +197,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
                 "problem mailed": notice.sent_at.isoformat() if notice is not None else "-",
                 "lease": lease.holder if lease is not None else "-",
                 "push": _push_state(app.store, profile.id),
+                "google access": _google_access(tokens, profile),
             }
         )
     if args.json:
@@ -209,6 +212,35 @@ def _status(app: App, args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(f"{key}: {value}" for key, value in row.items()), file=app.out)
     return 0
+
+
+def _token_store_for_status(app: App) -> TokenStore | None:
+    """The token store, read as it is (no token file made), when the configuration has one
+    that opens: ``status`` shows the rest without it."""
+    try:
+        return app.config.dry_run_tokens()
+    except CalsyncError as exc:  # no [google] section, or keys missing: nothing to show
+        logger.debug("status: no token store to read: %s", exc)
+        return None
+
+
+def _google_access(tokens: TokenStore | None, profile: SyncProfile) -> str:
+    """What the stored Google authorisation gives the profile's channels, in a few words:
+    ``ok``, the channels the user must reconnect Google to allow (``not allowed: contacts``),
+    ``scopes not recorded`` (only a run can tell), ``-`` (nothing stored)."""
+    try:
+        token = tokens.load(profile.id) if tokens is not None else None
+    except CalsyncError:  # (named by the token store's own error, logged by the commands)
+        return "unreadable"
+    if token is None:
+        return "-"
+    missing = channels_not_granted(token.scopes)
+    if missing is None:
+        return "scopes not recorded"
+    synced = {Channel.CALENDAR} if profile.calendar_id is not None else set()
+    synced |= {Channel.CONTACTS} if profile.options.contacts else set()
+    lacking = sorted(channel.value for channel in missing & synced)
+    return f"not allowed: {', '.join(lacking)}" if lacking else "ok"
 
 
 def _push_state(store: StateStore, profile_id: str) -> str:

@@ -15,7 +15,9 @@ this tree in exactly one place per boundary and re-raised with ``raise ... from 
     │   └── SchemaVersionError      the store was written by an incompatible calsync
     └── BackendError                the remote side (Google) failed
         ├── AuthError               credentials revoked/invalid: the user must re-authorise
-        │   └── NotConnected        no credentials at all: the user never connected Google
+        │   ├── NotConnected        no credentials at all: the user never connected Google
+        │   └── AccessNotGranted    the credentials work but do not cover this service (a
+        │                           scope not granted): that channel waits, the other syncs
         ├── PermissionDenied        the account may not do this (403 forbidden)
         ├── NotFound                the resource does not exist
         │   └── CalendarGone        the profile's calendar was deleted: start over
@@ -36,6 +38,7 @@ failures may take it for one.
 from __future__ import annotations
 
 __all__ = [
+    "AccessNotGranted",
     "AlreadyExists",
     "AuthError",
     "BackendError",
@@ -118,6 +121,14 @@ class AuthError(BackendError):
 class NotConnected(AuthError):
     """No credentials are stored for the profile: the user never connected a Google account
     (or the host deleted the tokens). The user has to connect one."""
+
+
+class AccessNotGranted(AuthError):
+    """The saved authorisation works but does not cover the Google service called (the user
+    did not grant its scope: Contacts unticked on the consent page, or connected before
+    contact sync was on). Only the channel that needs it waits; the user must reconnect Google
+    and allow it. Raised before any request when the stored scopes already say so, and for
+    Google's 403 ``ACCESS_TOKEN_SCOPE_INSUFFICIENT``."""
 
 
 class PermissionDenied(BackendError):

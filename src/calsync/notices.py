@@ -3,8 +3,9 @@ day while it lasts, and one note when it clears.
 
 A problem is named by a digest of what the run found wrong (the status calsync gave the
 profile, the failure, each failing item and the kind of its error, each held deletion, each
-warning and conflict), never by details that change from run to run (exception text, ids, the
-engine's step that met the error). The processor keeps the last notice sent per profile in the
+channel the Google authorisation does not allow, each warning and conflict), never by
+details that change from run to run (exception text, ids, the engine's step that met the
+error). The processor keeps the last notice sent per profile in the
 state store (:meth:`~calsync.state.base.StateStore.get_sent_notice`), under the profile's
 lease, so a restart or another runner does not send it again.
 
@@ -18,8 +19,9 @@ told cleared once it has stayed away for :data:`SETTLE` (an hour): a failure tha
 is one problem, not a "problem" and a "working again" email every other run. The processor
 keeps when a run last found it (:class:`Settling`, the cursor ``notify:settling``) and asks
 :func:`notice_after`; :func:`notice_due` alone tells a clearing at once. A problem that waits
-for the user (a status such as ``needs_reauth``, held deletions) is told cleared at the first
-run that finds it gone: the user acted.
+for the user (a status such as ``needs_reauth``, held deletions, a channel Google's
+authorisation does not give access to) is told cleared at the first run that finds it gone: the
+user acted. A channel not allowed, alone, is never reminded of (:data:`NOT_AUTHORISED`).
 """
 
 from __future__ import annotations
@@ -112,7 +114,20 @@ def _lasting_lines(report: SyncReport, status: ProfileStatus) -> set[str]:
     # which changes from run to run while the same item fails for the same reason
     found.update(f"error: {e.channel.value} {e.item} {_reason(e.message)}" for e in report.errors)
     found.update(f"held: {h.channel.value} {h.side.value} {h.item}" for h in report.held)
+    found.update(f"{NOT_AUTHORISED}{channel.value}" for channel in report.not_authorised)
     return found
+
+
+#: A channel the user's Google authorisation does not give access to: it lasts until the user
+#: reconnects Google, and is told once, never reminded of (the user may not want that
+#: channel at all; the host shows it meanwhile), then told cleared.
+NOT_AUTHORISED = "not authorised: "
+
+
+def _reminded(lasting: set[str]) -> bool:
+    """Whether a lasting problem is worth a reminder: not when all it is is a channel the
+    user has not allowed in Google."""
+    return any(not line.startswith(NOT_AUTHORISED) for line in lasting)
 
 
 def _news_lines(report: SyncReport) -> set[str]:
@@ -140,7 +155,7 @@ def _line_id(line: str) -> str:
 
 def _clears_by_itself(report: SyncReport, status: ProfileStatus) -> bool:
     """A lasting problem calsync retries by itself, as opposed to one waiting for the user."""
-    return status is ProfileStatus.OK and not report.held
+    return status is ProfileStatus.OK and not report.held and not report.not_authorised
 
 
 def notice_due(
@@ -184,7 +199,11 @@ def notice_after(
         notice: Notice | None
         if previous is None or previous.problem != record.problem:
             notice, told = Notice.PROBLEM, frozenset(map(_line_id, news))
-        elif remind_every is not None and now - previous.sent_at >= remind_every:
+        elif (
+            remind_every is not None
+            and now - previous.sent_at >= remind_every
+            and _reminded(lasting)
+        ):
             notice, told = Notice.REMINDER, told | frozenset(map(_line_id, news))
         else:
             notice, record = None, previous

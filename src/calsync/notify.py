@@ -97,6 +97,7 @@ def _advice(profile: SyncProfile, report: SyncReport) -> list[str]:
         advice.append(wording.reauthorise_advice)
     if report.calendar_gone:
         advice.append(wording.calendar_gone_advice)
+    advice.extend(wording.not_authorised_advice(channel) for channel in report.not_authorised)
     if report.held:
         advice.append(wording.held_advice(len(report.held)))
     if report.conflicts:
@@ -118,6 +119,8 @@ def _problem(profile: SyncProfile, report: SyncReport) -> str:
         return "your Google calendar was deleted"
     if report.fatal:
         return "the last sync failed"
+    if report.not_authorised:
+        return profile.options.wording.allow_request(report.not_authorised)
     found = [
         f"{len(things)} {label}{'' if len(things) == 1 else 's'}"
         for things, label in (

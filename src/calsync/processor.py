@@ -46,6 +46,7 @@ from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
 from calsync.errors import AuthError, LeaseLost, NotConnected, RunStopped, StateError
 from calsync.leases import HeldLease, ProfileLease
+from calsync.model import Channel
 from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
 from calsync.profile import ProfileStore, SyncProfile
@@ -354,6 +355,7 @@ class SyncProcessor(SyncTrigger):
                 self.push is not None
                 and connection.calendar is not None
                 and not report.needs_reauth
+                and Channel.CALENDAR not in report.not_authorised  # (no watch allowed either)
             ):
                 checkpoint()  # the channel's upkeep is under the lease too, each request
                 with writes_checked_by(checkpoint):

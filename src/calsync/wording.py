@@ -10,7 +10,11 @@ in the defaults every profile starts from; the processor's reports and the email
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from attrs import frozen
+
+from calsync.model import Channel
 
 __all__ = ["DEFAULT_WORDING", "Wording"]
 
@@ -49,6 +53,20 @@ class Wording:
         """Sync is on but no Google account was ever connected."""
         return f"no Google account is connected: connect your Google account in {self.preferences}"
 
+    def not_authorised(self, channel: Channel) -> str:
+        """The Google account is connected without access to what ``channel`` syncs."""
+        sync, what, allow = _ACCESS[channel]
+        return (
+            f"{sync} is waiting for access to {what}: reconnect Google in {self.preferences} "
+            f"and allow {allow}; everything else keeps syncing"
+        )
+
+    def allow_request(self, channels: Iterable[Channel]) -> str:
+        """What a user whose Google account lacks access to ``channels`` is asked (an email's
+        subject)."""
+        allow = " and ".join(_ACCESS[channel][2] for channel in channels)
+        return f"please reconnect Google and allow {allow}"
+
     # -- what the email says the user can do (sentences) ------------------------------------
 
     @property
@@ -72,6 +90,15 @@ class Wording:
             f"in {self.preferences}; syncing starts after that."
         )
 
+    def not_authorised_advice(self, channel: Channel) -> str:
+        sync, what, allow = _ACCESS[channel]
+        return (
+            f"Your Google account is connected without access to {what}, so {sync} cannot "
+            f"start. Connect Google again in {self.preferences} and allow {allow} on Google's "
+            f"page; {sync} starts at the next sync after that. Everything else keeps syncing "
+            "meanwhile."
+        )
+
     def held_advice(self, count: int) -> str:
         return (
             f"{count} deletions were held back because they would remove a large part of your "
@@ -79,6 +106,13 @@ class Wording:
             "restore the missing items."
         )
 
+
+#: Each channel's sync, what it needs access to, and what the user allows on Google's consent
+#: page for it.
+_ACCESS = {
+    Channel.CALENDAR: ("calendar sync", "your Google Calendar", "Calendar"),
+    Channel.CONTACTS: ("contact sync", "your Google Contacts", "Contacts"),
+}
 
 #: calsync's own wording, used unless the profile's options give another.
 DEFAULT_WORDING = Wording()

@@ -12,6 +12,7 @@ from google.auth import exceptions as auth_exceptions
 from googleapiclient.errors import BatchError, HttpError
 
 from calsync.errors import (
+    AccessNotGranted,
     AlreadyExists,
     AuthError,
     BackendError,
@@ -77,7 +78,10 @@ def _http_error(status: int, body: Any, headers: dict[str, str]) -> HttpError:
         (people_error(404, "NOT_FOUND"), NotFound),
         (people_error(409, "ALREADY_EXISTS"), AlreadyExists),
         (people_error(429, "RESOURCE_EXHAUSTED"), RateLimited),
-        (people_error(403, "PERMISSION_DENIED", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"), AuthError),
+        (
+            people_error(403, "PERMISSION_DENIED", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"),
+            AccessNotGranted,  # an AuthError that stops only the channel of that API
+        ),
         (people_error(410, "FAILED_PRECONDITION"), SyncTokenExpired),
     ],
 )

@@ -168,6 +168,10 @@ class SyncReport:
 
     ``planned`` describes the first :data:`PLANNED_SHOWN` actions the run planned (in a dry
     run: what it would do); ``planned_total`` counts them all.
+
+    ``not_authorised`` lists the channels that waited because the Google authorisation does
+    not give access to them (:class:`~calsync.errors.AccessNotGranted`: Contacts not
+    allowed); a warning tells the user what to do, and the other channel synced as usual.
     """
 
     profile_id: str
@@ -188,6 +192,7 @@ class SyncReport:
     calendar_gone: bool = False
     needs_reauth: bool = False
     initial_sync_completed: bool = False
+    not_authorised: list[Channel] = field(factory=list)
 
     def count(self, side: Side, operation: str, channel: Channel | None = None) -> int:
         """How many ``operation`` (created/updated/deleted/restored) happened on ``side``
@@ -276,5 +281,6 @@ class SyncReport:
             "fatal": self.fatal,
             "calendar_gone": self.calendar_gone,
             "needs_reauth": self.needs_reauth,
+            "not_authorised": [channel.value for channel in self.not_authorised],
             "initial_sync_completed": self.initial_sync_completed,
         }

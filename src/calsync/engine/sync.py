@@ -25,7 +25,7 @@ from calsync.engine.planner import Plan, plan
 from calsync.engine.plans import deletion_key
 from calsync.engine.records import F
 from calsync.engine.report import HeldDeletion, SyncReport, would_count
-from calsync.errors import AuthError, CalendarGone
+from calsync.errors import AccessNotGranted, AuthError, CalendarGone
 from calsync.policies import Side
 from calsync.profile import SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
@@ -88,7 +88,12 @@ class SyncEngine:
         checkpoint: Callable[[], None] | None = None,
     ) -> SyncReport:
         """Sync ``profile`` and return what happened. Never raises for sync problems: they are
-        in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``).
+        in the report (``fatal``, ``errors``, ``needs_reauth``, ``calendar_gone``,
+        ``not_authorised``).
+
+        A channel the Google authorisation does not give access to
+        (:class:`~calsync.errors.AccessNotGranted`) waits, with a warning saying what the
+        user must allow; the other channel syncs, and the run is not failed for it.
 
         ``confirm_deletions`` lets through the deletions the last run held (``report.held``)
         and only those: what was deleted since is weighed against the mass-deletion limit as
@@ -200,6 +205,9 @@ class SyncEngine:
         except CalendarGone:
             self._calendar_gone(adapter)
             return
+        except AccessNotGranted as exc:  # this channel waits for the user; the other syncs
+            self._not_authorised(adapter, exc)
+            return
         except AuthError:
             raise
         except Exception as exc:  # a side failed as a whole: report, never crash the run
@@ -238,6 +246,17 @@ class SyncEngine:
             adapter.forget()
         ctx.report.calendar_gone = True
         ctx.report.fatal = CALENDAR_GONE
+
+    def _not_authorised(self, adapter: ChannelAdapter[F, H, R], exc: AccessNotGranted) -> None:
+        ctx, channel = adapter.ctx, adapter.channel
+        logger.info(  # the user's to act on, told in the report: no warning at every run
+            "profile %s: %s sync waits for the user to allow it in Google: %s",
+            ctx.profile.id,
+            channel.value,
+            exc,
+        )
+        ctx.report.not_authorised.append(channel)
+        ctx.report.warnings.append(ctx.profile.options.wording.not_authorised(channel))
 
     def _channel_failed(
         self, adapter: ChannelAdapter[F, H, R], exc: BaseException, applying: bool

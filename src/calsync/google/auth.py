@@ -9,6 +9,11 @@ Scopes — the narrowest that do the job (see ``docs/google.md``):
   lets the app delete and re-share every calendar the user has; calsync never asks for it.
 * :data:`CONTACTS` — read and write contacts (Google has no narrower scope that can write).
 
+A token that lacks every scope a channel syncs with (:data:`SYNC_SCOPES`: Contacts unticked on
+the consent page, or connected while contact sync was off) leaves that channel waiting for the
+user to reconnect Google and allow it; the other channel syncs (:func:`channels_not_granted`,
+:class:`~calsync.errors.AccessNotGranted`).
+
 Flows (both on google-auth-oauthlib, both with PKCE and ``access_type=offline``):
 
 * desktop: :func:`run_desktop_flow` opens the consent page in the browser and catches the
@@ -36,7 +41,7 @@ from __future__ import annotations
 import json
 import logging
 import webbrowser
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -47,6 +52,7 @@ from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow, InstalledAppFlow
 
 from calsync.errors import AuthError
+from calsync.model import Channel
 from calsync.profile import ProfileStore
 from calsync.tokens import StoredToken, TokenStore
 
@@ -56,12 +62,15 @@ __all__ = [
     "CALENDAR_LIST_READONLY",
     "CONTACTS",
     "DEFAULT_SCOPES",
+    "SYNC_SCOPES",
     "AuthorizationRequest",
     "ClientConfig",
     "ScopesNotGranted",
     "StoredCredentials",
+    "channels_not_granted",
     "connect_account",
     "finish_web_flow",
+    "granted_scopes",
     "load_credentials",
     "run_desktop_flow",
     "save_credentials",
@@ -75,6 +84,17 @@ CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 CALENDAR_LIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 CALENDAR_APP_CREATED = "https://www.googleapis.com/auth/calendar.app.created"
 CONTACTS = "https://www.googleapis.com/auth/contacts"
+#: All calendars, all rights: calsync never asks for it, but a token granted it syncs.
+CALENDAR = "https://www.googleapis.com/auth/calendar"
+CALENDAR_EVENTS_OWNED = "https://www.googleapis.com/auth/calendar.events.owned"
+
+#: The scopes any one of which lets calsync read and write a channel's items in Google.
+SYNC_SCOPES: dict[Channel, frozenset[str]] = {
+    Channel.CALENDAR: frozenset(
+        {CALENDAR, CALENDAR_EVENTS, CALENDAR_EVENTS_OWNED, CALENDAR_APP_CREATED}
+    ),
+    Channel.CONTACTS: frozenset({CONTACTS}),
+}
 
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -105,6 +125,24 @@ _SCOPE_NAMES = {
     CALENDAR_APP_CREATED: "the calendars this app creates",
     CONTACTS: "your Google Contacts",
 }
+
+
+def channels_not_granted(scopes: Collection[str]) -> frozenset[Channel] | None:
+    """The channels a token granted ``scopes`` cannot sync (none of their
+    :data:`SYNC_SCOPES`); ``None`` when ``scopes`` is empty: a token stored without its
+    scopes (by an older calsync, or a host) may allow anything, and only Google can tell."""
+    if not scopes:
+        return None
+    granted = frozenset(scopes)
+    return frozenset(channel for channel, sync in SYNC_SCOPES.items() if not granted & sync)
+
+
+def granted_scopes(credentials: object) -> tuple[str, ...]:
+    """The scopes ``credentials`` were granted, as far as they say (empty: unknown). Only
+    OAuth user credentials know theirs."""
+    if not isinstance(credentials, Credentials):
+        return ()
+    return tuple(credentials.granted_scopes or credentials.scopes or ())
 
 
 class ScopesNotGranted(AuthError):
@@ -199,8 +237,9 @@ def token_of(credentials: Credentials) -> StoredToken:
     expiry = credentials.expiry
     if expiry is not None and expiry.tzinfo is None:  # google-auth keeps naive UTC
         expiry = expiry.replace(tzinfo=UTC)
-    scopes = credentials.granted_scopes or credentials.scopes or ()
-    return StoredToken(credentials.refresh_token, credentials.token, expiry, tuple(scopes))
+    return StoredToken(
+        credentials.refresh_token, credentials.token, expiry, granted_scopes(credentials)
+    )
 
 
 def save_credentials(store: TokenStore, key: str, credentials: Credentials) -> None:

@@ -9,6 +9,8 @@ The mapping, by HTTP status and the reasons in the error body (Calendar's ``erro
 People's ``status`` and ``details[].reason``)::
 
     401, refresh refused (invalid_grant, revoked)      AuthError
+    403 ACCESS_TOKEN_SCOPE_INSUFFICIENT                AccessNotGranted (an AuthError: only the
+        (insufficientPermissions)                      channel of that API waits for the user)
     400 EXPIRED_SYNC_TOKEN, 410 fullSyncRequired       SyncTokenExpired
     400 FAILED_PRECONDITION (People etag), 412         PreconditionFailed
     400 (anything else)                                InvalidRequest
@@ -37,6 +39,7 @@ from google.auth import exceptions as auth_exceptions
 from googleapiclient.errors import HttpError
 
 from calsync.errors import (
+    AccessNotGranted,
     AlreadyExists,
     AuthError,
     BackendError,
@@ -59,6 +62,8 @@ RATE_LIMIT_REASONS = frozenset(
 )
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "QUOTA_EXCEEDED"})
 AUTH_REASONS = frozenset({"invalid_grant", "authError", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
+#: A token without the scope the call needs (one-platform ErrorInfo reason, Calendar reason).
+SCOPE_REASONS = frozenset({"ACCESS_TOKEN_SCOPE_INSUFFICIENT", "insufficientPermissions"})
 EXPIRED_TOKEN_REASONS = frozenset(
     {"EXPIRED_SYNC_TOKEN", "fullSyncRequired", "updatedMinTooLongAgo"}
 )
@@ -141,6 +146,8 @@ def _main_reason(reasons: set[str], rpc_status: str | None) -> str | None:
 
 
 def _kind(status: int, reasons: set[str], rpc_status: str | None) -> type[BackendError]:
+    if status == 403 and reasons & SCOPE_REASONS:
+        return AccessNotGranted
     if status == 401 or reasons & {"invalid_grant", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}:
         return AuthError
     if status == 400:

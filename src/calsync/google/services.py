@@ -15,6 +15,13 @@ The client builds a resource's methods, docstrings included, every time it is as
 CPU). :func:`resource` builds each resource once per process and API root and gives every
 service a copy bound to that service's own HTTP transport (and so its own credentials).
 
+A service whose credentials say they were not granted any scope calsync syncs its API with
+(:data:`~calsync.google.auth.SYNC_SCOPES`: a People service for a token without Contacts)
+sends nothing: each of its calls raises :class:`~calsync.errors.AccessNotGranted` at once,
+before any token refresh or request, as Google would answer 403
+``ACCESS_TOKEN_SCOPE_INSUFFICIENT``. Credentials that do not say (no scopes stored) are sent
+on, and Google's answer decides.
+
 Example::
 
     from google.oauth2.credentials import Credentials
@@ -41,13 +48,18 @@ from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.http import BatchHttpRequest, build_http
 
 from calsync.backends import before_write
+from calsync.errors import AccessNotGranted
+from calsync.google.auth import channels_not_granted, granted_scopes
 from calsync.google.batch import FastBatchHttpRequest
+from calsync.model import Channel
 
 logger = logging.getLogger(__name__)
 
 ApiName = Literal["calendar", "people"]
 BatchCallback = Callable[[str, Any, Exception | None], None]
 _VERSIONS: dict[ApiName, str] = {"calendar": "v3", "people": "v1"}
+_CHANNELS: dict[ApiName, Channel] = {"calendar": Channel.CALENDAR, "people": Channel.CONTACTS}
+_SERVICE_NAMES: dict[ApiName, str] = {"calendar": "Google Calendar", "people": "Google Contacts"}
 
 __all__ = [
     "BatchCallback",
@@ -139,13 +151,41 @@ def _authorized_http(credentials: Credentials | None, http: httplib2.Http | None
     return google_auth_httplib2.AuthorizedHttp(credentials, http=checked)
 
 
+class _NotGrantedHttp:
+    """The transport of a service its credentials were not granted: every request raises
+    :class:`~calsync.errors.AccessNotGranted` and none is sent (nor a token refreshed)."""
+
+    def __init__(self, api: ApiName) -> None:
+        self.api = api
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        """Refuse the request, as Google would with 403 ``ACCESS_TOKEN_SCOPE_INSUFFICIENT``."""
+        logger.debug("not sent: the credentials were not granted %s", self.api)
+        raise AccessNotGranted(
+            f"the saved Google authorisation does not allow {_SERVICE_NAMES[self.api]}"
+        )
+
+    def close(self) -> None:
+        """Nothing to close: no connection was opened."""
+
+
+def _granted(api: ApiName, credentials: Credentials | None) -> bool:
+    """Whether ``credentials`` may reach ``api`` as far as they tell (unknown: yes)."""
+    missing = channels_not_granted(granted_scopes(credentials))
+    return missing is None or _CHANNELS[api] not in missing
+
+
 def _build(
     api: ApiName,
     credentials: Credentials | None,
     base_url: str | None,
     http: httplib2.Http | None,
 ) -> Resource:
-    authorized = _authorized_http(credentials, http)
+    authorized: Any
+    if _granted(api, credentials):
+        authorized = _authorized_http(credentials, http)
+    else:
+        authorized = _NotGrantedHttp(api)
     auth: dict[str, Any] = {"http": authorized} if authorized else {"credentials": credentials}
     logger.debug("building %s service against %s", api, base_url or "Google")
     return build_from_document(_document_for(api, base_url), **auth)

@@ -28,7 +28,9 @@ Accounts
 Every distinct bearer token is its own account, created on first use with a primary calendar
 (id = the account email) and an empty address book: token ``alice`` acts as
 ``alice@example.com``.  Tokens minted by :meth:`GoogleEmulator.issue_tokens` or ``/token``
-map to their account; a request without a token answers 401.
+map to their account and carry the scopes granted: a call they do not cover answers 403
+``ACCESS_TOKEN_SCOPE_INSUFFICIENT`` (:mod:`calsync.testing.emulator.scopes`); a request
+without a token answers 401.
 
 Python API (stable)
 -------------------
@@ -39,7 +41,8 @@ Q3 2026, instead of ``<series>_<start>``)
 
 - ``start()`` / ``stop()`` / context manager; ``base_url``; ``port``.
 - ``stats()`` → ``{"http_requests", "api_calls", "batch_requests", "token_requests",
-  "faults_fired", "quota_rejections", "methods": {method_id: n}, "statuses": {code: n}}``
+  "faults_fired", "quota_rejections", "scope_rejections", "methods": {method_id: n},
+  "statuses": {code: n}}``
   (a batch is one HTTP request and one API call per part); ``reset_stats()``.
 - ``expire_sync_tokens()``: Calendar then answers 410 ``fullSyncRequired``, People 400
   ``FAILED_PRECONDITION``/``EXPIRED_SYNC_TOKEN``.
@@ -50,7 +53,8 @@ Q3 2026, instead of ``<series>_<start>``)
   API calls (batch parts count one each).
 - ``set_people_propagation_delay(seconds)``.
 - ``delete_calendar(token_or_account, calendar_id)``.
-- ``issue_tokens(account_email)`` → ``(access_token, refresh_token)``;
+- ``issue_tokens(account_email, scopes=...)`` → ``(access_token, refresh_token)`` (by
+  default granted ``calendar`` and ``contacts``, which cover every call);
   ``revoke_refresh_token(refresh_token)``; ``expire_access_tokens()``.
 - ``account(token_or_email)`` → :class:`AccountSnapshot` (calendars with every stored event,
   cancelled ones included; contacts; deleted contacts; contact groups).

@@ -10,7 +10,8 @@
 - ``POST rename-contact``: ``{"account": token or email, "resource_name": name}`` (and
   optionally ``"new_name"``) answers ``{"resource_name": new name}``.
 - ``POST revoke-refresh-token``: ``{"refresh_token": t}``.
-- ``POST issue-tokens``: ``{"email": e}`` answers ``{"access_token", "refresh_token"}``.
+- ``POST issue-tokens``: ``{"email": e}`` (and ``"scopes"``, space-separated, by default
+  ``calendar`` and ``contacts``) answers ``{"access_token", "refresh_token"}``.
 - ``POST people-propagation-delay``: ``{"seconds": s}``.
 - ``GET accounts/{token or email}``: the account snapshot as JSON.
 - ``POST reset``: back to a fresh emulator.
@@ -125,7 +126,11 @@ class AdminEndpoints:
         return {"revoked": self.core.revoke_refresh_token(str(_need(body, "refresh_token")))}
 
     def _issue(self, body: dict[str, Any]) -> dict[str, Any]:
-        access, refresh = self.core.issue_tokens(str(_need(body, "email")))
+        email = str(_need(body, "email"))
+        if "scopes" in body:
+            access, refresh = self.core.issue_tokens(email, str(body["scopes"]))
+        else:
+            access, refresh = self.core.issue_tokens(email)
         return {"access_token": access, "refresh_token": refresh}
 
     def _account(self, key: str) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def insert_calendar(ctx: CallContext) -> Result:
         time_zone="UTC",
         primary=False,
         seq=ctx.state.next_seq(),
+        app_created=True,
     )
     _apply_fields(calendar, ctx.body or {}, replace=True)
     ctx.account.calendars[calendar.id] = calendar

@@ -78,7 +78,10 @@ class EmulatorCore:
         return self.state.account(email_for_token(token))
 
     def issue_tokens(self, account_email: str, scopes: str = DEFAULT_SCOPES) -> tuple[str, str]:
-        """Mint ``(access_token, refresh_token)`` for an account; refresh works on ``/token``."""
+        """Mint ``(access_token, refresh_token)`` for an account, granted ``scopes``
+        (space-separated; by default ``calendar`` and ``contacts``, which cover every call).
+        Every API call checks the access token's scopes, and a refresh on ``/token`` keeps
+        the grant's (:mod:`calsync.testing.emulator.scopes`)."""
         with self.state.lock:
             self.state.account(account_email)
         return self.tokens.issue(account_email, scopes)

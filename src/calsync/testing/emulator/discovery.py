@@ -33,7 +33,8 @@ MAX_SCHEMA_DEPTH = 12
 
 @frozen
 class MethodSpec:
-    """One discovery method: its id, HTTP verb, path pattern and parameters."""
+    """One discovery method: its id, HTTP verb, path pattern, parameters and the OAuth scopes
+    any one of which lets a token call it."""
 
     id: str
     api: Api
@@ -42,6 +43,7 @@ class MethodSpec:
     query_params: Mapping[str, Mapping[str, Any]]
     request_schema: str | None
     response_schema: str | None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def literal_length(self) -> int:
@@ -77,6 +79,7 @@ class ApiSpec:
             query_params=params,
             request_schema=method.get("request", {}).get("$ref"),
             response_schema=method.get("response", {}).get("$ref"),
+            scopes=frozenset(method.get("scopes", ())),
         )
 
     def match(self, http_method: str, path: str) -> tuple[MethodSpec, dict[str, str]] | None:

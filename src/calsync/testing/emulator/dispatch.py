@@ -1,7 +1,8 @@
 """From an HTTP request to a response: admin, OAuth, batch or one API call.
 
-An API call goes through: routing (discovery paths) → authentication → counting → injected
-faults → quota → query and body validation → the handler, under the state lock.
+An API call goes through: routing (discovery paths) → counting → authentication → the
+token's scopes (:mod:`calsync.testing.emulator.scopes`) → injected faults → quota → query and
+body validation → the handler, under the state lock.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from calsync.testing.emulator.errors import (
 from calsync.testing.emulator.faults import Fault, Scope
 from calsync.testing.emulator.fields import Selection, apply_fields, parse_fields
 from calsync.testing.emulator.oauth import authorize_endpoint, revoke_endpoint, token_endpoint
+from calsync.testing.emulator.scopes import check_scopes
 from calsync.testing.emulator.state import Account
 from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
@@ -151,6 +153,8 @@ class Dispatcher:
 
     def _call(self, request: ApiRequest, spec: MethodSpec, raw_path: dict[str, str]) -> ApiResponse:
         account = self._authenticate(request)
+        path = {name: unquote(value) for name, value in raw_path.items()}
+        self._check_scopes(request, spec, account, path)
         failed = self._fault("call", request, spec, spec.api)
         if failed is not None:
             return failed
@@ -163,7 +167,6 @@ class Dispatcher:
         handler = HANDLERS.get(spec.id)
         if handler is None:
             raise not_implemented(spec.id)
-        path = {name: unquote(value) for name, value in raw_path.items()}
         context = CallContext(
             self.core.state,
             account,
@@ -188,6 +191,19 @@ class Dispatcher:
         if account is None:
             raise unauthenticated(missing=False)
         return account
+
+    def _check_scopes(
+        self, request: ApiRequest, spec: MethodSpec, account: Account, path: dict[str, str]
+    ) -> None:
+        """403 ``ACCESS_TOKEN_SCOPE_INSUFFICIENT`` when the token's scopes do not cover the
+        call (an authenticated request has a token)."""
+        granted = self.core.tokens.scopes(request.bearer_token or "")
+        try:
+            with self.core.state.lock:
+                check_scopes(granted, spec, account, path)
+        except ApiError:
+            self.core.counters.count("scope_rejections")
+            raise
 
     def _admit(self, account: Account, spec: MethodSpec) -> None:
         if self.core.quota.admit(account.email, time.monotonic()):

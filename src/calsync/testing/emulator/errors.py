@@ -261,3 +261,69 @@ def invalid_parameter(api: Api, name: str, value: str, detail: str = "") -> ApiE
 def not_implemented(method_id: str) -> ApiError:
     """501 for a method the emulator knows from discovery but does not emulate."""
     return ApiError(501, "notImplemented", f"The emulator does not implement {method_id}.")
+
+
+#: The services Google names in a scope error's ``ErrorInfo``.
+SERVICES: dict[Api, str] = {
+    "calendar": "calendar-json.googleapis.com",
+    "people": "people.googleapis.com",
+}
+
+
+class InsufficientScopes(ApiError):
+    """403 for a token whose scopes do not cover the method called.
+
+    Google answers it in one shape for both APIs: Calendar's ``errors`` list (reason
+    ``insufficientPermissions``) together with the one-platform ``status`` and an
+    ``ErrorInfo`` detail whose reason is ``ACCESS_TOKEN_SCOPE_INSUFFICIENT``, plus a
+    ``WWW-Authenticate`` header naming the scopes that would do.
+    """
+
+    def __init__(self, api: Api, method_id: str, scopes: frozenset[str]) -> None:
+        challenge = (
+            'Bearer realm="https://accounts.google.com/", error="insufficient_scope", '
+            f'scope="{" ".join(sorted(scopes))}"'
+        )
+        super().__init__(
+            403,
+            "insufficientPermissions",
+            "Request had insufficient authentication scopes.",
+            status="PERMISSION_DENIED",
+            info_reason="ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            headers={"WWW-Authenticate": challenge},
+        )
+        self.service = SERVICES[api]
+        self.method = _rpc_method(api, method_id)
+
+    def body(self, api: Api) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "errors": [
+                    {
+                        "message": "Insufficient Permission",
+                        "domain": "global",
+                        "reason": self.reason,
+                    }
+                ],
+                "status": self.status,
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": self.info_reason,
+                        "domain": "googleapis.com",
+                        "metadata": {"service": self.service, "method": self.method},
+                    }
+                ],
+            }
+        }
+
+
+def _rpc_method(api: Api, method_id: str) -> str:
+    """The RPC name Google gives a method in ``ErrorInfo.metadata`` (``calendar.v3.Events.List``;
+    for People an approximation, ``google.people.v1.PeopleService.ListConnections``)."""
+    parts = [part[:1].upper() + part[1:] for part in method_id.split(".")[1:]]
+    if api == "calendar":
+        return "calendar.v3." + ".".join(parts)
+    return "google.people.v1.PeopleService." + "".join(reversed(parts[1:] or parts))

@@ -233,6 +233,7 @@ class Stats:
                     "token_requests",
                     "faults_fired",
                     "quota_rejections",
+                    "scope_rejections",
                 )
             }
             out["methods"] = dict(self._methods)

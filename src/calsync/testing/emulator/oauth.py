@@ -1,8 +1,16 @@
 """Google's OAuth 2.0 endpoints: token (refresh and authorization-code grants), auth, revoke.
 
-Tokens are random strings mapped to account emails; nothing about them is ever logged.
-``/o/oauth2/auth`` approves every request at once and redirects with a code for the account
-named by ``login_hint`` (default ``user@example.com``), so desktop and web flows run unattended.
+Tokens are random strings mapped to account emails and the scopes granted; nothing about them
+is ever logged. ``/o/oauth2/auth`` approves every request at once, granting the scopes asked
+(a test plays a user who unticks one by asking for fewer), and redirects with a code for the
+account named by ``login_hint`` (default ``user@example.com``), so desktop and web flows run
+unattended.
+
+Scopes, as Google keeps them: an access token carries the scopes of its grant (the API calls
+check them, :mod:`calsync.testing.emulator.scopes`); a refresh keeps the grant's scopes, or
+narrows them to a ``scope`` asked for (a granted scope covers its narrower forms:
+``calendar`` covers ``calendar.events``); asking a refresh for a scope the grant does not
+cover is 400 ``invalid_scope``.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from attrs import define
+from attrs import define, frozen
 
 from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
@@ -24,6 +32,30 @@ logger = logging.getLogger(__name__)
 ACCESS_TTL = 3599
 DEFAULT_LOGIN = "user@example.com"
 DEFAULT_SCOPES = "https://www.googleapis.com/auth/calendar https://www.googleapis.com/auth/contacts"
+
+
+def scope_set(scopes: str) -> frozenset[str]:
+    """The scopes of a space-separated ``scope`` value."""
+    return frozenset(scopes.split())
+
+
+def not_covered(asked: frozenset[str], granted: frozenset[str]) -> frozenset[str]:
+    """The scopes of ``asked`` that ``granted`` does not cover: a scope covers itself and its
+    narrower forms (``calendar`` covers ``calendar.events`` and ``calendar.readonly``,
+    ``contacts`` covers ``contacts.readonly``)."""
+    return frozenset(
+        scope
+        for scope in asked
+        if not any(scope == held or scope.startswith(held + ".") for held in granted)
+    )
+
+
+@frozen
+class Access:
+    """What an access token stands for: an account, with the scopes granted."""
+
+    email: str
+    scopes: frozenset[str]
 
 
 @define
@@ -47,23 +79,24 @@ class TokenRegistry:
     def reset(self) -> None:
         """Forget every token."""
         with self._lock:
-            self._access: dict[str, str] = {}
+            self._access: dict[str, Access] = {}
             self._refresh: dict[str, Grant] = {}
             self._codes: dict[str, Grant] = {}
             self._dead: set[str] = set()
 
     def issue(self, email: str, scopes: str = DEFAULT_SCOPES) -> tuple[str, str]:
-        """A new (access token, refresh token) pair for ``email``."""
+        """A new (access token, refresh token) pair for ``email``, granted ``scopes``
+        (space-separated)."""
         refresh = f"1//emu-{secrets.token_urlsafe(24)}"
         with self._lock:
             self._refresh[refresh] = Grant(email.lower(), scopes)
-        return self.mint_access(email), refresh
+        return self.mint_access(email, scopes), refresh
 
-    def mint_access(self, email: str) -> str:
-        """A new access token for ``email``."""
+    def mint_access(self, email: str, scopes: str = DEFAULT_SCOPES) -> str:
+        """A new access token for ``email`` with ``scopes`` (space-separated)."""
         token = f"ya29.emu-{secrets.token_urlsafe(24)}"
         with self._lock:
-            self._access[token] = email.lower()
+            self._access[token] = Access(email.lower(), scope_set(scopes))
         return token
 
     def lookup(self, token: str) -> tuple[bool, str | None]:
@@ -71,8 +104,15 @@ class TokenRegistry:
         with self._lock:
             if token in self._dead:
                 return True, None
-            email = self._access.get(token)
-            return email is not None, email
+            access = self._access.get(token)
+            return access is not None, access.email if access is not None else None
+
+    def scopes(self, token: str) -> frozenset[str] | None:
+        """The scopes a live minted access token carries; ``None`` for any other token (a
+        token the emulator did not mint acts with every scope)."""
+        with self._lock:
+            access = self._access.get(token)
+            return access.scopes if access is not None else None
 
     def revoke(self, token: str) -> bool:
         """Revoke a refresh or access token; True when it was known."""
@@ -152,8 +192,14 @@ def _refresh(registry: TokenRegistry, form: dict[str, str]) -> ApiResponse:
     grant = registry.refresh_grant(token)
     if grant is None:
         return _oauth_error("invalid_grant", "Token has been expired or revoked.")
-    scopes = form.get("scope") or grant.scopes
-    return ApiResponse.json(200, _token_body(registry.mint_access(grant.email), scopes))
+    asked = form.get("scope")
+    scopes = " ".join(sorted(scope_set(asked))) if asked else grant.scopes
+    not_granted = not_covered(scope_set(scopes), scope_set(grant.scopes))
+    if not_granted:  # a refresh may narrow its grant, never widen it
+        return _oauth_error(
+            "invalid_scope", f"Scopes not granted to this token: {' '.join(sorted(not_granted))}"
+        )
+    return ApiResponse.json(200, _token_body(registry.mint_access(grant.email, scopes), scopes))
 
 
 def _exchange_code(registry: TokenRegistry, form: dict[str, str]) -> ApiResponse:

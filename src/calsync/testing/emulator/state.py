@@ -83,6 +83,9 @@ class CalendarData:
     entry: dict[str, Any] = attrs.field(factory=dict)
     #: The change sequence of the last calendar-list change of this calendar.
     entry_seq: int = 0
+    #: Made through ``calendars.insert``: a calendar the app created, which a token with only
+    #: the ``calendar.app.created`` scope may use.
+    app_created: bool = False
 
     @property
     def tzinfo(self) -> dt.tzinfo:
