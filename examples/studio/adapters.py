@@ -22,6 +22,7 @@ from calsync import (
     ClientInfo,
     EventFields,
     HostChanges,
+    HostRewound,
     InvalidHostItem,
     ItemKind,
     ItemUpdate,
@@ -36,6 +37,7 @@ from calsync.sources import Unreadable
 from studio.clients import StudioClients, client_key
 from studio.db import (
     Appointment,
+    LogRewound,
     Session,
     Span,
     Studio,
@@ -77,6 +79,12 @@ def span_of(when: When) -> Span:
 
 
 # -- the schedule ------------------------------------------------------------------------
+
+
+def _cursor(position: int, stamp: str) -> str:
+    """A change cursor: the position and the stamp of the change there (see
+    :meth:`Studio.changes_after`)."""
+    return f"{position}.{stamp}" if stamp else str(position)
 
 
 def _session_item(session: Session) -> ScheduleItem:
@@ -233,13 +241,19 @@ class StudioSchedule(ScheduleSource):
 
     def change_cursor(self, user_id: str) -> str | None:
         studio_user(self.studio, user_id)
-        return str(self.studio.change_position())
+        return _cursor(*self.studio.change_mark())
 
     def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem | Unreadable]:
+        """Raises ``HostRewound`` when the database was restored from a backup older than
+        the cursor (see :meth:`Studio.changes_after`)."""
         user = studio_user(self.studio, user_id)
-        if not cursor.isdigit():
+        seq, _, stamp = cursor.partition(".")  # (a cursor of schema 3: the position alone)
+        if not seq.isdigit():
             raise LookupError(f"not a studio change position: {cursor!r}")
-        changes, position = self.studio.changes_after(user, int(cursor))
+        try:
+            changes, position, reached = self.studio.changes_after(user, int(seq), stamp)
+        except LogRewound as exc:
+            raise HostRewound(str(exc)) from exc
         latest = {change.item_key: change for change in changes}  # the last change of each
         changed: list[ScheduleItem | Unreadable] = []
         deleted: list[str] = []
@@ -249,4 +263,4 @@ class StudioSchedule(ScheduleSource):
                 deleted.append(key)
             else:
                 changed.append(item)
-        return HostChanges(changed, deleted, str(position))
+        return HostChanges(changed, deleted, _cursor(position, reached))

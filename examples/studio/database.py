@@ -7,6 +7,7 @@ several users at once). Every public method of :class:`~studio.db.Studio` is one
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -61,8 +62,8 @@ class StudioDatabase:
     def _log(self, db: sqlite3.Connection, user_id: int, key: str, deleted: bool = False) -> None:
         """Append a change of schedule item ``key`` to its user's change log."""
         db.execute(
-            "INSERT INTO change_log (user_id, item_id, deleted) VALUES (?, ?, ?)",
-            (user_id, key, int(deleted)),
+            "INSERT INTO change_log (user_id, item_id, deleted, stamp) VALUES (?, ?, ?, ?)",
+            (user_id, key, int(deleted), secrets.token_hex(4)),
         )
 
 

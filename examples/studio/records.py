@@ -22,6 +22,7 @@ __all__ = [
     "Change",
     "Client",
     "GooglePrefs",
+    "LogRewound",
     "ScheduleRecord",
     "Session",
     "Span",
@@ -266,6 +267,11 @@ def read_client(row: sqlite3.Row, prefix: str = "") -> Client | UnreadableRow:
         return Client.from_row(row, prefix)
     except ValueError as exc:
         return UnreadableRow(f"client-{row[prefix + 'id']}", None, f"its row is damaged ({exc})")
+
+
+class LogRewound(LookupError):
+    """A change position the log no longer has: the database was restored from a backup
+    older than it (the position is not reached yet, or another change holds it now)."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from studio.records import (
     Appointment,
     Change,
     ItemTable,
+    LogRewound,
     Session,
     Span,
     UnreadableRow,
@@ -333,29 +334,50 @@ class ScheduleQueries(StudioDatabase):
         with self._transaction(write=False) as db:
             return self._position(db)
 
+    def change_mark(self) -> tuple[int, str]:
+        """The latest change's position and stamp (``""`` when there is no change to name)."""
+        with self._transaction(write=False) as db:
+            position = self._position(db)
+            return position, self._stamp(db, position) or ""
+
     def _position(self, db: sqlite3.Connection) -> int:
         row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").fetchone()
         return int(row["seq"]) if row else 0
 
-    def changes_after(self, user_id: int, seq: int) -> tuple[list[Change], int]:
-        """The user's changes after ``seq``, oldest first, and the position they reach.
+    def _stamp(self, db: sqlite3.Connection, seq: int) -> str | None:
+        row = db.execute("SELECT stamp FROM change_log WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row["stamp"])
+
+    def changes_after(
+        self, user_id: int, seq: int, stamp: str = ""
+    ) -> tuple[list[Change], int, str]:
+        """The user's changes after ``seq`` (whose change was stamped ``stamp``, when known),
+        oldest first, and the position and stamp they reach.
 
         Raises:
-            LookupError: ``seq`` was never handed out, or the log was trimmed past it.
+            LogRewound: the database went back in time past ``seq`` (restored from a
+                backup): the position is not reached yet, or another change holds it now.
+            LookupError: the log was trimmed past ``seq``.
         """
         with self._transaction(write=False) as db:
             position = self._position(db)
+            if seq > position:
+                raise LogRewound(f"change position {seq} is past the log's end ({position})")
+            held = self._stamp(db, seq) if stamp else None
+            if held is not None and held != stamp:
+                raise LogRewound(f"change position {seq} holds another change now")
             floor = db.execute("SELECT value FROM meta WHERE key = 'change_log_floor'")
             trimmed = int(row["value"]) if (row := floor.fetchone()) else 0
-            if not trimmed <= seq <= position:
+            if not trimmed <= seq:
                 raise LookupError(f"change position {seq} is unknown or trimmed")
             rows = db.execute(
                 "SELECT seq, item_id, deleted FROM change_log"
                 " WHERE user_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
                 (user_id, seq, position),
             ).fetchall()
+            reached = self._stamp(db, position) or ""
         changes = [Change(row["seq"], row["item_id"], bool(row["deleted"])) for row in rows]
-        return changes, position
+        return changes, position, reached
 
     def trim_change_log(self, through_seq: int) -> None:
         """Forget changes up to ``through_seq``; positions before it become unknown."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 __all__ = ["CLIENT_COLUMNS", "CLIENT_SELECT", "SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -109,7 +109,8 @@ CREATE TABLE change_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
     item_id TEXT NOT NULL,
-    deleted INTEGER NOT NULL
+    deleted INTEGER NOT NULL,
+    stamp TEXT NOT NULL DEFAULT ''  -- random: tells a change from one a restore reused seq for
 );
 CREATE INDEX change_log_by_user ON change_log (user_id, seq);
 CREATE TABLE google_prefs (
@@ -143,6 +144,11 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
         "ALTER TABLE clients ADD COLUMN email_label TEXT NOT NULL DEFAULT 'home'",
         "ALTER TABLE clients ADD COLUMN address_label TEXT NOT NULL DEFAULT 'home'",
     ),
+    # 4: each change carries a random stamp, and a change cursor names it: a database restored
+    # from a backup reuses the positions of the changes it lost, and a cursor handed out before
+    # the restore would otherwise skip the new changes made at those positions. Changes logged
+    # before have none: a cursor at one is taken as it always was.
+    3: ("ALTER TABLE change_log ADD COLUMN stamp TEXT NOT NULL DEFAULT ''",),
 }
 
 CLIENT_COLUMNS = (

@@ -90,6 +90,7 @@ from calsync.sources import (
     ContactSource,
     ContactUpdate,
     HostChanges,
+    HostRewound,
     ItemUpdate,
     ScheduleSource,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "FieldConflict",
     "FieldRules",
     "HostChanges",
+    "HostRewound",
     "InvalidHostItem",
     "InvalidRequest",
     "ItemKind",

@@ -35,6 +35,7 @@ __all__ = [
     "ContactSource",
     "ContactUpdate",
     "HostChanges",
+    "HostRewound",
     "ItemUpdate",
     "ScheduleSource",
     "Unreadable",
@@ -58,6 +59,21 @@ class Unreadable:
 
     id: str
     reason: str
+
+
+class HostRewound(LookupError):
+    """Raised by ``changes_since`` when the cursor names a point the host's data no longer
+    has: the host went back in time (its database was restored from a backup, or copied
+    back from another machine). Changes made after the backup are gone from the host, but
+    not from Google nor from calsync's record of them.
+
+    calsync then lists the host in full, as for any unknown cursor, and treats what the
+    host lost as the host going back, not as the studio's edits: it deletes nothing in
+    Google for an item the host no longer has (those deletions are held until the user
+    confirms them), and an item whose host copy is older than its last sync keeps the
+    newer version Google has (brought back to the host where its fields sync both ways).
+    A host that can be restored should make its cursors tell (a position the host has not
+    reached, or one it holds for another change)."""
 
 
 @frozen
@@ -165,6 +181,7 @@ class ScheduleSource(abc.ABC):
         """What changed since ``cursor`` (only called when :meth:`change_cursor` gave one).
 
         Raises:
+            HostRewound: the host went back in time past ``cursor`` (restored from a backup).
             LookupError: the cursor is unknown or too old; calsync falls back to a full listing.
         """
         raise NotImplementedError(f"{type(self).__name__} offers a cursor but no changes_since")
@@ -218,6 +235,7 @@ class ContactSource(abc.ABC):
         the group or were deleted.
 
         Raises:
+            HostRewound: the host went back in time past ``cursor`` (restored from a backup).
             LookupError: the cursor is unknown or too old.
         """
         raise NotImplementedError(f"{type(self).__name__} offers a cursor but no changes_since")

@@ -365,9 +365,10 @@ def test_a_quiet_run_reads_each_channels_cursors_and_digest_in_one_read() -> Non
     world.sync()
 
     assert store.cursor_reads == [  # and where the pairs live, and what the last run held
-        "calendar:paired,config:calendar,held:calendar,host:calendar,remote:calendar,"
-        "window:calendar",
-        "config:contacts,group:contacts,held:contacts,host:contacts,remote:contacts",
+        "calendar:paired,config:calendar,held:calendar,host-reached:calendar,host:calendar,"
+        "remote:calendar,window:calendar",
+        "config:contacts,group:contacts,held:contacts,host-reached:contacts,host:contacts,"
+        "remote:contacts",
     ]
 
 

@@ -191,6 +191,7 @@ def _as_version_2(path: Path) -> None:
     try:
         for column in ("phone_label", "email_label", "address_label"):
             db.execute(f"ALTER TABLE clients DROP COLUMN {column}")
+        db.execute("ALTER TABLE change_log DROP COLUMN stamp")  # (stamps came later too)
         db.execute("PRAGMA user_version = 2")
     finally:
         db.close()

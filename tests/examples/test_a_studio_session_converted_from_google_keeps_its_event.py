@@ -128,6 +128,7 @@ def _as_version_1(path: Path) -> None:
         db.execute("ALTER TABLE sessions DROP COLUMN google_event_id")
         for column in ("phone_label", "email_label", "address_label"):
             db.execute(f"ALTER TABLE clients DROP COLUMN {column}")
+        db.execute("ALTER TABLE change_log DROP COLUMN stamp")  # (stamps came later too)
         db.execute("PRAGMA user_version = 1")
     finally:
         db.close()

@@ -41,6 +41,7 @@ from calsync.engine.journal import CreateJournal
 from calsync.engine.reads import ChannelReads, storable_id
 from calsync.engine.records import F, Fields, RemoteRecord, Snapshot
 from calsync.policies import Side
+from calsync.sources import HostChanges, HostRewound, Unreadable
 from calsync.state.base import MappingHead, MappingRow
 
 __all__ = [
@@ -164,7 +165,13 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         rows.complete(mapping, acted_on, remote.keys())
         deleted = frozenset(host.deleted - self.unreadable.keys())
         snapshot = Snapshot(
-            host.records, deleted, remote, forgotten, intents, frozenset(host.out_of_scope)
+            host.records,
+            deleted,
+            remote,
+            forgotten,
+            intents,
+            frozenset(host.out_of_scope),
+            host.rewound,
         )
         warnings = [*self.warnings, *self._unreadable_warnings()]
         snapshot = self._leave_unlinked_unsent(snapshot, mapping)
@@ -327,23 +334,63 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         }
 
     def _read_host(self, full: bool, rows: MappingLoader) -> HostRead[F]:
-        cursor = None if full else self.cursor(Side.HOST)
-        if cursor is not None:
-            try:
-                changes = self.host_changes(cursor)
-            except LookupError:
-                logger.info("host change cursor of %s expired; listing in full", self.user_id)
-            else:
-                records = self._records(changes.changed)
-                # (an id a store cannot hold was never synced: nothing of it to delete)
-                deleted = {host_id for host_id in changes.deleted if storable_id(host_id)}
-                return HostRead(records, deleted, changes.cursor, False, set())
+        changes, rewound = self._host_feed(self.cursor(Side.HOST), full)
+        rewound = rewound or self._behind_own_writes()
+        if changes is not None and not full and not rewound:
+            records = self._records(changes.changed)
+            # (an id a store cannot hold was never synced: nothing of it to delete)
+            deleted = {host_id for host_id in changes.deleted if storable_id(host_id)}
+            return HostRead(records, deleted, changes.cursor, False, set())
         new_cursor = self.host_cursor()
         unchanged: set[str] = set()
         recorded = rows.revisions()  # (else the heads, which hold them too)
         listing = self.host_listing()
         records = self._records(listing, rows.all() if recorded is None else recorded, unchanged)
-        return HostRead(records, set(), new_cursor, True, unchanged)
+        return HostRead(records, set(), new_cursor, True, unchanged, rewound=rewound)
+
+    def _host_feed(
+        self, cursor: str | None, full: bool
+    ) -> tuple[HostChanges[H | Unreadable] | None, bool]:
+        """The host's changes since ``cursor`` (``None``: there is no feed, or its cursor is
+        unknown), and whether the host went back in time past it. A full listing asks the
+        feed too: only the feed can tell that the host was restored from a backup, which
+        changes what the listing's absences mean."""
+        if cursor is None:
+            return None, False
+        try:
+            return self.host_changes(cursor), False
+        except HostRewound:
+            logger.warning("the host of %s went back in time; listing in full", self.user_id)
+            return None, True
+        except LookupError:
+            if not full:
+                logger.info("host change cursor of %s expired; listing in full", self.user_id)
+            return None, False
+
+    def _behind_own_writes(self) -> bool:
+        """Whether the host is behind where the last run's own writes to it took its feed:
+        it lost them, as a host restored from a backup does (its feed cursor, taken before
+        those writes, cannot tell)."""
+        reached = self.cursors.reached()
+        if reached is None or reached == self.cursor(Side.HOST):
+            return False
+        try:
+            self.host_changes(reached)
+        except HostRewound:
+            logger.warning("the host of %s lost calsync's last writes to it", self.user_id)
+            return True
+        except LookupError:
+            return False
+        return False
+
+    def settle_host_reached(self, wrote_host: bool, rewound: bool, holding: bool) -> None:
+        """After the plan was applied: remember where this run's own writes took the host's
+        feed (the next run checks the host is not behind it), or forget it. A run that found
+        the host gone back in time and holds what it lost keeps the evidence until the user
+        confirms."""
+        if rewound and holding:
+            return
+        self.cursors.record_reached(self.host_cursor() if wrote_host else None)
 
     def _changed_remote(
         self,

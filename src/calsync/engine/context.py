@@ -295,6 +295,8 @@ class HostRead(Generic[F]):
     #: unmapped host items a remote item's marker names that exist but that the complete
     #: listing of the scope left out (a client not in the sync group)
     out_of_scope: set[str] = field(factory=set)
+    #: the host went back in time since the cursor (:class:`~calsync.sources.HostRewound`)
+    rewound: bool = False
 
 
 class Listed(Protocol):

@@ -64,6 +64,16 @@ class ChannelCursors:
             self.store.set_held(self.profile_id, self.channel, value)
             self._stored = attrs.evolve(self.stored, held=value)
 
+    def reached(self) -> str | None:
+        """The host's change-feed position after the last run's own writes to the host."""
+        return self.stored.host_reached
+
+    def record_reached(self, cursor: str | None) -> None:
+        """Store (``None``: forget) the host's position after this run's writes to it."""
+        if cursor != self.stored.host_reached:
+            self.store.set_host_reached(self.profile_id, self.channel, cursor)
+            self._stored = attrs.evolve(self.stored, host_reached=cursor)
+
     def unsettle(self, digest: str) -> None:
         """Before a run writes under options other than those the cursors were taken under,
         drop the stored digest: until a run under the new options ends clean, every run lists

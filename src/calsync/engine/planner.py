@@ -26,13 +26,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from calsync.engine.actions import CreateHost, CreateRemote, Forget, Link, News, Update
+from calsync.engine.actions import (
+    Action,
+    CreateHost,
+    CreateRemote,
+    DeleteHost,
+    DeleteRemote,
+    Forget,
+    Link,
+    News,
+    Update,
+)
 from calsync.engine.context import whole
-from calsync.engine.deletions import DeletionPlanning
+from calsync.engine.deletions import DeletionPlanning, _named
 from calsync.engine.fields import decode_base, encode_base
-from calsync.engine.plans import Plan, PlanRules, hold_mass_deletions
+from calsync.engine.plans import Plan, PlanRules, deletion_key, hold_mass_deletions
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.model import Channel, Marker, RecordKind
+from calsync.policies import Direction
 from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
@@ -57,17 +68,46 @@ def plan(
     """
     planner = _Planner(snapshot, mapping, rules)
     planner.run()
+    if snapshot.host_rewound:
+        planner.bring_back_unlinked()
     total = len(mapping) if mapped is None else mapped
-    actions, held = hold_mass_deletions(
-        planner.actions, total, rules.deletion_rules, confirm_deletions
-    )
+    actions, rewound = hold_rewound_deletions(planner.actions, snapshot, confirm_deletions)
+    actions, held = hold_mass_deletions(actions, total, rules.deletion_rules, confirm_deletions)
     warnings = list(planner.warnings)
+    if rewound:
+        warnings.append(
+            f"{len(rewound)} items are no longer in the studio, which went back in time "
+            "(restored from a backup?): they are kept in Google. Add them to the studio "
+            "again, or confirm these deletions to delete them from Google too"
+        )
     if held:
         warnings.append(
             f"{len(held)} deletions held: they exceed the mass-deletion limit; "
             "confirm them to let them happen"
         )
-    return Plan(tuple(actions), tuple(held), tuple(warnings))
+    return Plan(tuple(actions), tuple(rewound + held), tuple(warnings))
+
+
+def hold_rewound_deletions(
+    actions: list[Action[F]],
+    snapshot: Snapshot[F],
+    confirmed: bool | Collection[str],
+) -> tuple[list[Action[F]], list[DeleteRemote | DeleteHost]]:
+    """When the host went back in time, hold every remote deletion its absences led to,
+    whatever their number: an item the host lost with its restore is no deletion the user
+    asked for, and Google may hold the only copy of it. Held as a mass deletion is (the
+    user confirms them by :func:`~calsync.engine.plans.deletion_key`)."""
+    if not snapshot.host_rewound or confirmed is True:
+        return actions, []
+    let_through = frozenset(confirmed) if confirmed is not False else frozenset()
+    kept: list[Action[F]] = []
+    held: list[DeleteRemote | DeleteHost] = []
+    for action in actions:
+        if isinstance(action, DeleteRemote) and deletion_key(action) not in let_through:
+            held.append(action)
+        else:
+            kept.append(action)
+    return kept, held
 
 
 class _Planner(DeletionPlanning[F]):
@@ -87,6 +127,42 @@ class _Planner(DeletionPlanning[F]):
                 self._remote_item(remote)
         if self.copies:
             self._copies_come_in()
+
+    def bring_back_unlinked(self) -> None:
+        """The host went back in time and lost unlinked appointments: their events are the
+        Google user's own, and come back to the host as new unlinked appointments (the
+        lost pair is dropped), never deleted from Google nor held for the user."""
+        if self.rules.channel is not Channel.CALENDAR or not self.rules.inbound:
+            return
+        actions: list[Action[F]] = []
+        for action in self.actions:
+            back = self._brought_back(action) if isinstance(action, DeleteRemote) else None
+            actions.extend(back or (action,))
+        self.actions = actions
+
+    def _brought_back(self, action: DeleteRemote) -> list[Action[F]] | None:
+        head = self.mapping.get(action.host_id)
+        if action.orphan or action.kind is not RecordKind.UNLINKED or head is None:
+            return None
+        row = whole(head)
+        remote = self.snapshot.remote.get(row.remote_id)
+        etag: str | None
+        if remote is not None and remote.view is not None:
+            view, etag = remote.view, remote.etag
+        else:  # unchanged in Google since the last sync (not listed)
+            view, etag = decode_base(row.base, self.rules.fields_cls), row.remote_etag
+        if etag is None:
+            return None
+        self.warnings.append(
+            f"the unlinked appointment {_named(view, row.host_id)} is no longer in the studio, "
+            "which went back in time: it was made again from its Google event"
+        )
+        reason = "lost by the host; made again from its remote item"
+        channel = self.rules.channel
+        return [
+            Forget(channel, row.host_id, reason),
+            CreateHost(channel, row.remote_id, view, etag),
+        ]
 
     def _copies_come_in(self) -> None:
         """Copies made in Google come in last, unless a restore took one over (whatever the
@@ -267,6 +343,61 @@ class _Planner(DeletionPlanning[F]):
             return True
         return encode_base(view) == row.base
 
+    def _stale(self, host: HostRecord[F], row: MappingRow) -> bool:
+        """Whether the host's copy of a pair is older than the pair's last sync, in a run
+        where the host went back in time: what differs is the host's loss, not its edit."""
+        return (
+            self.snapshot.host_rewound and host.updated is not None and host.updated < row.synced_at
+        )
+
+    def _bring_forward(
+        self, host: HostRecord[F], remote: RemoteRecord[F] | None, row: MappingRow
+    ) -> None:
+        """A host item older than its last sync (the host went back in time): Google keeps
+        the version both sides last agreed on, or its own edit since; the host takes the
+        fields that sync both ways, and the others wait for the studio's next edit of the
+        item (its old revision is recorded, so it is not taken for an edit again)."""
+        base = decode_base(row.base, self.rules.fields_cls)
+        remote_view = remote.view if remote is not None and remote.view is not None else base
+        etag = remote.etag if remote is not None else row.remote_etag
+        names = self.three_way.names
+        differing = [n for n in names if getattr(host.view, n) != getattr(remote_view, n)]
+        to_host = frozenset(
+            name
+            for name in differing
+            if self.rules.field_rules.direction(host.kind, name, self.rules.inbound)
+            is not Direction.OUT
+        )
+        what = f"{host.kind.value} {_named(remote_view, host.id)}"
+        kept = "Google's newer version was kept"
+        if to_host:
+            kept += " and brought back to the studio"
+        if len(to_host) < len(differing):
+            kept += "; the studio's older one is sent again when the item is next edited there"
+        self.warnings.append(
+            f"the studio's copy of the {what} is older than its last sync (the studio went "
+            f"back in time): {kept}"
+        )
+        channel = self.rules.channel
+        if to_host:
+            self.actions.append(
+                Update(
+                    channel,
+                    host.id,
+                    row.remote_id,
+                    host.kind,
+                    remote_view,
+                    False,
+                    to_host,
+                    etag,
+                    host.revision,
+                )
+            )
+        else:
+            self.actions.append(
+                Link(channel, host.id, row.remote_id, host.kind, remote_view, etag, host.revision)
+            )
+
     def _reconcile(
         self,
         host: HostRecord[F] | None,
@@ -287,6 +418,9 @@ class _Planner(DeletionPlanning[F]):
             replaces is not None
             or not self._unchanged(host.revision, row.host_revision, host.view, row)
         )
+        if host is not None and host_changed and replaces is None and self._stale(host, row):
+            self._bring_forward(host, remote, row)
+            return
         remote_changed = remote is not None and (
             remote.view is not None
             and not self._unchanged(remote.etag, row.remote_etag, remote.view, row)

@@ -69,6 +69,8 @@ class Snapshot(Generic[F]):
             base to adopt such an item with after a crash.
         host_out_of_scope: unmapped host ids that exist but are out of the channel's scope
             (a client not in the sync group), named by the marker of a remote item.
+        host_rewound: the host went back in time (:class:`~calsync.sources.HostRewound`):
+            what it lost since is no edit nor deletion of the studio's.
     """
 
     host: dict[str, HostRecord[F]]
@@ -77,3 +79,4 @@ class Snapshot(Generic[F]):
     forgotten: Mapping[str, str] = field(factory=dict)
     intents: Mapping[str, F] = field(factory=dict)
     host_out_of_scope: frozenset[str] = frozenset()
+    host_rewound: bool = False

@@ -111,7 +111,9 @@ class ItemError:
 
 @frozen
 class HeldDeletion:
-    """A deletion not performed because the run would delete too much of ``side``."""
+    """A deletion not performed until the user confirms it: the run would delete too much
+    of ``side``, or the host went back in time (restored from a backup) and no longer has
+    the item."""
 
     channel: Channel
     side: Side

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from calsync.backends import CalendarBackend, ContactsBackend
-from calsync.engine.actions import DeleteHost, DeleteRemote
+from calsync.engine.actions import Action, CreateHost, DeleteHost, DeleteRemote, Update
 from calsync.engine.calendar import CalendarSync
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.contacts import ContactsSync
@@ -198,10 +199,12 @@ class SyncEngine:
             del the_plan  # the executor lets the actions go as it carries them out
             adapter.unsettle_options()
             applying = True
+            wrote_host = any(writes_host(action) for action in actions)
             executor = Executor(adapter, mapping, snapshot.snapshot)
             executor.run(actions)
             if executor.late_held:  # held as the plan's are: a confirmation lets them through
                 adapter.cursors.record_held(held + [deletion_key(a) for a in executor.late_held])
+            adapter.settle_host_reached(wrote_host, snapshot.snapshot.host_rewound, bool(held))
         except CalendarGone:
             self._calendar_gone(adapter)
             return
@@ -269,6 +272,13 @@ class SyncEngine:
             message = f"{what} sync failed, nothing was changed for it: {exc}"
         logger.warning("profile %s: %s", ctx.profile.id, message)
         ctx.report.fatal = message if ctx.report.fatal is None else f"{ctx.report.fatal}; {message}"
+
+
+def writes_host(action: Action[Any]) -> bool:
+    """Whether ``action`` writes to the host."""
+    return isinstance(action, CreateHost | DeleteHost) or (
+        isinstance(action, Update) and bool(action.to_host)
+    )
 
 
 def pinned_cursors(held: Iterable[DeleteRemote | DeleteHost]) -> set[Side]:

@@ -193,8 +193,10 @@ class StateStore(abc.ABC):
         digest = _config_digest(channel)
         place = _PAIRED_CALENDAR if channel is Channel.CALENDAR else _REMOTE_GROUP
         calendar = channel is Channel.CALENDAR
-        held = _held(channel)
-        names = (host, remote, digest, place, held, *((_LISTED_WINDOW,) if calendar else ()))
+        held, reached = _held(channel), _host_reached(channel)
+        names = [host, remote, digest, place, held, reached]
+        if calendar:
+            names.append(_LISTED_WINDOW)
         found = self.get_cursors(profile_id, names)
         return SyncState(
             found.get(host),
@@ -204,6 +206,7 @@ class StateStore(abc.ABC):
             remote_group=None if calendar else _decode_group(found.get(place)),
             listed_window=found.get(_LISTED_WINDOW) if calendar else None,
             held=found.get(held),
+            host_reached=found.get(reached),
         )
 
     def set_held(self, profile_id: str, channel: Channel, held: str | None) -> None:
@@ -211,6 +214,11 @@ class StateStore(abc.ABC):
         encodes them (read back in :meth:`get_sync_state`): a confirmation lets through
         those, and only those."""
         self.set_cursor(profile_id, _held(channel), held)
+
+    def set_host_reached(self, profile_id: str, channel: Channel, cursor: str | None) -> None:
+        """Record (``None``: forget) the host's change-feed position after a run's own writes
+        to the host (read back in :meth:`get_sync_state`)."""
+        self.set_cursor(profile_id, _host_reached(channel), cursor)
 
     def set_listed_window(self, profile_id: str, window: str | None) -> None:
         """Record (``None``: forget) the calendar channel's window as resolved when both
@@ -361,6 +369,7 @@ class StateStore(abc.ABC):
                 self.set_sync_cursor(profile_id, channel, side, None)
             self.set_config_digest(profile_id, channel, None)
             self.set_held(profile_id, channel, None)
+            self.set_host_reached(profile_id, channel, None)
             self.set_unlinked(profile_id, channel, {})
             if channel is Channel.CONTACTS:
                 self.set_remote_group(profile_id, None)
@@ -512,6 +521,10 @@ def _decode_last_run(profile_id: str, value: str) -> datetime | None:
 
 def _held(channel: Channel) -> str:
     return f"held:{channel.value}"
+
+
+def _host_reached(channel: Channel) -> str:
+    return f"host-reached:{channel.value}"
 
 
 def _unlinked(channel: Channel) -> str:

@@ -181,8 +181,9 @@ class SyncState:
     """What a run of a channel reads before it lists: where each side's change feed was last
     read up to (``None``: list in full) and the digest of the options they were taken under;
     and where the channel's pairs live: the calendar channel's ``paired_calendar``, the
-    contacts channel's ``remote_group``; the calendar channel's ``listed_window``; and the
-    deletions the last run ``held``."""
+    contacts channel's ``remote_group``; the calendar channel's ``listed_window``; the
+    deletions the last run ``held``; and where the host's feed was after the last run's own
+    writes to the host (``host_reached``)."""
 
     host_cursor: str | None
     remote_cursor: str | None
@@ -193,3 +194,6 @@ class SyncState:
     listed_window: str | None = None
     #: the deletions the channel's last run held, as the engine encoded them (opaque here)
     held: str | None = None
+    #: the host's change-feed position after the last run's own writes to it: a host found
+    #: behind it went back in time (see :class:`~calsync.sources.HostRewound`)
+    host_reached: str | None = None

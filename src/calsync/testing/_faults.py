@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import ClassVar, Generic, TypeVar
 
 from calsync.errors import PreconditionFailed
+from calsync.sources import HostRewound
 
 __all__ = [
     "ChangeLog",
@@ -142,6 +143,8 @@ class ChangeLog(Generic[K]):
     def __init__(self) -> None:
         self._entries: dict[K, list[str]] = {}
         self._epochs: dict[K, str] = {}
+        #: per key, the epochs a :meth:`rewind` ended and how far their cursors still hold
+        self._rewound: dict[K, dict[str, int]] = {}
 
     def record(self, key: K, item_id: str) -> None:
         self._entries.setdefault(key, []).append(item_id)
@@ -157,18 +160,40 @@ class ChangeLog(Generic[K]):
         """
         epoch, _, position = cursor.partition(".")
         entries = self._entries.get(key, [])
+        held = self._rewound.get(key, {}).get(epoch)
+        if held is not None and position.isdigit():
+            if int(position) > held:  # handed out after the point the log went back to
+                raise HostRewound(f"cursor {cursor!r} is past the restored log")
+            epoch = self._epoch(key)
         if epoch != self._epoch(key) or not position.isdigit() or int(position) > len(entries):
             raise LookupError(f"unknown or expired cursor {cursor!r}")
         return list(dict.fromkeys(entries[int(position) :])), self.cursor(key)
+
+    def length(self, key: K) -> int:
+        """How many changes ``key``'s log holds (where :meth:`rewind` can go back to)."""
+        return len(self._entries.get(key, ()))
+
+    def rewind(self, key: K, length: int) -> None:
+        """Take ``key``'s log back to its first ``length`` changes, as a host restored from a
+        backup: cursors handed out up to there still hold, later ones are
+        :class:`~calsync.sources.HostRewound` for ever (the positions are reused)."""
+        rewound = self._rewound.setdefault(key, {})
+        for old in rewound:
+            rewound[old] = min(rewound[old], length)
+        rewound[self._epoch(key)] = length
+        del self._entries.setdefault(key, [])[length:]
+        self._epochs[key] = secrets.token_hex(4)
 
     def expire(self) -> None:
         """Make every cursor handed out so far unknown."""
         for key in self._epochs:
             self._epochs[key] = secrets.token_hex(4)
+        self._rewound.clear()
 
     def reset(self, key: K) -> None:
         """Forget ``key``'s log and its cursors."""
         self._entries.pop(key, None)
+        self._rewound.pop(key, None)
         self._epochs[key] = secrets.token_hex(4)
 
     def _epoch(self, key: K) -> str:

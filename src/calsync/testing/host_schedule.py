@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 from calsync.testing.host_base import MemoryHost, check_names
 
-__all__ = ["MemoryScheduleSource"]
+__all__ = ["MemoryScheduleSource", "ScheduleBackup"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,17 @@ class _CorruptRow:
 
     unreadable: Unreadable
     when: When
+
+
+@attrs.frozen
+class ScheduleBackup:
+    """One user's schedule as :meth:`MemoryScheduleSource.backup` saved it."""
+
+    user_id: str
+    items: Mapping[str, ScheduleItem]
+    corrupt: Mapping[str, _CorruptRow]
+    successors: Mapping[str, str]
+    changes: int  # how long the user's change log was
 
 
 class MemoryScheduleSource(MemoryHost[str], ScheduleSource):
@@ -242,6 +253,31 @@ class MemoryScheduleSource(MemoryHost[str], ScheduleSource):
         with self._lock:
             del self._corrupt.get(user_id, {})[item.id]
             return self._store(user_id, item)
+
+    def backup(self, user_id: str) -> ScheduleBackup:
+        """What the user's schedule holds now, to :meth:`restore` later."""
+        with self._lock:
+            return ScheduleBackup(
+                user_id,
+                dict(self._user(user_id)),
+                dict(self._corrupt.get(user_id, {})),
+                dict(self._successors.get(user_id, {})),
+                self._log.length(user_id),
+            )
+
+    def restore(self, backup: ScheduleBackup) -> None:
+        """The host's database restored from ``backup``: the user's schedule is what it was
+        then (items made since are gone, items deleted since are back, edits since are
+        undone), and the change cursors handed out since are
+        :class:`~calsync.sources.HostRewound`. Ids stay unused once used, as the contract
+        asks."""
+        user_id = backup.user_id
+        with self._lock:
+            self._items[user_id] = dict(backup.items)
+            self._corrupt[user_id] = dict(backup.corrupt)
+            self._successors[user_id] = dict(backup.successors)
+            self._log.rewind(user_id, backup.changes)
+            logger.debug("host schedule of %s restored from a backup", user_id)
 
     def items(self, user_id: str) -> dict[str, ScheduleItem]:
         """The user's items by id (a copy)."""

@@ -1,0 +1,166 @@
+"""A host that goes back in time (its database restored from a backup) loses nothing in Google.
+
+The host tells by its change feed (:class:`calsync.HostRewound`): what the host lost since the
+backup is not the studio's edit nor its deletion. Each test failed before the host could tell.
+"""
+
+from __future__ import annotations
+
+import pytest
+from studio_world import CAL, USER, World, session, timed
+
+from calsync import EventFields, HostRewound, ItemKind
+from calsync.ids import event_id_for
+from calsync.testing import MemoryScheduleSource
+
+NS = "studio.u7"
+
+
+@pytest.fixture
+def restored(world: World) -> World:
+    """Synced sessions s1, s2 and a Google-made appointment; a backup; a week of changes on
+    both sides, synced; then the studio's database restored from the backup."""
+    world.schedule = MemoryScheduleSource(now=world.clock, change_feed=True)
+    world.schedule.add(USER, session("s1"))
+    world.schedule.add(USER, session("s2", day=4))
+    world.calendar.external_create(CAL, EventFields("Dentist", when=timed(5, 15)))
+    world.sync()
+    world.sync()
+    backup = world.schedule.backup(USER)
+
+    world.clock.advance(days=2)
+    world.schedule.add(USER, session("s3", day=6))  # booked during the week
+    world.schedule.edit(USER, "s1", location="Town hall")
+    (unlinked,) = [i for i in world.items().values() if i.kind is ItemKind.UNLINKED]
+    event = world.events()[unlinked.remote_id or ""]
+    world.calendar.external_update(CAL, event.id, title="Dentist (moved)")
+    world.sync()
+    assert world.events()[event_id_for(NS, "s3")].fields is not None
+
+    world.clock.advance(days=5)
+    world.schedule.restore(backup)
+    return world
+
+
+def test_an_item_booked_after_the_backup_keeps_its_google_event_until_the_user_confirms(
+    restored: World,
+) -> None:
+    world = restored
+    s3 = event_id_for(NS, "s3")
+
+    report = world.sync()
+
+    assert not world.events()[s3].deleted
+    assert [held.item for held in report.held] == ["s3"]
+    assert any("went back in time" in warning for warning in report.warnings)
+    again = world.sync()  # the host is still behind its cursor: held again, nothing written
+    assert [held.item for held in again.held] == ["s3"]
+    assert again.writes == 0
+    assert not world.events()[s3].deleted
+
+    world.sync(confirm_deletions=True)
+
+    assert s3 not in world.events()  # (only live events are listed)
+
+
+def test_an_edit_the_backup_predates_is_not_undone_in_google(restored: World) -> None:
+    world = restored
+    s1 = event_id_for(NS, "s1")
+
+    report = world.sync()
+
+    assert location(world, s1) == "Town hall"
+    assert any("older than its last sync" in warning for warning in report.warnings)
+    world.sync()
+    assert location(world, s1) == "Town hall"  # and not at the next run either
+    world.schedule.edit(USER, "s1", status="Confirmed")  # the studio edits it again:
+    world.sync()  # its version goes out, as any edit's
+    assert location(world, s1) == ""
+
+
+def location(world: World, event_id: str) -> str:
+    fields = world.events()[event_id].fields
+    assert fields is not None
+    return fields.location
+
+
+def test_a_google_edit_the_studio_lost_with_its_backup_comes_back_to_the_studio(
+    restored: World,
+) -> None:
+    world = restored
+
+    world.sync()
+
+    (unlinked,) = [i for i in world.items().values() if i.kind is ItemKind.UNLINKED]
+    assert unlinked.title == "Dentist (moved)"
+    fields = world.events()[unlinked.remote_id or ""].fields
+    assert fields is not None
+    assert fields.title == "Dentist (moved)"
+
+
+def test_a_cursor_handed_out_after_the_backup_is_host_rewound_for_ever() -> None:
+    schedule = MemoryScheduleSource(change_feed=True)
+    schedule.add(USER, session("s1"))
+    early = schedule.change_cursor(USER)
+    backup = schedule.backup(USER)
+    schedule.add(USER, session("s2"))
+    late = schedule.change_cursor(USER)
+    assert early is not None
+    assert late is not None
+
+    schedule.restore(backup)
+    for number in range(3, 6):  # the log grows past the late cursor's position again
+        schedule.add(USER, session(f"s{number}"))
+
+    with pytest.raises(HostRewound):
+        schedule.changes_since(USER, late)
+    changed = schedule.changes_since(USER, early).changed
+    assert sorted(item.id for item in changed) == ["s3", "s4", "s5"]
+
+
+def test_an_unlinked_appointment_lost_with_the_backup_is_made_again_from_its_google_event(
+    restored: World,
+) -> None:
+    world = restored
+    lunch = world.calendar.external_create(CAL, EventFields("Lunch", when=timed(6, 12)))
+    world.sync()  # (the studio's restore below loses the unlinked appointment made here)
+    backup_after_lunch = world.schedule.backup(USER)
+    world.clock.advance(days=1)
+    world.calendar.external_create(CAL, EventFields("Gym", when=timed(7, 7)))
+    world.sync()
+    gym = next(e.id for e in world.events().values() if e.fields and e.fields.title == "Gym")
+    world.clock.advance(days=1)
+    world.schedule.restore(backup_after_lunch)
+
+    report = world.sync()
+
+    titles = sorted(i.title for i in world.items().values() if i.kind is ItemKind.UNLINKED)
+    assert titles == ["Dentist (moved)", "Gym", "Lunch"]
+    assert [held.item for held in report.held] == ["s3"]  # (a session: the studio's own)
+    assert {gym, lunch.id} <= set(world.events())
+    assert world.sync().writes == 0
+
+
+def test_a_host_that_lost_only_calsyncs_own_writes_is_seen_to_have_gone_back(
+    world: World,
+) -> None:
+    # the feed cursor is taken before a run writes to the host: only where those writes took
+    # the feed tells that a restore lost them
+    world.schedule = MemoryScheduleSource(now=world.clock, change_feed=True)
+    world.schedule.add(USER, session("s1"))
+    dentist = world.calendar.external_create(CAL, EventFields("Dentist", when=timed(5, 15)))
+    world.sync()
+    world.sync()
+    backup = world.schedule.backup(USER)
+    world.clock.advance(days=1)
+    world.calendar.external_update(CAL, dentist.id, title="Dentist (moved)")
+    world.calendar.external_create(CAL, EventFields("Gym", when=timed(7, 7)))
+    world.sync()  # both come to the studio: its only changes since the backup
+    world.schedule.restore(backup)
+
+    world.sync()
+
+    live = {e.fields.title for e in world.events().values() if e.fields is not None}
+    assert {"Dentist (moved)", "Gym"} <= live
+    titles = sorted(i.title for i in world.items().values() if i.kind is ItemKind.UNLINKED)
+    assert titles == ["Dentist (moved)", "Gym"]
