@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from calsync.engine.actions import CreateRemote, DeleteHost, DeleteRemote, Forget, News, Update
 from calsync.engine.context import whole
-from calsync.engine.fields import decode_base
+from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.pairing import Pairing
 from calsync.engine.plans import PlanRules
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
@@ -41,10 +41,35 @@ class DeletionPlanning(Pairing[F]):
         if shown is None and isinstance(row, MappingRow):
             shown = decode_base(row.base, self.rules.fields_cls)
         name = _named(shown, host_id) if shown is not None else ""
+        kept = self._kept(remote)
         self.actions.append(
             DeleteRemote(
-                channel, host_id, row.remote_id, row.kind, etag, self._kept(remote), name=name
+                channel,
+                host_id,
+                row.remote_id,
+                row.kind,
+                etag,
+                kept,
+                name=name,
+                news=None if kept else self._lost_remote_change(remote, row, name),
             )
+        )
+
+    def _lost_remote_change(
+        self, remote: RemoteRecord[F] | None, row: MappingHead, name: str
+    ) -> News | None:
+        """What to tell when an item deleted in the studio had been changed in Google since
+        the last sync: the change goes with the deletion, and the user should know (as when
+        an item changed in the studio goes with its event deleted in Google)."""
+        if remote is None or remote.view is None or not isinstance(row, MappingRow):
+            return None  # (not listed: unchanged in Google since the last sync)
+        if remote.etag == row.remote_etag or encode_base(remote.view) == row.base:
+            return None
+        kind = "unlinked appointment" if row.kind is RecordKind.UNLINKED else row.kind.value
+        return News(
+            f"the {kind} {name or row.host_id} was changed in Google, but deleted in the studio",
+            "its Google event has been deleted, and the change with it",
+            "its Google event would be deleted, and the change with it",
         )
 
     def _kept(self, remote: RemoteRecord[F] | None) -> bool:
