@@ -71,6 +71,7 @@ from calsync.backends import (
     WriteResult,
 )
 from calsync.errors import (
+    AccessNotGranted,
     AlreadyExists,
     BackendError,
     CalendarGone,
@@ -206,18 +207,41 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
 
     def calendar_identity(self, calendar_id: str) -> str:
         """``primary`` resolved to the primary calendar's own id (its owner's address): one
-        ``calendars.get`` per backend, made only for that alias."""
+        ``calendarList.get`` per backend, made only for that alias. Its list entry, not
+        ``calendars.get``: ``calendar.calendarlist.readonly`` covers the former, and none of
+        the scopes calsync asks for covers the latter. A token not allowed the calendar list
+        either (granted before calsync asked for it, or the list unticked on Google's consent
+        page) pairs with the alias itself, as a backend without aliases does."""
         if calendar_id != PRIMARY:
             return calendar_id
         if self._primary_id is None:
-            try:
-                data = self.caller.execute(self.calendars.get(calendarId=PRIMARY))
-            except NotFound as exc:
-                raise CalendarGone(
-                    "the primary calendar cannot be read", status=exc.status, reason=exc.reason
-                ) from exc
-            self._primary_id = str(data["id"])
+            self._primary_id = self._primary_entry_id()
         return self._primary_id
+
+    def _primary_entry_id(self) -> str:
+        """The id of the primary calendar's list entry; the alias when the token may not read
+        the calendar list."""
+        try:
+            data = self.caller.execute(self.calendar_list.get(calendarId=PRIMARY))
+        except NotFound as exc:
+            raise CalendarGone(
+                "the primary calendar cannot be read", status=exc.status, reason=exc.reason
+            ) from exc
+        except (AccessNotGranted, PermissionDenied) as exc:
+            # (not the run's failure: the events themselves may be allowed, which the
+            # listing tells; only another account's primary can no longer be told apart)
+            logger.info(
+                "the Google authorisation does not allow reading the calendar list (%s): "
+                "the calendar is paired as %r, which names the primary calendar of whichever "
+                "account is connected",
+                exc.reason or exc.status,
+                PRIMARY,
+            )
+            return PRIMARY
+        entry = wire.structure(data, wire.CalendarEntry)
+        if not entry.id:
+            raise BackendError("Google's entry for the primary calendar has no id")
+        return entry.id
 
     def create_calendar(self, summary: str, time_zone: str = "UTC") -> CalendarInfo:
         """Create a dedicated (secondary) calendar owned by the user."""
