@@ -11,6 +11,7 @@ and what the user can do about it, naming the host's screens in the profile's
 from __future__ import annotations
 
 import abc
+import ipaddress
 import logging
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 
 from calsync.engine.report import SyncReport
+from calsync.model import whole_characters
 from calsync.notices import Notice
 from calsync.profile import ProfileStatus, SyncProfile
 
@@ -63,7 +65,9 @@ class SmtpSettings:
     Attributes:
         host, port: the server.
         security: ``"starttls"``, ``"ssl"`` (implicit TLS) or ``"none"``.
-        username, password: login, when the server wants one.
+        username, password: login, when the server wants one. With ``security="none"`` only
+            to a loopback address (``127.0.0.1``, ``::1``, ``localhost``): anywhere else the
+            password would cross the network unencrypted.
         sender: the From address.
         timeout: seconds to wait for the server.
         ca_file: a PEM file of extra certificate authorities to trust (a server with a
@@ -83,9 +87,25 @@ class SmtpSettings:
     def __attrs_post_init__(self) -> None:
         if self.security not in {"starttls", "ssl", "none"}:
             raise ValueError(f"security must be starttls, ssl or none, not {self.security!r}")
+        if self.security == "none" and self.username and not _loopback(self.host):
+            raise ValueError(
+                f'a username with security = "none" would send the password to {self.host} '
+                'unencrypted: use "starttls" or "ssl" (a login without TLS is allowed only to '
+                "a loopback address: 127.0.0.1, ::1, localhost)"
+            )
 
     def __repr__(self) -> str:  # never show the password
         return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r})"
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (a login there crosses no network)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve anywhere
+        return False
 
 
 def _advice(profile: SyncProfile, report: SyncReport) -> list[str]:
@@ -177,8 +197,17 @@ def compose_message(
         parts.append("What you can do:\n" + "\n".join(f"- {line}" for line in advice))
     if switches.verbose:
         parts.append("Full trace of the run:\n" + (trace or "(no trace recorded)"))
-    message.set_content("\n\n".join(parts) + "\n")
+    message.set_content(_whole("\n\n".join(parts) + "\n"))
     return message
+
+
+def _whole(text: str) -> str:
+    """``text`` with each lone surrogate (half of a UTF-16 pair: a host's exception message,
+    a trace record) replaced by U+FFFD, as :func:`calsync.model.normalise_text` does for
+    synced text: UTF-8 cannot carry one, and the message could never be sent."""
+    if whole_characters(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 class EmailNotifier(Notifier):

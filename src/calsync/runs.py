@@ -157,5 +157,22 @@ def send_notice(
             if settling_after != settling:
                 text = None if settling_after is None else settling_after.to_json()
                 store.set_settling(profile.id, text)
-    except Exception:
-        logger.exception("profile %s: could not send the notification", profile.id)
+    except Exception as exc:  # (its message may name the user's address: only at DEBUG)
+        logger.error("profile %s: could not send the notification (%s)", profile.id, _failure(exc))
+        logger.debug("profile %s: the notification failed", profile.id, exc_info=True)
+
+
+def _failure(exc: Exception) -> str:
+    """What an operator's log may say of a failed notification: the exception's type, and
+    the SMTP reply codes it carries — never its text, which names the recipient (a refused
+    address) or echoes what the server was sent."""
+    import smtplib  # noqa: PLC0415 - only once sending failed: a process that never mails skips it
+
+    codes: list[int] = []
+    if isinstance(exc, smtplib.SMTPResponseException):
+        codes.append(exc.smtp_code)
+    elif isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes.extend(sorted({code for code, _ in exc.recipients.values()}))
+    if not codes:
+        return type(exc).__name__
+    return f"{type(exc).__name__}, SMTP {' '.join(str(code) for code in codes)}"

@@ -20,7 +20,9 @@ Routes:
 * ``GET /oauth/google/callback`` — checks ``state`` against the cookie and against the flow
   pending for the profile ``current_profile`` returns (403 when another profile started it),
   exchanges the code (PKCE), stores the token and clears ``needs_reauth``/``not_connected``;
-  a page names the scopes the user did not grant when the profile needs them (403).
+  a page names the scopes the user did not grant when the profile needs them (403). A code
+  Google refuses answers 502; a Google that cannot be reached, or whose token endpoint says it
+  cannot answer now (5xx, 429, ``temporarily_unavailable``), 503.
 
 Mounted under a prefix (``Mount("/calsync", app)``), the cookie's path follows the mount.
 

@@ -33,15 +33,19 @@ Tokens: the host implements :class:`TokenStore` (or uses :class:`SqliteTokenStor
 :func:`load_credentials` returns credentials that write every refreshed token back to it. A
 refresh Google refuses (``invalid_grant``: revoked, expired, password changed) surfaces in a
 sync as :class:`~calsync.errors.AuthError`, and the report says the user must re-authorise.
-Tokens are never logged.
+Tokens are never logged: while a flow runs, the records below WARNING that the OAuth libraries
+write in its thread (the redirect's request line with the code, the token request and answer)
+are dropped (:data:`FLOW_LOGGERS`); the host's logging is otherwise left as configured.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import webbrowser
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -51,7 +55,7 @@ from google.auth.transport import Request
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow, InstalledAppFlow
 
-from calsync.errors import AuthError
+from calsync.errors import AuthError, TransientError
 from calsync.model import Channel
 from calsync.profile import ProfileStore
 from calsync.tokens import StoredToken, TokenStore
@@ -62,6 +66,7 @@ __all__ = [
     "CALENDAR_LIST_READONLY",
     "CONTACTS",
     "DEFAULT_SCOPES",
+    "FLOW_LOGGERS",
     "SYNC_SCOPES",
     "AuthorizationRequest",
     "ClientConfig",
@@ -98,6 +103,20 @@ SYNC_SCOPES: dict[Channel, frozenset[str]] = {
 
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+#: The loggers that write a flow's secrets below WARNING: google-auth-oauthlib's redirect
+#: server logs its request line (``GET /?code=…``) at INFO, requests-oauthlib the token request
+#: and answer (the code, the PKCE verifier, the client's secret, the access and refresh tokens)
+#: at DEBUG; the packages' own loggers are named for what a later version may log there.
+FLOW_LOGGERS = (
+    "google_auth_oauthlib.flow",
+    "requests_oauthlib.oauth2_session",
+    "requests_oauthlib",
+    "oauthlib",
+)
+
+#: oauthlib's error codes for a Google that cannot answer now (not a refused code).
+_UNAVAILABLE = frozenset({"server_error", "temporarily_unavailable"})
 
 
 def scopes_for(
@@ -290,6 +309,44 @@ def load_credentials(store: TokenStore, key: str, client: ClientConfig) -> Store
 # -- the flows -----------------------------------------------------------------------------
 
 
+class _FlowRecords(logging.Filter):
+    """Drops the records below WARNING that a :data:`FLOW_LOGGERS` logger writes in a thread
+    running one of calsync's flows: they carry the code, the verifier and the tokens.
+
+    A filter on those loggers rather than a level: the host's configuration stays as it is,
+    and the records they write outside calsync's flows (the host's own OAuth) pass as before.
+    A flow runs in one thread: the redirect server is served, and the code exchanged, in the
+    thread that called it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """The records of this thread are a flow's until the block ends."""
+        depth = getattr(self._local, "depth", 0)
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not getattr(self._local, "depth", 0)
+
+
+def _filtered_flow_loggers() -> _FlowRecords:
+    flow_records = _FlowRecords()
+    for name in FLOW_LOGGERS:  # (a logger made now is the one the library gets later)
+        logging.getLogger(name).addFilter(flow_records)
+    return flow_records
+
+
+_flow_records = _filtered_flow_loggers()
+
+
 def run_desktop_flow(
     client: ClientConfig,
     store: TokenStore,
@@ -315,20 +372,23 @@ def run_desktop_flow(
     Raises:
         google_auth_oauthlib.flow.WSGITimeoutError: the user did not finish in time.
         ScopesNotGranted: Google did not grant a ``required`` scope.
+        TransientError: Google's token endpoint was unavailable (a 5xx or 429 answer, or
+            ``temporarily_unavailable``); nothing was stored, the user may try again.
     """
     flow = _DesktopFlow.from_client_config(client.as_dict("installed"), list(scopes))
     extra: dict[str, Any] = {"prompt": "consent"}
     if login_hint:
         extra["login_hint"] = login_hint
     browser = _register_browser(open_url) if open_url is not None else None
-    credentials: Credentials = flow.run_local_server(
-        port=port,
-        open_browser=True,
-        browser=browser,
-        authorization_prompt_message=None,
-        timeout_seconds=timeout_seconds,
-        **extra,
-    )
+    with _flow_records.running():
+        credentials: Credentials = flow.run_local_server(
+            port=port,
+            open_browser=True,
+            browser=browser,
+            authorization_prompt_message=None,
+            timeout_seconds=timeout_seconds,
+            **extra,
+        )
     _check_granted(credentials, scopes if required is None else required, key)
     connect_account(store, key, credentials, profiles)
     return credentials
@@ -338,8 +398,9 @@ class _DesktopFlow(InstalledAppFlow):  # type: ignore[misc]  # (untyped in googl
     """The installed-app flow, taking the token whatever scopes Google granted."""
 
     def fetch_token(self, **kwargs: Any) -> Any:
+        fetch = super().fetch_token
         try:
-            return super().fetch_token(**kwargs)
+            return _exchanged(self.oauth2session, lambda: fetch(**kwargs))
         except Warning as changed:  # oauthlib's "Scope has changed from ... to ..."
             token = _token_in(changed)
             self.oauth2session.token = token  # what oauthlib would have kept had it not raised
@@ -389,7 +450,8 @@ def start_web_flow(
     extra: dict[str, Any] = {"prompt": "consent", "include_granted_scopes": "true"}
     if login_hint:
         extra["login_hint"] = login_hint
-    url, state = flow.authorization_url(**extra)
+    with _flow_records.running():
+        url, state = flow.authorization_url(**extra)
     return AuthorizationRequest(url, state, flow.code_verifier)
 
 
@@ -418,6 +480,8 @@ def finish_web_flow(
     Raises:
         ValueError: ``state`` is not the one the request was made with.
         ScopesNotGranted: Google did not grant a ``required`` scope.
+        TransientError: Google's token endpoint was unavailable (a 5xx or 429 answer, or
+            ``temporarily_unavailable``); nothing was stored, the user may try again.
     """
     if state != request.state:
         raise ValueError("the OAuth state does not match this authorisation request")
@@ -446,9 +510,37 @@ def _check_granted(credentials: Credentials, required: Sequence[str], key: str) 
 def _fetch_token(flow: Flow, code: str) -> None:
     """Exchange ``code``, taking the token whatever scopes Google granted."""
     try:
-        flow.fetch_token(code=code)
+        with _flow_records.running():
+            _exchanged(flow.oauth2session, lambda: flow.fetch_token(code=code))
     except Warning as changed:  # oauthlib's "Scope has changed from ... to ..."
         flow.oauth2session.token = _token_in(changed)  # what oauthlib would have kept
+
+
+def _exchanged(session: Any, fetch: Callable[[], Any]) -> Any:
+    """``fetch()``'s token from ``session`` (a requests-oauthlib ``OAuth2Session``), with a
+    Google that cannot answer now as a :class:`TransientError`: oauthlib would take whatever
+    body a 5xx came with for a refusal of the code.
+
+    Raises:
+        TransientError: the token endpoint answered 5xx or 429, or ``server_error`` or
+            ``temporarily_unavailable``.
+    """
+    session.register_compliance_hook("access_token_response", _unavailable_is_transient)
+    try:
+        return fetch()
+    except Exception as exc:
+        error = getattr(exc, "error", None)  # (an oauthlib OAuth2Error's code)
+        if error in _UNAVAILABLE:
+            raise TransientError(f"Google cannot answer now ({error})") from exc
+        raise
+
+
+def _unavailable_is_transient(response: Any) -> Any:  # (a requests.Response: untyped)
+    """requests-oauthlib's hook on the token endpoint's answer, before it is parsed."""
+    status: int = response.status_code
+    if status >= 500 or status == 429:
+        raise TransientError(f"Google's token endpoint is unavailable (HTTP {status})")
+    return response
 
 
 def _token_in(changed: Warning) -> dict[str, Any]:

@@ -154,7 +154,8 @@ class WebAuthorization:
             ScopesNotGranted: the user consented without a scope the profile needs (an
                 :class:`AuthError`; nothing is stored).
             AuthError: Google refused the code.
-            TransientError: Google could not be reached.
+            TransientError: Google could not be reached, or its token endpoint was
+                unavailable (a 5xx or 429 answer, or ``temporarily_unavailable``).
         """
         if not browser_state or not hmac.compare_digest(state.encode(), browser_state.encode()):
             raise AuthorizationRefused("the authorisation was not started from this browser")
@@ -222,7 +223,7 @@ class WebAuthorization:
                 scopes=self.scopes,
                 required=required,
             )
-        except AuthError:  # ScopesNotGranted: Google said yes, to too little
+        except (AuthError, TransientError):  # too little granted; Google unavailable (5xx)
             raise
         except OSError as exc:  # requests' connection errors are OSErrors
             raise TransientError(f"Google could not be reached: {exc}") from exc

@@ -6,6 +6,11 @@ deployment's (or a test's) namespace, set as the ``search_path`` of every pooled
 
 Build a :class:`Database` in each process after it forked (a pool's connections and threads
 do not survive a fork); :mod:`calsync.celery` does so in every worker process.
+
+The connection string's password never reaches a message: a string libpq cannot read is refused
+before a pool is made (libpq's reason, which may quote any part of it, with its quoted parts
+hidden), the errors raised name no password, and the pool's own log records (the
+``psycopg.pool`` logger) show it as ``***``.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, LiteralString
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from calsync.errors import ConfigurationError, StateError
@@ -28,6 +35,11 @@ __all__ = ["Database"]
 logger = logging.getLogger(__name__)
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: What libpq quotes of a connection string it cannot read: any part of it, the password too.
+_QUOTED = re.compile(r'"[^"]*"')
+#: The logger psycopg_pool writes its connection failures to (libpq's message in each).
+_POOL_LOGGER = "psycopg.pool"
+_HIDDEN = "***"
 
 
 class Database:
@@ -39,7 +51,10 @@ class Database:
         min_size, max_size: the pool's bounds.
 
     Raises:
-        ConfigurationError: ``schema`` is not a plain lower-case identifier.
+        ConfigurationError: ``schema`` is not a plain lower-case identifier, or ``conninfo``
+            is not a connection string libpq can read (a ``%`` in a URL's password not
+            written ``%25``, a quote left open); the message shows no password.
+        StateError: the database cannot be reached within 10 seconds.
     """
 
     def __init__(
@@ -47,6 +62,7 @@ class Database:
     ) -> None:
         if not _IDENTIFIER.match(schema):
             raise ConfigurationError(f"schema {schema!r} must be a lower-case identifier")
+        self._redaction = _PasswordRedaction(_password(conninfo))
         self.schema = schema
         self._count_lock = threading.Lock()
         self.queries = 0
@@ -62,12 +78,13 @@ class Database:
             open=False,
             name=f"calsync-{schema}",
         )
+        logging.getLogger(_POOL_LOGGER).addFilter(self._redaction)
         try:
             self.pool.open(wait=True, timeout=10)
-        except psycopg.Error as exc:
-            raise StateError(f"cannot connect to PostgreSQL: {exc}") from exc
-        except Exception as exc:  # psycopg_pool.PoolTimeout
-            raise StateError(f"cannot connect to PostgreSQL: {exc}") from exc
+        except Exception as exc:  # a psycopg.Error, or psycopg_pool.PoolTimeout
+            reason = self._redaction.redact(str(exc))
+            self.close()
+            raise StateError(f"cannot connect to PostgreSQL: {reason}") from exc
 
     def __repr__(self) -> str:  # the conninfo may hold a password
         return f"Database(schema={self.schema!r})"
@@ -127,3 +144,46 @@ class Database:
     def close(self) -> None:
         """Close the pool's connections."""
         self.pool.close()
+        logging.getLogger(_POOL_LOGGER).removeFilter(self._redaction)
+
+
+class _PasswordRedaction(logging.Filter):
+    """Shows a connection string's password as ``***`` in the records of the logger it is
+    added to (the pool's: its warnings quote libpq's messages), and in :meth:`redact`."""
+
+    def __init__(self, password: str) -> None:
+        super().__init__()
+        # as given, and as a URL would write it
+        self.forms = sorted({password, quote(password, safe="")} - {""}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for form in self.forms:
+            text = text.replace(form, _HIDDEN)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.forms:
+            message = record.getMessage()
+            redacted = self.redact(message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+def _password(conninfo: str) -> str:
+    """The password ``conninfo`` holds ("" when none).
+
+    Raises:
+        ConfigurationError: libpq cannot read ``conninfo``; the message shows none of it.
+    """
+    try:
+        password = conninfo_to_dict(conninfo).get("password")
+    except psycopg.Error as exc:
+        reason = _QUOTED.sub(f'"{_HIDDEN}"', str(exc).strip())
+    else:
+        return str(password) if password else ""
+    # raised here, outside the handler: libpq's message stays out of the exception's context
+    raise ConfigurationError(
+        f"the PostgreSQL connection string is not valid ({reason}); in a URL, a user name or "
+        "password holding % @ : / ? # must be percent-encoded (% as %25)"
+    )
