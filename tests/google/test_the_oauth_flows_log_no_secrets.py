@@ -132,6 +132,8 @@ def test_the_oauth_libraries_log_as_configured_outside_calsyncs_flows(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    for name in ("requests_oauthlib.oauth2_session", "google_auth_oauthlib.flow"):
+        caplog.set_level(logging.DEBUG, logger=name)  # (another test may have quieted them)
 
     logging.getLogger("requests_oauthlib.oauth2_session").debug("the host's own OAuth")
     logging.getLogger("google_auth_oauthlib.flow").info("the host's own flow")
