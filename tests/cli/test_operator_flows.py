@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from mailbox import Inbox
 from pathlib import Path
 
 import pytest
-from operator_world import ACCOUNTS, Demo, Inbox, consent, mail_server
+from operator_world import ACCOUNTS, Demo, consent, mail_server
 from studio.db import Studio
 
 from calsync import SqliteStateStore

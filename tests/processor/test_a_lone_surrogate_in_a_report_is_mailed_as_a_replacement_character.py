@@ -4,14 +4,10 @@ as synced text does, instead of failing to be composed at every run."""
 
 from __future__ import annotations
 
-import email
-import socket
 from collections.abc import Iterator
-from email.message import Message
+from mailbox import Inbox, serving
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 from studio_world import CAL, NOW
 
 from calsync import Notifications, SyncOptions, SyncProfile, SyncReport
@@ -19,28 +15,11 @@ from calsync.notices import Notice
 from calsync.notify import EmailNotifier, SmtpSettings
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, SmtpSettings]]:
     inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(inbox) as port:
         yield inbox, SmtpSettings("127.0.0.1", port, security="none")
-    finally:
-        controller.stop()
 
 
 def test_lone_surrogates_in_a_warning_and_a_trace_are_mailed_as_replacement_characters(

@@ -5,12 +5,10 @@ traceback name; the traceback goes to DEBUG. The notice stays due for the next r
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
-from mailbox import NoticeStudio
+from mailbox import NoticeStudio, serving
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from calsync.notify import EmailNotifier, SmtpSettings
@@ -37,15 +35,8 @@ class Refusing:
 @pytest.fixture
 def refusing_server() -> Iterator[tuple[Refusing, SmtpSettings]]:
     refusing = Refusing()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(refusing, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(refusing) as port:
         yield refusing, SmtpSettings("127.0.0.1", port, security="none")
-    finally:
-        controller.stop()
 
 
 def test_a_refused_recipient_is_logged_by_type_and_code_without_the_address(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import email
 import logging
-import socket
 from collections.abc import Iterator
-from email.message import Message
+from mailbox import Inbox, serving
 
 import attrs
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 from studio_world import CAL, NOW, Clock, session
 
 from calsync import (
@@ -28,35 +24,11 @@ from calsync.processor import Connection, SyncProcessor
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def body_of(message: Message) -> str:
-    """The decoded body of a single-part message."""
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, SmtpSettings]]:
     inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(inbox) as port:
         yield inbox, SmtpSettings("127.0.0.1", port, security="none", sender="sync@studio.example")
-    finally:
-        controller.stop()
 
 
 def profile(**switches: bool) -> SyncProfile:
@@ -80,7 +52,7 @@ def test_a_run_with_problems_sends_one_digest_that_says_what_to_do(
     )
 
     (message,) = inbox.messages
-    body = body_of(message)
+    body = Inbox.body(message)
     assert message["To"] == "ann@studio.example"
     assert "problems" in message["Subject"]
     assert "Re-authenticate Google in User Preferences" in body
@@ -107,7 +79,7 @@ def test_verbose_troubleshooting_sends_the_full_trace_of_every_run(
     )
 
     (message,) = inbox.messages
-    assert "line two" in body_of(message)
+    assert "line two" in Inbox.body(message)
 
 
 def test_no_switch_on_means_no_email() -> None:
@@ -145,7 +117,7 @@ def test_the_processor_mails_a_verbose_trace_of_the_real_run(
     processor.run_once()
 
     (message,) = inbox.messages
-    body = body_of(message)
+    body = Inbox.body(message)
     assert "created remote calendar" in body
     assert "Google: 1 created" in body
     assert logging.getLogger("calsync").level == logging.WARNING

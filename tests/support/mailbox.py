@@ -1,12 +1,18 @@
-"""The real email notifier, its messages kept instead of handed to a mail server; and a studio
-whose processor tells its one user of problems, for the tests of notices."""
+"""The real email notifier, its messages kept instead of handed to a mail server; a real SMTP
+server on loopback (``serving``) and what it received (``Inbox``); and a studio whose processor
+tells its one user of problems, for the tests of notices."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+import email
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage, Message
 from typing import Any
 
 import attrs
+from aiosmtpd.controller import Controller
 from studio_world import CAL, NOW, Clock, session
 
 from calsync import MemoryStateStore, Notifications, SyncEngine, SyncOptions, SyncProfile
@@ -15,6 +21,40 @@ from calsync.notify import EmailNotifier, Notifier, SmtpSettings
 from calsync.processor import Connection, SyncProcessor
 from calsync.state.base import StateStore
 from calsync.testing import MemoryCalendarBackend, MemoryProfileStore, MemoryScheduleSource
+
+
+class Inbox:
+    """The messages an SMTP server on 127.0.0.1 received (an aiosmtpd handler)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+    @staticmethod
+    def body(message: Message) -> str:
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        return payload.decode()
+
+
+@contextmanager
+def serving(handler: object) -> Iterator[int]:
+    """An SMTP server on 127.0.0.1 answering with aiosmtpd ``handler``; yields its port."""
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
 
 
 class Mailbox(EmailNotifier):

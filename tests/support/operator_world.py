@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import email
-import socket
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import Message
+from mailbox import Inbox, serving
 from pathlib import Path
-from typing import Any
-
-from aiosmtpd.controller import Controller
 
 from calsync.testing import GoogleEmulator
 from calsync.tokens import SqliteTokenStore, StoredToken
@@ -28,38 +23,11 @@ ACCOUNTS = {
 }
 
 
-class Inbox:
-    """The messages an SMTP server on 127.0.0.1 received."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for m in self.messages if m["To"] == address]
-
-    @staticmethod
-    def body(message: Message) -> str:
-        payload = message.get_payload(decode=True)
-        assert isinstance(payload, bytes)
-        return payload.decode()
-
-
 @contextmanager
 def mail_server() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 class Demo:
