@@ -223,13 +223,18 @@ class CalendarBackend(abc.ABC):
     batch_size: int = 50
     #: Whether :meth:`watch_events` works: the remote pushes change notifications.
     supports_push: bool = False
+    #: Calendar ids that name a different calendar in each account (Google's ``primary``),
+    #: which :meth:`calendar_identity` returns as they are when it cannot resolve them now.
+    calendar_aliases: frozenset[str] = frozenset()
 
     def calendar_identity(self, calendar_id: str) -> str:
         """The id of the calendar ``calendar_id`` names for the account connected now: an
         alias that names a different calendar in each account (Google's ``primary``) resolved
         to the calendar's own id; any other id as it is (the default). The engine pairs a
         profile's items with this identity, so that connecting another account is a calendar
-        switch, never a mass deletion of the first account's events.
+        switch, never a mass deletion of the first account's events. An alias (one of
+        :attr:`calendar_aliases`) returned as it is means "cannot tell now": the engine then
+        looks for a few of the paired events in the calendar before calling it a switch.
 
         Raises:
             CalendarGone: the calendar no longer exists.

@@ -178,3 +178,65 @@ def test_connecting_another_account_with_calsyncs_scopes_is_a_calendar_switch(
     assert len(w.calendar_user.live_events("primary")) == 2  # the first account's, untouched
     assert w.store.get_paired_calendar(w.profile.id) == other
     assert google.stats()["scope_rejections"] == 0
+
+
+@pytest.mark.parametrize("cleanup", [False, True], ids=["keep old", "clean old"])
+def test_the_same_account_reconnected_without_the_calendar_list_is_not_a_switch(
+    world: MakeWorld,
+    studio: StudioBuilders,
+    google: GoogleEmulator,
+    account_for: Callable[..., GoogleAccount],
+    cleanup: bool,
+) -> None:
+    """Paired with ``primary``'s own id, then the user reconnects the same account and
+    unticks the calendar list: ``primary`` can no longer be resolved, which must not read as
+    another calendar (a switch would import the user's own events again as new unlinked
+    appointments, and with ``cleanup_old_calendar`` delete calsync's events from the very
+    calendar it then writes to)."""
+    w = on_primary(
+        world(contacts=False, inbound_calendar=True, cleanup_old_calendar=cleanup), studio
+    )
+    made_in_google(w, studio)
+    w.account = connected_with(w, scopes_for(contacts=False), account_for)
+    first = w.sync()
+    before = w.items()
+    events = {e["id"]: e["etag"] for e in w.calendar_user.live_events("primary")}
+    w.account = connected_with(w, [CALENDAR_EVENTS], account_for)  # the list unticked
+
+    again = w.sync()
+
+    assert first.ok, first.summary()
+    assert (again.ok, again.writes) == (True, 0), again.summary()
+    assert not [m for m in again.warnings if "calendar" in m and "changed" in m], again.warnings
+    assert w.items().keys() == before.keys()
+    assert {e["id"]: e["etag"] for e in w.calendar_user.live_events("primary")} == events
+    assert w.store.get_paired_calendar(w.profile.id) == google.account(w.token).email
+    assert w.sync().writes == 0
+
+
+def test_another_account_connected_without_the_calendar_list_is_a_switch(
+    world: MakeWorld,
+    studio: StudioBuilders,
+    google: GoogleEmulator,
+    account_for: Callable[..., GoogleAccount],
+) -> None:
+    """Paired with the first account's primary; the token now is another account's, without
+    the calendar list: none of the pairs is in that calendar, so it is a switch, and the first
+    account's events (out of this token's reach) are left as they are."""
+    w = on_primary(world(contacts=False, inbound_calendar=True, cleanup_old_calendar=True), studio)
+    made_in_google(w, studio)
+    w.account = connected_with(w, scopes_for(contacts=False), account_for)
+    assert w.sync().ok
+    before = w.items()
+    other = f"other-{uuid.uuid4().hex}@example.com"
+    w.account = connected_with(w, [CALENDAR_EVENTS], account_for, email=other)
+
+    switched = w.sync()
+
+    assert switched.ok, switched.summary()
+    assert switched.count(Side.HOST, "deleted") == 0
+    assert w.items().keys() == before.keys()
+    assert [m for m in switched.warnings if "another account" in m], switched.warnings
+    assert len(CalendarUser(google, other).live_events("primary")) == 2
+    assert len(w.calendar_user.live_events("primary")) == 2  # the first account's, untouched
+    assert w.sync().writes == 0

@@ -176,8 +176,12 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         # the alias itself, as recorded before identities: the account it named then is not
         # known, and may not be the one connected now (checked once, by a few of its events)
         legacy = paired == self.calendar_id
-        if legacy and self._pairs_found_in_calendar():
-            if not self.ctx.dry_run:
+        # an alias the backend could not resolve now (a token without the calendar list):
+        # the calendar may well be the one paired, which only its events can tell (checked
+        # every run while it lasts: the first paired event found ends the check)
+        unresolved = identity in self.backend.calendar_aliases
+        if (legacy or unresolved) and self._pairs_found_in_calendar():
+            if legacy and not self.ctx.dry_run:
                 store.set_paired_calendar(pid, identity)
             return False
         now = identity if identity == self.calendar_id else f"{self.calendar_id} ({identity})"
@@ -186,6 +190,12 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
                 f"the calendar {paired} is now {now}, another account's: the schedule is "
                 f"written to {now}; the events in the first account's calendar are left as "
                 "they are"
+            )
+        elif unresolved:  # (the first account's calendar is out of this token's reach)
+            self.warnings.append(
+                f"the calendar {now} is not {paired} any more (none of its events is there: "
+                f"another account is connected): the schedule is written to {now}; the "
+                f"events in {paired} are left as they are"
             )
         else:
             self.warnings.append(
@@ -199,7 +209,7 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
             )
         if self.ctx.dry_run:
             return True
-        if self.options.cleanup_old_calendar and not legacy:
+        if self.options.cleanup_old_calendar and not (legacy or unresolved):
             self._clean_old_calendar(paired)
         store.forget_channel(pid, self.channel)
         store.set_paired_calendar(pid, identity)

@@ -144,6 +144,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     """
 
     supports_push = True
+    calendar_aliases = frozenset({PRIMARY})
 
     def __init__(
         self,
