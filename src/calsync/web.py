@@ -22,7 +22,8 @@ Routes:
   exchanges the code (PKCE), stores the token and clears ``needs_reauth``/``not_connected``;
   a page names the scopes the user did not grant when the profile needs them (403). A code
   Google refuses answers 502; a Google that cannot be reached, or whose token endpoint says it
-  cannot answer now (5xx, 429, ``temporarily_unavailable``), 503.
+  cannot answer now (5xx, 429, ``temporarily_unavailable``), 503, as does a callback whose
+  ``error`` is ``server_error`` or ``temporarily_unavailable``; any other ``error``, 400.
 
 Mounted under a prefix (``Mount("/calsync", app)``), the cookie's path follows the mount.
 
@@ -43,7 +44,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from calsync.errors import AuthError, TransientError
-from calsync.google.auth import ScopesNotGranted
+from calsync.google.auth import OAUTH_UNAVAILABLE, ScopesNotGranted
 from calsync.google.web_auth import AuthorizationRefused, WebAuthorization
 from calsync.push.receiver import NotificationReceiver
 
@@ -159,7 +160,10 @@ class _OAuthRoutes:
     async def callback(self, request: Request) -> Response:
         query = request.query_params
         if "error" in query:
-            return _page(request, 400, _google_error(query["error"]))
+            # (Google's own trouble is not the user's refusal: as when its token endpoint
+            # cannot answer, 503)
+            unavailable = query["error"] in OAUTH_UNAVAILABLE
+            return _page(request, 503 if unavailable else 400, _google_error(query["error"]))
         state, code = query.get("state"), query.get("code")
         if not state or not code:
             return _page(request, 400, "This is not an answer from Google.")
@@ -209,6 +213,8 @@ def _google_error(error: str) -> str:
     logger.info("OAuth callback: Google answered %r", error[:100])
     if error == "access_denied":
         return "Google was not connected: the authorisation was declined."
+    if error in OAUTH_UNAVAILABLE:
+        return f"Google could not answer now ({error}); please start again."
     if error in OAUTH_ERRORS:
         return f"Google did not connect ({error}); please start again."
     return "Google did not connect; please start again."

@@ -207,25 +207,29 @@ def test_a_callback_in_a_signed_out_browser_is_refused_and_stores_nothing(hosted
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        ("access_denied", "Google was not connected: the authorisation was declined."),
+        ("access_denied", (400, "Google was not connected: the authorisation was declined.")),
+        ("invalid_scope", (400, "Google did not connect (invalid_scope); please start again.")),
         (
             "temporarily_unavailable",
-            "Google did not connect (temporarily_unavailable); please start again.",
+            (503, "Google could not answer now (temporarily_unavailable); please start again."),
         ),
+        ("server_error", (503, "Google could not answer now (server_error); please start again.")),
         (
             "access_denied.\n\nYour account is locked: call +1-555-0100",
-            "Google did not connect; please start again.",
+            (400, "Google did not connect; please start again."),
         ),
     ],
 )
 def test_googles_error_answer_gets_a_fixed_page_never_the_links_text(
-    hosted: Hosted, error: str, expected: str
+    hosted: Hosted, error: str, expected: tuple[int, str]
 ) -> None:
+    """A refusal is the user's (400); Google's own trouble (RFC 6749's ``server_error`` and
+    ``temporarily_unavailable``) is a 503, as when its token endpoint cannot answer."""
     url = f"{hosted.base_url}/oauth/google/callback?error={urllib.parse.quote(error)}"
 
     status, headers, page = Browser("studio.bea").get(url)
 
-    assert (status, page, headers["X-Content-Type-Options"]) == (400, expected, "nosniff")
+    assert ((status, page), headers["X-Content-Type-Options"]) == (expected, "nosniff")
 
 
 def test_every_text_page_of_the_flow_forbids_content_sniffing(hosted: Hosted) -> None:

@@ -67,6 +67,7 @@ __all__ = [
     "CONTACTS",
     "DEFAULT_SCOPES",
     "FLOW_LOGGERS",
+    "OAUTH_UNAVAILABLE",
     "SYNC_SCOPES",
     "AuthorizationRequest",
     "ClientConfig",
@@ -115,8 +116,9 @@ FLOW_LOGGERS = (
     "oauthlib",
 )
 
-#: oauthlib's error codes for a Google that cannot answer now (not a refused code).
-_UNAVAILABLE = frozenset({"server_error", "temporarily_unavailable"})
+#: The OAuth error codes (RFC 6749) of a Google that cannot answer now, not a refusal: at the
+#: token endpoint (oauthlib's errors) and on the redirect back from the consent page.
+OAUTH_UNAVAILABLE = frozenset({"server_error", "temporarily_unavailable"})
 
 
 def scopes_for(
@@ -530,7 +532,7 @@ def _exchanged(session: Any, fetch: Callable[[], Any]) -> Any:
         return fetch()
     except Exception as exc:
         error = getattr(exc, "error", None)  # (an oauthlib OAuth2Error's code)
-        if error in _UNAVAILABLE:
+        if error in OAUTH_UNAVAILABLE:
             raise TransientError(f"Google cannot answer now ({error})") from exc
         raise
 
