@@ -11,7 +11,7 @@ from studio_world import CAL, USER, World, session, timed
 
 from calsync import EventFields, HostRewound, ItemKind
 from calsync.ids import event_id_for
-from calsync.testing import MemoryScheduleSource
+from calsync.testing import MemoryScheduleSource, SimulatedCrash
 
 NS = "studio.u7"
 
@@ -164,3 +164,42 @@ def test_a_host_that_lost_only_calsyncs_own_writes_is_seen_to_have_gone_back(
     assert {"Dentist (moved)", "Gym"} <= live
     titles = sorted(i.title for i in world.items().values() if i.kind is ItemKind.UNLINKED)
     assert titles == ["Dentist (moved)", "Gym"]
+
+
+@pytest.mark.parametrize("gone_at", ["change_cursor", "after writing"])
+def test_a_run_killed_after_writing_to_the_host_and_then_a_restore_loses_nothing_in_google(
+    world: World, gone_at: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run brings a Google event to the studio and dies before its end, where it used to
+    note how far its writes took the studio's feed; the studio is then restored from the
+    backup taken before that run. The pair recorded for the lost appointment must not read as
+    the studio deleting it (a full listing, the next day, deleted the Google user's event)."""
+    world.schedule = MemoryScheduleSource(now=world.clock, change_feed=True)
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    world.sync()
+    backup = world.schedule.backup(USER)
+    world.clock.advance(hours=1)
+    gym = world.calendar.external_create(CAL, EventFields("Gym", when=timed(7, 7)))
+    if gone_at == "change_cursor":  # killed at the first look at the feed after the writes
+        world.schedule.fail_next("change_cursor", SimulatedCrash("SIGKILL"))
+    else:  # killed once everything of the plan is written, before the cursors are kept
+        monkeypatch.setattr(world.store, "set_sync_cursor", killed)
+    with pytest.raises(SimulatedCrash):
+        world.sync()
+    monkeypatch.undo()  # (the process is started again)
+    world.clock.advance(hours=1)
+    world.schedule.restore(backup)
+
+    for _ in range(3):
+        world.sync()
+        world.clock.advance(days=1)  # the window moves: the next run lists in full
+
+    assert gym.id in world.events()  # (only live events are listed)
+    titles = [i.title for i in world.items().values() if i.kind is ItemKind.UNLINKED]
+    assert titles == ["Gym"]
+    assert world.sync().writes == 0
+
+
+def killed(*args: object, **kwargs: object) -> None:
+    raise SimulatedCrash("SIGKILL")

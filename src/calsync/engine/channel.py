@@ -383,14 +383,32 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             return False
         return False
 
-    def settle_host_reached(self, wrote_host: bool, rewound: bool, holding: bool) -> None:
+    def settle_host_reached(self, wrote_host: bool, keep_evidence: bool) -> None:
         """After the plan was applied: remember where this run's own writes took the host's
         feed (the next run checks the host is not behind it), or forget it. A run that found
         the host gone back in time and holds what it lost keeps the evidence until the user
-        confirms."""
-        if rewound and holding:
+        confirms (``keep_evidence``). The executor has noted it as it wrote, with the pairs
+        of each chunk of host writes: this is the last word."""
+        if keep_evidence:
             return
         self.cursors.record_reached(self.host_cursor() if wrote_host else None)
+
+    def note_host_reached(self) -> None:
+        """Note where the host's feed is after writes whose pairs are committed in the same
+        transaction: a run killed after them, and then a restore of the host, still shows
+        the host behind its own writes. A host that cannot tell now is asked again at the
+        end of the run (the pairs are kept all the same)."""
+        try:
+            reached = self.host_cursor()
+        except Exception:  # (the writes are done: their pairs must be recorded regardless)
+            logger.warning(
+                "the host of %s could not tell where its change feed is",
+                self.user_id,
+                exc_info=True,
+            )
+            return
+        if reached is not None:
+            self.cursors.record_reached(reached)
 
     def _changed_remote(
         self,

@@ -23,7 +23,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from calsync.backends import WriteResult
 from calsync.engine.actions import (
@@ -48,9 +48,16 @@ from calsync.model import Channel, RecordKind
 from calsync.policies import Side
 from calsync.state.base import MappingHead, MappingRow
 
-__all__ = ["Executor", "needs_remote_write"]
+__all__ = ["Executor", "needs_remote_write", "writes_host"]
 
 logger = logging.getLogger(__name__)
+
+
+def writes_host(action: Action[Any]) -> bool:
+    """Whether ``action`` writes to the host."""
+    return isinstance(action, CreateHost | DeleteHost) or (
+        isinstance(action, Update) and bool(action.to_host)
+    )
 
 
 def needs_remote_write(action: Action[F]) -> bool:
@@ -116,8 +123,11 @@ class Executor(Recording[F, H, R]):
         *,
         replanning: bool = False,
         landed: Update[F] | DeleteRemote | None = None,
+        track_host_reached: bool = False,
     ) -> None:
         self.adapter = adapter
+        #: note where each chunk of host writes took the host's feed, with its pairs
+        self.track_host_reached = track_host_reached
         self.ctx = adapter.ctx
         self.replanning = replanning
         self.landed = landed
@@ -165,6 +175,8 @@ class Executor(Recording[F, H, R]):
                     self._guarded(action, partial(self._local, action, deferred))
                     self._progress(1)
                 self._record(deferred)
+                if self.track_host_reached and any(writes_host(a) for a in chunk):
+                    self.adapter.note_host_reached()
         self._settle_late()
 
     def _let_go(self, batch: Sequence[Action[F]]) -> None:

@@ -13,15 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from calsync.backends import CalendarBackend, ContactsBackend
-from calsync.engine.actions import Action, CreateHost, DeleteHost, DeleteRemote, Update
+from calsync.engine.actions import DeleteHost, DeleteRemote
 from calsync.engine.calendar import CalendarSync
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.contacts import ContactsSync
 from calsync.engine.context import H, MappingLoader, Progress, R, RunContext
-from calsync.engine.executor import Executor
+from calsync.engine.executor import Executor, writes_host
 from calsync.engine.planner import Plan, plan
 from calsync.engine.plans import deletion_key
 from calsync.engine.records import F
@@ -200,11 +199,16 @@ class SyncEngine:
             adapter.unsettle_options()
             applying = True
             wrote_host = any(writes_host(action) for action in actions)
-            executor = Executor(adapter, mapping, snapshot.snapshot)
+            # (a run that found the host gone back and holds what it lost keeps the evidence:
+            # where the last writes took the host's feed, until the user confirms)
+            keep_evidence = snapshot.snapshot.host_rewound and bool(held)
+            executor = Executor(
+                adapter, mapping, snapshot.snapshot, track_host_reached=not keep_evidence
+            )
             executor.run(actions)
             if executor.late_held:  # held as the plan's are: a confirmation lets them through
                 adapter.cursors.record_held(held + [deletion_key(a) for a in executor.late_held])
-            adapter.settle_host_reached(wrote_host, snapshot.snapshot.host_rewound, bool(held))
+            adapter.settle_host_reached(wrote_host, keep_evidence)
         except CalendarGone:
             self._calendar_gone(adapter)
             return
@@ -272,13 +276,6 @@ class SyncEngine:
             message = f"{what} sync failed, nothing was changed for it: {exc}"
         logger.warning("profile %s: %s", ctx.profile.id, message)
         ctx.report.fatal = message if ctx.report.fatal is None else f"{ctx.report.fatal}; {message}"
-
-
-def writes_host(action: Action[Any]) -> bool:
-    """Whether ``action`` writes to the host."""
-    return isinstance(action, CreateHost | DeleteHost) or (
-        isinstance(action, Update) and bool(action.to_host)
-    )
 
 
 def pinned_cursors(held: Iterable[DeleteRemote | DeleteHost]) -> set[Side]:
