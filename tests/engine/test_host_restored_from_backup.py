@@ -203,3 +203,28 @@ def test_a_run_killed_after_writing_to_the_host_and_then_a_restore_loses_nothing
 
 def killed(*args: object, **kwargs: object) -> None:
     raise SimulatedCrash("SIGKILL")
+
+
+def test_a_google_deletion_the_studio_lost_with_its_backup_stands(world: World) -> None:
+    """The Google user deleted an event after the backup, and the studio its unlinked
+    appointment; the restore brings the appointment back, unpaired. Google's deletion is the
+    newer version: the appointment goes again, and the event is not made again in Google."""
+    world.schedule = MemoryScheduleSource(now=world.clock, change_feed=True)
+    world.schedule.add(USER, session("s1"))
+    dentist = world.calendar.external_create(CAL, EventFields("Dentist", when=timed(5, 15)))
+    world.sync()
+    world.sync()
+    backup = world.schedule.backup(USER)
+    world.clock.advance(days=1)
+    world.calendar.external_delete(CAL, dentist.id)
+    world.sync()
+    assert not [i for i in world.items().values() if i.kind is ItemKind.UNLINKED]
+    world.clock.advance(days=1)
+    world.schedule.restore(backup)
+
+    report = world.sync()
+
+    assert [e.fields.title for e in world.events().values() if e.fields] == ["Wedding - Ann Smith"]
+    assert not [i for i in world.items().values() if i.kind is ItemKind.UNLINKED]
+    assert any("deleted from the studio again" in warning for warning in report.warnings)
+    assert world.sync().writes == 0

@@ -43,7 +43,7 @@ from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.plans import Plan, PlanRules, deletion_key, hold_mass_deletions
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.model import Channel, Marker, RecordKind
-from calsync.policies import Direction
+from calsync.policies import Direction, RemoteDeletion
 from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
@@ -213,6 +213,16 @@ class _Planner(DeletionPlanning[F]):
             self.actions.append(self._create(host, self.rules.remote_id_for(host.id)))
             return
         self.done_remotes.add(remote.id)
+        if remote.deleted and self._deletion_lost(host, remote):
+            name = _named(host.view, host.id)
+            self.warnings.append(
+                f"the unlinked appointment {name} came back with the studio's backup, but its "
+                "Google event was deleted since: it is deleted from the studio again"
+            )
+            self.actions.append(
+                DeleteHost(self.rules.channel, host.id, remote.id, host.kind, name=name)
+            )
+            return
         if remote.deleted or remote.view is None:
             # no pair says this profile synced them: a gone origin is no deletion the user
             # meant for the studio (a calendar switched back, an item reassigned from another
@@ -220,6 +230,21 @@ class _Planner(DeletionPlanning[F]):
             self.actions.append(self._create(host, self.rules.remote_id_for(host.id) or None))
             return
         self._adopt(host, remote, remote.view)
+
+    def _deletion_lost(self, host: HostRecord[F], remote: RemoteRecord[F]) -> bool:
+        """Whether an unpaired unlinked appointment is one the host lost the deletion of: the
+        host went back in time, and the Google event it came from was deleted after the
+        host's copy last changed (Google's deletion is the newer version, which stands, as
+        the deletion rules say it does for a pair)."""
+        return (
+            self.snapshot.host_rewound
+            and host.kind is RecordKind.UNLINKED
+            and remote.id == host.origin
+            and host.updated is not None
+            and remote.updated is not None
+            and host.updated < remote.updated
+            and self._deletion_rule(host.kind) is RemoteDeletion.DELETE_HOST
+        )
 
     def _adoptable(self, host: HostRecord[F]) -> RemoteRecord[F] | None:
         """The unpaired remote item ``host`` is to be paired with: the live one it came from
