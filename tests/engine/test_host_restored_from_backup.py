@@ -7,7 +7,7 @@ backup is not the studio's edit nor its deletion. Each test failed before the ho
 from __future__ import annotations
 
 import pytest
-from studio_world import CAL, USER, World, session, timed
+from studio_world import ANN, CAL, USER, World, session, timed
 
 from calsync import EventFields, HostRewound, ItemKind
 from calsync.ids import event_id_for
@@ -227,4 +227,68 @@ def test_a_google_deletion_the_studio_lost_with_its_backup_stands(world: World) 
     assert [e.fields.title for e in world.events().values() if e.fields] == ["Wedding - Ann Smith"]
     assert not [i for i in world.items().values() if i.kind is ItemKind.UNLINKED]
     assert any("deleted from the studio again" in warning for warning in report.warnings)
+    assert world.sync().writes == 0
+
+
+def test_an_appointment_back_with_the_backup_takes_back_the_event_its_lost_session_holds(
+    world: World,
+) -> None:
+    """An unlinked appointment converted into a session after the backup: the restore brings
+    the appointment back and loses the session. The appointment takes the event's pair back
+    (Google's version, the session's, is kept): no second event, no deletion held."""
+    world.schedule = MemoryScheduleSource(now=world.clock, change_feed=True)
+    world.schedule.add(USER, session("s1"))
+    dentist = world.calendar.external_create(CAL, EventFields("Dentist", when=timed(5, 15)))
+    world.sync()
+    world.sync()
+    backup = world.schedule.backup(USER)
+    world.clock.advance(days=1)
+    (unlinked,) = [i for i in world.items().values() if i.kind is ItemKind.UNLINKED]
+    world.schedule.convert(USER, unlinked.id, client=ANN, session_type="Portrait", new_id="s9")
+    world.clock.advance(hours=1)
+    world.sync()
+    converted = world.events()[dentist.id].fields
+    world.clock.advance(days=1)
+    world.schedule.restore(backup)
+
+    report = world.sync()
+
+    assert sorted(world.events()) == sorted([dentist.id, event_id_for(NS, "s1")])
+    assert world.events()[dentist.id].fields == converted  # (Google's newer version)
+    assert not report.held
+    assert any("paired with that item again" in warning for warning in report.warnings)
+    (back,) = [i for i in world.items().values() if i.kind is ItemKind.UNLINKED]
+    assert (back.id, back.remote_id) == (unlinked.id, dentist.id)
+    assert world.sync().writes == 0
+
+
+def test_the_right_backup_restored_after_the_wrong_one_duplicates_nothing(world: World) -> None:
+    """Last week's backup restored by mistake and synced (the appointment it lacks is made
+    again from its event), then last night's: its appointment takes the event back from the
+    one made again, which the second restore lost."""
+    world.schedule = MemoryScheduleSource(now=world.clock, change_feed=True)
+    world.schedule.add(USER, session("s1"))
+    world.sync()
+    last_week = world.schedule.backup(USER)
+    world.clock.advance(days=1)
+    dentist = world.calendar.external_create(CAL, EventFields("Dentist", when=timed(5, 15)))
+    world.sync()
+    last_night = world.schedule.backup(USER)
+    world.clock.advance(hours=8)
+    world.schedule.restore(last_week)
+    world.sync()
+    world.clock.advance(hours=1)
+    world.schedule.restore(last_night)
+
+    for _ in range(2):
+        report = world.sync()
+        world.clock.advance(days=1)
+
+    titles = sorted(e.fields.title for e in world.events().values() if e.fields is not None)
+    assert titles.count("Dentist") == 1
+    assert dentist.id in world.events()
+    assert [i.remote_id for i in world.items().values() if i.kind is ItemKind.UNLINKED] == [
+        dentist.id
+    ]
+    assert not [w for w in report.warnings if "left" in w and "in place" in w]
     assert world.sync().writes == 0

@@ -180,6 +180,9 @@ class _Planner(DeletionPlanning[F]):
         self.done_hosts.add(host.id)
         row = self.mapping.get(host.id)
         replaces = host.replaces if row is None else None
+        taken_back = replaces is None and row is None and self._lost_holder(host) is not None
+        if taken_back:
+            replaces = self._lost_holder(host)
         if replaces is not None and self._takes_over(host, replaces):
             row = self.mapping[replaces]
             self.done_hosts.add(replaces)
@@ -190,7 +193,30 @@ class _Planner(DeletionPlanning[F]):
             self._unmapped_host_item(host)
             return
         self.done_remotes.add(row.remote_id)
-        self._reconcile(host, self.snapshot.remote.get(row.remote_id), row, replaces)
+        remote = self.snapshot.remote.get(row.remote_id)
+        if taken_back and replaces is not None:
+            self.warnings.append(
+                f"item {replaces} is no longer in the studio, which went back in time: its "
+                f"Google event, which {host.kind.value} {_named(host.view, host.id)} came "
+                "from, is kept and paired with that item again"
+            )
+            if self._stale(host, whole(row)):
+                self._bring_forward(host, remote, whole(row), replaces)
+                return
+        self._reconcile(host, remote, row, replaces)
+
+    def _lost_holder(self, host: HostRecord[F]) -> str | None:
+        """In a run where the host went back in time: the host item that holds the pair of
+        the remote item the unpaired ``host`` came from, when the host lost it with its
+        restore (an unlinked appointment converted into a session after the backup, say).
+        ``host`` takes that pair back, as the host's loss undid the conversion; written
+        again, its event would be a duplicate of the one the pair keeps."""
+        if not self.snapshot.host_rewound or host.origin is None:
+            return None
+        head = self.by_remote.get(host.origin)
+        if head is None or head.host_id not in self.snapshot.host_deleted:
+            return None
+        return head.host_id
 
     def _takes_over(self, host: HostRecord[F], replaces: str) -> bool:
         """Whether ``host``, converted from ``replaces``, takes its pair over: only one item
@@ -376,12 +402,17 @@ class _Planner(DeletionPlanning[F]):
         )
 
     def _bring_forward(
-        self, host: HostRecord[F], remote: RemoteRecord[F] | None, row: MappingRow
+        self,
+        host: HostRecord[F],
+        remote: RemoteRecord[F] | None,
+        row: MappingRow,
+        replaces: str | None = None,
     ) -> None:
         """A host item older than its last sync (the host went back in time): Google keeps
         the version both sides last agreed on, or its own edit since; the host takes the
         fields that sync both ways, and the others wait for the studio's next edit of the
-        item (its old revision is recorded, so it is not taken for an edit again)."""
+        item (its old revision is recorded, so it is not taken for an edit again).
+        ``replaces``: the lost item whose pair ``host`` takes back."""
         base = decode_base(row.base, self.rules.fields_cls)
         remote_view = remote.view if remote is not None and remote.view is not None else base
         etag = remote.etag if remote is not None else row.remote_etag
@@ -416,11 +447,21 @@ class _Planner(DeletionPlanning[F]):
                     to_host,
                     etag,
                     host.revision,
+                    replaces=replaces,
                 )
             )
         else:
             self.actions.append(
-                Link(channel, host.id, row.remote_id, host.kind, remote_view, etag, host.revision)
+                Link(
+                    channel,
+                    host.id,
+                    row.remote_id,
+                    host.kind,
+                    remote_view,
+                    etag,
+                    host.revision,
+                    replaces=replaces,
+                )
             )
 
     def _reconcile(

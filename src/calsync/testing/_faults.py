@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import ClassVar, Generic, TypeVar
 
+import attrs
+
 from calsync.errors import PreconditionFailed
 from calsync.sources import HostRewound
 
@@ -22,6 +24,7 @@ __all__ = [
     "ChangeLog",
     "Clock",
     "FaultHooks",
+    "LogPoint",
     "MemoryRemote",
     "SimulatedCrash",
     "check_etag",
@@ -133,18 +136,32 @@ class _ContractCall:
             self._fake._lock.release()
 
 
+@attrs.frozen
+class LogPoint:
+    """Where a key's change log stood (:meth:`ChangeLog.point`): what a backup of the host's
+    database holds of it, to :meth:`ChangeLog.restore` later."""
+
+    epoch: str
+    entries: tuple[str, ...]
+
+
 class ChangeLog(Generic[K]):
     """Per-key logs of changed ids; a cursor is a position in one of them.
 
     Each key has an *epoch* (random), and a cursor names its epoch: :meth:`expire` and
-    :meth:`reset` give keys new epochs, which makes every older cursor unknown.
+    :meth:`reset` give keys new epochs, which makes every older cursor unknown. A restore
+    (:meth:`rewind`, :meth:`restore`) starts a new epoch too, whose positions up to the
+    point restored are its parent's: a cursor handed out before that point still holds, one
+    handed out after it (in whichever line of the host's history) is
+    :class:`~calsync.sources.HostRewound`, as a database restored from a backup tells.
     """
 
     def __init__(self) -> None:
         self._entries: dict[K, list[str]] = {}
         self._epochs: dict[K, str] = {}
-        #: per key, the epochs a :meth:`rewind` ended and how far their cursors still hold
-        self._rewound: dict[K, dict[str, int]] = {}
+        #: per key, each epoch a restore ended: the epoch it started from, and the position
+        #: in it up to which the two share their changes
+        self._parents: dict[K, dict[str, tuple[str, int]]] = {}
 
     def record(self, key: K, item_id: str) -> None:
         self._entries.setdefault(key, []).append(item_id)
@@ -157,43 +174,78 @@ class ChangeLog(Generic[K]):
 
         Raises:
             LookupError: the cursor is malformed, expired or of another key.
+            HostRewound: the cursor was handed out past the point the log was restored to.
         """
         epoch, _, position = cursor.partition(".")
         entries = self._entries.get(key, [])
-        held = self._rewound.get(key, {}).get(epoch)
-        if held is not None and position.isdigit():
-            if int(position) > held:  # handed out after the point the log went back to
-                raise HostRewound(f"cursor {cursor!r} is past the restored log")
-            epoch = self._epoch(key)
-        if epoch != self._epoch(key) or not position.isdigit() or int(position) > len(entries):
+        if not position.isdigit():
             raise LookupError(f"unknown or expired cursor {cursor!r}")
-        return list(dict.fromkeys(entries[int(position) :])), self.cursor(key)
+        at = int(position)
+        held = self._holds(key, epoch, at)
+        if held is None:
+            raise LookupError(f"unknown or expired cursor {cursor!r}")
+        if not held:
+            raise HostRewound(f"cursor {cursor!r} is past the restored log")
+        return list(dict.fromkeys(entries[at:])), self.cursor(key)
+
+    def _holds(self, key: K, epoch: str, at: int) -> bool | None:
+        """Whether position ``at`` of ``epoch`` is a position of the log now (``None``: the
+        epoch is unknown). A position up to where an epoch was forked from its parent is
+        the parent's; the current epoch's and its forebears' hold up to where the current
+        line of history still shares them."""
+        parents = self._parents.get(key, {})
+        current = self._epoch(key)
+        line = {current: len(self._entries.get(key, ()))}
+        if epoch == current and at > line[current]:
+            return None  # (never handed out)
+        walk = current
+        while walk in parents:  # the current line: how far each forebear still holds
+            parent, fork = parents[walk]
+            line[parent] = min(fork, line[walk])
+            walk = parent
+        while epoch not in line:
+            if epoch not in parents:
+                return None
+            parent, fork = parents[epoch]
+            if at > fork:
+                return False  # handed out in a line of history the restore discarded
+            epoch = parent
+        return at <= line[epoch]
 
     def length(self, key: K) -> int:
         """How many changes ``key``'s log holds (where :meth:`rewind` can go back to)."""
         return len(self._entries.get(key, ()))
 
+    def point(self, key: K) -> LogPoint:
+        """Where ``key``'s log stands now, as a backup of the host's database holds it."""
+        return LogPoint(self._epoch(key), tuple(self._entries.get(key, ())))
+
     def rewind(self, key: K, length: int) -> None:
         """Take ``key``'s log back to its first ``length`` changes, as a host restored from a
         backup: cursors handed out up to there still hold, later ones are
         :class:`~calsync.sources.HostRewound` for ever (the positions are reused)."""
-        rewound = self._rewound.setdefault(key, {})
-        for old in rewound:
-            rewound[old] = min(rewound[old], length)
-        rewound[self._epoch(key)] = length
-        del self._entries.setdefault(key, [])[length:]
-        self._epochs[key] = secrets.token_hex(4)
+        entries = self._entries.get(key, [])
+        self.restore(key, LogPoint(self._epoch(key), tuple(entries[:length])))
+
+    def restore(self, key: K, point: LogPoint) -> None:
+        """Put ``key``'s log back where :meth:`point` saw it, whatever came since (a backup
+        older than now, or one newer than a wrong one restored before it)."""
+        parents = self._parents.setdefault(key, {})
+        self._entries[key] = list(point.entries)
+        fresh = secrets.token_hex(4)
+        parents[fresh] = (point.epoch, len(point.entries))
+        self._epochs[key] = fresh
 
     def expire(self) -> None:
         """Make every cursor handed out so far unknown."""
         for key in self._epochs:
             self._epochs[key] = secrets.token_hex(4)
-        self._rewound.clear()
+        self._parents.clear()
 
     def reset(self, key: K) -> None:
         """Forget ``key``'s log and its cursors."""
         self._entries.pop(key, None)
-        self._rewound.pop(key, None)
+        self._parents.pop(key, None)
         self._epochs[key] = secrets.token_hex(4)
 
     def _epoch(self, key: K) -> str:

@@ -19,7 +19,7 @@ from calsync.model import (
     When,
 )
 from calsync.sources import HostChanges, ItemUpdate, ScheduleSource, Unreadable
-from calsync.testing._faults import Clock
+from calsync.testing._faults import Clock, LogPoint
 
 if TYPE_CHECKING:
     from calsync.testing.contracts.sources import Defect
@@ -59,7 +59,7 @@ class ScheduleBackup:
     items: Mapping[str, ScheduleItem]
     corrupt: Mapping[str, _CorruptRow]
     successors: Mapping[str, str]
-    changes: int  # how long the user's change log was
+    changes: LogPoint  # where the user's change log stood
 
 
 class MemoryScheduleSource(MemoryHost[str], ScheduleSource):
@@ -262,21 +262,22 @@ class MemoryScheduleSource(MemoryHost[str], ScheduleSource):
                 dict(self._user(user_id)),
                 dict(self._corrupt.get(user_id, {})),
                 dict(self._successors.get(user_id, {})),
-                self._log.length(user_id),
+                self._log.point(user_id),
             )
 
     def restore(self, backup: ScheduleBackup) -> None:
         """The host's database restored from ``backup``: the user's schedule is what it was
         then (items made since are gone, items deleted since are back, edits since are
         undone), and the change cursors handed out since are
-        :class:`~calsync.sources.HostRewound`. Ids stay unused once used, as the contract
-        asks."""
+        :class:`~calsync.sources.HostRewound`, in whichever line of its history (a backup
+        newer than a wrong one restored before it, too). Ids stay unused once used, as the
+        contract asks."""
         user_id = backup.user_id
         with self._lock:
             self._items[user_id] = dict(backup.items)
             self._corrupt[user_id] = dict(backup.corrupt)
             self._successors[user_id] = dict(backup.successors)
-            self._log.rewind(user_id, backup.changes)
+            self._log.restore(user_id, backup.changes)
             logger.debug("host schedule of %s restored from a backup", user_id)
 
     def items(self, user_id: str) -> dict[str, ScheduleItem]:
