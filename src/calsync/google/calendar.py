@@ -96,6 +96,7 @@ from calsync.google.translate import (
     is_series,
     occurrence_start,
     rfc3339,
+    sync_token,
 )
 from calsync.ids import event_id_for, is_event_id
 from calsync.model import EventFields, Marker, TimeRange
@@ -330,7 +331,9 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
                 self._collect(calendar_id, data, items, warnings)
                 if isinstance(data, dict) and data.get("recurringEventId"):
                     originals[str(data.get("id"))] = data.get("originalStartTime")
-            token = page.get("nextSyncToken")
+            token = sync_token(page)
+            if token is None and page.get("nextSyncToken") is not None:
+                logger.warning("a calendar's sync token cannot be stored: the next listing is full")
             request = events.list_next(request, page)
         items = repair_split_markers(
             self.events, self.caller, calendar_id, items, warnings, read_only=read_only

@@ -71,6 +71,7 @@ from calsync.google.translate import (
     merged_person_fields,
     person_body,
     person_groups,
+    sync_token,
 )
 from calsync.model import ContactFields, Marker
 
@@ -230,7 +231,9 @@ class GoogleContactsBackend(ContactsBackend):
                         warnings.append(contact.warning("contact"))
                 elif not complete or contact.in_group:
                     items.append(contact)
-            token = page.get("nextSyncToken")
+            token = sync_token(page)
+            if token is None and page.get("nextSyncToken") is not None:
+                logger.warning("the contacts sync token cannot be stored: the next listing is full")
             request = connections.list_next(request, page)
         notes: Any = tuple(warnings)  # (attrs plugin: converter=tuple fields)
         return RemoteListing(items, complete, token, notes, restarted)

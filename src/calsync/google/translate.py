@@ -2,7 +2,10 @@
 
 Reading never raises for bad data: an event or person that cannot be read becomes a
 :class:`Skipped` naming it and saying why, which the backend turns into a warning of the
-listing. Writing builds the JSON bodies Google expects from model values.
+listing. So does one naming an id calsync cannot keep (its own, or its series'), or an etag a
+state store cannot hold: every id read is one a store is asked about, and PostgreSQL refuses a
+NUL in text, which would fail the whole channel in every run. Writing builds the JSON bodies
+Google expects from model values.
 
 Conventions:
 
@@ -48,6 +51,7 @@ from calsync.model import (
     PostalAddress,
     Timed,
     When,
+    whole_characters,
 )
 from calsync.timezones import canonical_zone, zone_info
 
@@ -73,6 +77,7 @@ __all__ = [
     "person_groups",
     "person_marker",
     "rfc3339",
+    "sync_token",
 ]
 
 #: The person fields calsync synchronises (``updatePersonFields`` of an update).
@@ -86,6 +91,12 @@ SYNCED_PERSON_FIELDS = (
 )
 #: The person fields calsync reads (``personFields`` of a get or a listing).
 PERSON_FIELDS = ",".join((*SYNCED_PERSON_FIELDS, "memberships", "clientData", "metadata"))
+
+#: The longest id calsync keeps of a Google item (Google's event ids are at most 1024 long;
+#: the engine holds the remote id a host item names to the same length).
+MAX_GOOGLE_ID = 1024
+#: How much of an id calsync cannot keep a warning shows.
+_SHOWN_ID = 60
 
 
 class _Malformed(Exception):
@@ -101,6 +112,54 @@ class Skipped:
 
     def warning(self, what: str) -> str:
         return f"skipped Google {what} {self.item_id}: {self.reason}"
+
+
+# -- ids and tokens ------------------------------------------------------------------------
+
+
+def _keepable(an_id: str) -> bool:
+    """Whether calsync can keep ``an_id``: 1 to :data:`MAX_GOOGLE_ID` printable characters
+    (no NUL nor other control character, no half of a UTF-16 pair)."""
+    return 0 < len(an_id) <= MAX_GOOGLE_ID and an_id.isprintable()
+
+
+def _storable(text: str) -> bool:
+    """Whether a state store can hold ``text`` (any length): no NUL, which PostgreSQL
+    refuses, and no half of a UTF-16 pair, which no UTF-8 store can hold."""
+    return "\x00" not in text and whole_characters(text)
+
+
+def _shown(an_id: str) -> str:
+    """``an_id`` as a warning names it: as it is when it can be kept, else escaped and cut."""
+    if _keepable(an_id):
+        return an_id
+    return repr(an_id[:_SHOWN_ID]) + ("\N{HORIZONTAL ELLIPSIS}" if len(an_id) > _SHOWN_ID else "")
+
+
+def _unkept(what: str) -> str:
+    return f"{what} is not 1 to {MAX_GOOGLE_ID} printable characters"
+
+
+def _kept_id(an_id: str | None, what: str) -> str | None:
+    """``an_id`` (an id an item names, ``None`` when it names none) when it can be kept."""
+    if an_id is not None and not _keepable(an_id):
+        raise _Malformed(_unkept(f"{what} {_shown(an_id)}"))
+    return an_id
+
+
+def _stored_etag(etag: str | None) -> str:
+    """``etag`` (``""`` when absent) when a state store can hold it."""
+    if etag is not None and not _storable(etag):
+        raise _Malformed("its etag holds a NUL or half of a UTF-16 pair, which cannot be stored")
+    return etag or ""
+
+
+def sync_token(page: Any) -> str | None:
+    """The ``nextSyncToken`` of a listing's page, when a state store can hold it; else
+    ``None`` (none, or one that is no text, is empty, or holds a NUL or half of a UTF-16
+    pair): calsync then keeps no token, and the next listing is a full one."""
+    token = page.get("nextSyncToken") if isinstance(page, dict) else None
+    return token if isinstance(token, str) and token and _storable(token) else None
 
 
 # -- time ----------------------------------------------------------------------------------
@@ -197,6 +256,8 @@ def event_from_json(data: Any, *, calendar_zone: str | None = None) -> RemoteEve
     event_id = data.get("id") if isinstance(data, dict) else None
     if not isinstance(event_id, str) or not event_id:
         return Skipped("(without an id)", "it has no id")
+    if not _keepable(event_id):
+        return Skipped(_shown(event_id), _unkept("its id"))
     try:
         event = wire.structure(data, wire.Event)
         return _remote_event(event_id, event, calendar_zone or "UTC")
@@ -210,10 +271,10 @@ def event_from_json(data: Any, *, calendar_zone: str | None = None) -> RemoteEve
 def _remote_event(event_id: str, event: wire.Event, zone: str) -> RemoteEvent:
     common: dict[str, Any] = {
         "id": event_id,
-        "etag": event.etag or "",
+        "etag": _stored_etag(event.etag),
         "marker": event_marker(event),
         "updated": parse_time(event.updated),
-        "series_id": event.recurring_event_id,
+        "series_id": _kept_id(event.recurring_event_id, "the id of its series"),
         "event_type": event.event_type or "default",
     }
     if event.status == "cancelled":
@@ -307,18 +368,26 @@ def contact_from_json(data: Any, group: str) -> RemoteContact | Skipped:
     name = data.get("resourceName") if isinstance(data, dict) else None
     if not isinstance(name, str) or not name:
         return Skipped("(without a resource name)", "it has no resource name")
+    if not _keepable(name):
+        return Skipped(_shown(name), _unkept("its resource name"))
     try:
         person = wire.structure(data, wire.Person)
+        etag = _stored_etag(person.etag)
     except cattrs.BaseValidationError as exc:
         details = "; ".join(str(e) for e in cattrs.transform_error(exc))
         return Skipped(name, f"unexpected data ({details})")
+    except _Malformed as exc:
+        return Skipped(name, str(exc))
     metadata = person.metadata or wire.PersonMetadata()
     common: dict[str, Any] = {
         "id": name,
-        "etag": person.etag or "",
+        "etag": etag,
         "marker": person_marker(person),
         "updated": _person_updated(metadata),
-        "previous_ids": [n for n in metadata.previous_resource_names or () if n != name],
+        # a name no store can hold names no pair calsync keeps: there is nothing to follow
+        "previous_ids": [
+            n for n in metadata.previous_resource_names or () if n != name and _keepable(n)
+        ],
     }
     if metadata.deleted:
         return RemoteContact(fields=None, deleted=True, in_group=False, **common)
