@@ -49,6 +49,7 @@ import difflib
 import importlib
 import logging
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -352,24 +353,46 @@ def _copy_of(path: Path, directory: Path) -> Path:
     """A copy in ``directory`` of ``path``, a SQLite state file (``path`` itself when its
     schema is newer than this calsync reads, which opening it refuses). The file is read,
     never written: opening it as a store would set its journal mode, or fold a journal left
-    by a killed runner into it."""
+    by a killed runner into it. With a write-ahead log or a rollback journal beside it (a
+    killed runner's, or a runner's at work), the file's bytes are copied with them and the
+    copy is opened: even a read-only connection would checkpoint the log into the file, or
+    roll the journal back in it, or leave index files behind."""
     try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True)) as conn:
-            version = stored_version(conn, str(path))
-            if version > SqliteStateStore.SCHEMA_VERSION:
-                return path
-            if version < SqliteStateStore.SCHEMA_VERSION:
-                logger.info(
-                    "state store %s has schema version %d: the dry run reads an upgraded "
-                    "copy; the file itself is upgraded by the next sync",
-                    path,
-                    version,
-                )
-            copy = directory / path.name
-            with closing(sqlite3.connect(copy)) as target:
-                conn.backup(target)
-    except sqlite3.Error as exc:
+        journals = [
+            journal
+            for journal in (path.with_name(path.name + end) for end in ("-wal", "-journal"))
+            if journal.exists()
+        ]
+        if not journals:
+            return _backed_up(path, f"{path.as_uri()}?mode=rw", directory)
+        raw = directory / "raw"
+        raw.mkdir()
+        shutil.copyfile(path, raw / path.name)  # (the log after: it holds what is newer)
+        for journal in journals:
+            shutil.copyfile(journal, raw / journal.name)
+        found = _backed_up(raw / path.name, str(raw / path.name), directory)
+        return path if found == raw / path.name else found
+    except (sqlite3.Error, OSError) as exc:
         raise StateUnavailable(f"state store {str(path)!r}: {exc}") from exc
+
+
+def _backed_up(path: Path, address: str, directory: Path) -> Path:
+    """``path`` opened at ``address`` and copied into ``directory`` with SQLite's backup
+    (``path`` itself when its schema is newer than this calsync reads)."""
+    with closing(sqlite3.connect(address, uri=True)) as conn:
+        version = stored_version(conn, str(path))
+        if version > SqliteStateStore.SCHEMA_VERSION:
+            return path
+        if version < SqliteStateStore.SCHEMA_VERSION:
+            logger.info(
+                "state store %s has schema version %d: the dry run reads an upgraded "
+                "copy; the file itself is upgraded by the next sync",
+                path,
+                version,
+            )
+        copy = directory / path.name
+        with closing(sqlite3.connect(copy)) as target:
+            conn.backup(target)
     return copy
 
 

@@ -6,7 +6,10 @@ a state file of an older schema is read from an upgraded copy, not upgraded itse
 from __future__ import annotations
 
 import hashlib
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -129,3 +132,41 @@ def test_a_dry_run_of_a_user_without_tokens_makes_neither_a_token_nor_a_state_fi
     assert main(["--config", str(config), "dry-run", "cli.ann"]) == 0
 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["calsync.toml"]
+
+
+KILLED_WRITER = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[2] == "wal":  # committed, still in the write-ahead log
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE left_by_a_killed_runner (x)")
+    conn.execute("INSERT INTO left_by_a_killed_runner VALUES (1)")
+else:  # a transaction under way, in a hot rollback journal
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.execute("PRAGMA cache_size=1")
+    conn.execute("BEGIN")
+    conn.execute("CREATE TABLE left_by_a_killed_runner (x)")
+    for _ in range(2000):
+        conn.execute("INSERT INTO left_by_a_killed_runner VALUES (?)", ("x" * 500,))
+os.kill(os.getpid(), 9)
+"""
+
+
+@pytest.mark.parametrize("journal", ["wal", "rollback"])
+def test_a_dry_run_leaves_the_journal_a_killed_runner_left_as_it_was(
+    demo: Demo, google: GoogleEmulator, journal: str
+) -> None:
+    """A runner killed mid-write leaves its write-ahead log (or a hot rollback journal)
+    beside the state file: the dry run reads them through a copy, never folds them into the
+    file nor deletes them (the next runner does)."""
+    assert demo.calsync("sync", ANN).returncode == 0
+    state = demo.directory / "calsync.sqlite3"
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(state), journal], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    before = files(demo.directory)
+    assert any(name.endswith(("-wal", "-journal")) for name in before)
+
+    dry = demo.calsync("dry-run", ANN)
+
+    assert dry.returncode == 0, dry.stderr
+    assert files(demo.directory) == before
