@@ -267,6 +267,9 @@ class SqliteTokenStore(TokenStore):
             raise ConfigurationError("encrypting tokens needs the token keys (CALSYNC_TOKEN_KEYS)")
         changed = 0
         with self._lock, self._connect() as db:
+            # the file's write lock before the rows are read: a connect or a refresh saved by
+            # another process meanwhile would be written over with the token read here
+            db.execute("BEGIN IMMEDIATE")
             rows = db.execute(
                 "SELECT key, refresh_token, access_token FROM calsync_google_tokens"
             ).fetchall()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 from services import POSTGRES_URL
 
+import calsync.tokens
 from calsync.crypto import PREFIX, TokenCipher, generate_key
 from calsync.errors import ConfigurationError
 from calsync.server.database import Database
@@ -187,3 +191,30 @@ def test_tokens_and_keys_never_reach_the_log(
     logging.getLogger("test").info("loaded %r", store.load("u1"))
     for secret in ("secret", NEW, OLD):
         assert secret not in caplog.text
+
+
+def test_a_reconnect_made_while_the_keys_rotate_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rotate-keys`` reads every row, then writes each one resealed: a user's reconnect
+    saved by another process in between (its new refresh token) must not be written over
+    with the old token the rotation read."""
+    SqliteTokenStore(tmp_path / "t.db", cipher=TokenCipher([OLD])).save("u1", TOKEN)
+    rotating = SqliteTokenStore(tmp_path / "t.db", cipher=TokenCipher([NEW, OLD]))
+    reconnected = attrs.evolve(TOKEN, refresh_token="1//the-new-refresh")
+    other = SqliteTokenStore(tmp_path / "t.db", cipher=TokenCipher([NEW, OLD]))
+    reconnect = threading.Thread(target=other.save, args=("u1", reconnected))
+    reseal = calsync.tokens._reseal_value
+
+    def reconnect_meanwhile(*args: Any, **kwargs: Any) -> str | None:
+        if not reconnect.is_alive() and reconnect.ident is None:
+            reconnect.start()  # the other process's save, after the rows were read
+            reconnect.join(timeout=1)  # (it waits for the file's lock, if the rotation holds it)
+        return reseal(*args, **kwargs)
+
+    monkeypatch.setattr(calsync.tokens, "_reseal_value", reconnect_meanwhile)
+
+    rotating.rotate_keys()
+    reconnect.join()
+
+    assert rotating.load("u1") == reconnected
