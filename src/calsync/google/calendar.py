@@ -11,8 +11,10 @@
   (``events.patch`` with ``If-Match``) and deletes (with ``If-Match``) through the batch
   endpoint, ``batch_size`` at a time (:mod:`calsync.google.calendar_batches`); every call
   has ``sendUpdates=none``. A create that hits 409 adopts the existing event when it is ours
-  or deleted, reviving it (a recurring series' id: see *Made recurring*); a delete of an event
-  already gone succeeds.
+  or deleted, reviving it (a recurring series' id: see *Made recurring*); a live event calsync
+  does not own under calsync's id for the item (anyone who may write to a shared calendar can
+  make one: the ids are derived from what others know) is left as it is, and the item's event
+  is made under an id Google chooses; a delete of an event already gone succeeds.
 * **Restores.** A create under an id that is not calsync's for the item (the engine restores
   an item whose event Google made, deleted since) is sent on its own. Whether the id is an
   occurrence of a recurring series, calsync learns from what Google said of it (the
@@ -645,8 +647,11 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
         """The id is taken: take the event over if it is ours or deleted; create it under an
-        id Google chooses if a recurring series holds the id, or if Google refuses (403) to
-        bring the deleted event back (:meth:`_create_under_googles_id`); else refuse."""
+        id Google chooses (:meth:`_create_under_googles_id`) if a recurring series holds the
+        id, if Google refuses (403) to bring the deleted event back, or if a live event
+        calsync does not own holds calsync's own id for the item (someone who may write to a
+        shared calendar made it: calsync's ids are derived from what others know); else
+        (an id calsync did not choose, being restored) refuse."""
         request = self.events.get(calendarId=calendar_id, eventId=event_id)
         data = self.caller.execute(request)
         try:
@@ -661,6 +666,14 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             )
             return self._create_under_googles_id(calendar_id, event_id, fields, marker)
         if existing.status != "cancelled" and event_marker(existing) != marker:
+            if event_id == _own_id(marker):  # (never written to: it is not calsync's)
+                logger.info(
+                    "event id %s is held by an event calsync does not own: creating the "
+                    "event of item %s under an id Google chooses",
+                    event_id,
+                    marker.host_id,
+                )
+                return self._create_under_googles_id(calendar_id, event_id, fields, marker)
             raise AlreadyExists(
                 f"event id {event_id} is taken by an event calsync does not own",
                 status=409,
@@ -807,8 +820,9 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         Google chooses, carrying the marker as any create does. Either a recurring series
         holds the id (a single event made recurring in Google, live or deleted since: calsync
         never writes to a series, and a series' id is never a single event's again), or
-        Google refuses (403) to bring the deleted event back. Without this, such a session
-        could never be restored, and its create would fail in every run.
+        Google refuses (403) to bring the deleted event back, or a live event calsync does not
+        own holds calsync's id for the item (never written to). Without this, such an item
+        could never reach Google, and its create would fail in every run.
 
         One insert of its own (quota cost 1, after the batch that met the 409), sent once:
         without an id, a resend after an answer lost on the way would make a second event, so

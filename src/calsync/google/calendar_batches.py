@@ -2,9 +2,10 @@
 the engine's deterministic id), updates and deletes (``If-Match`` on the etag) sent through the
 batch endpoint, ``batch_size`` at a time, each write still getting its own outcome. A part's
 409 on a create adopts the existing event when it is ours or deleted, and when a recurring
-series holds the id, creates the event anew under an id Google chooses (one insert of its own,
-after the batch, never sent twice); a part's delete of an event already gone succeeds; a part's
-404 is that item's error, unless the calendar itself is gone.
+series, or a live event calsync does not own, holds the id, creates the event anew under an id
+Google chooses (one insert of its own, after the batch, never sent twice); a part's delete of an
+event already gone succeeds; a part's 404 is that item's error, unless the calendar itself is
+gone.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class EventBatches(abc.ABC):
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
         """A create's id is taken: take the event over, create it under an id Google chooses
-        (a recurring series holds the id), or refuse."""
+        (a recurring series, or a live event calsync does not own, holds the id), or
+        refuse."""
 
     @abc.abstractmethod
     def _check_calendar(self, calendar_id: str) -> None:
@@ -116,7 +118,7 @@ class EventBatches(abc.ABC):
 
     def _insert(self, calendar_id: str, write: CreateEvent, *, google_chooses: bool = False) -> Any:
         """The insert of ``write``: under its id, or (``google_chooses``) under an id Google
-        chooses, when a recurring series holds its own (see ``_adopt``)."""
+        chooses, when its own cannot be the item's (see ``_adopt``)."""
         body = event_body(write.fields, write.marker, event_id=write.event_id)
         if google_chooses:  # the same body (the marker, no nulls), without the id
             del body["id"]

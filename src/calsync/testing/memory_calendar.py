@@ -118,7 +118,8 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
         """Create the event under calsync's own id for the item, or (a restore) under the id
         of the event Google made, as Google's backend does (:func:`_restored_under`): an
         occurrence revived in its series is not taken over when live with another item's
-        marker, any other event when live with a marker not the item's."""
+        marker, any other event when live with a marker not the item's: a restore is refused,
+        and a create under calsync's own id is made under an id the calendar chooses."""
         with self._contract_call("create_event"):
             events = self._events(calendar_id)
             _check_event_fields(fields)
@@ -129,7 +130,12 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
                 raise InvalidRequest(f"invalid event id {event_id!r}", status=400, reason="invalid")
             theirs = existing.marker if existing is not None and not existing.deleted else marker
             if theirs != marker and not (occurrence and theirs is None):
-                raise AlreadyExists(f"event id {event_id} is taken", status=409, reason="duplicate")
+                if occurrence or event_id != event_id_for(marker.namespace, marker.host_id):
+                    raise AlreadyExists(
+                        f"event id {event_id} is taken", status=409, reason="duplicate"
+                    )
+                # calsync's own id, held by an event calsync does not own: left as it is
+                event_id, existing = uuid.uuid4().hex, None
             return self._put(calendar_id, event_id, fields, marker, like=existing)
 
     def update_event(

@@ -10,6 +10,7 @@ import pytest
 
 from calsync.backends import CreateEvent, DeleteEvent, RemoteEvent, UpdateEvent
 from calsync.errors import AlreadyExists, CalendarGone, NotFound, PreconditionFailed
+from calsync.ids import event_id_for
 from calsync.model import AllDay, EventFields, Marker, Timed
 from calsync.testing.contracts.backend_harness import MARKER, WINDOW, CalendarHarness, ids_of
 
@@ -195,6 +196,24 @@ class CalendarBackendContract:
             got = h.backend.get_event(h.calendar_id, taken.id)
             assert got is not None
             assert got.fields == taken.fields
+
+    def test_create_with_its_own_id_taken_by_an_event_not_ours_is_made_under_another(
+        self, calendar_harness: CalendarHarness
+    ) -> None:
+        h = calendar_harness
+        own = event_id_for(MARKER.namespace, MARKER.host_id)
+        theirs = h.driver.external_create(h.calendar_id, event_fields(), event_id=own)
+
+        made = h.backend.create_event(h.calendar_id, own, event_fields("Mine"), MARKER)
+
+        assert made.id != own
+        assert made.fields == event_fields("Mine")
+        got = h.backend.get_event(h.calendar_id, made.id)
+        assert got is not None
+        assert (got.deleted, got.fields) == (False, event_fields("Mine"))
+        kept = h.backend.get_event(h.calendar_id, own)
+        assert kept is not None
+        assert (kept.deleted, kept.fields, kept.etag) == (False, theirs.fields, theirs.etag)
 
     # -- updating and deleting -----------------------------------------------------------
 
