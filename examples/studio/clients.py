@@ -24,6 +24,7 @@ from calsync.model import CONTACT_FIELDS
 from calsync.sources import Unreadable
 from studio.db import Client, Studio, UnreadableRow
 from studio.profiles import studio_user
+from studio.records import is_text
 
 __all__ = ["StudioClients", "client_key"]
 
@@ -69,7 +70,11 @@ def _contact(client: Client, origin: str | None) -> Contact:
 def _contact_of(found: Client | UnreadableRow, origins: Mapping[int, str]) -> Contact | Unreadable:
     if isinstance(found, UnreadableRow):
         return Unreadable(found.key, found.reason)
-    return _contact(found, origins.get(found.id))
+    origin = origins.get(found.id)
+    if origin is not None and not is_text(origin):
+        # a contact id that is not text cannot be sent, and without it calsync would duplicate
+        return Unreadable(client_key(found.id), "its Google contact id is not valid text")
+    return _contact(found, origin)
 
 
 def _only_one(values: Sequence[object], what: str) -> None:

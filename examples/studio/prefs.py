@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict
 
 from studio.database import StudioDatabase
-from studio.records import GooglePrefs, User
+from studio.records import GooglePrefs, UnreadableRow, User
 
 __all__ = ["PreferenceQueries"]
 
@@ -20,18 +21,28 @@ class PreferenceQueries(StudioDatabase):
     )
 
     def google_prefs(self, user_id: int) -> GooglePrefs:
-        """The user's preferences. Raises ``KeyError`` for an unknown user."""
+        """The user's preferences.
+
+        Raises:
+            KeyError: unknown user.
+            ValueError: the row cannot be read (see :meth:`google_prefs_records`).
+        """
         with self._transaction(write=False) as db:
             row = db.execute(f"{self._PREFS_SELECT} WHERE p.user_id = ?", (user_id,)).fetchone()
         if row is None:
             raise KeyError(user_id)
         return GooglePrefs.from_row(row)
 
-    def all_google_prefs(self) -> list[tuple[User, GooglePrefs]]:
-        """Every user with their preferences, by user id."""
+    def google_prefs_records(self) -> list[tuple[User, GooglePrefs] | UnreadableRow]:
+        """Every user with their preferences, by user id; an :class:`UnreadableRow` (key
+        ``user-7``) for a user whose row cannot be read, so one never hides the others."""
         with self._transaction(write=False) as db:
             rows = db.execute(f"{self._PREFS_SELECT} ORDER BY u.id").fetchall()
-        return [(User(r["u_id"], r["u_name"], r["u_email"]), GooglePrefs.from_row(r)) for r in rows]
+        return [_user_prefs(row) for row in rows]
+
+    def all_google_prefs(self) -> list[tuple[User, GooglePrefs]]:
+        """The readable users of :meth:`google_prefs_records`."""
+        return [found for found in self.google_prefs_records() if isinstance(found, tuple)]
 
     def set_google_prefs(self, user_id: int, prefs: GooglePrefs) -> None:
         """Save the preferences screen. Choosing a calendar again clears a "calendar gone"
@@ -95,3 +106,11 @@ class PreferenceQueries(StudioDatabase):
             )
             if cursor.rowcount == 0:
                 raise KeyError(user_id)
+
+
+def _user_prefs(row: sqlite3.Row) -> tuple[User, GooglePrefs] | UnreadableRow:
+    try:
+        prefs = GooglePrefs.from_row(row)
+    except ValueError as exc:
+        return UnreadableRow(f"user-{row['u_id']}", int(row["u_id"]), str(exc))
+    return User(row["u_id"], row["u_name"], row["u_email"]), prefs

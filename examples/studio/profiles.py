@@ -19,7 +19,7 @@ from calsync import (
     SyncOptions,
     SyncProfile,
 )
-from studio.db import GooglePrefs, Studio, User
+from studio.db import GooglePrefs, Studio, UnreadableRow, User
 
 __all__ = ["StudioProfiles", "studio_user"]
 
@@ -59,7 +59,13 @@ class StudioProfiles(ProfileStore):
 
     def profiles(self) -> list[SyncProfile]:
         profiles = []
-        for user, prefs in self.studio.all_google_prefs():
+        for found in self.studio.google_prefs_records():
+            if isinstance(found, UnreadableRow):
+                logger.error(
+                    "user %s: Google Sync preferences unusable: %s", found.user_id, found.reason
+                )
+                continue
+            user, prefs = found
             try:
                 profiles.append(self._profile(user, prefs))
             except (ConfigurationError, ValueError) as exc:

@@ -3,8 +3,9 @@
 Every record is a frozen dataclass built from a ``sqlite3.Row`` by its ``from_row``. Sessions
 and appointments share one schedule, one set of time columns and one reader: a row that cannot
 be read as a record (a zone the tz database lacks, an end before the start, an empty all-day
-span, a timed row without a zone, text that is not a date) is an :class:`UnreadableRow` that
-says why, so a screen or a sync can show it instead of failing or hiding it.
+span, a timed row without a zone, text that is not a date, text that is not UTF-8) is an
+:class:`UnreadableRow` that says why, so a screen or a sync can show it instead of failing or
+hiding it. The reason names the column, never its value: it may be a phone number.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ __all__ = [
     "UnreadableRow",
     "User",
     "appointment_key",
+    "invalid_text",
+    "is_text",
     "parse_item_key",
     "read_client",
     "read_item",
@@ -58,6 +61,36 @@ def parse_item_key(key: str) -> tuple[ItemTable, int] | None:
     if table == "appointment":
         return "appointment", int(number)
     return None
+
+
+#: Whose column a joined row's ``<prefix>_`` column is, in words (``c_phone``: the client's).
+_JOINED = {"c_": "client's ", "u_": "user's "}
+
+
+def is_text(value: str) -> bool:
+    """Whether UTF-8 can hold ``value``: not when it has the lone surrogates that
+    ``studio.schema.connect`` reads stored bytes that are not UTF-8 as."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def invalid_text(row: sqlite3.Row, prefix: str = "") -> str | None:
+    """Why ``row`` cannot be read when a column holds text that is not UTF-8 (``"its title is
+    not valid text"``), or ``None``. The value itself is never quoted."""
+    for column, value in zip(row.keys(), row, strict=True):  # (iterating a Row gives values)
+        if isinstance(value, str) and not is_text(value):
+            return f"its {_spoken(column.removeprefix(prefix))} is not valid text"
+    return None
+
+
+def _spoken(column: str) -> str:
+    for prefix, owner in _JOINED.items():
+        if column.startswith(prefix):
+            return owner + column.removeprefix(prefix).replace("_", " ")
+    return column.replace("_", " ")
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -254,19 +287,27 @@ class UnreadableRow:
 
 def read_item(table: ItemTable, row: sqlite3.Row) -> Session | Appointment | UnreadableRow:
     """The record of a ``sessions`` or ``appointments`` row, or why it cannot be one."""
+    key, user_id = f"{table}-{row['id']}", int(row["user_id"])
+    fault = invalid_text(row)
+    if fault is not None:
+        return UnreadableRow(key, user_id, fault)
     record = Session if table == "session" else Appointment
     try:
         return record.from_row(row)
     except ValueError as exc:
-        return UnreadableRow(f"{table}-{row['id']}", int(row["user_id"]), str(exc))
+        return UnreadableRow(key, user_id, str(exc))
 
 
 def read_client(row: sqlite3.Row, prefix: str = "") -> Client | UnreadableRow:
     """The client of a row (columns ``<prefix><column>``), or why it cannot be one."""
+    key = f"client-{row[prefix + 'id']}"
+    fault = invalid_text(row, prefix)
+    if fault is not None:
+        return UnreadableRow(key, None, fault)
     try:
         return Client.from_row(row, prefix)
     except ValueError as exc:
-        return UnreadableRow(f"client-{row[prefix + 'id']}", None, f"its row is damaged ({exc})")
+        return UnreadableRow(key, None, f"its row is damaged ({exc})")
 
 
 class LogRewound(LookupError):
@@ -302,6 +343,11 @@ class GooglePrefs:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> GooglePrefs:
+        """Raises ``ValueError`` (saying why, see :func:`invalid_text`) for a row with text
+        that is not UTF-8, in its own columns or its user's (``u_*``)."""
+        fault = invalid_text(row)
+        if fault is not None:
+            raise ValueError(fault)
         return cls(
             sync_on=bool(row["sync_on"]),
             calendar_id=row["calendar_id"],

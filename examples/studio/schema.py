@@ -174,6 +174,14 @@ CLIENT_SELECT = ", ".join(f"c.{name} AS c_{name}" for name in ("id", *CLIENT_COL
 CLIENT_SELECT += ", c.revision AS c_revision, c.updated_at AS c_updated_at"
 
 
+def _decode_text(stored: bytes) -> str:
+    """Stored text as ``str``, its bytes that are not UTF-8 (another program's write, half of a
+    UTF-16 pair as a Windows app stores it) as lone surrogates: sqlite3 would fail the whole
+    query on them, so one such row would stop every listing it is in. ``studio.records`` reads
+    a row holding them as unreadable (``is_text``)."""
+    return stored.decode("utf-8", "surrogateescape")
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open the studio database on ``path`` (or ``":memory:"``), creating its tables on first
     use and upgrading an older schema. The connection runs in autocommit mode: callers open
@@ -184,6 +192,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     """
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
+    db.text_factory = _decode_text
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 5000")
     if str(path) != ":memory:":
