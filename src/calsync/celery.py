@@ -231,7 +231,8 @@ class CeleryTrigger(SyncTrigger):
     enqueues one more run as it ends. (The mark is set before the dedupe key is tried, so a
     task that ends in between finds it: the change never waits for the next poll.) When the
     task cannot be sent (the broker is unreachable), the dedupe key is freed again and the
-    error raised, so the next notification or ``sync_due`` queues the profile.
+    error raised (as when Redis cannot be reached): the receiver's
+    :class:`~calsync.push.trigger.Debouncer` passes the request on again until it is taken.
 
     Args:
         redis: the Redis client of the workers' dedupe keys.

@@ -49,6 +49,7 @@ from calsync.leases import HeldLease, ProfileLease
 from calsync.model import Channel
 from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
+from calsync.outage import Outage
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.push.channels import PushChannels
 from calsync.push.retire import retire_stale
@@ -167,7 +168,12 @@ class SyncProcessor(SyncTrigger):
         self._wake = threading.Event()
         #: serve()'s runs in progress, by profile id (each ends with when it ended)
         self._running: dict[str, Future[float]] = {}
-        self._retiring = _Outage("stopping the push channels of profiles that no longer sync")
+        self._retiring = Outage(
+            "stopping the push channels of profiles that no longer sync",
+            first=FIRST_BACKOFF,
+            most=MAX_BACKOFF,
+            log=logger,
+        )
 
     # -- one round -----------------------------------------------------------------------
 
@@ -407,7 +413,12 @@ class SyncProcessor(SyncTrigger):
         """
         schedule = Schedule(self.interval, self.jitter)
         running = self._running  # (changed under the lock: request_sync reads it)
-        outage = _Outage("serving (reading the profiles and their push channels)")
+        outage = Outage(
+            "serving (reading the profiles and their push channels)",
+            first=FIRST_BACKOFF,
+            most=MAX_BACKOFF,
+            log=logger,
+        )
         passes = 0
         round_left: set[str] | None = None  # the profiles of this round not started yet
         with ThreadPoolExecutor(self.workers, thread_name_prefix="calsync") as pool:
@@ -531,28 +542,3 @@ class SyncProcessor(SyncTrigger):
         """Ask :meth:`serve` to stop after the runs in progress."""
         self._stop.set()
         self._wake.set()
-
-
-class _Outage:
-    """A step of :meth:`SyncProcessor.serve` that fails until it works again: logged when it
-    starts failing and when it works again, not at every try."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.failures = 0
-
-    def failed(self, exc: Exception) -> float:
-        """Note a failure; returns the seconds to wait before the next try."""
-        self.failures += 1
-        if self.failures == 1:
-            logger.error("%s failed, trying again until it works: %s", self.what, exc,
-                         exc_info=exc)  # fmt: skip
-        else:
-            logger.debug("%s failed again (%d in a row): %s", self.what, self.failures, exc)
-        return min(MAX_BACKOFF, FIRST_BACKOFF * 2.0 ** min(self.failures - 1, 16))
-
-    def over(self) -> None:
-        """Note a success (logged when it ends an outage)."""
-        if self.failures:
-            logger.info("%s works again, after %d failed tries", self.what, self.failures)
-            self.failures = 0

@@ -1,22 +1,25 @@
 """A change notification always gets a run: when it comes just as the profile's task ends,
-and after the broker refused its task for a moment (the dedupe key is not left behind to
-keep the profile from being queued for a quarter of an hour). Real Redis, for the keys and
-as the broker."""
+after the broker refused its task for a moment (the dedupe key is not left behind to
+keep the profile from being queued for a quarter of an hour), and when Redis could not be
+reached as it came (the web app's debouncer passes it on again once Redis is back). Real
+Redis, for the keys and as the broker."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
-from celery_broker import live_broker, unreachable_broker
+from celery_broker import UNREACHABLE, live_broker, unreachable_broker
 from kombu.exceptions import OperationalError
 from services import REDIS_URL
 
 import calsync.celery as calsync_celery
 from calsync.celery import CeleryTrigger
 from calsync.celery_setup import WorkerSetup, again_key, queued_key
+from calsync.push.trigger import Debouncer
 
 ANN = "studio.ann"
 
@@ -96,3 +99,25 @@ def test_a_task_that_cannot_queue_its_one_more_run_still_frees_the_dedupe_key(
         calsync_celery._finish(calsync_celery.current_worker(), ANN)  # logged, never raised
 
     assert client.get(queued_key(redis_prefix, ANN)) is None  # the next sync_due queues it
+
+
+def test_a_notification_that_came_while_redis_was_unreachable_is_queued_once_it_is_back(
+    client: redis.Redis, redis_prefix: str
+) -> None:
+    """Google was answered (200) before the request was passed on, and will not say it
+    again: the change must not wait for the safety interval (an hour, the channel healthy)."""
+    trigger = CeleryTrigger(redis.Redis.from_url(UNREACHABLE), redis_prefix)
+    with live_broker(redis_prefix, setup_of(client, redis_prefix)) as waiting:
+        debouncer = Debouncer(trigger, 0.01, retry=0.05, retry_most=0.1)
+        debouncer.request_sync(ANN)
+        time.sleep(0.3)  # several tries, each refused
+        assert (debouncer.pending(), waiting()) == ([ANN], [])
+
+        trigger.redis = client  # Redis is back
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and debouncer.pending():
+            time.sleep(0.02)
+        debouncer.close()
+
+        assert waiting() == [ANN]
+    assert client.get(queued_key(redis_prefix, ANN)) is not None

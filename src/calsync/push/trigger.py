@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from calsync.outage import Outage, backoff
+
 __all__ = ["CallbackTrigger", "Debouncer", "SyncTrigger"]
 
 logger = logging.getLogger(__name__)
@@ -52,8 +54,13 @@ class Debouncer(SyncTrigger):
     second thus give one sync, started one ``delay`` after the first notification.
 
     A request made after the profile's request was passed on starts a new delay, so a change
-    made while a sync runs is never lost. One daemon thread passes requests on; :meth:`close`
-    ends it (requests still waiting are passed on at once).
+    made while a sync runs is never lost. A request ``target`` fails to take (the task queue
+    unreachable for a while: Google was answered already, and will not say it again) is passed
+    on again ``retry`` seconds later, the wait doubling after each failure in a row up to
+    ``retry_most``, until it is taken; requests for that profile meanwhile are merged into it.
+    The outage is logged when it starts and when it ends, not at every try. One daemon thread
+    passes requests on; :meth:`close` ends it (requests still waiting, retries included, are
+    passed on at once, and once: one that fails then is logged as not passed on).
     """
 
     def __init__(
@@ -61,13 +68,24 @@ class Debouncer(SyncTrigger):
         target: SyncTrigger,
         delay: float = 1.0,
         *,
+        retry: float = 1.0,
+        retry_most: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if delay < 0:
             raise ValueError("delay must be >= 0")
+        if not 0 < retry <= retry_most:
+            raise ValueError("retry must be > 0 and <= retry_most")
         self.target = target
         self.delay = delay
+        self.retry = retry
+        self.retry_most = retry_most
         self.clock = clock
+        #: failed tries in a row, by profile (only the debounce thread changes it)
+        self._tries: dict[str, int] = {}
+        self._outage = Outage(
+            "passing push sync requests on", first=retry, most=retry_most, log=logger
+        )
         self._due: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
         self._changed = threading.Condition()
@@ -86,7 +104,7 @@ class Debouncer(SyncTrigger):
             self._changed.notify()
 
     def pending(self) -> list[str]:
-        """The profiles whose request is waiting."""
+        """The profiles whose request is waiting (to be passed on, or on again)."""
         with self._changed:
             return sorted(self._due)
 
@@ -123,5 +141,23 @@ class Debouncer(SyncTrigger):
     def _pass_on(self, profile_id: str) -> None:
         try:
             self.target.request_sync(profile_id)
-        except Exception:  # one failing request never stops the others
-            logger.exception("could not request a sync of %s", profile_id)
+        except Exception as exc:  # one failing request never stops the others
+            self._again(profile_id, exc)
+        else:
+            self._tries.pop(profile_id, None)
+            self._outage.over()
+
+    def _again(self, profile_id: str, exc: Exception) -> None:
+        """Pass the request on again after a back-off (not once closing)."""
+        self._outage.failed(exc)
+        tries = self._tries.pop(profile_id, 0) + 1
+        with self._changed:
+            if self._closed:
+                logger.error("the sync request of %s was not passed on: %s", profile_id, exc)
+                return
+            self._tries[profile_id] = tries
+            if profile_id in self._due:  # asked again meanwhile: that request is the retry
+                return
+            due = self.clock() + backoff(tries, self.retry, self.retry_most)
+            self._due[profile_id] = due
+            heapq.heappush(self._heap, (due, profile_id))
