@@ -10,12 +10,14 @@ in the new one: the old mapping is dropped (a dry run only pretends to), the sch
 written to the new calendar (adopting events that already carry our deterministic ids, so
 switching back never duplicates), and unlinked appointments that came from the old calendar
 stay in the studio untouched. calsync's events in the old calendar are left as they are,
-unless ``cleanup_old_calendar`` is on: then the events calsync provably made there (their id
-is the deterministic id of a host item they were mapped to, or of one whose create was
-journaled there) are deleted, and nothing else. A calendar is known by the id it has for the
-account connected now (:meth:`~calsync.backends.CalendarBackend.calendar_identity`): when the
-profile names Google's ``primary`` and the user connects another account, that is a switch
-too, never a mass deletion of the first account's events.
+unless ``cleanup_old_calendar`` is on: then the events calsync provably made there are deleted,
+and nothing else: those under the deterministic id of a host item they were mapped to, or of
+one whose create was journaled there, read first and deleted (on the etag read) only when live
+and carrying calsync's marker for that item, as anyone may make an event under such an id. A
+calendar is known by the id it has for the account connected now
+(:meth:`~calsync.backends.CalendarBackend.calendar_identity`): when the profile names Google's
+``primary`` and the user connects another account, that is a switch too, never a mass
+deletion of the first account's events.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import (
+    FATAL,
     ChannelSnapshot,
     HostWrite,
     MappingLoader,
@@ -54,7 +57,7 @@ from calsync.engine.fields import decode_base
 from calsync.engine.plans import PlanRules
 from calsync.engine.reads import answer_of, listing_of
 from calsync.engine.records import HostRecord, RemoteRecord
-from calsync.errors import CalendarGone, CalsyncError
+from calsync.errors import BackendError, CalendarGone, CalsyncError
 from calsync.ids import event_id_for
 from calsync.model import (
     Channel,
@@ -229,36 +232,82 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         )
 
     def _clean_old_calendar(self, calendar_id: str) -> None:
-        """Delete from the old calendar the events calsync provably made there: those whose id
-        is the deterministic id of the host item they were paired with — of any kind: an
-        unlinked appointment written there after an earlier switch was made by calsync, one
-        that came from a Google event keeps Google's id — and those of creates journaled and
-        never recorded (a crash came between; a delete of an event never made is a no-op)."""
+        """Delete from the old calendar the events calsync provably made there, and nothing
+        else. The candidates are the events under calsync's deterministic id of a host item:
+        of one paired with that id (of any kind: an unlinked appointment written there after
+        an earlier switch was made by calsync, one that came from a Google event keeps
+        Google's id), and of one whose create was journaled and never recorded (a crash came
+        between). An id proves nothing on its own: anyone who may write to a shared calendar
+        can make an event under it (calsync then made the item's under an id Google chose).
+        So each candidate is read, and deleted only when it is live and carries calsync's
+        marker for that item, on the etag read (an event changed since is left). The event a
+        journaled create made under an id Google chose is left: only a listing of the old
+        calendar could find it, and its marker alone cannot tell it from a user's copy."""
         store, pid = self.ctx.store, self.profile_id
-        made = {
-            row.remote_id
-            for row in store.mappings(pid, self.channel).values()
-            if row.remote_id == event_id_for(pid, row.host_id)
+        host_ids = {
+            head.host_id
+            for head in store.mapping_heads(pid, self.channel).values()
+            if head.remote_id == event_id_for(pid, head.host_id)
         }
-        made.update(event_id_for(pid, host_id) for host_id in store.pending(pid, self.channel))
-        ours = [DeleteEvent(event_id, None) for event_id in sorted(made)]
-        if not ours:
-            return
+        host_ids.update(store.pending(pid, self.channel))
         try:
-            with self.ctx.remote_writes():  # the lease is checked before each request
-                results = self.backend.write_events(calendar_id, ours)
+            ours, foreign, unread = self._events_made_in(calendar_id, sorted(host_ids))
+            results: list[WriteResult[RemoteEvent]] = []
+            if ours:
+                with self.ctx.remote_writes():  # the lease is checked before each request
+                    results = self.backend.write_events(calendar_id, ours)
         except CalendarGone:
             return  # the old calendar is gone already: nothing left to clean
         except CalsyncError as exc:
             self.warnings.append(f"calsync's events in {calendar_id} were not removed: {exc}")
             return
-        failed = [w.event_id for w, r in zip(ours, results, strict=True) if r.error is not None]
-        removed = len(ours) - len(failed)
-        self.warnings.append(f"removed {removed} of calsync's events from {calendar_id}")
+        failed = sum(result.error is not None for result in results)
+        if ours:
+            self.warnings.append(
+                f"removed {len(ours) - failed} of calsync's events from {calendar_id}"
+            )
         if failed:
             self.warnings.append(
-                f"{len(failed)} of calsync's events in {calendar_id} could not be removed"
+                f"{failed} of calsync's events in {calendar_id} could not be removed"
             )
+        if foreign:
+            self.warnings.append(
+                f"events left in {calendar_id} under calsync's ids, which calsync cannot "
+                f"prove it made: {foreign}"
+            )
+        if unread:
+            self.warnings.append(
+                f"events left in {calendar_id} under calsync's ids, which could not be read: "
+                f"{unread}"
+            )
+
+    def _events_made_in(
+        self, calendar_id: str, host_ids: Sequence[str]
+    ) -> tuple[list[DeleteEvent], int, int]:
+        """The deletes (each on the etag read) of the live events in ``calendar_id`` under
+        calsync's ids for ``host_ids`` that carry calsync's marker for their item; how many
+        live ones do not (someone else made them); how many could not be read."""
+        pid = self.profile_id
+        deletes: list[DeleteEvent] = []
+        foreign = unread = 0
+        for host_id in host_ids:
+            event_id = event_id_for(pid, host_id)
+            try:
+                event = self.backend.get_event(calendar_id, event_id)
+            except FATAL:
+                raise
+            except BackendError as exc:
+                unread += 1
+                logger.warning("profile %s: could not read event %s: %s", pid, event_id, exc)
+                continue
+            if event is None or event.deleted:
+                continue  # (never made, or gone already: a series made of it reads so too)
+            if event.marker != Marker(pid, host_id):
+                foreign += 1
+                logger.info("profile %s: event %s is not calsync's: left", pid, event_id)
+                continue
+            deletes.append(DeleteEvent(event_id, event.etag))
+        return deletes, foreign, unread
 
     # -- reading -------------------------------------------------------------------------
 
