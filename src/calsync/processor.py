@@ -99,7 +99,8 @@ class SyncProcessor(SyncTrigger):
     Args:
         engine: the host's engine (its store holds the leases too).
         profiles: the host's profiles.
-        connect: builds the remote side for a profile.
+        connect: builds the remote side for a profile; a ``StateError`` it raises (the
+            token store unreachable) is the store's trouble, not the user's.
         notifier: tells users about runs (``None``: nobody is told).
         interval: seconds between two syncs of a profile when serving (0 to
             :data:`MAX_INTERVAL`, a week).
@@ -342,6 +343,8 @@ class SyncProcessor(SyncTrigger):
             report = SyncReport(profile.id, self.clock(), needs_reauth=True)
             report.fatal = wording.reauthorise
             return report, True
+        except StateError:  # the token store's trouble, not the user's (see run_profile)
+            raise
         except Exception as exc:
             logger.exception("profile %s: connecting to Google failed", profile.id)
             return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}"), None
