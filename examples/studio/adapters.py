@@ -46,6 +46,7 @@ from studio.db import (
     parse_item_key,
     session_key,
 )
+from studio.feeds import cursor_text, read_cursor
 from studio.profiles import StudioProfiles, studio_user
 
 __all__ = ["StudioClients", "StudioProfiles", "StudioSchedule", "client_key", "span_of", "when_of"]
@@ -79,12 +80,6 @@ def span_of(when: When) -> Span:
 
 
 # -- the schedule ------------------------------------------------------------------------
-
-
-def _cursor(position: int, stamp: str) -> str:
-    """A change cursor: the position and the stamp of the change there (see
-    :meth:`Studio.changes_after`)."""
-    return f"{position}.{stamp}" if stamp else str(position)
 
 
 def _session_item(session: Session) -> ScheduleItem:
@@ -241,17 +236,15 @@ class StudioSchedule(ScheduleSource):
 
     def change_cursor(self, user_id: str) -> str | None:
         studio_user(self.studio, user_id)
-        return _cursor(*self.studio.change_mark())
+        return cursor_text(*self.studio.change_mark())
 
     def changes_since(self, user_id: str, cursor: str) -> HostChanges[ScheduleItem | Unreadable]:
         """Raises ``HostRewound`` when the database was restored from a backup older than
         the cursor (see :meth:`Studio.changes_after`)."""
         user = studio_user(self.studio, user_id)
-        seq, _, stamp = cursor.partition(".")  # (a cursor of schema 3: the position alone)
-        if not seq.isdigit():
-            raise LookupError(f"not a studio change position: {cursor!r}")
+        seq, stamp = read_cursor(cursor)
         try:
-            changes, position, reached = self.studio.changes_after(user, int(seq), stamp)
+            changes, position, reached = self.studio.changes_after(user, seq, stamp)
         except LogRewound as exc:
             raise HostRewound(str(exc)) from exc
         latest = {change.item_key: change for change in changes}  # the last change of each
@@ -263,4 +256,4 @@ class StudioSchedule(ScheduleSource):
                 deleted.append(key)
             else:
                 changed.append(item)
-        return HostChanges(changed, deleted, _cursor(position, reached))
+        return HostChanges(changed, deleted, cursor_text(position, reached))

@@ -16,13 +16,16 @@ from calsync import (
     ContactSource,
     ContactUpdate,
     Email,
+    HostChanges,
+    HostRewound,
     InvalidHostItem,
     Phone,
     PostalAddress,
 )
 from calsync.model import CONTACT_FIELDS
 from calsync.sources import Unreadable
-from studio.db import Client, Studio, UnreadableRow
+from studio.db import Client, LogRewound, Studio, UnreadableRow
+from studio.feeds import cursor_text, read_cursor
 from studio.profiles import studio_user
 from studio.records import is_text
 
@@ -129,7 +132,9 @@ class StudioClients(ContactSource):
     """The studio's client groups as contacts. Clients are shared by the whole studio; origins
     of clients made from Google are kept per user (each user has their own Google account).
 
-    No change feed: a sync group is small on purpose, so a full listing is cheap.
+    The change feed of a group comes from the studio's client change log: it is cheap, and it
+    is how calsync learns that the studio database was restored from a backup
+    (``HostRewound``), which a listing cannot tell from the studio's own edits.
     """
 
     def __init__(self, studio: Studio) -> None:
@@ -188,3 +193,34 @@ class StudioClients(ContactSource):
         group_id, number = self.studio.group_id(group), _client_number(contact_id)
         if group_id is not None and number is not None:
             self.studio.remove_from_group(group_id, number)
+
+    # -- the change feed -----------------------------------------------------------------
+
+    def change_cursor(self, user_id: str, group: str) -> str | None:
+        studio_user(self.studio, user_id)
+        return cursor_text(*self.studio.client_change_mark())
+
+    def changes_since(
+        self, user_id: str, group: str, cursor: str
+    ) -> HostChanges[Contact | Unreadable]:
+        """Raises ``HostRewound`` when the database was restored from a backup older than
+        the cursor (see :meth:`Studio.client_changes_after`)."""
+        user = studio_user(self.studio, user_id)
+        seq, stamp = read_cursor(cursor)
+        group_id = self.studio.group_id(group)
+        try:
+            changes, position, reached = self.studio.client_changes_after(group_id, seq, stamp)
+        except LogRewound as exc:
+            raise HostRewound(str(exc)) from exc
+        latest = {change.item_key: change for change in changes}  # the last change of each
+        origins = self.studio.client_origins(user) if latest else {}
+        changed: list[Contact | Unreadable] = []
+        deleted: list[str] = []
+        for key, change in latest.items():
+            number = _client_number(key)
+            found = None if change.deleted or number is None else self.studio.client_record(number)
+            if found is None:
+                deleted.append(key)
+            else:
+                changed.append(_contact_of(found, origins))
+        return HostChanges(changed, deleted, cursor_text(position, reached))

@@ -1,5 +1,10 @@
 """What every part of the studio database shares: one connection, transactions, the clock and
-the change log's writer.
+the change logs (the schedule's, and the client groups').
+
+A change log is a table of changes, each at a position (``seq``, ``AUTOINCREMENT``) with a
+random ``stamp``. A database restored from a backup goes back to the backup's position and
+reuses the positions of the changes it lost, for other changes: a reader's position past the
+log's end, or at a change stamped otherwise now, is how the log tells it (``LogRewound``).
 
 One connection, guarded by a lock: a ``Studio`` may be shared by threads (the sync job runs
 several users at once). Every public method of :class:`~studio.db.Studio` is one transaction.
@@ -17,9 +22,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from studio.records import LogRewound
 from studio.schema import connect
 
-__all__ = ["StudioDatabase", "day_bounds", "given", "insert"]
+__all__ = ["StudioDatabase", "day_bounds", "given", "insert", "log_mark", "log_reach", "trim_log"]
 
 
 def _utc_now() -> datetime:
@@ -66,6 +72,17 @@ class StudioDatabase:
             (user_id, key, int(deleted), secrets.token_hex(4)),
         )
 
+    def _log_member(
+        self, db: sqlite3.Connection, group_id: int, client_id: int, left: bool = False
+    ) -> None:
+        """Append a change of client ``client_id`` as a member of ``group_id`` (``left``: it
+        left the group, or was deleted) to the client change log."""
+        db.execute(
+            "INSERT INTO client_change_log (group_id, client_id, left_group, stamp)"
+            " VALUES (?, ?, ?, ?)",
+            (group_id, client_id, int(left), secrets.token_hex(4)),
+        )
+
 
 def insert(db: sqlite3.Connection, table: str, **values: Any) -> int:
     """Insert one row; returns its id."""
@@ -84,3 +101,51 @@ def given(**values: Any) -> dict[str, Any]:
 def day_bounds(first_day: date, last_day: date) -> tuple[str, str]:
     """Text bounds for ``start < ? AND end >= ?`` over ISO dates and datetimes."""
     return date.fromordinal(last_day.toordinal() + 1).isoformat(), first_day.isoformat()
+
+
+def _position(db: sqlite3.Connection, log: str) -> int:
+    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (log,)).fetchone()
+    return int(row["seq"]) if row else 0
+
+
+def _stamp(db: sqlite3.Connection, log: str, seq: int) -> str | None:
+    row = db.execute(f"SELECT stamp FROM {log} WHERE seq = ?", (seq,)).fetchone()
+    return None if row is None else str(row["stamp"])
+
+
+def log_mark(db: sqlite3.Connection, log: str) -> tuple[int, str]:
+    """The position and stamp of ``log``'s latest change (``""``: no change to name)."""
+    position = _position(db, log)
+    return position, _stamp(db, log, position) or ""
+
+
+def log_reach(db: sqlite3.Connection, log: str, seq: int, stamp: str) -> tuple[int, str]:
+    """The position and stamp ``log`` reaches now, once position ``seq`` (whose change was
+    stamped ``stamp``, when known) is found to be still in its history.
+
+    Raises:
+        LogRewound: the database went back in time past ``seq`` (restored from a backup):
+            the position is not reached yet, or another change holds it now.
+        LookupError: the log was trimmed past ``seq``.
+    """
+    position = _position(db, log)
+    if seq > position:
+        raise LogRewound(f"change position {seq} is past the log's end ({position})")
+    held = _stamp(db, log, seq) if stamp else None
+    if held is not None and held != stamp:
+        raise LogRewound(f"change position {seq} holds another change now")
+    floor = db.execute("SELECT value FROM meta WHERE key = ?", (f"{log}_floor",))
+    trimmed = int(row["value"]) if (row := floor.fetchone()) else 0
+    if not trimmed <= seq:
+        raise LookupError(f"change position {seq} is unknown or trimmed")
+    return position, _stamp(db, log, position) or ""
+
+
+def trim_log(db: sqlite3.Connection, log: str, through_seq: int) -> None:
+    """Forget ``log``'s changes up to ``through_seq``; positions before it become unknown."""
+    db.execute(f"DELETE FROM {log} WHERE seq <= ?", (through_seq,))
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+        " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+        (f"{log}_floor", through_seq),
+    )

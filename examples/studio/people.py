@@ -1,13 +1,13 @@
 """The studio's people: staff users, clients, client groups, and the clients made from a
-user's Google contacts."""
+user's Google contacts; and the client change log, per group."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 
-from studio.database import StudioDatabase, insert
-from studio.records import Client, UnreadableRow, User, read_client, session_key
+from studio.database import StudioDatabase, insert, log_mark, log_reach, trim_log
+from studio.records import Change, Client, UnreadableRow, User, read_client, session_key
 from studio.schema import CLIENT_COLUMNS, CLIENT_SELECT
 
 __all__ = ["PeopleQueries"]
@@ -73,6 +73,8 @@ class PeopleQueries(StudioDatabase):
             )
             if cursor.rowcount == 0:
                 raise KeyError(client_id)
+            for group_id in _groups_of(db, client_id):
+                self._log_member(db, group_id, client_id)
             sessions = db.execute(
                 "SELECT id, user_id FROM sessions WHERE client_id = ?", (client_id,)
             ).fetchall()
@@ -94,6 +96,8 @@ class PeopleQueries(StudioDatabase):
             booked = db.execute("SELECT 1 FROM sessions WHERE client_id = ?", (client_id,))
             if booked.fetchone():
                 raise ValueError(f"client {client_id} has sessions; cancel them first")
+            for group_id in _groups_of(db, client_id):
+                self._log_member(db, group_id, client_id, left=True)
             db.execute("DELETE FROM clients WHERE id = ?", (client_id,))
 
     def add_group(self, name: str) -> int:
@@ -107,18 +111,22 @@ class PeopleQueries(StudioDatabase):
 
     def add_to_group(self, group_id: int, client_id: int) -> None:
         with self._transaction() as db:
-            db.execute(
+            added = db.execute(
                 "INSERT OR IGNORE INTO client_group_members (group_id, client_id) VALUES (?, ?)",
                 (group_id, client_id),
             )
+            if added.rowcount:
+                self._log_member(db, group_id, client_id)
 
     def remove_from_group(self, group_id: int, client_id: int) -> None:
         """Take a client out of a group (the client stays); not a member is no error."""
         with self._transaction() as db:
-            db.execute(
+            removed = db.execute(
                 "DELETE FROM client_group_members WHERE group_id = ? AND client_id = ?",
                 (group_id, client_id),
             )
+            if removed.rowcount:
+                self._log_member(db, group_id, client_id, left=True)
 
     def group_records(self, group_id: int) -> list[Client | UnreadableRow]:
         """The members of a group by id, an :class:`UnreadableRow` for a row that cannot be
@@ -153,6 +161,7 @@ class PeopleQueries(StudioDatabase):
             client_id = self._insert_client(db, **columns)
             insert(db, "client_group_members", group_id=group_id, client_id=client_id)
             insert(db, "client_origins", user_id=user_id, origin=origin, client_id=client_id)
+            self._log_member(db, group_id, client_id)
         return client_id
 
     def client_origins(self, user_id: int) -> dict[int, str]:
@@ -162,6 +171,51 @@ class PeopleQueries(StudioDatabase):
                 "SELECT client_id, origin FROM client_origins WHERE user_id = ?", (user_id,)
             ).fetchall()
         return {int(row["client_id"]): str(row["origin"]) for row in rows}
+
+    # -- the client change log -------------------------------------------------------------
+
+    def client_change_mark(self) -> tuple[int, str]:
+        """The position and stamp of the latest client change (of any group; ``""`` when
+        there is no change to name)."""
+        with self._transaction(write=False) as db:
+            return log_mark(db, "client_change_log")
+
+    def client_changes_after(
+        self, group_id: int | None, seq: int, stamp: str = ""
+    ) -> tuple[list[Change], int, str]:
+        """The changes of group ``group_id``'s members after ``seq`` (whose change was stamped
+        ``stamp``, when known), oldest first (keys ``client-5``; ``deleted``: the client left
+        the group, or was deleted), and the position and stamp they reach. A group that does
+        not exist (``None``) has no changes.
+
+        Raises:
+            LogRewound: the database went back in time past ``seq`` (restored from a backup).
+            LookupError: the log was trimmed past ``seq``.
+        """
+        with self._transaction(write=False) as db:
+            position, reached = log_reach(db, "client_change_log", seq, stamp)
+            rows = db.execute(
+                "SELECT seq, client_id, left_group FROM client_change_log"
+                " WHERE group_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                (group_id, seq, position),
+            ).fetchall()
+        changes = [
+            Change(row["seq"], f"client-{row['client_id']}", bool(row["left_group"]))
+            for row in rows
+        ]
+        return changes, position, reached
+
+    def trim_client_change_log(self, through_seq: int) -> None:
+        """Forget client changes up to ``through_seq``; positions before it become unknown."""
+        with self._transaction() as db:
+            trim_log(db, "client_change_log", through_seq)
+
+
+def _groups_of(db: sqlite3.Connection, client_id: int) -> list[int]:
+    rows = db.execute(
+        "SELECT group_id FROM client_group_members WHERE client_id = ?", (client_id,)
+    ).fetchall()
+    return [int(row["group_id"]) for row in rows]
 
 
 def _check_client_columns(columns: dict[str, str]) -> None:

@@ -317,7 +317,9 @@ class LogRewound(LookupError):
 
 @dataclass(frozen=True)
 class Change:
-    """One entry of a user's change log: the schedule key, and whether it was deleted."""
+    """One entry of a change log: the key (``session-12`` in a user's schedule log,
+    ``client-5`` in a group's client log), and whether it was deleted (a client: whether it
+    left the group, or was deleted)."""
 
     seq: int
     item_key: str

@@ -14,12 +14,19 @@ import sqlite3
 from datetime import date
 from typing import Any, TypeVar
 
-from studio.database import StudioDatabase, day_bounds, given, insert
+from studio.database import (
+    StudioDatabase,
+    day_bounds,
+    given,
+    insert,
+    log_mark,
+    log_reach,
+    trim_log,
+)
 from studio.records import (
     Appointment,
     Change,
     ItemTable,
-    LogRewound,
     Session,
     Span,
     UnreadableRow,
@@ -331,22 +338,12 @@ class ScheduleQueries(StudioDatabase):
 
     def change_position(self) -> int:
         """The sequence number of the latest change (of any user); 0 before the first."""
-        with self._transaction(write=False) as db:
-            return self._position(db)
+        return self.change_mark()[0]
 
     def change_mark(self) -> tuple[int, str]:
         """The latest change's position and stamp (``""`` when there is no change to name)."""
         with self._transaction(write=False) as db:
-            position = self._position(db)
-            return position, self._stamp(db, position) or ""
-
-    def _position(self, db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").fetchone()
-        return int(row["seq"]) if row else 0
-
-    def _stamp(self, db: sqlite3.Connection, seq: int) -> str | None:
-        row = db.execute("SELECT stamp FROM change_log WHERE seq = ?", (seq,)).fetchone()
-        return None if row is None else str(row["stamp"])
+            return log_mark(db, "change_log")
 
     def changes_after(
         self, user_id: int, seq: int, stamp: str = ""
@@ -360,32 +357,16 @@ class ScheduleQueries(StudioDatabase):
             LookupError: the log was trimmed past ``seq``.
         """
         with self._transaction(write=False) as db:
-            position = self._position(db)
-            if seq > position:
-                raise LogRewound(f"change position {seq} is past the log's end ({position})")
-            held = self._stamp(db, seq) if stamp else None
-            if held is not None and held != stamp:
-                raise LogRewound(f"change position {seq} holds another change now")
-            floor = db.execute("SELECT value FROM meta WHERE key = 'change_log_floor'")
-            trimmed = int(row["value"]) if (row := floor.fetchone()) else 0
-            if not trimmed <= seq:
-                raise LookupError(f"change position {seq} is unknown or trimmed")
+            position, reached = log_reach(db, "change_log", seq, stamp)
             rows = db.execute(
                 "SELECT seq, item_id, deleted FROM change_log"
                 " WHERE user_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
                 (user_id, seq, position),
             ).fetchall()
-            reached = self._stamp(db, position) or ""
         changes = [Change(row["seq"], row["item_id"], bool(row["deleted"])) for row in rows]
         return changes, position, reached
 
     def trim_change_log(self, through_seq: int) -> None:
         """Forget changes up to ``through_seq``; positions before it become unknown."""
         with self._transaction() as db:
-            db.execute("DELETE FROM change_log WHERE seq <= ?", (through_seq,))
-            db.execute(
-                "INSERT INTO meta (key, value) VALUES ('change_log_floor', ?)"
-                " ON CONFLICT (key) DO UPDATE"
-                " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-                (through_seq,),
-            )
+            trim_log(db, "change_log", through_seq)

@@ -7,9 +7,16 @@ Conventions:
 * Sessions and appointments share these time columns and one schedule: their keys are
   ``session-<id>`` and ``appointment-<id>`` (see :mod:`studio.records`).
 * Every change to a session, appointment or client bumps its ``revision`` and ``updated_at``,
-  and every change to a session or appointment appends to its user's change log.
-* Row ids are never reused (``AUTOINCREMENT``): they name items in Google for as long as a sync
-  lives.
+  and every change to a session or appointment appends to its user's change log. Every change
+  to a client in a group, and every client joining or leaving a group, appends to the client
+  change log, per group (a client that leaves a group, or is deleted, is a change of that
+  group too). Each change carries a random ``stamp`` (see :mod:`studio.database`).
+* Row ids name items in Google (``session-12``, ``client-5``). ``AUTOINCREMENT`` keeps the ids
+  of deleted rows from being given again, but its counter lives in this file: a file restored
+  from a backup gives again, to new rows, the ids it had given after the backup. The change
+  logs tell calsync the file went back (their positions go back too), so it does not take the
+  rows the restore lost for deletions; a row made after the restore under a lost row's id is
+  still taken for that row by a sync that had paired it (see ``examples/studio/README.md``).
 * A session converted from an unlinked appointment keeps the appointment's ``google_event_id``
   for good: it is the Google event the session follows (calsync's ``remote_id``).
 * ``PRAGMA user_version`` holds the schema version; opening an older database upgrades it in
@@ -23,7 +30,7 @@ from pathlib import Path
 
 __all__ = ["CLIENT_COLUMNS", "CLIENT_SELECT", "SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -113,6 +120,14 @@ CREATE TABLE change_log (
     stamp TEXT NOT NULL DEFAULT ''  -- random: tells a change from one a restore reused seq for
 );
 CREATE INDEX change_log_by_user ON change_log (user_id, seq);
+CREATE TABLE client_change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id INTEGER NOT NULL,
+    client_id INTEGER NOT NULL,
+    left_group INTEGER NOT NULL,  -- the client left the group, or was deleted
+    stamp TEXT NOT NULL  -- random: tells a change from one a restore reused seq for
+);
+CREATE INDEX client_change_log_by_group ON client_change_log (group_id, seq);
 CREATE TABLE google_prefs (
     user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     sync_on INTEGER NOT NULL DEFAULT 0,
@@ -149,6 +164,16 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
     # the restore would otherwise skip the new changes made at those positions. Changes logged
     # before have none: a cursor at one is taken as it always was.
     3: ("ALTER TABLE change_log ADD COLUMN stamp TEXT NOT NULL DEFAULT ''",),
+    # 5: the client groups get a change log (calsync's change feed of a group, which also
+    # tells it the file was restored from a backup). It starts empty; calsync had no cursor of
+    # the clients before, and lists the group in full once more.
+    4: (
+        "CREATE TABLE IF NOT EXISTS client_change_log (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " group_id INTEGER NOT NULL, client_id INTEGER NOT NULL,"
+        " left_group INTEGER NOT NULL, stamp TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS client_change_log_by_group"
+        " ON client_change_log (group_id, seq)",
+    ),
 }
 
 CLIENT_COLUMNS = (
