@@ -304,9 +304,11 @@ class CalendarBackend(abc.ABC):
         id when that id may be given on create; else the event is made, and returned, under
         another id (calsync's for the item).
 
-        When calsync's own id for the item is held by a live event calsync does not own
-        (anyone who may write to a shared calendar can make one), that event is left as it is
-        and the item's is made, and returned, under an id the remote chooses.
+        When calsync's own id for the item is held by a live event with no marker, that event
+        is calsync's (another app dropped its marker): it is taken over. When it is held by a
+        live event carrying another marker (a colleague's calsync on a shared calendar), that
+        event is left as it is and the item's is made, and returned, under an id the remote
+        chooses.
 
         Raises:
             AlreadyExists: the id of an event being restored is taken by an event calsync

@@ -18,9 +18,13 @@ from calsync.testing import MemoryCalendarBackend, SimulatedCrash
 
 OTHER = "other@group.calendar.google.com"
 
-#: Whose event holds calsync's id for the item: nobody's that calsync knows, or a colleague's.
+#: Whose event holds calsync's id for the item: a colleague's, or another studio's calsync's
+#: (an event there with no marker is calsync's own, its marker dropped: see
+#: test_an_event_id_taken_by_someone_else_does_not_block_the_item.py).
 HOLDERS = pytest.mark.parametrize(
-    "holder", [None, Marker("studio.u8", "b1")], ids=["a Google user's", "a colleague's"]
+    "holder",
+    [Marker("studio.u8", "b1"), Marker("other-studio.u1", "s1")],
+    ids=["a colleague's", "another studio's"],
 )
 
 
@@ -32,7 +36,7 @@ def switch_to(world: World, calendar_id: str, **options: object) -> None:
 
 @HOLDERS
 def test_the_event_holding_the_id_of_a_create_journaled_and_never_recorded_survives(
-    world: World, holder: Marker | None
+    world: World, holder: Marker
 ) -> None:
     """The item's event was made under an id the calendar chose (its own was taken), and the
     run crashed before recording it: the intent stays pending. The switch's clean-up deletes

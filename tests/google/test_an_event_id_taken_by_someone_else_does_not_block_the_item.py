@@ -1,14 +1,17 @@
-"""calsync's event ids are deterministic (the profile and the host item): anyone who may write
-to a shared calendar can make an event under the id of a studio item that does not exist yet.
-When the item comes, its create meets that event, which calsync does not own: the item is made
-under an id Google chooses, once, and the other event is never written to. On the emulator with
-the real google-api-python-client."""
+"""calsync's event ids are deterministic (the profile and the host item): a colleague's calsync on
+a shared calendar can make an event under the id of a studio item that does not exist yet.
+When the item comes, its create meets that event, which carries another marker: the item is
+made under an id Google chooses, once, and the other event is never written to. An event under
+calsync's own id with no marker at all is calsync's own, whose marker another app's full
+update dropped: it is taken over, never doubled. On the emulator with the real
+google-api-python-client."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 
 from calsync import Side
@@ -28,9 +31,11 @@ pytestmark = pytest.mark.emulator
 #: calsync's id for the studio item ``a9``, taken before the item exists.
 TAKEN = event_id_for("studio.u7", "a9")
 
-#: Whose event holds the id: nobody's that calsync knows (no marker), or a colleague's.
+#: Whose event holds the id: a colleague's (another profile), or another item's.
 HOLDERS = pytest.mark.parametrize(
-    "holder", [None, Marker("studio.u8", "b1")], ids=["a Google user's", "a colleague's"]
+    "holder",
+    [Marker("studio.u8", "b1"), Marker("studio.u7", "b1")],
+    ids=["a colleague's", "another item's"],
 )
 
 
@@ -61,7 +66,7 @@ def paired(w: GoogleWorld, host_id: str) -> str:
 
 
 def taken_before_the_item_comes(
-    w: GoogleWorld, studio: StudioBuilders, holder: Marker | None
+    w: GoogleWorld, studio: StudioBuilders, holder: Marker
 ) -> dict[str, Any]:
     """Someone makes an event under ``a9``'s id; then the studio makes ``a9``. The event that
     holds the id, as it was made."""
@@ -80,7 +85,7 @@ def untouched(w: GoogleWorld, holder: dict[str, Any]) -> None:
 
 @HOLDERS
 def test_an_item_whose_id_another_event_holds_is_made_under_an_id_google_chooses(
-    world: MakeWorld, studio: StudioBuilders, holder: Marker | None
+    world: MakeWorld, studio: StudioBuilders, holder: Marker
 ) -> None:
     w = world(contacts=False, inbound_calendar=True)
     assert w.sync().ok
@@ -117,7 +122,7 @@ def test_an_item_whose_id_another_event_holds_is_made_under_an_id_google_chooses
 
 @HOLDERS
 def test_the_item_made_beside_the_other_event_is_synced_as_any_item(
-    world: MakeWorld, studio: StudioBuilders, holder: Marker | None
+    world: MakeWorld, studio: StudioBuilders, holder: Marker
 ) -> None:
     """Its pair is any pair's: an edit in the studio reaches it, the item's deletion deletes
     it; the other event is never written to."""
@@ -156,7 +161,7 @@ class CrashingCalendar(GoogleCalendarBackend):
 
 @HOLDERS
 def test_a_crash_after_the_item_was_made_beside_the_other_event_duplicates_nothing(
-    world: MakeWorld, studio: StudioBuilders, holder: Marker | None
+    world: MakeWorld, studio: StudioBuilders, holder: Marker
 ) -> None:
     """The event made under Google's id is not calsync's id, but it carries the item's marker:
     the next run (a full one: the create's intent is journaled) adopts it, and takes the
@@ -180,4 +185,36 @@ def test_a_crash_after_the_item_was_made_beside_the_other_event_duplicates_nothi
     assert ours_for(w, "a9") == [made]
     assert paired(w, "a9") == made["id"]
     untouched(w, theirs)
+    assert w.sync().writes == 0
+
+
+def test_calsyncs_event_whose_marker_another_app_dropped_is_taken_back_not_doubled(
+    world: MakeWorld, studio: StudioBuilders
+) -> None:
+    """Another app's full ``events.update`` without ``extendedProperties`` drops calsync's
+    marker. Once the pair is gone (a switch to another calendar and back), the item's create
+    meets its own event under its own id: it takes it back, with the marker, and makes no
+    second event."""
+    w = world(contacts=False, inbound_calendar=False)
+    first = w.calendar_id
+    w.schedule.add(studio.user, studio.session("a9", day=5))
+    assert w.sync().ok
+    service = w.calendar_user.events()
+    event = service.get(calendarId=first, eventId=TAKEN).execute()
+    event.pop("extendedProperties")
+    service.update(calendarId=first, eventId=TAKEN, body=event).execute()
+    assert w.sync().writes == 0
+    other = w.account.calendar.create_calendar("Studio 2", "Europe/London").id
+    w.profile = attrs.evolve(w.profile, calendar_id=other)
+    assert w.sync().ok
+    w.profile = attrs.evolve(w.profile, calendar_id=first)
+
+    back = w.sync()
+
+    assert (back.ok, back.errors) == (True, []), back.summary()
+    [live] = [e for e in w.events() if e.get("status") != "cancelled"]
+    assert live["id"] == TAKEN
+    assert live["extendedProperties"]["private"][MARKER_ITEM] == "a9"
+    assert paired(w, "a9") == TAKEN
+    w.google.expire_sync_tokens()
     assert w.sync().writes == 0

@@ -11,10 +11,11 @@
   (``events.patch`` with ``If-Match``) and deletes (with ``If-Match``) through the batch
   endpoint, ``batch_size`` at a time (:mod:`calsync.google.calendar_batches`); every call
   has ``sendUpdates=none``. A create that hits 409 adopts the existing event when it is ours
-  or deleted, reviving it (a recurring series' id: see *Made recurring*); a live event calsync
-  does not own under calsync's id for the item (anyone who may write to a shared calendar can
-  make one: the ids are derived from what others know) is left as it is, and the item's event
-  is made under an id Google chooses; a delete of an event already gone succeeds.
+  or deleted, reviving it (a recurring series' id: see *Made recurring*); an event under
+  calsync's id for the item with no marker is calsync's whose marker another app dropped (it is
+  put back); one carrying another marker (a colleague's, on a shared calendar) is left as it
+  is, and the item's event is made under an id Google chooses; a delete of an event already
+  gone succeeds.
 * **Restores.** A create under an id that is not calsync's for the item (the engine restores
   an item whose event Google made, deleted since) is sent on its own. Whether the id is an
   occurrence of a recurring series, calsync learns from what Google said of it (the
@@ -646,12 +647,14 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     def _adopt(
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
-        """The id is taken: take the event over if it is ours or deleted; create it under an
-        id Google chooses (:meth:`_create_under_googles_id`) if a recurring series holds the
+        """The id is taken: take the event over if it is ours or deleted — ours: it carries
+        the item's marker, or, under calsync's own id for the item, no marker at all (only an
+        API client chooses ids; another app's full update of calsync's event drops its
+        private properties, the marker with them: it is put back); create it under an id
+        Google chooses (:meth:`_create_under_googles_id`) if a recurring series holds the
         id, if Google refuses (403) to bring the deleted event back, or if a live event
-        calsync does not own holds calsync's own id for the item (someone who may write to a
-        shared calendar made it: calsync's ids are derived from what others know); else
-        (an id calsync did not choose, being restored) refuse."""
+        carrying another marker (a colleague's calsync, on a shared calendar) holds calsync's
+        own id for the item; else (an id calsync did not choose, being restored) refuse."""
         request = self.events.get(calendarId=calendar_id, eventId=event_id)
         data = self.caller.execute(request)
         try:
@@ -665,10 +668,12 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
                 event_id,
             )
             return self._create_under_googles_id(calendar_id, event_id, fields, marker)
-        if existing.status != "cancelled" and event_marker(existing) != marker:
+        held_by = event_marker(existing)
+        stripped = held_by is None and event_id == _own_id(marker)
+        if existing.status != "cancelled" and held_by != marker and not stripped:
             if event_id == _own_id(marker):  # (never written to: it is not calsync's)
                 logger.info(
-                    "event id %s is held by an event calsync does not own: creating the "
+                    "event id %s is held by an event another profile owns: creating the "
                     "event of item %s under an id Google chooses",
                     event_id,
                     marker.host_id,
@@ -681,7 +686,7 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
             )
         if existing.status != "cancelled":
             current = self._read(calendar_id, data)
-            if current.fields == fields:  # a create repeated after a crash: nothing to do
+            if current.fields == fields and held_by == marker:  # a create repeated after a crash
                 return current
         logger.info("adopting existing event %s (%s)", event_id, existing.status)
         try:

@@ -119,7 +119,9 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
         of the event Google made, as Google's backend does (:func:`_restored_under`): an
         occurrence revived in its series is not taken over when live with another item's
         marker, any other event when live with a marker not the item's: a restore is refused,
-        and a create under calsync's own id is made under an id the calendar chooses."""
+        and a create under calsync's own id is made under an id the calendar chooses (an
+        event with no marker under calsync's own id is calsync's, its marker dropped by
+        another app: taken over)."""
         with self._contract_call("create_event"):
             events = self._events(calendar_id)
             _check_event_fields(fields)
@@ -129,12 +131,13 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
             if not occurrence and not _EVENT_ID.match(event_id):
                 raise InvalidRequest(f"invalid event id {event_id!r}", status=400, reason="invalid")
             theirs = existing.marker if existing is not None and not existing.deleted else marker
-            if theirs != marker and not (occurrence and theirs is None):
-                if occurrence or event_id != event_id_for(marker.namespace, marker.host_id):
+            own = event_id == event_id_for(marker.namespace, marker.host_id)
+            if theirs != marker and not ((occurrence or own) and theirs is None):
+                if occurrence or not own:
                     raise AlreadyExists(
                         f"event id {event_id} is taken", status=409, reason="duplicate"
                     )
-                # calsync's own id, held by an event calsync does not own: left as it is
+                # calsync's own id, held by another's event: left as it is
                 event_id, existing = uuid.uuid4().hex, None
             return self._put(calendar_id, event_id, fields, marker, like=existing)
 

@@ -197,12 +197,15 @@ class CalendarBackendContract:
             assert got is not None
             assert got.fields == taken.fields
 
-    def test_create_with_its_own_id_taken_by_an_event_not_ours_is_made_under_another(
+    def test_create_with_its_own_id_taken_by_another_profiles_event_is_made_under_another(
         self, calendar_harness: CalendarHarness
     ) -> None:
         h = calendar_harness
         own = event_id_for(MARKER.namespace, MARKER.host_id)
-        theirs = h.driver.external_create(h.calendar_id, event_fields(), event_id=own)
+        colleague = Marker("another.profile", MARKER.host_id)
+        theirs = h.driver.external_create(
+            h.calendar_id, event_fields(), event_id=own, marker=colleague
+        )
 
         made = h.backend.create_event(h.calendar_id, own, event_fields("Mine"), MARKER)
 
@@ -214,6 +217,21 @@ class CalendarBackendContract:
         kept = h.backend.get_event(h.calendar_id, own)
         assert kept is not None
         assert (kept.deleted, kept.fields, kept.etag) == (False, theirs.fields, theirs.etag)
+
+    def test_create_with_its_own_id_held_by_an_event_without_a_marker_takes_it_over(
+        self, calendar_harness: CalendarHarness
+    ) -> None:
+        """Only an API client chooses ids: an event under calsync's own id with no marker is
+        calsync's, its marker dropped by another app's full update. No second event."""
+        h = calendar_harness
+        own = event_id_for(MARKER.namespace, MARKER.host_id)
+        h.driver.external_create(h.calendar_id, event_fields(), event_id=own)
+
+        made = h.backend.create_event(h.calendar_id, own, event_fields("Mine"), MARKER)
+
+        assert (made.id, made.fields, made.marker) == (own, event_fields("Mine"), MARKER)
+        listed = h.backend.list_events(h.calendar_id, WINDOW, None).items
+        assert [e.id for e in listed if not e.deleted] == [own]
 
     # -- updating and deleting -----------------------------------------------------------
 
