@@ -44,12 +44,19 @@ import attrs
 from calsync.backends import writes_checked_by
 from calsync.engine import SyncEngine, SyncReport
 from calsync.engine.sync import CALENDAR_GONE, REAUTHORISE
-from calsync.errors import AuthError, LeaseLost, NotConnected, RunStopped, StateError
+from calsync.errors import (
+    AuthError,
+    LeaseLost,
+    NotConnected,
+    RunStopped,
+    StateError,
+    StateUnavailable,
+)
 from calsync.leases import HeldLease, ProfileLease
 from calsync.model import Channel
 from calsync.notices import DEFAULT_REMINDER
 from calsync.notify import Notifier
-from calsync.outage import Outage
+from calsync.outage import Outage, backoff
 from calsync.profile import ProfileStore, SyncProfile
 from calsync.push.channels import PushChannels
 from calsync.push.retire import retire_stale
@@ -77,7 +84,8 @@ MAX_INTERVAL = 7 * 24 * 3600.0
 #: doubled after each such pass in a row, up to :data:`MAX_BACKOFF`.
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
-#: Seconds after which a requested run that met a failing state store is requested again.
+#: Seconds after which a requested run that met a failing state store is requested again;
+#: doubled after each such run in a row, up to ten times as long.
 STORE_RETRY = 10.0
 #: How far ahead of this runner's clock another runner's record of a run may be and still
 #: count as "synced moments ago" (clocks of runners differ a little).
@@ -99,7 +107,7 @@ class SyncProcessor(SyncTrigger):
     Args:
         engine: the host's engine (its store holds the leases too).
         profiles: the host's profiles.
-        connect: builds the remote side for a profile; a ``StateError`` it raises (the
+        connect: builds the remote side for a profile; a ``StateUnavailable`` it raises (the
             token store unreachable) is the store's trouble, not the user's.
         notifier: tells users about runs (``None``: nobody is told).
         interval: seconds between two syncs of a profile when serving (0 to
@@ -169,6 +177,8 @@ class SyncProcessor(SyncTrigger):
         self._wake = threading.Event()
         #: serve()'s runs in progress, by profile id (each ends with when it ended)
         self._running: dict[str, Future[float]] = {}
+        #: requested runs that met a failing store in a row, by profile (serve's back-off)
+        self._store_failures: dict[str, int] = {}
         self._retiring = Outage(
             "stopping the push channels of profiles that no longer sync",
             first=FIRST_BACKOFF,
@@ -293,8 +303,9 @@ class SyncProcessor(SyncTrigger):
 
     def _store_failed(self, profile: SyncProfile, exc: StateError) -> ProfileRun:
         # the store's trouble, not the user's: nobody is told, the status stays
-        logger.warning("profile %s: not synced, the state store failed: %s", profile.id, exc)
-        fatal = f"the state store failed ({exc}); the next sync tries again"
+        store = "token" if isinstance(exc, _TokensUnavailable) else "state"
+        logger.warning("profile %s: not synced, the %s store failed: %s", profile.id, store, exc)
+        fatal = f"the {store} store failed ({exc}); the next sync tries again"
         return ProfileRun(profile.id, SyncReport(profile.id, self.clock(), fatal=fatal))
 
     def _stopped(self, profile: SyncProfile, stop: RunStopped) -> Outcome:
@@ -343,8 +354,8 @@ class SyncProcessor(SyncTrigger):
             report = SyncReport(profile.id, self.clock(), needs_reauth=True)
             report.fatal = wording.reauthorise
             return report, True
-        except StateError:  # the token store's trouble, not the user's (see run_profile)
-            raise
+        except StateUnavailable as exc:  # the token store's trouble, not the user's
+            raise _TokensUnavailable(str(exc)) from exc
         except Exception as exc:
             logger.exception("profile %s: connecting to Google failed", profile.id)
             return SyncReport(profile.id, self.clock(), fatal=f"could not connect: {exc}"), None
@@ -488,16 +499,20 @@ class SyncProcessor(SyncTrigger):
         """Run a due or requested profile for :meth:`serve`; returns when it ended
         (monotonic). A requested run (a change notification) is explicit: never skipped as
         "synced recently"; it does not wait for a run in progress, and is requested again a
-        second later (or after :data:`STORE_RETRY` when the state store failed)."""
+        second later (or after :data:`STORE_RETRY`, doubling, when a store failed)."""
         try:
             try:
                 wait = 0.0 if requested else None
                 run = self._run_profile(profile, False, not requested, wait)
             except StateError as exc:
                 self._store_failed(profile, exc)
+                failures = self._store_failures.get(profile.id, 0) + 1
+                self._store_failures[profile.id] = failures
                 if requested:
-                    self._request_later(profile.id, STORE_RETRY)
+                    wait = backoff(failures, STORE_RETRY, 10 * STORE_RETRY)
+                    self._request_later(profile.id, wait)
             else:
+                self._store_failures.pop(profile.id, None)
                 if requested and run.report is None:  # another run had the profile
                     self._request_later(profile.id, 1.0)
         except Exception:  # a bug: this profile's, never the serving loop's
@@ -545,3 +560,7 @@ class SyncProcessor(SyncTrigger):
         """Ask :meth:`serve` to stop after the runs in progress."""
         self._stop.set()
         self._wake.set()
+
+
+class _TokensUnavailable(StateUnavailable):
+    """The token store failed as ``connect`` read a profile's credentials."""

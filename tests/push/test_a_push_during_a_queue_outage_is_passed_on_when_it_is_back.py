@@ -134,3 +134,65 @@ def test_a_retry_wait_must_be_positive_and_within_its_cap() -> None:
         Debouncer(Queue(), 0.1, retry=0)
     with pytest.raises(ValueError, match="retry"):
         Debouncer(Queue(), 0.1, retry=5, retry_most=1)
+
+
+def test_one_profile_refused_for_good_is_told_once_while_the_others_pass(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The outage is over when no request fails: others taken meanwhile do not end it (each
+    would start it anew, an error and a traceback a minute, forever)."""
+    caplog.set_level(logging.DEBUG, logger="calsync.push.trigger")
+    caplog.set_level(logging.DEBUG, logger="calsync.outage")
+
+    class Picky(Queue):
+        def request_sync(self, profile_id: str) -> None:
+            if profile_id == "studio.bad":
+                with self.changed:
+                    self.tries.append((profile_id, time.monotonic()))
+                    self.changed.notify_all()
+                raise LookupError("no such profile")
+            super().request_sync(profile_id)
+
+    queue = Picky()
+    trigger = debouncer(queue)
+    trigger.request_sync("studio.bad")
+    for n in range(20):
+        trigger.request_sync(f"studio.u{n}")
+        time.sleep(0.02)
+    queue.wait_for(lambda: len(queue.taken) == 20 and len(queue.tries) >= 25)
+    trigger.close()
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    told = [r for r in errors if "trying again until it works" in r.getMessage()]
+    assert len(told) == 1
+    assert not any("works again" in r.getMessage() for r in caplog.records)
+
+
+def test_a_request_after_closing_is_passed_on_at_once_not_dropped() -> None:
+    queue = Queue()
+    trigger = debouncer(queue)
+    trigger.close()
+
+    trigger.request_sync("studio.late")
+
+    assert queue.taken == ["studio.late"]
+    queue.down.set()
+    with pytest.raises(ConnectionError):  # the caller (the web app: 500, Google retries)
+        trigger.request_sync("studio.later")
+
+
+def test_a_target_raising_a_base_exception_does_not_end_the_thread() -> None:
+    class Interrupting(Queue):
+        def request_sync(self, profile_id: str) -> None:
+            super().request_sync(profile_id)
+            if len(self.taken) == 1:
+                raise SystemExit("a library's timeout, not an exception")
+
+    queue = Interrupting()
+    trigger = debouncer(queue)
+
+    trigger.request_sync("studio.ann")
+    queue.wait_for(lambda: len(queue.taken) >= 2)  # passed on again: not lost
+    trigger.request_sync("studio.ben")
+    queue.wait_for(lambda: "studio.ben" in queue.taken)
+    trigger.close()

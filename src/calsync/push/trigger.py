@@ -94,6 +94,13 @@ class Debouncer(SyncTrigger):
         self._thread.start()
 
     def request_sync(self, profile_id: str) -> None:
+        """Gather the request; once closed (or should the thread have ended), pass it on at
+        once, in the caller's thread, its failure raised to the caller: never dropped."""
+        with self._changed:
+            gathering = not self._closed and self._thread.is_alive()
+        if not gathering:
+            self.target.request_sync(profile_id)
+            return
         with self._changed:
             if profile_id in self._due:
                 logger.debug("sync request for %s merged into the waiting one", profile_id)
@@ -141,17 +148,19 @@ class Debouncer(SyncTrigger):
     def _pass_on(self, profile_id: str) -> None:
         try:
             self.target.request_sync(profile_id)
-        except Exception as exc:  # one failing request never stops the others
+        except BaseException as exc:  # one failing request never ends the thread
             self._again(profile_id, exc)
         else:
-            self._tries.pop(profile_id, None)
-            self._outage.over()
+            with self._changed:
+                self._tries.pop(profile_id, None)
+                if not self._tries:  # the outage is over when no request is failing
+                    self._outage.over()
 
-    def _again(self, profile_id: str, exc: Exception) -> None:
+    def _again(self, profile_id: str, exc: BaseException) -> None:
         """Pass the request on again after a back-off (not once closing)."""
-        self._outage.failed(exc)
-        tries = self._tries.pop(profile_id, 0) + 1
         with self._changed:
+            self._outage.failed(exc)  # (told as it starts: over once no request fails)
+            tries = self._tries.pop(profile_id, 0) + 1
             if self._closed:
                 logger.error("the sync request of %s was not passed on: %s", profile_id, exc)
                 return
