@@ -1,8 +1,9 @@
 """The studio's database restored from a backup, its client group synced both ways with the
 user's Google contacts through the real Google client against the emulator: what the Google user
 did to the synced contacts since the backup is kept. An edit stays in Google and comes back to
-the studio; a contact added to the group stays in it (taking it out is held, with a warning that
-the studio went back in time); what staff change after the restore still goes out.
+the studio; a contact added to the group stays in it, and the client the studio made from it,
+which the restore lost, is made again from it (with a warning that the studio went back in
+time); what staff change after the restore still goes out.
 
 Before the studio's clients had a change feed, calsync could not tell the restore: it took the
 restored, older clients for the studio's own edits and pushed them to Google (undoing the
@@ -224,12 +225,6 @@ def test_a_contact_added_to_the_google_group_stays_there_when_the_studio_goes_ba
     assert ann.in_the_google_group(lena)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine brings back only unlinked appointments a restored host lost "
-    "(calsync.engine.planner bring_back_unlinked is for the calendar channel): a client made "
-    "from a Google contact is held as a deletion, kept in Google, not made again",
-)
 def test_a_contact_added_to_the_google_group_comes_back_to_the_restored_studio(
     ann: AnnsClients, tmp_path: Path
 ) -> None:
@@ -237,10 +232,15 @@ def test_a_contact_added_to_the_google_group_comes_back_to_the_restored_studio(
 
     report = ann.sync()
 
+    assert report.ok, report.summary()
     assert ann.in_the_google_group(lena)
     assert {"Harriet", "Lena"} == set(ann.clients())
+    assert ann.clients()["Lena"].phone == "+44 113 496 0100"
+    assert ann.contact_of("Lena") == lena  # (no second contact)
     assert not report.held
+    assert _went_back(report), report.warnings
     assert ann.sync().writes == 0
+    assert {"Harriet", "Lena"} == set(ann.clients())
 
 
 def test_what_staff_change_after_the_restore_still_reaches_google(

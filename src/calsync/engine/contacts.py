@@ -39,6 +39,7 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import ChannelSnapshot, HostWrite, MappingLoader, RunContext, digest
+from calsync.engine.planner import LOST_BY_THE_HOST
 from calsync.engine.plans import PlanRules
 from calsync.engine.reads import answer_of, listing_of
 from calsync.engine.records import HostRecord, RemoteRecord, Snapshot
@@ -73,6 +74,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         self._group_lost = False  # the remembered group was deleted in Google this run
         #: contacts of pairs leaving the sync group that the Google user made (kept)
         self._users_own: set[str] = set()
+        #: clients a studio gone back in time lost, by the contact each was made from: the
+        #: plan makes them again, and their pairs are dropped as it does (:meth:`create_host`)
+        self._lost: dict[str, str] = {}
 
     def config_digest(self) -> str:
         return digest(self.group, self.inbound)
@@ -133,12 +137,18 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         """Clients gone from the sync group (or from the studio) whose contact the Google
         user made (the client was made from it: recorded then, or the client still says so)
         have that contact shown without calsync's marker, which calsync put on it only to
-        pair it: the plan then takes it out of the group and never deletes it."""
+        pair it: the plan then takes it out of the group and never deletes it.
+
+        In a run that finds the studio gone back in time, such a client the studio no longer
+        has at all (:meth:`_lost_to_the_restore`) has its pair forgotten instead, with
+        :data:`~calsync.engine.planner.LOST_BY_THE_HOST`: the plan makes it again from its
+        contact, which stays in the group (and the pair goes as it does: :meth:`create_host`)."""
         gone = {h: mapping[h].remote_id for h in snapshot.host_deleted if h in mapping}
         if not gone:
             return snapshot
         origins = self.ctx.store.get_origins(self.profile_id, self.channel, gone)
         own = {h for h, remote_id in gone.items() if origins.get(h) == remote_id}
+        lost = self._lost_to_the_restore(snapshot, own, gone)
         rest = [h for h in gone if h not in own]
         if rest:  # clients out of the group but still in the studio
             found = self.host_items(rest)
@@ -148,6 +158,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         if not own:
             return snapshot
         remote, deleted = dict(snapshot.remote), set(snapshot.host_deleted)
+        forgotten = dict(snapshot.forgotten)
         for host_id in sorted(own):
             remote_id = gone[host_id]
             record = remote.get(remote_id)
@@ -159,7 +170,46 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
                 record = record or RemoteRecord(remote_id, "", None, deleted=True)
             self._users_own.add(remote_id)
             remote[remote_id] = attrs.evolve(record, marker=None)
-        return attrs.evolve(snapshot, remote=remote, host_deleted=frozenset(deleted))
+            if host_id in lost and _live_in_group(record):
+                deleted.discard(host_id)
+                forgotten[host_id] = LOST_BY_THE_HOST
+                self._lost[remote_id] = host_id
+        return attrs.evolve(
+            snapshot, remote=remote, host_deleted=frozenset(deleted), forgotten=forgotten
+        )
+
+    def _lost_to_the_restore(
+        self,
+        snapshot: Snapshot[ContactFields],
+        made_from: Collection[str],
+        gone: Mapping[str, str],
+    ) -> set[str]:
+        """The clients gone from the group in a run that finds the studio gone back in time
+        that calsync made from the Google user's contact (``made_from``: the store's origin
+        names the pair's contact) and that the studio no longer has at all: the restore lost
+        them. Not one the studio still has (out of the group: taking its contact out of the
+        group is held, as any deletion the restore led to), nor one whose contact a client
+        in the group names as its origin (made again already, by a run that stopped before
+        recording it: that client takes the pair back). Only with inbound contacts (the
+        plan makes clients from contacts only then)."""
+        if not snapshot.host_rewound or not self.inbound or not made_from:
+            return set()
+        named = {record.origin for record in snapshot.host.values() if record.origin}
+        candidates = [h for h in sorted(made_from) if gone[h] not in named]
+        if not candidates:
+            return set()
+        still_there = self.host_items(candidates)
+        return {h for h in candidates if h not in still_there}
+
+    def note_host_reached(self) -> None:
+        """As any channel's, but while a client the studio lost is still to be made again
+        (:meth:`create_host` has not made it): the evidence that the studio went back in
+        time stays, so that the next run finds it lost again and makes it."""
+        if not self._lost:
+            super().note_host_reached()
+
+    def settle_host_reached(self, wrote_host: bool, keep_evidence: bool) -> None:
+        super().settle_host_reached(wrote_host, keep_evidence or bool(self._lost))
 
     def fetch_remote(self, remote_id: str) -> RemoteRecord[ContactFields] | None:
         record = super().fetch_remote(remote_id)
@@ -319,6 +369,12 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         # the contact is the Google user's: remembered (with the chunk's pairs, in one write),
         # so that calsync never deletes it
         self.origins[contact.id] = action.remote_id
+        lost = self._lost.pop(action.remote_id, None)
+        if lost is not None and lost != contact.id:
+            # made again for a client the studio lost going back in time: that client's pair
+            # goes now, in the executor's commit that records this one (never before the
+            # client is made, so a create that fails leaves it for the next run to retry)
+            self.ctx.store.delete_mapping(self.profile_id, self.channel, lost)
         return self._host_write(contact, action.fields)
 
     def update_host(self, action: Update[ContactFields]) -> HostWrite[ContactFields]:

@@ -46,7 +46,16 @@ from calsync.model import Channel, Marker, RecordKind
 from calsync.policies import Direction, RemoteDeletion
 from calsync.state.base import MappingHead, MappingRow
 
-__all__ = ["Plan", "PlanRules", "plan"]  # Plan and PlanRules live in calsync.engine.plans
+__all__ = ["LOST_BY_THE_HOST", "Plan", "PlanRules", "plan"]  # (Plan, PlanRules: in .plans)
+
+#: The reason a channel forgets the pair of a host item that a host gone back in time lost,
+#: when it can prove the item was made from the pair's remote item, the remote user's own (the
+#: contacts channel: the store's origin of the client names the contact, and the studio no
+#: longer has the client). The plan makes the item again from it (``CreateHost``) instead of
+#: forgetting the pair: the channel drops the lost pair itself when the host has made the
+#: item, in the commit that records the new pair (a create that fails, or a run that stops
+#: first, leaves the pair, and the next run, the host still behind its cursor, tries again).
+LOST_BY_THE_HOST = "lost by the host; made again from its remote item"
 
 
 def plan(
@@ -69,7 +78,7 @@ def plan(
     planner = _Planner(snapshot, mapping, rules)
     planner.run()
     if snapshot.host_rewound:
-        planner.bring_back_unlinked()
+        planner.bring_back()
     total = len(mapping) if mapped is None else mapped
     actions, rewound = hold_rewound_deletions(planner.actions, snapshot, confirm_deletions)
     actions, held = hold_mass_deletions(actions, total, rules.deletion_rules, confirm_deletions)
@@ -128,41 +137,66 @@ class _Planner(DeletionPlanning[F]):
         if self.copies:
             self._copies_come_in()
 
-    def bring_back_unlinked(self) -> None:
-        """The host went back in time and lost unlinked appointments: their events are the
-        Google user's own, and come back to the host as new unlinked appointments (the
-        lost pair is dropped), never deleted from Google nor held for the user."""
-        if self.rules.channel is not Channel.CALENDAR or not self.rules.inbound:
-            return
-        actions: list[Action[F]] = []
-        for action in self.actions:
-            back = self._brought_back(action) if isinstance(action, DeleteRemote) else None
-            actions.extend(back or (action,))
-        self.actions = actions
+    def bring_back(self) -> None:
+        """The host went back in time and lost items made from the remote user's own: an
+        unlinked appointment (a Google user's event: its pair is forgotten, and the event
+        makes a new unlinked appointment), or a client made from a contact the Google user
+        added to the group (the channel forgets its pair with :data:`LOST_BY_THE_HOST`, and
+        drops it as the client is made again). Each comes back to the host from its remote
+        item, which is never deleted from Google nor held for the user.
 
-    def _brought_back(self, action: DeleteRemote) -> list[Action[F]] | None:
-        head = self.mapping.get(action.host_id)
-        if action.orphan or action.kind is not RecordKind.UNLINKED or head is None:
+        The bring-backs go first, a ``Forget`` right before its ``CreateHost``: the executor
+        commits the host-side actions in chunks of an even size, so the two are recorded
+        together (a run killed before the commit leaves both undone; the host's create is
+        idempotent per origin, and the next run pairs what it made)."""
+        if not self.rules.inbound:
+            return
+        back: list[Action[F]] = []
+        rest: list[Action[F]] = []
+        for action in self.actions:
+            made = self._brought_back(action)
+            if made is None:
+                rest.append(action)
+            else:
+                back.extend(made)
+        self.actions = back + rest
+
+    def _brought_back(self, action: Action[F]) -> list[Action[F]] | None:
+        """What brings back the lost item ``action`` is about, or ``None``: not one."""
+        if isinstance(action, DeleteRemote):
+            calendar = self.rules.channel is Channel.CALENDAR
+            if action.orphan or action.kind is not RecordKind.UNLINKED or not calendar:
+                return None
+        elif not isinstance(action, Forget) or action.reason != LOST_BY_THE_HOST:
             return None
-        row = whole(head)
-        remote = self.snapshot.remote.get(row.remote_id)
+        head = self.mapping.get(action.host_id)
+        if head is None:
+            return None
+        remote = self.snapshot.remote.get(head.remote_id)
         etag: str | None
+        if remote is not None and (remote.deleted or not remote.in_scope):
+            return None  # (gone from the remote side too: nothing to bring back)
         if remote is not None and remote.view is not None:
             view, etag = remote.view, remote.etag
         else:  # unchanged in Google since the last sync (not listed)
+            row = whole(head)
             view, etag = decode_base(row.base, self.rules.fields_cls), row.remote_etag
         if etag is None:
             return None
-        self.warnings.append(
-            f"the unlinked appointment {_named(view, row.host_id)} is no longer in the studio, "
-            "which went back in time: it was made again from its Google event"
-        )
-        reason = "lost by the host; made again from its remote item"
         channel = self.rules.channel
-        return [
-            Forget(channel, row.host_id, reason),
-            CreateHost(channel, row.remote_id, view, etag),
-        ]
+        name = _named(view, head.host_id)
+        create = CreateHost(channel, head.remote_id, view, etag)
+        if isinstance(action, Forget):
+            self.warnings.append(
+                f"the client {name} is no longer in the studio, which went back in time: it "
+                "was made again from the Google user's contact it came from"
+            )
+            return [create]  # (the channel drops the lost pair as it makes the client)
+        self.warnings.append(
+            f"the unlinked appointment {name} is no longer in the studio, which went back in "
+            "time: it was made again from its Google event"
+        )
+        return [Forget(channel, head.host_id, LOST_BY_THE_HOST), create]
 
     def _copies_come_in(self) -> None:
         """Copies made in Google come in last, unless a restore took one over (whatever the
