@@ -21,6 +21,14 @@
   memberships and other clients' ``clientData`` are sent back with it (Google replaces those
   lists wholesale), from the last read of the contact or a fresh one. A contact whose etag moved
   is :class:`~calsync.errors.PreconditionFailed` without a write.
+* **Refused etags.** Google refuses the etag a *listing* gave (400 ``FAILED_PRECONDITION``,
+  google-api-python-client issue #1169) while it takes the one of ``people.get``. An update
+  (or a batch of them) refused for its etag reads the contact again, once (``get``, or one
+  ``batchGet`` for a batch), and is sent once more with the fresh etag when the contact's
+  content is still what it was at the etag the engine gave: an etag bump alone is no change.
+  A contact whose content changed meanwhile is :class:`~calsync.errors.PreconditionFailed`,
+  which the engine re-reads and plans again under its conflict rules: a user's newer edit is
+  never overwritten blindly.
 * **Creates are not retried** after an ambiguous failure (5xx, broken connection): there is no
   client id to make them idempotent. The engine records an intent first and adopts the contact
   by its marker on the next run.
@@ -28,6 +36,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from functools import cached_property
@@ -246,8 +256,13 @@ class GoogleContactsBackend(ContactsBackend):
             if contact.deleted:
                 self._known.pop(contact.id, None)
             else:
-                self._known[contact.id] = Known.of(data)
+                self._remember(contact.id, data)
         return contact
+
+    def _remember(self, contact_id: str, data: Any) -> Known:
+        known = Known.of(data, self._known.get(contact_id))
+        self._known[contact_id] = known
+        return known
 
     def get_contact(self, contact_id: str) -> RemoteContact | None:
         request = self.people.get(resourceName=contact_id, personFields=PERSON_FIELDS)
@@ -281,18 +296,55 @@ class GoogleContactsBackend(ContactsBackend):
         etag: str,
     ) -> RemoteContact:
         self._group = group_id
+        try:
+            return self._update(group_id, contact_id, fields, marker, etag)
+        except (PreconditionFailed, NotFound):
+            self._known.pop(contact_id, None)
+            raise
+
+    def _update(
+        self,
+        group_id: str,
+        contact_id: str,
+        fields: ContactFields,
+        marker: Marker | None,
+        etag: str,
+    ) -> RemoteContact:
+        """Send the update; once more, with a fresh etag, when Google refuses an etag under
+        which the contact's content is unchanged (a listing's)."""
         body = self.update_body(group_id, contact_id, fields, marker, etag)
+        try:
+            return self._send_update(contact_id, body)
+        except PreconditionFailed:
+            if not self._read_again(contact_id, etag, refused=body["etag"]):
+                raise
+        logger.debug(
+            "contact %s: its etag was refused, its content unchanged: sent again", contact_id
+        )
+        body = self.update_body(group_id, contact_id, fields, marker, etag, fetch=False)
+        return self._send_update(contact_id, body)
+
+    def _send_update(self, contact_id: str, body: dict[str, Any]) -> RemoteContact:
         request = self.people.updateContact(
             resourceName=contact_id,
             updatePersonFields=UPDATE_MASK,
             personFields=PERSON_FIELDS,
             body=body,
         )
-        try:
-            return self._read(self.caller.execute(request))
-        except PreconditionFailed:
-            self._known.pop(contact_id, None)
-            raise
+        return self._read(self.caller.execute(request))
+
+    def _read_again(self, contact_id: str, etag: str, refused: str) -> bool:
+        """After an update of the contact was refused for its etag (``refused``): read it
+        again (one ``get``) and say whether it is still as it was at ``etag``, under a new
+        etag to send it once more with. A contact that changed says no: the refusal stands,
+        and the engine reads and plans the contact again.
+
+        Raises:
+            NotFound: the contact is gone.
+        """
+        request = self.people.get(resourceName=contact_id, personFields=PERSON_FIELDS)
+        known = self._remember(contact_id, self.caller.execute(request))
+        return known.matches(etag) and known.person.etag != refused
 
     def update_body(
         self,
@@ -307,7 +359,8 @@ class GoogleContactsBackend(ContactsBackend):
         """The body of an update, merged into the contact as Google holds it (the remembered
         contact, or a fresh read when ``fetch``): it keeps the contact's other groups, other
         clients' ``clientData``, and what the user entered in the synced fields that calsync
-        does not model (:func:`~calsync.google.translate.merged_person_fields`).
+        does not model (:func:`~calsync.google.translate.merged_person_fields`). It carries the
+        etag of that read, which may be newer than ``etag`` for the same content.
 
         Raises:
             PreconditionFailed: the contact changed since ``etag``.
@@ -326,18 +379,18 @@ class GoogleContactsBackend(ContactsBackend):
             groups=groups,
             other_client_data=entries,
             resource_name=contact_id,
-            etag=etag,
+            etag=current.person.etag,
         )
         body.update(merged_person_fields(current.synced, fields))
         return body
 
     def _current(self, contact_id: str, etag: str, fetch: bool) -> Known:
+        """The contact as last read, when its content is still as it was at ``etag``."""
         known = self._known.get(contact_id)
-        if known is None or (known.person.etag != etag and fetch):
+        if known is None or (not known.matches(etag) and fetch):
             request = self.people.get(resourceName=contact_id, personFields=PERSON_FIELDS)
-            known = Known.of(self.caller.execute(request))
-            self._known[contact_id] = known
-        if known.person.etag != etag:
+            known = self._remember(contact_id, self.caller.execute(request))
+        if not known.matches(etag):
             raise PreconditionFailed(
                 f"contact {contact_id} changed in Google since it was read",
                 status=400,
@@ -382,7 +435,7 @@ class GoogleContactsBackend(ContactsBackend):
         self._group = group_id
         if self._group_seen != group_id and any(_names_group(w) for w in writes):
             self._check_group(group_id)
-        return ContactBatches(self, group_id).write(writes)
+        return _ContactBatches(self, group_id).write(writes)
 
     def write_one(self, group_id: str, write: ContactWrite) -> WriteResult[RemoteContact]:
         """One write on its own (the contract's default path), its failure returned."""
@@ -399,25 +452,109 @@ class GoogleContactsBackend(ContactsBackend):
     def is_known(self, contact_id: str, etag: str) -> bool:
         """Whether the contact is remembered as it is at ``etag``."""
         known = self._known.get(contact_id)
-        return known is not None and known.person.etag == etag
+        return known is not None and known.matches(etag)
+
+    def bodies_to_resend(
+        self, bodies: dict[str, Any], sent: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """After a batch update of ``bodies`` was refused whole and its contacts were read
+        again: the bodies to send once more, with the etag of that read (the contacts whose
+        content is as it was when their bodies were made, at the etags in ``sent``), and the
+        refusal of each of the others (changed or gone since). Nothing to send again when no
+        etag is new: the batch was refused for something else."""
+        again: dict[str, Any] = {}
+        refused: dict[str, Any] = {}
+        for name, body in bodies.items():
+            known = self._known.get(name)
+            if known is None or not known.matches(sent[name]):
+                self._known.pop(name, None)
+                refused[name] = PreconditionFailed(
+                    f"contact {name} changed in Google since it was read",
+                    status=400,
+                    reason="FAILED_PRECONDITION",
+                )
+            else:
+                again[name] = {**body, "etag": known.person.etag}
+        if all(again[name]["etag"] == sent[name] for name in again) and not refused:
+            return {}, {}
+        return again, refused
 
     def read(self, data: Any) -> RemoteContact:
         """A person Google returned, as a contact (remembered)."""
         return self._read(data)
 
 
+class _ContactBatches(ContactBatches):
+    """The batched writes, with one more chance for a batch update refused whole: its
+    contacts are read again (one ``batchGet``) and those still as they were are sent once
+    more, with the etags of that read, in one batch; the others get their refusal, for the
+    engine to plan again. (Google refuses the etags of listings.)"""
+
+    backend: GoogleContactsBackend
+
+    def _send_updates(self, bodies: dict[str, Any]) -> dict[str, Any] | None:
+        answer = super()._send_updates(bodies)
+        if answer is not None:
+            return answer
+        sent = {name: body.get("etag") for name, body in bodies.items()}
+        self._prefetch(list(bodies))
+        again, refused = self.backend.bodies_to_resend(bodies, sent)
+        if not again and not refused:
+            return None  # (replayed one at a time)
+        logger.info(
+            "%d contact(s) read again after their etags were refused: %d sent again in a batch",
+            len(bodies),
+            len(again),
+        )
+        answer = super()._send_updates(again) if again else {}
+        return None if answer is None else {**refused, **answer}
+
+
 @frozen
 class Known:
-    """A contact as last read or written: the person, and its synced fields as Google sent
-    them (an update is merged into those)."""
+    """A contact as last read or written: the person, its synced fields as Google sent them
+    (an update is merged into those), a digest of its content, and the earlier etags under
+    which it was read with that same content (``aliases``: an etag bump alone is no change)."""
 
     person: wire.Person
     synced: dict[str, Any]
+    digest: str
+    aliases: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, data: Any) -> Known:
+    def of(cls, data: Any, before: Known | None = None) -> Known:
+        """``data`` as read; ``before`` is what was remembered of the contact until then."""
         synced = {key: data[key] for key in SYNCED_PERSON_FIELDS if key in data}
-        return cls(wire.structure(data, wire.Person), synced)
+        person = wire.structure(data, wire.Person)
+        digest = _content_digest(data)
+        aliases: frozenset[str] = frozenset()
+        if before is not None and before.digest == digest and before.person.etag:
+            aliases = before.aliases | {before.person.etag}
+        return cls(person, synced, digest, aliases - {person.etag or ""})
+
+    def matches(self, etag: str) -> bool:
+        """Whether the contact, as remembered, is as it was at ``etag``."""
+        return etag == self.person.etag or etag in self.aliases
+
+
+def _content_digest(data: Any) -> str:
+    """A digest of a person's content: everything but its etags, update times and source
+    metadata (a listing and a ``get`` of the same contact differ only in those)."""
+    content = {key: value for key, value in data.items() if key != "metadata"}
+    text = json.dumps(_without_versions(content), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _without_versions(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _without_versions(item)
+            for key, item in value.items()
+            if key not in ("etag", "updateTime")
+        }
+    if isinstance(value, list):
+        return [_without_versions(item) for item in value]
+    return value
 
 
 def _names_group(write: ContactWrite) -> bool:

@@ -35,9 +35,11 @@ without a token answers 401.
 Python API (stable)
 -------------------
 ``GoogleEmulator(host="127.0.0.1", port=0, *, quota_per_window=None,
-quota_window_seconds=60.0, people_propagation_delay=0.0, instance_ids="dated")``
+quota_window_seconds=60.0, people_propagation_delay=0.0, instance_ids="dated",
+people_listing_etags="accepted")``
 (``instance_ids="opaque"``: recurring events' instances get opaque ids, as Google's since
-Q3 2026, instead of ``<series>_<start>``)
+Q3 2026, instead of ``<series>_<start>``; ``people_listing_etags="refused"``: contact
+listings give etags that updates refuse with 400 ``FAILED_PRECONDITION``, as Google's do)
 
 - ``start()`` / ``stop()`` / context manager; ``base_url``; ``port``.
 - ``stats()`` → ``{"http_requests", "api_calls", "batch_requests", "token_requests",
@@ -46,6 +48,8 @@ Q3 2026, instead of ``<series>_<start>``)
   (a batch is one HTTP request and one API call per part); ``reset_stats()``.
 - ``expire_sync_tokens()``: Calendar then answers 410 ``fullSyncRequired``, People 400
   ``FAILED_PRECONDITION``/``EXPIRED_SYNC_TOKEN``.
+- ``advance_clock(seconds)``: time passes for sync tokens (People's contact tokens expire
+  7 days after the full sync, incremental ones included; contact groups' 7 days after issue).
 - ``inject_fault(status=None, reason=None, *, count=1, rate=None, method=None,
   api_method=None, path=None, latency=0.0, reset=False, scope="call", message=None,
   retry_after=None, seed=None)`` → :class:`Fault`; ``clear_faults()``.

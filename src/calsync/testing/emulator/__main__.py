@@ -16,6 +16,7 @@ from typing import get_args
 
 from calsync.testing.emulator.recurrence import InstanceIdStyle
 from calsync.testing.emulator.server import GoogleEmulator
+from calsync.testing.emulator.state import PeopleListingEtags
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         default="dated",
         help="ids of recurring events' instances: <series>_<start> (dated) or opaque",
     )
+    parser.add_argument(
+        "--people-listing-etags",
+        choices=get_args(PeopleListingEtags),
+        default="accepted",
+        help="whether updates accept the etags of contact listings (Google's: refused)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     return parser
 
@@ -59,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         quota_window_seconds=args.quota_window,
         people_propagation_delay=args.people_propagation_delay,
         instance_ids=args.instance_ids,
+        people_listing_etags=args.people_listing_etags,
     )
     with emulator:
         sys.stdout.write(emulator.base_url + "\n")

@@ -3,6 +3,7 @@
 - ``GET stats``: counters (``http_requests``, ``api_calls``, ``methods`` …).
 - ``POST reset-stats``: zero the counters.
 - ``POST expire-sync-tokens``: expire every Calendar and People sync token.
+- ``POST advance-clock``: ``{"seconds": s}`` (time passes for sync tokens).
 - ``POST expire-access-tokens``: minted access tokens answer 401 from now on.
 - ``GET faults``, ``POST faults`` (JSON of ``inject_fault`` arguments), ``DELETE faults``.
 - ``POST quota``: ``{"calls": n or null, "window_seconds": s, "status": 403 or 429}``.
@@ -63,6 +64,7 @@ class AdminEndpoints:
             ("GET", "stats"): lambda _: core.stats(),
             ("POST", "reset-stats"): lambda _: core.reset_stats(),
             ("POST", "expire-sync-tokens"): lambda _: core.expire_sync_tokens(),
+            ("POST", "advance-clock"): lambda b: core.advance_clock(float(_need(b, "seconds"))),
             ("POST", "expire-access-tokens"): lambda _: {"expired": core.expire_access_tokens()},
             ("GET", "faults"): lambda _: [f.describe() for f in core.faults.active()],
             ("POST", "faults"): self._inject,

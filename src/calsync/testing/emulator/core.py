@@ -13,7 +13,12 @@ from calsync.testing.emulator.people import rename_person
 from calsync.testing.emulator.push import PushHub
 from calsync.testing.emulator.recurrence import InstanceIdStyle
 from calsync.testing.emulator.snapshot import AccountSnapshot, snapshot
-from calsync.testing.emulator.state import Account, EmulatorState, email_for_token
+from calsync.testing.emulator.state import (
+    Account,
+    EmulatorState,
+    PeopleListingEtags,
+    email_for_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +35,10 @@ class EmulatorCore:
         quota_window_seconds: float = 60.0,
         people_propagation_delay: float = 0.0,
         instance_ids: InstanceIdStyle = "dated",
+        people_listing_etags: PeopleListingEtags = "accepted",
     ) -> None:
         self._defaults = (quota_per_window, quota_window_seconds, people_propagation_delay)
-        self.state = EmulatorState(people_propagation_delay, instance_ids)
+        self.state = EmulatorState(people_propagation_delay, instance_ids, people_listing_etags)
         self.tokens = TokenRegistry()
         self.faults = FaultSet()
         self.quota = Quota(quota_per_window, quota_window_seconds)
@@ -100,6 +106,16 @@ class EmulatorCore:
         """Expire every outstanding Calendar and People sync token (410 / 400 EXPIRED)."""
         with self.state.lock:
             self.state.epoch += 1
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock ``seconds`` ahead, as if that much time had passed for
+        sync tokens: People's contact tokens expire 7 days after the full sync their chain
+        began with, contact groups' 7 days after they were issued; Calendar's do not age.
+        ``reset()`` puts the clock back. Raises ``ValueError`` for a negative ``seconds``."""
+        if seconds < 0:
+            raise ValueError("the emulator's clock only moves forward")
+        with self.state.lock:
+            self.state.clock_offset += seconds
 
     def inject_fault(
         self,

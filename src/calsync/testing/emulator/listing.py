@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -45,7 +44,8 @@ def open_cursor(
     """Validate the sync and page tokens of a listing call.
 
     Raises the API's expired-token error (Calendar 410 ``fullSyncRequired``, People 400
-    ``EXPIRED_SYNC_TOKEN``) for a token of another scope, an older epoch or past ``ttl``.
+    ``EXPIRED_SYNC_TOKEN``) for a token of another scope, an older epoch or past ``ttl``
+    (counted from when the token's expiry clock started: see :func:`next_sync_token`).
     """
     sync = _sync_token(ctx, scope, ctx.param(sync_param), ttl)
     digest = fingerprint(ctx.query)
@@ -69,7 +69,7 @@ def _sync_token(
         if ctx.api == "people":
             raise expired_sync_token()
         raise invalid("Invalid sync token value.", location="syncToken")
-    if parsed.scope != scope or parsed.expired(ctx.state.epoch, ttl):
+    if parsed.scope != scope or parsed.expired(ctx.state.epoch, ctx.state.clock(), ttl):
         logger.debug("sync token for %s is expired", scope)
         raise expired_sync_token() if ctx.api == "people" else full_sync_required()
     return parsed
@@ -102,11 +102,23 @@ def next_sync_token(
     cursor: Cursor,
     scope: str,
     window: tuple[str | None, str | None] = (None, None),
+    *,
+    expires_from_full_sync: bool = False,
 ) -> str:
-    """The token for the next incremental call, covering changes after the first page."""
+    """The token for the next incremental call, covering changes after the first page.
+
+    Its expiry clock starts now, or with ``expires_from_full_sync`` (People's contacts:
+    "Sync tokens expire 7 days after the full sync") a token issued by an incremental call
+    carries the start of the one it was called with: a chain of incremental listings expires
+    with the full sync it began with.
+    """
+    now = ctx.state.clock()
+    since = now
     if cursor.sync is not None:
         window = cursor.sync.window
-    token = SyncToken(scope, cursor.high_water, ctx.state.epoch, time.time(), window)
+        if expires_from_full_sync:
+            since = cursor.sync.started
+    token = SyncToken(scope, cursor.high_water, ctx.state.epoch, now, window, since)
     return token.encode()
 
 

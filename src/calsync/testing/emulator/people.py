@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from calsync.testing.emulator.context import CallContext, Result, handler
@@ -312,11 +313,36 @@ def list_connections(ctx: CallContext) -> Result:
         key = _sort_key(ctx.param("sortOrder", "LAST_MODIFIED_ASCENDING"))
     items, page_token = page_through(cursor, chosen, key, size)
     connections = [
-        person_tombstone(s.resource) if s.deleted else render_person(s.resource, mask)
+        _listed(ctx.state, s, person_tombstone(s.resource) if s.deleted else None, mask)
         for s in items
     ]
     body: dict[str, Any] = {"connections": connections, "totalItems": len(chosen)}
     if not connections:
         del body["connections"]
-    token = (lambda: next_sync_token(ctx, cursor, scope)) if ctx.param("requestSyncToken") else None
-    return finish(body, page_token, token)
+    # "Sync tokens expire 7 days after the full sync": incremental ones do not restart that
+    token = partial(next_sync_token, ctx, cursor, scope, expires_from_full_sync=True)
+    return finish(body, page_token, token if ctx.param("requestSyncToken") else None)
+
+
+def _listed(
+    state: EmulatorState,
+    stored: StoredPerson,
+    tombstone: dict[str, Any] | None,
+    mask: frozenset[str] | None,
+) -> dict[str, Any]:
+    """A contact as a listing shows it. With ``people_listing_etags="refused"`` it carries an
+    etag of the listing's own (top level and on its CONTACT source), which updates refuse as
+    stale, as Google's (google-api-python-client issue #1169); get and batchGet give the one
+    they accept."""
+    person = tombstone if tombstone is not None else render_person(stored.resource, mask)
+    if state.people_listing_etags == "accepted":
+        return person
+    etag = EmulatorState.people_listing_etag(stored.seq)
+    person["etag"] = etag
+    if "metadata" in person:
+        metadata = person["metadata"] = dict(person["metadata"])
+        sources = metadata.get("sources") or []
+        metadata["sources"] = [
+            {**source, "etag": etag} if "etag" in source else source for source in sources
+        ]
+    return person

@@ -16,6 +16,7 @@ from calsync.testing.emulator.core import EmulatorCore
 from calsync.testing.emulator.dispatch import Dispatcher, ResetConnection
 from calsync.testing.emulator.errors import reason_error
 from calsync.testing.emulator.recurrence import InstanceIdStyle
+from calsync.testing.emulator.state import PeopleListingEtags
 from calsync.testing.emulator.wire import ApiRequest, ApiResponse
 
 logger = logging.getLogger(__name__)
@@ -115,6 +116,9 @@ class GoogleEmulator(EmulatorCore):
     for the layout under :attr:`base_url` and the control methods inherited from
     :class:`EmulatorCore`. ``instance_ids="opaque"`` names the instances of recurring events
     as Google does since Q3 2026 (opaque ids) instead of ``<series>_<start>`` (``"dated"``).
+    ``people_listing_etags="refused"`` makes ``people.connections.list`` give etags that
+    updateContact and batchUpdateContacts refuse (400 ``FAILED_PRECONDITION``), as Google's
+    do (google-api-python-client issue #1169); get's are accepted.
     """
 
     def __init__(
@@ -126,12 +130,14 @@ class GoogleEmulator(EmulatorCore):
         quota_window_seconds: float = 60.0,
         people_propagation_delay: float = 0.0,
         instance_ids: InstanceIdStyle = "dated",
+        people_listing_etags: PeopleListingEtags = "accepted",
     ) -> None:
         super().__init__(
             quota_per_window=quota_per_window,
             quota_window_seconds=quota_window_seconds,
             people_propagation_delay=people_propagation_delay,
             instance_ids=instance_ids,
+            people_listing_etags=people_listing_etags,
         )
         self._address = (host, port)
         self._server: _Server | None = None

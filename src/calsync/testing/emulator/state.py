@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 from attrs import define
@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 ETAG_BASE = 3_181_161_784_712_000
 _SIMPLE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SYSTEM_GROUPS = {"myContacts": "My Contacts", "starred": "Starred"}
+#: Whether ``people.connections.list`` hands out etags that updates accept (``"accepted"``) or
+#: etags of its own that they refuse (``"refused"``, as Google's do: google-api-python-client
+#: issue #1169).
+PeopleListingEtags = Literal["accepted", "refused"]
 
 
 def new_id(length: int = 26) -> str:
@@ -142,13 +146,20 @@ class Account:
 
 class EmulatorState:
     """All accounts plus the change sequence, sync-token epoch and clock, behind one lock;
-    ``instance_ids`` is the style of the ids of recurring events' instances."""
+    ``instance_ids`` is the style of the ids of recurring events' instances and
+    ``people_listing_etags`` whether updates accept the etags of contact listings."""
 
     def __init__(
-        self, people_propagation_delay: float = 0.0, instance_ids: InstanceIdStyle = "dated"
+        self,
+        people_propagation_delay: float = 0.0,
+        instance_ids: InstanceIdStyle = "dated",
+        people_listing_etags: PeopleListingEtags = "accepted",
     ) -> None:
         self.lock = threading.RLock()
         self.people_propagation_delay = people_propagation_delay
+        self.people_listing_etags: PeopleListingEtags = people_listing_etags
+        #: Seconds the emulator's clock runs ahead of the wall clock (:meth:`clock`).
+        self.clock_offset = 0.0
         #: How instances of recurring events are named (:class:`InstanceIds`).
         self.instance_ids = InstanceIds(instance_ids)
         self.accounts: dict[str, Account] = {}
@@ -165,6 +176,7 @@ class EmulatorState:
             self.accounts.clear()
             self.instance_ids.forget()
             self.epoch += 1
+            self.clock_offset = 0.0
 
     def next_seq(self) -> int:
         """The next change sequence number."""
@@ -185,9 +197,21 @@ class EmulatorState:
         return "%" + raw.rstrip("=")
 
     @staticmethod
+    def people_listing_etag(seq: int) -> str:
+        """The etag a contact listing gives for a change sequence when listing etags are
+        ``"refused"``: as opaque as :meth:`people_etag`, and different from it."""
+        raw = base64.urlsafe_b64encode(b"\x12\x0c" + seq.to_bytes(8, "big")).decode("ascii")
+        return "%" + raw.rstrip("=")
+
+    @staticmethod
     def now() -> dt.datetime:
         """Wall-clock now (UTC) for ``updated``/``created`` stamps."""
         return dt.datetime.now(UTC)
+
+    def clock(self) -> float:
+        """The emulator's clock in epoch seconds: the wall clock plus :attr:`clock_offset`
+        (sync tokens age by it)."""
+        return time.time() + self.clock_offset
 
     def timestamp(self) -> str:
         """``now`` as Google's RFC 3339 timestamp with milliseconds."""

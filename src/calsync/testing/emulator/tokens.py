@@ -1,6 +1,7 @@
 """Opaque sync and page tokens, and keyset paging that never skips an item.
 
-A sync token encodes (scope, change sequence, epoch, issue time[, window]); a page token
+A sync token encodes (scope, change sequence, epoch, issue time, the time its expiry counts
+from[, window]); a page token
 encodes the last key served, the high-water sequence of the first page (the future
 ``nextSyncToken``) and a fingerprint of the other parameters, which must be replayed unchanged.
 """
@@ -12,7 +13,6 @@ import binascii
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ Key = tuple[Any, ...]
 
 #: Parameters that do not change what a listing returns (ignored by the page fingerprint).
 COSMETIC = frozenset({"pageToken", "alt", "prettyPrint", "fields", "quotaUser", "key"})
+#: People's sync tokens expire after this long ("7 days after the full sync" for contacts).
 PEOPLE_SYNC_TTL = 7 * 24 * 3600.0
 
 
@@ -52,13 +53,20 @@ def fingerprint(query: dict[str, list[str]]) -> str:
 
 @frozen
 class SyncToken:
-    """A decoded sync token."""
+    """A decoded sync token: ``since`` is when its expiry clock started (its own issue, or
+    for People's contacts the full sync its chain of incremental tokens began with)."""
 
     scope: str
     seq: int
     epoch: int
     issued: float
     window: tuple[str | None, str | None] = (None, None)
+    since: float | None = None
+
+    @property
+    def started(self) -> float:
+        """When the token's expiry clock started."""
+        return self.issued if self.since is None else self.since
 
     def encode(self) -> str:
         """The opaque string form."""
@@ -69,6 +77,7 @@ class SyncToken:
                 "s": self.seq,
                 "e": self.epoch,
                 "t": round(self.issued, 3),
+                "f": round(self.started, 3),
                 "w": list(self.window),
             }
         )
@@ -81,19 +90,22 @@ class SyncToken:
             return None
         try:
             low, high = payload.get("w") or (None, None)
+            issued = float(payload["t"])
             return cls(
                 str(payload["c"]),
                 int(payload["s"]),
                 int(payload["e"]),
-                float(payload["t"]),
+                issued,
                 (low, high),
+                float(payload.get("f", issued)),
             )
         except (KeyError, TypeError, ValueError):
             return None
 
-    def expired(self, epoch: int, ttl: float | None = None) -> bool:
-        """Whether the token predates an expiry (``epoch``) or is older than ``ttl`` seconds."""
-        too_old = ttl is not None and time.time() - self.issued > ttl
+    def expired(self, epoch: int, now: float, ttl: float | None = None) -> bool:
+        """Whether the token predates an expiry (``epoch``) or its expiry clock started more
+        than ``ttl`` seconds before ``now``."""
+        too_old = ttl is not None and now - self.started > ttl
         return self.epoch != epoch or too_old
 
 
