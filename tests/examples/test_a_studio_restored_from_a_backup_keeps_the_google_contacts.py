@@ -13,97 +13,42 @@ Google user's edit), and took the client the restore lost for one staff took out
 
 from __future__ import annotations
 
-import dataclasses
-import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.oauth2.credentials import Credentials
-from studio.adapters import StudioClients, StudioProfiles, StudioSchedule
-from studio.db import Client, Studio
+from studio.db import Client
+from studio_file import StudioOnFile
 
-from calsync import SqliteStateStore, SyncEngine, SyncReport
-from calsync.google.account import GoogleAccount, connect
+from calsync import SyncReport
 from calsync.google.contacts import MY_CONTACTS
-from calsync.google.pacing import unpaced
-from calsync.google.retry import no_wait_retrying
 from calsync.google.services import build_people_service
 from calsync.testing import GoogleEmulator
 
 pytestmark = pytest.mark.emulator
 EMAIL = "ann@lumen-studio.example"
 GROUP = "VIP"
-START = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
 LENA = {
     "names": [{"givenName": "Lena", "familyName": "Holt"}],
     "phoneNumbers": [{"value": "+44 113 496 0100", "type": "mobile"}],
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _copy(source: Path, target: Path) -> None:
-    """The SQLite online backup of one file into another (what a studio's backup does)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-
-
-class AnnsClients:
+class AnnsClients(StudioOnFile):
     """Ann's studio on a file, syncing the "VIP" clients both ways with her Google contacts."""
 
     def __init__(self, google: GoogleEmulator, tmp: Path) -> None:
-        self.google, self.path, self.clock = google, tmp / "studio.sqlite3", Clock()
-        self.store = SqliteStateStore(tmp / "calsync.sqlite3")
-        self._open()
-        self.ann = self.studio.add_user("Ann Avery", EMAIL)
+        super().__init__(google, tmp, EMAIL)
+        self.ann = self.user
         self.vip = self.studio.add_group(GROUP)
         self.harriet = self.studio.add_client("Harriet", "Moss", phone="+44 20 7946 0001")
         self.studio.add_to_group(self.vip, self.harriet)
-        prefs = dataclasses.replace(
-            self.studio.google_prefs(self.ann),
-            sync_on=True,
-            calendar_id=EMAIL,
-            sync_contacts=True,
-            sync_back_contacts=True,
-            client_sync_group=GROUP,
-        )
-        self.studio.set_google_prefs(self.ann, prefs)
-        access, _ = google.issue_tokens(EMAIL)
-        self.account: GoogleAccount = connect(
-            Credentials(token=access),
-            base_url=google.base_url,
-            pacer=unpaced(),
-            retrying=no_wait_retrying(),
-        )
-        self.people = build_people_service(Credentials(token=access), base_url=google.base_url)
-
-    def _open(self) -> None:
-        self.studio = Studio(self.path, clock=self.clock)
-        self.profiles = StudioProfiles(self.studio, "lumen")
-        schedule, clients = StudioSchedule(self.studio), StudioClients(self.studio)
-        self.engine = SyncEngine(self.store, schedule, clients, clock=self.clock)
-
-    def sync(self) -> SyncReport:
-        (profile,) = self.profiles.profiles()
-        account = self.account
-        report = self.engine.sync(profile, account.calendar, account.contacts)
-        if report.initial_sync_completed:
-            self.profiles.initial_sync_done(profile.id)
-        return report
-
-    def restore(self, backup: Path) -> None:
-        self.studio.close()
-        _copy(backup, self.path)
-        self._open()
+        self.choose(sync_contacts=True, sync_back_contacts=True, client_sync_group=GROUP)
+        credentials = Credentials(token=self.access)
+        self.people = build_people_service(credentials, base_url=google.base_url)
 
     # -- the Google user ---------------------------------------------------------------
 
@@ -160,16 +105,14 @@ def ann(tmp_path: Path) -> Iterator[AnnsClients]:
     with GoogleEmulator() as google:
         world = AnnsClients(google, tmp_path)
         yield world
-        world.account.close()
-        world.studio.close()
-        world.store.close()
+        world.close()
 
 
 def _synced_then_backed_up(ann: AnnsClients, tmp_path: Path) -> Path:
     first = ann.sync()
     assert first.ok, first.summary()
     backup = tmp_path / "monday.sqlite3"
-    _copy(ann.path, backup)
+    ann.back_up(backup)
     ann.clock.now += timedelta(days=2)
     return backup
 

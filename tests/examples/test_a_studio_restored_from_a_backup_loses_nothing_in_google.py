@@ -8,80 +8,29 @@ week and undid their Google edits, with no warning.
 
 from __future__ import annotations
 
-import dataclasses
-import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from google.oauth2.credentials import Credentials
-from studio.adapters import StudioClients, StudioProfiles, StudioSchedule
-from studio.db import Span, Studio, UnreadableRow
+from studio.db import Span, UnreadableRow
+from studio_file import START, StudioOnFile
 
-from calsync import SqliteStateStore, SyncEngine, SyncReport
-from calsync.google.account import GoogleAccount, connect
-from calsync.google.pacing import unpaced
-from calsync.google.retry import no_wait_retrying
 from calsync.google.services import build_calendar_service
 from calsync.testing import GoogleEmulator
 
 pytestmark = pytest.mark.emulator
 EMAIL = "ann@lumen-studio.example"
-START = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _copy(source: Path, target: Path) -> None:
-    """The SQLite online backup of one file into another (what a studio's backup does)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-
-
-class RestoredStudio:
+class RestoredStudio(StudioOnFile):
     """Ann's studio on a file, synced two-way with her primary calendar."""
 
     def __init__(self, google: GoogleEmulator, tmp: Path) -> None:
-        self.google, self.path, self.clock = google, tmp / "studio.sqlite3", Clock()
-        self.store = SqliteStateStore(tmp / "calsync.sqlite3")
-        self._open()
-        self.ann = self.studio.add_user("Ann Avery", EMAIL)
-        prefs = self.studio.google_prefs(self.ann)
-        changed = dataclasses.replace(
-            prefs, sync_on=True, calendar_id=EMAIL, sync_back_calendar=True
-        )
-        self.studio.set_google_prefs(self.ann, changed)
-        self.account: GoogleAccount = connect(
-            Credentials(token=google.issue_tokens(EMAIL)[0]),
-            base_url=google.base_url,
-            pacer=unpaced(),
-            retrying=no_wait_retrying(),
-        )
-
-    def _open(self) -> None:
-        self.studio = Studio(self.path, clock=self.clock)
-        self.profiles = StudioProfiles(self.studio, "lumen")
-        schedule, clients = StudioSchedule(self.studio), StudioClients(self.studio)
-        self.engine = SyncEngine(self.store, schedule, clients, clock=self.clock)
-
-    def sync(self) -> SyncReport:
-        (profile,) = self.profiles.profiles()
-        report = self.engine.sync(profile, self.account.calendar)
-        if report.initial_sync_completed:
-            self.profiles.initial_sync_done(profile.id)
-        return report
-
-    def restore(self, backup: Path) -> None:
-        self.studio.close()
-        _copy(backup, self.path)
-        self._open()
+        super().__init__(google, tmp, EMAIL)
+        self.ann = self.user
+        self.choose(sync_back_calendar=True)
 
     def google_titles(self) -> dict[str, str]:
         events = self.google.account(EMAIL).primary.live_events()
@@ -97,9 +46,7 @@ def ann(tmp_path: Path) -> Iterator[RestoredStudio]:
     with GoogleEmulator() as google:
         studio = RestoredStudio(google, tmp_path)
         yield studio
-        studio.account.close()
-        studio.studio.close()
-        studio.store.close()
+        studio.close()
 
 
 def _event(title: str, day: int) -> dict[str, object]:
@@ -125,7 +72,7 @@ def test_a_week_of_google_changes_survives_the_studio_going_back_to_its_backup(
     coffee = events.events().insert(calendarId=EMAIL, body=_event("Coffee", 3)).execute()
     ann.sync()
     backup = tmp_path / "monday.sqlite3"
-    _copy(ann.path, backup)
+    ann.back_up(backup)
 
     ann.clock.now += timedelta(days=2)  # a week: the Google user moves their event, adds two
     moved = {"summary": "Coffee with the venue manager"}
