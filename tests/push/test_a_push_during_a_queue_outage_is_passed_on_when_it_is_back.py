@@ -37,6 +37,18 @@ class Queue(SyncTrigger):
             assert self.changed.wait_for(done, timeout), (self.tries, self.taken)
 
 
+class Picky(Queue):
+    """A queue that takes every request but ``studio.bad``'s, which it refuses for good."""
+
+    def request_sync(self, profile_id: str) -> None:
+        if profile_id == "studio.bad":
+            with self.changed:
+                self.tries.append((profile_id, time.monotonic()))
+                self.changed.notify_all()
+            raise LookupError("no such profile")
+        super().request_sync(profile_id)
+
+
 def eventually(done: Callable[[], bool], timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while not done() and time.monotonic() < deadline:
@@ -94,15 +106,6 @@ def test_notifications_during_the_outage_give_one_request_when_the_queue_is_back
 
 
 def test_one_profiles_refused_request_holds_no_other_back() -> None:
-    class Picky(Queue):
-        def request_sync(self, profile_id: str) -> None:
-            if profile_id == "studio.bad":
-                with self.changed:
-                    self.tries.append((profile_id, time.monotonic()))
-                    self.changed.notify_all()
-                raise ConnectionError("refused")
-            super().request_sync(profile_id)
-
     queue = Picky()
     trigger = debouncer(queue)
 
@@ -143,15 +146,6 @@ def test_one_profile_refused_for_good_is_told_once_while_the_others_pass(
     would start it anew, an error and a traceback a minute, forever)."""
     caplog.set_level(logging.DEBUG, logger="calsync.push.trigger")
     caplog.set_level(logging.DEBUG, logger="calsync.outage")
-
-    class Picky(Queue):
-        def request_sync(self, profile_id: str) -> None:
-            if profile_id == "studio.bad":
-                with self.changed:
-                    self.tries.append((profile_id, time.monotonic()))
-                    self.changed.notify_all()
-                raise LookupError("no such profile")
-            super().request_sync(profile_id)
 
     queue = Picky()
     trigger = debouncer(queue)
