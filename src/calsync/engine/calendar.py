@@ -26,6 +26,8 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 
+import attrs
+
 from calsync.backends import (
     CalendarBackend,
     CreateEvent,
@@ -56,7 +58,7 @@ from calsync.engine.context import (
 from calsync.engine.fields import decode_base
 from calsync.engine.plans import PlanRules
 from calsync.engine.reads import answer_of, listing_of
-from calsync.engine.records import HostRecord, RemoteRecord
+from calsync.engine.records import HostRecord, RemoteRecord, Snapshot
 from calsync.errors import BackendError, CalendarGone, CalsyncError
 from calsync.ids import event_id_for
 from calsync.model import (
@@ -68,7 +70,7 @@ from calsync.model import (
     TimeRange,
 )
 from calsync.sources import HostChanges, ItemUpdate, ScheduleSource, Unreadable
-from calsync.state.base import MappingRow
+from calsync.state.base import MappingHead, MappingRow
 
 __all__ = ["ORDINARY_EVENT_TYPE", "CalendarSync", "check_item"]
 
@@ -141,7 +143,42 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
 
     def snapshot(self, rows: MappingLoader, full: bool) -> ChannelSnapshot[EventFields]:
         self._listed_in_full = full
-        return super().snapshot(rows, full)
+        taken = super().snapshot(rows, full)
+        lost = self._lost_to_the_restore(taken.snapshot, taken.mapping)
+        if not lost:
+            return taken
+        return attrs.evolve(taken, snapshot=self.bring_back_lost(taken.snapshot, lost))
+
+    def _lost_to_the_restore(
+        self, snapshot: Snapshot[EventFields], mapping: Mapping[str, MappingHead]
+    ) -> dict[str, str]:
+        """The unlinked appointments (the Google user's events, come into the studio) that a
+        studio gone back in time lost, by host id, with their event's id: the plan makes
+        them again from the event
+        (:meth:`~calsync.engine.channel.ChannelAdapter.bring_back_lost`). Not one whose event
+        is gone from Google too (the pair is forgotten) or left the window, nor one whose
+        event, or whose place, an item the studio has now takes (made again already, by a
+        run that stopped before recording it; or converted: that item takes the pair back).
+        Only with inbound calendar sync (the plan makes appointments from events only
+        then)."""
+        if not snapshot.host_rewound or not self.options.inbound_calendar:
+            return {}
+        taken = {record.origin for record in snapshot.host.values()}
+        taken.update(record.replaces for record in snapshot.host.values())
+        lost: dict[str, str] = {}
+        for host_id in sorted(snapshot.host_deleted):
+            head = mapping.get(host_id)
+            if head is None or head.kind is not RecordKind.UNLINKED:
+                continue
+            if head.remote_id in taken or host_id in taken or host_id in snapshot.forgotten:
+                continue
+            remote = snapshot.remote.get(head.remote_id)
+            if remote is not None and (remote.deleted or not remote.in_scope):
+                continue
+            etag = remote.etag if remote is not None else head.remote_etag
+            if etag is not None:
+                lost[host_id] = head.remote_id
+        return lost
 
     def commit_cursors(
         self, snapshot: ChannelSnapshot[EventFields], *, advance_host: bool, advance_remote: bool
@@ -419,8 +456,10 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         raise TypeError(f"not a remote write: {action.describe()}")
 
     def create_host(self, action: CreateHost[EventFields]) -> HostWrite[EventFields]:
-        item = self.source.create_unlinked(self.user_id, action.fields, action.remote_id)
-        return self._host_write(answer_of(item, ScheduleItem, "create_unlinked"), action.fields)
+        answer = self.source.create_unlinked(self.user_id, action.fields, action.remote_id)
+        item = answer_of(answer, ScheduleItem, "create_unlinked")
+        self.made_again(action.remote_id, item.id)  # (one the restore lost: its pair goes)
+        return self._host_write(item, action.fields)
 
     def update_host(self, action: Update[EventFields]) -> HostWrite[EventFields]:
         update = ItemUpdate(action.fields, action.to_host)

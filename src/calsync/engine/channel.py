@@ -38,6 +38,7 @@ from calsync.engine.cursors import ChannelCursors
 from calsync.engine.deletions import unlinked_pairs
 from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.journal import CreateJournal
+from calsync.engine.planner import LOST_BY_THE_HOST
 from calsync.engine.reads import ChannelReads, storable_id
 from calsync.engine.records import F, Fields, RemoteRecord, Snapshot
 from calsync.policies import Side
@@ -74,6 +75,11 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         #: host items a host write made from remote items (host id -> remote id), not yet
         #: recorded: the executor records them with the pairs of its chunk, never after them
         self.origins: dict[str, str] = {}
+        #: the pairs of host items a host gone back in time lost, which the plan makes again
+        #: from their remote item (remote id -> the lost host id): each is dropped as its
+        #: item is made (:meth:`made_again`), and while any is left, the evidence that the
+        #: host went back stays (:meth:`note_host_reached`)
+        self._lost: dict[str, str] = {}
 
     # -- cursors -------------------------------------------------------------------------
 
@@ -389,7 +395,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         the host gone back in time and holds what it lost keeps the evidence until the user
         confirms (``keep_evidence``). The executor has noted it as it wrote, with the pairs
         of each chunk of host writes: this is the last word."""
-        if keep_evidence:
+        if keep_evidence or self._lost:
             return
         self.cursors.record_reached(self.host_cursor() if wrote_host else None)
 
@@ -397,7 +403,11 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         """Note where the host's feed is after writes whose pairs are committed in the same
         transaction: a run killed after them, and then a restore of the host, still shows
         the host behind its own writes. A host that cannot tell now is asked again at the
-        end of the run (the pairs are kept all the same)."""
+        end of the run (the pairs are kept all the same). Not while an item the host lost
+        going back in time is still to be made again (:meth:`bring_back_lost`): the
+        evidence stays, so that the next run finds it lost again and makes it."""
+        if self._lost:
+            return
         try:
             reached = self.host_cursor()
         except Exception:  # (the writes are done: their pairs must be recorded regardless)
@@ -409,6 +419,32 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             return
         if reached is not None:
             self.cursors.record_reached(reached)
+
+    # -- items the host lost going back in time ------------------------------------------
+
+    def bring_back_lost(self, snapshot: Snapshot[F], lost: Mapping[str, str]) -> Snapshot[F]:
+        """``snapshot`` with the pairs ``lost`` (host id -> remote id) forgotten with
+        :data:`~calsync.engine.planner.LOST_BY_THE_HOST` rather than deleted: their host items
+        were made from the remote user's own items, which a host gone back in time lost, and
+        the plan makes each again from its remote item. The pair is not dropped before then:
+        :meth:`made_again` drops it in the executor's commit that records the new one, so
+        that a create the host refuses, or a run that stops first, leaves it (and the
+        evidence that the host went back) for the next run to try again."""
+        if not lost:
+            return snapshot
+        self._lost.update((remote_id, host_id) for host_id, remote_id in lost.items())
+        forgotten = dict(snapshot.forgotten)
+        forgotten.update(dict.fromkeys(lost, LOST_BY_THE_HOST))
+        deleted = snapshot.host_deleted - lost.keys()
+        return attrs.evolve(snapshot, host_deleted=deleted, forgotten=forgotten)
+
+    def made_again(self, remote_id: str, host_id: str) -> None:
+        """The host has made ``host_id`` from ``remote_id``: when that brings back an item
+        the host lost (:meth:`bring_back_lost`), the lost item's pair goes now, in the open
+        transaction of the executor's chunk, which records the new pair."""
+        lost = self._lost.pop(remote_id, None)
+        if lost is not None and lost != host_id:
+            self.ctx.store.delete_mapping(self.profile_id, self.channel, lost)
 
     def _changed_remote(
         self,

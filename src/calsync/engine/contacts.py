@@ -39,7 +39,6 @@ from calsync.engine.actions import (
 )
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import ChannelSnapshot, HostWrite, MappingLoader, RunContext, digest
-from calsync.engine.planner import LOST_BY_THE_HOST
 from calsync.engine.plans import PlanRules
 from calsync.engine.reads import answer_of, listing_of
 from calsync.engine.records import HostRecord, RemoteRecord, Snapshot
@@ -74,9 +73,6 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         self._group_lost = False  # the remembered group was deleted in Google this run
         #: contacts of pairs leaving the sync group that the Google user made (kept)
         self._users_own: set[str] = set()
-        #: clients a studio gone back in time lost, by the contact each was made from: the
-        #: plan makes them again, and their pairs are dropped as it does (:meth:`create_host`)
-        self._lost: dict[str, str] = {}
 
     def config_digest(self) -> str:
         return digest(self.group, self.inbound)
@@ -140,9 +136,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         pair it: the plan then takes it out of the group and never deletes it.
 
         In a run that finds the studio gone back in time, such a client the studio no longer
-        has at all (:meth:`_lost_to_the_restore`) has its pair forgotten instead, with
-        :data:`~calsync.engine.planner.LOST_BY_THE_HOST`: the plan makes it again from its
-        contact, which stays in the group (and the pair goes as it does: :meth:`create_host`)."""
+        has at all (:meth:`_lost_to_the_restore`) is brought back instead
+        (:meth:`~calsync.engine.channel.ChannelAdapter.bring_back_lost`): the plan makes it
+        again from its contact, which stays in the group."""
         gone = {h: mapping[h].remote_id for h in snapshot.host_deleted if h in mapping}
         if not gone:
             return snapshot
@@ -158,7 +154,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         if not own:
             return snapshot
         remote, deleted = dict(snapshot.remote), set(snapshot.host_deleted)
-        forgotten = dict(snapshot.forgotten)
+        brought_back: dict[str, str] = {}
         for host_id in sorted(own):
             remote_id = gone[host_id]
             record = remote.get(remote_id)
@@ -171,12 +167,9 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             self._users_own.add(remote_id)
             remote[remote_id] = attrs.evolve(record, marker=None)
             if host_id in lost and _live_in_group(record):
-                deleted.discard(host_id)
-                forgotten[host_id] = LOST_BY_THE_HOST
-                self._lost[remote_id] = host_id
-        return attrs.evolve(
-            snapshot, remote=remote, host_deleted=frozenset(deleted), forgotten=forgotten
-        )
+                brought_back[host_id] = remote_id
+        marked = attrs.evolve(snapshot, remote=remote, host_deleted=frozenset(deleted))
+        return self.bring_back_lost(marked, brought_back)
 
     def _lost_to_the_restore(
         self,
@@ -200,16 +193,6 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             return set()
         still_there = self.host_items(candidates)
         return {h for h in candidates if h not in still_there}
-
-    def note_host_reached(self) -> None:
-        """As any channel's, but while a client the studio lost is still to be made again
-        (:meth:`create_host` has not made it): the evidence that the studio went back in
-        time stays, so that the next run finds it lost again and makes it."""
-        if not self._lost:
-            super().note_host_reached()
-
-    def settle_host_reached(self, wrote_host: bool, keep_evidence: bool) -> None:
-        super().settle_host_reached(wrote_host, keep_evidence or bool(self._lost))
 
     def fetch_remote(self, remote_id: str) -> RemoteRecord[ContactFields] | None:
         record = super().fetch_remote(remote_id)
@@ -369,12 +352,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
         # the contact is the Google user's: remembered (with the chunk's pairs, in one write),
         # so that calsync never deletes it
         self.origins[contact.id] = action.remote_id
-        lost = self._lost.pop(action.remote_id, None)
-        if lost is not None and lost != contact.id:
-            # made again for a client the studio lost going back in time: that client's pair
-            # goes now, in the executor's commit that records this one (never before the
-            # client is made, so a create that fails leaves it for the next run to retry)
-            self.ctx.store.delete_mapping(self.profile_id, self.channel, lost)
+        self.made_again(action.remote_id, contact.id)  # (a client the restore lost: its pair goes)
         return self._host_write(contact, action.fields)
 
     def update_host(self, action: Update[ContactFields]) -> HostWrite[ContactFields]:

@@ -50,11 +50,13 @@ __all__ = ["LOST_BY_THE_HOST", "Plan", "PlanRules", "plan"]  # (Plan, PlanRules:
 
 #: The reason a channel forgets the pair of a host item that a host gone back in time lost,
 #: when it can prove the item was made from the pair's remote item, the remote user's own (the
-#: contacts channel: the store's origin of the client names the contact, and the studio no
-#: longer has the client). The plan makes the item again from it (``CreateHost``) instead of
-#: forgetting the pair: the channel drops the lost pair itself when the host has made the
-#: item, in the commit that records the new pair (a create that fails, or a run that stops
-#: first, leaves the pair, and the next run, the host still behind its cursor, tries again).
+#: calendar channel: an unlinked appointment; the contacts channel: the store's origin of the
+#: client names the contact, and the studio no longer has the client). The plan makes the
+#: item again from it (``CreateHost``) instead of forgetting the pair: the channel drops the
+#: lost pair itself when the host has made the item, in the commit that records the new pair
+#: (a create that fails, or a run that stops first, leaves the pair, and the next run, the
+#: host still behind its cursor, tries again). See
+#: :meth:`~calsync.engine.channel.ChannelAdapter.bring_back_lost`.
 LOST_BY_THE_HOST = "lost by the host; made again from its remote item"
 
 
@@ -138,17 +140,15 @@ class _Planner(DeletionPlanning[F]):
             self._copies_come_in()
 
     def bring_back(self) -> None:
-        """The host went back in time and lost items made from the remote user's own: an
-        unlinked appointment (a Google user's event: its pair is forgotten, and the event
-        makes a new unlinked appointment), or a client made from a contact the Google user
-        added to the group (the channel forgets its pair with :data:`LOST_BY_THE_HOST`, and
-        drops it as the client is made again). Each comes back to the host from its remote
-        item, which is never deleted from Google nor held for the user.
-
-        The bring-backs go first, a ``Forget`` right before its ``CreateHost``: the executor
-        commits the host-side actions in chunks of an even size, so the two are recorded
-        together (a run killed before the commit leaves both undone; the host's create is
-        idempotent per origin, and the next run pairs what it made)."""
+        """The host went back in time and lost items made from the remote user's own (an
+        unlinked appointment, made from a Google user's event; a client, made from a contact
+        the Google user added to the group): the channel forgets each lost pair with
+        :data:`LOST_BY_THE_HOST`, and the plan makes the item again from its remote item
+        instead (``CreateHost``), which is never deleted from the remote side nor held for
+        the user. The channel drops the lost pair as it makes the item, in the executor's
+        commit that records the new one; no ``Forget`` comes before it. The bring-backs go
+        first, so that the executor's first chunk makes them (the evidence that the host
+        went back stays until they are made)."""
         if not self.rules.inbound:
             return
         back: list[Action[F]] = []
@@ -158,16 +158,13 @@ class _Planner(DeletionPlanning[F]):
             if made is None:
                 rest.append(action)
             else:
-                back.extend(made)
+                back.append(made)
         self.actions = back + rest
 
-    def _brought_back(self, action: Action[F]) -> list[Action[F]] | None:
-        """What brings back the lost item ``action`` is about, or ``None``: not one."""
-        if isinstance(action, DeleteRemote):
-            calendar = self.rules.channel is Channel.CALENDAR
-            if action.orphan or action.kind is not RecordKind.UNLINKED or not calendar:
-                return None
-        elif not isinstance(action, Forget) or action.reason != LOST_BY_THE_HOST:
+    def _brought_back(self, action: Action[F]) -> CreateHost[F] | None:
+        """What brings back the lost item ``action`` forgets the pair of, or ``None``: not
+        one (or its remote item is gone too: the pair is forgotten)."""
+        if not isinstance(action, Forget) or action.reason != LOST_BY_THE_HOST:
             return None
         head = self.mapping.get(action.host_id)
         if head is None:
@@ -178,25 +175,23 @@ class _Planner(DeletionPlanning[F]):
             return None  # (gone from the remote side too: nothing to bring back)
         if remote is not None and remote.view is not None:
             view, etag = remote.view, remote.etag
-        else:  # unchanged in Google since the last sync (not listed)
+        else:  # unchanged remotely since the last sync (not listed)
             row = whole(head)
             view, etag = decode_base(row.base, self.rules.fields_cls), row.remote_etag
         if etag is None:
             return None
-        channel = self.rules.channel
         name = _named(view, head.host_id)
-        create = CreateHost(channel, head.remote_id, view, etag)
-        if isinstance(action, Forget):
+        if self.rules.channel is Channel.CONTACTS:
             self.warnings.append(
                 f"the client {name} is no longer in the studio, which went back in time: it "
                 "was made again from the Google user's contact it came from"
             )
-            return [create]  # (the channel drops the lost pair as it makes the client)
-        self.warnings.append(
-            f"the unlinked appointment {name} is no longer in the studio, which went back in "
-            "time: it was made again from its Google event"
-        )
-        return [Forget(channel, head.host_id, LOST_BY_THE_HOST), create]
+        else:
+            self.warnings.append(
+                f"the unlinked appointment {name} is no longer in the studio, which went back "
+                "in time: it was made again from its Google event"
+            )
+        return CreateHost(self.rules.channel, head.remote_id, view, etag)
 
     def _copies_come_in(self) -> None:
         """Copies made in Google come in last, unless a restore took one over (whatever the
