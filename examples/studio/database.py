@@ -6,6 +6,10 @@ random ``stamp``. A database restored from a backup goes back to the backup's po
 reuses the positions of the changes it lost, for other changes: a reader's position past the
 log's end, or at a change stamped otherwise now, is how the log tells it (``LogRewound``).
 
+A session, an appointment or a client takes an id drawn at random (:func:`draw_id`), never
+the file's ``AUTOINCREMENT`` counter: its id names an item in Google, and a file restored from
+a backup would give its counter's ids again (see :mod:`studio.schema`).
+
 One connection, guarded by a lock: a ``Studio`` may be shared by threads (the sync job runs
 several users at once). Every public method of :class:`~studio.db.Studio` is one transaction.
 """
@@ -25,18 +29,46 @@ from typing import Any, Self
 from studio.records import LogRewound
 from studio.schema import connect
 
-__all__ = ["StudioDatabase", "day_bounds", "given", "insert", "log_mark", "log_reach", "trim_log"]
+__all__ = [
+    "DRAWN_IDS",
+    "StudioDatabase",
+    "day_bounds",
+    "draw_id",
+    "given",
+    "insert",
+    "log_mark",
+    "log_reach",
+    "trim_log",
+]
+
+#: The ids new sessions, appointments and clients take, drawn at random: sixteen digits, so
+#: never one ``AUTOINCREMENT`` gave (counted from 1), and below 2**53, so a number in JSON or
+#: JavaScript holds every one exactly.
+DRAWN_IDS = range(10**15, 2**53)
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class StudioDatabase:
-    """The studio database, opened on a file path or ``":memory:"`` (schema created on open)."""
+def draw_id() -> int:
+    """An id of :data:`DRAWN_IDS`, drawn at random (``secrets``: the file cannot predict it)."""
+    return DRAWN_IDS.start + secrets.randbelow(len(DRAWN_IDS))
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
+
+class StudioDatabase:
+    """The studio database, opened on a file path or ``":memory:"`` (schema created on open).
+    ``draw_id`` draws the id of a new session, appointment or client (:func:`draw_id`)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        draw_id: Callable[[], int] = draw_id,
+    ) -> None:
         self._clock = clock
+        self._draw_id = draw_id
         self._lock = threading.RLock()
         self._db = connect(path)
 
@@ -64,6 +96,18 @@ class StudioDatabase:
 
     def _now(self) -> str:
         return self._clock().astimezone(UTC).isoformat()
+
+    def _insert_drawn(self, db: sqlite3.Connection, table: str, **values: Any) -> int:
+        """Insert one row of ``table`` under a drawn id that the file still names (a row of
+        it, or an appointment a session replaces); returns the id. (The write transaction
+        holds the file: no other writer takes the id in between.)"""
+        while True:
+            row_id = self._draw_id()
+            named = [f"SELECT 1 FROM {table} WHERE id = :id"]
+            if table == "appointments":
+                named.append("SELECT 1 FROM sessions WHERE replaces = :id")
+            if db.execute(" UNION ALL ".join(named), {"id": row_id}).fetchone() is None:
+                return insert(db, table, id=row_id, **values)
 
     def _log(self, db: sqlite3.Connection, user_id: int, key: str, deleted: bool = False) -> None:
         """Append a change of schedule item ``key`` to its user's change log."""

@@ -41,7 +41,7 @@ class PeopleQueries(StudioDatabase):
 
     def _insert_client(self, db: sqlite3.Connection, **columns: str) -> int:
         _check_client_columns(columns)
-        return insert(db, "clients", updated_at=self._now(), **columns)
+        return self._insert_drawn(db, "clients", updated_at=self._now(), **columns)
 
     def client_record(self, client_id: int) -> Client | UnreadableRow | None:
         """The client (an :class:`UnreadableRow` when its row cannot be read), or ``None``."""

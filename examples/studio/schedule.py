@@ -18,7 +18,6 @@ from studio.database import (
     StudioDatabase,
     day_bounds,
     given,
-    insert,
     log_mark,
     log_reach,
     trim_log,
@@ -290,7 +289,7 @@ class ScheduleQueries(StudioDatabase):
 
     def _add_item(self, db: sqlite3.Connection, table: ItemTable, span: Span, **values: Any) -> int:
         start, end, all_day, zone = span.columns()
-        row_id = insert(
+        row_id = self._insert_drawn(
             db,
             _TABLES[table],
             start=start,

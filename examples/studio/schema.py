@@ -11,12 +11,19 @@ Conventions:
   to a client in a group, and every client joining or leaving a group, appends to the client
   change log, per group (a client that leaves a group, or is deleted, is a change of that
   group too). Each change carries a random ``stamp`` (see :mod:`studio.database`).
-* Row ids name items in Google (``session-12``, ``client-5``). ``AUTOINCREMENT`` keeps the ids
-  of deleted rows from being given again, but its counter lives in this file: a file restored
-  from a backup gives again, to new rows, the ids it had given after the backup. The change
-  logs tell calsync the file went back (their positions go back too), so it does not take the
-  rows the restore lost for deletions; a row made after the restore under a lost row's id is
-  still taken for that row by a sync that had paired it (see ``examples/studio/README.md``).
+* Row ids name items in Google (``session-12``, ``client-5``), so an id is never given again,
+  even to a row made after the file is restored from a backup. ``AUTOINCREMENT`` alone cannot
+  promise that: its counter lives in this file, and a restored file, the backup byte for byte,
+  would give again to new rows the ids it had given after the backup. Nothing in the file can
+  tell those ids (the file is all the studio keeps, and a clock may go back), so a new session,
+  appointment or client takes an id drawn at random from the sixteen-digit ids below 2**53
+  (``studio.database.DRAWN_IDS``, from ``secrets``), drawn again while the file still names it
+  (a row holds it, or a session replaces the appointment). The ids given before version 6
+  (``AUTOINCREMENT``, counted from 1) are shorter, so no draw gives one of them. A new row takes
+  the id of a row the file no longer holds (lost with a restore, or deleted) only if the draw
+  hits it: a chance of one in 8·10**15 per row the file no longer holds, per new row (a studio
+  that loses a thousand rows to a restore and makes a million after it: about one in eight
+  million, over the file's life). Rows made before version 6 keep their ids, and their keys.
 * A session converted from an unlinked appointment keeps the appointment's ``google_event_id``
   for good: it is the Google event the session follows (calsync's ``remote_id``).
 * ``PRAGMA user_version`` holds the schema version; opening an older database upgrades it in
@@ -30,7 +37,7 @@ from pathlib import Path
 
 __all__ = ["CLIENT_COLUMNS", "CLIENT_SELECT", "SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -174,6 +181,11 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS client_change_log_by_group"
         " ON client_change_log (group_id, seq)",
     ),
+    # 6: new sessions, appointments and clients take drawn ids (see above), which code of
+    # version 5 would not: it would give the file's counter again after a restore. Nothing to
+    # change in the tables; rows made before keep their ids. The version is what makes
+    # older code refuse the file.
+    5: (),
 }
 
 CLIENT_COLUMNS = (
