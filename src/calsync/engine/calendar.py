@@ -458,7 +458,6 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
     def create_host(self, action: CreateHost[EventFields]) -> HostWrite[EventFields]:
         answer = self.source.create_unlinked(self.user_id, action.fields, action.remote_id)
         item = answer_of(answer, ScheduleItem, "create_unlinked")
-        self.made_again(action.remote_id, item.id)  # (one the restore lost: its pair goes)
         return self._host_write(item, action.fields)
 
     def update_host(self, action: Update[EventFields]) -> HostWrite[EventFields]:

@@ -12,6 +12,7 @@ The reads beyond the listings (records, single items, absences) are in
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
@@ -40,7 +41,9 @@ from calsync.engine.fields import decode_base, encode_base
 from calsync.engine.journal import CreateJournal
 from calsync.engine.planner import LOST_BY_THE_HOST
 from calsync.engine.reads import ChannelReads, storable_id
-from calsync.engine.records import F, Fields, RemoteRecord, Snapshot
+from calsync.engine.records import F, Fields, HostRecord, RemoteRecord, Snapshot
+from calsync.engine.report import ItemError
+from calsync.model import Channel
 from calsync.policies import Side
 from calsync.sources import HostChanges, HostRewound, Unreadable
 from calsync.state.base import MappingHead, MappingRow
@@ -62,6 +65,11 @@ class ChannelAdapter(ChannelReads[F, H, R]):
     (:class:`~calsync.engine.reads.ChannelReads`) and I/O
     (:class:`~calsync.engine.channel_spec.ChannelSpec`)."""
 
+    #: whether the channel records the remote items its host items were made from
+    #: (:attr:`origins`): what tells, once a host item is gone, that its remote item is the
+    #: remote user's own (the contacts channel's; an unlinked appointment's kind tells it)
+    records_origins = False
+
     def __init__(self, ctx: RunContext) -> None:
         super().__init__(ctx)
         #: the creates this run journals before sending them
@@ -77,9 +85,13 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         self.origins: dict[str, str] = {}
         #: the pairs of host items a host gone back in time lost, which the plan makes again
         #: from their remote item (remote id -> the lost host id): each is dropped as its
-        #: item is made (:meth:`made_again`), and while any is left, the evidence that the
+        #: item is made (:meth:`made_from`), and while any is left, the evidence that the
         #: host went back stays (:meth:`note_host_reached`)
         self._lost: dict[str, str] = {}
+        #: host ids the host gave a new item of its own while the pair of the item it lost
+        #: under that id stands (host id -> that pair's remote id): read once, as stored
+        self._reused: dict[str, str] | None = None
+        self._held_notes: set[str] = set()  # (the host ids of :meth:`held_notes`)
 
     # -- cursors -------------------------------------------------------------------------
 
@@ -134,6 +146,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         """Read both sides (in full when ``full``) and confirm absences."""
         intents = self._intents()
         host = self._read_host(full, rows)
+        aside = self._set_aside_reused(host)
         listing = self.list_remote(None if full else self.cursor(Side.REMOTE))
         self.warnings.extend(listing.warnings)
         renamed = self.renamed(listing)
@@ -148,6 +161,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             mapping = rows.some(host_ids, remote_ids | renamed.keys())
         else:
             mapping = rows.all()
+        self._release_reused(aside, mapping, host)
         self._move_pairs(renamed, rows, mapping)
         remote = self._changed_remote(items, mapping, intents, unchanged_remote)
         self._disown_copies_of_others(remote)
@@ -178,6 +192,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             intents,
             frozenset(host.out_of_scope),
             host.rewound,
+            host_reused=frozenset(aside),
         )
         warnings = [*self.warnings, *self._unreadable_warnings()]
         snapshot = self._leave_unlinked_unsent(snapshot, mapping)
@@ -248,6 +263,10 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         mapping.update((row.host_id, row) for row in moved)
         if not self.ctx.dry_run:
             self._store_moves(moved, moves)
+        reused = self._reused_ids()
+        if any(row.host_id in reused for row in moved):  # (the pair a reused id holds moved)
+            followed = {row.host_id: row.remote_id for row in moved if row.host_id in reused}
+            self._store_reused({**reused, **followed})
         return former
 
     def _store_moves(self, moved: Sequence[MappingRow], moves: Mapping[str, str]) -> None:
@@ -427,7 +446,7 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         :data:`~calsync.engine.planner.LOST_BY_THE_HOST` rather than deleted: their host items
         were made from the remote user's own items, which a host gone back in time lost, and
         the plan makes each again from its remote item. The pair is not dropped before then:
-        :meth:`made_again` drops it in the executor's commit that records the new one, so
+        :meth:`made_from` drops it in the executor's commit that records the new one, so
         that a create the host refuses, or a run that stops first, leaves it (and the
         evidence that the host went back) for the next run to try again."""
         if not lost:
@@ -438,13 +457,101 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         deleted = snapshot.host_deleted - lost.keys()
         return attrs.evolve(snapshot, host_deleted=deleted, forgotten=forgotten)
 
-    def made_again(self, remote_id: str, host_id: str) -> None:
-        """The host has made ``host_id`` from ``remote_id``: when that brings back an item
-        the host lost (:meth:`bring_back_lost`), the lost item's pair goes now, in the open
-        transaction of the executor's chunk, which records the new pair."""
+    def made_from(self, remote_id: str, host_id: str) -> None:
+        """The host has made ``host_id`` from ``remote_id`` (the executor checked that no
+        other pair holds that id): that is remembered when the channel records origins (in
+        the open transaction of the executor's chunk, with its pairs), and when it brings
+        back an item the host lost (:meth:`bring_back_lost`), the lost item's pair goes now,
+        in the same transaction, which records the new pair."""
+        if self.records_origins:
+            self.origins[host_id] = remote_id
         lost = self._lost.pop(remote_id, None)
         if lost is not None and lost != host_id:
             self.ctx.store.delete_mapping(self.profile_id, self.channel, lost)
+
+    # -- host ids the host gave again ----------------------------------------------------
+
+    def note_reused(self, host_id: str, remote_id: str) -> None:
+        """The host made a new item under ``host_id``, the id of an item it lost, whose pair
+        with ``remote_id`` stands: from the next run on, that pair is the lost item's (its
+        deletion held until the user confirms it), and the new item is left out of the sync,
+        and reported, until the pair ends (:meth:`_set_aside_reused`)."""
+        self._store_reused({**self._reused_ids(), host_id: remote_id})
+        self._held_notes.add(host_id)
+        if not self.ctx.dry_run:  # (in the same transaction: the next run reads the note)
+            self.cursors.record_held(self.cursors.held() | set(self.held_notes()))
+
+    def held_notes(self) -> list[str]:
+        """Keys to record with the deletions this run held, one for each item set aside or
+        noted this run (:meth:`note_reused`): they let nothing through when confirmed, but
+        tell the next run to read what was noted (:meth:`_set_aside_reused`)."""
+        return sorted(f"reused\x1f{host_id}" for host_id in self._held_notes)
+
+    def _reused_ids(self) -> dict[str, str]:
+        if self._reused is None:
+            stored = self.ctx.store.get_cursor(self.profile_id, _reused_cursor(self.channel))
+            self._reused = dict(json.loads(stored)) if stored else {}
+        return self._reused
+
+    def _store_reused(self, reused: dict[str, str]) -> None:
+        self._reused = reused
+        if not self.ctx.dry_run:
+            value = json.dumps(reused, sort_keys=True) if reused else None
+            self.ctx.store.set_cursor(self.profile_id, _reused_cursor(self.channel), value)
+
+    def _set_aside_reused(self, host: HostRead[F]) -> dict[str, HostRecord[F] | None]:
+        """The host items whose id the host gave again (:meth:`note_reused`) are set aside:
+        their records leave the read, and their pairs count as deleted in the host (the
+        item they were made with is lost). Returns what was set aside, by host id (the
+        record, when the read had it): :meth:`_release_reused` puts back those whose pair
+        has ended.
+
+        What was noted is read only when the last run held something: while an item is
+        noted, its run records a held key for it (:meth:`held_notes`), so a quiet run still
+        reads its cursors in one read."""
+        aside: dict[str, HostRecord[F] | None] = {}
+        if not self.cursors.stored.held:
+            return aside
+        for host_id in self._reused_ids():
+            aside[host_id] = host.records.pop(host_id, None)
+            host.unchanged.discard(host_id)
+            host.deleted.add(host_id)
+        return aside
+
+    def _release_reused(
+        self,
+        aside: dict[str, HostRecord[F] | None],
+        mapping: Mapping[str, MappingHead],
+        host: HostRead[F],
+    ) -> None:
+        """Put back the items set aside whose lost item's pair has ended (confirmed deleted,
+        or gone remotely): they sync as any new item from now on. Those still set aside are
+        reported at every run, and the cursors stay (a failure of the read), so that the
+        host's feed still holds the new item when it is put back."""
+        if not aside:
+            return
+        reused = self._reused_ids()
+        ended = [h for h in aside if (row := mapping.get(h)) is None or row.remote_id != reused[h]]
+        for host_id in ended:
+            host.deleted.discard(host_id)
+            record = aside.pop(host_id)
+            if record is not None:
+                host.records[host_id] = record
+        if ended:
+            self._store_reused({h: r for h, r in reused.items() if h not in ended})
+        self._held_notes.update(aside)
+        for host_id in sorted(aside):
+            self.read_failures += 1
+            message = (
+                f"the studio gave a new item the id {host_id} of an item it lost, which is still "
+                f"paired with Google item {reused[host_id]}: a host must never reuse ids "
+                "(restored from a backup?). The new item is not synced until that pair ends: "
+                f"confirm the held deletion of {reused[host_id]}, or delete it in Google"
+            )
+            logger.warning("profile %s: %s", self.profile_id, message)
+            self.ctx.report.errors.append(
+                ItemError(self.channel, host_id, f"sync host item {host_id}", message)
+            )
 
     def _changed_remote(
         self,
@@ -494,6 +601,12 @@ class ChannelAdapter(ChannelReads[F, H, R]):
                 if unchanged is not None:
                     unchanged.discard(item.id)
         return remote
+
+
+def _reused_cursor(channel: Channel) -> str:
+    """The store's name for the host ids of ``channel`` the host gave again
+    (:meth:`ChannelAdapter.note_reused`)."""
+    return f"reused:{channel.value}"
 
 
 def _fingerprint(fields: Fields) -> str:

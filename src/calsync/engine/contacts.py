@@ -59,6 +59,7 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
     channel = Channel.CONTACTS
     fields_cls = ContactFields
     host_listing_is_scope = True
+    records_origins = True
 
     def __init__(self, ctx: RunContext, source: ContactSource, backend: ContactsBackend) -> None:
         super().__init__(ctx)
@@ -349,10 +350,8 @@ class ContactsSync(ChannelAdapter[ContactFields, Contact, RemoteContact]):
             self.user_id, self.group, action.fields, action.remote_id
         )
         contact = answer_of(answer, Contact, "create_contact")
-        # the contact is the Google user's: remembered (with the chunk's pairs, in one write),
-        # so that calsync never deletes it
-        self.origins[contact.id] = action.remote_id
-        self.made_again(action.remote_id, contact.id)  # (a client the restore lost: its pair goes)
+        # (the contact is the Google user's: the executor has it remembered, with the chunk's
+        # pairs, so that calsync never deletes it: made_from)
         return self._host_write(contact, action.fields)
 
     def update_host(self, action: Update[ContactFields]) -> HostWrite[ContactFields]:

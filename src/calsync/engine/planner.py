@@ -107,14 +107,20 @@ def hold_rewound_deletions(
     """When the host went back in time, hold every remote deletion its absences led to,
     whatever their number: an item the host lost with its restore is no deletion the user
     asked for, and Google may hold the only copy of it. Held as a mass deletion is (the
-    user confirms them by :func:`~calsync.engine.plans.deletion_key`)."""
-    if not snapshot.host_rewound or confirmed is True:
+    user confirms them by :func:`~calsync.engine.plans.deletion_key`). So is, in any run,
+    the deletion of the pair of an item lost under an id the host gave again
+    (``Snapshot.host_reused``)."""
+    if not (snapshot.host_rewound or snapshot.host_reused) or confirmed is True:
         return actions, []
     let_through = frozenset(confirmed) if confirmed is not False else frozenset()
     kept: list[Action[F]] = []
     held: list[DeleteRemote | DeleteHost] = []
     for action in actions:
-        if isinstance(action, DeleteRemote) and deletion_key(action) not in let_through:
+        if (
+            isinstance(action, DeleteRemote)
+            and (snapshot.host_rewound or action.host_id in snapshot.host_reused)
+            and deletion_key(action) not in let_through
+        ):
             held.append(action)
         else:
             kept.append(action)
@@ -224,10 +230,12 @@ class _Planner(DeletionPlanning[F]):
         self.done_remotes.add(row.remote_id)
         remote = self.snapshot.remote.get(row.remote_id)
         if taken_back and replaces is not None:
+            contacts = self.rules.channel is Channel.CONTACTS
             self.warnings.append(
                 f"item {replaces} is no longer in the studio, which went back in time: its "
-                f"Google event, which {host.kind.value} {_named(host.view, host.id)} came "
-                "from, is kept and paired with that item again"
+                f"Google {'contact' if contacts else 'event'}, which {host.kind.value} "
+                f"{_named(host.view, host.id)} came from, is kept and paired with that item "
+                "again"
             )
             if self._stale(host, whole(row)):
                 self._bring_forward(host, remote, whole(row), replaces)

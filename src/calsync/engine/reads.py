@@ -342,6 +342,7 @@ class ChannelReads(ChannelSpec[F, H, R]):
             for host_id in mapping
             if host_id not in host.records
             and host_id not in host.unchanged
+            and host_id not in host.deleted  # (set aside: its id was given again)
             and host_id not in replaced
             and host_id not in self.unreadable
         ]

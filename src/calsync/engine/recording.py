@@ -14,7 +14,7 @@ from typing import Generic
 from calsync.engine.actions import Action, CreateHost, CreateRemote, DeleteRemote, Link, Update
 from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, R, RunContext
-from calsync.engine.records import F
+from calsync.engine.records import F, Snapshot
 from calsync.engine.report import ConflictNote, ItemError, display
 from calsync.model import RecordKind
 from calsync.policies import Side
@@ -34,6 +34,8 @@ class Recording(Generic[F, H, R]):
     #: set by the executor
     adapter: ChannelAdapter[F, H, R]
     ctx: RunContext
+    #: what the plan was made from (the host records of the items it acts on)
+    snapshot: Snapshot[F]
     replanning: bool
     #: the items that failed, the actions done, and how many there are in all
     failed: int
@@ -140,6 +142,7 @@ class Recording(Generic[F, H, R]):
         with ctx.store.transaction():
             if replaces is not None:
                 ctx.store.delete_mapping(ctx.profile.id, channel, replaces)
+                self._origin_follows(row, replaces)
             ctx.store.put_mapping(row)
             ctx.store.remove_pending(ctx.profile.id, channel, row.host_id)
         self.adapter.journal.recorded(row.host_id)
@@ -147,6 +150,23 @@ class Recording(Generic[F, H, R]):
             tally: Counter[tuple[Side, str]] = Counter()
             self._recorded(action, row, tally)
             self._count_all(tally)
+
+    def _origin_follows(self, row: MappingRow, replaces: str) -> None:
+        """``row``'s host item takes over the pair of ``replaces``: when the host says it was
+        made from the pair's remote item (its origin names it: a client made again from the
+        Google user's contact, which takes the pair of the client the host lost back), that
+        is recorded for it, as for any host item made from a remote item (the channel's
+        :attr:`~calsync.engine.channel.ChannelAdapter.origins`), and the lost one's is
+        dropped: else the remote user's own item would be taken for calsync's, and deleted
+        with the host item."""
+        adapter = self.adapter
+        if not adapter.records_origins:
+            return
+        host = adapter.host_record_of(row.host_id, self.snapshot)
+        if host is None or host.origin != row.remote_id:
+            return
+        origins = {row.host_id: row.remote_id, replaces: None}
+        self.ctx.store.set_origins(self.ctx.profile.id, adapter.channel, origins)
 
     def _row(
         self,

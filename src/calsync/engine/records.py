@@ -71,6 +71,9 @@ class Snapshot(Generic[F]):
             (a client not in the sync group), named by the marker of a remote item.
         host_rewound: the host went back in time (:class:`~calsync.sources.HostRewound`):
             what it lost since is no edit nor deletion of the studio's.
+        host_reused: host ids (among ``host_deleted``) the host gave a new item of its own
+            while the pair of the item it lost under that id stands: the pair's deletion is
+            held until the user confirms it, as one a host gone back in time led to.
     """
 
     host: dict[str, HostRecord[F]]
@@ -80,3 +83,4 @@ class Snapshot(Generic[F]):
     intents: Mapping[str, F] = field(factory=dict)
     host_out_of_scope: frozenset[str] = frozenset()
     host_rewound: bool = False
+    host_reused: frozenset[str] = frozenset()

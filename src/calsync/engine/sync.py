@@ -192,7 +192,7 @@ class SyncEngine:
             if ctx.dry_run:
                 return
             held = [deletion_key(action) for action in the_plan.held]
-            adapter.cursors.record_held(held)
+            adapter.cursors.record_held(held + adapter.held_notes())
             pinned = pinned_cursors(the_plan.held)
             actions = list(the_plan.actions)
             del the_plan  # the executor lets the actions go as it carries them out
@@ -206,8 +206,10 @@ class SyncEngine:
                 adapter, mapping, snapshot.snapshot, track_host_reached=not keep_evidence
             )
             executor.run(actions)
-            if executor.late_held:  # held as the plan's are: a confirmation lets them through
-                adapter.cursors.record_held(held + [deletion_key(a) for a in executor.late_held])
+            if executor.late_held or adapter.held_notes():
+                # held as the plan's are: a confirmation lets them through
+                late = [deletion_key(a) for a in executor.late_held]
+                adapter.cursors.record_held(held + late + adapter.held_notes())
             adapter.settle_host_reached(wrote_host, keep_evidence)
         except CalendarGone:
             self._calendar_gone(adapter)
