@@ -43,7 +43,7 @@ from calsync.engine.planner import plan
 from calsync.engine.recording import Entry, Recording
 from calsync.engine.records import F, RemoteRecord, Snapshot
 from calsync.engine.report import HeldDeletion
-from calsync.errors import NotFound, PreconditionFailed, SourceError
+from calsync.errors import NotFound, PreconditionFailed
 from calsync.model import Channel, RecordKind
 from calsync.policies import Side
 from calsync.state.base import MappingHead, MappingRow
@@ -369,9 +369,6 @@ class Executor(Recording[F, H, R]):
             self._finish_update(action, action.etag, deferred)
         elif isinstance(action, CreateHost):
             written = self.adapter.create_host(action)
-            self._check_new_host_id(action, written.host_id, deferred)
-            # (remembered as made from the remote item; a lost item made again: its pair goes)
-            self.adapter.made_from(action.remote_id, written.host_id)
             logger.info("created host item %s from remote %s", written.host_id, action.remote_id)
             if written.view != action.fields:
                 written = self._bring_up_to_date(action, written)
@@ -411,29 +408,6 @@ class Executor(Recording[F, H, R]):
                 self._tell(landed)  # the item is gone from the remote, as the deletion asked
             else:
                 self.ctx.report.counts["forgotten"] += 1
-
-    def _check_new_host_id(
-        self, action: CreateHost[F], host_id: str, deferred: Sequence[Entry[F]]
-    ) -> None:
-        """Fail a host create answered with an id that a pair with another remote item holds
-        (the host gave the id again: a database restored with its id counter, say): recorded,
-        the new pair would overwrite that one, and its remote item, which may be calsync's
-        own, would be left unpaired, its deletion forgotten. That pair stays; when the host
-        lost its item (the id was given again), the channel sets the new item aside from the
-        next run on, until the user confirms the pair's deletion (:meth:`note_reused`)."""
-        paired = next((row.remote_id for _, row in deferred if row.host_id == host_id), None)
-        if paired is None:
-            ctx = self.ctx
-            row = ctx.store.mappings_of(ctx.profile.id, self.adapter.channel, [host_id])
-            paired = row[host_id].remote_id if host_id in row else None
-        if paired is None or paired == action.remote_id:
-            return
-        if host_id in self.snapshot.host_deleted or host_id in self.snapshot.forgotten:
-            self.adapter.note_reused(host_id, paired)
-        raise SourceError(
-            f"the studio gave the new item id {host_id}, which is paired with another Google "
-            f"item ({paired}): a host must never reuse ids (restored from a backup?)"
-        )
 
     def _tell_lost_change(self, action: DeleteHost) -> None:
         """Warn when the schedule item just deleted (its Google event was deleted, and the

@@ -16,6 +16,7 @@ from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, R, RunContext
 from calsync.engine.records import F, Snapshot
 from calsync.engine.report import ConflictNote, ItemError, display
+from calsync.errors import SourceError
 from calsync.model import RecordKind
 from calsync.policies import Side
 from calsync.state.base import MappingRow
@@ -53,7 +54,9 @@ class Recording(Generic[F, H, R]):
         """Record the pairs of ``entries`` in one write (and drop their intents in another),
         then count each (:meth:`_recorded`); when that write fails, one by one, so that only
         the items that cannot be recorded fail. The origins of the host items made since the
-        last record go first (:meth:`_record_origins`). Empties ``entries``."""
+        last record go first (:meth:`_record_origins`), once those of the host items created
+        are checked (:meth:`_check_new_host_ids`). Empties ``entries``."""
+        self._check_new_host_ids(entries)
         done = self._record_origins(entries)
         entries.clear()
         if not done:
@@ -78,6 +81,47 @@ class Recording(Generic[F, H, R]):
             self.adapter.journal.recorded(row.host_id)
             self._recorded(action, row, tally)
         self._count_all(tally)
+
+    def _check_new_host_ids(self, entries: list[Entry[F]]) -> None:
+        """Fail each host create of ``entries`` answered with an id that a pair with another
+        remote item holds (the host gave the id again: a database restored with its id
+        counter, say), dropping it from ``entries``: recorded, the new pair would overwrite
+        that one, and its remote item, which may be calsync's own, would be left unpaired,
+        its deletion forgotten. That pair stays; when the host lost its item (the id was
+        given again), the channel sets the new item aside from the next run on, until the
+        user confirms the pair's deletion (``ChannelAdapter.note_reused``). The others are
+        remembered as made from their remote item (``ChannelAdapter.made_from``: a lost item
+        made again, its pair goes). One read of the store for the lot."""
+        created = [row.host_id for action, row in entries if isinstance(action, CreateHost)]
+        if not created:
+            return
+        ctx, channel = self.ctx, self.adapter.channel
+        stored = ctx.store.mappings_of(ctx.profile.id, channel, created)
+        paired: dict[str, str] = {}  # the pairs of the entries before, in the plan's order
+        kept: list[Entry[F]] = []
+        for action, row in entries:
+            if isinstance(action, CreateHost):
+                holder = paired.get(row.host_id)
+                if holder is None and row.host_id in stored:
+                    holder = stored[row.host_id].remote_id
+                if holder is not None and holder != action.remote_id:
+                    self._reused(action, row.host_id, holder)
+                    continue
+                self.adapter.made_from(action.remote_id, row.host_id)
+            paired[row.host_id] = row.remote_id
+            kept.append((action, row))
+        entries[:] = kept
+
+    def _reused(self, action: CreateHost[F], host_id: str, holder: str) -> None:
+        if host_id in self.snapshot.host_deleted or host_id in self.snapshot.forgotten:
+            self.adapter.note_reused(host_id, holder)
+        self._fail(
+            action,
+            SourceError(
+                f"the studio gave the new item id {host_id}, which is paired with another "
+                f"Google item ({holder}): a host must never reuse ids (restored from a backup?)"
+            ),
+        )
 
     def _record_origins(self, entries: Sequence[Entry[F]]) -> list[Entry[F]]:
         """Record the remote items the host items made since the last record were made from
