@@ -25,6 +25,7 @@ The planner never performs I/O; the executor does.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from functools import cached_property
 
 from calsync.engine.actions import (
     Action,
@@ -218,6 +219,11 @@ class _Planner(DeletionPlanning[F]):
         taken_back = replaces is None and row is None and self._lost_holder(host) is not None
         if taken_back:
             replaces = self._lost_holder(host)
+        twin = self.lost_twins.get(host.id) if replaces is None and row is None else None
+        if twin is not None and self._adoptable(host) is None:
+            replaces = twin
+        else:
+            twin = None
         if replaces is not None and self._takes_over(host, replaces):
             row = self.mapping[replaces]
             self.done_hosts.add(replaces)
@@ -240,6 +246,13 @@ class _Planner(DeletionPlanning[F]):
             if self._stale(host, whole(row)):
                 self._bring_forward(host, remote, whole(row), replaces)
                 return
+        elif twin is not None and replaces is not None:
+            lost = decode_base(whole(row).base, self.rules.fields_cls)
+            self.warnings.append(
+                f"the client {_named(lost, replaces)} is no longer in the studio, which went "
+                f"back in time: the client {host.id}, the same in every synced field, takes "
+                "its place, and its Google contact is kept and paired with it"
+            )
         self._reconcile(host, remote, row, replaces)
 
     def _lost_holder(self, host: HostRecord[F]) -> str | None:
@@ -254,6 +267,49 @@ class _Planner(DeletionPlanning[F]):
         if head is None or head.host_id not in self.snapshot.host_deleted:
             return None
         return head.host_id
+
+    @cached_property
+    def lost_twins(self) -> dict[str, str]:
+        """In a run where the host went back in time (the contacts channel): the unpaired
+        host items that take over the pair of a client the host lost, by host id. A client
+        made again under a new id (from another user's contact, or by staff) cannot always
+        be proven the lost one (no origin of this profile names its contact); one whose
+        synced fields encode to exactly the stored base of one lost pair, which no other
+        unpaired client matches, is taken for it: its contact is kept and paired with it,
+        rather than held for deletion while a second contact is made. Anything less sure
+        (two lost pairs or two clients alike, a field that differs) is left as any new
+        client and lost pair are. A lost pair here is one whose deletion a host gone back in
+        time holds: its remote item is live and in scope and carries calsync's marker (not
+        the Google user's own contact, whose pair keeps what tells so), no host item names
+        it as its origin or predecessor (that one takes it back), and no id given again
+        holds it. Not for calendar items: identical titles and times are common."""
+        snapshot = self.snapshot
+        if not snapshot.host_rewound or self.rules.channel is not Channel.CONTACTS:
+            return {}
+        named = {h.origin for h in snapshot.host.values() if h.origin is not None}
+        named.update(h.replaces for h in snapshot.host.values() if h.replaces is not None)
+        lost: dict[str, list[str]] = {}
+        for host_id in sorted(snapshot.host_deleted - snapshot.host_reused):
+            head = self.mapping.get(host_id)
+            if head is None or host_id in named or head.remote_id in named:
+                continue
+            remote = snapshot.remote.get(head.remote_id)
+            if remote is not None and (remote.deleted or not remote.in_scope):
+                continue  # (gone on both sides: the pair is forgotten)
+            if remote is not None and remote.marker is None:
+                continue  # (the Google user's own contact: what tells so stays with its pair)
+            lost.setdefault(whole(head).base, []).append(host_id)
+        if not lost:
+            return {}
+        unpaired: dict[str, list[str]] = {}
+        for host in snapshot.host.values():
+            if host.id not in self.mapping:
+                unpaired.setdefault(encode_base(host.view), []).append(host.id)
+        return {
+            new[0]: gone[0]
+            for base, gone in lost.items()
+            if len(gone) == 1 and len(new := unpaired.get(base, [])) == 1
+        }
 
     def _takes_over(self, host: HostRecord[F], replaces: str) -> bool:
         """Whether ``host``, converted from ``replaces``, takes its pair over: only one item
