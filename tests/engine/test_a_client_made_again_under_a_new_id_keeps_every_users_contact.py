@@ -13,11 +13,12 @@ The tests of a pair taken over failed before the planner did so."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import pytest
+from restored_clients import LENA
+from shared_clients import STUDIO, SharedClients
 from studio_world import CAL, GROUP, NOW, Clock, World, client
 
 from calsync import (
@@ -34,86 +35,10 @@ from calsync.engine.fields import encode_base
 from calsync.engine.records import F, Fields
 from calsync.model import Channel, Contact, EventFields, RecordKind
 from calsync.policies import DeletionRules, FieldRules, host_wins
-from calsync.sources import ContactUpdate, HostChanges, Unreadable
 from calsync.state.base import MappingRow
-from calsync.testing import (
-    MemoryCalendarBackend,
-    MemoryContactsBackend,
-    MemoryContactSource,
-    MemoryScheduleSource,
-)
-from calsync.testing._faults import LogPoint
+from calsync.testing import MemoryCalendarBackend, MemoryContactsBackend, MemoryScheduleSource
 
-#: the one client table the studio's staff share (the memory host keeps one per user)
-STUDIO = "studio"
-
-LENA = ContactFields(
-    given_name="Lena",
-    family_name="Holt",
-    phones=(Phone("+44 113 496 0100"),),
-    emails=(Email("lena@example.com"),),
-)
 NORA = ContactFields(given_name="Nora", family_name="Vale", phones=(Phone("+44 20 7946 0002"),))
-
-
-@attrs.frozen
-class ClientsBackup:
-    clients: Mapping[str, Contact]
-    corrupt: Mapping[str, Unreadable]
-    members: Mapping[str, Mapping[str, None]]
-    log: Mapping[str, LogPoint]
-
-
-class SharedClients(MemoryContactSource):
-    """The studio's clients, shared by its staff: every user's calls reach one client table,
-    whose database can be backed up and restored (clients made since are gone, and cursors
-    handed out since are HostRewound; new clients still get ids never given before)."""
-
-    def list_group(self, user_id: str, group: str) -> list[Contact | Unreadable]:
-        return super().list_group(STUDIO, group)
-
-    def get_contact(self, user_id: str, contact_id: str) -> Contact | Unreadable | None:
-        return super().get_contact(STUDIO, contact_id)
-
-    def create_contact(
-        self, user_id: str, group: str, fields: ContactFields, origin: str
-    ) -> Contact:
-        return super().create_contact(STUDIO, group, fields, origin)
-
-    def update_contact(self, user_id: str, contact_id: str, update: ContactUpdate) -> Contact:
-        return super().update_contact(STUDIO, contact_id, update)
-
-    def remove_from_group(self, user_id: str, group: str, contact_id: str) -> None:
-        super().remove_from_group(STUDIO, group, contact_id)
-
-    def change_cursor(self, user_id: str, group: str) -> str | None:
-        return super().change_cursor(STUDIO, group)
-
-    def changes_since(
-        self, user_id: str, group: str, cursor: str
-    ) -> HostChanges[Contact | Unreadable]:
-        return super().changes_since(STUDIO, group, cursor)
-
-    def backup(self) -> ClientsBackup:
-        with self._lock:
-            groups = [g for (u, g) in self._members if u == STUDIO]
-            return ClientsBackup(
-                dict(self._user(STUDIO)),
-                dict(self._corrupt.get(STUDIO, {})),
-                {g: dict(self._group(STUDIO, g)) for g in groups},
-                {g: self._log.point((STUDIO, g)) for g in groups},
-            )
-
-    def restore(self, backup: ClientsBackup) -> None:
-        with self._lock:
-            self._clients[STUDIO] = dict(backup.clients)
-            self._corrupt[STUDIO] = dict(backup.corrupt)
-            for group, members in backup.members.items():
-                self._members[(STUDIO, group)] = dict(members)
-                self._log.restore((STUDIO, group), backup.log[group])
-
-    def named(self, given_name: str) -> list[Contact]:
-        return [c for c in self.contacts(STUDIO).values() if c.fields.given_name == given_name]
 
 
 @attrs.define

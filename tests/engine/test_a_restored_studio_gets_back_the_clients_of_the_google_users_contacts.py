@@ -6,13 +6,19 @@ Each test of a client coming back failed before the contacts channel brought the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import attrs
 import pytest
-from studio_world import GROUP, NOW, USER, World, client, make_world
+from restored_clients import (
+    LENA,
+    clients_world,
+    lena_made_again_in_a_killed_run,
+    lena_made_then_lost,
+    lenas,
+    members,
+)
+from studio_world import GROUP, NOW, USER, World, client
 
-from calsync import ContactFields, Email, Phone, StateStore
+from calsync import ContactFields, StateStore
 from calsync.engine import (
     CreateHost,
     Forget,
@@ -27,97 +33,12 @@ from calsync.engine.fields import encode_base
 from calsync.engine.planner import LOST_BY_THE_HOST
 from calsync.model import Channel, Contact, RecordKind
 from calsync.policies import DeletionRules, FieldRules, host_wins
-from calsync.sources import Unreadable
 from calsync.state.base import MappingRow
-from calsync.testing import MemoryContactSource, SimulatedCrash
-from calsync.testing._faults import LogPoint
-
-LENA = ContactFields(
-    given_name="Lena",
-    family_name="Holt",
-    phones=(Phone("+44 113 496 0100"),),
-    emails=(Email("lena@example.com"),),
-)
-
-
-@attrs.frozen
-class ClientsBackup:
-    clients: Mapping[str, Contact]
-    corrupt: Mapping[str, Unreadable]
-    members: Mapping[str, Mapping[str, None]]
-    log: Mapping[str, LogPoint]
-
-
-class RestorableClients(MemoryContactSource):
-    """The in-memory clients with a client feed, whose database can be backed up and
-    restored, as :class:`~calsync.testing.MemoryScheduleSource`'s can (clients made since
-    are gone, group memberships are what they were, and cursors handed out since are
-    HostRewound)."""
-
-    def backup(self, user_id: str) -> ClientsBackup:
-        with self._lock:
-            groups = [g for (u, g) in self._members if u == user_id]
-            return ClientsBackup(
-                dict(self._user(user_id)),
-                dict(self._corrupt.get(user_id, {})),
-                {g: dict(self._group(user_id, g)) for g in groups},
-                {g: self._log.point((user_id, g)) for g in groups},
-            )
-
-    def restore(self, user_id: str, backup: ClientsBackup) -> None:
-        with self._lock:
-            self._clients[user_id] = dict(backup.clients)
-            self._corrupt[user_id] = dict(backup.corrupt)
-            for group, members in backup.members.items():
-                self._members[(user_id, group)] = dict(members)
-                self._log.restore((user_id, group), backup.log[group])
 
 
 @pytest.fixture
 def world(store: StateStore) -> World:
-    world = make_world(store, contacts=True, client_group=GROUP, inbound_contacts=True)
-    world.clients = RestorableClients(now=world.clock, change_feed=True)
-    world.clients.add(USER, client("c1"), groups=[GROUP])
-    assert world.sync().ok
-    assert world.sync().writes == 0
-    return world
-
-
-def clients(world: World) -> RestorableClients:
-    assert isinstance(world.clients, RestorableClients)
-    return world.clients
-
-
-def lenas(world: World) -> list[Contact]:
-    return [c for c in world.clients.contacts(USER).values() if c.fields.given_name == "Lena"]
-
-
-def members(world: World) -> set[str]:
-    return {
-        world.clients.contacts(USER)[c].fields.given_name
-        for c in world.clients.members(USER, GROUP)
-    }
-
-
-def lena_made_then_lost(world: World, *, stamped: bool = False) -> str:
-    """Lena, a contact the Google user adds to the group after the backup, made a client,
-    then lost by the studio with its restore. ``stamped``: the studio edited her since, and
-    that edit put calsync's marker on her contact. Returns her contact's id."""
-    backup = clients(world).backup(USER)
-    world.clock.advance(days=1)
-    lena = world.contacts.external_create(LENA, groups=[GROUP]).id
-    assert world.sync().ok
-    [made] = lenas(world)
-    assert made.remote_id == lena
-    if stamped:
-        world.clock.advance(hours=1)
-        world.clients.edit(USER, made.id, organization="Holt & Daughters")
-        assert world.sync().ok
-        assert world.contacts.contacts()[lena].marker is not None
-    world.clock.advance(days=2)
-    clients(world).restore(USER, backup)
-    assert not lenas(world)
-    return lena
+    return clients_world(store)
 
 
 def came_back(world: World, lena: str) -> Contact:
@@ -166,7 +87,7 @@ def test_a_google_edit_made_since_comes_back_with_the_client(world: World) -> No
 def test_a_client_the_studio_made_itself_is_still_held(world: World) -> None:
     """A client staff added after the backup, lost with the restore: its contact (calsync
     made it) stays in the group until the user confirms; it is not made again."""
-    backup = clients(world).backup(USER)
+    backup = world.clients.backup(USER)
     world.clock.advance(days=1)
     world.clients.add(USER, client("c9", given="Nora", family="Vale"), groups=[GROUP])
     assert world.sync().ok
@@ -176,7 +97,7 @@ def test_a_client_the_studio_made_itself_is_still_held(world: World) -> None:
         if p.fields and p.fields.given_name == "Nora"
     ]
     world.clock.advance(days=2)
-    clients(world).restore(USER, backup)
+    world.clients.restore(backup)
 
     report = world.sync()
 
@@ -200,13 +121,13 @@ def test_a_client_the_studio_still_has_out_of_the_group_is_not_made_again(
     world.clients.remove_from_group_by_user(USER, GROUP, made.id)
     world.clock.advance(hours=1)
     assert world.sync().ok
-    backup = clients(world).backup(USER)
+    backup = world.clients.backup(USER)
     world.clock.advance(days=1)
     world.clients.add_to_group(USER, GROUP, made.id)
     assert world.sync().ok
     assert lena in world.contacts.contacts(GROUP)
     world.clock.advance(days=2)
-    clients(world).restore(USER, backup)
+    world.clients.restore(backup)
 
     report = world.sync()
 
@@ -220,13 +141,8 @@ def test_a_run_killed_as_it_makes_the_client_again_makes_it_once(world: World) -
     """The run is killed right after the studio made Lena again, before calsync recorded it:
     the next run (the studio still behind its cursor) pairs the client made with her contact,
     makes no second client nor a second contact."""
-    lena = lena_made_then_lost(world)
-    world.clients.crash_after_next("create_contact")
+    lena, made = lena_made_again_in_a_killed_run(world)
 
-    with pytest.raises(SimulatedCrash):
-        world.sync()
-
-    [made] = lenas(world)
     report = world.sync()
 
     assert report.ok, report.summary()

@@ -10,60 +10,31 @@ deletion, the new client is synced. Each test failed before the engine did so.""
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Container
 
-import attrs
 import pytest
-from studio_world import GROUP, USER, World, client, make_world
-
-from calsync import ContactFields, Email, Phone, StateStore
-from calsync.model import Channel, Contact
-from calsync.sources import Unreadable
-from calsync.testing import MemoryContactSource, SimulatedCrash
-from calsync.testing._faults import LogPoint
-
-LENA = ContactFields(
-    given_name="Lena",
-    family_name="Holt",
-    phones=(Phone("+44 113 496 0100"),),
-    emails=(Email("lena@example.com"),),
+from restored_clients import (
+    LENA,
+    clients_world,
+    lena_made_again_in_a_killed_run,
+    lenas,
+    members,
 )
+from studio_world import GROUP, USER, World
+
+from calsync import ContactFields, Phone, StateStore
+from calsync.model import Channel, Contact
+from calsync.testing import MemoryContactSource
+
 NORA = ContactFields(given_name="Nora", family_name="Vale", phones=(Phone("+44 20 7946 0001"),))
 
 
-@attrs.frozen
-class ClientsBackup:
-    clients: Mapping[str, Contact]
-    corrupt: Mapping[str, Unreadable]
-    members: Mapping[str, Mapping[str, None]]
-    log: Mapping[str, LogPoint]
-
-
-class RestorableClients(MemoryContactSource):
-    """The in-memory clients with a client feed, whose database can be backed up and
-    restored (clients made since are gone, and cursors handed out since are HostRewound);
-    ``reuse``: the id the next client made gets, whether given before or not (a host that
-    breaks its contract, as a database restored with its id counter does)."""
+class ReusingClients(MemoryContactSource):
+    """The in-memory clients, whose database can be backed up and restored; ``reuse``: the id
+    the next client made gets, whether given before or not (a host that breaks its contract,
+    as a database restored with its id counter does)."""
 
     reuse: str | None = None
-
-    def backup(self, user_id: str) -> ClientsBackup:
-        with self._lock:
-            groups = [g for (u, g) in self._members if u == user_id]
-            return ClientsBackup(
-                dict(self._user(user_id)),
-                dict(self._corrupt.get(user_id, {})),
-                {g: dict(self._group(user_id, g)) for g in groups},
-                {g: self._log.point((user_id, g)) for g in groups},
-            )
-
-    def restore(self, user_id: str, backup: ClientsBackup) -> None:
-        with self._lock:
-            self._clients[user_id] = dict(backup.clients)
-            self._corrupt[user_id] = dict(backup.corrupt)
-            for group, members in backup.members.items():
-                self._members[(user_id, group)] = dict(members)
-                self._log.restore((user_id, group), backup.log[group])
 
     def _new_id(self, prefix: str, taken: Container[str]) -> str:
         if self.reuse is not None:
@@ -74,41 +45,12 @@ class RestorableClients(MemoryContactSource):
 
 @pytest.fixture
 def world(store: StateStore) -> World:
-    world = make_world(store, contacts=True, client_group=GROUP, inbound_contacts=True)
-    world.clients = RestorableClients(now=world.clock, change_feed=True)
-    world.clients.add(USER, client("c1"), groups=[GROUP])
-    assert world.sync().ok
-    assert world.sync().writes == 0
-    return world
+    return clients_world(store, ReusingClients)
 
 
-def clients(world: World) -> RestorableClients:
-    assert isinstance(world.clients, RestorableClients)
+def clients(world: World) -> ReusingClients:
+    assert isinstance(world.clients, ReusingClients)
     return world.clients
-
-
-def lenas(world: World) -> list[Contact]:
-    return [c for c in world.clients.contacts(USER).values() if c.fields.given_name == "Lena"]
-
-
-def members(world: World) -> set[str]:
-    return {
-        world.clients.contacts(USER)[c].fields.given_name
-        for c in world.clients.members(USER, GROUP)
-    }
-
-
-def lena_made_then_lost(world: World) -> str:
-    """Lena, a contact the Google user adds to the group after the backup, made a client,
-    then lost by the studio with its restore. Returns her contact's id."""
-    backup = clients(world).backup(USER)
-    world.clock.advance(days=1)
-    lena = world.contacts.external_create(LENA, groups=[GROUP]).id
-    assert world.sync().ok
-    world.clock.advance(days=2)
-    clients(world).restore(USER, backup)
-    assert not lenas(world)
-    return lena
 
 
 def origins(world: World, *host_ids: str) -> dict[str, str]:
@@ -122,11 +64,7 @@ def test_a_client_taken_back_after_a_killed_run_keeps_the_google_users_contact(
     run hands her the lost pair back. She is still known as made from the Google user's
     contact: deleting her from the studio takes the contact out of the group, never deletes
     it."""
-    lena = lena_made_then_lost(world)
-    world.clients.crash_after_next("create_contact")
-    with pytest.raises(SimulatedCrash):
-        world.sync()
-    [made] = lenas(world)
+    lena, made = lena_made_again_in_a_killed_run(world)
     taken_back = world.sync()
     assert taken_back.ok, taken_back.summary()
     assert [(c.id, c.remote_id) for c in lenas(world)] == [(made.id, lena)]
@@ -143,10 +81,7 @@ def test_a_client_taken_back_after_a_killed_run_keeps_the_google_users_contact(
 
 
 def test_the_take_back_warning_names_the_google_contact_for_a_client(world: World) -> None:
-    lena_made_then_lost(world)
-    world.clients.crash_after_next("create_contact")
-    with pytest.raises(SimulatedCrash):
-        world.sync()
+    lena_made_again_in_a_killed_run(world)
 
     report = world.sync()
 
@@ -174,7 +109,7 @@ def nora_and_lena_lost(world: World) -> tuple[str, str, str]:
     assert world.sync().ok
     assert len(lenas(world)) == 1
     world.clock.advance(days=2)
-    studio.restore(USER, backup)
+    studio.restore(backup)
     studio.reuse = nora
     return nora, nora_contact, lena
 

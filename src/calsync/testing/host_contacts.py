@@ -4,19 +4,30 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from calsync.model import CONTACT_FIELDS, Contact, ContactFields
 from calsync.sources import ContactSource, ContactUpdate, HostChanges, Unreadable
-from calsync.testing._faults import Clock
+from calsync.testing._faults import Clock, LogPoint
 from calsync.testing.host_base import MemoryHost, check_names
 
-__all__ = ["MemoryContactSource"]
+__all__ = ["ContactsBackup", "MemoryContactSource"]
 
 logger = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class ContactsBackup:
+    """One user's clients and client groups as :meth:`MemoryContactSource.backup` saved them."""
+
+    user_id: str
+    clients: Mapping[str, Contact]
+    corrupt: Mapping[str, Unreadable]
+    members: Mapping[str, Mapping[str, None]]  # by group: its clients' ids, in order
+    changes: Mapping[str, LogPoint]  # by group: where its change log stood
 
 
 class MemoryContactSource(MemoryHost[tuple[str, str]], ContactSource):
@@ -162,6 +173,37 @@ class MemoryContactSource(MemoryHost[tuple[str, str]], ContactSource):
         with self._lock:
             self._leave(user_id, group, contact_id)
 
+    def backup(self, user_id: str) -> ContactsBackup:
+        """What the user's clients and client groups hold now, to :meth:`restore` later."""
+        with self._lock:
+            groups = self._groups(user_id)
+            return ContactsBackup(
+                user_id,
+                dict(self._user(user_id)),
+                dict(self._corrupt.get(user_id, {})),
+                {group: dict(self._group(user_id, group)) for group in groups},
+                {group: self._log.point((user_id, group)) for group in groups},
+            )
+
+    def restore(self, backup: ContactsBackup) -> None:
+        """The host's database restored from ``backup``: the user's clients and groups are
+        what they were then (clients made since are gone, clients deleted since are back,
+        edits and group changes since are undone, groups made since are empty), and the
+        change cursors handed out since are :class:`~calsync.sources.HostRewound`, in
+        whichever line of its history (a backup newer than a wrong one restored before it,
+        too). Ids stay unused once used, as the contract asks."""
+        user_id = backup.user_id
+        with self._lock:
+            self._clients[user_id] = dict(backup.clients)
+            self._corrupt[user_id] = dict(backup.corrupt)
+            for group in self._groups(user_id) - backup.members.keys():
+                self._members[(user_id, group)] = {}
+                self._log.rewind((user_id, group), 0)
+            for group, members in backup.members.items():
+                self._members[(user_id, group)] = dict(members)
+                self._log.restore((user_id, group), backup.changes[group])
+            logger.debug("host clients of %s restored from a backup", user_id)
+
     def contacts(self, user_id: str) -> dict[str, Contact]:
         """The user's clients by id (a copy)."""
         with self._lock:
@@ -179,6 +221,9 @@ class MemoryContactSource(MemoryHost[tuple[str, str]], ContactSource):
 
     def _group(self, user_id: str, group: str) -> dict[str, None]:
         return self._members.setdefault((user_id, group), {})
+
+    def _groups(self, user_id: str) -> set[str]:
+        return {g for (u, g) in self._members if u == user_id}
 
     def _read(self, user_id: str, contact_id: str) -> Contact | Unreadable:
         corrupt = self._corrupt.get(user_id, {})
