@@ -96,19 +96,17 @@ class Debouncer(SyncTrigger):
     def request_sync(self, profile_id: str) -> None:
         """Gather the request; once closed (or should the thread have ended), pass it on at
         once, in the caller's thread, its failure raised to the caller: never dropped."""
-        with self._changed:
+        with self._changed:  # (decided and gathered under one lock: close() comes between)
             gathering = not self._closed and self._thread.is_alive()
+            if gathering and profile_id in self._due:
+                logger.debug("sync request for %s merged into the waiting one", profile_id)
+            elif gathering:
+                due = self.clock() + self.delay
+                self._due[profile_id] = due
+                heapq.heappush(self._heap, (due, profile_id))
+                self._changed.notify()
         if not gathering:
             self.target.request_sync(profile_id)
-            return
-        with self._changed:
-            if profile_id in self._due:
-                logger.debug("sync request for %s merged into the waiting one", profile_id)
-                return
-            due = self.clock() + self.delay
-            self._due[profile_id] = due
-            heapq.heappush(self._heap, (due, profile_id))
-            self._changed.notify()
 
     def pending(self) -> list[str]:
         """The profiles whose request is waiting (to be passed on, or on again)."""
