@@ -74,9 +74,13 @@ class Template:
 
     source: str
     _pieces: tuple[tuple[str, str | None], ...] = field(init=False, repr=False, eq=False)
+    #: as a title: what it renders to for each set of its fields that are empty (see
+    #: :func:`_title`), worked out the first time that set is met
+    _title_plans: dict[tuple[bool, ...], _Plan] = field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_pieces", _parse(self.source))
+        object.__setattr__(self, "_title_plans", {})
 
     @property
     def names(self) -> frozenset[str]:
@@ -125,36 +129,54 @@ _SEPARATORS = re.compile(r"^([\s\-:\N{EN DASH}]*)(.*?)([\s\-:\N{EN DASH}]*)$", r
 
 @define
 class _Part:
-    """A piece of a rendered title: text (a value, or a literal's words), or a separator of
-    the template's, which may stand next to a field that rendered empty."""
+    """A piece of a rendered title: a field's value (``name``), a literal's words, or a
+    separator of the template's, which may stand next to a field that rendered empty."""
 
     text: str
     separator: bool = False
     by_empty: bool = False
+    name: str | None = None
+
+
+#: a title as it renders for one set of empty fields: (text, ``None``) for a literal's text
+#: and ("", name) for the value of each field that is not empty
+_Plan = tuple[tuple[str, str | None], ...]
 
 
 def _title(template: Template, values: Mapping[str, str]) -> str:
     """``template`` rendered with ``values``, less the separators an empty field left
     dangling: ``"{session_type} - {client.name}"`` is ``"Wedding"`` without a client name and
     ``"Ann"`` without a session type. Only the template's own separators go; a value is never
-    trimmed ("Follow-up:" stays as typed)."""
-    if all(values.get(name, "").strip() for _, name in template._pieces if name is not None):
+    trimmed ("Follow-up:" stays as typed). Which separators go depends only on which fields
+    are empty: that is worked out once per template and set of empty fields
+    (:func:`_title_plan`), not once per item."""
+    filled = tuple([bool(values.get(name, "").strip()) for _, name in template._pieces if name])
+    if all(filled):
         return template.render(values)  # no field is empty: nothing dangles
+    plan = template._title_plans.get(filled)
+    if plan is None:
+        plan = template._title_plans[filled] = _title_plan(template, filled)
+    return "".join([values[name] if name else text for text, name in plan])
+
+
+def _title_plan(template: Template, filled: tuple[bool, ...]) -> _Plan:
+    """The pieces ``template`` renders to when its fields (in order) are ``filled`` or empty:
+    its literals' words, the separators kept, and the filled fields' values."""
     parts: list[_Part] = []
     after_empty = False
+    fields = iter(filled)
     for literal, name in template._pieces:
         parts += _literal_parts(literal, after_empty)
         after_empty = False
         if name is None:
             continue
-        value = values.get(name, "")
-        if value.strip():
-            parts.append(_Part(value))
+        if next(fields):
+            parts.append(_Part("", name=name))
             continue
         if parts and parts[-1].separator:
             parts[-1].by_empty = True
         after_empty = True
-    return "".join(part.text for part in _joined(parts))
+    return tuple([(p.text, p.name) for p in _joined(parts)])
 
 
 def _literal_parts(literal: str, after_empty: bool) -> list[_Part]:

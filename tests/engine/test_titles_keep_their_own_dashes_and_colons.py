@@ -130,3 +130,32 @@ def test_the_stock_session_title_is_unchanged_where_no_value_ends_in_a_mark(
     got = TemplateSet().render(item).title
 
     assert got == EventFields(title=old_stock_title(session_type, client_name)).title
+
+
+title_pieces = st.lists(
+    st.sampled_from(["{session_type}", "{client.name}", "{status}", " - ", ": ", "-", " ", "x"]),
+    max_size=7,
+)
+field_values = st.fixed_dictionaries(
+    {name: st.sampled_from(["", " ", "Ann", "-x-"]) for name in ("session_type", "status")}
+    | {"client_name": st.sampled_from(["", "Bo", ": "])}
+)
+
+
+@given(pieces=title_pieces, items=st.lists(field_values, min_size=1, max_size=8))
+def test_one_title_template_renders_every_item_as_a_template_new_to_it_would(
+    pieces: list[str], items: list[dict[str, str]]
+) -> None:
+    """A template works out which separators go once per set of empty fields and reuses it:
+    the items it renders in any order come out as each would alone."""
+    template = "".join(pieces)
+    shared = TemplateSet(session=ItemTemplate(title=template))
+    for values in items:
+        item = session(
+            "s1",
+            client=ClientInfo("c1", values["client_name"]),
+            session_type=values["session_type"],
+            status=values["status"],
+        )
+
+        assert shared.render(item).title == rendered_title(template, **values)
