@@ -185,6 +185,10 @@ class Channel(enum.Enum):
     CALENDAR = "calendar"
     CONTACTS = "contacts"
 
+    #: members are singletons, equal only to themselves: hashed by identity, in C (Enum's own
+    #: hash is Python code, and a channel keys every lookup of the state store)
+    __hash__ = object.__hash__
+
 
 class ItemKind(enum.Enum):
     """The three kinds of schedule item a studio host has."""
@@ -196,6 +200,8 @@ class ItemKind(enum.Enum):
     #: An item made in Google that came back to the host, not yet linked to a client.
     UNLINKED = "unlinked"
 
+    __hash__ = object.__hash__  # (see Channel)
+
 
 class RecordKind(enum.Enum):
     """What a synced pair is about: a schedule item's kind, or a client (contacts channel)."""
@@ -205,10 +211,15 @@ class RecordKind(enum.Enum):
     UNLINKED = "unlinked"
     CONTACT = "contact"
 
+    __hash__ = object.__hash__  # (see Channel)
+
     @classmethod
     def of(cls, kind: ItemKind) -> RecordKind:
         """The record kind of a schedule item kind."""
-        return cls(kind.value)
+        return _RECORD_KINDS[kind]
+
+
+_RECORD_KINDS = {kind: RecordKind(kind.value) for kind in ItemKind}
 
 
 @frozen

@@ -50,6 +50,8 @@ class Side(enum.Enum):
     HOST = "host"
     REMOTE = "remote"
 
+    __hash__ = object.__hash__  # (see calsync.model.Channel)
+
 
 @frozen
 class FieldConflict:
