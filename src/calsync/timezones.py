@@ -1,8 +1,17 @@
 """IANA zone names: validation and canonicalisation of legacy aliases.
 
-Google rejects some legacy names (``Europe/Kiev`` answers 400, see sync-lessons #7) and renders
-others back under their canonical name, which would make a zone look edited when it was not. The
-table below is the tz database's ``backward`` links that hosts are known to emit; anything else
+calsync keeps and sends a zone under its canonical name, and reads every name of the table below
+as its canonical one, so that a zone coming back from Google under another of its names is no
+edit. Google's own time-zone database lags the IANA one, so it is a *new* name that Google may
+refuse: in August 2022, after tz 2022b renamed Kiev to Kyiv, Google answered
+``events.insert``/``update``/``patch`` carrying ``Europe/Kyiv`` with 400 "Invalid time zone
+definition for start time.", its database still naming the zone ``Europe/Kiev``
+(OutlookGoogleCalendarSync issues #1525, #1528, #1530). Whether Google takes a name cannot be
+known in advance, and the next rename will come, so the Google backend sends a zone Google
+refuses under its other names (:func:`zone_names`), which come back as the legacy name and are
+read as the canonical one.
+
+The table is the tz database's ``backward`` links that hosts are known to emit; anything else
 must be a name of the tz database itself. What else python-dateutil resolves is no zone Google
 knows: a POSIX TZ string (``EST5``, ``UTC+05:30``, and ``GMT+5``, which dateutil reads as UTC+5
 where the database's ``Etc/GMT+5`` is UTC-5) or a file path (``/etc/localtime``).
@@ -20,7 +29,7 @@ from dateutil.zoneinfo import METADATA_FN, getzoneinfofile_stream
 
 from calsync.errors import ConfigurationError
 
-__all__ = ["canonical_zone", "zone_info"]
+__all__ = ["canonical_zone", "zone_info", "zone_names"]
 
 #: Legacy name → canonical name (tzdata ``backward`` file).
 LEGACY_ZONES: dict[str, str] = {
@@ -94,6 +103,26 @@ LEGACY_ZONES: dict[str, str] = {
 }
 
 
+#: Legacy names of :data:`LEGACY_ZONES` that are no other name of their canonical zone: zones
+#: of their own that the tz database merged into it, their clocks agreeing since 1970
+#: (``Asia/Chongqing`` and ``Asia/Harbin`` in 2014f, with ``Asia/Chungking``, Chongqing's old
+#: name; ``Europe/Uzhgorod`` and ``Europe/Zaporozhye`` in 2022g), or that it still keeps apart
+#: (``Etc/GMT``: UTC abbreviated GMT). calsync reads them as the canonical zone, but never
+#: sends them in its stead (:func:`zone_names`): a database older than the merge knows them as
+#: another city's zone.
+MERGED_ZONES = frozenset(
+    {
+        "Europe/Uzhgorod",
+        "Europe/Zaporozhye",
+        "Asia/Chongqing",
+        "Asia/Chungking",
+        "Asia/Harbin",
+        "Etc/GMT",
+        "GMT",
+    }
+)
+
+
 #: Files of a zoneinfo directory that are no zone of the database (``Factory`` is the zone of a
 #: machine whose zone was never set).
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
@@ -146,3 +175,23 @@ def zone_info(name: str) -> tzinfo:
     if zone is None:  # pragma: no cover - canonical_zone already checked
         raise ConfigurationError(f"unknown time zone {name!r}")
     return zone
+
+
+@lru_cache(maxsize=512)
+def zone_names(name: str) -> tuple[str, ...]:
+    """Every name of the zone ``name`` (itself possibly a legacy one), canonical name first,
+    then its legacy names of :data:`LEGACY_ZONES` that name the same zone (a rename, such as
+    ``Europe/Kiev`` for ``Europe/Kyiv``, or a link such as ``US/Eastern``; never a zone merged
+    into it, :data:`MERGED_ZONES`), in the table's order: the names a zone may be sent under
+    when a database older or newer than calsync's refuses one.
+
+    Raises:
+        ConfigurationError: the zone is unknown.
+    """
+    canonical = canonical_zone(name)
+    aliases = (
+        legacy
+        for legacy, target in LEGACY_ZONES.items()
+        if target == canonical and legacy not in MERGED_ZONES
+    )
+    return (canonical, *aliases)

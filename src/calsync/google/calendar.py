@@ -42,6 +42,15 @@
   delete). Of a series' instances carrying the marker the series itself carries, only the
   first occurrence keeps it in a listing; an occurrence carrying a marker of its own (one
   converted into a session) keeps it.
+* **Zones Google refuses.** Google's time-zone database lags the IANA one: in August 2022
+  it refused ``Europe/Kyiv`` (400 "Invalid time zone definition for start time."), still
+  naming the zone ``Europe/Kiev``. A timed event's zone is sent under its canonical name; a
+  write Google refuses for it is sent again (on its own, or in a new batch) under the zone's
+  next name (:func:`~calsync.timezones.zone_names`: ``Europe/Kiev``), and the backend
+  remembers, for the rest of the run, each name Google refused, so later writes go straight
+  to the name taken. Google renders the event back under that name, which is read as the
+  canonical one: no edit. A zone refused under each of its names fails the item alone
+  (:class:`ZoneRefused`, naming the zone); the next run, a new backend, asks Google again.
 * **Gone.** A 404 on the calendar itself is :class:`~calsync.errors.CalendarGone`.
 * **Push.** ``watch_events`` opens a ``web_hook`` channel (``events.watch`` with
   ``params.ttl``); ``stop_channel`` stops one (``channels.stop``; a channel Google no longer
@@ -54,7 +63,7 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -79,6 +88,7 @@ from calsync.errors import (
     BackendError,
     CalendarGone,
     CalsyncError,
+    InvalidRequest,
     NotFound,
     PermissionDenied,
     SyncTokenExpired,
@@ -102,12 +112,17 @@ from calsync.google.translate import (
     sync_token,
 )
 from calsync.ids import event_id_for, is_event_id
-from calsync.model import EventFields, Marker, TimeRange
-from calsync.timezones import canonical_zone
+from calsync.model import EventFields, Marker, Timed, TimeRange
+from calsync.timezones import canonical_zone, zone_names
 
-__all__ = ["DEFAULT_SKIPPED_EVENT_TYPES", "CalendarInfo", "GoogleCalendarBackend"]
+__all__ = ["DEFAULT_SKIPPED_EVENT_TYPES", "CalendarInfo", "GoogleCalendarBackend", "ZoneRefused"]
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+#: What Google's message says of a ``timeZone`` it refuses (400 ``invalid``).
+_REFUSED_ZONE_MESSAGE = "invalid time zone definition"
 
 #: Google's special events, which are not appointments: left out of listings by default.
 DEFAULT_SKIPPED_EVENT_TYPES = SPECIAL_EVENT_TYPES
@@ -117,6 +132,11 @@ PRIMARY = "primary"
 
 #: How many "not found" answers in a row, for the calendar itself, make it gone.
 GONE_ANSWERS = 3
+
+
+class ZoneRefused(InvalidRequest):
+    """Google refuses a timed event's zone under each of its names (the item's error, 400
+    ``invalid``): Google's time-zone database knows none of them (yet)."""
 
 
 @frozen
@@ -170,6 +190,9 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         self.skip_event_types = frozenset(skip_event_types)
         self.page_size = page_size
         self._zones: dict[str, str] = {}
+        # zone names Google refused in this backend's run ("Invalid time zone definition"):
+        # each zone is sent under the first of its names not in it (``_zone_name``)
+        self._refused_zone_names: set[str] = set()
         self._inserts: dict[str, Any] = {}  # calendar id -> an events.insert request
         self._primary_id: str | None = None  # what ``primary`` names (calendar_identity)
         # calendar id -> the deleted events its last listing, and the reads since, met: each
@@ -540,9 +563,11 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         self, calendar_id: str, event_id: str, fields: EventFields, marker: Marker
     ) -> RemoteEvent:
         """Insert the event under ``event_id``; when the id is taken, :meth:`_adopt`."""
-        request = self._insert(calendar_id, CreateEvent(event_id, fields, marker))
+        write = CreateEvent(event_id, fields, marker)
         try:
-            data = self.caller.execute(request)
+            data = self._zoned(
+                fields, lambda: self.caller.execute(self._insert(calendar_id, write))
+            )
         except AlreadyExists:
             return self._adopt(calendar_id, event_id, fields, marker)
         except NotFound:
@@ -559,9 +584,12 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         etag: str | None,
     ) -> RemoteEvent:
         etag = etag or self._current_etag(calendar_id, event_id)
-        request = self._patch(calendar_id, UpdateEvent(event_id, fields, marker, etag))
+        write = UpdateEvent(event_id, fields, marker, etag)
         try:
-            data = self.caller.execute(request, cost=PATCH_COST)
+            data = self._zoned(
+                fields,
+                lambda: self.caller.execute(self._patch(calendar_id, write), cost=PATCH_COST),
+            )
         except NotFound:
             self._check_calendar(calendar_id)
             raise
@@ -609,9 +637,91 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
                 results[index] = WriteResult(error=exc)
             else:
                 sent.append((index, attrs.evolve(write, etag=etag)))
-        answers = super().write_events(calendar_id, [write for _, write in sent])
+        answers = self._write_zoned(calendar_id, [write for _, write in sent])
         results.update(zip((index for index, _ in sent), answers, strict=True))
         return [results[index] for index in range(len(writes))]
+
+    # -- zones Google refuses --------------------------------------------------------------
+
+    def _write_zoned(
+        self, calendar_id: str, writes: Sequence[EventWrite]
+    ) -> list[WriteResult[RemoteEvent]]:
+        """The batched ``writes`` (:class:`EventBatches`), each one Google refused for the
+        name its zone was sent under sent again, in a new batch, under the zone's next name;
+        a zone refused under each of its names is that write's :class:`ZoneRefused`."""
+        results: dict[int, WriteResult[RemoteEvent]] = {}
+        pending = list(range(len(writes)))
+        while pending:
+            names: dict[int, str | None] = {}
+            for index in pending:
+                try:
+                    names[index] = self._zone_name(_fields_of(writes[index]))
+                except ZoneRefused as exc:  # refused under every name earlier in the run
+                    results[index] = WriteResult(error=exc)
+            batch = [index for index in pending if index in names]
+            answers = super().write_events(calendar_id, [writes[index] for index in batch])
+            pending = []
+            for index, answer in zip(batch, answers, strict=True):
+                name = names[index]
+                if name is not None and _refuses_zone(answer.error):
+                    self._refuse_zone_name(name, answer.error)
+                    pending.append(index)
+                else:
+                    results[index] = answer
+        return [results[index] for index in range(len(writes))]
+
+    def _zoned(self, fields: EventFields, send: Callable[[], _T]) -> _T:
+        """``send()`` (which builds its request with :meth:`_zone_name`), sent again under
+        the zone's next name while Google refuses the name it was sent under.
+
+        Raises:
+            ZoneRefused: Google refuses the zone under each of its names.
+        """
+        while True:
+            name = self._zone_name(fields)
+            try:
+                return send()
+            except InvalidRequest as exc:
+                if name is None or not _refuses_zone(exc):
+                    raise
+                self._refuse_zone_name(name, exc)
+
+    def _zone_name(self, fields: EventFields | None) -> str | None:
+        """The name the zone of a timed event is sent under: the first of its names
+        (:func:`~calsync.timezones.zone_names`, canonical first) Google has not refused in
+        this run; ``None`` for an all-day event (or none).
+
+        Raises:
+            ZoneRefused: Google refused each of the zone's names in this run.
+        """
+        if fields is None or not isinstance(fields.when, Timed):
+            return None
+        names = zone_names(fields.when.zone)
+        for name in names:
+            if name not in self._refused_zone_names:
+                return name
+        raise ZoneRefused(
+            f"Google refuses time zone {fields.when.zone} under each of its names "
+            f"({', '.join(names)}): the event is not written (the next run asks again)",
+            status=400,
+            reason="invalid",
+        )
+
+    def _refuse_zone_name(self, name: str, error: BaseException | None) -> None:
+        """Google refused zone name ``name`` (``error``): later writes in the run are sent
+        under the zone's next name."""
+        if name in self._refused_zone_names:
+            return
+        self._refused_zone_names.add(name)
+        following = [n for n in zone_names(name) if n not in self._refused_zone_names]
+        logger.warning(
+            "Google refuses the time zone name %s (%s): %s",
+            name,
+            error,
+            f"sending the zone as {following[0]} in this run"
+            if following
+            else "it knows none of the zone's names",
+        )
 
     def _current_etag(self, calendar_id: str, event_id: str) -> str | None:
         """The etag to send with an update or a delete that came without one: the event's
@@ -803,13 +913,17 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     ) -> RemoteEvent:
         """Write ``fields`` and ``marker`` over the event and confirm it (a deleted one comes
         back under its id), conditional on the etag it was read at."""
-        body = event_body(fields, marker, confirm=True)
-        patch = self.events.patch(
-            calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
-        )
-        if etag:
-            patch.headers["If-Match"] = etag
-        return self._read(calendar_id, self.caller.execute(patch, cost=PATCH_COST))
+
+        def send() -> Any:
+            body = event_body(fields, marker, confirm=True, zone_name=self._zone_name(fields))
+            patch = self.events.patch(
+                calendarId=calendar_id, eventId=event_id, body=body, sendUpdates="none"
+            )
+            if etag:
+                patch.headers["If-Match"] = etag
+            return self.caller.execute(patch, cost=PATCH_COST)
+
+        return self._read(calendar_id, self._zoned(fields, send))
 
     def _found(self, calendar_id: str, event_id: str) -> Any:
         """The event as Google sends it, or ``None`` when Google does not know it."""
@@ -838,13 +952,33 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         (an unpaired one is never deleted as an orphan, nor by ``cleanup_old_calendar``).
         """
         write = CreateEvent(event_id, fields, marker)
-        request = self._insert(calendar_id, write, google_chooses=True)
+
+        def send() -> Any:
+            request = self._insert(calendar_id, write, google_chooses=True)
+            return self.caller.execute(request, cost=1, safe=False)
+
         try:
-            data = self.caller.execute(request, cost=1, safe=False)
+            data = self._zoned(fields, send)
         except NotFound:
             self._check_calendar(calendar_id)
             raise
         return self._read(calendar_id, data)
+
+
+def _fields_of(write: EventWrite) -> EventFields | None:
+    """The fields a write sends (``None`` for a delete)."""
+    return None if isinstance(write, DeleteEvent) else write.fields
+
+
+def _refuses_zone(error: BaseException | None) -> bool:
+    """Whether ``error`` is Google refusing the ``timeZone`` a write was sent with (400
+    ``invalid`` "Invalid time zone definition for start time."), not calsync's own
+    :class:`ZoneRefused`."""
+    return (
+        isinstance(error, InvalidRequest)
+        and not isinstance(error, ZoneRefused)
+        and _REFUSED_ZONE_MESSAGE in str(error).lower()
+    )
 
 
 def _own_id(marker: Marker) -> str:

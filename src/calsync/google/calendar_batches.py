@@ -5,7 +5,8 @@ batch endpoint, ``batch_size`` at a time, each write still getting its own outco
 series, or a live event calsync does not own, holds the id, creates the event anew under an id
 Google chooses (one insert of its own, after the batch, never sent twice); a part's delete of an
 event already gone succeeds; a part's 404 is that item's error, unless the calendar itself is
-gone.
+gone. A timed event's zone is sent under the name the backend chooses (``_zone_name``: the
+canonical one, unless Google refused it in the run).
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ class EventBatches(abc.ABC):
     def _check_calendar(self, calendar_id: str) -> None:
         """Raise ``CalendarGone`` when the calendar itself is missing."""
 
+    @abc.abstractmethod
+    def _zone_name(self, fields: EventFields) -> str | None:
+        """The name the zone of ``fields`` is sent under (``None``: an all-day event)."""
+
     def write_events(
         self, calendar_id: str, writes: Sequence[EventWrite]
     ) -> list[WriteResult[RemoteEvent]]:
@@ -119,7 +124,12 @@ class EventBatches(abc.ABC):
     def _insert(self, calendar_id: str, write: CreateEvent, *, google_chooses: bool = False) -> Any:
         """The insert of ``write``: under its id, or (``google_chooses``) under an id Google
         chooses, when its own cannot be the item's (see ``_adopt``)."""
-        body = event_body(write.fields, write.marker, event_id=write.event_id)
+        body = event_body(
+            write.fields,
+            write.marker,
+            event_id=write.event_id,
+            zone_name=self._zone_name(write.fields),
+        )
         if google_chooses:  # the same body (the marker, no nulls), without the id
             del body["id"]
         template = self._inserts.get(calendar_id)
@@ -132,7 +142,7 @@ class EventBatches(abc.ABC):
         request = self.events.patch(
             calendarId=calendar_id,
             eventId=write.event_id,
-            body=event_body(write.fields, write.marker),
+            body=event_body(write.fields, write.marker, zone_name=self._zone_name(write.fields)),
             sendUpdates="none",
         )
         if write.etag:

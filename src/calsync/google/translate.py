@@ -10,8 +10,10 @@ Google expects from model values.
 Conventions:
 
 * all-day items are ``{"date": ...}`` with an exclusive end date; timed items are a
-  ``dateTime`` with its offset plus the IANA ``timeZone`` they were made in (legacy names such
-  as ``Europe/Kiev`` are canonicalised both ways);
+  ``dateTime`` with its offset plus the IANA ``timeZone`` they were made in: sent under its
+  canonical name (or, where Google refuses that one, under another name of the zone that
+  the backend chooses), and read from any of its names as the canonical one (``Europe/Kiev``
+  is read as ``Europe/Kyiv``), so that a name Google renders back is no edit;
 * the ownership marker lives in ``extendedProperties.private`` of events and in ``clientData``
   of contacts (:mod:`calsync.google.markers`, whose names this module re-exports);
 * bodies for ``events.patch`` name every key of ``start``/``end`` (``null`` for the unused
@@ -53,7 +55,7 @@ from calsync.model import (
     When,
     whole_characters,
 )
-from calsync.timezones import canonical_zone, zone_info
+from calsync.timezones import canonical_zone, zone_info, zone_names
 
 __all__ = [
     "MARKER_ITEM",
@@ -235,13 +237,13 @@ def _timed(begins: datetime, ends: datetime, zone: str) -> Timed:
     return when
 
 
-def _date_time(when: When, which: str) -> dict[str, Any]:
+def _date_time(when: When, which: str, zone_name: str | None = None) -> dict[str, Any]:
     if isinstance(when, AllDay):
         day = when.start if which == "start" else when.end
         return {"date": day.isoformat(), "dateTime": None, "timeZone": None}
     moment = when.start if which == "start" else when.end
     local = moment.astimezone(zone_info(when.zone))
-    return {"date": None, "dateTime": local.isoformat(), "timeZone": when.zone}
+    return {"date": None, "dateTime": local.isoformat(), "timeZone": zone_name or when.zone}
 
 
 # -- events --------------------------------------------------------------------------------
@@ -324,19 +326,25 @@ def event_body(
     *,
     event_id: str | None = None,
     confirm: bool = False,
+    zone_name: str | None = None,
 ) -> dict[str, Any]:
     """The JSON body of an insert (with ``event_id``) or a patch.
 
     ``marker=None`` leaves the event's marker as it is; ``confirm`` revives a cancelled event.
+    ``zone_name`` is the name a timed event's zone is sent under, one of
+    :func:`~calsync.timezones.zone_names` (default: its canonical name).
     """
     if fields.when is None:
         raise ValueError("an event needs a date or time")
+    zone = fields.when.zone if isinstance(fields.when, Timed) else None
+    if zone_name is not None and zone is not None and zone_name not in zone_names(zone):
+        raise ValueError(f"{zone_name!r} is no name of time zone {zone!r}")
     body: dict[str, Any] = {
         "summary": fields.title,
         "description": fields.description,
         "location": fields.location,
-        "start": _date_time(fields.when, "start"),
-        "end": _date_time(fields.when, "end"),
+        "start": _date_time(fields.when, "start", zone_name),
+        "end": _date_time(fields.when, "end", zone_name),
     }
     if event_id is not None:
         body["id"] = event_id

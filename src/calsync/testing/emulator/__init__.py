@@ -36,10 +36,12 @@ Python API (stable)
 -------------------
 ``GoogleEmulator(host="127.0.0.1", port=0, *, quota_per_window=None,
 quota_window_seconds=60.0, people_propagation_delay=0.0, instance_ids="dated",
-people_listing_etags="accepted")``
+people_listing_etags="accepted", refused_zones=())``
 (``instance_ids="opaque"``: recurring events' instances get opaque ids, as Google's since
 Q3 2026, instead of ``<series>_<start>``; ``people_listing_etags="refused"``: contact
-listings give etags that updates refuse with 400 ``FAILED_PRECONDITION``, as Google's do)
+listings give etags that updates refuse with 400 ``FAILED_PRECONDITION``, as Google's do;
+``refused_zones={"Europe/Kyiv"}``: event writes in those zones are refused with 400
+``invalid`` "Invalid time zone definition for start time.", as Google's were in August 2022)
 
 - ``start()`` / ``stop()`` / context manager; ``base_url``; ``port``.
 - ``stats()`` → ``{"http_requests", "api_calls", "batch_requests", "token_requests",
@@ -56,6 +58,8 @@ listings give etags that updates refuse with 400 ``FAILED_PRECONDITION``, as Goo
 - ``set_quota(calls, window_seconds=60.0, *, status=403)``: per-account sliding window over
   API calls (batch parts count one each).
 - ``set_people_propagation_delay(seconds)``.
+- ``set_refused_zones(zones)``: the zone names event writes are refused for (``reset()``
+  puts back the constructor's).
 - ``delete_calendar(token_or_account, calendar_id)``.
 - ``issue_tokens(account_email, scopes=...)`` → ``(access_token, refresh_token)`` (by
   default granted ``calendar`` and ``contacts``, which cover every call);

@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         default="accepted",
         help="whether updates accept the etags of contact listings (Google's: refused)",
     )
+    parser.add_argument(
+        "--refuse-zone",
+        action="append",
+        default=[],
+        metavar="ZONE",
+        dest="refused_zones",
+        help="refuse event writes in this time zone, as Google refused Europe/Kyiv (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     return parser
 
@@ -67,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         people_propagation_delay=args.people_propagation_delay,
         instance_ids=args.instance_ids,
         people_listing_etags=args.people_listing_etags,
+        refused_zones=args.refused_zones,
     )
     with emulator:
         sys.stdout.write(emulator.base_url + "\n")

@@ -14,6 +14,8 @@
 - ``POST issue-tokens``: ``{"email": e}`` (and ``"scopes"``, space-separated, by default
   ``calendar`` and ``contacts``) answers ``{"access_token", "refresh_token"}``.
 - ``POST people-propagation-delay``: ``{"seconds": s}``.
+- ``GET refused-zones``, ``POST refused-zones`` ``{"zones": [name, …]}`` (the zone names
+  event writes are refused for; ``[]`` for none) answering ``{"zones": [...]}``.
 - ``GET accounts/{token or email}``: the account snapshot as JSON.
 - ``POST reset``: back to a fresh emulator.
 - Push notifications: ``GET push/channels`` (the live watch channels), ``GET push/deliveries``
@@ -77,6 +79,8 @@ class AdminEndpoints:
             ("POST", "people-propagation-delay"): lambda b: core.set_people_propagation_delay(
                 float(_need(b, "seconds"))
             ),
+            ("GET", "refused-zones"): lambda _: self._refused_zones(),
+            ("POST", "refused-zones"): self._refuse_zones,
             ("POST", "reset"): lambda _: core.reset(),
         }
         self._routes.update(push_admin_routes(core.push))
@@ -134,6 +138,16 @@ class AdminEndpoints:
         else:
             access, refresh = self.core.issue_tokens(email)
         return {"access_token": access, "refresh_token": refresh}
+
+    def _refused_zones(self) -> dict[str, Any]:
+        return {"zones": sorted(self.core.state.refused_zones)}
+
+    def _refuse_zones(self, body: dict[str, Any]) -> dict[str, Any]:
+        zones = _need(body, "zones")
+        if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
+            raise AdminError(400, "zones must be a list of zone names")
+        self.core.set_refused_zones(zones)
+        return self._refused_zones()
 
     def _account(self, key: str) -> dict[str, Any]:
         return attrs.asdict(self.core.account(key))

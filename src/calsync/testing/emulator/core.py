@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from calsync.testing.emulator.calendars import delete_calendar
@@ -36,9 +37,13 @@ class EmulatorCore:
         people_propagation_delay: float = 0.0,
         instance_ids: InstanceIdStyle = "dated",
         people_listing_etags: PeopleListingEtags = "accepted",
+        refused_zones: Iterable[str] = (),
     ) -> None:
-        self._defaults = (quota_per_window, quota_window_seconds, people_propagation_delay)
-        self.state = EmulatorState(people_propagation_delay, instance_ids, people_listing_etags)
+        refused = frozenset(refused_zones)
+        self._defaults = (quota_per_window, quota_window_seconds, people_propagation_delay, refused)
+        self.state = EmulatorState(
+            people_propagation_delay, instance_ids, people_listing_etags, refused
+        )
         self.tokens = TokenRegistry()
         self.faults = FaultSet()
         self.quota = Quota(quota_per_window, quota_window_seconds)
@@ -190,6 +195,17 @@ class EmulatorCore:
         with self.state.lock:
             self.state.people_propagation_delay = seconds
 
+    def set_refused_zones(self, zones: Iterable[str]) -> None:
+        """Refuse event writes whose ``start`` or ``end`` ``timeZone`` is one of ``zones``
+        (none: every zone name the tz database knows is taken), with 400 ``invalid``
+        "Invalid time zone definition for start time." (and one entry for the end time), as
+        Google answered ``Europe/Kyiv`` in August 2022, its database still naming the zone
+        ``Europe/Kiev``. Inserts, imports, updates and patches are refused when the event
+        they would leave carries one (a recurring event or an instance too; a patch that
+        leaves a stored time in such a zone as it is, too); reads are answered as before."""
+        with self.state.lock:
+            self.state.refused_zones = frozenset(zones)
+
     def delete_calendar(self, token_or_account: str, calendar_id: str) -> None:
         """Delete a secondary calendar as its owner would.
 
@@ -227,10 +243,12 @@ class EmulatorCore:
             return str(stored.resource["resourceName"])
 
     def reset(self) -> None:
-        """Back to a fresh emulator: no accounts, tokens, faults or counts; default quota."""
-        calls, window, delay = self._defaults
+        """Back to a fresh emulator: no accounts, tokens, faults or counts; the constructor's
+        quota, delay and refused zones."""
+        calls, window, delay, refused = self._defaults
         self.state.reset()
         self.set_people_propagation_delay(delay)
+        self.set_refused_zones(refused)
         self.tokens.reset()
         self.faults.clear()
         self.quota.configure(calls, window)

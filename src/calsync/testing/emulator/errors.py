@@ -134,6 +134,29 @@ def invalid(message: str, *, location: str | None = None) -> ApiError:
     return ApiError(400, "invalid", message, location=location)
 
 
+class RefusedZone(ApiError):
+    """400 ``invalid`` for an event whose ``start``/``end`` ``timeZone`` Google's database
+    does not take, one ``errors`` entry per time refused, as Google answered ``Europe/Kyiv``
+    in August 2022 (OutlookGoogleCalendarSync issues #1525, #1528, #1530)::
+
+        {"error": {"code": 400, "message": "Invalid time zone definition for start time.",
+                   "errors": [{"domain": "global", "reason": "invalid",
+                               "message": "Invalid time zone definition for start time."},
+                              {… "Invalid time zone definition for end time." …}]}}
+    """
+
+    def __init__(self, fields: list[str]) -> None:
+        self.messages = [f"Invalid time zone definition for {field} time." for field in fields]
+        super().__init__(400, "invalid", self.messages[0])
+
+    def body(self, api: Api) -> dict[str, Any]:
+        items = [
+            {"domain": self.domain, "reason": self.reason, "message": message}
+            for message in self.messages
+        ]
+        return {"error": {"errors": items, "code": self.code, "message": self.message}}
+
+
 def required(message: str, *, location: str | None = None) -> ApiError:
     """400 ``required`` (a missing field or parameter)."""
     return ApiError(400, "required", message, location=location)

@@ -7,9 +7,10 @@ import copy
 import datetime as dt
 import logging
 import re
+from collections.abc import Collection
 from typing import Any
 
-from calsync.testing.emulator.errors import condition_not_met, invalid, required
+from calsync.testing.emulator.errors import RefusedZone, condition_not_met, invalid, required
 from calsync.testing.emulator.event_people import creator_for, fill_people, organizer_for
 from calsync.testing.emulator.recurrence import InstanceIds, Occurrence, validate_series
 from calsync.testing.emulator.state import CalendarData, EmulatorState, StoredEvent
@@ -48,11 +49,21 @@ def check_client_id(event_id: Any) -> str:
     return event_id
 
 
-def normalise(body: dict[str, Any], *, instance: bool = False) -> dict[str, Any]:
-    """Validate a full event body and return its client-settable fields, times canonical."""
+def normalise(
+    body: dict[str, Any], *, instance: bool = False, refused_zones: Collection[str] = ()
+) -> dict[str, Any]:
+    """Validate a full event body and return its client-settable fields, times canonical.
+
+    A ``start`` or ``end`` whose ``timeZone`` is one of ``refused_zones`` (names Google's
+    database does not take) is refused with 400 ``invalid`` (:class:`RefusedZone`)."""
     fields = {k: v for k, v in body.items() if k not in READ_ONLY and v is not None}
     start = parse_when(body.get("start"), "start")
     end = parse_when(body.get("end"), "end")
+    refused = [
+        name for name, when in (("start", start), ("end", end)) if when.zone_name in refused_zones
+    ]
+    if refused:
+        raise RefusedZone(refused)
     check_range(start, end)
     fields["start"], fields["end"] = start.canonical(), end.canonical()
     status = fields.get("status", "confirmed")

@@ -55,7 +55,7 @@ def import_event(ctx: CallContext) -> Result:
     ical_uid = body.get("iCalUID")
     if not ical_uid:
         raise required("Missing iCalUID.", location="iCalUID")
-    fields = normalise(_as_default_type(body))
+    fields = normalise(_as_default_type(body), refused_zones=ctx.state.refused_zones)
     existing = find_by_ical_uid(calendar, str(ical_uid))
     client_id = fields.pop("id", None)
     if existing is None:

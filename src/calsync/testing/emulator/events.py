@@ -134,7 +134,7 @@ def insert_event(ctx: CallContext) -> Result:
             raise duplicate()
     else:
         event_id = new_id()
-    fields = normalise(body)
+    fields = normalise(body, refused_zones=ctx.state.refused_zones)
     fields.pop("id", None)
     if fields.get("iCalUID") and find_by_ical_uid(calendar, fields["iCalUID"]) is not None:
         raise duplicate()
@@ -164,7 +164,9 @@ def _modify(ctx: CallContext, new_body: Any) -> Result:
     stored, resource = lookup(calendar, ctx.state.instance_ids, ctx.path["eventId"])
     check_if_match(resource, ctx.header("If-Match"))
     is_instance = "recurringEventId" in resource
-    fields = normalise(new_body(resource), instance=is_instance)
+    fields = normalise(
+        new_body(resource), instance=is_instance, refused_zones=ctx.state.refused_zones
+    )
     fields.pop("id", None)
     fields.setdefault("status", "confirmed")
     replaced = replace_fields(resource, fields)

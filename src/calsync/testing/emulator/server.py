@@ -8,6 +8,7 @@ import re
 import socket
 import struct
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -118,7 +119,9 @@ class GoogleEmulator(EmulatorCore):
     as Google does since Q3 2026 (opaque ids) instead of ``<series>_<start>`` (``"dated"``).
     ``people_listing_etags="refused"`` makes ``people.connections.list`` give etags that
     updateContact and batchUpdateContacts refuse (400 ``FAILED_PRECONDITION``), as Google's
-    do (google-api-python-client issue #1169); get's are accepted.
+    do (google-api-python-client issue #1169); get's are accepted. ``refused_zones`` names
+    zones whose event writes are refused with 400 "Invalid time zone definition for start
+    time.", as Google refused ``Europe/Kyiv`` in August 2022 (:meth:`set_refused_zones`).
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class GoogleEmulator(EmulatorCore):
         people_propagation_delay: float = 0.0,
         instance_ids: InstanceIdStyle = "dated",
         people_listing_etags: PeopleListingEtags = "accepted",
+        refused_zones: Iterable[str] = (),
     ) -> None:
         super().__init__(
             quota_per_window=quota_per_window,
@@ -138,6 +142,7 @@ class GoogleEmulator(EmulatorCore):
             people_propagation_delay=people_propagation_delay,
             instance_ids=instance_ids,
             people_listing_etags=people_listing_etags,
+            refused_zones=refused_zones,
         )
         self._address = (host, port)
         self._server: _Server | None = None

@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -146,18 +146,23 @@ class Account:
 
 class EmulatorState:
     """All accounts plus the change sequence, sync-token epoch and clock, behind one lock;
-    ``instance_ids`` is the style of the ids of recurring events' instances and
-    ``people_listing_etags`` whether updates accept the etags of contact listings."""
+    ``instance_ids`` is the style of the ids of recurring events' instances,
+    ``people_listing_etags`` whether updates accept the etags of contact listings and
+    ``refused_zones`` the zone names event writes are refused for."""
 
     def __init__(
         self,
         people_propagation_delay: float = 0.0,
         instance_ids: InstanceIdStyle = "dated",
         people_listing_etags: PeopleListingEtags = "accepted",
+        refused_zones: Iterable[str] = (),
     ) -> None:
         self.lock = threading.RLock()
         self.people_propagation_delay = people_propagation_delay
         self.people_listing_etags: PeopleListingEtags = people_listing_etags
+        #: Zone names Google's database does not take (as ``Europe/Kyiv`` in August 2022): an
+        #: event write whose ``start`` or ``end`` carries one answers 400 ``invalid``.
+        self.refused_zones: frozenset[str] = frozenset(refused_zones)
         #: Seconds the emulator's clock runs ahead of the wall clock (:meth:`clock`).
         self.clock_offset = 0.0
         #: How instances of recurring events are named (:class:`InstanceIds`).
