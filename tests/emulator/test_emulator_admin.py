@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
+from emulator_admin import admin
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
@@ -18,16 +16,6 @@ from calsync.google.services import build_calendar_service, build_people_service
 from .emulator_support import timed_event
 
 pytestmark = pytest.mark.emulator
-
-
-def admin(base_url: str, method: str, name: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base_url}/emulator/v1/{name}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(request) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 @pytest.fixture

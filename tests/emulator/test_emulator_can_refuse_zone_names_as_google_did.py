@@ -8,13 +8,11 @@ Off by default."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emulator_admin import admin
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
@@ -49,16 +47,6 @@ REFUSED = {
 def refusing() -> Iterator[GoogleEmulator]:
     with GoogleEmulator(refused_zones={KYIV}) as google:
         yield google
-
-
-def admin(base_url: str, method: str, name: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base_url}/emulator/v1/{name}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(request) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def service(google: GoogleEmulator, token: str = "olena") -> Any:

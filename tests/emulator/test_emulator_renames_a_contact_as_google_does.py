@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from emulator_admin import admin
 from googleapiclient.errors import HttpError
-
-from .test_emulator_admin import admin
 
 pytestmark = pytest.mark.emulator
 
