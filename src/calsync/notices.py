@@ -5,7 +5,10 @@ A problem is named by a digest of what the run found wrong (the status calsync g
 profile, the failure, each failing item and the kind of its error, each held deletion, each
 channel the Google authorisation does not allow, each warning and conflict), never by
 details that change from run to run (exception text, ids, the engine's step that met the
-error). The processor keeps the last notice sent per profile in the
+error). Items Google could not take now (a 5xx, a timeout, a rate limit: the error is
+``transient``) are named by their channel alone: while Google is flaky, each run fails a
+different handful of items, and that storm is one problem, not a new one every run. The email
+still lists the items of its run. The processor keeps the last notice sent per profile in the
 state store (:meth:`~calsync.state.base.StateStore.get_sent_notice`), under the profile's
 lease, so a restart or another runner does not send it again.
 
@@ -34,7 +37,7 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from calsync.engine.report import SyncReport
+from calsync.engine.report import ItemError, SyncReport
 from calsync.profile import ProfileStatus
 from calsync.state.base import SentNotice
 
@@ -110,12 +113,24 @@ def _lasting_lines(report: SyncReport, status: ProfileStatus) -> set[str]:
         found.add(f"status: {status.value}")
     if report.fatal:
         found.add(f"failed: {_reason(report.fatal)}")
-    # the item and the kind of its error: not the engine's step ("create …", "read …"),
-    # which changes from run to run while the same item fails for the same reason
-    found.update(f"error: {e.channel.value} {e.item} {_reason(e.message)}" for e in report.errors)
+    found.update(_error_line(error) for error in report.errors)
     found.update(f"held: {h.channel.value} {h.side.value} {h.item}" for h in report.held)
     found.update(f"{NOT_AUTHORISED}{channel.value}" for channel in report.not_authorised)
     return found
+
+
+#: How the items of a channel Google could not take now are named, whichever they are.
+TRANSIENT = "(items Google could not take now)"
+
+
+def _error_line(error: ItemError) -> str:
+    """A failing item: by the item and the kind of its error, not by the engine's step
+    ("create …", "read …"), which changes from run to run while the same item fails for the
+    same reason; an item Google could not take now by its channel alone (not the item, nor
+    the 503, timeout or rate limit met, which change from run to run while Google is flaky)."""
+    if error.transient:
+        return f"error: {error.channel.value} {TRANSIENT}"
+    return f"error: {error.channel.value} {error.item} {_reason(error.message)}"
 
 
 #: A channel the user's Google authorisation does not give access to: it lasts until the user

@@ -18,7 +18,7 @@ from calsync.engine.channel_spec import ChannelSpec
 from calsync.engine.context import FATAL, H, HostRead, MappingLoader, R, RunContext, whole
 from calsync.engine.records import F, HostRecord, RemoteRecord, Snapshot
 from calsync.engine.report import ItemError
-from calsync.errors import BackendError, SourceError
+from calsync.errors import BackendError, SourceError, TransientError
 from calsync.model import MAX_MARKER_ID, Channel, Contact, ScheduleItem, whole_characters
 from calsync.sources import Unreadable
 from calsync.state.base import MappingHead
@@ -296,7 +296,10 @@ class ChannelReads(ChannelSpec[F, H, R]):
         self.read_failures += 1
         message = str(error) or type(error).__name__
         logger.warning("profile %s: could not %s: %s", self.profile_id, what, message)
-        self.ctx.report.errors.append(ItemError(self.channel, item, what, message))
+        transient = isinstance(error, TransientError)
+        self.ctx.report.errors.append(
+            ItemError(self.channel, item, what, message, transient=transient)
+        )
 
     def _confirm_remote_absences(
         self,

@@ -16,7 +16,7 @@ from calsync.engine.channel import ChannelAdapter
 from calsync.engine.context import FATAL, H, R, RunContext
 from calsync.engine.records import F, Snapshot
 from calsync.engine.report import ConflictNote, ItemError, display
-from calsync.errors import SourceError
+from calsync.errors import SourceError, TransientError
 from calsync.model import RecordKind
 from calsync.policies import Side
 from calsync.state.base import MappingRow
@@ -252,7 +252,13 @@ class Recording(Generic[F, H, R]):
         message = str(error) or type(error).__name__
         logger.warning("could not %s: %s", action.describe(), message)
         self.ctx.report.errors.append(
-            ItemError(self.adapter.channel, item, action.describe(), message)
+            ItemError(
+                self.adapter.channel,
+                item,
+                action.describe(),
+                message,
+                transient=isinstance(error, TransientError),
+            )
         )
 
     def _progress(self, count: int) -> None:

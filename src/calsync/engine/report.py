@@ -93,19 +93,26 @@ def would_count(actions: Iterable[Action[F]]) -> Counter[str]:
 
 @frozen
 class ItemError:
-    """One item that could not be synced this run (it is retried next run)."""
+    """One item that could not be synced this run (it is retried next run).
+
+    ``transient``: Google could not take the item now (a 5xx, a timeout, a rate limit:
+    :class:`~calsync.errors.TransientError`), as opposed to an error that stays until someone
+    acts (the item refused, the studio's item unreadable).
+    """
 
     channel: Channel
     item: str
     action: str
     message: str
+    transient: bool = False
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | bool]:
         return {
             "channel": self.channel.value,
             "item": self.item,
             "action": self.action,
             "message": self.message,
+            "transient": self.transient,
         }
 
 
