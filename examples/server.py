@@ -39,7 +39,14 @@ from typing import Any
 import psycopg
 import redis
 from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
-from server_host.studios import SYNC_BACK_STAFF, add_google_event, email_of, make_changes
+from server_host.studios import (
+    SYNC_BACK_STAFF,
+    add_google_event,
+    email_of,
+    make_changes,
+    profile_of,
+    staff_of,
+)
 from server_host.worker import worker_setup
 from studio.db import Studio
 
@@ -96,6 +103,12 @@ class Demo:
         today = datetime.now(UTC).date()
         studios = seed_studios(self.workdir, self.google, tokens, args.studios, args.users, today)
         self.screens = [stack.enter_context(Studio(path)) for path in studios.values()]
+        # the studios draw their users' ids: who each profile is, for the report
+        self.staff = {
+            profile_of(screen, number, staff): f"studio {number}'s staff {staff}"
+            for number, screen in enumerate(self.screens, start=1)
+            for staff in staff_of(screen)
+        }
         settings = {
             "studios": studios, "base_url": self.google.base_url,
             "state": {"postgres": args.postgres, "schema": self.prefix},
@@ -244,7 +257,7 @@ def _contact_marker(contact: dict[str, Any]) -> tuple[str, str] | None:
     return str(data.get("calsyncProfile", "")), str(data["calsyncItem"])
 
 
-def print_round(summary: RoundSummary) -> None:
+def print_round(summary: RoundSummary, staff: dict[str, str]) -> None:
     by_worker = ", ".join(f"{n}: {k}" for n, k in summary.synced_by_worker.items())
     print(f"=== round {summary.round}: {summary.name} ===")
     print(
@@ -259,7 +272,8 @@ def print_round(summary: RoundSummary) -> None:
     if summary.killed is not None:
         k = summary.killed
         finished = ", ".join(f"{p} by {w}" for p, w in k.finished_by.items()) or "none"
-        print(f"  killed:     {k.worker} (SIGKILL) while syncing {', '.join(k.in_flight)}; "
+        syncing = ", ".join(f"{p} ({staff.get(p, '?')})" for p in k.in_flight)
+        print(f"  killed:     {k.worker} (SIGKILL) while syncing {syncing}; "
               f"finished: {finished}")  # fmt: skip
 
 
@@ -278,7 +292,7 @@ def serve(args: argparse.Namespace) -> list[RoundSummary]:
             summary = demo.run_round(number, name, kill=number == args.kill_round)
             summaries.append(summary)
             if not args.json:
-                print_round(summary)
+                print_round(summary, demo.staff)
     return summaries
 
 

@@ -24,7 +24,7 @@ from studio.db import Studio
 
 from calsync.testing import GoogleEmulator
 from calsync.tokens import StoredToken, TokenStore
-from server_host.studios import seed_studio
+from server_host.studios import seed_studio, studio_name
 
 EXAMPLES = Path(__file__).resolve().parents[1]
 
@@ -33,10 +33,13 @@ def seed_studios(
     workdir: Path, google: GoogleEmulator, tokens: TokenStore, studios: int, users: int,
     today: date,
 ) -> dict[str, str]:  # fmt: skip
-    """One database per studio; every user's Google tokens saved as after the consent."""
+    """One database per studio, by studio name (:func:`~server_host.studios.studio_name`);
+    every user's Google tokens saved as after the consent. A user's id, and so their profile
+    id, is drawn by the studio: :func:`~server_host.studios.profile_of` finds it."""
     paths: dict[str, str] = {}
     for number in range(1, studios + 1):
-        name, path = f"studio{number}", workdir / f"studio{number}.sqlite3"
+        name = studio_name(number)
+        path = workdir / f"{name}.sqlite3"
         with Studio(path) as studio:
             profiles = StudioProfiles(studio, name)
             for user, email in seed_studio(studio, number, users, today).items():

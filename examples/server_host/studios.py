@@ -3,15 +3,27 @@ two rounds, in the studio and in Google."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from google.oauth2.credentials import Credentials
+from studio.adapters import StudioProfiles
 from studio.db import GooglePrefs, Span, Studio
 
 from calsync.google import build_calendar_service
 from calsync.testing import GoogleEmulator
 
-__all__ = ["SYNC_BACK_STAFF", "add_google_event", "email_of", "make_changes", "seed_studio"]
+__all__ = [
+    "SYNC_BACK_STAFF",
+    "add_google_event",
+    "email_of",
+    "make_changes",
+    "profile_of",
+    "seed_studio",
+    "staff_of",
+    "studio_name",
+]
 
 GROUP = "Weddings 2027"
 ZONE = "Europe/London"
@@ -29,15 +41,49 @@ def at(day: date, hour: int, minutes: int) -> Span:
     return Span(start, start + timedelta(minutes=minutes), ZONE)
 
 
+def studio_name(studio_number: int) -> str:
+    """The studio's tenant name, the first part of its users' profile ids (``studio1.<id>``)."""
+    return f"studio{studio_number}"
+
+
 def email_of(studio_number: int, staff_number: int) -> str:
     """Every user is their own Google account; their primary calendar's id is this address."""
-    return f"staff{staff_number}@studio{studio_number}.example"
+    return f"staff{staff_number}@{studio_name(studio_number)}.example"
+
+
+_STAFF_EMAIL = re.compile(r"staff(\d+)@studio\d+\.example")
+
+
+def staff_of(studio: Studio) -> dict[int, int]:
+    """The studio's staff users' ids by staff number (1, 2, ...), in that order. The studio
+    draws a user's id when it adds them, so the number is read from the address
+    :func:`email_of` gave them."""
+    staff: dict[int, int] = {}
+    for user, _ in studio.all_google_prefs():
+        if match := _STAFF_EMAIL.fullmatch(user.email):
+            staff[int(match[1])] = user.id
+    return dict(sorted(staff.items()))
+
+
+def profile_of(studio: Studio | str | Path, studio_number: int, staff_number: int) -> str:
+    """The calsync profile id of staff member ``staff_number`` of studio ``studio_number``
+    (``"studio1.<their user id>"``), found in the studio (or its database file).
+
+    Raises:
+        KeyError: the studio has no such staff member.
+    """
+    if not isinstance(studio, Studio):
+        with Studio(studio) as opened:
+            return profile_of(opened, studio_number, staff_number)
+    user = staff_of(studio)[staff_number]
+    return StudioProfiles(studio, studio_name(studio_number)).profile_id(user)
 
 
 def seed_studio(studio: Studio, number: int, users: int, today: date) -> dict[int, str]:
     """Clients, a client sync group, and ``users`` staff with two sessions and a day off
-    each; returns each user's Google address. Staff take turns at four set-ups: 1 calendar
-    and contacts, 2 calendar both ways (sync back), 3 calendar out only, 4 sync off."""
+    each; returns each user's Google address, by user id (drawn by the studio: see
+    :func:`staff_of`). Staff take turns at four set-ups: 1 calendar and contacts, 2 calendar
+    both ways (sync back), 3 calendar out only, 4 sync off."""
     clients = [
         studio.add_client(first, last, phone=phone, email=f"{first.lower()}@clients.example")
         for first, last, phone in CLIENTS
@@ -69,9 +115,10 @@ def seed_studio(studio: Studio, number: int, users: int, today: date) -> dict[in
 
 
 def make_changes(studio: Studio, today: date, round_number: int) -> None:
-    """What staff do between two rounds: move a session a day later, add an appointment,
-    and change a client's phone number (sessions show it, so that client's sessions change)."""
-    first, *others = sorted(user.id for user, _ in studio.all_google_prefs())
+    """What staff do between two rounds: staff 1 moves a session a day later, staff 2 (or
+    staff 1, alone) adds an appointment, and a client's phone number changes (sessions show
+    it, so that client's sessions change)."""
+    first, *others = staff_of(studio).values()
     session = studio.sessions_between(first, today, today + timedelta(days=60))[0]
     day = timedelta(days=1)
     studio.update_session(

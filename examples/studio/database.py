@@ -6,9 +6,10 @@ random ``stamp``. A database restored from a backup goes back to the backup's po
 reuses the positions of the changes it lost, for other changes: a reader's position past the
 log's end, or at a change stamped otherwise now, is how the log tells it (``LogRewound``).
 
-A session, an appointment or a client takes an id drawn at random (:func:`draw_id`), never
-the file's ``AUTOINCREMENT`` counter: its id names an item in Google, and a file restored from
-a backup would give its counter's ids again (see :mod:`studio.schema`).
+A session, an appointment, a client or a staff user takes an id drawn at random
+(:func:`draw_id`), never the file's ``AUTOINCREMENT`` counter: an item's id names it in Google,
+a user's names their calsync profile (and so their calsync state and Google tokens), and a file
+restored from a backup would give its counter's ids again (see :mod:`studio.schema`).
 
 One connection, guarded by a lock: a ``Studio`` may be shared by threads (the sync job runs
 several users at once). Every public method of :class:`~studio.db.Studio` is one transaction.
@@ -41,9 +42,9 @@ __all__ = [
     "trim_log",
 ]
 
-#: The ids new sessions, appointments and clients take, drawn at random: sixteen digits, so
-#: never one ``AUTOINCREMENT`` gave (counted from 1), and below 2**53, so a number in JSON or
-#: JavaScript holds every one exactly.
+#: The ids new sessions, appointments, clients and staff users take, drawn at random: sixteen
+#: digits, so never one ``AUTOINCREMENT`` gave (counted from 1), and below 2**53, so a number in
+#: JSON or JavaScript holds every one exactly.
 DRAWN_IDS = range(10**15, 2**53)
 
 
@@ -58,7 +59,8 @@ def draw_id() -> int:
 
 class StudioDatabase:
     """The studio database, opened on a file path or ``":memory:"`` (schema created on open).
-    ``draw_id`` draws the id of a new session, appointment or client (:func:`draw_id`)."""
+    ``draw_id`` draws the id of a new session, appointment, client or staff user
+    (:func:`draw_id`)."""
 
     def __init__(
         self,
@@ -98,9 +100,9 @@ class StudioDatabase:
         return self._clock().astimezone(UTC).isoformat()
 
     def _insert_drawn(self, db: sqlite3.Connection, table: str, **values: Any) -> int:
-        """Insert one row of ``table`` under a drawn id that the file still names (a row of
-        it, or an appointment a session replaces); returns the id. (The write transaction
-        holds the file: no other writer takes the id in between.)"""
+        """Insert one row of ``table`` under a drawn id, drawn again while the file still
+        names it (a row of ``table``, or an appointment a session replaces); returns the id.
+        (The write transaction holds the file: no other writer takes the id in between.)"""
         while True:
             row_id = self._draw_id()
             named = [f"SELECT 1 FROM {table} WHERE id = :id"]

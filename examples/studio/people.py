@@ -21,9 +21,11 @@ class PeopleQueries(StudioDatabase):
     # -- users -----------------------------------------------------------------------------
 
     def add_user(self, name: str, email: str = "") -> int:
-        """Add a staff user (with Google Sync off) and return their id."""
+        """Add a staff user (with Google Sync off) and return their id: drawn at random, never
+        one the file gave before (see :mod:`studio.schema`), since it names the user's calsync
+        profile, whose state and Google tokens are keyed by it."""
         with self._transaction() as db:
-            user_id = insert(db, "users", name=name, email=email)
+            user_id = self._insert_drawn(db, "users", name=name, email=email)
             db.execute("INSERT INTO google_prefs (user_id) VALUES (?)", (user_id,))
         return user_id
 

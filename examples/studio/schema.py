@@ -11,19 +11,22 @@ Conventions:
   to a client in a group, and every client joining or leaving a group, appends to the client
   change log, per group (a client that leaves a group, or is deleted, is a change of that
   group too). Each change carries a random ``stamp`` (see :mod:`studio.database`).
-* Row ids name items in Google (``session-12``, ``client-5``), so an id is never given again,
-  even to a row made after the file is restored from a backup. ``AUTOINCREMENT`` alone cannot
-  promise that: its counter lives in this file, and a restored file, the backup byte for byte,
-  would give again to new rows the ids it had given after the backup. Nothing in the file can
-  tell those ids (the file is all the studio keeps, and a clock may go back), so a new session,
-  appointment or client takes an id drawn at random from the sixteen-digit ids below 2**53
-  (``studio.database.DRAWN_IDS``, from ``secrets``), drawn again while the file still names it
-  (a row holds it, or a session replaces the appointment). The ids given before version 6
-  (``AUTOINCREMENT``, counted from 1) are shorter, so no draw gives one of them. A new row takes
-  the id of a row the file no longer holds (lost with a restore, or deleted) only if the draw
-  hits it: a chance of one in 8·10**15 per row the file no longer holds, per new row (a studio
-  that loses a thousand rows to a restore and makes a million after it: about one in eight
-  million, over the file's life). Rows made before version 6 keep their ids, and their keys.
+* Row ids name items in Google (``session-12``, ``client-5``), and a staff user's id names their
+  calsync profile (``lumen.7``), whose calsync state and stored Google tokens are keyed by it.
+  So an id is never given again, even to a row made after the file is restored from a backup.
+  ``AUTOINCREMENT`` alone cannot promise that: its counter lives in this file, and a restored
+  file, the backup byte for byte, would give again to new rows the ids it had given after the
+  backup. Nothing in the file can tell those ids (the file is all the studio keeps, and a clock
+  may go back), so a new session, appointment, client or staff user takes an id drawn at random
+  from the sixteen-digit ids below 2**53 (``studio.database.DRAWN_IDS``, from ``secrets``),
+  drawn again while the file still names it (a row of its table holds it, or a session
+  replaces the appointment). The ids given before (``AUTOINCREMENT``, counted from 1: items
+  before version 6, users before version 7) are shorter, so no draw gives one of them. A new
+  row takes the id of a row the file no longer holds (lost with a restore, or deleted) only if
+  the draw hits it: a chance of one in 8·10**15 per row the file no longer holds, per new row
+  (a studio that loses a thousand rows to a restore and makes a million after it: about one in
+  eight million, over the file's life). Rows made before keep their ids, and their keys: a
+  user's profile id, calsync state and tokens stay theirs.
 * A session converted from an unlinked appointment keeps the appointment's ``google_event_id``
   for good: it is the Google event the session follows (calsync's ``remote_id``).
 * ``PRAGMA user_version`` holds the schema version; opening an older database upgrades it in
@@ -37,7 +40,7 @@ from pathlib import Path
 
 __all__ = ["CLIENT_COLUMNS", "CLIENT_SELECT", "SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -186,6 +189,12 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
     # change in the tables; rows made before keep their ids. The version is what makes
     # older code refuse the file.
     5: (),
+    # 7: new staff users take drawn ids too (see above): a user's id names their calsync profile
+    # (``lumen.7``), whose state and stored Google tokens are keyed by it, and code of version 6
+    # would give the counter's user ids again after a restore, so a new user would take a lost
+    # user's profile, calsync state and Google tokens. Nothing to change in the tables; users
+    # made before keep their ids, so their profiles and tokens stay theirs.
+    6: (),
 }
 
 CLIENT_COLUMNS = (

@@ -1,5 +1,6 @@
 """A plausible demo studio: three staff users, six clients, a wedding client group, and a few
-weeks of sessions and appointments in London and New York. Deterministic given ``now``.
+weeks of sessions and appointments in London and New York. Deterministic given ``now``, but
+for the ids the studio draws (:class:`SeededStudio` returns them).
 
 * Ann syncs her calendar and the "Weddings 2027" client group to Google Contacts.
 * Ben syncs his calendar both ways: events he makes in Google come back as unlinked
@@ -94,7 +95,9 @@ CLIENTS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class SeededStudio:
-    """The ids the seed made, by the short names used above."""
+    """The ids the seed made, by the short names used above. The studio draws them (users'
+    too: a profile id is ``<studio>.<user id>``), so they differ from one seeded file to the
+    next: read them here."""
 
     users: dict[str, int]
     clients: dict[str, int]

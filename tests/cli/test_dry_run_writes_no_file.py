@@ -15,14 +15,13 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from operator_world import ACCOUNTS, Demo
+from operator_world import Demo
 
 from calsync import SqliteStateStore
 from calsync.cli import main
 from calsync.testing import GoogleEmulator
 
 pytestmark = pytest.mark.emulator
-ANN = "lumen.1"
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +35,13 @@ def demo(tmp_path: Path, google: GoogleEmulator) -> Demo:
     google.reset()
     google.clear_faults()
     demo = Demo(tmp_path, google)
-    demo.connect(ANN)
+    demo.connect(ann(demo))
     return demo
+
+
+def ann(demo: Demo) -> str:
+    """Ann's profile id (her studio user id is drawn when the demo studio is made)."""
+    return demo.profile_ids["ann"]
 
 
 def files(directory: Path) -> dict[str, str]:
@@ -49,35 +53,36 @@ def files(directory: Path) -> dict[str, str]:
     }
 
 
-def events_in_google(google: GoogleEmulator) -> object:
-    return {cid: c.events for cid, c in google.account(ACCOUNTS[ANN]).calendars.items()}
+def events_in_google(demo: Demo) -> object:
+    account = demo.google.account(demo.accounts[ann(demo)])
+    return {cid: c.events for cid, c in account.calendars.items()}
 
 
 def test_a_dry_run_after_the_access_token_expired_leaves_every_file_as_it_was(
     demo: Demo, google: GoogleEmulator
 ) -> None:
-    assert demo.calsync("sync", ANN).returncode == 0
+    assert demo.calsync("sync", ann(demo)).returncode == 0
     google.expire_access_tokens()  # the dry run must refresh it: an hour after the last run
-    before, remote = files(demo.directory), events_in_google(google)
+    before, remote = files(demo.directory), events_in_google(demo)
 
-    dry = demo.calsync("dry-run", ANN)
+    dry = demo.calsync("dry-run", ann(demo))
 
     assert dry.returncode == 0, dry.stderr
     assert files(demo.directory) == before
-    assert events_in_google(google) == remote
+    assert events_in_google(demo) == remote
 
 
 def test_a_dry_run_leaves_a_state_file_in_rollback_journal_mode_as_it_was(
     demo: Demo, google: GoogleEmulator
 ) -> None:
     """Opened as a store, the file would be switched to WAL (its header rewritten)."""
-    assert demo.calsync("sync", ANN).returncode == 0
+    assert demo.calsync("sync", ann(demo)).returncode == 0
     state = demo.directory / "calsync.sqlite3"
     with closing(sqlite3.connect(state)) as conn:  # as restored from a copy, say
         conn.execute("PRAGMA journal_mode=DELETE")
     before = files(demo.directory)
 
-    dry = demo.calsync("dry-run", ANN)
+    dry = demo.calsync("dry-run", ann(demo))
 
     assert dry.returncode == 0, dry.stderr
     assert files(demo.directory) == before
@@ -88,7 +93,7 @@ def test_a_dry_run_of_a_setup_that_never_synced_plans_everything_and_makes_no_st
 ) -> None:
     before = files(demo.directory)
 
-    dry = demo.calsync("dry-run", ANN)
+    dry = demo.calsync("dry-run", ann(demo))
 
     assert dry.returncode == 0, dry.stderr
     assert "would create" in dry.stdout
@@ -110,7 +115,7 @@ def test_a_dry_run_reads_a_state_file_of_an_older_schema_and_leaves_it_unupgrade
         pass
     before = files(demo.directory)
 
-    dry = demo.calsync("dry-run", ANN)
+    dry = demo.calsync("dry-run", ann(demo))
 
     assert dry.returncode == 0, dry.stderr
     assert "would create" in dry.stdout
@@ -159,14 +164,14 @@ def test_a_dry_run_leaves_the_journal_a_killed_runner_left_as_it_was(
     """A runner killed mid-write leaves its write-ahead log (or a hot rollback journal)
     beside the state file: the dry run reads them through a copy, never folds them into the
     file nor deletes them (the next runner does)."""
-    assert demo.calsync("sync", ANN).returncode == 0
+    assert demo.calsync("sync", ann(demo)).returncode == 0
     state = demo.directory / "calsync.sqlite3"
     killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(state), journal], check=False)
     assert killed.returncode == -signal.SIGKILL
     before = files(demo.directory)
     assert any(name.endswith(("-wal", "-journal")) for name in before)
 
-    dry = demo.calsync("dry-run", ANN)
+    dry = demo.calsync("dry-run", ann(demo))
 
     assert dry.returncode == 0, dry.stderr
     assert files(demo.directory) == before

@@ -1,5 +1,6 @@
 """docs/cli.md, "Trying it against the emulator", works as written: its commands are read from
-the page and run in order, in a fresh directory, as an administrator would type them."""
+the page and run in order, in a fresh directory, as an administrator would type them (a
+``name=$(…)`` line through the shell, its output then given for ``"$name"``)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,10 @@ def free_port() -> str:
         return str(probe.getsockname()[1])
 
 
-def as_run_here(command: str, port: str) -> list[str]:
+def as_run_here(command: str, port: str, variables: dict[str, str]) -> list[str]:
     """The command with this checkout's tools (``.venv/bin`` is the interpreter running the
-    tests), its examples, and a free port instead of the page's 8765 (tests run in parallel)."""
+    tests), its examples, a free port instead of the page's 8765 (tests run in parallel), and
+    the shell variables set before given."""
     words = shlex.split(command.removesuffix("&").replace(DOC_PORT, port))
     bin_dir = Path(sys.executable).parent
     return [
@@ -47,9 +49,31 @@ def as_run_here(command: str, port: str) -> list[str]:
         if word.startswith(".venv/bin/")
         else str(ROOT / word)
         if word.startswith("examples/")
+        else variables[word.removeprefix("$")]
+        if word.startswith("$")
         else word
         for word in words
     ]
+
+
+ASSIGNMENT = re.compile(r"(\w+)=\$\((.*)\)")
+
+
+def shell_output(command: str, port: str, cwd: Path) -> str:
+    """What a ``$(…)`` command prints, run by the shell with this checkout's tools."""
+    command = command.replace(DOC_PORT, port).replace(
+        ".venv/bin/", f"{Path(sys.executable).parent}/"
+    )
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    return done.stdout.strip()
 
 
 def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
@@ -57,14 +81,19 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     port = free_port()
     background: list[subprocess.Popen[str]] = []
     outputs: list[str] = []
+    variables: dict[str, str] = {}
     try:
         for command in commands:
+            if assignment := ASSIGNMENT.fullmatch(command):
+                name, inner = assignment.groups()
+                variables[name] = shell_output(inner, port, tmp_path)
+                continue
             if command == "kill %1":
                 background[0].terminate()
                 background[0].wait(timeout=10)
                 outputs.append("")
                 continue
-            argv = as_run_here(command, port)
+            argv = as_run_here(command, port, variables)
             if command.endswith("&"):
                 process = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
                 background.append(process)
@@ -86,20 +115,27 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
             process.wait(timeout=10)
 
     emulator, init, before, unconnected, authorised, synced, again, after, _ = outputs
+    ann = variables["ann"]
+    profiles = re.findall(r"^  (lumen\.\d+): ", init, re.MULTILINE)
     assert emulator.strip() == f"http://127.0.0.1:{port}"
     assert (tmp_path / "demo" / "calsync.toml").is_file()
-    assert "lumen.1: Ann Avery" in init
+    assert f"{ann}: Ann Avery" in init
+    assert len(set(profiles)) == 3
+    assert ann in profiles
     assert before.count("status: ok") == 3
     assert before.count("last run: never") == 3
     assert unconnected.count("connect your Google account in User Preferences") == 3
-    assert "lumen.1: Google connected" in authorised
-    assert "Profile lumen.1:\n  Google: 9 created" in synced
-    assert "lumen.2" not in synced
+    assert f"{ann}: Google connected" in authorised
+    assert f"Profile {ann}:\n  Google: 9 created" in synced
+    assert [p for p in profiles if p in synced] == [ann]
     assert "Google: 0 created" in again
     rows = [line for line in after.splitlines() if line.startswith("profile:")]
-    assert "status: ok" in rows[0]
-    assert "events: 6  contacts: 3" in rows[0]
-    assert all("status: not_connected" in row for row in rows[1:])
+    (anns,) = [row for row in rows if row.startswith(f"profile: {ann} ")]
+    assert "status: ok" in anns
+    assert "events: 6  contacts: 3" in anns
+    others = [row for row in rows if row != anns]
+    assert len(others) == 2
+    assert all("status: not_connected" in row for row in others)
 
 
 def test_status_on_an_empty_studio_says_there_are_no_profiles(tmp_path: Path) -> None:

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 from push_world import serving
 from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
-from server_host.studios import SYNC_BACK_STAFF, add_google_event, email_of
+from server_host.studios import (
+    SYNC_BACK_STAFF,
+    add_google_event,
+    email_of,
+    profile_of,
+    staff_of,
+    studio_name,
+)
 from services import REDIS_URL, enqueuing_to, require, unique_name
 from starlette.applications import Starlette
 from studio.db import Studio
@@ -30,8 +37,6 @@ from calsync.tokens import SqliteTokenStore
 pytestmark = pytest.mark.emulator
 STUDIOS = 2  # two tenants over one state store: neither may touch the other's channels
 USERS = 3  # staff 1: calendar and contacts; staff 2: calendar both ways; staff 3: out only
-PROFILES = [f"studio{s}.{u}" for s in range(1, STUDIOS + 1) for u in range(1, USERS + 1)]
-SYNC_BACK = f"studio1.{SYNC_BACK_STAFF}"
 INTERVAL = 2.0  # the poll of a profile without a healthy channel
 TTL, RENEW_BEFORE = 20.0, 10.0  # a channel is renewed 10 s after it opened
 
@@ -42,6 +47,12 @@ class PushCluster:
         self.today = datetime.now(UTC).date()
         tokens = SqliteTokenStore(tmp / "tokens.sqlite3")
         self.studios = seed_studios(tmp, google, tokens, STUDIOS, USERS, self.today)
+        # by studio, then staff number (the studios draw their users' ids)
+        self.profiles = [
+            profile_of(self.studios[studio_name(s)], s, u)
+            for s in range(1, STUDIOS + 1)
+            for u in range(1, USERS + 1)
+        ]
         self.settings = tmp / "settings.json"
         self.settings.write_text(json.dumps({
             "studios": self.studios, "base_url": google.base_url,
@@ -62,14 +73,14 @@ class PushCluster:
     def confirmed(self) -> bool:
         return all(
             any(c.confirmed_at is not None and c.resource_id for c in self.channels(p))
-            for p in PROFILES
+            for p in self.profiles
         )
 
     def at_google(self) -> set[str]:
         return {c["id"] for c in self.google.push.channels()}
 
-    def studio(self, profile: str) -> Studio:
-        return Studio(self.studios[profile.partition(".")[0]])
+    def studio(self, studio_number: int) -> Studio:
+        return Studio(self.studios[studio_name(studio_number)])
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +120,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushCluster]:
 
 
 def test_a_workers_first_runs_open_a_confirmed_channel_per_profile(cluster: PushCluster) -> None:
-    assert sorted(calsync_celery.sync_due()) == PROFILES
+    assert sorted(calsync_celery.sync_due()) == sorted(cluster.profiles)
     wait_for(cluster.confirmed, 60, "every profile's channel to open and be confirmed")
-    ours = {c.channel_id for p in PROFILES for c in cluster.channels(p)}
+    ours = {c.channel_id for p in cluster.profiles for c in cluster.channels(p)}
     assert ours == cluster.at_google()
-    assert len(ours) == len(PROFILES)
+    assert len(ours) == len(cluster.profiles)
 
 
 def test_a_healthy_channel_stretches_the_poll_to_the_safety_interval(
@@ -121,14 +132,14 @@ def test_a_healthy_channel_stretches_the_poll_to_the_safety_interval(
 ) -> None:
     wait_for(cluster.confirmed, 60, "the channels")
     last = max(cluster.store.get_last_run(p) or datetime.min.replace(tzinfo=UTC)
-               for p in PROFILES)  # fmt: skip
+               for p in cluster.profiles)  # fmt: skip
     # past the ordinary interval (with jitter) for every profile, but its channel is healthy
     wait_for(lambda: datetime.now(UTC) - last > timedelta(seconds=INTERVAL * 1.3), 10, "time")
     before = cluster.at_google()
 
     assert calsync_celery.sync_due() == []
     assert cluster.at_google() == before  # each tenant's sweep left the other's channels
-    assert len(before) == len(PROFILES)
+    assert len(before) == len(cluster.profiles)
 
 
 def test_a_change_made_in_google_reaches_the_studio_through_a_notification(
@@ -136,11 +147,11 @@ def test_a_change_made_in_google_reaches_the_studio_through_a_notification(
 ) -> None:
     wait_for(cluster.confirmed, 60, "the channels")
     day = cluster.today + timedelta(days=3)
-    staff = int(SYNC_BACK.rpartition(".")[2])
 
     def unlinked() -> list[str]:
-        with cluster.studio(SYNC_BACK) as studio:
-            found = studio.appointments_between(staff, day, day)
+        with cluster.studio(1) as studio:
+            user = staff_of(studio)[SYNC_BACK_STAFF]
+            found = studio.appointments_between(user, day, day)
         return [a.title for a in found if a.kind == "unlinked"]
 
     assert unlinked() == []
@@ -152,27 +163,27 @@ def test_a_change_made_in_google_reaches_the_studio_through_a_notification(
 
 def test_a_channel_nearing_expiry_is_renewed_by_the_due_sweep(cluster: PushCluster) -> None:
     wait_for(cluster.confirmed, 60, "the channels")
-    before = {p: {c.channel_id for c in cluster.channels(p)} for p in PROFILES}
+    before = {p: {c.channel_id for c in cluster.channels(p)} for p in cluster.profiles}
 
     def renewed() -> bool:
         calsync_celery.sync_due()  # as beat does
         return all(
             any(c.channel_id not in before[p] and c.confirmed_at for c in cluster.channels(p))
             and not {c.channel_id for c in cluster.channels(p)} & before[p]
-            for p in PROFILES
+            for p in cluster.profiles
         )
 
     wait_for(renewed, TTL + 30, "every channel to be replaced before it expires")
     old = set().union(*before.values())
     assert not old & cluster.at_google(), "the old channels were stopped at Google"
-    assert len(cluster.at_google()) == len(PROFILES)
+    assert len(cluster.at_google()) == len(cluster.profiles)
 
 
 def test_a_profile_that_lost_its_channel_is_polled_at_the_interval_and_reopens_it(
     cluster: PushCluster,
 ) -> None:
     wait_for(cluster.confirmed, 60, "the channels")
-    profile = PROFILES[0]
+    profile = cluster.profiles[0]  # studio 1's staff 1
     for channel in cluster.channels(profile):  # as a not_exists notification forgets it
         cluster.store.delete_push_channel(channel.channel_id)
 
@@ -185,10 +196,10 @@ def test_a_profile_that_lost_its_channel_is_polled_at_the_interval_and_reopens_i
 
 def test_turning_sync_off_stops_the_profiles_channel(cluster: PushCluster) -> None:
     wait_for(cluster.confirmed, 60, "the channels")
-    profile = PROFILES[-1]
-    staff = int(profile.rpartition(".")[2])
-    with cluster.studio(profile) as studio:
-        studio.set_google_prefs(staff, replace(studio.google_prefs(staff), sync_on=False))
+    profile = cluster.profiles[-1]  # the last studio's last staff member
+    with cluster.studio(STUDIOS) as studio:
+        user = staff_of(studio)[USERS]
+        studio.set_google_prefs(user, replace(studio.google_prefs(user), sync_on=False))
     ids = {c.channel_id for c in cluster.channels(profile)}
     # a notification (or "sync now") for it before the sweep: its task syncs nothing
     asked = calsync_celery.sync_profile.apply(args=[profile]).get()
@@ -199,5 +210,5 @@ def test_turning_sync_off_stops_the_profiles_channel(cluster: PushCluster) -> No
 
     assert cluster.channels(profile) == []
     assert not ids & cluster.at_google()
-    others = [p for p in PROFILES if p != profile]
+    others = [p for p in cluster.profiles if p != profile]
     assert all(cluster.channels(p) for p in others)  # the other tenant's too

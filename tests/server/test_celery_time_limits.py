@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
-from server_host.studios import add_google_event, email_of
+from server_host.studios import add_google_event, email_of, profile_of, staff_of
 from services import POSTGRES_URL, REDIS_URL, enqueuing_to, require, unique_name
 from slow_studio import calls_key, slow_key
 from studio.db import Studio
@@ -36,7 +36,7 @@ BLOCKED = 30  # seconds a slow adapter blocks: far past both limits
 
 
 class LimitedCluster:
-    """One studio (users 1-3 sync, 2 with sync back on), its state and tokens in PostgreSQL,
+    """One studio (staff 1-3 sync, 2 with sync back on), its state and tokens in PostgreSQL,
     and one prefork worker of two processes under short time limits, whose studio adapter a
     test can make block."""
 
@@ -49,6 +49,8 @@ class LimitedCluster:
         tokens = PostgresTokenStore(self.database, TokenCipher([key]))
         tokens.migrate()
         studios = seed_studios(tmp, google, tokens, 1, 4, self.today)
+        # the studio draws its users' ids: staff members' profiles, by staff number
+        self.profiles = {staff: profile_of(studios["studio1"], 1, staff) for staff in (1, 2, 3)}
         self.settings = tmp / "settings.json"
         self.settings.write_text(json.dumps({
             "studios": studios, "base_url": google.base_url,
@@ -83,16 +85,18 @@ class LimitedCluster:
     def queued(self, profile_id: str) -> bool:
         return self.redis.exists(queued_key(self.prefix, profile_id)) > 0
 
-    def unlinked(self, user: int) -> list[str]:
-        """The Google event ids of the user's unlinked appointments in the studio."""
+    def unlinked(self, staff: int) -> list[str]:
+        """The Google event ids of the staff member's unlinked appointments in the studio."""
         with Studio(self.tmp / "studio1.sqlite3") as studio:
             found = studio.appointments_between(
-                user, self.today - timedelta(days=30), self.today + timedelta(days=60)
+                staff_of(studio)[staff],
+                self.today - timedelta(days=30),
+                self.today + timedelta(days=60),
             )
         return sorted(a.google_event_id or "" for a in found if a.kind == "unlinked")
 
-    def google_event_ids(self, user: int) -> list[str]:
-        account = self.google.account(email_of(1, user))
+    def google_event_ids(self, staff: int) -> list[str]:
+        account = self.google.account(email_of(1, staff))
         return sorted(e["id"] for e in account.primary.live_events())
 
 
@@ -113,7 +117,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LimitedCluster
             stack.enter_context(enqueuing_to(cluster.env, worker_setup))
             cluster.worker.wait_ready()
             calsync_celery.sync_due()  # the initial sync of every profile
-            wait_for(lambda: all(cluster.store.get_last_run(f"studio1.{u}") for u in (1, 2, 3)),
+            wait_for(lambda: all(cluster.store.get_last_run(p) for p in cluster.profiles.values()),
                      60, "the initial sync")  # fmt: skip
             yield cluster
         finally:
@@ -131,7 +135,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LimitedCluster
 def test_the_soft_time_limit_stops_a_blocked_run_and_keeps_what_it_recorded(
     cluster: LimitedCluster,
 ) -> None:
-    slow, other = "studio1.2", "studio1.3"  # user 2 has sync back on
+    slow, other = cluster.profiles[2], cluster.profiles[3]  # staff 2 has sync back on
     for day in range(4):  # made in Google: each comes back as an unlinked appointment
         add_google_event(cluster.google, email_of(1, 2), cluster.today + timedelta(days=20 + day))
     # the adapter creates two of them, then blocks in the third, inside the engine's
@@ -141,7 +145,7 @@ def test_the_soft_time_limit_stops_a_blocked_run_and_keeps_what_it_recorded(
         cluster.store.set_last_run(profile, None)  # due again
     started = time.monotonic()
 
-    assert sorted(calsync_celery.sync_due()) == [slow, other]
+    assert sorted(calsync_celery.sync_due()) == sorted([slow, other])
 
     reported = "'timed_out': True"  # the task's outcome, once the run let go of the profile
     wait_for(lambda: reported in cluster.worker.text(), HARD + 20, "the soft time limit")
@@ -167,7 +171,7 @@ def test_the_soft_time_limit_stops_a_blocked_run_and_keeps_what_it_recorded(
 def test_the_hard_time_limit_kills_a_run_that_ignores_the_soft_one(
     cluster: LimitedCluster,
 ) -> None:
-    profile = "studio1.1"
+    profile = cluster.profiles[1]
     cluster.block(profile, "read", after=0, stubborn=True)
     cluster.store.set_last_run(profile, None)
     assert calsync_celery.sync_due() == [profile]
@@ -187,7 +191,7 @@ def test_the_hard_time_limit_kills_a_run_that_ignores_the_soft_one(
 def test_a_run_stalled_while_another_runner_took_its_lease_stops_and_tells_no_one(
     cluster: LimitedCluster,
 ) -> None:
-    profile = "studio1.2"  # sync back on
+    profile = cluster.profiles[2]  # staff 2: sync back on
     for day in range(3):
         add_google_event(cluster.google, email_of(1, 2), cluster.today + timedelta(days=40 + day))
     before = len(cluster.unlinked(2))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from server_host.cluster import WorkerProcess, seed_studios, wait_for, worker_environment
+from server_host.studios import profile_of, studio_name
 from services import RABBITMQ_URL, REDIS_URL, enqueuing_to, require, unique_name
 
 import calsync.celery as calsync_celery
@@ -26,7 +27,6 @@ from calsync.tokens import SqliteTokenStore
 
 pytestmark = pytest.mark.emulator
 STUDIOS, USERS = 2, 4  # the 4th user of each studio has sync off: 6 eligible profiles
-ELIGIBLE = sorted(f"studio{s}.{u}" for s in (1, 2) for u in (1, 2, 3))
 LEASE_TTL = 3.0
 
 
@@ -45,6 +45,13 @@ class Cluster:
         self.tmp, self.google, self.prefix = tmp, google, prefix
         tokens = SqliteTokenStore(tmp / "tokens.sqlite3")
         studios = seed_studios(tmp, google, tokens, STUDIOS, USERS, datetime.now(UTC).date())
+        # the studios draw their users' ids: a profile is found by studio and staff number
+        self.profiles = {
+            (s, u): profile_of(studios[studio_name(s)], s, u)
+            for s in range(1, STUDIOS + 1)
+            for u in range(1, USERS + 1)
+        }
+        self.eligible = sorted(self.profile(s, u) for s in (1, 2) for u in (1, 2, 3))
         self.settings = tmp / "settings.json"
         self.settings.write_text(json.dumps({
             "studios": studios, "base_url": google.base_url,
@@ -68,8 +75,11 @@ class Cluster:
         self.workers.append(worker)
         return worker
 
+    def profile(self, studio_number: int, staff_number: int) -> str:
+        return self.profiles[studio_number, staff_number]
+
     def last_runs(self) -> dict[str, datetime | None]:
-        return {p: self.store.get_last_run(p) for p in ELIGIBLE}
+        return {p: self.store.get_last_run(p) for p in self.eligible}
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +121,10 @@ def test_sync_due_queues_every_due_profile_once_and_each_is_synced_once(
 ) -> None:
     first = calsync_celery.sync_due()
     again = calsync_celery.sync_due()  # before any ran: the dedupe keys hold them back
-    assert (sorted(first), again) == (ELIGIBLE, [])
+    assert (sorted(first), again) == (cluster.eligible, [])
     wait_for(lambda: all(cluster.last_runs().values()), 60, "every profile to be synced")
     synced = Counter(p for w in cluster.workers[:2] for p in w.synced())
-    assert synced == Counter(dict.fromkeys(ELIGIBLE, 1))
+    assert synced == Counter(dict.fromkeys(cluster.eligible, 1))
     assert all(w.synced() for w in cluster.workers[:2]), "both workers took tasks"
     assert calsync_celery.sync_due() == []  # synced just now: nothing is due
 
@@ -131,7 +141,7 @@ def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
 
 
 def test_one_profiles_failure_is_its_own_task_and_never_anothers(cluster: Cluster) -> None:
-    broken, fine = "studio1.3", "studio1.2"
+    broken, fine = cluster.profile(1, 3), cluster.profile(1, 2)
     SqliteTokenStore(cluster.tmp / "tokens.sqlite3").delete(broken)  # Google disconnected
     for profile in (broken, fine):
         cluster.store.set_last_run(profile, None)  # due again
@@ -157,7 +167,7 @@ def test_one_profiles_failure_is_its_own_task_and_never_anothers(cluster: Cluste
 def test_a_profile_leased_by_another_runner_is_retried_when_the_lease_expires(
     cluster: Cluster,
 ) -> None:
-    profile = "studio2.1"
+    profile = cluster.profile(2, 1)
     now = datetime.now(UTC)
     assert cluster.store.acquire_lease(profile, "desktop:1:x", timedelta(seconds=2), now)
     cluster.store.set_last_run(profile, None)
@@ -174,7 +184,7 @@ def test_sync_profile_runs_on_a_rabbitmq_broker(cluster: Cluster) -> None:
     queue = f"{cluster.prefix}-amqp"
     worker = cluster.start("rabbit", broker=RABBITMQ_URL, queue=queue)
     worker.wait_ready()
-    profile = "studio2.2"
+    profile = cluster.profile(2, 2)
     before = cluster.store.get_last_run(profile)
     cluster.store.set_last_run(profile, None)  # due again
     sender = Celery("sender", broker=RABBITMQ_URL)
@@ -187,7 +197,7 @@ def test_sync_profile_runs_on_a_rabbitmq_broker(cluster: Cluster) -> None:
 def test_a_worker_killed_mid_sync_leaves_its_profile_to_the_other_worker(
     cluster: Cluster,
 ) -> None:
-    profile = "studio1.1"
+    profile = cluster.profile(1, 1)
     before = cluster.store.get_last_run(profile)
     synced_before = {w.name: w.synced().count(profile) for w in cluster.workers[:2]}
     cluster.store.forget_profile(profile)  # start over: a full, slow sync
@@ -216,7 +226,7 @@ def test_a_change_notification_enqueues_one_sync_under_the_dedupe_key(cluster: C
 
     client = redis.Redis.from_url(REDIS_URL)
     trigger = calsync_celery.CeleryTrigger(client, cluster.prefix)
-    profile = "studio1.1"
+    profile = cluster.profile(1, 1)
     before = cluster.store.get_last_run(profile)
 
     trigger.request_sync(profile)
@@ -231,7 +241,7 @@ def test_a_change_notified_while_a_run_is_in_progress_gets_one_more_run(cluster:
 
     client = redis.Redis.from_url(REDIS_URL)
     trigger = calsync_celery.CeleryTrigger(client, cluster.prefix)
-    profile = "studio1.2"
+    profile = cluster.profile(1, 2)
     queued = queued_key(cluster.prefix, profile)
     client.set(queued, "a run in progress", ex=60)  # as while a task of the profile runs
 

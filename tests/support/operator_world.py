@@ -15,12 +15,6 @@ from calsync.testing import GoogleEmulator
 from calsync.tokens import SqliteTokenStore, StoredToken
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-#: The demo studio's users (``examples/studio/seed.py``), by profile id.
-ACCOUNTS = {
-    "lumen.1": "ann@lumen-studio.example",
-    "lumen.2": "ben@lumen-studio.example",
-    "lumen.3": "cara@lumen-studio.example",
-}
 
 
 @contextmanager
@@ -31,14 +25,20 @@ def mail_server() -> Iterator[tuple[Inbox, int]]:
 
 
 class Demo:
-    """The demo studio in ``directory``, set up by ``examples/init_demo.py``."""
+    """The demo studio in ``directory``, set up by ``examples/init_demo.py``. Its users'
+    ids are drawn when the studio is made: ``profile_ids`` and ``user_ids`` name them by the
+    seed's short names (``"ann"``), ``accounts`` gives each profile's Google account."""
 
     def __init__(self, directory: Path, google: GoogleEmulator) -> None:
         from init_demo import init_demo
+        from studio.seed import USERS
 
         self.directory = directory
         self.google = google
-        self.profiles = init_demo(directory, google.base_url)
+        self.profiles = init_demo(directory, google.base_url)  # in the seed's order of USERS
+        self.profile_ids = dict(zip(USERS, self.profiles, strict=True))
+        self.user_ids = {name: int(p.rpartition(".")[2]) for name, p in self.profile_ids.items()}
+        self.accounts = {p: USERS[name][1] for name, p in self.profile_ids.items()}
         self.config = directory / "calsync.toml"
         self.tokens = SqliteTokenStore(directory / "tokens.sqlite3")
 
@@ -54,11 +54,11 @@ class Demo:
 
     def connect(self, profile_id: str) -> None:
         """What the user's consent would store, without the browser."""
-        access, refresh = self.google.issue_tokens(ACCOUNTS[profile_id])
+        access, refresh = self.google.issue_tokens(self.accounts[profile_id])
         self.tokens.save(profile_id, StoredToken(refresh, access))
 
     def events(self, profile_id: str) -> int:
-        return len(self.google.account(ACCOUNTS[profile_id]).primary.live_events())
+        return len(self.google.account(self.accounts[profile_id]).primary.live_events())
 
     def calsync(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """``calsync -c calsync.toml ARGS``, as the administrator types it."""
