@@ -7,6 +7,7 @@ import logging
 import re
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +49,15 @@ class _Server(ThreadingHTTPServer):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its answer (killed, timed out) is no error of the
+        emulator's: logged at DEBUG, not printed as a traceback. Anything else is."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("client %s hung up: %s", client_address, error)
+            return
+        super().handle_error(request, client_address)
 
     def drop_connections(self) -> None:
         """Close every kept-alive connection so no handler thread outlives the server."""
