@@ -117,7 +117,7 @@ def seed_studio(studio: Studio, number: int, users: int, today: date) -> dict[in
 def make_changes(studio: Studio, today: date, round_number: int) -> None:
     """What staff do between two rounds: staff 1 moves a session a day later, staff 2 (or
     staff 1, alone) adds an appointment, and a client's phone number changes (sessions show
-    it, so that client's sessions change)."""
+    it, so that client's sessions change): the same staff and client in every run."""
     first, *others = staff_of(studio).values()
     session = studio.sessions_between(first, today, today + timedelta(days=60))[0]
     day = timedelta(days=1)
@@ -127,7 +127,13 @@ def make_changes(studio: Studio, today: date, round_number: int) -> None:
     studio.add_appointment((others or [first])[0], "Call the venue", at(today + day, 15, 30))
     group = studio.group_id(GROUP)
     assert group is not None
-    client = studio.group_members(group)[0]
+    # the first client seeded (by name: the studio draws ids), so every run changes the same
+    first_name, last_name, _ = CLIENTS[0]
+    [client] = [
+        c
+        for c in studio.group_members(group)
+        if (c.first_name, c.last_name) == (first_name, last_name)
+    ]
     studio.update_client(client.id, phone=f"+44 20 7946 {round_number:04d}")
 
 
