@@ -20,7 +20,7 @@ from google.oauth2.credentials import Credentials
 from calsync import Side
 from calsync.backends import CreateEvent, UpdateEvent
 from calsync.google.account import GoogleAccount
-from calsync.google.calendar import GoogleCalendarBackend
+from calsync.google.calendar import GoogleCalendarBackend, ZoneRefused
 from calsync.google.markers import MARKER_ITEM
 from calsync.google.pacing import unpaced
 from calsync.google.retry import no_wait_retrying
@@ -265,6 +265,27 @@ def test_a_zone_refused_under_each_of_its_names_fails_its_items_alone_until_goog
     assert report.count(Side.REMOTE, "created") == 2
     assert [zones(event_of(w, s)) for s in ("s1", "s3")] == [(KIEV, KIEV)] * 2
     assert w.sync().writes == 0
+
+
+def test_a_calendar_in_a_zone_google_refuses_is_made_under_its_other_name(
+    google: GoogleEmulator, token: str
+) -> None:
+    made = backend(google, token).create_calendar("Lumen sessions", KYIV)
+
+    assert made.time_zone == KIEV
+    assert google.account(token).calendars[made.id].time_zone == KIEV
+
+
+def test_a_calendar_whose_zone_google_refuses_under_each_name_is_not_made(
+    google: GoogleEmulator, token: str
+) -> None:
+    google.set_refused_zones({KYIV, KIEV})
+    before = set(google.account(token).calendars)
+
+    with pytest.raises(ZoneRefused, match=r"Europe/Kyiv under each of its names"):
+        backend(google, token).create_calendar("Lumen sessions", "Europe/Kiev")
+
+    assert set(google.account(token).calendars) == before
 
 
 def test_a_zone_is_sent_under_its_canonical_name_then_the_legacy_names_of_the_same_zone() -> None:

@@ -272,9 +272,19 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         return entry.id
 
     def create_calendar(self, summary: str, time_zone: str = "UTC") -> CalendarInfo:
-        """Create a dedicated (secondary) calendar owned by the user."""
-        body = {"summary": summary, "timeZone": canonical_zone(time_zone)}
-        data = self.caller.execute(self.calendars.insert(body=body), safe=False)
+        """Create a dedicated (secondary) calendar owned by the user, in ``time_zone``: under
+        its canonical name, or its next name while Google refuses it (as events' zones are
+        sent).
+
+        Raises:
+            ZoneRefused: Google refuses the zone under each of its names (nothing is made).
+        """
+
+        def send() -> Any:
+            body = {"summary": summary, "timeZone": self._name_of_zone(time_zone)}
+            return self.caller.execute(self.calendars.insert(body=body), safe=False)
+
+        data = self._zoned(canonical_zone(time_zone), send)
         logger.info("created a calendar")
         logger.debug("created calendar %s", data.get("id"))  # (an id may be an address)
         return _info(wire.structure(data, wire.CalendarEntry))
@@ -670,15 +680,19 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
                     results[index] = answer
         return [results[index] for index in range(len(writes))]
 
-    def _zoned(self, fields: EventFields, send: Callable[[], _T]) -> _T:
-        """``send()`` (which builds its request with :meth:`_zone_name`), sent again under
-        the zone's next name while Google refuses the name it was sent under.
+    def _zoned(self, fields: EventFields | str, send: Callable[[], _T]) -> _T:
+        """``send()`` (which builds its request with :meth:`_zone_name` of ``fields``, or
+        :meth:`_name_of_zone` of a calendar's zone), sent again under the zone's next name
+        while Google refuses the name it was sent under.
 
         Raises:
             ZoneRefused: Google refuses the zone under each of its names.
         """
         while True:
-            name = self._zone_name(fields)
+            if isinstance(fields, str):
+                name: str | None = self._name_of_zone(fields)
+            else:
+                name = self._zone_name(fields)
             try:
                 return send()
             except InvalidRequest as exc:
@@ -696,13 +710,21 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         """
         if fields is None or not isinstance(fields.when, Timed):
             return None
-        names = zone_names(fields.when.zone)
+        return self._name_of_zone(fields.when.zone, "the event is not written")
+
+    def _name_of_zone(self, zone: str, what: str = "the calendar is not made") -> str:
+        """The first of ``zone``'s names Google has not refused in this run.
+
+        Raises:
+            ZoneRefused: Google refused each of them (``what`` says what is not done).
+        """
+        names = zone_names(zone)
         for name in names:
             if name not in self._refused_zone_names:
                 return name
         raise ZoneRefused(
-            f"Google refuses time zone {fields.when.zone} under each of its names "
-            f"({', '.join(names)}): the event is not written (the next run asks again)",
+            f"Google refuses time zone {zone} under each of its names ({', '.join(names)}): "
+            f"{what} (the next run asks again)",
             status=400,
             reason="invalid",
         )

@@ -40,8 +40,9 @@ people_listing_etags="accepted", refused_zones=())``
 (``instance_ids="opaque"``: recurring events' instances get opaque ids, as Google's since
 Q3 2026, instead of ``<series>_<start>``; ``people_listing_etags="refused"``: contact
 listings give etags that updates refuse with 400 ``FAILED_PRECONDITION``, as Google's do;
-``refused_zones={"Europe/Kyiv"}``: event writes in those zones are refused with 400
-``invalid`` "Invalid time zone definition for start time.", as Google's were in August 2022)
+``refused_zones={"Europe/Kyiv"}``: event writes in those zones are refused with 400 ``invalid``
+"Invalid time zone definition for start time.", as Google's were in August 2022, and
+calendar writes with "Invalid time zone definition.")
 
 - ``start()`` / ``stop()`` / context manager; ``base_url``; ``port``.
 - ``stats()`` → ``{"http_requests", "api_calls", "batch_requests", "token_requests",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from calsync.testing.emulator.context import CallContext, Result, handler
@@ -58,14 +59,23 @@ def calendar_resource(calendar: CalendarData) -> dict[str, Any]:
     return out
 
 
-def _apply_fields(calendar: CalendarData, body: dict[str, Any], *, replace: bool) -> None:
+def _apply_fields(
+    calendar: CalendarData,
+    body: dict[str, Any],
+    *,
+    replace: bool,
+    refused_zones: Collection[str] = (),
+) -> None:
+    """Set the calendar's fields from ``body``; a ``timeZone`` unknown, or one of
+    ``refused_zones`` (names Google's database does not take, see
+    ``EmulatorCore.set_refused_zones``), is refused with 400 ``invalid``."""
     if replace or "summary" in body:
         summary = body.get("summary")
         if not summary:
             raise required("Missing title.", location="summary")
         calendar.summary = str(summary)
     if body.get("timeZone") is not None:
-        if zone(body["timeZone"]) is None:
+        if zone(body["timeZone"]) is None or body["timeZone"] in refused_zones:
             raise invalid("Invalid time zone definition.", location="timeZone")
         calendar.time_zone = body["timeZone"]
     for name in ("description", "location"):
@@ -84,7 +94,7 @@ def insert_calendar(ctx: CallContext) -> Result:
         seq=ctx.state.next_seq(),
         app_created=True,
     )
-    _apply_fields(calendar, ctx.body or {}, replace=True)
+    _apply_fields(calendar, ctx.body or {}, replace=True, refused_zones=ctx.state.refused_zones)
     ctx.account.calendars[calendar.id] = calendar
     return calendar_resource(calendar)
 
@@ -100,7 +110,8 @@ def get_calendar(ctx: CallContext) -> Result:
 def update_calendar(ctx: CallContext) -> Result:
     """Change a calendar's summary, description, location or zone."""
     calendar = calendar_of(ctx)
-    _apply_fields(calendar, ctx.body or {}, replace=ctx.method_id.endswith("update"))
+    replace = ctx.method_id.endswith("update")
+    _apply_fields(calendar, ctx.body or {}, replace=replace, refused_zones=ctx.state.refused_zones)
     calendar.seq = ctx.state.next_seq()
     return calendar_resource(calendar)
 

@@ -202,7 +202,9 @@ class EmulatorCore:
         Google answered ``Europe/Kyiv`` in August 2022, its database still naming the zone
         ``Europe/Kiev``. Inserts, imports, updates and patches are refused when the event
         they would leave carries one (a recurring event or an instance too; a patch that
-        leaves a stored time in such a zone as it is, too); reads are answered as before."""
+        leaves a stored time in such a zone as it is, too), and calendars inserted, updated
+        or patched into one (400 "Invalid time zone definition."); reads are answered as
+        before."""
         with self.state.lock:
             self.state.refused_zones = frozenset(zones)
 
