@@ -267,6 +267,28 @@ def test_a_zone_refused_under_each_of_its_names_fails_its_items_alone_until_goog
     assert w.sync().writes == 0
 
 
+def test_one_call_of_several_batches_sends_a_refused_name_in_its_first_batch_only(
+    google: GoogleEmulator, token: str, studio: StudioBuilders
+) -> None:
+    calendar = backend(google, token)
+    writes = [
+        CreateEvent(
+            event_id_for(PROFILE, f"x{n}"),
+            fields(studio, f"X{n}", day=1 + n % 28),
+            Marker(PROFILE, f"x{n}"),
+        )
+        for n in range(120)
+    ]
+    google.reset_stats()
+
+    results = calendar.write_events("primary", writes)
+
+    assert [result.error for result in results] == [None] * 120
+    refused = refusals(google)
+    assert refused == calendar.batch_size  # the first batch's Kyiv parts; then Kiev at once
+    assert google.stats()["methods"]["calendar.events.insert"] == 120 + refused
+
+
 def test_a_calendar_in_a_zone_google_refuses_is_made_under_its_other_name(
     google: GoogleEmulator, token: str
 ) -> None:

@@ -658,7 +658,18 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
     ) -> list[WriteResult[RemoteEvent]]:
         """The batched ``writes`` (:class:`EventBatches`), each one Google refused for the
         name its zone was sent under sent again, in a new batch, under the zone's next name;
-        a zone refused under each of its names is that write's :class:`ZoneRefused`."""
+        a zone refused under each of its names is that write's :class:`ZoneRefused`. One
+        batch request at a time: a name refused in one is not sent in the next."""
+        size = self._writes_a_batch()
+        results: list[WriteResult[RemoteEvent]] = []
+        for start in range(0, len(writes), size):
+            results += self._write_zoned_batch(calendar_id, writes[start : start + size])
+        return results
+
+    def _write_zoned_batch(
+        self, calendar_id: str, writes: Sequence[EventWrite]
+    ) -> list[WriteResult[RemoteEvent]]:
+        """:meth:`_write_zoned` of the writes of one batch request."""
         results: dict[int, WriteResult[RemoteEvent]] = {}
         pending = list(range(len(writes)))
         while pending:

@@ -76,7 +76,7 @@ class EventBatches(abc.ABC):
     ) -> list[WriteResult[RemoteEvent]]:
         """Send ``writes`` through the batch endpoint; per-part failures are handled one by
         one (409 adoption, gone-already deletes) and returned, never raised."""
-        size = max(1, min(self.batch_size, self.caller.pacer.burst))
+        size = self._writes_a_batch()
         results: list[WriteResult[RemoteEvent]] = []
         for start in range(0, len(writes), size):
             chunk = writes[start : start + size]
@@ -87,6 +87,10 @@ class EventBatches(abc.ABC):
                 self._result(calendar_id, w, o) for w, o in zip(chunk, outcomes, strict=True)
             )
         return results
+
+    def _writes_a_batch(self) -> int:
+        """How many writes one batch request carries (no more than the pacer lets go at once)."""
+        return max(1, min(self.batch_size, self.caller.pacer.burst))
 
     def _result(
         self, calendar_id: str, write: EventWrite, outcome: Outcome
