@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from attrs import frozen
 
 from calsync.engine.report import ItemError, SyncReport
+from calsync.model import Channel
 from calsync.profile import ProfileStatus
 from calsync.state.base import SentNotice
 
@@ -101,9 +102,14 @@ class Settling:
         return cls(datetime.fromisoformat(data["seen"]), frozenset(data.get("told", ())))
 
 
-def _reason(fatal: str) -> str:
-    """A failure without its details (exception text, ids), which change from run to run."""
-    return "; ".join(part.split(": ", 1)[0] for part in fatal.split("; "))
+def _reason(fatal: str, unavailable: Iterable[Channel] = ()) -> str:
+    """A failure without its details (exception text, ids), which change from run to run,
+    and without the channels that stopped because Google could not answer now
+    (``unavailable``: named as their items are, :func:`_error_line`), whose part of the
+    failure says ``"<channel> sync …"`` (``SyncEngine._channel_failed``)."""
+    stopped = tuple(f"{channel.value} sync " for channel in unavailable)
+    reasons = [part.split(": ", 1)[0] for part in fatal.split("; ")]
+    return "; ".join(reason for reason in reasons if not reason.startswith(stopped))
 
 
 def _lasting_lines(report: SyncReport, status: ProfileStatus) -> set[str]:
@@ -111,16 +117,20 @@ def _lasting_lines(report: SyncReport, status: ProfileStatus) -> set[str]:
     found = set()
     if status is not ProfileStatus.OK:
         found.add(f"status: {status.value}")
-    if report.fatal:
-        found.add(f"failed: {_reason(report.fatal)}")
+    if report.fatal and (reason := _reason(report.fatal, report.unavailable)):
+        found.add(f"failed: {reason}")
+    # a channel Google could not answer now is named as the items it could not take now
+    # are: a flaky Google fails a whole run one time and a few items the next, one problem
+    found.update(f"error: {channel.value} {TRANSIENT}" for channel in report.unavailable)
     found.update(_error_line(error) for error in report.errors)
     found.update(f"held: {h.channel.value} {h.side.value} {h.item}" for h in report.held)
     found.update(f"{NOT_AUTHORISED}{channel.value}" for channel in report.not_authorised)
     return found
 
 
-#: How the items of a channel Google could not take now are named, whichever they are.
-TRANSIENT = "(items Google could not take now)"
+#: How the items of a channel Google could not take now are named, whichever they are, and
+#: the channel when it could not answer at all.
+TRANSIENT = "(Google could not answer now)"
 
 
 def _error_line(error: ItemError) -> str:

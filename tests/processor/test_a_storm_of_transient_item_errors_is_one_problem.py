@@ -125,3 +125,45 @@ def test_a_read_google_could_not_answer_is_part_of_the_same_storm() -> None:
         ("n1", "create", True),
     ]
     assert studio.mailbox.subjects == [PROBLEM]
+
+
+def test_runs_google_fails_whole_and_runs_it_fails_a_few_items_are_one_problem() -> None:
+    """A flaky Google fails a whole run one time (the listing answers 503 after calsync's
+    retries) and a few items the next: one outage, one email."""
+    studio = Studio()
+    processor = studio.processor()
+    studio.round(processor)
+    for number, error in enumerate(STORM):
+        if number % 2 == 0:
+            studio.calendar.fail_next("list_events", error)
+        else:
+            studio.new_session(number)
+            studio.calendar.fail_next("create_event", error)
+        studio.round(processor)
+
+    assert len(studio.mailbox.subjects) == 1, studio.mailbox.subjects
+    assert studio.mailbox.subjects[0].startswith("Google Sync problems")
+
+    for _ in range(13):  # it stays away an hour: told cleared once
+        studio.round(processor)
+
+    assert studio.mailbox.subjects[1:] == [WORKING]
+
+
+def test_a_run_google_could_not_answer_is_named_as_the_channels_storm() -> None:
+    def lines(report: SyncReport) -> list[str]:
+        return problems_of(report)
+
+    busy = ItemError(Channel.CALENDAR, "s1", "create s1", "Google answered 503", transient=True)
+    storm = lines(SyncReport("p", NOW, errors=[busy]))
+    stopped = "calendar sync failed, nothing was changed for it: Google answered 503 backendError"
+    unavailable = SyncReport("p", NOW, fatal=stopped, unavailable=[Channel.CALENDAR])
+    store = "the state store failed (disk I/O error); the next sync tries again"
+    both = SyncReport("p", NOW, fatal=f"{stopped}; {store}", unavailable=[Channel.CALENDAR])
+
+    assert lines(unavailable) == storm
+    assert unavailable.to_dict()["unavailable"] == ["calendar"]
+    assert lines(both) == sorted([*storm, f"failed: {store}"])  # (no details in it to drop)
+    assert lines(SyncReport("p", NOW, fatal=stopped)) == [
+        "failed: calendar sync failed, nothing was changed for it"
+    ]

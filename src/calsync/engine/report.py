@@ -181,6 +181,10 @@ class SyncReport:
     ``not_authorised`` lists the channels that waited because the Google authorisation does
     not give access to them (:class:`~calsync.errors.AccessNotGranted`: Contacts not
     allowed); a warning tells the user what to do, and the other channel synced as usual.
+
+    ``unavailable`` lists the channels whose sync stopped because Google could not answer now
+    (a :class:`~calsync.errors.TransientError`: a 5xx, a timeout, a rate limit, after
+    calsync's own retries); each is in ``fatal`` too, and the next run tries again.
     """
 
     profile_id: str
@@ -202,6 +206,7 @@ class SyncReport:
     needs_reauth: bool = False
     initial_sync_completed: bool = False
     not_authorised: list[Channel] = field(factory=list)
+    unavailable: list[Channel] = field(factory=list)
 
     def count(self, side: Side, operation: str, channel: Channel | None = None) -> int:
         """How many ``operation`` (created/updated/deleted/restored) happened on ``side``
@@ -291,5 +296,6 @@ class SyncReport:
             "calendar_gone": self.calendar_gone,
             "needs_reauth": self.needs_reauth,
             "not_authorised": [channel.value for channel in self.not_authorised],
+            "unavailable": [channel.value for channel in self.unavailable],
             "initial_sync_completed": self.initial_sync_completed,
         }

@@ -25,7 +25,7 @@ from calsync.engine.planner import Plan, plan
 from calsync.engine.plans import deletion_key
 from calsync.engine.records import F
 from calsync.engine.report import HeldDeletion, SyncReport, would_count
-from calsync.errors import AccessNotGranted, AuthError, CalendarGone
+from calsync.errors import AccessNotGranted, AuthError, CalendarGone, TransientError
 from calsync.policies import Side
 from calsync.profile import SyncProfile
 from calsync.sources import ContactSource, ScheduleSource
@@ -278,6 +278,8 @@ class SyncEngine:
             message = f"{what} sync failed, nothing was changed for it: {exc}"
         logger.warning("profile %s: %s", ctx.profile.id, message)
         ctx.report.fatal = message if ctx.report.fatal is None else f"{ctx.report.fatal}; {message}"
+        if isinstance(exc, TransientError):
+            ctx.report.unavailable.append(adapter.channel)
 
 
 def pinned_cursors(held: Iterable[DeleteRemote | DeleteHost]) -> set[Side]:
