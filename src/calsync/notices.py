@@ -25,6 +25,14 @@ keeps when a run last found it (:class:`Settling`, the cursor ``notify:settling`
 for the user (a status such as ``needs_reauth``, held deletions, a channel Google's
 authorisation does not give access to) is told cleared at the first run that finds it gone: the
 user acted. A channel not allowed, alone, is never reminded of (:data:`NOT_AUTHORISED`).
+
+While a problem lasts, a run emails only when it finds what the user has not heard of lately
+(:func:`_fresh`): a lasting line neither in the problem told nor found by a run within
+:data:`SETTLE`, or news not told yet. A part that goes, or comes back within :data:`SETTLE`,
+changes the record (its digest, keeping the time of the last email) without an email: an item
+Google refuses for good beside a storm that comes and goes every other run is the refusal and
+the storm told once each, not a problem email at every run. :class:`Settling` keeps each lasting
+line (:func:`_line_id`) and when a run last found it, for a problem that waits for the user too.
 """
 
 from __future__ import annotations
@@ -32,10 +40,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from attrs import frozen
+from attrs import field, frozen
 
 from calsync.engine.report import ItemError, SyncReport
 from calsync.model import Channel
@@ -82,24 +90,51 @@ class NoticeDue:
 
 @frozen
 class Settling:
-    """A lasting problem that clears by itself, told and not yet told cleared.
+    """A lasting problem told and not yet told cleared, and what of it the user has heard.
 
     Attributes:
         seen: when a run last found it.
         told: one-off news (warnings, conflicts; :func:`_line_id` of each line) the user has
             been told while it lasts, so news a run repeats is told once.
+        lines: each line of it (:func:`_line_id`) and when a run last found it: the lines of
+            the last run that found it, and lines gone for less than :data:`SETTLE`, which
+            are the problem already told when they come back. Not compared: a run that
+            changes them also moves ``seen``.
+        waits: it waits for the user (a status, held deletions, a channel not allowed), so
+            it is told cleared at the first run without it, not after :data:`SETTLE`.
     """
 
     seen: datetime
     told: frozenset[str] = frozenset()
+    lines: Mapping[str, datetime] = field(factory=dict, eq=False)
+    waits: bool = False
 
     def to_json(self) -> str:
-        return json.dumps({"seen": self.seen.isoformat(), "told": sorted(self.told)})
+        data: dict[str, object] = {"seen": self.seen.isoformat(), "told": sorted(self.told)}
+        data["lines"] = {line: when.isoformat() for line, when in sorted(self.lines.items())}
+        if self.waits:
+            data["waits"] = True
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> Settling:
+        """Read back what :meth:`to_json` wrote, or what it wrote before it kept ``lines`` and
+        ``waits`` (the last run's lines then unknown: see :func:`_fresh`)."""
         data = json.loads(text)
-        return cls(datetime.fromisoformat(data["seen"]), frozenset(data.get("told", ())))
+        lines = {line: datetime.fromisoformat(when) for line, when in data.get("lines", {}).items()}
+        return cls(
+            datetime.fromisoformat(data["seen"]),
+            frozenset(data.get("told", ())),
+            lines,
+            bool(data.get("waits", False)),
+        )
+
+    def known(self, now: datetime, settle: timedelta) -> frozenset[str]:
+        """The lines the user has been told of and needs not hear of again now: those of the
+        last run that found the problem, and those gone for less than ``settle``."""
+        return frozenset(
+            line for line, when in self.lines.items() if when == self.seen or now - when < settle
+        )
 
 
 def _reason(fatal: str, unavailable: Iterable[Channel] = ()) -> str:
@@ -209,9 +244,9 @@ def notice_after(
     remind_every: timedelta | None = DEFAULT_REMINDER,
     settle: timedelta = SETTLE,
 ) -> tuple[NoticeDue, Settling | None]:
-    """The notice a run calls for, and what to remember of a problem that clears by itself
-    (``settling``: what was remembered; ``None`` when there is none, or when it was never
-    recorded, which tells a clearing at once).
+    """The notice a run calls for, and what to remember of the problem told (``settling``:
+    what was remembered; ``None`` when there is none, or when it was never recorded, which
+    tells a clearing at once).
 
     Both are stored once the notice was sent (or when none is due), neither otherwise.
     """
@@ -219,26 +254,21 @@ def notice_after(
     news = _news_lines(report)
     outstanding = previous is not None and previous.lasting
     if lasting:
-        record = SentNotice(_digest(lasting | news), now, lasting=True)
-        told = settling.told if settling is not None else frozenset()
-        notice: Notice | None
-        if previous is None or previous.problem != record.problem:
-            notice, told = Notice.PROBLEM, frozenset(map(_line_id, news))
-        elif (
-            remind_every is not None
-            and now - previous.sent_at >= remind_every
-            and _reminded(lasting)
-        ):
-            notice, told = Notice.REMINDER, told | frozenset(map(_line_id, news))
-        else:
-            notice, record = None, previous
-        after = Settling(now, told) if _clears_by_itself(report, status) else None
-        return NoticeDue(notice, record, record != previous), after
-    if outstanding and settling is not None and now - settling.seen < settle:
+        return _lasting_notice(
+            previous if outstanding else None,
+            settling if outstanding else None,
+            lasting,
+            news,
+            _clears_by_itself(report, status),
+            now,
+            remind_every,
+            settle,
+        )
+    if outstanding and settling is not None and not settling.waits and now - settling.seen < settle:
         # it cleared moments ago and may come back: wait before saying it works again; news
         # of this run not told yet goes out on its own
         new = frozenset(_line_id(line) for line in news) - settling.told
-        waiting = Settling(settling.seen, settling.told | new)
+        waiting = Settling(settling.seen, settling.told | new, settling.lines)
         return NoticeDue(Notice.PROBLEM if new else None, previous, False), waiting
     news_record = SentNotice(_digest(news), now, lasting=False) if news else None
     if outstanding:  # "working again", with the run's one-off news if any
@@ -250,3 +280,66 @@ def notice_after(
     if remind_every is not None and now - previous.sent_at >= remind_every:
         return NoticeDue(Notice.REMINDER, news_record, True), None
     return NoticeDue(None, previous, False), None
+
+
+def _lasting_notice(
+    outstanding: SentNotice | None,
+    settling: Settling | None,
+    lasting: set[str],
+    news: set[str],
+    clears_by_itself: bool,
+    now: datetime,
+    remind_every: timedelta | None,
+    settle: timedelta,
+) -> tuple[NoticeDue, Settling]:
+    """The notice for a run that found a lasting problem (``outstanding``: the problem told
+    and not yet told cleared, if any; ``settling``: what was remembered of it).
+
+    A problem email is due when the run finds something the user has not heard of lately
+    (:func:`_fresh`); a problem that changes otherwise (a line gone, or back within
+    :data:`SETTLE`) is recorded without an email, keeping the time of the last one, so the
+    daily reminder keeps its rhythm and the "working again" note still follows.
+    """
+    problem = _digest(lasting | news)
+    told = settling.told if settling is not None else frozenset()
+    news_ids = frozenset(map(_line_id, news))
+    notice: Notice | None
+    if outstanding is None or _fresh(outstanding, settling, lasting, news, now, settle):
+        notice, record = Notice.PROBLEM, SentNotice(problem, now, lasting=True)
+    elif (
+        remind_every is not None
+        and now - outstanding.sent_at >= remind_every
+        and _reminded(lasting)
+    ):
+        notice, record = Notice.REMINDER, SentNotice(problem, now, lasting=True)
+    else:
+        notice, record = None, SentNotice(problem, outstanding.sent_at, lasting=True)
+    if notice is not None:
+        told |= news_ids
+    # the lines of this run, and those gone for less than SETTLE (they may come back)
+    kept = settling.lines if settling is not None else {}
+    lines = {line: when for line, when in kept.items() if now - when < settle}
+    lines.update(dict.fromkeys(map(_line_id, lasting), now))
+    after = Settling(now, told, lines, waits=not clears_by_itself)
+    return NoticeDue(notice, record, record != outstanding), after
+
+
+def _fresh(
+    outstanding: SentNotice,
+    settling: Settling | None,
+    lasting: set[str],
+    news: set[str],
+    now: datetime,
+    settle: timedelta,
+) -> bool:
+    """Whether a run finds what the user has not heard of lately, beside the problem told: a
+    lasting line neither of that problem nor gone for less than ``settle`` (a failure that
+    comes and goes beside a lasting one is the problem told, not a new one every other run),
+    or news not told yet. A run that finds just what was told is not (what tells it when the
+    lines were not remembered: a settling problem stored before they were, or none stored).
+    """
+    if outstanding.problem == _digest(lasting | news):
+        return False
+    known = settling.known(now, settle) if settling is not None else frozenset()
+    told = settling.told if settling is not None else frozenset()
+    return bool(frozenset(map(_line_id, lasting)) - known or frozenset(map(_line_id, news)) - told)
