@@ -131,11 +131,20 @@ def test_sync_due_queues_every_due_profile_once_and_each_is_synced_once(
 
 def test_a_worker_serves_its_metrics(cluster: Cluster) -> None:
     alpha = cluster.workers[0]
-    url = f"http://127.0.0.1:{METRICS_PORT}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        text = response.read().decode()
-    runs = len(alpha.synced())
-    assert f'calsync_runs_total{{outcome="ok"}} {runs}.0' in text
+
+    def metrics() -> str:
+        url = f"http://127.0.0.1:{METRICS_PORT}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+
+    def runs_counted() -> float:  # under every outcome (a test before may have failed one)
+        lines = metrics().splitlines()
+        return sum(float(n.rsplit(" ", 1)[1]) for n in lines if n.startswith("calsync_runs_total{"))
+
+    # every run the worker started is counted once it ends (one may still be going)
+    wait_for(lambda: runs_counted() == len(alpha.synced()), 30, "alpha's runs to be counted")
+    text = metrics()
+    assert 'calsync_runs_total{outcome="ok"}' in text
     assert "calsync_google_api_calls_total" in text
     assert "calsync_run_duration_seconds_count" in text
 
