@@ -44,18 +44,17 @@ def _check_event_fields(fields: EventFields) -> None:
         raise InvalidRequest("an event needs a start and an end", status=400, reason="required")
 
 
-def _restored_under(events: dict[str, RemoteEvent], event_id: str, own: str) -> str:
-    """The id a create under ``event_id`` for an item whose own id (calsync's,
-    :func:`~calsync.ids.event_id_for` of its marker) is ``own`` is made under, as
-    Google's backend decides it: calsync's own id for the item as it is; another (the engine
-    restores an item whose event Google made) as what the event is: an occurrence of a series
-    keeps its id (revived in its series), unless the series holds calsync's id (its own event
-    made recurring: made beside it, under calsync's id); a single event keeps its id when it
-    may be given on create, else calsync's id. An id no event has is kept (a create under it
-    is no restore: Google's rules for the id apply). (A memory calendar has no series masters:
+def _restored_under(existing: RemoteEvent, event_id: str, own: str) -> str:
+    """The id a create under ``event_id``, an id the event ``existing`` has, for an item
+    whose own id (calsync's, :func:`~calsync.ids.event_id_for` of its marker) is ``own`` is
+    made under, as Google's backend decides it: calsync's own id for the item as it is;
+    another (the engine restores an item whose event Google made) as what the event is: an
+    occurrence of a series keeps its id (revived in its series), unless the series holds
+    calsync's id (its own event made recurring: made beside it, under calsync's id); a single
+    event keeps its id when it may be given on create, else calsync's id. (An id no event has
+    is no restore: Google's rules for the id apply. A memory calendar has no series masters:
     an occurrence's series is never gone.)"""
-    existing = events.get(event_id)
-    if event_id == own or existing is None:
+    if event_id == own:
         return event_id
     if existing.series_id is not None:
         return event_id if existing.series_id != own else own
@@ -125,15 +124,12 @@ class MemoryCalendarBackend(MemoryRemote, CalendarBackend):
         with self._contract_call("create_event"):
             events = self._events(calendar_id)
             _check_event_fields(fields)
-            if event_id not in events:  # an id no event has: no restore, no one else's
-                if not _EVENT_ID.match(event_id):
-                    raise InvalidRequest(
-                        f"invalid event id {event_id!r}", status=400, reason="invalid"
-                    )
-                return self._put(calendar_id, event_id, fields, marker)
-            own_id = event_id_for(marker.namespace, marker.host_id)
-            event_id = _restored_under(events, event_id, own_id)
             existing = events.get(event_id)
+            own_id = None  # calsync's own id for the item: derived only for an id taken
+            if existing is not None:
+                own_id = event_id_for(marker.namespace, marker.host_id)
+                event_id = _restored_under(existing, event_id, own_id)
+                existing = events.get(event_id)
             occurrence = existing is not None and existing.series_id is not None
             if not occurrence and not _EVENT_ID.match(event_id):
                 raise InvalidRequest(f"invalid event id {event_id!r}", status=400, reason="invalid")
