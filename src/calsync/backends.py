@@ -93,7 +93,7 @@ SPECIAL_EVENT_TYPES = frozenset(
 )
 
 
-@frozen
+@frozen(weakref_slot=False)
 class RemoteEvent:
     """A calendar event as the remote side holds it.
 
@@ -112,7 +112,7 @@ class RemoteEvent:
     event_type: str = "default"
 
 
-@frozen
+@frozen(weakref_slot=False)
 class RemoteContact:
     """A contact as the remote side holds it. ``in_group`` says whether it carries the sync
     group's label; ``fields`` is ``None`` for a deleted contact. ``previous_ids`` are the ids
@@ -129,7 +129,7 @@ class RemoteContact:
     previous_ids: tuple[str, ...] = field(default=(), converter=_texts)
 
 
-@frozen
+@frozen(weakref_slot=False)
 class RemoteListing(Generic[R]):
     """One listing of the remote side.
 
@@ -150,14 +150,14 @@ class RemoteListing(Generic[R]):
     restarted: str | None = None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class CreateEvent:
     event_id: str
     fields: EventFields
     marker: Marker
 
 
-@frozen
+@frozen(weakref_slot=False)
 class UpdateEvent:
     event_id: str
     fields: EventFields
@@ -165,19 +165,19 @@ class UpdateEvent:
     etag: str | None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class DeleteEvent:
     event_id: str
     etag: str | None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class CreateContact:
     fields: ContactFields
     marker: Marker
 
 
-@frozen
+@frozen(weakref_slot=False)
 class UpdateContact:
     contact_id: str
     fields: ContactFields
@@ -185,7 +185,7 @@ class UpdateContact:
     etag: str
 
 
-@frozen
+@frozen(weakref_slot=False)
 class DeleteContact:
     contact_id: str
     keep: bool = False  # keep the contact, only remove the group label
@@ -195,7 +195,7 @@ EventWrite: TypeAlias = CreateEvent | UpdateEvent | DeleteEvent
 ContactWrite: TypeAlias = CreateContact | UpdateContact | DeleteContact
 
 
-@frozen
+@frozen(weakref_slot=False)
 class WriteResult(Generic[R]):
     """The outcome of one write: the item as it is now (``None`` after a delete), or the
     error that stopped it."""
@@ -204,7 +204,7 @@ class WriteResult(Generic[R]):
     error: CalsyncError | None = None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class WatchChannel:
     """A push-notification channel the remote opened on a calendar's events."""
 

@@ -95,7 +95,7 @@ def _zone(name: str) -> str:
     return canonical_zone(name)
 
 
-@frozen
+@frozen(weakref_slot=False)
 class AllDay:
     """An all-day span: ``start`` inclusive, ``end`` exclusive (``end > start``)."""
 
@@ -121,7 +121,7 @@ class AllDay:
         )
 
 
-@frozen
+@frozen(weakref_slot=False)
 class Timed:
     """A timed span between two aware instants, made in the IANA zone ``zone``.
 
@@ -146,7 +146,7 @@ class Timed:
 When: TypeAlias = AllDay | Timed
 
 
-@frozen
+@frozen(weakref_slot=False)
 class TimeRange:
     """A half-open range of instants ``[start, end)`` — the sync window."""
 
@@ -222,7 +222,7 @@ class RecordKind(enum.Enum):
 _RECORD_KINDS = {kind: RecordKind(kind.value) for kind in ItemKind}
 
 
-@frozen
+@frozen(weakref_slot=False)
 class ClientInfo:
     """The client a session is linked to, as much of it as templates may show."""
 
@@ -232,7 +232,7 @@ class ClientInfo:
     email: str = ""
 
 
-@frozen
+@frozen(weakref_slot=False)
 class ScheduleItem:
     """One item of a user's host schedule.
 
@@ -277,7 +277,7 @@ class ScheduleItem:
             raise ValueError(f"session {self.id!r} is not linked to a client")
 
 
-@frozen
+@frozen(weakref_slot=False)
 class EventFields:
     """The synced content of a calendar event, in calsync's vocabulary.
 
@@ -303,7 +303,7 @@ def _home(label: str) -> str:
     return normalise_text(label) or "home"
 
 
-@frozen
+@frozen(weakref_slot=False)
 class Phone:
     """A phone number with its label (``mobile``, ``home``, ``work``, …). No label is
     ``mobile``, as Google reads a number without a type. Text is normalised as
@@ -313,7 +313,7 @@ class Phone:
     label: str = field(default="mobile", converter=_mobile)
 
 
-@frozen
+@frozen(weakref_slot=False)
 class Email:
     """An email address with its label (no label is ``home``, as Google reads it). Text is
     normalised as :func:`normalise_text` does."""
@@ -322,7 +322,7 @@ class Email:
     label: str = field(default="home", converter=_home)
 
 
-@frozen
+@frozen(weakref_slot=False)
 class PostalAddress:
     """A postal address with its label (no label is ``home``, as Google reads it). Text is
     normalised as :func:`normalise_text` does (a street may span lines)."""
@@ -347,7 +347,7 @@ def _addresses(values: Iterable[PostalAddress]) -> tuple[PostalAddress, ...]:
     return tuple(values)
 
 
-@frozen
+@frozen(weakref_slot=False)
 class ContactFields:
     """The synced content of a contact."""
 
@@ -372,7 +372,7 @@ CONTACT_FIELDS: tuple[str, ...] = (
 )
 
 
-@frozen
+@frozen(weakref_slot=False)
 class Contact:
     """A host client as synced to Google Contacts.
 
@@ -391,7 +391,7 @@ class Contact:
     updated: datetime | None = None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class Marker:
     """The ownership marker calsync stamps on everything it creates remotely.
 

@@ -52,7 +52,7 @@ def _ids(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
-@frozen
+@frozen(weakref_slot=False)
 class Unreadable:
     """A host row the adapter could not read as an item: its id and why, in words for the user
     (``"its end is before its start"``)."""
@@ -76,7 +76,7 @@ class HostRewound(LookupError):
     reached, or one it holds for another change)."""
 
 
-@frozen
+@frozen(weakref_slot=False)
 class HostChanges(Generic[T_co]):
     """What changed in the host since a cursor.
 
@@ -92,7 +92,7 @@ class HostChanges(Generic[T_co]):
     cursor: str = ""
 
 
-@frozen
+@frozen(weakref_slot=False)
 class ItemUpdate:
     """Changes to apply to a host item: the fields named in ``changed`` take their value from
     ``fields``; every other field stays as it is."""
@@ -101,7 +101,7 @@ class ItemUpdate:
     changed: frozenset[str]
 
 
-@frozen
+@frozen(weakref_slot=False)
 class ContactUpdate:
     """Changes to apply to a host client: as :class:`ItemUpdate`, for contact fields."""
 

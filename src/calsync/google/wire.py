@@ -48,7 +48,7 @@ T = TypeVar("T")
 # -- Calendar v3 ---------------------------------------------------------------------------
 
 
-@define
+@define(weakref_slot=False)
 class EventDateTime:
     """``start``/``end``/``originalStartTime``: a ``date`` or a ``dateTime`` (+ ``timeZone``)."""
 
@@ -57,13 +57,13 @@ class EventDateTime:
     time_zone: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class ExtendedProperties:
     private: dict[str, str | None] | None = None
     shared: dict[str, str | None] | None = None
 
 
-@define
+@define(weakref_slot=False)
 class Event:
     """A Calendar ``Event`` (the fields calsync uses)."""
 
@@ -84,7 +84,7 @@ class Event:
     created: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class CalendarEntry:
     """A ``CalendarListEntry`` or a ``Calendar``."""
 
@@ -100,7 +100,7 @@ class CalendarEntry:
 # -- People v1 -----------------------------------------------------------------------------
 
 
-@define
+@define(weakref_slot=False)
 class Source:
     type: str | None = None
     id: str | None = None
@@ -108,7 +108,7 @@ class Source:
     update_time: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class PersonMetadata:
     sources: list[Source] | None = None
     deleted: bool | None = None
@@ -117,31 +117,31 @@ class PersonMetadata:
     previous_resource_names: list[str] | None = None
 
 
-@define
+@define(weakref_slot=False)
 class Name:
     given_name: str | None = None
     family_name: str | None = None
     unstructured_name: str | None = None  # (read only: a name given as one line)
 
 
-@define
+@define(weakref_slot=False)
 class Organization:
     name: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class PhoneNumber:
     value: str | None = None
     type: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class EmailAddress:
     value: str | None = None
     type: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class Address:
     street_address: str | None = None
     city: str | None = None
@@ -151,29 +151,29 @@ class Address:
     type: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class Biography:
     value: str | None = None
     content_type: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class ContactGroupMembership:
     contact_group_resource_name: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class Membership:
     contact_group_membership: ContactGroupMembership | None = None
 
 
-@define
+@define(weakref_slot=False)
 class ClientData:
     key: str | None = None
     value: str | None = None
 
 
-@define
+@define(weakref_slot=False)
 class Person:
     """A People ``Person`` (the fields calsync uses)."""
 
@@ -190,7 +190,7 @@ class Person:
     client_data: list[ClientData] | None = None
 
 
-@define
+@define(weakref_slot=False)
 class ContactGroup:
     """A People ``ContactGroup``."""
 

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-@frozen
+@frozen(weakref_slot=False)
 class MappingRow:
     """One synced pair.
 
@@ -85,7 +85,7 @@ class StoredHead(NamedTuple):
     remote_etag: str | None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class RemoteGroup:
     """The remote contact group a profile's client sync group is written to."""
 
@@ -93,7 +93,7 @@ class RemoteGroup:
     id: str
 
 
-@frozen
+@frozen(weakref_slot=False)
 class PendingCreate:
     """The intent to create a remote item for ``host_id``, recorded before the create.
 
@@ -110,7 +110,7 @@ class PendingCreate:
     base: str | None = None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class Lease:
     """``holder`` syncs ``profile_id`` until ``expires_at``."""
 
@@ -119,7 +119,7 @@ class Lease:
     expires_at: datetime
 
 
-@frozen
+@frozen(weakref_slot=False)
 class SentNotice:
     """The problem a profile's user was last told about by email.
 
@@ -136,7 +136,7 @@ class SentNotice:
     lasting: bool = True
 
 
-@frozen
+@frozen(weakref_slot=False)
 class PushChannel:
     """One push-notification (watch) channel open on a profile's calendar.
 
@@ -176,7 +176,7 @@ class PushChannel:
     stop_tried_at: datetime | None = None
 
 
-@frozen
+@frozen(weakref_slot=False)
 class SyncState:
     """What a run of a channel reads before it lists: where each side's change feed was last
     read up to (``None``: list in full) and the digest of the options they were taken under;

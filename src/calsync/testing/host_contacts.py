@@ -19,7 +19,7 @@ __all__ = ["ContactsBackup", "MemoryContactSource"]
 logger = logging.getLogger(__name__)
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class ContactsBackup:
     """One user's clients and client groups as :meth:`MemoryContactSource.backup` saved them."""
 

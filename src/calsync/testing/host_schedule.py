@@ -42,7 +42,7 @@ class _TakenIds:
         return any(item_id in ids for ids in self._ids)
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class _CorruptRow:
     """A row that cannot be read: what the source answers for it, and where it lies in time
     (a real host would find it by its stored, unreadable, columns)."""
@@ -51,7 +51,7 @@ class _CorruptRow:
     when: When
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class ScheduleBackup:
     """One user's schedule as :meth:`MemoryScheduleSource.backup` saved it."""
 

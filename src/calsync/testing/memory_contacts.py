@@ -35,7 +35,7 @@ __all__ = ["MemoryContactsBackend"]
 logger = logging.getLogger(__name__)
 
 
-@frozen
+@frozen(weakref_slot=False)
 class _Person:
     """A contact as the address book stores it: memberships by group id."""
 
