@@ -30,6 +30,7 @@ from calsync import (
     host_wins,
     newest_wins,
 )
+from calsync.engine import channel
 from calsync.model import Channel, Email
 from calsync.testing import SimulatedCrash
 
@@ -67,16 +68,24 @@ class ContactsMachine(RuleBasedStateMachine):
         #: switching back puts both in the group: left and named)
         self.unrecorded: set[str] = set()
         self.lost_to_a_switch: set[str] = set()
+        self.long_feed = channel.LONG_FEED  # (set back at the teardown)
+
+    def teardown(self) -> None:
+        channel.LONG_FEED = self.long_feed
 
     @initialize(
         policy=st.sampled_from(sorted(POLICIES)),
         batch=st.sampled_from([1, 2, 50]),
         feed=st.booleans(),
+        long_feed=st.sampled_from([1, channel.LONG_FEED]),
     )
-    def choose(self, policy: str, batch: int, feed: bool) -> None:
+    def choose(self, policy: str, batch: int, feed: bool, long_feed: int) -> None:
         self.world.options(conflict_policy=POLICIES[policy])
         self.batch = batch
         self.world.clients.change_feed = feed
+        # how many items a feed names before every row's head is read: from one on, the
+        # runs over change feeds that name more than a quarter of the pairs take that path
+        self.long_feed, channel.LONG_FEED = channel.LONG_FEED, long_feed
 
     # -- the studio ----------------------------------------------------------------------
 

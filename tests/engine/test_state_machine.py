@@ -48,6 +48,7 @@ from calsync import (
     merge_fields,
     newest_wins,
 )
+from calsync.engine import channel
 from calsync.ids import event_id_for
 from calsync.model import Channel
 from calsync.testing import SimulatedCrash
@@ -96,16 +97,24 @@ class EngineMachine(RuleBasedStateMachine):
         #: events the Google user made outside the sync window (never synced while there)
         self.outside: set[str] = set()
         self.world.calendar.add_calendar(OTHER_CAL)
+        self.long_feed = channel.LONG_FEED  # (set back at the teardown)
+
+    def teardown(self) -> None:
+        channel.LONG_FEED = self.long_feed
 
     @initialize(
         policy=st.sampled_from(sorted(POLICIES)),
         batch=st.sampled_from([1, 3, 50]),
         feed=st.booleans(),
+        long_feed=st.sampled_from([1, channel.LONG_FEED]),
     )
-    def choose_policy(self, policy: str, batch: int, feed: bool) -> None:
+    def choose_policy(self, policy: str, batch: int, feed: bool, long_feed: int) -> None:
         self.world.options(conflict_policy=POLICIES[policy])
         self.batch = batch
         self.world.schedule.change_feed = feed  # a host with a change feed, or without
+        # how many items a feed names before every row's head is read: from one on, the
+        # runs over change feeds that name more than a quarter of the pairs take that path
+        self.long_feed, channel.LONG_FEED = channel.LONG_FEED, long_feed
 
     # -- the host user -------------------------------------------------------------------
 

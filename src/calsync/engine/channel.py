@@ -59,6 +59,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: change feeds naming at least this many items, and more than a quarter of the rows, read
+#: every row's head rather than the rows of the ids named (:meth:`ChannelAdapter._long_feeds`)
+LONG_FEED = 1000
+
 
 class ChannelAdapter(ChannelReads[F, H, R]):
     """One channel of one profile: the shared snapshot skeleton over the channel's reads
@@ -157,8 +161,11 @@ class ChannelAdapter(ChannelReads[F, H, R]):
         unchanged_remote: set[str] | None = set() if listing.complete else None
         if partial:  # change feeds on both sides: only the rows of what changed
             items = listed = list(items)
-            host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, listed)
-            mapping = rows.some(host_ids, remote_ids | renamed.keys())
+            if self._long_feeds(rows, host, listed):
+                partial, mapping = False, rows.all()  # (every row's head, as a listing reads)
+            else:
+                host_ids, remote_ids = ids_to_look_up(host.records, host.deleted, listed)
+                mapping = rows.some(host_ids, remote_ids | renamed.keys())
         else:
             mapping = rows.all()
         self._release_reused(aside, mapping, host)
@@ -205,6 +212,14 @@ class ChannelAdapter(ChannelReads[F, H, R]):
             tuple(warnings),
             self.read_failures,
         )
+
+    @staticmethod
+    def _long_feeds(rows: MappingLoader, host: HostRead[F], listed: Sequence[R]) -> bool:
+        """Whether the change feeds name so many items (the run after an initial sync reads
+        every write back) that reading every row's head costs less, in time and in memory,
+        than gathering their ids to read their whole rows: more than a quarter of the rows."""
+        changed = len(listed) + len(host.records) + len(host.deleted)
+        return changed >= LONG_FEED and changed > rows.count() // 4
 
     def renamed(self, listing: RemoteListing[R]) -> dict[str, str]:
         """The items ``listing`` shows under a new id, by the id they had before (the remote
