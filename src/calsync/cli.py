@@ -90,7 +90,9 @@ class App:
             self.store, self.host.schedule, self.host.contacts, progress=Progress(sys.stderr)
         )
 
-    def processor(self) -> SyncProcessor:
+    def processor(self, *, mails: bool = True) -> SyncProcessor:
+        """The processor of the configuration; with ``mails=False`` (a dry run, or only a
+        connection to Google), one that sends no email and needs no SMTP password."""
         google = self.config.google
         if google is None:
             raise ConfigurationError("the configuration has no [google] section")
@@ -99,7 +101,7 @@ class App:
             self.engine,
             self.host.profiles,
             google_connector(google, tokens, pacer_for=self.config.pacer_for()),
-            notifier=self.config.notifier(),
+            notifier=self.config.notifier() if mails else None,
             interval=self.config.interval,
             jitter=self.config.jitter,
             workers=self.config.workers,
@@ -163,7 +165,7 @@ def _dry_run(app: App, args: argparse.Namespace) -> int:
         print(f"Profile {profile.id}: skipped, {held_back}", file=app.out)
         return 0
     try:
-        connection = app.processor().connect(profile)
+        connection = app.processor(mails=False).connect(profile)
     except NotConnected:  # as in sync: this waits for the user, it is no failure
         wording = profile.options.wording
         print(f"Profile {profile.id}: not connected, {wording.not_connected}", file=app.out)

@@ -73,7 +73,7 @@ def authorize(app: App, args: argparse.Namespace) -> int:
 def calendars(app: App, args: argparse.Namespace) -> int:
     """List the calendars the user can write to, or create one."""
     profile = app.profile(args.profile)
-    connection = app.processor().connect(profile)
+    connection = app.processor(mails=False).connect(profile)
     calendar = connection.calendar
     if not isinstance(calendar, GoogleCalendarBackend):
         raise ConfigurationError("listing calendars needs the Google backend")

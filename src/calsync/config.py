@@ -158,6 +158,10 @@ class Config:
     workers: int = 4
     remind_every: timedelta | None = timedelta(days=1)
     server: ServerSettings | None = None
+    #: the variable ``[smtp] password_env`` names, when this environment does not set it:
+    #: the commands that send email refuse to start (:meth:`notifier`), the others need not
+    #: the password (an operator's shell may well not hold it)
+    smtp_password_unset: str | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
@@ -184,6 +188,7 @@ class Config:
         base = path.parent
         top = _Section("", data)
         processor = _Section.of(data, "processor")
+        smtp, password_unset = _smtp(data, base)
         return cls(
             path=path,
             state=top.path("state", base, "calsync.sqlite3"),
@@ -191,12 +196,13 @@ class Config:
             host_options=_table(data, "host_options"),
             host_path=top.optional_path("host_path", base),
             google=_google(data, base),
-            smtp=_smtp(data, base),
+            smtp=smtp,
             interval=processor.number("interval", 300.0, _INTERVAL),
             jitter=processor.number("jitter", 0.25, _JITTER),
             workers=processor.whole("workers", 4, _WORKERS),
             remind_every=_hours(processor.number("remind_every_hours", 24, _REMIND_HOURS)),
             server=_server(data),
+            smtp_password_unset=password_unset,
         )
 
     def state_store(self, *, migrate: bool = False) -> StateStore:
@@ -325,7 +331,18 @@ class Config:
         return host
 
     def notifier(self) -> EmailNotifier | None:
-        """The email notifier, when SMTP is configured."""
+        """The email notifier, when SMTP is configured.
+
+        Raises:
+            ConfigurationError: ``[smtp] password_env`` names a variable this environment
+                does not set (or sets empty): every problem email would fail to log in.
+        """
+        if self.smtp_password_unset is not None:
+            name = self.smtp_password_unset
+            raise ConfigurationError(
+                f"[smtp] password_env names {name}, but the environment has no {name} (or it "
+                "is empty): set it where calsync runs, or remove password_env"
+            )
         return EmailNotifier(self.smtp) if self.smtp is not None else None
 
 
@@ -629,16 +646,20 @@ def _client_secrets(path: Path) -> tuple[str, str]:
     return client.client_id, client.client_secret
 
 
-def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
+def _smtp(data: Mapping[str, Any], base: Path) -> tuple[SmtpSettings | None, str | None]:
+    """The SMTP settings, and the variable ``password_env`` names when the environment does
+    not set it (or sets it empty): refused by :meth:`Config.notifier`, not here."""
     smtp = _Section.of(data, "smtp")
     if not smtp.data:
-        return None
-    password = None
+        return None, None
+    password = unset = None
     if "password_env" in smtp.data:
-        password = _password(smtp)
+        name = smtp.filled("password_env")
+        password = os.environ.get(name) or None
+        unset = name if password is None else None
     ca_file = smtp.optional_path("ca_file", base)
     try:
-        return SmtpSettings(
+        settings = SmtpSettings(
             host=smtp.required("host"),
             port=smtp.whole("port", 587, _PORT),
             security=smtp.text("security", "starttls"),
@@ -649,19 +670,7 @@ def _smtp(data: Mapping[str, Any], base: Path) -> SmtpSettings | None:
         )
     except ValueError as exc:
         raise ConfigurationError(f"[smtp] {exc}") from exc
-
-
-def _password(smtp: _Section) -> str:
-    """The SMTP password, from the variable ``password_env`` names: one not set (or empty)
-    is refused now, rather than every problem email failing to log in later."""
-    name = smtp.filled("password_env")
-    password = os.environ.get(name, "")
-    if not password:
-        raise ConfigurationError(
-            f"[smtp] password_env names {name}, but the environment has no {name} (or it is "
-            "empty): set it where calsync runs, or remove password_env"
-        )
-    return password
+    return settings, unset
 
 
 def google_connector(
