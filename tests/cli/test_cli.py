@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from memory_host import write_config
 
 from calsync.cli import main
 from calsync.testing import GoogleEmulator
@@ -34,27 +35,9 @@ def config(tmp_path: Path, google: GoogleEmulator, request: pytest.FixtureReques
     for user in ("ann", "ben"):
         access, refresh = google.issue_tokens(f"{user}@studio.example")
         tokens.save(f"cli.{user}", StoredToken(refresh, access))
-    path = tmp_path / "calsync.toml"
-    path.write_text(
-        f"""
-state = "state.sqlite3"
-host = "memory_host:open_host"
-
-[host_options]
-name = "{request.node.name}"
-
-[google]
-client_id = "demo-client"
-client_secret = "demo-secret"
-tokens = "tokens.sqlite3"
-base_url = "{google.base_url}"
-
-[processor]
-interval = 60
-""",
-        encoding="utf-8",
+    return write_config(
+        tmp_path, request.node.name, google.base_url, "\n[processor]\ninterval = 60\n"
     )
-    return path
 
 
 def run(config: Path, *args: str) -> tuple[int, str]:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from memory_host import write_config
 
 from calsync.cli import main
 from calsync.config import Config
@@ -25,29 +26,8 @@ UNSET = (
 @pytest.fixture
 def config(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(VARIABLE, raising=False)
-    path = tmp_path / "calsync.toml"
-    path.write_text(
-        f"""
-state = "state.sqlite3"
-host = "memory_host:open_host"
-
-[host_options]
-name = "{request.node.name}"
-
-[google]
-client_id = "demo-client"
-client_secret = "demo-secret"
-tokens = "tokens.sqlite3"
-base_url = "http://127.0.0.1:9"
-
-[smtp]
-host = "mail.example"
-username = "studio"
-password_env = "{VARIABLE}"
-""",
-        encoding="utf-8",
-    )
-    return path
+    more = f'\n[smtp]\nhost = "mail.example"\nusername = "studio"\npassword_env = "{VARIABLE}"\n'
+    return write_config(tmp_path, request.node.name, "http://127.0.0.1:9", more)
 
 
 def run(config: Path, *args: str) -> tuple[int, str]:

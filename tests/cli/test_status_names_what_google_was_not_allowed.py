@@ -41,23 +41,7 @@ def config(tmp_path: Path, google: GoogleEmulator, request: pytest.FixtureReques
     tokens.save("cli.ann", StoredToken(refresh, access, None, (CALENDAR,)))
     access, refresh = google.issue_tokens("ben@studio.example", f"{CALENDAR} {CONTACTS}")
     tokens.save("cli.ben", StoredToken(refresh, access))
-    path = tmp_path / "calsync.toml"
-    path.write_text(
-        f"""
-state = "state.sqlite3"
-host = "memory_host:open_host"
-
-[host_options]
-name = "{request.node.name}"
-
-[google]
-client_id = "demo-client"
-client_secret = "demo-secret"
-tokens = "tokens.sqlite3"
-base_url = "{google.base_url}"
-""",
-        encoding="utf-8",
-    )
+    path = memory_host.write_config(tmp_path, request.node.name, google.base_url)
     host = memory_host.open_host({"name": request.node.name})
     assert host.contacts is not None
     ann = host.profiles.get("cli.ann")  # type: ignore[attr-defined]

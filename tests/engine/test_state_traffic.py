@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from read_log import ReadLog as RowReads
 from studio_world import CAL, USER, World, client, make_world, session, timed
 
 from calsync import EventFields, MemoryStateStore, Side, StateError, SyncEngine
@@ -17,7 +18,7 @@ from calsync.engine.channel import LONG_FEED
 from calsync.ids import event_id_for
 from calsync.model import Channel
 from calsync.state import MappingRow
-from calsync.state.base import MappingHead, PendingCreate
+from calsync.state.base import PendingCreate
 
 
 class WriteLog(MemoryStateStore):
@@ -393,28 +394,6 @@ def test_a_quiet_run_over_change_feeds_does_not_count_the_pairs() -> None:
     assert store.counted == 1
 
 
-class RowReads(MemoryStateStore):
-    """Notes how a run reads the mapping rows: every row's head, or the rows of some ids."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads: list[str] = []
-
-    def mapping_heads(self, profile_id: str, channel: Channel) -> dict[str, MappingHead]:
-        self.reads.append("every head")
-        return super().mapping_heads(profile_id, channel)
-
-    def mappings_of(
-        self,
-        profile_id: str,
-        channel: Channel,
-        host_ids: Collection[str] = (),
-        remote_ids: Collection[str] = (),
-    ) -> dict[str, MappingRow]:
-        self.reads.append(f"rows of {len(host_ids)} + {len(remote_ids)} ids")
-        return super().mappings_of(profile_id, channel, host_ids, remote_ids)
-
-
 def test_the_run_after_an_initial_sync_over_change_feeds_reads_every_head_not_each_id() -> None:
     """Google's feed then names every event just made: gathering their ids to read their
     rows costs more time and memory than reading every row's head, as a full listing does."""
@@ -424,12 +403,12 @@ def test_the_run_after_an_initial_sync_over_change_feeds_reads_every_head_not_ea
     for i in range(LONG_FEED):
         world.schedule.add(USER, session(f"s{i}", day=2 + i % 200))
     assert world.sync().count(Side.REMOTE, "created") == LONG_FEED
-    store.reads = []
+    store.forget_reads()
 
     assert world.sync().writes == 0  # (each of Google's listed events is calsync's own)
 
-    assert store.reads == ["every head"]
+    assert store.reads == ["heads"]
     world.schedule.edit(USER, "s7", location="Town hall")
-    store.reads = []
+    store.forget_reads()
     assert world.sync().count(Side.REMOTE, "updated") == 1
-    assert store.reads == ["rows of 1 + 0 ids"]  # a short feed: the rows of what it names
+    assert store.reads == ["rows of ['s7'] []"]  # a short feed: the rows of what it names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from studio_world import session
@@ -30,3 +31,26 @@ def open_host(options: dict[str, Any]) -> Host:
             )
         HOSTS[name] = Host(schedule, profiles, MemoryContactSource())
     return HOSTS[name]
+
+
+def write_config(directory: Path, name: str, base_url: str, more: str = "") -> Path:
+    """A ``calsync.toml`` in ``directory`` for the host ``name`` of :func:`open_host`, with
+    Google at ``base_url`` (tokens in ``tokens.sqlite3``) and the TOML ``more`` after."""
+    path = directory / "calsync.toml"
+    path.write_text(
+        f"""
+state = "state.sqlite3"
+host = "memory_host:open_host"
+
+[host_options]
+name = "{name}"
+
+[google]
+client_id = "demo-client"
+client_secret = "demo-secret"
+tokens = "tokens.sqlite3"
+base_url = "{base_url}"
+{more}""",
+        encoding="utf-8",
+    )
+    return path
