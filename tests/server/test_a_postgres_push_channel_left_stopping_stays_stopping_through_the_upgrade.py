@@ -5,11 +5,9 @@ were."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from services import POSTGRES_URL
 
 from calsync.errors import SchemaVersionError
 from calsync.push import PushChannels
@@ -18,13 +16,6 @@ from calsync.state.postgres import PostgresStateStore, migrate_schema
 from calsync.testing.contracts.state import T0
 
 OPEN = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-
-
-@pytest.fixture
-def database(pg_schema: str) -> Iterator[Database]:
-    db = Database(POSTGRES_URL, schema=pg_schema, max_size=4)
-    yield db
-    db.close()
 
 
 def test_a_channel_with_a_blank_token_hash_becomes_a_stopping_channel_due_for_its_stop(

@@ -4,10 +4,6 @@ statements for 3 contacts as for 60, not one round trip per client."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from services import POSTGRES_URL
 from studio_world import USER, make_world
 
 from calsync import ContactFields, Email, Side
@@ -16,13 +12,6 @@ from calsync.server.database import Database
 from calsync.state.postgres import PostgresStateStore
 
 GROUP = "Weddings 2027"
-
-
-@pytest.fixture
-def database(pg_schema: str) -> Iterator[Database]:
-    db = Database(POSTGRES_URL, schema=pg_schema, max_size=4)
-    yield db
-    db.close()
 
 
 def import_statements(database: Database, tenant: str, contacts: int) -> int:

@@ -4,10 +4,6 @@ still takes what changed meanwhile on either side, and keeps every other pair.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from services import POSTGRES_URL
 from studio_world import CAL, USER, make_world, session, timed
 
 from calsync import Side
@@ -16,13 +12,6 @@ from calsync.ids import event_id_for
 from calsync.model import Channel
 from calsync.server.database import Database
 from calsync.state.postgres import PostgresStateStore
-
-
-@pytest.fixture
-def database(pg_schema: str) -> Iterator[Database]:
-    db = Database(POSTGRES_URL, schema=pg_schema, max_size=4)
-    yield db
-    db.close()
 
 
 def test_the_changes_made_meanwhile_on_both_sides_are_taken_and_every_pair_kept(
