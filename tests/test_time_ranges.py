@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,3 +67,16 @@ def test_all_day_spans_still_overlap_by_their_bounds() -> None:
 
     assert window.overlaps(AllDay(datetime(2031, 3, 4).date(), datetime(2031, 3, 5).date()))
     assert not window.overlaps(AllDay(datetime(2031, 3, 5).date(), datetime(2031, 3, 6).date()))
+
+
+def test_a_range_over_the_repeated_hour_is_an_hour_long_though_its_wall_times_are_equal() -> None:
+    # 01:00 BST (00:00 UTC) to 01:00 GMT (01:00 UTC): one tzinfo compares wall times only
+    start = datetime(2031, 10, 26, 1, 0, tzinfo=LONDON)
+    end = datetime(2031, 10, 26, 1, 0, tzinfo=LONDON, fold=1)
+
+    window = TimeRange(start, end)
+
+    inside = datetime(2031, 10, 26, 0, 30, tzinfo=UTC)
+    assert window.overlaps(Timed(inside, inside + timedelta(minutes=15), "UTC"))
+    with pytest.raises(ValueError, match="must end after it starts"):
+        TimeRange(end, start)

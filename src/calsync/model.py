@@ -154,7 +154,8 @@ class TimeRange:
     end: datetime = field(validator=_aware)
 
     def __attrs_post_init__(self) -> None:
-        if self.end <= self.start:
+        # by instants: two times of one tzinfo compare by wall time, fold ignored (PEP 495)
+        if _instant(self.end) <= _instant(self.start):
             raise ValueError("a time range must end after it starts")
 
     def overlaps(self, when: When) -> bool:
