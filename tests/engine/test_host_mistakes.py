@@ -5,13 +5,15 @@ returns nothing (mistakes a host developer makes in a hurry)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 import pytest
 from studio_world import CAL, USER, World, appointment, session, timed
 
-from calsync import ScheduleItem, TimeRange
+from calsync import EventFields, ScheduleItem, Timed, TimeRange
+from calsync.engine.calendar import check_item
 from calsync.ids import event_id_for
 from calsync.sources import Unreadable
 from calsync.testing import MemoryScheduleSource
@@ -157,3 +159,47 @@ def test_a_host_write_that_returns_nothing_says_which_method_should_return_what(
 
     [error] = report.errors
     assert "update_item returned None, not the item as it now is" in error.message
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "zone", "refused"),
+    [
+        (
+            datetime(9999, 12, 31, 10, tzinfo=UTC),
+            datetime(9999, 12, 31, 23, tzinfo=UTC),
+            "Pacific/Chatham",
+            True,
+        ),
+        (
+            datetime(1, 1, 1, 2, tzinfo=UTC),
+            datetime(1, 1, 1, 3, tzinfo=UTC),
+            "America/New_York",
+            True,
+        ),
+        (
+            datetime(9999, 12, 31, 10, tzinfo=UTC),
+            datetime(9999, 12, 31, 23, tzinfo=UTC),
+            "America/New_York",
+            False,
+        ),
+        (datetime(1, 1, 1, 2, tzinfo=UTC), datetime(1, 1, 1, 3, tzinfo=UTC), "Asia/Tokyo", False),
+        (
+            datetime(2031, 3, 4, 9, tzinfo=UTC),
+            datetime(2031, 3, 4, 10, tzinfo=UTC),
+            "Pacific/Chatham",
+            False,
+        ),
+    ],
+    ids=["9999 ahead of UTC", "year 1 behind UTC", "9999 behind UTC", "year 1 ahead", "2031"],
+)
+def test_an_item_with_no_wall_time_in_its_zone_is_refused(
+    start: datetime, end: datetime, zone: str, refused: bool
+) -> None:
+    problem = check_item(EventFields("Session", when=Timed(start, end, zone)))
+
+    assert (problem is not None) == refused
+    if refused:
+        assert problem == (
+            f"its times cannot be written in its time zone {zone}: there they fall before "
+            "year 1 or after year 9999"
+        )
