@@ -21,7 +21,7 @@ from typing import Any, TypeAlias
 import attrs
 from attrs import field, frozen
 
-from calsync.timezones import canonical_zone
+from calsync.timezones import canonical_zone, zone_info
 
 __all__ = [
     "AllDay",
@@ -141,6 +141,20 @@ class Timed:
     def bounds(self) -> tuple[datetime, datetime]:
         """The span as UTC instants."""
         return self.start.astimezone(UTC), self.end.astimezone(UTC)
+
+    def has_wall_times(self) -> bool:
+        """Whether both times have a wall time in :attr:`zone` (Google takes local times with
+        their offset). Only a time in year 1 or 9999 may not: no zone is a day off UTC."""
+        start, end = self.start, self.end
+        if 1 < start.year < 9999 and 1 < end.year < 9999:
+            return True
+        zone = zone_info(self.zone)
+        try:
+            start.astimezone(zone)
+            end.astimezone(zone)
+        except (OverflowError, ValueError):
+            return False
+        return True
 
 
 When: TypeAlias = AllDay | Timed

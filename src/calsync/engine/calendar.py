@@ -72,7 +72,6 @@ from calsync.model import (
 )
 from calsync.sources import HostChanges, ItemUpdate, ScheduleSource, Unreadable
 from calsync.state.base import MappingHead, MappingRow
-from calsync.timezones import zone_info
 
 __all__ = ["ORDINARY_EVENT_TYPE", "CalendarSync", "check_item"]
 
@@ -97,27 +96,12 @@ def check_item(fields: EventFields) -> str | None:
         return f"its title is longer than {MAX_TITLE} characters"
     if len(fields.description) > MAX_DESCRIPTION:
         return f"its description is longer than {MAX_DESCRIPTION} characters"
-    if isinstance(fields.when, Timed) and not _writable(fields.when):
+    if isinstance(fields.when, Timed) and not fields.when.has_wall_times():
         return (
             f"its times cannot be written in its time zone {fields.when.zone}: there they "
             "fall before year 1 or after year 9999"
         )
     return None
-
-
-def _writable(when: Timed) -> bool:
-    """Whether both times of ``when`` have a wall time in its zone (Google takes local times
-    with their offset). Only a time in year 1 or 9999 may not: no zone is a day off UTC."""
-    start, end = when.start, when.end
-    if 1 < start.year < 9999 and 1 < end.year < 9999:
-        return True
-    zone = zone_info(when.zone)
-    try:
-        start.astimezone(zone)
-        end.astimezone(zone)
-    except (OverflowError, ValueError):
-        return False
-    return True
 
 
 class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):

@@ -23,7 +23,14 @@ from calsync.backends import (
     UpdateEvent,
     WriteResult,
 )
-from calsync.errors import AlreadyExists, BackendError, CalendarGone, CalsyncError, NotFound
+from calsync.errors import (
+    AlreadyExists,
+    BackendError,
+    CalendarGone,
+    CalsyncError,
+    InvalidRequest,
+    NotFound,
+)
 from calsync.google.batch import with_body
 from calsync.google.calls import PATCH_COST, Caller, Outcome
 from calsync.google.translate import event_body
@@ -75,16 +82,28 @@ class EventBatches(abc.ABC):
         self, calendar_id: str, writes: Sequence[EventWrite]
     ) -> list[WriteResult[RemoteEvent]]:
         """Send ``writes`` through the batch endpoint; per-part failures are handled one by
-        one (409 adoption, gone-already deletes) and returned, never raised."""
+        one (409 adoption, gone-already deletes) and returned, never raised. A write whose
+        request cannot be made (its body cannot be written) fails alone, unsent."""
         size = self._writes_a_batch()
         results: list[WriteResult[RemoteEvent]] = []
         for start in range(0, len(writes), size):
             chunk = writes[start : start + size]
-            requests = [self._request(calendar_id, write) for write in chunk]
-            costs = [PATCH_COST if isinstance(w, UpdateEvent) else 1 for w in chunk]
-            outcomes = self.caller.batch(self.batch_factory, requests, costs)
+            unsent: dict[int, WriteResult[RemoteEvent]] = {}
+            sent, requests = [], []
+            for index, write in enumerate(chunk):
+                try:
+                    requests.append(self._request(calendar_id, write))
+                except InvalidRequest as exc:
+                    unsent[index] = WriteResult(error=exc)
+                else:
+                    sent.append(write)
+            costs = [PATCH_COST if isinstance(w, UpdateEvent) else 1 for w in sent]
+            outcomes = self.caller.batch(self.batch_factory, requests, costs) if sent else []
+            answers = iter(
+                [self._result(calendar_id, w, o) for w, o in zip(sent, outcomes, strict=True)]
+            )
             results.extend(
-                self._result(calendar_id, w, o) for w, o in zip(chunk, outcomes, strict=True)
+                unsent.pop(i) if i in unsent else next(answers) for i in range(len(chunk))
             )
         return results
 

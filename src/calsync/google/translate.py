@@ -31,7 +31,7 @@ import cattrs
 from attrs import frozen
 
 from calsync.backends import RemoteContact, RemoteEvent
-from calsync.errors import ConfigurationError
+from calsync.errors import ConfigurationError, InvalidRequest
 from calsync.google import wire
 from calsync.google.markers import (
     MARKER_ITEM,
@@ -242,7 +242,10 @@ def _date_time(when: When, which: str, zone_name: str | None = None) -> dict[str
         day = when.start if which == "start" else when.end
         return {"date": day.isoformat(), "dateTime": None, "timeZone": None}
     moment = when.start if which == "start" else when.end
-    local = moment.astimezone(zone_info(when.zone))
+    try:
+        local = moment.astimezone(zone_info(when.zone))
+    except OverflowError as exc:  # (year 1 or 9999: no wall time there to send)
+        raise InvalidRequest(f"its {which} has no wall time in {when.zone}: {exc}") from exc
     return {"date": None, "dateTime": local.isoformat(), "timeZone": zone_name or when.zone}
 
 
@@ -333,6 +336,9 @@ def event_body(
     ``marker=None`` leaves the event's marker as it is; ``confirm`` revives a cancelled event.
     ``zone_name`` is the name a timed event's zone is sent under, one of
     :func:`~calsync.timezones.zone_names` (default: its canonical name).
+
+    Raises:
+        InvalidRequest: a time has no wall time in the event's zone (in year 1 or 9999).
     """
     if fields.when is None:
         raise ValueError("an event needs a date or time")

@@ -28,7 +28,7 @@ from calsync.backends import (
 )
 from calsync.errors import AlreadyExists, CalendarGone, InvalidRequest, NotFound
 from calsync.ids import event_id_for
-from calsync.model import EventFields, Marker, TimeRange
+from calsync.model import EventFields, Marker, Timed, TimeRange
 from calsync.testing._faults import Clock, MemoryRemote, check_etag
 
 __all__ = ["MemoryCalendarBackend"]
@@ -42,6 +42,9 @@ _EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 def _check_event_fields(fields: EventFields) -> None:
     if fields.when is None:
         raise InvalidRequest("an event needs a start and an end", status=400, reason="required")
+    if isinstance(fields.when, Timed) and not fields.when.has_wall_times():
+        # (Google's backend cannot make the request: local times with their offset)
+        raise InvalidRequest(f"the event's times have no wall time in {fields.when.zone}")
 
 
 def _restored_under(existing: RemoteEvent, event_id: str, own: str) -> str:

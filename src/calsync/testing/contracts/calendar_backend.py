@@ -9,7 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from calsync.backends import CreateEvent, DeleteEvent, RemoteEvent, UpdateEvent
-from calsync.errors import AlreadyExists, CalendarGone, NotFound, PreconditionFailed
+from calsync.errors import (
+    AlreadyExists,
+    CalendarGone,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+)
 from calsync.ids import event_id_for
 from calsync.model import AllDay, EventFields, Marker, Timed
 from calsync.testing.contracts.backend_harness import MARKER, WINDOW, CalendarHarness, ids_of
@@ -326,6 +332,33 @@ class CalendarBackendContract:
         assert created is not None
         assert (created.id, created.fields) == (created_id, event_fields("New"))
         assert (results[2].item, results[1].item, results[3].item) == (None, None, None)
+
+    def test_a_write_whose_times_have_no_wall_time_in_their_zone_fails_alone(
+        self, calendar_harness: CalendarHarness
+    ) -> None:
+        # 23:00 UTC on 31 December 9999 is 12:45 on 1 January 10000 in Chatham: no local time
+        # to send (Google takes local times with their offset), and no batch to fail with it
+        h = calendar_harness
+        end_of_time = datetime(9999, 12, 31, 23, tzinfo=UTC)
+        endless = EventFields("Endless", when=Timed(end_of_time, end_of_time, "Pacific/Chatham"))
+        made = self._create(h)
+        good_id, bad_id = new_event_id(), new_event_id()
+
+        results = h.backend.write_events(
+            h.calendar_id,
+            [
+                CreateEvent(good_id, event_fields("New"), MARKER),
+                CreateEvent(bad_id, endless, MARKER),
+                UpdateEvent(made.id, endless, None, made.etag),
+            ],
+        )
+
+        assert [type(r.error) for r in results] == [type(None), InvalidRequest, InvalidRequest]
+        assert h.backend.get_event(h.calendar_id, bad_id) is None
+        assert h.backend.get_event(h.calendar_id, made.id) == made
+        created = h.backend.get_event(h.calendar_id, good_id)
+        assert created is not None
+        assert created.fields == event_fields("New")
 
     def test_a_deleted_calendar_is_gone_for_every_call(
         self, calendar_harness: CalendarHarness
