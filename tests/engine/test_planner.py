@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -518,3 +519,43 @@ def test_planning_is_pure_the_same_input_gives_the_same_plan() -> None:
     mapping = {"1": row("1", fields())}
 
     assert plan(snapshot, mapping, rules()) == plan(snapshot, mapping, rules())
+
+
+# -- times in a repeated hour: compared as instants, never as wall times ----------------------
+#
+# Europe/London repeats 01:00-02:00 on 2026-10-25: 01:45 BST (fold 0) is 00:45 UTC, and
+# 01:30 GMT (fold 1), three quarters of an hour later, reads as the earlier wall time. Two
+# aware datetimes sharing one tzinfo compare by wall time in Python, fold ignored.
+LONDON = ZoneInfo("Europe/London")
+SYNCED = datetime(2026, 10, 25, 1, 45, tzinfo=LONDON)  # BST: 00:45 UTC
+EDITED = datetime(2026, 10, 25, 1, 30, fold=1, tzinfo=LONDON)  # GMT: 01:30 UTC, later
+
+
+def test_an_edit_after_the_last_sync_in_a_repeated_hour_is_sent_when_the_host_went_back() -> None:
+    base, edited = fields(), fields(title="Wedding - Ann and Bob")
+    assert SYNCED.astimezone(UTC) < EDITED  # (the edit is the later instant)
+    snapshot = Snapshot(
+        host={"1": host("1", edited, rev="r2", updated=EDITED)},
+        remote={"ev1": remote("ev1", base, marker=mine("1"))},
+        host_rewound=True,
+    )
+    mapping = {"1": attrs.evolve(row("1", base), synced_at=SYNCED)}
+
+    result = plan(snapshot, mapping, rules())
+
+    (update,) = result.actions
+    assert isinstance(update, Update)
+    assert update.to_remote
+    assert update.fields == edited
+    assert not result.warnings  # (not taken for an edit the backup predates)
+
+
+def test_a_google_deletion_older_than_the_studios_copy_in_a_repeated_hour_deletes_nothing() -> None:
+    dentist = fields(title="Dentist")
+    lost = HostRecord("u1", RecordKind.UNLINKED, dentist, "r1", updated=EDITED, origin="ev-dentist")
+    tombstone = remote("ev-dentist", None, etag='"9"', deleted=True, updated=SYNCED)
+    snapshot = Snapshot(host={"u1": lost}, remote={"ev-dentist": tombstone}, host_rewound=True)
+
+    actions = plan(snapshot, {}, rules(deletion_rules=DeletionRules())).actions
+
+    assert not [action for action in actions if isinstance(action, DeleteHost)]

@@ -25,6 +25,7 @@ The planner never performs I/O; the executor does.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
 from functools import cached_property
 
 from calsync.engine.actions import (
@@ -361,7 +362,7 @@ class _Planner(DeletionPlanning[F]):
             and remote.id == host.origin
             and host.updated is not None
             and remote.updated is not None
-            and host.updated < remote.updated
+            and _earlier(host.updated, remote.updated)
             and self._deletion_rule(host.kind) is RemoteDeletion.DELETE_HOST
         )
 
@@ -491,7 +492,9 @@ class _Planner(DeletionPlanning[F]):
         """Whether the host's copy of a pair is older than the pair's last sync, in a run
         where the host went back in time: what differs is the host's loss, not its edit."""
         return (
-            self.snapshot.host_rewound and host.updated is not None and host.updated < row.synced_at
+            self.snapshot.host_rewound
+            and host.updated is not None
+            and _earlier(host.updated, row.synced_at)
         )
 
     def _bring_forward(
@@ -628,3 +631,10 @@ class _Planner(DeletionPlanning[F]):
             self.actions.append(
                 Link(channel, host_id, row.remote_id, kind, fields, etag, revision, replaces)
             )
+
+
+def _earlier(first: datetime, second: datetime) -> bool:
+    """Whether ``first`` is an earlier instant than ``second``: two aware times of one
+    ``tzinfo`` compare by wall time in Python, ``fold`` ignored (PEP 495), so a time in the
+    repeated hour of a DST change would pass for earlier than one before it."""
+    return first.astimezone(UTC) < second.astimezone(UTC)
