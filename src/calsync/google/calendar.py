@@ -59,6 +59,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
@@ -96,7 +97,7 @@ from calsync.errors import (
 )
 from calsync.google import wire
 from calsync.google.calendar_batches import EventBatches
-from calsync.google.calls import PATCH_COST, Caller
+from calsync.google.calls import PATCH_COST, Caller, pages
 from calsync.google.markers import event_marker
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import default_retrying
@@ -224,13 +225,11 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         calendars: list[CalendarInfo] = []
         lists = self.calendar_list
         request = lists.list(minAccessRole="writer", maxResults=250)
-        while request is not None:
-            page = self.caller.execute(request)
-            for data in page.get("items", []):
+        for _, entries in pages(self.caller.execute, request, lists.list_next, "items"):
+            for data in entries:
                 entry = wire.structure(data, wire.CalendarEntry)
                 if entry.id and not entry.deleted:
                     calendars.append(_info(entry))
-            request = lists.list_next(request, page)
         return sorted(calendars, key=lambda c: (not c.primary, c.summary.casefold(), c.id))
 
     def calendar_identity(self, calendar_id: str) -> str:
@@ -359,18 +358,17 @@ class GoogleCalendarBackend(EventBatches, CalendarBackend):
         warnings: list[str] = []
         originals: dict[str, Any] = {}  # instance id -> its originalStartTime
         token: str | None = None
-        while request is not None:
-            page = self._calendar_call(calendar_id, request)
+        send = functools.partial(self._calendar_call, calendar_id)
+        for page, entries in pages(send, request, events.list_next, "items"):
             if isinstance(page.get("timeZone"), str):
                 self._zones[calendar_id] = page["timeZone"]
-            for data in page.get("items", []):
+            for data in entries:
                 self._collect(calendar_id, data, items, warnings)
                 if isinstance(data, dict) and data.get("recurringEventId"):
                     originals[str(data.get("id"))] = data.get("originalStartTime")
             token = sync_token(page)
             if token is None and page.get("nextSyncToken") is not None:
                 logger.warning("a calendar's sync token cannot be stored: the next listing is full")
-            request = events.list_next(request, page)
         items = repair_split_markers(
             self.events, self.caller, calendar_id, items, warnings, read_only=read_only
         )

@@ -20,7 +20,7 @@ client's own re-sends after a token refresh (a 401) are checked too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import tenacity
@@ -32,7 +32,7 @@ from calsync.google.errors import error_for, google_errors
 from calsync.google.pacing import QuotaPacer
 from calsync.google.retry import is_retryable
 
-__all__ = ["PATCH_COST", "BatchFactory", "Caller", "Outcome"]
+__all__ = ["PATCH_COST", "BatchFactory", "Caller", "Outcome", "pages"]
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +169,44 @@ def _outcome(response: Any, exception: BaseException | None) -> Outcome:
     if isinstance(exception, HttpError):
         return error_for(exception)
     return BackendError(f"unreadable answer from Google: {type(exception).__name__}")
+
+
+def pages(
+    send: Callable[[Any], Any],
+    request: Any,
+    next_page: Callable[[Any, Any], Any],
+    key: str,
+) -> Iterator[tuple[dict[str, Any], list[Any]]]:
+    """Every page of a listing with its entries (the list under ``key``), from ``request``
+    on, ``next_page`` (the resource's ``list_next``) following each page's
+    ``nextPageToken``; ``send`` sends a request and returns its decoded answer.
+
+    An answer that is no listing page (no JSON object, or entries that are no list: ``null``)
+    and a page token given a second time (a listing that would go round for ever) end the
+    listing with :class:`~calsync.errors.TransientError`, before any sync token of it is kept:
+    what the listing left unread is read again by the next run, never skipped.
+
+    Raises:
+        calsync.errors.BackendError: what ``send`` raised, or the above.
+    """
+    seen: set[object] = set()
+    while request is not None:
+        page = send(request)
+        if not isinstance(page, dict):
+            raise TransientError(f"Google answered a listing with {type(page).__name__}")
+        entries = page.get(key, [])
+        if not isinstance(entries, list):
+            shown = "null" if entries is None else type(entries).__name__
+            raise TransientError(f"Google answered a listing page whose {key} is {shown}")
+        token = page.get("nextPageToken")
+        if token is not None:
+            if token in seen or not isinstance(token, str):
+                raise TransientError(
+                    "Google's listing gave a page token it gave before: "
+                    "stopped, as it would never end"
+                    if token in seen
+                    else "Google's listing gave a page token that is not text"
+                )
+            seen.add(token)
+        yield page, entries
+        request = next_page(request, page)

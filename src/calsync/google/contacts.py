@@ -62,7 +62,7 @@ from calsync.errors import (
     SyncTokenExpired,
 )
 from calsync.google import wire
-from calsync.google.calls import Caller
+from calsync.google.calls import Caller, pages
 from calsync.google.contact_batches import (
     BATCH_MUTATE_MAX,
     MY_CONTACTS,
@@ -169,13 +169,12 @@ class GoogleContactsBackend(ContactsBackend):
     def find_group(self, name: str) -> str | None:
         groups = self.contact_groups
         request = groups.list(pageSize=1000, groupFields="name,groupType")
-        while request is not None:
-            page = self.caller.execute(request)
-            for data in page.get("contactGroups", []):
+        listing = pages(self.caller.execute, request, groups.list_next, "contactGroups")
+        for _, entries in listing:
+            for data in entries:
                 group = wire.structure(data, wire.ContactGroup)
                 if group.group_type == "USER_CONTACT_GROUP" and group.name == name:
                     return group.resource_name
-            request = groups.list_next(request, page)
         return None
 
     # -- reading -------------------------------------------------------------------------
@@ -231,9 +230,9 @@ class GoogleContactsBackend(ContactsBackend):
         items: list[RemoteContact] = []
         warnings: list[str] = []
         token: str | None = None
-        while request is not None:
-            page = self.caller.execute(request)
-            for data in page.get("connections", []):
+        listing = pages(self.caller.execute, request, connections.list_next, "connections")
+        for page, entries in listing:
+            for data in entries:
                 contact = self._contact(data, group_id)
                 if isinstance(contact, Skipped):
                     if _mentions(data, group_id):
@@ -244,7 +243,6 @@ class GoogleContactsBackend(ContactsBackend):
             token = sync_token(page)
             if token is None and page.get("nextSyncToken") is not None:
                 logger.warning("the contacts sync token cannot be stored: the next listing is full")
-            request = connections.list_next(request, page)
         notes: Any = tuple(warnings)  # (attrs plugin: converter=tuple fields)
         return RemoteListing(items, complete, token, notes, restarted)
 

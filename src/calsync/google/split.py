@@ -29,7 +29,7 @@ from attrs import frozen
 
 from calsync.backends import RemoteEvent
 from calsync.errors import CalsyncError
-from calsync.google.calls import PATCH_COST, Caller
+from calsync.google.calls import PATCH_COST, Caller, pages
 from calsync.google.markers import MARKER_ITEM, MARKER_PROFILE, marker_properties
 from calsync.ids import event_id_for
 from calsync.model import Marker
@@ -158,16 +158,14 @@ def _marked_parts(
     )
     masters: list[str] = []
     exceptions: list[str] = []
-    while request is not None:
-        page = caller.execute(request)
-        for data in page.get("items", []):
+    for _, entries in pages(caller.execute, request, events_resource.list_next, "items"):
+        for data in entries:
             if not _carries(data, copy.marker):
                 continue
             if data.get("id") == copy.root:
                 masters.append(copy.root)
             elif data.get("recurringEventId") == copy.root:
                 exceptions.append(str(data["id"]))
-        request = events_resource.list_next(request, page)
     return masters + exceptions
 
 

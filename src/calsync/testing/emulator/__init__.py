@@ -55,7 +55,8 @@ calendar writes with "Invalid time zone definition.")
   7 days after the full sync, incremental ones included; contact groups' 7 days after issue).
 - ``inject_fault(status=None, reason=None, *, count=1, rate=None, method=None,
   api_method=None, path=None, latency=0.0, reset=False, scope="call", message=None,
-  retry_after=None, seed=None)`` → :class:`Fault`; ``clear_faults()``.
+  retry_after=None, seed=None, answer=None)`` → :class:`Fault` (``answer``: a 200 body of
+  the test's choosing instead of an error); ``clear_faults()``.
 - ``set_quota(calls, window_seconds=60.0, *, status=403)``: per-account sliding window over
   API calls (batch parts count one each).
 - ``set_people_propagation_delay(seconds)``.

@@ -139,6 +139,7 @@ class EmulatorCore:
         message: str | None = None,
         retry_after: int | None = None,
         seed: int | None = None,
+        answer: str | None = None,
     ) -> Fault:
         """Make matching requests fail, stall or lose their connection; returns the rule.
 
@@ -156,8 +157,12 @@ class EmulatorCore:
         - ``scope``: ``"call"`` matches each API call, batch parts one by one; ``"http"``
           matches whole HTTP requests (batches, ``/token``).
         - ``retry_after``: a ``Retry-After`` header (seconds) on the error.
+        - ``answer``: instead of an error, a 200 answer with this body (JSON text, served as
+          it is): an answer Google should never give, such as a listing page whose
+          ``nextPageToken`` leads back to itself or whose ``items`` are ``null``.
 
-        Raises ``ValueError`` for a rule with nothing to do or a rate outside [0, 1].
+        Raises ``ValueError`` for a rule with nothing to do, one with both a ``status`` and an
+        ``answer``, or a rate outside [0, 1].
         """
         fault = Fault(
             status=status,
@@ -173,6 +178,7 @@ class EmulatorCore:
             reset=reset,
             scope=scope,
             retry_after=retry_after,
+            answer=answer,
         )
         return self.faults.add(fault, seed)
 

@@ -50,7 +50,7 @@ from calsync.testing.emulator.fields import Selection, apply_fields, parse_field
 from calsync.testing.emulator.oauth import authorize_endpoint, revoke_endpoint, token_endpoint
 from calsync.testing.emulator.scopes import check_scopes
 from calsync.testing.emulator.state import Account
-from calsync.testing.emulator.wire import ApiRequest, ApiResponse
+from calsync.testing.emulator.wire import JSON_TYPE, ApiRequest, ApiResponse
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,9 @@ class Dispatcher:
             time.sleep(fault.latency)
         if fault.reset:
             raise ResetConnection
+        if fault.answer is not None:
+            headers = {"Content-Type": JSON_TYPE}
+            return ApiResponse(200, fault.answer.encode("utf-8", "surrogatepass"), headers)
         error = fault.error()
         return error_response(error, api) if error is not None else None
 

@@ -5,6 +5,9 @@ HTTP requests (``scope="http"``), optionally filtered by HTTP method, discovery 
 path regex and a regex searched in the request body (one item's write); it fires for the next
 ``count`` matches and/or at a ``rate``. The quota counts API calls per account in a sliding
 window.
+A fault may also answer 200 with a body of the test's choosing (``answer``): a malformed or
+hostile answer no real request can make the emulator give (a listing whose page tokens go round,
+entries that are ``null``).
 """
 
 from __future__ import annotations
@@ -57,13 +60,16 @@ class Fault:
     reset: bool = False
     scope: Scope = "call"
     retry_after: int | None = None
+    answer: str | None = None
     id: int = 0
     fired: int = 0
     _rng: random.Random = attrs.field(factory=random.Random, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        if self.status is None and not self.latency and not self.reset:
-            raise ValueError("a fault needs a status, a latency or reset=True")
+        if self.status is None and not self.latency and not self.reset and self.answer is None:
+            raise ValueError("a fault needs a status, an answer, a latency or reset=True")
+        if self.status is not None and self.answer is not None:
+            raise ValueError("a fault answers with an error status or with an answer, not both")
         if self.rate is not None and not 0.0 <= self.rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
         if self.rate is not None and self.count == 1:
