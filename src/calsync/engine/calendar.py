@@ -88,13 +88,14 @@ ORDINARY_EVENT_TYPE = "default"
 PAIRS_LOOKED_FOR = 5
 
 
-def check_item(fields: EventFields) -> str | None:
-    """Why ``fields`` cannot be sent, or ``None`` when they can."""
+def check_item(fields: EventFields, *, text_limits: bool = True) -> str | None:
+    """Why ``fields`` cannot be sent, or ``None`` when they can. ``text_limits``: hold the
+    title and description to :data:`MAX_TITLE` and :data:`MAX_DESCRIPTION`."""
     if fields.when is None:
         return "it has no date or time"
-    if len(fields.title) > MAX_TITLE:
+    if text_limits and len(fields.title) > MAX_TITLE:
         return f"its title is longer than {MAX_TITLE} characters"
-    if len(fields.description) > MAX_DESCRIPTION:
+    if text_limits and len(fields.description) > MAX_DESCRIPTION:
         return f"its description is longer than {MAX_DESCRIPTION} characters"
     if isinstance(fields.when, Timed) and not fields.when.has_wall_times():
         return (
@@ -384,7 +385,9 @@ class CalendarSync(ChannelAdapter[EventFields, ScheduleItem, RemoteEvent]):
         )
 
     def refuse(self, record: HostRecord[EventFields]) -> str | None:
-        return check_item(record.view)
+        # an unlinked appointment's text is the Google user's, which Google took: it goes
+        # back as it is, whatever its length (else a studio edit of its time never would)
+        return check_item(record.view, text_limits=record.kind is not RecordKind.UNLINKED)
 
     def list_remote(self, cursor: str | None) -> RemoteListing[RemoteEvent]:
         # a listing may write (Google's backend repairs a split series' markers): checked as
